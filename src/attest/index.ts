@@ -1,0 +1,28 @@
+// Public API of the attest stage: statements, provenance, DSSE, signers, bundles, verification.
+export { makeBundle, SIGSTORE_BUNDLE_V03, type SigstoreBundle, signStatement } from './bundle.js';
+export { type DsseEnvelope, pae, signDsse } from './dsse.js';
+export { writeKeyPair } from './keyfile.js';
+export { generateKeyPair, type KeyAlgorithm, keyHint, loadPublicKey, type PublicKey } from './keys.js';
+export {
+  CONTROL_PLANE_BUILDER_ID,
+  KILN_BUILD_TYPE,
+  LOCAL_BUILDER_ID,
+  type ProvenanceInput,
+  type ProvenancePredicate,
+  provenancePredicate,
+  type ResourceDescriptor,
+} from './provenance.js';
+export type { VerifyCheck, VerifyCheckName, VerifyReport } from './report.js';
+export { loadSigner, type Signer } from './signer.js';
+export {
+  CYCLONEDX_PREDICATE,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_V1,
+  makeStatement,
+  SLSA_PROVENANCE_V1,
+  type Statement,
+  type StatementSubject,
+  statementBytes,
+} from './statement.js';
+export { type VerifyBundleOptions, verifyBundle } from './verify.js';
+export type { VerifyExpectations } from './verify-statement.js';

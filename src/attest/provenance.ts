@@ -1,0 +1,112 @@
+// SLSA provenance v1 for a Kiln build: a pure function of what the build knew, so it has golden tests.
+import { type Digest, digestHex, isDigest } from '../core/digest.js';
+import { deepFreeze } from '../core/json.js';
+
+/** buildType of every Kiln build; it defines the externalParameters/internalParameters below. */
+export const KILN_BUILD_TYPE = 'https://kiln.dev/build-types/kiln-build/v1';
+/** builder.id of a build run by the local CLI (a developer machine: weaker guarantees). */
+export const LOCAL_BUILDER_ID = 'https://kiln.dev/builders/local-cli/v1';
+/** builder.id of a build run by a control-plane worker (keys and sandbox out of the build's reach). */
+export const CONTROL_PLANE_BUILDER_ID = 'https://kiln.dev/builders/control-plane/v1';
+
+/** Everything a finished build knows that goes into its provenance. */
+export interface ProvenanceInput {
+  builderId: string;
+  buildId: string;
+  startedOn: string;
+  finishedOn: string;
+  source: { repoUrl: string; commit: string; subdir: string; dirty: boolean };
+  config: { path: string; digest: Digest };
+  steps: { name: string; run: string; network: boolean }[];
+  lockfiles: { path: string; digest: Digest }[];
+  toolchain: { name: string; version: string; digest?: Digest }[];
+  runner: { kind: string; hermetic: boolean };
+}
+
+/** An in-toto ResourceDescriptor (the subset Kiln writes). */
+export interface ResourceDescriptor {
+  readonly uri: string;
+  readonly digest?: Readonly<Record<string, string>>;
+}
+
+/** The SLSA provenance v1 predicate Kiln emits for the kiln-build/v1 build type. */
+export interface ProvenancePredicate {
+  readonly buildDefinition: {
+    readonly buildType: typeof KILN_BUILD_TYPE;
+    readonly externalParameters: {
+      readonly source: {
+        readonly uri: string;
+        readonly digest: { readonly gitCommit: string };
+        readonly subdir: string;
+        readonly dirty: boolean;
+      };
+      readonly config: { readonly path: string; readonly digest: { readonly sha256: string } };
+      readonly networkSteps: readonly { readonly name: string; readonly run: string }[];
+    };
+    readonly internalParameters: { readonly runner: { readonly kind: string; readonly hermetic: boolean } };
+    readonly resolvedDependencies: readonly ResourceDescriptor[];
+  };
+  readonly runDetails: {
+    readonly builder: { readonly id: string };
+    readonly metadata: { readonly invocationId: string; readonly startedOn: string; readonly finishedOn: string };
+  };
+}
+
+const COMMIT_RE = /^[0-9a-f]{40}$/;
+const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Builds the provenance predicate; lockfiles and toolchain are sorted so equal inputs give equal bytes. */
+export function provenancePredicate(input: ProvenanceInput): ProvenancePredicate {
+  assertInput(input);
+  const { source } = input;
+  const repo = gitUri(source.repoUrl);
+  const lockfiles = [...input.lockfiles].sort((a, b) => compare(a.path, b.path));
+  const toolchain = [...input.toolchain].sort((a, b) => compare(a.name, b.name) || compare(a.version, b.version));
+  return deepFreeze({
+    buildDefinition: {
+      buildType: KILN_BUILD_TYPE,
+      externalParameters: {
+        source: { uri: repo, digest: { gitCommit: source.commit }, subdir: source.subdir, dirty: source.dirty },
+        config: { path: input.config.path, digest: { sha256: digestHex(input.config.digest) } },
+        networkSteps: input.steps.filter((s) => s.network).map((s) => ({ name: s.name, run: s.run })),
+      },
+      internalParameters: { runner: { kind: input.runner.kind, hermetic: input.runner.hermetic } },
+      resolvedDependencies: [
+        { uri: `${repo}@${source.commit}`, digest: { gitCommit: source.commit } },
+        ...lockfiles.map((l) => ({ uri: l.path, digest: { sha256: digestHex(l.digest) } })),
+        ...toolchain.map((t) => ({
+          uri: `pkg:generic/${encodeURIComponent(t.name)}@${encodeURIComponent(t.version)}`,
+          ...(t.digest === undefined ? {} : { digest: { sha256: digestHex(t.digest) } }),
+        })),
+      ],
+    },
+    runDetails: {
+      builder: { id: input.builderId },
+      metadata: { invocationId: input.buildId, startedOn: input.startedOn, finishedOn: input.finishedOn },
+    },
+  });
+}
+
+/** `git+<url>` as SLSA resolvedDependencies spell a git repository (idempotent). */
+export function gitUri(repoUrl: string): string {
+  return repoUrl.startsWith('git+') ? repoUrl : `git+${repoUrl}`;
+}
+
+// Inputs come from Kiln's own stages; a malformed one is a bug upstream, so these are plain Errors.
+function assertInput(input: ProvenanceInput): void {
+  const problems: string[] = [];
+  if (!COMMIT_RE.test(input.source.commit)) problems.push(`source.commit "${input.source.commit}" is not 40 hex`);
+  for (const key of ['startedOn', 'finishedOn'] as const) {
+    if (!TIMESTAMP_RE.test(input[key])) problems.push(`${key} "${input[key]}" is not an ISO UTC timestamp`);
+  }
+  if (!isDigest(input.config.digest)) problems.push(`config.digest "${input.config.digest}" is not sha256:<hex>`);
+  for (const l of input.lockfiles) if (!isDigest(l.digest)) problems.push(`lockfile ${l.path} digest is malformed`);
+  for (const t of input.toolchain) {
+    if (t.digest !== undefined && !isDigest(t.digest)) problems.push(`toolchain ${t.name} digest is malformed`);
+  }
+  if (problems.length > 0) throw new Error(`provenancePredicate: invalid input: ${problems.join('; ')}`);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,105 @@
+// `kiln builds` and `kiln show <id>`: read the provenance store.
+import { kilnPaths } from '../core/home.js';
+import { KilnError } from '../core/errors.js';
+import { type BuildDetail, getBuild, listBuilds, openSqliteStore } from '../store/index.js';
+import { parseCommandArgs } from './args.js';
+import { type CliContext, println } from './context.js';
+
+const BUILDS_HELP = `usage: kiln builds [--limit N] [--project NAME] [--json]
+
+Lists recorded builds, newest first.`;
+
+const SHOW_HELP = `usage: kiln show <build-id> [--json]
+
+Shows one build (an id or a unique prefix of one): its steps with status, exit code and duration,
+its artifacts with digests, and the evidence (provenance, SBOM) recorded for each.`;
+
+/** Lists builds as a table or JSON. */
+export async function buildsCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'builds',
+    argv,
+    { limit: { type: 'string', default: '20' }, project: { type: 'string' }, json: { type: 'boolean' } },
+    0,
+  );
+  if (values.help) return help(ctx, BUILDS_HELP);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new KilnError('E_USAGE', `--limit must be a positive integer, got "${values.limit}"`);
+  }
+  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
+  try {
+    const rows = await listBuilds(store, { limit, ...(values.project ? { project: values.project } : {}) });
+    if (values.json) {
+      println(ctx.stdout, JSON.stringify(rows.map((r) => ({ ...r, dirty: r.dirty === 1 })), null, 2));
+      return 0;
+    }
+    if (rows.length === 0) {
+      println(ctx.stdout, 'no builds recorded yet (run `kiln build`)');
+      return 0;
+    }
+    table(ctx, ['BUILD', 'PROJECT', 'COMMIT', 'STATUS', 'DURATION', 'STARTED'], rows.map((r) => [
+      r.id,
+      r.project,
+      r.commit_sha.slice(0, 12) + (r.dirty ? '+dirty' : ''),
+      r.status,
+      `${(r.duration_ms / 1000).toFixed(1)}s`,
+      r.started_at,
+    ]));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Shows one build in detail. */
+export async function showCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' } }, 1);
+  if (values.help) return help(ctx, SHOW_HELP);
+  const id = positionals[0];
+  if (!id) throw new KilnError('E_USAGE', 'kiln show: missing build id', { hint: 'list ids with `kiln builds`' });
+  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
+  let detail: BuildDetail | undefined;
+  try {
+    detail = await getBuild(store, id);
+  } finally {
+    await store.close();
+  }
+  if (!detail) throw new KilnError('E_NOT_FOUND', `no build with id "${id}"`, { hint: 'list ids with `kiln builds`' });
+  if (values.json) {
+    println(ctx.stdout, JSON.stringify(detail, null, 2));
+    return 0;
+  }
+  const b = detail.build;
+  println(ctx.stdout, `build     ${b.id}  ${b.status}${b.exit_code !== null ? ` (exit ${b.exit_code})` : ''}`);
+  println(ctx.stdout, `project   ${b.project}${b.subdir ? ` (${b.subdir})` : ''}`);
+  println(ctx.stdout, `source    ${b.repo_url} @ ${b.commit_sha}${b.dirty ? ' (dirty tree)' : ''}`);
+  println(ctx.stdout, `builder   ${b.builder_id} (runner: ${b.runner})`);
+  println(ctx.stdout, `time      ${b.started_at} → ${b.finished_at} (${(b.duration_ms / 1000).toFixed(1)}s)`);
+  if (b.error) println(ctx.stdout, `error     ${b.error}`);
+  println(ctx.stdout, '\nsteps');
+  table(ctx, ['STEP', 'STATUS', 'EXIT', 'DURATION', 'LOG'], detail.steps.map((s) => [
+    s.name,
+    s.status,
+    s.exit_code === null ? '-' : String(s.exit_code),
+    `${(s.duration_ms / 1000).toFixed(1)}s`,
+    s.log_path ?? '-',
+  ]));
+  println(ctx.stdout, '\nartifacts');
+  table(ctx, ['NAME', 'DIGEST', 'SIZE', 'PATH'], detail.artifacts.map((a) => [a.name, a.digest, String(a.size), a.path]));
+  println(ctx.stdout, '\nevidence');
+  table(ctx, ['ARTIFACT', 'KIND', 'DIGEST', 'PATH'], detail.evidence.map((e) => [e.artifact_name, e.kind, e.digest, e.path]));
+  return 0;
+}
+
+function help(ctx: CliContext, text: string): number {
+  println(ctx.stdout, text);
+  return 0;
+}
+
+function table(ctx: CliContext, head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  println(ctx.stdout, fmt(head));
+  for (const r of rows) println(ctx.stdout, fmt(r));
+}

@@ -1,0 +1,33 @@
+// The only place Kiln reads process state: everything below the CLI receives these values as parameters.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** What a command may touch of the outside world. */
+export interface CliContext {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly kilnHome: string;
+  readonly version: string;
+  readonly now: () => Date;
+}
+
+/** Builds the context from the real process. */
+export function processContext(version: string): CliContext {
+  const env = process.env;
+  return {
+    cwd: process.cwd(),
+    env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    kilnHome: resolve(env.KILN_HOME || join(homedir(), '.kiln')),
+    version,
+    now: () => new Date(),
+  };
+}
+
+/** Writes one line to a stream. */
+export function println(stream: NodeJS.WritableStream, line = ''): void {
+  stream.write(`${line}\n`);
+}

@@ -1,0 +1,71 @@
+// Dispatches `kiln <command>` and turns every failure into a clear message and a meaningful exit status.
+import { readFileSync } from 'node:fs';
+import { EXIT_BUG, EXIT_CODES, KilnError } from '../core/errors.js';
+import { buildsCommand, showCommand } from './builds.js';
+import { buildCommand } from './build.js';
+import { configCommand } from './config.js';
+import { type CliContext, println, processContext } from './context.js';
+import { keysCommand } from './keys.js';
+import { verifyCommand } from './verify.js';
+
+type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  build: { run: buildCommand, summary: 'build a commit into signed, SBOM’d artifacts' },
+  verify: { run: verifyCommand, summary: 'verify an artifact against its Sigstore bundle and a key' },
+  builds: { run: buildsCommand, summary: 'list recorded builds' },
+  show: { run: showCommand, summary: 'show one build: steps, timings, artifacts, evidence' },
+  keys: { run: keysCommand, summary: 'generate signing keys' },
+  config: { run: configCommand, summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml' },
+};
+
+const USAGE = `usage: kiln <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+
+Run \`kiln <command> --help\` for a command's options.
+Exit status: 0 ok, 1 build failed, 2 usage or configuration error, 3 verification failed,
+4 environment problem (store, disk, layout), 70 internal error (a bug).`;
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit status. */
+export async function main(argv: string[], ctx: CliContext = processContext(kilnVersion())): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    println(ctx.stdout, USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    println(ctx.stdout, ctx.version);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    println(ctx.stderr, `kiln: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(ctx, rest);
+  } catch (err) {
+    return reportFailure(ctx, err);
+  }
+}
+
+/** Sorts a failure into user error (message + hint) or bug (stack); secrets never reach these messages. */
+export function reportFailure(ctx: CliContext, err: unknown): number {
+  if (err instanceof KilnError) {
+    println(ctx.stderr, `kiln: error: ${err.message}`);
+    if (err.hint) println(ctx.stderr, `  hint: ${err.hint}`);
+    return EXIT_CODES[err.code];
+  }
+  println(ctx.stderr, `kiln: internal error (this is a bug, please report it):\n${(err as Error)?.stack ?? String(err)}`);
+  return EXIT_BUG;
+}
+
+/** Kiln's own version, from its package.json. */
+export function kilnVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,90 @@
+// Renders KilnEvents: a live step table on a terminal, plain lines otherwise (never on stdout with --json).
+import type { KilnEvent } from '../core/events.js';
+
+interface Row {
+  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  started: number;
+  durationMs?: number;
+  last?: string;
+}
+
+/** A progress display over a writable stream; `live` redraws in place (TTY), else one line per event. */
+export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boolean; now?: () => number }) {
+  const now = opts.now ?? Date.now;
+  const rows = new Map<string, Row>();
+  let drawn = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const line = (text: string) => stream.write(`${text}\n`);
+  const clear = () => {
+    if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    if (!opts.live) return;
+    clear();
+    const width = (stream as { columns?: number }).columns ?? 100;
+    for (const [name, row] of rows) {
+      const secs = ((row.durationMs ?? now() - row.started) / 1000).toFixed(1);
+      const mark = { running: '…', succeeded: '✓', failed: '✗', skipped: '-' }[row.status];
+      const tail = row.status === 'running' && row.last ? `  ${row.last}` : '';
+      stream.write(`${`  ${mark} ${name.padEnd(16)} ${row.status.padEnd(9)} ${secs.padStart(6)}s${tail}`.slice(0, width - 1)}\n`);
+      drawn++;
+    }
+  };
+  const above = (text: string) => {
+    clear();
+    line(text);
+    draw();
+  };
+  return {
+    /** Feeds one event to the display. */
+    onEvent(event: KilnEvent): void {
+      switch (event.kind) {
+        case 'build-started':
+          above(`kiln: building ${event.project} at ${event.commit.slice(0, 12)}${event.dirty ? ' (dirty tree)' : ''} as ${event.buildId}`);
+          if (opts.live) timer = setInterval(draw, 250).unref();
+          break;
+        case 'notice':
+          above(`kiln: ${event.message}`);
+          break;
+        case 'warning':
+          above(`kiln: warning: ${event.message}`);
+          break;
+        case 'step-started':
+          rows.set(event.step, { status: 'running', started: now() });
+          if (opts.live) draw();
+          else line(`kiln: step ${event.step} started`);
+          break;
+        case 'step-output': {
+          const row = rows.get(event.step);
+          if (row) row.last = event.line.trim();
+          break;
+        }
+        case 'step-finished': {
+          rows.set(event.step, { status: event.status, started: 0, durationMs: event.durationMs });
+          const secs = (event.durationMs / 1000).toFixed(1);
+          const code = event.exitCode === null ? '' : ` (exit ${event.exitCode})`;
+          if (!opts.live) line(`kiln: step ${event.step} ${event.status}${event.status === 'skipped' ? '' : ` in ${secs}s`}${code}`);
+          if (event.status === 'failed') {
+            above(`kiln: step ${event.step} failed${code}; last lines of its log:`);
+            for (const l of event.logTail) above(`  | ${l}`);
+          } else draw();
+          break;
+        }
+        case 'stage':
+          above(`kiln: ${event.stage}: ${event.detail}`);
+          break;
+        case 'build-finished':
+          if (timer) clearInterval(timer);
+          draw();
+          drawn = 0;
+          line(`kiln: build ${event.buildId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)}s`);
+          break;
+      }
+    },
+    /** Stops the redraw timer (on errors before build-finished). */
+    stop(): void {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// `kiln verify FILE`: offline check of an artifact against its Sigstore bundle, a public key and expectations.
+import { promises as fsp } from 'node:fs';
+import { resolve } from 'node:path';
+import { verifyBundle } from '../attest/index.js';
+import { KilnError } from '../core/errors.js';
+import { kilnPaths } from '../core/home.js';
+import { parseCommandArgs } from './args.js';
+import { type CliContext, println } from './context.js';
+
+const HELP = `usage: kiln verify FILE [--bundle BUNDLE] [--key KEY.pub] [options]
+
+Verifies, offline, that FILE is what its bundle says: the DSSE signature (with KEY.pub), that the
+statement's subject digest equals FILE's sha256, the predicate type and, when given, the builder,
+source commit and source repository. Exit 0 only when every check passes.
+
+options:
+  --bundle FILE          Sigstore bundle (default: FILE.sigstore.json)
+  --key FILE             PEM public key (default: $KILN_HOME/keys/default.pub, if it exists)
+  --trusted-root FILE    Sigstore trusted root JSON, for bundles that carry tlog entries or timestamps
+  --predicate-type URI   expected predicate type (default: https://slsa.dev/provenance/v1)
+  --builder-id URI       expected builder id
+  --source-commit SHA    expected source commit
+  --source-repo URL      expected source repository
+  --json                 print the report as JSON
+
+exit status: 0 verified, 3 a check failed, 2 usage error`;
+
+/** Verifies and prints each check. */
+export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'verify',
+    argv,
+    {
+      bundle: { type: 'string' },
+      key: { type: 'string' },
+      'trusted-root': { type: 'string' },
+      'predicate-type': { type: 'string' },
+      'builder-id': { type: 'string' },
+      'source-commit': { type: 'string' },
+      'source-repo': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    1,
+  );
+  if (values.help) {
+    println(ctx.stdout, HELP);
+    return 0;
+  }
+  const file = positionals[0];
+  if (!file) throw new KilnError('E_USAGE', 'kiln verify: missing FILE', { hint: HELP });
+  const artifact = resolve(ctx.cwd, file);
+  const bundlePath = resolve(ctx.cwd, values.bundle ?? `${file}.sigstore.json`);
+  const bundleJson = await readText(bundlePath, 'bundle', 'pass --bundle with the .sigstore.json written next to the artifact');
+  let keyPath = values.key ? resolve(ctx.cwd, values.key) : undefined;
+  if (!keyPath) {
+    const local = kilnPaths(ctx.kilnHome).defaultPub;
+    if (await fsp.stat(local).then(() => true, () => false)) {
+      keyPath = local;
+      if (!values.json) println(ctx.stderr, `kiln: no --key given; using the local key ${local}`);
+    }
+  }
+  const publicKeyPem = keyPath ? await readText(keyPath, 'public key', 'pass --key with the signer’s .pub file') : undefined;
+  const trustedRootJson = values['trusted-root']
+    ? await readText(resolve(ctx.cwd, values['trusted-root']), 'trusted root', 'pass a Sigstore trusted_root.json')
+    : undefined;
+  const report = await verifyBundle({
+    bundleJson,
+    artifact: { path: artifact },
+    ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+    ...(trustedRootJson === undefined ? {} : { trustedRootJson }),
+    expect: {
+      ...(values['predicate-type'] ? { predicateType: values['predicate-type'] } : {}),
+      ...(values['builder-id'] ? { builderId: values['builder-id'] } : {}),
+      ...(values['source-commit'] ? { sourceCommit: values['source-commit'] } : {}),
+      ...(values['source-repo'] ? { sourceRepo: values['source-repo'] } : {}),
+    },
+  });
+  if (values.json) {
+    println(ctx.stdout, JSON.stringify({ artifact, bundle: bundlePath, key: keyPath ?? null, ...report }, null, 2));
+  } else {
+    for (const c of report.checks) println(ctx.stdout, `${c.ok ? '✓' : '✗'} ${c.check}: ${c.message}`);
+    println(ctx.stdout, report.ok ? `verified: ${artifact}` : `NOT verified: ${artifact}`);
+  }
+  return report.ok ? 0 : 3;
+}
+
+async function readText(path: string, what: string, hint: string): Promise<string> {
+  try {
+    return await fsp.readFile(path, 'utf8');
+  } catch (cause) {
+    throw new KilnError('E_NOT_FOUND', `cannot read the ${what} ${path}: ${(cause as Error).message}`, { cause, hint });
+  }
+}

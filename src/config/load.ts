@@ -1,0 +1,111 @@
+// Loads kiln.yaml once at the boundary: every problem is reported together, with file:line:column and dot-path.
+import { promises as fsp } from 'node:fs';
+import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { KilnError } from '../core/errors.js';
+import { deepFreeze } from '../core/json.js';
+import { checkGraph } from './graph.js';
+import { KNOWN_KEYS, type KilnConfig, KilnConfigSchema } from './schema.js';
+import { closest } from './suggest.js';
+
+/** One thing wrong with a config file, located precisely. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+/** Reads and validates a kiln.yaml file; throws E_CONFIG_NOT_FOUND or E_CONFIG_INVALID. */
+export async function loadConfigFile(file: string): Promise<{ config: KilnConfig; text: string }> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (cause) {
+    throw new KilnError('E_CONFIG_NOT_FOUND', `no kiln.yaml at ${file}`, {
+      cause,
+      hint: 'create a kiln.yaml in the project directory (see the README for an example) or pass the directory that has one',
+    });
+  }
+  return { config: parseConfig(text, file), text };
+}
+
+/** Parses kiln.yaml text; all problems at once in one E_CONFIG_INVALID error. */
+export function parseConfig(text: string, file: string): KilnConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number): { line: number; column: number } => {
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({ path: '', ...at(e.pos[0]), message: e.message.split('\n')[0] ?? e.code }));
+    throw configError(file, problems);
+  }
+  const raw: unknown = doc.toJS();
+  const locate = (path: readonly PropertyKey[], key?: string): { line: number; column: number } => {
+    const node = nodeAt(doc.contents, path, key);
+    return at(node?.range?.[0] ?? 0);
+  };
+  const parsed = KilnConfigSchema.safeParse(raw ?? {});
+  const problems: ConfigProblem[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          const hint = closest(key, knownKeysAt(issue.path));
+          problems.push({
+            path: dotPath([...issue.path, key]),
+            ...locate(issue.path, key),
+            message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+          });
+        }
+      } else {
+        problems.push({ path: dotPath(issue.path), ...locate(issue.path), message: issue.message });
+      }
+    }
+    throw configError(file, problems);
+  }
+  for (const p of checkGraph(parsed.data)) problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
+  if (problems.length > 0) throw configError(file, problems);
+  return deepFreeze(parsed.data);
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return KNOWN_KEYS.root;
+  if (path[0] === 'steps' && path.length === 2) return KNOWN_KEYS.step;
+  if (path[0] === 'artifacts' && path.length === 2) return KNOWN_KEYS.artifact;
+  if (path[0] === 'signing') return KNOWN_KEYS.signing;
+  return [];
+}
+
+function nodeAt(root: unknown, path: readonly PropertyKey[], key?: string): Node | undefined {
+  let node = root as Node | undefined;
+  let last = node;
+  for (const part of path) {
+    if (!node || !('items' in node)) break;
+    const items = (node as { items: unknown[] }).items;
+    const next = isMap(node)
+      ? items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part))
+      : items[Number(part)];
+    if (next === undefined) break;
+    node = (isPair(next) ? (next.value ?? next.key) : next) as Node;
+    last = node;
+  }
+  if (key !== undefined && last && isMap(last)) {
+    const pair = last.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return last;
+}
+
+function dotPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+function configError(file: string, problems: ConfigProblem[]): KilnError {
+  const lines = problems.map((p) => `  ${file}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+  return new KilnError('E_CONFIG_INVALID', `${file} has ${problems.length} problem(s):\n${lines.join('\n')}`, {
+    hint: 'fix the listed keys; the JSON Schema in schema/kiln.schema.json gives editors completion and checks',
+    details: { problems },
+  });
+}

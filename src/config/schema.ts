@@ -1,0 +1,71 @@
+// The kiln.yaml schema: the one source for validation, types and the editor JSON Schema.
+import { z } from 'zod';
+
+const STEP_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+    message: 'must be a relative path inside the project (no leading "/" and no "..")',
+  });
+
+/** One build step: a shell command with declared inputs, outputs and upstream steps. */
+export const StepSchema = z.strictObject({
+  run: z.string().min(1).describe('Shell command run with `sh -c` in the step work directory.'),
+  needs: z.array(z.string().regex(STEP_NAME)).default([]).describe('Steps that must finish first.'),
+  inputs: z.array(relPath).default([]).describe('Files or globs the step reads (relative to the project).'),
+  outputs: z.array(relPath).default([]).describe('Files or directories the step produces.'),
+  env: z
+    .record(z.string().regex(ENV_NAME), z.string())
+    .default({})
+    .describe('Environment variables; nothing else from the caller is passed.'),
+  network: z.boolean().default(false).describe('Allow network access (recorded in provenance).'),
+});
+
+/** A file or directory produced by a step that Kiln packages, signs and publishes. */
+export const ArtifactSchema = z.strictObject({
+  name: z.string().regex(STEP_NAME).describe('Artifact name, used for file names and OCI refs.'),
+  from: z.string().regex(STEP_NAME).describe('The step that produces it.'),
+  path: relPath.describe('Path of the output, relative to the project.'),
+  format: z.enum(['tgz', 'file']).default('tgz').describe('tgz: deterministic tar.gz of a directory; file: as is.'),
+});
+
+/** Where the signing key comes from when neither --key nor KILN_SIGNING_KEY is given. */
+export const SigningSchema = z.strictObject({
+  key: z.string().min(1).describe('Path to a PEM private key (PKCS#8, ECDSA P-256 or Ed25519).'),
+});
+
+/** The whole kiln.yaml document. */
+export const KilnConfigSchema = z.strictObject({
+  name: z.string().regex(STEP_NAME).describe('Project name.'),
+  steps: z.record(z.string().regex(STEP_NAME), StepSchema).describe('Build steps by name.'),
+  artifacts: z.array(ArtifactSchema).min(1).describe('What the build delivers.'),
+  signing: SigningSchema.optional(),
+  output: relPath.default('kiln-out').describe('Directory (relative to the project) that receives artifacts.'),
+});
+
+/** kiln.yaml as validated and defaulted. */
+export type KilnConfig = z.output<typeof KilnConfigSchema>;
+/** One validated step. */
+export type StepConfig = z.output<typeof StepSchema>;
+/** One validated artifact. */
+export type ArtifactConfig = z.output<typeof ArtifactSchema>;
+
+/** Known keys of each object kind, for "did you mean" suggestions. */
+export const KNOWN_KEYS = {
+  root: Object.keys(KilnConfigSchema.shape),
+  step: Object.keys(StepSchema.shape),
+  artifact: Object.keys(ArtifactSchema.shape),
+  signing: Object.keys(SigningSchema.shape),
+} as const;
+
+/** The JSON Schema editors use for kiln.yaml (committed as schema/kiln.schema.json). */
+export function kilnJsonSchema(): unknown {
+  return {
+    ...z.toJSONSchema(KilnConfigSchema, { io: 'input' }),
+    $id: 'https://kiln.dev/schema/kiln.schema.json',
+    title: 'kiln.yaml',
+  };
+}

@@ -1,0 +1,39 @@
+// Content digests in the one textual form Kiln uses everywhere: "sha256:<64 hex>".
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** A digest string of the form `sha256:<hex>`. */
+export type Digest = `sha256:${string}`;
+
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/** sha256 of bytes or a string (UTF-8) as a Digest. */
+export function sha256Digest(data: string | Uint8Array): Digest {
+  return `sha256:${sha256Hex(data)}`;
+}
+
+/** sha256 of bytes or a string (UTF-8) as bare hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Streams a file through sha256: memory stays constant whatever the file size. */
+export async function sha256File(path: string): Promise<{ digest: Digest; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** True for a well-formed `sha256:<64 lowercase hex>` string. */
+export function isDigest(value: unknown): value is Digest {
+  return typeof value === 'string' && DIGEST_RE.test(value);
+}
+
+/** The hex part of a digest. */
+export function digestHex(digest: Digest): string {
+  return digest.slice('sha256:'.length);
+}

@@ -1,0 +1,22 @@
+// One typed event stream feeds the CLI progress display and logs (and later metrics and the dashboard).
+
+/** Everything observable about a build while it runs. */
+export type KilnEvent =
+  | { kind: 'build-started'; buildId: string; project: string; commit: string; subdir: string; dirty: boolean }
+  | { kind: 'notice'; message: string }
+  | { kind: 'warning'; message: string }
+  | { kind: 'step-started'; step: string }
+  | { kind: 'step-output'; step: string; line: string }
+  | {
+      kind: 'step-finished';
+      step: string;
+      status: 'succeeded' | 'failed' | 'skipped';
+      exitCode: number | null;
+      durationMs: number;
+      logTail: readonly string[];
+    }
+  | { kind: 'stage'; stage: 'package' | 'sbom' | 'sign' | 'publish' | 'record'; detail: string }
+  | { kind: 'build-finished'; buildId: string; status: 'succeeded' | 'failed'; durationMs: number };
+
+/** Receives events; must not throw. */
+export type EventSink = (event: KilnEvent) => void;

@@ -1,0 +1,28 @@
+// Where Kiln keeps its state under KILN_HOME (default ~/.kiln): one map, so no path is spelt twice.
+import { join } from 'node:path';
+
+/** Paths inside a Kiln home directory. */
+export interface KilnPaths {
+  readonly home: string;
+  readonly store: string;
+  readonly oci: string;
+  readonly keys: string;
+  readonly defaultKey: string;
+  readonly defaultPub: string;
+  buildDir(buildId: string): string;
+  workDir(buildId: string): string;
+}
+
+/** The layout of a Kiln home directory. */
+export function kilnPaths(home: string): KilnPaths {
+  return {
+    home,
+    store: join(home, 'store.db'),
+    oci: join(home, 'oci'),
+    keys: join(home, 'keys'),
+    defaultKey: join(home, 'keys', 'default.key'),
+    defaultPub: join(home, 'keys', 'default.pub'),
+    buildDir: (id) => join(home, 'builds', id),
+    workDir: (id) => join(home, 'work', id),
+  };
+}

@@ -1,0 +1,2 @@
+// Deterministic packaging of step outputs.
+export { copyFileArtifact, listTree, type PackedArtifact, packDirectory } from './pack.js';

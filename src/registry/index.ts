@@ -1,0 +1,18 @@
+// Public API of the registry stage: publish artifacts and their evidence into OCI targets.
+export { blobPath } from './blobs.js';
+export { addToIndex, emptyIndex, refNameOf } from './index-plan.js';
+export type { OpenOciLayoutOptions } from './layout.js';
+export { INDEX_LOCK_NAME, openOciLayout } from './layout.js';
+export type { LockEnv, LockHolder, LockOptions } from './lock.js';
+export { DEFAULT_LOCK_OPTIONS, PROCESS_LOCK_ENV } from './lock.js';
+export { artifactManifest, EMPTY_DESCRIPTOR, EMPTY_JSON, evidenceManifest } from './manifest.js';
+export type { AttachOptions, Descriptor, Index, Manifest, OciLayout, OciTarget, PushArtifactOptions } from './types.js';
+export {
+  ANNOTATION_REF_NAME,
+  ANNOTATION_TITLE,
+  KILN_ARTIFACT_TYPE,
+  OCI_EMPTY,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from './types.js';
+export { indexProblems, manifestProblems } from './validate.js';

@@ -1,0 +1,29 @@
+// The seam between the executor and how a step's process is isolated (host now, bubblewrap next).
+
+/** A step ready to run: command, where, with exactly which environment. */
+export interface StepInvocation {
+  readonly name: string;
+  readonly command: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly network: boolean;
+  readonly logFile: string;
+  /** Called with each complete output line (stdout and stderr interleaved as they arrive). */
+  readonly onLine?: (line: string) => void;
+}
+
+/** How a step's process ended. */
+export interface StepOutcome {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+  /** The last lines of the log, for error messages. */
+  readonly logTail: readonly string[];
+}
+
+/** Runs one step; implementations decide isolation and say whether it is hermetic. */
+export interface StepRunner {
+  readonly kind: 'host' | 'bubblewrap';
+  readonly hermetic: boolean;
+  run(step: StepInvocation): Promise<StepOutcome>;
+}

@@ -1,0 +1,122 @@
+// The ecosystem-neutral component graph every lockfile reader produces and every SBOM writer consumes.
+import type { Digest } from '../core/digest.js';
+import { deepFreeze } from '../core/json.js';
+
+/** Hash algorithms lockfiles record, named as CycloneDX names them. */
+export type HashAlg = 'SHA-512' | 'SHA-384' | 'SHA-256' | 'SHA-1';
+
+/** One content hash of a package archive, as lowercase hex. */
+export interface ComponentHash {
+  readonly alg: HashAlg;
+  readonly hex: string;
+}
+
+/** How a component is needed: shipped at run time, only if installable, or only while developing. */
+export type ComponentScope = 'runtime' | 'dev' | 'optional';
+
+/** One package (name@version) of the dependency tree, however many places it is installed in. */
+export interface Component {
+  /** Graph-unique id; the purl. */
+  readonly ref: string;
+  /** Ecosystem-native full name (npm: `@scope/name`). */
+  readonly name: string;
+  /** Version as the lockfile records it; '' when it records none. */
+  readonly version: string;
+  readonly purl: string;
+  readonly scope: ComponentScope;
+  /** True when the root project itself depends on it. */
+  readonly direct: boolean;
+  readonly hashes: readonly ComponentHash[];
+  /** License as declared by the package (usually an SPDX expression). */
+  readonly license?: string;
+  /** Refs of the components this one depends on, sorted. */
+  readonly dependsOn: readonly string[];
+}
+
+/** The project whose dependencies the graph describes. */
+export interface GraphRoot {
+  readonly name: string;
+  readonly version: string;
+  readonly ref: string;
+}
+
+/** A resolved dependency graph read from one lockfile; frozen. */
+export interface ComponentGraph {
+  readonly root: GraphRoot;
+  /** Sorted by ref; one per ref. */
+  readonly components: readonly Component[];
+  /** Where the graph came from: path relative to the project dir, and the digest of its bytes. */
+  readonly lockfile: { readonly path: string; readonly digest: Digest };
+}
+
+/** One installed copy of a package as a reader sees it, before copies of the same package are merged. */
+export interface InstalledPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly purl: string;
+  readonly scope: ComponentScope;
+  readonly hashes: readonly ComponentHash[];
+  readonly license?: string | undefined;
+  /** Refs (purls) this copy resolved its dependencies to. */
+  readonly dependsOn: readonly string[];
+}
+
+interface Merged {
+  readonly pkg: InstalledPackage;
+  scope: ComponentScope;
+  license: string | undefined;
+  readonly deps: Set<string>;
+  readonly hashes: Map<string, ComponentHash>;
+}
+
+const SCOPE_RANK: Readonly<Record<ComponentScope, number>> = { runtime: 0, optional: 1, dev: 2 };
+const ALG_RANK: Readonly<Record<HashAlg, number>> = { 'SHA-512': 0, 'SHA-384': 1, 'SHA-256': 2, 'SHA-1': 3 };
+
+/**
+ * Merges installed copies into one component per purl (union of edges and hashes; the most needed scope wins),
+ * marks the root's dependencies as direct, sorts everything and freezes the result. Shared by all readers.
+ */
+export function assembleGraph(input: {
+  root: GraphRoot;
+  rootDependsOn: readonly string[];
+  installed: readonly InstalledPackage[];
+  lockfile: { path: string; digest: Digest };
+}): ComponentGraph {
+  const merged = new Map<string, Merged>();
+  for (const pkg of input.installed) {
+    let m = merged.get(pkg.purl);
+    if (m === undefined) {
+      m = { pkg, scope: pkg.scope, license: pkg.license, deps: new Set(), hashes: new Map() };
+      merged.set(pkg.purl, m);
+    }
+    if (SCOPE_RANK[pkg.scope] < SCOPE_RANK[m.scope]) m.scope = pkg.scope;
+    m.license ??= pkg.license;
+    for (const d of pkg.dependsOn) m.deps.add(d);
+    for (const h of pkg.hashes) m.hashes.set(`${h.alg}:${h.hex}`, h);
+  }
+  const direct = new Set(input.rootDependsOn);
+  const components = [...merged.entries()]
+    .sort(([a], [b]) => compareStrings(a, b))
+    .map(([ref, m]): Component => {
+      const { license } = m;
+      return {
+        ref,
+        name: m.pkg.name,
+        version: m.pkg.version,
+        purl: m.pkg.purl,
+        scope: m.scope,
+        direct: direct.has(ref),
+        hashes: [...m.hashes.values()].sort(
+          (a, b) => ALG_RANK[a.alg] - ALG_RANK[b.alg] || compareStrings(a.hex, b.hex),
+        ),
+        ...(license === undefined ? {} : { license }),
+        dependsOn: [...m.deps].sort(compareStrings),
+      };
+    });
+  return deepFreeze({ root: { ...input.root }, components, lockfile: { ...input.lockfile } });
+}
+
+/** Code-unit string order: locale-independent, so output never depends on the machine. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,8 @@
+// The SBOM stage's public API: lockfile readers → ComponentGraph → CycloneDX documents.
+
+export { type CycloneDxMeta, cycloneDxDocument, serializeBom } from './cyclonedx.js';
+export type { CycloneDxBom, CycloneDxComponent, CycloneDxDependency } from './cyclonedx-types.js';
+export { type GenerateNpmSbomOptions, generateNpmSbom, type NpmSbom } from './generate.js';
+export type { Component, ComponentGraph, ComponentHash, ComponentScope, HashAlg } from './graph.js';
+export { readNpmLockfile } from './npm-lockfile.js';
+export { validateCycloneDx } from './validate.js';

@@ -1,0 +1,75 @@
+// The shape of package-lock.json (v2/v3 `packages` map) that Kiln relies on, checked once at the boundary.
+import { z } from 'zod';
+
+const DependencyMap = z.record(z.string(), z.string());
+
+/** One `packages` entry: an installed folder (`node_modules/…`), a workspace folder, or a link to one. */
+export const NpmLockEntry = z.looseObject({
+  name: z.string().optional(),
+  version: z.string().optional(),
+  resolved: z.string().optional(),
+  integrity: z.string().optional(),
+  link: z.boolean().optional(),
+  dev: z.boolean().optional(),
+  optional: z.boolean().optional(),
+  devOptional: z.boolean().optional(),
+  peer: z.boolean().optional(),
+  /** Kept loose: old packages declare `{ type, url }` objects or arrays; unreadable ones are simply left out. */
+  license: z.unknown().optional(),
+  dependencies: DependencyMap.optional(),
+  optionalDependencies: DependencyMap.optional(),
+  peerDependencies: DependencyMap.optional(),
+  devDependencies: DependencyMap.optional(),
+  workspaces: z.union([z.array(z.string()), z.looseObject({ packages: z.array(z.string()) })]).optional(),
+});
+
+/** A validated `packages` entry. */
+export type NpmLockEntry = z.infer<typeof NpmLockEntry>;
+
+const NpmLockfileHead = z.looseObject({
+  name: z.string().optional(),
+  version: z.string().optional(),
+  lockfileVersion: z.union([z.literal(2), z.literal(3)]),
+  packages: z.record(z.string(), z.unknown()),
+});
+
+/** A validated v2/v3 lockfile: its header and its `packages` entries by location (`''` is the root). */
+export interface NpmLockfile {
+  readonly name: string | undefined;
+  readonly version: string | undefined;
+  readonly packages: ReadonlyMap<string, NpmLockEntry>;
+}
+
+/**
+ * Checks `value` against the lockfile shape and reports every problem as `path: message`. Entries are read from
+ * the parsed object's own keys one by one, so odd keys such as `__proto__` are kept and checked like any other.
+ */
+export function checkLockfileShape(value: unknown): { lockfile?: NpmLockfile; problems: string[] } {
+  const head = NpmLockfileHead.safeParse(value);
+  if (!head.success) return { problems: issuesToProblems(head.error.issues, []) };
+  const raw = (value as { packages: Record<string, unknown> }).packages;
+  const packages = new Map<string, NpmLockEntry>();
+  const problems: string[] = [];
+  for (const [location, entry] of Object.entries(raw)) {
+    const parsed = NpmLockEntry.safeParse(entry);
+    if (parsed.success) packages.set(location, parsed.data);
+    else problems.push(...issuesToProblems(parsed.error.issues, ['packages', location]));
+  }
+  if (problems.length > 0) return { problems };
+  return { lockfile: { name: head.data.name, version: head.data.version, packages }, problems };
+}
+
+function issuesToProblems(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): string[] {
+  return issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
+}
+
+/** `packages["node_modules/a"].version`: a dot-path that survives keys containing slashes and dots. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out === '' ? '(top level)' : out;
+}

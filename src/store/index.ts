@@ -1,0 +1,11 @@
+// The provenance store (SQLite by default; Postgres later through the same Kysely queries).
+export type { ArtifactRow, BuildRow, EvidenceRow, KilnDatabase, StepRow } from './schema.js';
+export {
+  type BuildDetail,
+  type BuildRecord,
+  getBuild,
+  listBuilds,
+  openSqliteStore,
+  recordBuild,
+  type Store,
+} from './store.js';

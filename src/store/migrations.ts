@@ -1,0 +1,69 @@
+// Schema migrations, written once for both dialects (SQLite now, Postgres later): portable types only.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('builds')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('repo_url', 'text', (c) => c.notNull())
+      .addColumn('commit_sha', 'text', (c) => c.notNull())
+      .addColumn('subdir', 'text', (c) => c.notNull())
+      .addColumn('dirty', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('exit_code', 'integer')
+      .addColumn('error', 'text')
+      .addColumn('builder_id', 'text', (c) => c.notNull())
+      .addColumn('runner', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text', (c) => c.notNull())
+      .addColumn('duration_ms', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('builds_commit').on('builds').column('commit_sha').execute();
+    await db.schema.createIndex('builds_started').on('builds').columns(['started_at', 'id']).execute();
+    await db.schema
+      .createTable('steps')
+      .addColumn('build_id', 'text', (c) => c.notNull().references('builds.id').onDelete('cascade'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('exit_code', 'integer')
+      .addColumn('duration_ms', 'integer', (c) => c.notNull())
+      .addColumn('log_path', 'text')
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('steps_pk', ['build_id', 'name'])
+      .execute();
+    await db.schema
+      .createTable('artifacts')
+      .addColumn('build_id', 'text', (c) => c.notNull().references('builds.id').onDelete('cascade'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('digest', 'text', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('path', 'text', (c) => c.notNull())
+      .addColumn('manifest_digest', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('artifacts_pk', ['build_id', 'name'])
+      .execute();
+    await db.schema.createIndex('artifacts_digest').on('artifacts').column('digest').execute();
+    await db.schema
+      .createTable('evidence')
+      .addColumn('build_id', 'text', (c) => c.notNull().references('builds.id').onDelete('cascade'))
+      .addColumn('artifact_name', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('media_type', 'text', (c) => c.notNull())
+      .addColumn('digest', 'text', (c) => c.notNull())
+      .addColumn('path', 'text', (c) => c.notNull())
+      .addColumn('manifest_digest', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('evidence_pk', ['build_id', 'artifact_name', 'kind'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const table of ['evidence', 'artifacts', 'steps', 'builds']) await db.schema.dropTable(table).execute();
+  },
+};
+
+/** All migrations in order; names sort lexically. */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return { '0001_initial': initial };
+  },
+};

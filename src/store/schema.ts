@@ -1,0 +1,66 @@
+// Table types of the provenance store: the one description both SQL dialects are queried through.
+import type { Selectable } from 'kysely';
+
+/** One build attempt (succeeded or failed), written in one transaction when the build ends. */
+export interface BuildsTable {
+  id: string;
+  project: string;
+  repo_url: string;
+  commit_sha: string;
+  subdir: string;
+  dirty: number;
+  status: 'succeeded' | 'failed';
+  exit_code: number | null;
+  error: string | null;
+  builder_id: string;
+  runner: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+}
+
+/** One step of a build. */
+export interface StepsTable {
+  build_id: string;
+  name: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  exit_code: number | null;
+  duration_ms: number;
+  log_path: string | null;
+  position: number;
+}
+
+/** One delivered artifact. */
+export interface ArtifactsTable {
+  build_id: string;
+  name: string;
+  digest: string;
+  size: number;
+  path: string;
+  manifest_digest: string;
+}
+
+/** One piece of evidence (provenance bundle, SBOM, SBOM attestation) about an artifact. */
+export interface EvidenceTable {
+  build_id: string;
+  artifact_name: string;
+  kind: 'provenance' | 'sbom' | 'sbom-attestation';
+  media_type: string;
+  digest: string;
+  path: string;
+  manifest_digest: string;
+}
+
+/** The database as Kysely sees it. */
+export interface KilnDatabase {
+  builds: BuildsTable;
+  steps: StepsTable;
+  artifacts: ArtifactsTable;
+  evidence: EvidenceTable;
+}
+
+/** Row types as read back. */
+export type BuildRow = Selectable<BuildsTable>;
+export type StepRow = Selectable<StepsTable>;
+export type ArtifactRow = Selectable<ArtifactsTable>;
+export type EvidenceRow = Selectable<EvidenceTable>;

@@ -1,0 +1,117 @@
+// The provenance store: opens SQLite (WAL, synchronous=FULL), migrates, and records builds atomically.
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Insertable, Kysely, Migrator, SqliteDialect } from 'kysely';
+import { KilnError } from '../core/errors.js';
+import { migrationProvider } from './migrations.js';
+import type {
+  ArtifactRow,
+  ArtifactsTable,
+  BuildRow,
+  BuildsTable,
+  EvidenceRow,
+  EvidenceTable,
+  KilnDatabase,
+  StepRow,
+  StepsTable,
+} from './schema.js';
+
+/** An open store; `db` is the only handle queries use, whatever the dialect. */
+export interface Store {
+  readonly db: Kysely<KilnDatabase>;
+  close(): Promise<void>;
+}
+
+/** Everything known about a finished build, written together or not at all. */
+export interface BuildRecord {
+  readonly build: Insertable<BuildsTable>;
+  readonly steps: readonly Insertable<StepsTable>[];
+  readonly artifacts: readonly Insertable<ArtifactsTable>[];
+  readonly evidence: readonly Insertable<EvidenceTable>[];
+}
+
+/** A build with all its rows, as `kiln show` presents it. */
+export interface BuildDetail {
+  readonly build: BuildRow;
+  readonly steps: readonly StepRow[];
+  readonly artifacts: readonly ArtifactRow[];
+  readonly evidence: readonly EvidenceRow[];
+}
+
+/** Opens (creating and migrating if needed) the SQLite store at `file`. */
+export async function openSqliteStore(file: string): Promise<Store> {
+  await fsp.mkdir(dirname(file), { recursive: true });
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+  } catch (cause) {
+    throw new KilnError('E_STORE', `cannot open the store at ${file}: ${String(cause)}`, {
+      cause,
+      hint: 'check the file is a Kiln SQLite store and its directory is writable, or set KILN_HOME elsewhere',
+    });
+  }
+  const db = new Kysely<KilnDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db, file);
+  return { db, close: () => db.destroy() };
+}
+
+async function migrate(db: Kysely<KilnDatabase>, where: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) {
+    throw new KilnError('E_STORE', `migrating the store at ${where} failed: ${String(error)}`, {
+      cause: error,
+      hint: 'a newer Kiln may have written this store; upgrade Kiln or point KILN_HOME at a fresh directory',
+    });
+  }
+}
+
+/** Writes a build and all its rows in one transaction: after a crash, either all of it is there or none. */
+export async function recordBuild(store: Store, record: BuildRecord): Promise<void> {
+  await store.db.transaction().execute(async (tx) => {
+    await tx.insertInto('builds').values(record.build).execute();
+    if (record.steps.length) await tx.insertInto('steps').values([...record.steps]).execute();
+    if (record.artifacts.length) await tx.insertInto('artifacts').values([...record.artifacts]).execute();
+    if (record.evidence.length) await tx.insertInto('evidence').values([...record.evidence]).execute();
+  });
+}
+
+/** The most recent builds first. */
+export async function listBuilds(store: Store, opts: { limit: number; project?: string }): Promise<BuildRow[]> {
+  let q = store.db.selectFrom('builds').selectAll();
+  if (opts.project) q = q.where('project', '=', opts.project);
+  return q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+}
+
+/** One build by id or unique id prefix, with its steps, artifacts and evidence. */
+export async function getBuild(store: Store, idOrPrefix: string): Promise<BuildDetail | undefined> {
+  const matches = await store.db
+    .selectFrom('builds')
+    .selectAll()
+    .where('id', 'like', `${idOrPrefix.replace(/[%_\\]/g, '')}%`)
+    .limit(2)
+    .execute();
+  if (matches.length > 1 && matches[0]?.id !== idOrPrefix) {
+    throw new KilnError('E_USAGE', `build id prefix "${idOrPrefix}" is ambiguous`, {
+      hint: 'give more characters of the id (see `kiln builds`)',
+    });
+  }
+  const build = matches[0];
+  if (!build) return undefined;
+  const [steps, artifacts, evidence] = await Promise.all([
+    store.db.selectFrom('steps').selectAll().where('build_id', '=', build.id).orderBy('position').execute(),
+    store.db.selectFrom('artifacts').selectAll().where('build_id', '=', build.id).orderBy('name').execute(),
+    store.db
+      .selectFrom('evidence')
+      .selectAll()
+      .where('build_id', '=', build.id)
+      .orderBy('artifact_name')
+      .orderBy('kind')
+      .execute(),
+  ]);
+  return { build, steps, artifacts, evidence };
+}
