@@ -45,7 +45,12 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
   const fault = ctx.env.KILN_FAULT_INJECT; // test-only: simulate a crash (kill -9) at a named point
   try {
     const result = await runBuild(
-      { projectPath: positionals[0] ?? '.', rev: values.rev, allowDirty: Boolean(values['allow-dirty']), keyFlag: values.key },
+      {
+        projectPath: positionals[0] ?? '.',
+        rev: values.rev,
+        allowDirty: Boolean(values['allow-dirty']),
+        keyFlag: values.key,
+      },
       {
         kilnHome: ctx.kilnHome,
         cwd: ctx.cwd,
@@ -61,8 +66,18 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       },
     );
     if (values.json) {
-      const artifacts = result.artifacts.map(({ name, path, digest, size, bundle, sbom }) => ({ name, path, digest, size, bundle, sbom }));
-      println(ctx.stdout, JSON.stringify({ buildId: result.buildId, commit: result.commit, status: result.status, artifacts }, null, 2));
+      const artifacts = result.artifacts.map(({ name, path, digest, size, bundle, sbom }) => ({
+        name,
+        path,
+        digest,
+        size,
+        bundle,
+        sbom,
+      }));
+      println(
+        ctx.stdout,
+        JSON.stringify({ buildId: result.buildId, commit: result.commit, status: result.status, artifacts }, null, 2),
+      );
     } else {
       for (const a of result.artifacts) {
         println(ctx.stdout, `${a.name}: ${a.path}`);
@@ -70,7 +85,10 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         println(ctx.stdout, `  provenance ${a.bundle}`);
         println(ctx.stdout, `  sbom       ${a.sbom}`);
       }
-      println(ctx.stdout, `build ${result.buildId} of ${result.commit.slice(0, 12)} succeeded; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`);
+      println(
+        ctx.stdout,
+        `build ${result.buildId} of ${result.commit.slice(0, 12)} succeeded; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
+      );
     }
     return 0;
   } finally {

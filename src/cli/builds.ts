@@ -1,6 +1,7 @@
 // `kiln builds` and `kiln show <id>`: read the provenance store.
-import { kilnPaths } from '../core/home.js';
+
 import { KilnError } from '../core/errors.js';
+import { kilnPaths } from '../core/home.js';
 import { type BuildDetail, getBuild, listBuilds, openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
@@ -31,21 +32,32 @@ export async function buildsCommand(ctx: CliContext, argv: string[]): Promise<nu
   try {
     const rows = await listBuilds(store, { limit, ...(values.project ? { project: values.project } : {}) });
     if (values.json) {
-      println(ctx.stdout, JSON.stringify(rows.map((r) => ({ ...r, dirty: r.dirty === 1 })), null, 2));
+      println(
+        ctx.stdout,
+        JSON.stringify(
+          rows.map((r) => ({ ...r, dirty: r.dirty === 1 })),
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     if (rows.length === 0) {
       println(ctx.stdout, 'no builds recorded yet (run `kiln build`)');
       return 0;
     }
-    table(ctx, ['BUILD', 'PROJECT', 'COMMIT', 'STATUS', 'DURATION', 'STARTED'], rows.map((r) => [
-      r.id,
-      r.project,
-      r.commit_sha.slice(0, 12) + (r.dirty ? '+dirty' : ''),
-      r.status,
-      `${(r.duration_ms / 1000).toFixed(1)}s`,
-      r.started_at,
-    ]));
+    table(
+      ctx,
+      ['BUILD', 'PROJECT', 'COMMIT', 'STATUS', 'DURATION', 'STARTED'],
+      rows.map((r) => [
+        r.id,
+        r.project,
+        r.commit_sha.slice(0, 12) + (r.dirty ? '+dirty' : ''),
+        r.status,
+        `${(r.duration_ms / 1000).toFixed(1)}s`,
+        r.started_at,
+      ]),
+    );
     return 0;
   } finally {
     await store.close();
@@ -78,17 +90,29 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
   println(ctx.stdout, `time      ${b.started_at} → ${b.finished_at} (${(b.duration_ms / 1000).toFixed(1)}s)`);
   if (b.error) println(ctx.stdout, `error     ${b.error}`);
   println(ctx.stdout, '\nsteps');
-  table(ctx, ['STEP', 'STATUS', 'EXIT', 'DURATION', 'LOG'], detail.steps.map((s) => [
-    s.name,
-    s.status,
-    s.exit_code === null ? '-' : String(s.exit_code),
-    `${(s.duration_ms / 1000).toFixed(1)}s`,
-    s.log_path ?? '-',
-  ]));
+  table(
+    ctx,
+    ['STEP', 'STATUS', 'EXIT', 'DURATION', 'LOG'],
+    detail.steps.map((s) => [
+      s.name,
+      s.status,
+      s.exit_code === null ? '-' : String(s.exit_code),
+      `${(s.duration_ms / 1000).toFixed(1)}s`,
+      s.log_path ?? '-',
+    ]),
+  );
   println(ctx.stdout, '\nartifacts');
-  table(ctx, ['NAME', 'DIGEST', 'SIZE', 'PATH'], detail.artifacts.map((a) => [a.name, a.digest, String(a.size), a.path]));
+  table(
+    ctx,
+    ['NAME', 'DIGEST', 'SIZE', 'PATH'],
+    detail.artifacts.map((a) => [a.name, a.digest, String(a.size), a.path]),
+  );
   println(ctx.stdout, '\nevidence');
-  table(ctx, ['ARTIFACT', 'KIND', 'DIGEST', 'PATH'], detail.evidence.map((e) => [e.artifact_name, e.kind, e.digest, e.path]));
+  table(
+    ctx,
+    ['ARTIFACT', 'KIND', 'DIGEST', 'PATH'],
+    detail.evidence.map((e) => [e.artifact_name, e.kind, e.digest, e.path]),
+  );
   return 0;
 }
 

@@ -30,12 +30,16 @@ export async function keysCommand(ctx: CliContext, argv: string[]): Promise<numb
     return 0;
   }
   if (positionals[0] !== 'generate') {
-    throw new KilnError('E_USAGE', `kiln keys: expected "generate", got ${positionals[0] ?? 'nothing'}`, { hint: HELP });
+    throw new KilnError('E_USAGE', `kiln keys: expected "generate", got ${positionals[0] ?? 'nothing'}`, {
+      hint: HELP,
+    });
   }
   if (!values.out) throw new KilnError('E_USAGE', 'kiln keys generate: --out PREFIX is required', { hint: HELP });
   const algorithm = values.algorithm as KeyAlgorithm;
   if (!ALGORITHMS.includes(algorithm)) {
-    throw new KilnError('E_USAGE', `unknown --algorithm "${values.algorithm}"`, { hint: `use one of: ${ALGORITHMS.join(', ')}` });
+    throw new KilnError('E_USAGE', `unknown --algorithm "${values.algorithm}"`, {
+      hint: `use one of: ${ALGORITHMS.join(', ')}`,
+    });
   }
   const written = await writeKeyPair(resolve(ctx.cwd, values.out), algorithm, { force: Boolean(values.force) });
   if (values.json) println(ctx.stdout, JSON.stringify({ ...written, algorithm }, null, 2));

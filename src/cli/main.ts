@@ -1,8 +1,8 @@
 // Dispatches `kiln <command>` and turns every failure into a clear message and a meaningful exit status.
 import { readFileSync } from 'node:fs';
 import { EXIT_BUG, EXIT_CODES, KilnError } from '../core/errors.js';
-import { buildsCommand, showCommand } from './builds.js';
 import { buildCommand } from './build.js';
+import { buildsCommand, showCommand } from './builds.js';
 import { configCommand } from './config.js';
 import { type CliContext, println, processContext } from './context.js';
 import { keysCommand } from './keys.js';
@@ -60,7 +60,10 @@ export function reportFailure(ctx: CliContext, err: unknown): number {
     if (err.hint) println(ctx.stderr, `  hint: ${err.hint}`);
     return EXIT_CODES[err.code];
   }
-  println(ctx.stderr, `kiln: internal error (this is a bug, please report it):\n${(err as Error)?.stack ?? String(err)}`);
+  println(
+    ctx.stderr,
+    `kiln: internal error (this is a bug, please report it):\n${(err as Error)?.stack ?? String(err)}`,
+  );
   return EXIT_BUG;
 }
 

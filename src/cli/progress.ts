@@ -27,7 +27,9 @@ export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boo
       const secs = ((row.durationMs ?? now() - row.started) / 1000).toFixed(1);
       const mark = { running: '…', succeeded: '✓', failed: '✗', skipped: '-' }[row.status];
       const tail = row.status === 'running' && row.last ? `  ${row.last}` : '';
-      stream.write(`${`  ${mark} ${name.padEnd(16)} ${row.status.padEnd(9)} ${secs.padStart(6)}s${tail}`.slice(0, width - 1)}\n`);
+      stream.write(
+        `${`  ${mark} ${name.padEnd(16)} ${row.status.padEnd(9)} ${secs.padStart(6)}s${tail}`.slice(0, width - 1)}\n`,
+      );
       drawn++;
     }
   };
@@ -41,7 +43,9 @@ export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boo
     onEvent(event: KilnEvent): void {
       switch (event.kind) {
         case 'build-started':
-          above(`kiln: building ${event.project} at ${event.commit.slice(0, 12)}${event.dirty ? ' (dirty tree)' : ''} as ${event.buildId}`);
+          above(
+            `kiln: building ${event.project} at ${event.commit.slice(0, 12)}${event.dirty ? ' (dirty tree)' : ''} as ${event.buildId}`,
+          );
           if (opts.live) timer = setInterval(draw, 250).unref();
           break;
         case 'notice':
@@ -64,7 +68,8 @@ export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boo
           rows.set(event.step, { status: event.status, started: 0, durationMs: event.durationMs });
           const secs = (event.durationMs / 1000).toFixed(1);
           const code = event.exitCode === null ? '' : ` (exit ${event.exitCode})`;
-          if (!opts.live) line(`kiln: step ${event.step} ${event.status}${event.status === 'skipped' ? '' : ` in ${secs}s`}${code}`);
+          if (!opts.live)
+            line(`kiln: step ${event.step} ${event.status}${event.status === 'skipped' ? '' : ` in ${secs}s`}${code}`);
           if (event.status === 'failed') {
             above(`kiln: step ${event.step} failed${code}; last lines of its log:`);
             for (const l of event.logTail) above(`  | ${l}`);

@@ -50,16 +50,27 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
   if (!file) throw new KilnError('E_USAGE', 'kiln verify: missing FILE', { hint: HELP });
   const artifact = resolve(ctx.cwd, file);
   const bundlePath = resolve(ctx.cwd, values.bundle ?? `${file}.sigstore.json`);
-  const bundleJson = await readText(bundlePath, 'bundle', 'pass --bundle with the .sigstore.json written next to the artifact');
+  const bundleJson = await readText(
+    bundlePath,
+    'bundle',
+    'pass --bundle with the .sigstore.json written next to the artifact',
+  );
   let keyPath = values.key ? resolve(ctx.cwd, values.key) : undefined;
   if (!keyPath) {
     const local = kilnPaths(ctx.kilnHome).defaultPub;
-    if (await fsp.stat(local).then(() => true, () => false)) {
+    if (
+      await fsp.stat(local).then(
+        () => true,
+        () => false,
+      )
+    ) {
       keyPath = local;
       if (!values.json) println(ctx.stderr, `kiln: no --key given; using the local key ${local}`);
     }
   }
-  const publicKeyPem = keyPath ? await readText(keyPath, 'public key', 'pass --key with the signer’s .pub file') : undefined;
+  const publicKeyPem = keyPath
+    ? await readText(keyPath, 'public key', 'pass --key with the signer’s .pub file')
+    : undefined;
   const trustedRootJson = values['trusted-root']
     ? await readText(resolve(ctx.cwd, values['trusted-root']), 'trusted root', 'pass a Sigstore trusted_root.json')
     : undefined;

@@ -19,7 +19,8 @@ export function checkGraph(config: KilnConfig): GraphProblem[] {
   for (const [name, step] of Object.entries(config.steps)) {
     step.needs.forEach((need, i) => {
       if (!(need in config.steps)) problems.push({ path: ['steps', name, 'needs', i], message: unknown(need) });
-      else if (need === name) problems.push({ path: ['steps', name, 'needs', i], message: 'a step cannot need itself' });
+      else if (need === name)
+        problems.push({ path: ['steps', name, 'needs', i], message: 'a step cannot need itself' });
     });
   }
   const cycle = findCycle(config);

@@ -4,7 +4,7 @@ import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from '
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
 import { checkGraph } from './graph.js';
-import { KNOWN_KEYS, type KilnConfig, KilnConfigSchema } from './schema.js';
+import { type KilnConfig, KilnConfigSchema, KNOWN_KEYS } from './schema.js';
 import { closest } from './suggest.js';
 
 /** One thing wrong with a config file, located precisely. */
@@ -38,7 +38,11 @@ export function parseConfig(text: string, file: string): KilnConfig {
     return { line: pos.line, column: pos.col };
   };
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ path: '', ...at(e.pos[0]), message: e.message.split('\n')[0] ?? e.code }));
+    const problems = doc.errors.map((e) => ({
+      path: '',
+      ...at(e.pos[0]),
+      message: e.message.split('\n')[0] ?? e.code,
+    }));
     throw configError(file, problems);
   }
   const raw: unknown = doc.toJS();
@@ -99,7 +103,10 @@ function nodeAt(root: unknown, path: readonly PropertyKey[], key?: string): Node
 }
 
 function dotPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 function configError(file: string, problems: ConfigProblem[]): KilnError {

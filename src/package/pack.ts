@@ -18,24 +18,28 @@ export interface PackedArtifact {
 /** Packs `srcDir` into `destFile` (tar.gz, sorted, mtime = `mtime`, uid/gid 0, normalized modes), atomically. */
 export async function packDirectory(srcDir: string, destFile: string, mtime: number): Promise<PackedArtifact> {
   const entries = await listTree(srcDir);
-  return writeAtomically(destFile, async function* () {
-    for (const entry of entries) {
-      yield tarHeader(entry, mtime);
-      if (entry.kind !== 'file') continue;
-      let read = 0;
-      for await (const chunk of createReadStream(join(srcDir, entry.path))) {
-        read += (chunk as Buffer).length;
-        yield chunk as Buffer;
+  return writeAtomically(
+    destFile,
+    async function* () {
+      for (const entry of entries) {
+        yield tarHeader(entry, mtime);
+        if (entry.kind !== 'file') continue;
+        let read = 0;
+        for await (const chunk of createReadStream(join(srcDir, entry.path))) {
+          read += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+        if (read !== entry.size) {
+          throw new KilnError('E_PACKAGE_UNSAFE', `${entry.path} changed size while it was being packaged`, {
+            hint: 'make sure no step is still writing into the output directory',
+          });
+        }
+        yield Buffer.alloc(padding(read));
       }
-      if (read !== entry.size) {
-        throw new KilnError('E_PACKAGE_UNSAFE', `${entry.path} changed size while it was being packaged`, {
-          hint: 'make sure no step is still writing into the output directory',
-        });
-      }
-      yield Buffer.alloc(padding(read));
-    }
-    yield tarTrailer();
-  }, true);
+      yield tarTrailer();
+    },
+    true,
+  );
 }
 
 /** Copies a single-file artifact as is, atomically. */
@@ -46,9 +50,13 @@ export async function copyFileArtifact(srcFile: string, destFile: string): Promi
       hint: 'use format: tgz for directories; format: file needs the path of one regular file',
     });
   }
-  return writeAtomically(destFile, async function* () {
-    for await (const chunk of createReadStream(srcFile)) yield chunk as Buffer;
-  }, false);
+  return writeAtomically(
+    destFile,
+    async function* () {
+      for await (const chunk of createReadStream(srcFile)) yield chunk as Buffer;
+    },
+    false,
+  );
 }
 
 /** Every member under `root` in sorted (byte-wise, depth-first) order; refuses what cannot be packaged safely. */

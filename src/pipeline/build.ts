@@ -11,7 +11,7 @@ import { kilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
 import { materialize, resolveSource } from '../source/index.js';
 import { openSqliteStore, recordBuild } from '../store/index.js';
-import { deliver, type DeliveredArtifact } from './deliver.js';
+import { type DeliveredArtifact, deliver } from './deliver.js';
 import { executeSteps } from './execute.js';
 import { resolveSigner } from './signing-key.js';
 import { hostToolchain } from './toolchain.js';
@@ -75,7 +75,14 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     });
   }
   const buildId = newBuildId(startedAt);
-  world.emit({ kind: 'build-started', buildId, project: userConfig.name, commit: source.commit, subdir: source.subdir, dirty: source.dirty });
+  world.emit({
+    kind: 'build-started',
+    buildId,
+    project: userConfig.name,
+    commit: source.commit,
+    subdir: source.subdir,
+    dirty: source.dirty,
+  });
   const workDir = paths.workDir(buildId);
   const treeDir = join(workDir, 'tree');
   const projectDir = join(treeDir, source.subdir);
@@ -97,7 +104,10 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       SOURCE_DATE_EPOCH: String(source.sourceDateEpoch),
     };
     await fsp.mkdir(stepEnv.HOME, { recursive: true });
-    const steps = topoOrder(config).map((name) => ({ name, ...(config.steps[name] as NonNullable<(typeof config.steps)[string]>) }));
+    const steps = topoOrder(config).map((name) => ({
+      name,
+      ...(config.steps[name] as NonNullable<(typeof config.steps)[string]>),
+    }));
     const [toolchain, reports] = await Promise.all([
       hostToolchain(stepEnv),
       executeSteps({
@@ -137,16 +147,32 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
         const finished = world.now();
         const error = `step ${failed.name} failed with exit code ${failed.exitCode ?? 'none (killed)'}`;
         await recordBuild(store, {
-          build: { ...base, status: 'failed', exit_code: failed.exitCode, error, finished_at: finished.toISOString(), duration_ms: finished.getTime() - startedAt.getTime() },
+          build: {
+            ...base,
+            status: 'failed',
+            exit_code: failed.exitCode,
+            error,
+            finished_at: finished.toISOString(),
+            duration_ms: finished.getTime() - startedAt.getTime(),
+          },
           steps: stepRows,
           artifacts: [],
           evidence: [],
         });
-        world.emit({ kind: 'build-finished', buildId, status: 'failed', durationMs: finished.getTime() - startedAt.getTime() });
-        throw new KilnError('E_STEP_FAILED', `${error}; last lines of its log:\n${failed.logTail.map((l) => `  | ${l}`).join('\n')}`, {
-          hint: `full log: ${failed.logPath}; details: kiln show ${buildId}`,
-          details: { buildId, step: failed.name, exitCode: failed.exitCode },
+        world.emit({
+          kind: 'build-finished',
+          buildId,
+          status: 'failed',
+          durationMs: finished.getTime() - startedAt.getTime(),
         });
+        throw new KilnError(
+          'E_STEP_FAILED',
+          `${error}; last lines of its log:\n${failed.logTail.map((l) => `  | ${l}`).join('\n')}`,
+          {
+            hint: `full log: ${failed.logPath}; details: kiln show ${buildId}`,
+            details: { buildId, step: failed.name, exitCode: failed.exitCode },
+          },
+        );
       }
       const delivered = await deliver({
         buildId,
@@ -170,12 +196,24 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       world.emit({ kind: 'stage', stage: 'record', detail: paths.store });
       const finished = world.now();
       await recordBuild(store, {
-        build: { ...base, status: 'succeeded', exit_code: 0, error: null, finished_at: finished.toISOString(), duration_ms: finished.getTime() - startedAt.getTime() },
+        build: {
+          ...base,
+          status: 'succeeded',
+          exit_code: 0,
+          error: null,
+          finished_at: finished.toISOString(),
+          duration_ms: finished.getTime() - startedAt.getTime(),
+        },
         steps: stepRows,
         artifacts: delivered.rows.artifacts,
         evidence: delivered.rows.evidence,
       });
-      world.emit({ kind: 'build-finished', buildId, status: 'succeeded', durationMs: finished.getTime() - startedAt.getTime() });
+      world.emit({
+        kind: 'build-finished',
+        buildId,
+        status: 'succeeded',
+        durationMs: finished.getTime() - startedAt.getTime(),
+      });
       return { buildId, commit: source.commit, status: 'succeeded', artifacts: delivered.artifacts };
     } finally {
       await store.close();
@@ -187,6 +225,9 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
 
 /** Sortable, unique build ids: UTC time then randomness (`20261126T011234Z-3f9a1c`). */
 export function newBuildId(at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }

@@ -6,8 +6,8 @@ import {
   LOCAL_BUILDER_ID,
   makeStatement,
   provenancePredicate,
-  SLSA_PROVENANCE_V1,
   type Signer,
+  SLSA_PROVENANCE_V1,
   signStatement,
 } from '../attest/index.js';
 import type { ArtifactConfig, KilnConfig } from '../config/index.js';
@@ -70,21 +70,29 @@ export async function deliver(input: DeliverInput) {
   }
   emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
   const sbom = await makeSbom(input);
-  if (!sbom.lockfile) emit({ kind: 'warning', message: `no package-lock.json in ${source.subdir || 'the project'}: the SBOM lists no dependencies` });
+  if (!sbom.lockfile)
+    emit({
+      kind: 'warning',
+      message: `no package-lock.json in ${source.subdir || 'the project'}: the SBOM lists no dependencies`,
+    });
   const subjects = packed.map((p) => ({ name: p.file, digest: p.result.digest }));
   emit({ kind: 'stage', stage: 'sign', detail: `provenance and SBOM statements with key ${input.signer.keyHint}` });
-  const provenance = makeStatement(subjects, SLSA_PROVENANCE_V1, provenancePredicate({
-    builderId: LOCAL_BUILDER_ID,
-    buildId: input.buildId,
-    startedOn: isoSeconds(input.startedAt),
-    finishedOn: isoSeconds(input.now()),
-    source: { repoUrl: source.repoUrl, commit: source.commit, subdir: source.subdir, dirty: source.dirty },
-    config: { path: [source.subdir, 'kiln.yaml'].filter(Boolean).join('/'), digest: input.configDigest },
-    steps: Object.entries(config.steps).map(([name, s]) => ({ name, run: s.run, network: s.network })),
-    lockfiles: sbom.lockfile ? [sbom.lockfile] : [],
-    toolchain: [...input.toolchain],
-    runner: { kind: input.runner.kind, hermetic: input.runner.hermetic },
-  }));
+  const provenance = makeStatement(
+    subjects,
+    SLSA_PROVENANCE_V1,
+    provenancePredicate({
+      builderId: LOCAL_BUILDER_ID,
+      buildId: input.buildId,
+      startedOn: isoSeconds(input.startedAt),
+      finishedOn: isoSeconds(input.now()),
+      source: { repoUrl: source.repoUrl, commit: source.commit, subdir: source.subdir, dirty: source.dirty },
+      config: { path: [source.subdir, 'kiln.yaml'].filter(Boolean).join('/'), digest: input.configDigest },
+      steps: Object.entries(config.steps).map(([name, s]) => ({ name, run: s.run, network: s.network })),
+      lockfiles: sbom.lockfile ? [sbom.lockfile] : [],
+      toolchain: [...input.toolchain],
+      runner: { kind: input.runner.kind, hermetic: input.runner.hermetic },
+    }),
+  );
   const provenanceBundle = Buffer.from(`${canonicalJson(await signStatement(provenance, input.signer), 2)}\n`);
   const sbomStatement = makeStatement(subjects, CYCLONEDX_PREDICATE, sbom.bom);
   const sbomBundle = Buffer.from(`${canonicalJson(await signStatement(sbomStatement, input.signer), 2)}\n`);
@@ -93,15 +101,17 @@ export async function deliver(input: DeliverInput) {
   const layout = await openOciLayout(input.paths.oci);
   const published = [];
   for (const p of packed) {
-    published.push(await publishArtifact(layout, {
-      buildId: input.buildId,
-      project: config.name,
-      artifact: p.config,
-      file: join(outDir, p.file),
-      title: p.file,
-      source,
-      evidence: { provenance: provenanceBundle, sbom: sbom.bytes, sbomAttestation: sbomBundle },
-    }));
+    published.push(
+      await publishArtifact(layout, {
+        buildId: input.buildId,
+        project: config.name,
+        artifact: p.config,
+        file: join(outDir, p.file),
+        title: p.file,
+        source,
+        evidence: { provenance: provenanceBundle, sbom: sbom.bytes, sbomAttestation: sbomBundle },
+      }),
+    );
   }
   input.checkpoint?.('before-deliver');
   const delivered: DeliveredArtifact[] = [];
@@ -126,7 +136,11 @@ export async function deliver(input: DeliverInput) {
   return { artifacts: delivered, rows: storeRows(input.buildId, delivered, published) };
 }
 
-function storeRows(buildId: string, delivered: DeliveredArtifact[], published: Awaited<ReturnType<typeof publishArtifact>>[]) {
+function storeRows(
+  buildId: string,
+  delivered: DeliveredArtifact[],
+  published: Awaited<ReturnType<typeof publishArtifact>>[],
+) {
   const artifacts = delivered.map((d) => ({
     build_id: buildId,
     name: d.name,
@@ -160,9 +174,13 @@ async function packOne(input: DeliverInput, artifact: ArtifactConfig, dest: stri
   const stat = await fsp.lstat(src).catch(() => undefined);
   if (!stat) {
     const outputs = input.config.steps[artifact.from]?.outputs ?? [];
-    throw new KilnError('E_OUTPUT_MISSING', `artifact ${artifact.name}: step ${artifact.from} did not produce ${artifact.path}`, {
-      hint: `make step ${artifact.from} write ${artifact.path} (its declared outputs: ${outputs.join(', ') || 'none'})`,
-    });
+    throw new KilnError(
+      'E_OUTPUT_MISSING',
+      `artifact ${artifact.name}: step ${artifact.from} did not produce ${artifact.path}`,
+      {
+        hint: `make step ${artifact.from} write ${artifact.path} (its declared outputs: ${outputs.join(', ') || 'none'})`,
+      },
+    );
   }
   if (artifact.format === 'tgz') {
     if (!stat.isDirectory()) {

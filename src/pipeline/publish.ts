@@ -29,7 +29,8 @@ export async function publishArtifact(
   const created = new Date(opts.source.sourceDateEpoch * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
   const artifact = await layout.pushArtifact({
     file: opts.file,
-    mediaType: opts.artifact.format === 'tgz' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/octet-stream',
+    mediaType:
+      opts.artifact.format === 'tgz' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/octet-stream',
     title: opts.title,
     refName: `${opts.project}/${opts.artifact.name}:${opts.source.commit}`,
     annotations: {
@@ -39,22 +40,50 @@ export async function publishArtifact(
       'org.opencontainers.image.title': opts.title,
     },
   });
-  const attach = async (artifactType: string, mediaType: string, title: string, bytes: Buffer, predicateType: string) => {
+  const attach = async (
+    artifactType: string,
+    mediaType: string,
+    title: string,
+    bytes: Buffer,
+    predicateType: string,
+  ) => {
     const manifest = await layout.attach({
       subject: artifact,
       artifactType,
       mediaType,
       title,
       bytes,
-      annotations: { 'dev.kiln.build-id': opts.buildId, 'dev.kiln.predicate-type': predicateType, 'org.opencontainers.image.created': created },
+      annotations: {
+        'dev.kiln.build-id': opts.buildId,
+        'dev.kiln.predicate-type': predicateType,
+        'org.opencontainers.image.created': created,
+      },
     });
     const body = JSON.parse((await layout.readBlob(manifest.digest)).toString('utf8')) as Manifest;
     return { manifest, layer: body.layers[0] as Descriptor };
   };
   return {
     artifact,
-    provenance: await attach(SIGSTORE_BUNDLE_V03, SIGSTORE_BUNDLE_V03, `${opts.title}.sigstore.json`, opts.evidence.provenance, SLSA_PROVENANCE_V1),
-    sbom: await attach(CYCLONEDX_JSON, CYCLONEDX_JSON, `${opts.title}.cdx.json`, opts.evidence.sbom, CYCLONEDX_PREDICATE),
-    sbomAttestation: await attach(SIGSTORE_BUNDLE_V03, SIGSTORE_BUNDLE_V03, `${opts.title}.cdx.sigstore.json`, opts.evidence.sbomAttestation, CYCLONEDX_PREDICATE),
+    provenance: await attach(
+      SIGSTORE_BUNDLE_V03,
+      SIGSTORE_BUNDLE_V03,
+      `${opts.title}.sigstore.json`,
+      opts.evidence.provenance,
+      SLSA_PROVENANCE_V1,
+    ),
+    sbom: await attach(
+      CYCLONEDX_JSON,
+      CYCLONEDX_JSON,
+      `${opts.title}.cdx.json`,
+      opts.evidence.sbom,
+      CYCLONEDX_PREDICATE,
+    ),
+    sbomAttestation: await attach(
+      SIGSTORE_BUNDLE_V03,
+      SIGSTORE_BUNDLE_V03,
+      `${opts.title}.cdx.sigstore.json`,
+      opts.evidence.sbomAttestation,
+      CYCLONEDX_PREDICATE,
+    ),
   };
 }

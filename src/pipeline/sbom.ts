@@ -1,6 +1,12 @@
 // The SBOM for a build: from package-lock.json when there is one, else a document with no dependencies (and a warning).
 import { sha256Digest } from '../core/digest.js';
-import { type ComponentGraph, cycloneDxDocument, generateNpmSbom, serializeBom, validateCycloneDx } from '../sbom/index.js';
+import {
+  type ComponentGraph,
+  cycloneDxDocument,
+  generateNpmSbom,
+  serializeBom,
+  validateCycloneDx,
+} from '../sbom/index.js';
 import type { SourceRef } from '../source/index.js';
 
 /** The SBOM document bytes and the lockfile it came from (undefined when none). */

@@ -26,7 +26,12 @@ export async function resolveSigner(opts: {
   if (opts.keyFlag) return fromFile(resolve(opts.cwd, opts.keyFlag), '--key');
   if (opts.keyEnv) {
     if (opts.keyEnv.includes('-----BEGIN')) {
-      return { signer: loadSigner(opts.keyEnv, 'KILN_SIGNING_KEY'), source: 'KILN_SIGNING_KEY', publicKeyPath: undefined, created: false };
+      return {
+        signer: loadSigner(opts.keyEnv, 'KILN_SIGNING_KEY'),
+        source: 'KILN_SIGNING_KEY',
+        publicKeyPath: undefined,
+        created: false,
+      };
     }
     return fromFile(resolve(opts.cwd, opts.keyEnv), 'KILN_SIGNING_KEY');
   }
@@ -52,13 +57,22 @@ async function fromFile(path: string, via: string): Promise<ResolvedSigner> {
   try {
     pem = await fsp.readFile(path, 'utf8');
   } catch (cause) {
-    throw new KilnError('E_KEY_NOT_FOUND', `cannot read the signing key ${path} (from ${via}): ${(cause as Error).message}`, {
-      cause,
-      hint: 'create one with `kiln keys generate --out NAME` and point --key, KILN_SIGNING_KEY or signing.key at NAME.key',
-    });
+    throw new KilnError(
+      'E_KEY_NOT_FOUND',
+      `cannot read the signing key ${path} (from ${via}): ${(cause as Error).message}`,
+      {
+        cause,
+        hint: 'create one with `kiln keys generate --out NAME` and point --key, KILN_SIGNING_KEY or signing.key at NAME.key',
+      },
+    );
   }
   const signer = loadSigner(pem, path);
   const pub = path.endsWith('.key') ? `${path.slice(0, -4)}.pub` : undefined;
-  const pubExists = pub ? await fsp.stat(pub).then(() => true, () => false) : false;
+  const pubExists = pub
+    ? await fsp.stat(pub).then(
+        () => true,
+        () => false,
+      )
+    : false;
   return { signer, source: `${via} (${path})`, publicKeyPath: pubExists ? pub : undefined, created: false };
 }

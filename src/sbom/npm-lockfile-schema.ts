@@ -41,8 +41,8 @@ export interface NpmLockfile {
 }
 
 /**
- * Checks `value` against the lockfile shape and reports every problem as `path: message`. Entries are read from
- * the parsed object's own keys one by one, so odd keys such as `__proto__` are kept and checked like any other.
+ * Checks `value` (fresh from JSON.parse) against the lockfile shape and reports every problem as `path: message`.
+ * Entries are read from its own keys, so odd keys such as `__proto__` are kept and checked like any other.
  */
 export function checkLockfileShape(value: unknown): { lockfile?: NpmLockfile; problems: string[] } {
   const head = NpmLockfileHead.safeParse(value);
@@ -52,7 +52,9 @@ export function checkLockfileShape(value: unknown): { lockfile?: NpmLockfile; pr
   const problems: string[] = [];
   for (const [location, entry] of Object.entries(raw)) {
     const parsed = NpmLockEntry.safeParse(entry);
-    if (parsed.success) packages.set(location, parsed.data);
+    // Keep the JSON.parse value itself once it passed: zod rebuilds records by assignment, which turns a
+    // `__proto__` dependency name into a prototype change. The schema has no transforms, so nothing is lost.
+    if (parsed.success) packages.set(location, entry as NpmLockEntry);
     else problems.push(...issuesToProblems(parsed.error.issues, ['packages', location]));
   }
   if (problems.length > 0) return { problems };

@@ -30,7 +30,9 @@ export async function resolveSource(opts: {
 }): Promise<SourceRef> {
   const projectPath = resolve(opts.projectPath);
   const repoRoot = (await git(projectPath, ['rev-parse', '--show-toplevel'], opts.env)).trim();
-  const subdir = relative(await fsp.realpath(repoRoot), await fsp.realpath(projectPath)).split(sep).join('/');
+  const subdir = relative(await fsp.realpath(repoRoot), await fsp.realpath(projectPath))
+    .split(sep)
+    .join('/');
   const rev = opts.rev ?? 'HEAD';
   const commit = (await git(repoRoot, ['rev-parse', '--verify', `${rev}^{commit}`], opts.env)).trim();
   const epoch = Number((await git(repoRoot, ['show', '-s', '--format=%ct', commit], opts.env)).trim());
@@ -42,7 +44,8 @@ export async function resolveSource(opts: {
     .map((e) => e.slice(3))
     .filter((f) => !ignored.some((i) => f === i || f.startsWith(`${i}/`)));
   if (dirtyFiles.length > 0 && !opts.allowDirty) {
-    const shown = dirtyFiles.slice(0, 10).join(', ') + (dirtyFiles.length > 10 ? `, … (${dirtyFiles.length} in all)` : '');
+    const shown =
+      dirtyFiles.slice(0, 10).join(', ') + (dirtyFiles.length > 10 ? `, … (${dirtyFiles.length} in all)` : '');
     throw new KilnError('E_SOURCE_DIRTY', `the working tree of ${repoRoot} has uncommitted changes: ${shown}`, {
       hint: 'commit or stash them (a build must come from one commit), or pass --allow-dirty to build them anyway (provenance will say the tree was dirty)',
     });

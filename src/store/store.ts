@@ -74,9 +74,21 @@ async function migrate(db: Kysely<KilnDatabase>, where: string): Promise<void> {
 export async function recordBuild(store: Store, record: BuildRecord): Promise<void> {
   await store.db.transaction().execute(async (tx) => {
     await tx.insertInto('builds').values(record.build).execute();
-    if (record.steps.length) await tx.insertInto('steps').values([...record.steps]).execute();
-    if (record.artifacts.length) await tx.insertInto('artifacts').values([...record.artifacts]).execute();
-    if (record.evidence.length) await tx.insertInto('evidence').values([...record.evidence]).execute();
+    if (record.steps.length)
+      await tx
+        .insertInto('steps')
+        .values([...record.steps])
+        .execute();
+    if (record.artifacts.length)
+      await tx
+        .insertInto('artifacts')
+        .values([...record.artifacts])
+        .execute();
+    if (record.evidence.length)
+      await tx
+        .insertInto('evidence')
+        .values([...record.evidence])
+        .execute();
   });
 }
 

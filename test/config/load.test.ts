@@ -46,7 +46,9 @@ describe('kiln.yaml loading', () => {
   });
 
   it('rejects unknown keys with their location and a did-you-mean', () => {
-    const problems = problemsOf(GOOD.replace('    needs: [deps]', '    need: [deps]').replace('name: demo\n', 'nme: demo\n'));
+    const problems = problemsOf(
+      GOOD.replace('    needs: [deps]', '    need: [deps]').replace('name: demo\n', 'nme: demo\n'),
+    );
     const step = problems.find((p) => p.path === 'steps.build.need');
     expect(step).toMatchObject({ line: 8, column: 5 });
     expect(step?.message).toContain('did you mean "needs"');
