@@ -1,5 +1,4 @@
 // Graph rules over a schema-valid config: unknown needs, cycles, artifact sources, duplicate names.
-import type { KilnConfig } from './schema.js';
 import { closest } from './suggest.js';
 
 /** A graph problem with the path of the offending value (located by the caller). */
@@ -8,8 +7,33 @@ export interface GraphProblem {
   readonly message: string;
 }
 
+/** The part of a config the graph rules look at; also extractable from a config that failed the schema. */
+export interface GraphShape {
+  readonly steps: Readonly<Record<string, { readonly needs: readonly string[] }>>;
+  readonly artifacts: readonly { readonly name: string; readonly from: string }[];
+}
+
+/** Best-effort graph shape of an unvalidated document, so graph problems are reported along with schema problems. */
+export function graphShapeOf(raw: unknown): GraphShape {
+  const doc = (raw ?? {}) as { steps?: unknown; artifacts?: unknown };
+  const steps: Record<string, { needs: string[] }> = {};
+  if (doc.steps && typeof doc.steps === 'object' && !Array.isArray(doc.steps)) {
+    for (const [name, step] of Object.entries(doc.steps)) {
+      const needs = (step as { needs?: unknown } | null)?.needs;
+      steps[name] = { needs: Array.isArray(needs) ? needs.filter((n): n is string => typeof n === 'string') : [] };
+    }
+  }
+  const artifacts = Array.isArray(doc.artifacts)
+    ? doc.artifacts.map((a: { name?: unknown; from?: unknown } | null) => ({
+        name: typeof a?.name === 'string' ? a.name : '',
+        from: typeof a?.from === 'string' ? a.from : '',
+      }))
+    : [];
+  return { steps, artifacts };
+}
+
 /** Every graph problem in the config; empty when the step DAG and artifacts are sound. */
-export function checkGraph(config: KilnConfig): GraphProblem[] {
+export function checkGraph(config: GraphShape): GraphProblem[] {
   const problems: GraphProblem[] = [];
   const names = Object.keys(config.steps);
   const unknown = (name: string) => {
@@ -29,11 +53,11 @@ export function checkGraph(config: KilnConfig): GraphProblem[] {
   }
   const seen = new Set<string>();
   config.artifacts.forEach((artifact, i) => {
-    if (seen.has(artifact.name)) {
+    if (artifact.name && seen.has(artifact.name)) {
       problems.push({ path: ['artifacts', i, 'name'], message: `duplicate artifact name "${artifact.name}"` });
     }
     seen.add(artifact.name);
-    if (!(artifact.from in config.steps)) {
+    if (artifact.from && !(artifact.from in config.steps)) {
       problems.push({ path: ['artifacts', i, 'from'], message: unknown(artifact.from) });
     }
   });
@@ -41,7 +65,7 @@ export function checkGraph(config: KilnConfig): GraphProblem[] {
 }
 
 /** Step names in an order where every step comes after the steps it needs (stable: by name within a level). */
-export function topoOrder(config: KilnConfig): string[] {
+export function topoOrder(config: GraphShape): string[] {
   const order: string[] = [];
   const done = new Set<string>();
   const visit = (name: string) => {
@@ -54,7 +78,7 @@ export function topoOrder(config: KilnConfig): string[] {
   return order;
 }
 
-function findCycle(config: KilnConfig): string[] | undefined {
+function findCycle(config: GraphShape): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (name: string): string[] | undefined => {

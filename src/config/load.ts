@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
-import { checkGraph } from './graph.js';
+import { checkGraph, graphShapeOf } from './graph.js';
 import { type KilnConfig, KilnConfigSchema, KNOWN_KEYS } from './schema.js';
 import { closest } from './suggest.js';
 
@@ -67,10 +67,10 @@ export function parseConfig(text: string, file: string): KilnConfig {
         problems.push({ path: dotPath(issue.path), ...locate(issue.path), message: issue.message });
       }
     }
-    throw configError(file, problems);
   }
-  for (const p of checkGraph(parsed.data)) problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
-  if (problems.length > 0) throw configError(file, problems);
+  for (const p of checkGraph(parsed.success ? parsed.data : graphShapeOf(raw)))
+    problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
+  if (!parsed.success || problems.length > 0) throw configError(file, problems);
   return deepFreeze(parsed.data);
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kiln, makeRepo } from '../helpers/repo.js';
 import { demoProject } from '../helpers/project.js';
+import { kiln, makeRepo } from '../helpers/repo.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 // One real build signed with a generated key, then every way verification must fail.
@@ -89,7 +89,15 @@ describe('kiln verify on a real build', () => {
   });
 
   it('fails for a wrong builder id', () => {
-    const r = verify([artifact, '--bundle', bundle, '--key', pub(), '--builder-id', 'https://kiln.dev/builders/control-plane/v1']);
+    const r = verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub(),
+      '--builder-id',
+      'https://kiln.dev/builders/control-plane/v1',
+    ]);
     expect(r.status).toBe(3);
     expect(r.stdout).toContain('✗ builder-id');
   });

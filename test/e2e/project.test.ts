@@ -1,0 +1,137 @@
+import { cpSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
+import { git, kiln, makeRepo } from '../helpers/repo.js';
+import { tempDir } from '../helpers/tmp.js';
+import { loadOciSchemas } from '../registry/helpers.js';
+
+function prefixed(prefix: string, files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${prefix}/${k}`, v]));
+}
+
+describe('kiln build: sources, config errors and publishing', () => {
+  it('builds a subdirectory, records it, and keeps credentials in the remote URL out of provenance', async () => {
+    const root = tempDir();
+    const repo = join(root, 'mono');
+    makeRepo(repo, { 'README.md': 'monorepo\n', ...prefixed('apps/demo', demoProject()) });
+    git(repo, ['remote', 'add', 'origin', 'https://ci-bot:s3cr3t-token@git.example.invalid/acme/mono.git']);
+    const home = join(root, 'home');
+    const r = kiln(['build', 'apps/demo', '--json'], { cwd: repo, home });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.artifacts[0].path).toBe(join(repo, 'apps', 'demo', 'kiln-out', 'demo.tgz'));
+    const bundleText = readFileSync(out.artifacts[0].bundle, 'utf8');
+    const statement = JSON.parse(Buffer.from(JSON.parse(bundleText).dsseEnvelope.payload, 'base64').toString());
+    const src = statement.predicate.buildDefinition.externalParameters.source;
+    expect(src.subdir).toBe('apps/demo');
+    expect(src.uri).toBe('git+https://git.example.invalid/acme/mono.git');
+    expect(Buffer.from(JSON.parse(bundleText).dsseEnvelope.payload, 'base64').toString()).not.toContain('s3cr3t');
+    const shown = JSON.parse(kiln(['show', out.buildId, '--json'], { cwd: repo, home }).stdout);
+    expect(shown.build.subdir).toBe('apps/demo');
+    expect(shown.build.repo_url).not.toContain('s3cr3t');
+    expect(shown.evidence.map((e: { kind: string }) => e.kind).sort()).toEqual([
+      'provenance',
+      'sbom',
+      'sbom-attestation',
+    ]);
+
+    // What was published to the OCI layout validates against the OCI schemas and links evidence by subject.
+    const schemas = await loadOciSchemas();
+    const layout = join(home, 'oci');
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    expect(schemas.index(index)).toEqual([]);
+    expect(schemas.layout(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8')))).toEqual([]);
+    const blob = (digest: string) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8'));
+    const artifactEntry = shown.artifacts[0].manifest_digest;
+    const manifests = index.manifests.map((d: { digest: string }) => ({ digest: d.digest, body: blob(d.digest) }));
+    for (const m of manifests) expect(schemas.manifest(m.body)).toEqual([]);
+    const artifactManifest = manifests.find((m: { digest: string }) => m.digest === artifactEntry)?.body;
+    expect(artifactManifest.layers[0].digest).toBe(out.artifacts[0].digest);
+    const referrers = manifests.filter(
+      (m: { body: { subject?: { digest: string } } }) => m.body.subject?.digest === artifactEntry,
+    );
+    expect(referrers.map((m: { body: { artifactType: string } }) => m.body.artifactType).sort()).toEqual([
+      'application/vnd.cyclonedx+json',
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+    ]);
+  });
+
+  it('reports config errors with file:line:column and exits 2 before building anything', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const yaml = DEMO_KILN_YAML.replace('needs: [compile]', 'needs: [compil]').replace(
+      '    outputs: [out]',
+      '    output: [out]',
+    );
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+    const r = kiln(['build'], { cwd: repo, home: join(root, 'home') });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /kiln\.yaml:8:5: steps\.compile\.output: unknown key "output" \(did you mean "outputs"\?\)/,
+    );
+    expect(r.stderr).toMatch(
+      /kiln\.yaml:11:13: steps\.test\.needs\[0\]: unknown step "compil" \(did you mean "compile"\?\)/,
+    );
+    const cycle = demoProject({
+      'kiln.yaml': DEMO_KILN_YAML.replace('    inputs: [src/**, package.json]', '    needs: [test]'),
+    });
+    makeRepo(join(root, 'cyclic'), cycle);
+    const c = kiln(['config', 'check'], { cwd: join(root, 'cyclic'), home: join(root, 'home') });
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(
+      /kiln\.yaml:\d+:\d+: steps\.\w+: dependency cycle: (compile → test → compile|test → compile → test)/,
+    );
+  });
+
+  it('refuses an artifact whose output symlink leaves the output directory', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const yaml = DEMO_KILN_YAML.replace(
+      'cp package.json out/ &&',
+      'cp package.json out/ && ln -s /etc/passwd out/lib/pw &&',
+    );
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+    const r = kiln(['build'], { cwd: repo, home: join(root, 'home') });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('symlink lib/pw → /etc/passwd points outside the output directory');
+  });
+
+  it('answers --help, unknown commands and unknown flags with the documented exit codes', () => {
+    const root = tempDir();
+    const home = join(root, 'home');
+    expect(kiln(['--help'], { cwd: root, home }).status).toBe(0);
+    expect(kiln(['build', '--help'], { cwd: root, home }).stdout).toContain('--allow-dirty');
+    expect(kiln(['frobnicate'], { cwd: root, home }).status).toBe(2);
+    const bad = kiln(['build', '--no-such-flag'], { cwd: root, home });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('kiln build --help');
+    const notRepo = kiln(['build'], { cwd: root, home });
+    expect(notRepo.status).toBe(2);
+    expect(notRepo.stderr).toContain('no kiln.yaml');
+  });
+
+  it('builds the example project (npm ci from its lockfile, compile, unit tests) into a verified artifact', () => {
+    const root = tempDir();
+    const repo = join(root, 'example');
+    cpSync(resolve(import.meta.dirname, '../../examples/hello-node'), repo, {
+      recursive: true,
+      filter: (src) => !/node_modules|kiln-out|\/build$|\/dist$/.test(src),
+    });
+    makeRepo(repo, {});
+    const home = join(root, 'home');
+    const r = kiln(['build', '--json'], { cwd: repo, home });
+    expect(r.stderr).toContain('step test succeeded');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const sbom = JSON.parse(readFileSync(out.artifacts[0].sbom, 'utf8'));
+    const purls = sbom.components.map((c: { purl: string }) => c.purl);
+    expect(purls).toEqual(
+      expect.arrayContaining(['pkg:npm/debug@4.4.3', 'pkg:npm/ms@2.1.3', 'pkg:npm/typescript@5.9.3']),
+    );
+    const v = kiln(['verify', out.artifacts[0].path, '--key', join(home, 'keys', 'default.pub')], { cwd: repo, home });
+    expect(v.status).toBe(0);
+    expect(v.stdout).toContain('verified:');
+  });
+});
