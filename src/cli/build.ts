@@ -42,6 +42,10 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     return 0;
   }
   const progress = progressDisplay(ctx.stderr, { live: Boolean(ctx.stderr.isTTY) && !values.json });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const fault = ctx.env.KILN_FAULT_INJECT; // test-only: simulate a crash (kill -9) at a named point
   try {
     const result = await runBuild(
@@ -60,6 +64,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         kilnVersion: ctx.version,
         now: ctx.now,
         emit: progress.onEvent,
+        signal: abort.signal,
         checkpoint: (name) => {
           if (fault === name) process.kill(process.pid, 'SIGKILL');
         },
@@ -92,6 +97,8 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     }
     return 0;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress.stop();
   }
 }

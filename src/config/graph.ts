@@ -9,24 +9,27 @@ export interface GraphProblem {
 
 /** The part of a config the graph rules look at; also extractable from a config that failed the schema. */
 export interface GraphShape {
-  readonly steps: Readonly<Record<string, { readonly needs: readonly string[] }>>;
-  readonly artifacts: readonly { readonly name: string; readonly from: string }[];
+  readonly steps: Readonly<Record<string, { readonly needs: readonly string[]; readonly outputs: readonly string[] }>>;
+  readonly artifacts: readonly { readonly name: string; readonly from: string; readonly path: string }[];
 }
 
 /** Best-effort graph shape of an unvalidated document, so graph problems are reported along with schema problems. */
 export function graphShapeOf(raw: unknown): GraphShape {
   const doc = (raw ?? {}) as { steps?: unknown; artifacts?: unknown };
-  const steps: Record<string, { needs: string[] }> = {};
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const steps: Record<string, { needs: string[]; outputs: string[] }> = {};
   if (doc.steps && typeof doc.steps === 'object' && !Array.isArray(doc.steps)) {
     for (const [name, step] of Object.entries(doc.steps)) {
-      const needs = (step as { needs?: unknown } | null)?.needs;
-      steps[name] = { needs: Array.isArray(needs) ? needs.filter((n): n is string => typeof n === 'string') : [] };
+      const s = step as { needs?: unknown; outputs?: unknown } | null;
+      steps[name] = { needs: strings(s?.needs), outputs: strings(s?.outputs) };
     }
   }
   const artifacts = Array.isArray(doc.artifacts)
-    ? doc.artifacts.map((a: { name?: unknown; from?: unknown } | null) => ({
-        name: typeof a?.name === 'string' ? a.name : '',
-        from: typeof a?.from === 'string' ? a.from : '',
+    ? doc.artifacts.map((a: { name?: unknown; from?: unknown; path?: unknown } | null) => ({
+        name: str(a?.name),
+        from: str(a?.from),
+        path: str(a?.path),
       }))
     : [];
   return { steps, artifacts };
@@ -57,8 +60,14 @@ export function checkGraph(config: GraphShape): GraphProblem[] {
       problems.push({ path: ['artifacts', i, 'name'], message: `duplicate artifact name "${artifact.name}"` });
     }
     seen.add(artifact.name);
-    if (artifact.from && !(artifact.from in config.steps)) {
+    const step = config.steps[artifact.from];
+    if (artifact.from && !step) {
       problems.push({ path: ['artifacts', i, 'from'], message: unknown(artifact.from) });
+    } else if (step && artifact.path && !step.outputs.some((o) => covers(o, artifact.path))) {
+      problems.push({
+        path: ['artifacts', i, 'path'],
+        message: `${artifact.path} is not among the outputs of step "${artifact.from}" (declared: ${step.outputs.join(', ') || 'none'}); add it to that step's outputs`,
+      });
     }
   });
   return problems;
@@ -76,6 +85,12 @@ export function topoOrder(config: GraphShape): string[] {
   };
   for (const name of Object.keys(config.steps).sort()) visit(name);
   return order;
+}
+
+function covers(output: string, path: string): boolean {
+  const o = output.replace(/\/+$/, '');
+  const p = path.replace(/\/+$/, '');
+  return o === p || p.startsWith(`${o}/`) || o === '.';
 }
 
 function findCycle(config: GraphShape): string[] | undefined {

@@ -8,6 +8,7 @@ export type KilnErrorCode =
   | 'E_SOURCE_DIRTY'
   | 'E_SOURCE_GIT'
   | 'E_STEP_FAILED'
+  | 'E_INTERRUPTED'
   | 'E_OUTPUT_MISSING'
   | 'E_PACKAGE_UNSAFE'
   | 'E_SBOM_INVALID'
@@ -42,7 +43,7 @@ export class KilnError extends Error {
   }
 }
 
-/** Process exit statuses by error code: 1 = build failed, 2 = usage/config, 3 = verification, 4 = environment. */
+/** Process exit statuses by error code: 1 = build failed, 2 = usage/config, 3 = verification, 4 = environment, 130 = interrupted. */
 export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze({
   E_USAGE: 2,
   E_CONFIG_INVALID: 2,
@@ -50,6 +51,7 @@ export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze
   E_SOURCE_DIRTY: 2,
   E_SOURCE_GIT: 2,
   E_STEP_FAILED: 1,
+  E_INTERRUPTED: 130,
   E_OUTPUT_MISSING: 1,
   E_PACKAGE_UNSAFE: 1,
   E_SBOM_INVALID: 1,

@@ -12,7 +12,7 @@ import type { StepRunner } from '../sandbox/index.js';
 import { materialize, resolveSource } from '../source/index.js';
 import { openSqliteStore, recordBuild } from '../store/index.js';
 import { type DeliveredArtifact, deliver } from './deliver.js';
-import { executeSteps } from './execute.js';
+import { executeSteps, type StepReport } from './execute.js';
 import { resolveSigner } from './signing-key.js';
 import { hostToolchain } from './toolchain.js';
 
@@ -34,6 +34,8 @@ export interface BuildEnvironment {
   readonly kilnVersion: string;
   readonly now: () => Date;
   readonly emit: EventSink;
+  /** Aborted on Ctrl-C/SIGTERM: running steps are stopped and the build is recorded as failed. */
+  readonly signal?: AbortSignal | undefined;
   /** Test seam: called between stages; a crash test kills the process at a named point. */
   readonly checkpoint?: (name: 'before-deliver' | 'before-record') => void;
 }
@@ -118,6 +120,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
         runner: world.runner,
         parallelism: world.parallelism,
         emit: world.emit,
+        signal: world.signal,
       }),
     ]);
     const base = {
@@ -143,36 +146,27 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     const failed = reports.find((r) => r.status === 'failed');
     const store = await openSqliteStore(paths.store);
     try {
-      if (failed) {
+      if (failed || world.signal?.aborted) {
         const finished = world.now();
-        const error = `step ${failed.name} failed with exit code ${failed.exitCode ?? 'none (killed)'}`;
+        const error = world.signal?.aborted
+          ? 'interrupted'
+          : `step ${failed?.name} failed with exit code ${failed?.exitCode ?? 'none (killed)'}`;
+        const durationMs = finished.getTime() - startedAt.getTime();
         await recordBuild(store, {
           build: {
             ...base,
             status: 'failed',
-            exit_code: failed.exitCode,
+            exit_code: failed?.exitCode ?? null,
             error,
             finished_at: finished.toISOString(),
-            duration_ms: finished.getTime() - startedAt.getTime(),
+            duration_ms: durationMs,
           },
           steps: stepRows,
           artifacts: [],
           evidence: [],
         });
-        world.emit({
-          kind: 'build-finished',
-          buildId,
-          status: 'failed',
-          durationMs: finished.getTime() - startedAt.getTime(),
-        });
-        throw new KilnError(
-          'E_STEP_FAILED',
-          `${error}; last lines of its log:\n${failed.logTail.map((l) => `  | ${l}`).join('\n')}`,
-          {
-            hint: `full log: ${failed.logPath}; details: kiln show ${buildId}`,
-            details: { buildId, step: failed.name, exitCode: failed.exitCode },
-          },
-        );
+        world.emit({ kind: 'build-finished', buildId, status: 'failed', durationMs });
+        throw failureError(buildId, error, failed, world.signal?.aborted === true);
       }
       const delivered = await deliver({
         buildId,
@@ -221,6 +215,19 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });
   }
+}
+
+function failureError(buildId: string, error: string, failed: StepReport | undefined, interrupted: boolean): KilnError {
+  if (interrupted || !failed) {
+    return new KilnError('E_INTERRUPTED', `build ${buildId} was interrupted; its running steps were stopped`, {
+      hint: `the attempt is recorded as failed: kiln show ${buildId}`,
+    });
+  }
+  const tail = failed.logTail.map((l) => `  | ${l}`).join('\n');
+  return new KilnError('E_STEP_FAILED', `${error}; last lines of its log:\n${tail}`, {
+    hint: `full log: ${failed.logPath}; details: kiln show ${buildId}`,
+    details: { buildId, step: failed.name, exitCode: failed.exitCode },
+  });
 }
 
 /** Sortable, unique build ids: UTC time then randomness (`20261126T011234Z-3f9a1c`). */

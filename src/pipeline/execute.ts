@@ -32,6 +32,7 @@ export async function executeSteps(opts: {
   runner: StepRunner;
   parallelism: number;
   emit: EventSink;
+  signal?: AbortSignal | undefined;
 }): Promise<StepReport[]> {
   await fsp.mkdir(opts.logDir, { recursive: true });
   const reports = new Map<string, StepReport>();
@@ -50,6 +51,7 @@ export async function executeSteps(opts: {
         network: step.network,
         logFile: logPath,
         onLine: (line) => opts.emit({ kind: 'step-output', step: step.name, line }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       })
       .then(
         (outcome) => ({ ...outcome, error: undefined as string | undefined }),
@@ -73,7 +75,7 @@ export async function executeSteps(opts: {
     running.set(step.name, task);
   };
   for (;;) {
-    if (!failed) {
+    if (!failed && !opts.signal?.aborted) {
       for (const step of opts.steps) {
         if (running.size >= opts.parallelism) break;
         if (!reports.has(step.name) && !running.has(step.name) && ready(step)) start(step);

@@ -15,6 +15,20 @@ export function hostRunner(opts: { now?: () => number } = {}): StepRunner {
   };
 }
 
+/** Stops a step's whole process group: SIGTERM, then SIGKILL after a grace period. */
+function killGroup(pid: number | undefined, signal: AbortSignal | undefined): void {
+  if (pid === undefined || !signal?.aborted) return;
+  const send = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  send('SIGTERM');
+  setTimeout(() => send('SIGKILL'), 3000).unref();
+}
+
 function runOnHost(step: StepInvocation, now: () => number): Promise<StepOutcome> {
   const started = now();
   const log = createWriteStream(step.logFile, { flags: 'w', mode: 0o644 });
@@ -39,6 +53,8 @@ function runOnHost(step: StepInvocation, now: () => number): Promise<StepOutcome
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const stop = () => killGroup(child.pid, step.signal);
+    step.signal?.addEventListener('abort', stop, { once: true });
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (err) => {
@@ -46,6 +62,7 @@ function runOnHost(step: StepInvocation, now: () => number): Promise<StepOutcome
       reject(err);
     });
     child.on('close', (code, signal) => {
+      step.signal?.removeEventListener('abort', stop);
       if (partial) pushLine(partial);
       log.end(() =>
         resolve({ exitCode: code, signal: signal ?? null, durationMs: now() - started, logTail: [...tail] }),

@@ -10,6 +10,8 @@ export interface StepInvocation {
   readonly logFile: string;
   /** Called with each complete output line (stdout and stderr interleaved as they arrive). */
   readonly onLine?: (line: string) => void;
+  /** Aborting stops the step and everything it started. */
+  readonly signal?: AbortSignal;
 }
 
 /** How a step's process ended. */

@@ -89,3 +89,13 @@ describe('kiln.yaml loading', () => {
     expect(committed).toEqual(kilnJsonSchema());
   });
 });
+
+describe('artifact paths', () => {
+  it('must lie inside an output declared by the step they come from', () => {
+    const problems = problemsOf(GOOD.replace('    path: dist', '    path: build/app'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'artifacts[0].path', line: 13, column: 11 });
+    expect(problems[0]?.message).toContain('not among the outputs of step "build" (declared: dist)');
+    expect(() => parseConfig(GOOD.replace('    path: dist', '    path: dist/app.js'), 'kiln.yaml')).not.toThrow();
+  });
+});
