@@ -9,6 +9,7 @@ export interface KilnPaths {
   readonly keys: string;
   readonly defaultKey: string;
   readonly defaultPub: string;
+  readonly work: string;
   buildDir(buildId: string): string;
   workDir(buildId: string): string;
 }
@@ -22,6 +23,7 @@ export function kilnPaths(home: string): KilnPaths {
     keys: join(home, 'keys'),
     defaultKey: join(home, 'keys', 'default.key'),
     defaultPub: join(home, 'keys', 'default.pub'),
+    work: join(home, 'work'),
     buildDir: (id) => join(home, 'builds', id),
     workDir: (id) => join(home, 'work', id),
   };

@@ -15,6 +15,7 @@ import { type DeliveredArtifact, deliver } from './deliver.js';
 import { executeSteps, type StepReport } from './execute.js';
 import { resolveSigner } from './signing-key.js';
 import { hostToolchain } from './toolchain.js';
+import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
 /** What a user asks for when building. */
 export interface BuildRequest {
@@ -88,6 +89,9 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   const workDir = paths.workDir(buildId);
   const treeDir = join(workDir, 'tree');
   const projectDir = join(treeDir, source.subdir);
+  const swept = await sweepStaleWorkDirs(paths.work);
+  if (swept > 0) world.emit({ kind: 'notice', message: `removed ${swept} work dir(s) left by builds that crashed` });
+  await createWorkDir(workDir);
   try {
     await materialize(source, treeDir, gitEnv);
     const configFile = join(projectDir, 'kiln.yaml');

@@ -139,9 +139,12 @@ describe('kiln build end to end', () => {
       else expect(out).toContain('demo.tgz');
       const index = JSON.parse(readFileSync(join(home, 'oci', 'index.json'), 'utf8'));
       expect(index.schemaVersion).toBe(2);
-      // A rerun completes normally and records exactly one build.
+      expect(readdirSync(join(home, 'work'))).toHaveLength(1); // the crashed build's clean copy
+      // A rerun sweeps what the crash left, completes normally and records exactly one build.
       const rerun = kiln(['build', '--json'], { cwd: repo, home });
       expect(rerun.status).toBe(0);
+      expect(rerun.stderr).toContain('removed 1 work dir(s) left by builds that crashed');
+      expect(readdirSync(join(home, 'work'))).toEqual([]);
       expect(JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout)).toHaveLength(1);
     }
   });
