@@ -2,7 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Insertable, Kysely, Migrator, SqliteDialect } from 'kysely';
+import { type Insertable, Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { KilnError } from '../core/errors.js';
 import { migrationProvider } from './migrations.js';
 import type {
@@ -101,10 +101,11 @@ export async function listBuilds(store: Store, opts: { limit: number; project?: 
 
 /** One build by id or unique id prefix, with its steps, artifacts and evidence. */
 export async function getBuild(store: Store, idOrPrefix: string): Promise<BuildDetail | undefined> {
+  if (idOrPrefix === '') return undefined;
   const matches = await store.db
     .selectFrom('builds')
     .selectAll()
-    .where('id', 'like', `${idOrPrefix.replace(/[%_\\]/g, '')}%`)
+    .where(sql<boolean>`id like ${likePrefix(idOrPrefix)} escape '\\'`)
     .limit(2)
     .execute();
   if (matches.length > 1 && matches[0]?.id !== idOrPrefix) {
@@ -126,4 +127,9 @@ export async function getBuild(store: Store, idOrPrefix: string): Promise<BuildD
       .execute(),
   ]);
   return { build, steps, artifacts, evidence };
+}
+
+/** A LIKE pattern matching strings that start with `prefix` literally (its wildcards escaped). */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
 }
