@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { verifyBundle } from '../attest/index.js';
 import { KilnError } from '../core/errors.js';
+import { pathExists } from '../core/fsutil.js';
 import { kilnPaths } from '../core/home.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
@@ -58,12 +59,7 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
   let keyPath = values.key ? resolve(ctx.cwd, values.key) : undefined;
   if (!keyPath) {
     const local = kilnPaths(ctx.kilnHome).defaultPub;
-    if (
-      await fsp.stat(local).then(
-        () => true,
-        () => false,
-      )
-    ) {
+    if (await pathExists(local)) {
       keyPath = local;
       if (!values.json) println(ctx.stderr, `kiln: no --key given; using the local key ${local}`);
     }

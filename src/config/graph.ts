@@ -10,7 +10,12 @@ export interface GraphProblem {
 /** The part of a config the graph rules look at; also extractable from a config that failed the schema. */
 export interface GraphShape {
   readonly steps: Readonly<Record<string, { readonly needs: readonly string[]; readonly outputs: readonly string[] }>>;
-  readonly artifacts: readonly { readonly name: string; readonly from: string; readonly path: string }[];
+  readonly artifacts: readonly {
+    readonly name: string;
+    readonly from: string;
+    readonly path: string;
+    readonly format?: string;
+  }[];
 }
 
 /** Best-effort graph shape of an unvalidated document, so graph problems are reported along with schema problems. */
@@ -30,6 +35,7 @@ export function graphShapeOf(raw: unknown): GraphShape {
         name: str(a?.name),
         from: str(a?.from),
         path: str(a?.path),
+        format: str((a as { format?: unknown } | null)?.format) || 'tgz',
       }))
     : [];
   return { steps, artifacts };
@@ -55,11 +61,21 @@ export function checkGraph(config: GraphShape): GraphProblem[] {
     problems.push({ path: ['steps', cycle[0] ?? ''], message: `dependency cycle: ${cycle.join(' → ')}` });
   }
   const seen = new Set<string>();
+  const files = new Map<string, number>();
   config.artifacts.forEach((artifact, i) => {
     if (artifact.name && seen.has(artifact.name)) {
       problems.push({ path: ['artifacts', i, 'name'], message: `duplicate artifact name "${artifact.name}"` });
     }
     seen.add(artifact.name);
+    const file = artifactFileName(artifact);
+    const other = files.get(file);
+    if (artifact.path && other !== undefined) {
+      problems.push({
+        path: ['artifacts', i, 'path'],
+        message: `delivers ${file}, as artifacts[${other}] does; give one of them another name or path`,
+      });
+    }
+    files.set(file, i);
     const step = config.steps[artifact.from];
     if (artifact.from && !step) {
       problems.push({ path: ['artifacts', i, 'from'], message: unknown(artifact.from) });
@@ -71,6 +87,13 @@ export function checkGraph(config: GraphShape): GraphProblem[] {
     }
   });
   return problems;
+}
+
+/** The file an artifact is delivered as: `<name>.tgz` for tgz, the path's base name for a single file. */
+export function artifactFileName(artifact: { name: string; path: string; format?: string }): string {
+  return artifact.format === 'file'
+    ? (artifact.path.replace(/\/+$/, '').split('/').pop() ?? artifact.name)
+    : `${artifact.name}.tgz`;
 }
 
 /** Step names in an order where every step comes after the steps it needs (stable: by name within a level). */

@@ -22,6 +22,13 @@ export const StepSchema = z.strictObject({
     .default({})
     .describe('Environment variables; nothing else from the caller is passed.'),
   network: z.boolean().default(false).describe('Allow network access (recorded in provenance).'),
+  timeout: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(3600)
+    .describe('Seconds after which the step and everything it started are stopped and the step fails.'),
 });
 
 /** A file or directory produced by a step that Kiln packages, signs and publishes. */

@@ -1,11 +1,12 @@
 // Deterministic tar.gz of a directory, streamed: memory does not grow with the size of the files.
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, promises as fsp } from 'node:fs';
-import { join, posix } from 'node:path';
+import { constants, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { renameDurable, tempPathFor } from '../core/fsutil.js';
 import { DeterministicGzip } from './gzip.js';
+import { linkStaysInside } from './paths.js';
 import { padding, type TarEntry, tarHeader, tarTrailer } from './tar.js';
 
 /** What a packaging step produced. */
@@ -25,9 +26,9 @@ export async function packDirectory(srcDir: string, destFile: string, mtime: num
         yield tarHeader(entry, mtime);
         if (entry.kind !== 'file') continue;
         let read = 0;
-        for await (const chunk of createReadStream(join(srcDir, entry.path))) {
-          read += (chunk as Buffer).length;
-          yield chunk as Buffer;
+        for await (const chunk of readNoFollow(join(srcDir, entry.path))) {
+          read += chunk.length;
+          yield chunk;
         }
         if (read !== entry.size) {
           throw new KilnError('E_PACKAGE_UNSAFE', `${entry.path} changed size while it was being packaged`, {
@@ -50,18 +51,13 @@ export async function copyFileArtifact(srcFile: string, destFile: string): Promi
       hint: 'use format: tgz for directories; format: file needs the path of one regular file',
     });
   }
-  return writeAtomically(
-    destFile,
-    async function* () {
-      for await (const chunk of createReadStream(srcFile)) yield chunk as Buffer;
-    },
-    false,
-  );
+  return writeAtomically(destFile, () => readNoFollow(srcFile), false);
 }
 
 /** Every member under `root` in sorted (byte-wise, depth-first) order; refuses what cannot be packaged safely. */
 export async function listTree(root: string): Promise<TarEntry[]> {
   const out: TarEntry[] = [];
+  const rootReal = await fsp.realpath(root);
   const walk = async (rel: string): Promise<void> => {
     const names = (await fsp.readdir(join(root, rel))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const name of names) {
@@ -73,7 +69,13 @@ export async function listTree(root: string): Promise<TarEntry[]> {
       } else if (stat.isFile()) {
         out.push({ kind: 'file', path, size: stat.size, executable: (stat.mode & 0o111) !== 0 });
       } else if (stat.isSymbolicLink()) {
-        out.push({ kind: 'symlink', path, target: checkLink(path, await fsp.readlink(join(root, path))) });
+        const target = await fsp.readlink(join(root, path));
+        if (!(await linkStaysInside(rootReal, join(rootReal, path), target))) {
+          throw new KilnError('E_PACKAGE_UNSAFE', `symlink ${path} → ${target} points outside the output directory`, {
+            hint: 'make the link relative to a file inside the output, or copy the file it points to',
+          });
+        }
+        out.push({ kind: 'symlink', path, target });
       } else {
         throw new KilnError('E_PACKAGE_UNSAFE', `${path} in ${root} is not a file, directory or symlink`, {
           hint: 'remove sockets, FIFOs and device files from the output directory',
@@ -85,14 +87,14 @@ export async function listTree(root: string): Promise<TarEntry[]> {
   return out;
 }
 
-function checkLink(path: string, target: string): string {
-  const resolved = posix.normalize(posix.join(posix.dirname(path), target));
-  if (posix.isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
-    throw new KilnError('E_PACKAGE_UNSAFE', `symlink ${path} → ${target} points outside the output directory`, {
-      hint: 'make the link relative to a file inside the output, or copy the file it points to',
-    });
+/** Reads a file without following a symlink swapped in after it was listed. */
+async function* readNoFollow(path: string): AsyncGenerator<Buffer> {
+  const fh = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    for await (const chunk of fh.createReadStream({ autoClose: false })) yield chunk as Buffer;
+  } finally {
+    await fh.close();
   }
-  return target;
 }
 
 async function writeAtomically(

@@ -1,6 +1,6 @@
 // After the steps: package each artifact, make the SBOM, sign provenance and SBOM, publish to the OCI layout, deliver files.
 import { promises as fsp } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   CYCLONEDX_PREDICATE,
   LOCAL_BUILDER_ID,
@@ -10,19 +10,20 @@ import {
   SLSA_PROVENANCE_V1,
   signStatement,
 } from '../attest/index.js';
-import type { ArtifactConfig, KilnConfig } from '../config/index.js';
+import { type ArtifactConfig, artifactFileName, type KilnConfig } from '../config/index.js';
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import type { KilnPaths } from '../core/home.js';
 import { canonicalJson } from '../core/json.js';
-import { copyFileArtifact, type PackedArtifact, packDirectory } from '../package/index.js';
+import { isoSeconds } from '../core/time.js';
+import { copyFileArtifact, type PackedArtifact, packDirectory, resolveInside } from '../package/index.js';
 import { openOciLayout } from '../registry/index.js';
 import type { StepRunner } from '../sandbox/index.js';
 import type { SourceRef } from '../source/index.js';
 import { publishArtifact } from './publish.js';
-import { makeSbom } from './sbom.js';
+import type { BuildSbom } from './sbom.js';
 import type { ToolVersion } from './toolchain.js';
 
 /** One artifact as handed to the user: every path is a file they can open. */
@@ -52,8 +53,10 @@ export interface DeliverInput {
   readonly runner: StepRunner;
   readonly startedAt: Date;
   readonly now: () => Date;
-  readonly kilnVersion: string;
+  readonly sbom: BuildSbom;
   readonly emit: EventSink;
+  /** Throws when the build was interrupted; called between units of work. */
+  readonly interrupted: () => void;
   readonly checkpoint?: ((name: 'before-deliver') => void) | undefined;
 }
 
@@ -64,17 +67,12 @@ export async function deliver(input: DeliverInput) {
   await fsp.mkdir(outDir, { recursive: true });
   const packed: { config: ArtifactConfig; file: string; result: PackedArtifact }[] = [];
   for (const artifact of config.artifacts) {
-    const file = artifact.format === 'tgz' ? `${artifact.name}.tgz` : basename(artifact.path);
+    input.interrupted();
+    const file = artifactFileName(artifact);
     emit({ kind: 'stage', stage: 'package', detail: `${artifact.path} → ${file}` });
     packed.push({ config: artifact, file, result: await packOne(input, artifact, join(outDir, file)) });
   }
-  emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
-  const sbom = await makeSbom(input);
-  if (!sbom.lockfile)
-    emit({
-      kind: 'warning',
-      message: `no package-lock.json in ${source.subdir || 'the project'}: the SBOM lists no dependencies`,
-    });
+  const { sbom } = input;
   const subjects = packed.map((p) => ({ name: p.file, digest: p.result.digest }));
   emit({ kind: 'stage', stage: 'sign', detail: `provenance and SBOM statements with key ${input.signer.keyHint}` });
   const provenance = makeStatement(
@@ -101,6 +99,7 @@ export async function deliver(input: DeliverInput) {
   const layout = await openOciLayout(input.paths.oci);
   const published = [];
   for (const p of packed) {
+    input.interrupted();
     published.push(
       await publishArtifact(layout, {
         buildId: input.buildId,
@@ -113,6 +112,7 @@ export async function deliver(input: DeliverInput) {
       }),
     );
   }
+  input.interrupted();
   input.checkpoint?.('before-deliver');
   const delivered: DeliveredArtifact[] = [];
   for (const [i, p] of packed.entries()) {
@@ -170,7 +170,7 @@ function storeRows(
 }
 
 async function packOne(input: DeliverInput, artifact: ArtifactConfig, dest: string): Promise<PackedArtifact> {
-  const src = join(input.projectDir, artifact.path);
+  const src = await resolveInside(input.projectDir, artifact.path, `artifact ${artifact.name}: path`);
   const stat = await fsp.lstat(src).catch(() => undefined);
   if (!stat) {
     const outputs = input.config.steps[artifact.from]?.outputs ?? [];
@@ -191,8 +191,4 @@ async function packOne(input: DeliverInput, artifact: ArtifactConfig, dest: stri
     return packDirectory(src, dest, input.source.sourceDateEpoch);
   }
   return copyFileArtifact(src, dest);
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }

@@ -11,6 +11,8 @@ export interface PlannedStep {
   readonly needs: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly network: boolean;
+  /** Seconds before the step is stopped. */
+  readonly timeout: number;
 }
 
 /** The outcome of one step of a build. */
@@ -36,6 +38,9 @@ export async function executeSteps(opts: {
 }): Promise<StepReport[]> {
   await fsp.mkdir(opts.logDir, { recursive: true });
   const reports = new Map<string, StepReport>();
+  // The first failure stops the steps still running, as Ctrl-C does.
+  const failFast = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failFast.signal]) : failFast.signal;
   const running = new Map<string, Promise<void>>();
   let failed = false;
   const ready = (s: PlannedStep) => s.needs.every((n) => reports.get(n)?.status === 'succeeded');
@@ -51,7 +56,8 @@ export async function executeSteps(opts: {
         network: step.network,
         logFile: logPath,
         onLine: (line) => opts.emit({ kind: 'step-output', step: step.name, line }),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        signal,
+        timeoutMs: step.timeout * 1000,
       })
       .then(
         (outcome) => ({ ...outcome, error: undefined as string | undefined }),
@@ -59,7 +65,10 @@ export async function executeSteps(opts: {
       )
       .then((outcome) => {
         const ok = outcome.exitCode === 0 && outcome.error === undefined;
-        if (!ok) failed = true;
+        if (!ok) {
+          failed = true;
+          failFast.abort();
+        }
         const report: StepReport = {
           name: step.name,
           status: ok ? 'succeeded' : 'failed',

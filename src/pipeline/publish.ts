@@ -1,6 +1,7 @@
 // Publishes one artifact and its evidence (provenance, SBOM, SBOM attestation) as OCI manifests linked by `subject`.
 import { CYCLONEDX_PREDICATE, SIGSTORE_BUNDLE_V03, SLSA_PROVENANCE_V1 } from '../attest/index.js';
 import type { ArtifactConfig } from '../config/index.js';
+import { isoFromEpoch } from '../core/time.js';
 import type { Descriptor, Manifest, OciLayout } from '../registry/index.js';
 import type { SourceRef } from '../source/index.js';
 
@@ -26,7 +27,7 @@ export async function publishArtifact(
     evidence: { provenance: Buffer; sbom: Buffer; sbomAttestation: Buffer };
   },
 ) {
-  const created = new Date(opts.source.sourceDateEpoch * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const created = isoFromEpoch(opts.source.sourceDateEpoch);
   const artifact = await layout.pushArtifact({
     file: opts.file,
     mediaType:

@@ -1,5 +1,8 @@
-// The SBOM for a build: from package-lock.json when there is one, else a document with no dependencies (and a warning).
-import { sha256Digest } from '../core/digest.js';
+// The SBOM for a build: from the committed package-lock.json when there is one, else a document with no dependencies.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { type Digest, sha256Digest } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
 import {
   type ComponentGraph,
   cycloneDxDocument,
@@ -9,13 +12,21 @@ import {
 } from '../sbom/index.js';
 import type { SourceRef } from '../source/index.js';
 
-/** The SBOM document bytes and the lockfile it came from (undefined when none). */
+/** An SBOM ready to attest and publish. */
+export interface BuildSbom {
+  readonly bytes: Buffer;
+  readonly bom: unknown;
+  /** The lockfile it was read from (path relative to the project), or undefined when there is none. */
+  readonly lockfile: { readonly path: string; readonly digest: Digest } | undefined;
+}
+
+/** Builds and validates the CycloneDX SBOM of the project as checked out. */
 export async function makeSbom(input: {
   projectDir: string;
   source: SourceRef;
   config: { name: string };
   kilnVersion: string;
-}) {
+}): Promise<BuildSbom> {
   const meta = {
     commit: input.source.commit,
     sourceDateEpoch: input.source.sourceDateEpoch,
@@ -32,4 +43,19 @@ export async function makeSbom(input: {
   const bom = cycloneDxDocument(empty, meta);
   validateCycloneDx(bom);
   return { bom, bytes: serializeBom(bom), lockfile: undefined };
+}
+
+/** Fails when a step rewrote the lockfile: the SBOM and provenance must describe what was committed. */
+export async function assertLockfileUnchanged(projectDir: string, lockfile: BuildSbom['lockfile']): Promise<void> {
+  if (!lockfile) return;
+  const now = await fsp.readFile(join(projectDir, lockfile.path)).then(sha256Digest, () => 'missing');
+  if (now !== lockfile.digest) {
+    throw new KilnError(
+      'E_LOCKFILE_INVALID',
+      `a step changed ${lockfile.path} during the build (committed ${lockfile.digest}, now ${now})`,
+      {
+        hint: 'install with `npm ci` (which never rewrites the lockfile), or commit the updated lockfile',
+      },
+    );
+  }
 }

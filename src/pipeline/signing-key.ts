@@ -1,15 +1,16 @@
 // Chooses the signing key: --key, else KILN_SIGNING_KEY, else kiln.yaml, else a local key created once in KILN_HOME.
-import { promises as fsp } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { constants, promises as fsp } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { loadSigner, type Signer, writeKeyPair } from '../attest/index.js';
+import { generateKeyPair, loadSigner, type Signer } from '../attest/index.js';
 import { KilnError } from '../core/errors.js';
+import { fsyncDir, pathExists, writeFileAtomic } from '../core/fsutil.js';
 import type { KilnPaths } from '../core/home.js';
 
-/** Where the key came from, for messages and provenance of the decision. */
+/** Where the key came from, for messages. */
 export interface ResolvedSigner {
   readonly signer: Signer;
   readonly source: string;
-  readonly publicKeyPath: string | undefined;
   readonly created: boolean;
 }
 
@@ -24,32 +25,45 @@ export async function resolveSigner(opts: {
   paths: KilnPaths;
 }): Promise<ResolvedSigner> {
   if (opts.keyFlag) return fromFile(resolve(opts.cwd, opts.keyFlag), '--key');
-  if (opts.keyEnv) {
-    if (opts.keyEnv.includes('-----BEGIN')) {
-      return {
-        signer: loadSigner(opts.keyEnv, 'KILN_SIGNING_KEY'),
-        source: 'KILN_SIGNING_KEY',
-        publicKeyPath: undefined,
-        created: false,
-      };
-    }
-    return fromFile(resolve(opts.cwd, opts.keyEnv), 'KILN_SIGNING_KEY');
+  if (opts.keyEnv?.includes('-----BEGIN')) {
+    return { signer: loadSigner(opts.keyEnv, 'KILN_SIGNING_KEY'), source: 'KILN_SIGNING_KEY', created: false };
   }
+  if (opts.keyEnv) return fromFile(resolve(opts.cwd, opts.keyEnv), 'KILN_SIGNING_KEY');
   if (opts.configKey) {
-    const path = isAbsolute(opts.configKey) ? opts.configKey : resolve(opts.projectPath, opts.configKey);
-    return fromFile(path, 'kiln.yaml signing.key');
+    return fromFile(
+      isAbsolute(opts.configKey) ? opts.configKey : resolve(opts.projectPath, opts.configKey),
+      'kiln.yaml signing.key',
+    );
   }
-  const { defaultKey, defaultPub } = opts.paths;
-  const exists = await fsp.stat(defaultKey).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await fsp.mkdir(opts.paths.keys, { recursive: true, mode: 0o700 });
-    await writeKeyPair(defaultKey.replace(/\.key$/, ''), 'ecdsa-p256');
+  const created = await createDefaultKeyOnce(opts.paths);
+  const resolved = await fromFile(opts.paths.defaultKey, 'the local default key');
+  if (!(await pathExists(opts.paths.defaultPub)))
+    await writeFileAtomic(opts.paths.defaultPub, resolved.signer.publicKeyPem);
+  return { ...resolved, created };
+}
+
+/** Creates the default key with an exclusive link, so concurrent first builds agree on one key. */
+async function createDefaultKeyOnce(paths: KilnPaths): Promise<boolean> {
+  if (await pathExists(paths.defaultKey)) return false;
+  await fsp.mkdir(paths.keys, { recursive: true, mode: 0o700 });
+  const tmp = `${paths.defaultKey}.${randomUUID()}.tmp`;
+  const fh = await fsp.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+  try {
+    await fh.writeFile(generateKeyPair('ecdsa-p256').privateKeyPem);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
-  const resolved = await fromFile(defaultKey, 'local default key');
-  return { ...resolved, publicKeyPath: defaultPub, created: !exists };
+  try {
+    await fsp.link(tmp, paths.defaultKey); // fails with EEXIST if another build won the race
+    await fsyncDir(paths.keys);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
 }
 
 async function fromFile(path: string, via: string): Promise<ResolvedSigner> {
@@ -66,13 +80,5 @@ async function fromFile(path: string, via: string): Promise<ResolvedSigner> {
       },
     );
   }
-  const signer = loadSigner(pem, path);
-  const pub = path.endsWith('.key') ? `${path.slice(0, -4)}.pub` : undefined;
-  const pubExists = pub
-    ? await fsp.stat(pub).then(
-        () => true,
-        () => false,
-      )
-    : false;
-  return { signer, source: `${via} (${path})`, publicKeyPath: pubExists ? pub : undefined, created: false };
+  return { signer: loadSigner(pem, path), source: `${via} (${path})`, created: false };
 }

@@ -12,6 +12,8 @@ export interface StepInvocation {
   readonly onLine?: (line: string) => void;
   /** Aborting stops the step and everything it started. */
   readonly signal?: AbortSignal;
+  /** The step is stopped (and fails) after this long. */
+  readonly timeoutMs?: number;
 }
 
 /** How a step's process ended. */

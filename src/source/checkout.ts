@@ -5,71 +5,105 @@ import { join, relative, resolve, sep } from 'node:path';
 import { KilnError } from '../core/errors.js';
 import { type GitEnv, git } from './git.js';
 
-/** The exact source a build starts from. */
-export interface SourceRef {
+/** Where the project is and which commit is meant, before looking at the working tree. */
+export interface ProjectCommit {
   readonly repoRoot: string;
-  readonly repoUrl: string;
-  readonly commit: string;
   /** Path of the project inside the repository, '' or 'a/b' (POSIX separators). */
   readonly subdir: string;
-  /** True when the build uses uncommitted changes (only with --allow-dirty). */
-  readonly dirty: boolean;
-  readonly dirtyFiles: readonly string[];
+  readonly commit: string;
+  /** True when the commit is the one checked out (only then can uncommitted changes matter). */
+  readonly isHead: boolean;
   /** Commit time in seconds: the SOURCE_DATE_EPOCH for everything built from it. */
   readonly sourceDateEpoch: number;
 }
 
-/** Resolves `rev` in the repository holding `projectPath`; refuses a dirty tree unless allowed. */
-export async function resolveSource(opts: {
-  projectPath: string;
-  rev?: string;
-  allowDirty: boolean;
-  /** Paths (relative to the project) that Kiln itself writes, ignored by the dirty check. */
-  ignore?: readonly string[];
-  env: GitEnv;
-}): Promise<SourceRef> {
-  const projectPath = resolve(opts.projectPath);
-  const repoRoot = (await git(projectPath, ['rev-parse', '--show-toplevel'], opts.env)).trim();
-  const subdir = relative(await fsp.realpath(repoRoot), await fsp.realpath(projectPath))
+/** The exact source a build starts from. */
+export interface SourceRef extends ProjectCommit {
+  readonly repoUrl: string;
+  /** True when the build uses uncommitted changes (only with --allow-dirty). */
+  readonly dirty: boolean;
+  readonly dirtyFiles: readonly string[];
+}
+
+/** Finds the repository holding `projectPath` and resolves `rev` (default HEAD) to a full commit SHA. */
+export async function locateProject(projectPath: string, rev: string | undefined, env: GitEnv): Promise<ProjectCommit> {
+  const abs = resolve(projectPath);
+  await fsp.access(abs).catch((cause: unknown) => {
+    throw new KilnError('E_NOT_FOUND', `project directory ${abs} does not exist`, {
+      cause,
+      hint: 'pass the directory that holds kiln.yaml',
+    });
+  });
+  const repoRoot = (
+    await git(abs, ['rev-parse', '--show-toplevel'], env).catch((cause: unknown) => {
+      throw new KilnError('E_SOURCE_GIT', `${abs} is not inside a git repository`, {
+        cause,
+        hint: 'Kiln builds commits: run `git init` and commit the project, or pass the path of a project inside a repository',
+      });
+    })
+  ).trim();
+  const subdir = relative(await fsp.realpath(repoRoot), await fsp.realpath(abs))
     .split(sep)
     .join('/');
-  const rev = opts.rev ?? 'HEAD';
-  const commit = (await git(repoRoot, ['rev-parse', '--verify', `${rev}^{commit}`], opts.env)).trim();
-  const epoch = Number((await git(repoRoot, ['show', '-s', '--format=%ct', commit], opts.env)).trim());
-  const ignored = (opts.ignore ?? []).map((p) => (subdir ? `${subdir}/${p}` : p).replace(/\/+$/, ''));
-  const status = await git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], opts.env);
-  const dirtyFiles = status
-    .split('\0')
-    .filter((e) => e.length > 3)
-    .map((e) => e.slice(3))
-    .filter((f) => !ignored.some((i) => f === i || f.startsWith(`${i}/`)));
+  const commit = (await git(repoRoot, ['rev-parse', '--verify', `${rev ?? 'HEAD'}^{commit}`], env)).trim();
+  const head = (await git(repoRoot, ['rev-parse', '--verify', 'HEAD^{commit}'], env)).trim();
+  const sourceDateEpoch = Number((await git(repoRoot, ['show', '-s', '--format=%ct', commit], env)).trim());
+  return Object.freeze({ repoRoot, subdir, commit, isHead: commit === head, sourceDateEpoch });
+}
+
+/** A file's text as committed, or undefined when the commit does not have it. */
+export async function readAtCommit(at: ProjectCommit, path: string, env: GitEnv): Promise<string | undefined> {
+  const full = [at.subdir, path].filter(Boolean).join('/');
+  const listed = await git(at.repoRoot, ['ls-tree', '--name-only', at.commit, '--', full], env);
+  if (!listed.trim()) return undefined;
+  return git(at.repoRoot, ['show', `${at.commit}:${full}`], env);
+}
+
+/** Adds the working-tree state: refuses uncommitted changes unless allowed (they only matter when building HEAD). */
+export async function checkWorkingTree(
+  at: ProjectCommit,
+  opts: { allowDirty: boolean; ignore: readonly string[]; env: GitEnv },
+): Promise<SourceRef> {
+  const ignored = opts.ignore.map((p) => [at.subdir, p].filter(Boolean).join('/').replace(/\/+$/, ''));
+  const dirtyFiles = at.isHead
+    ? (await changedFiles(at.repoRoot, opts.env)).filter((f) => !ignored.some((i) => f === i || f.startsWith(`${i}/`)))
+    : [];
   if (dirtyFiles.length > 0 && !opts.allowDirty) {
     const shown =
       dirtyFiles.slice(0, 10).join(', ') + (dirtyFiles.length > 10 ? `, … (${dirtyFiles.length} in all)` : '');
-    throw new KilnError('E_SOURCE_DIRTY', `the working tree of ${repoRoot} has uncommitted changes: ${shown}`, {
+    throw new KilnError('E_SOURCE_DIRTY', `the working tree of ${at.repoRoot} has uncommitted changes: ${shown}`, {
       hint: 'commit or stash them (a build must come from one commit), or pass --allow-dirty to build them anyway (provenance will say the tree was dirty)',
     });
   }
   return Object.freeze({
-    repoRoot,
-    repoUrl: await repoUrlOf(repoRoot, opts.env),
-    commit,
-    subdir,
+    ...at,
+    repoUrl: await repoUrlOf(at.repoRoot, opts.env),
     dirty: dirtyFiles.length > 0,
     dirtyFiles: Object.freeze(dirtyFiles),
-    sourceDateEpoch: epoch,
   });
+}
+
+/** Paths with uncommitted changes (tracked or untracked, not ignored), from `git status -z`. */
+async function changedFiles(repoRoot: string, env: GitEnv): Promise<string[]> {
+  const fields = (await git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], env)).split('\0');
+  const files: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const entry = fields[i] ?? '';
+    if (entry.length < 4) continue;
+    files.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++; // renames and copies carry the old path as the next field
+  }
+  return files;
 }
 
 /** Copies the tree at the commit (or, for a dirty build, the working tree's files) into `dest`, never touching the user's index. */
 export async function materialize(source: SourceRef, dest: string, env: GitEnv): Promise<void> {
   await fsp.mkdir(dest, { recursive: true });
-  const prefix = dest.endsWith('/') ? dest : `${dest}/`;
   if (!source.dirty) {
     const gitEnv = { ...env, GIT_INDEX_FILE: join(dest, '..', `.kiln-index-${randomUUID()}`) };
     try {
       await git(source.repoRoot, ['read-tree', source.commit], gitEnv);
-      await git(source.repoRoot, ['checkout-index', '--all', `--prefix=${prefix}`], gitEnv);
+      await git(source.repoRoot, ['checkout-index', '--all', `--prefix=${dest.replace(/\/?$/, '/')}`], gitEnv);
     } finally {
       await fsp.rm(gitEnv.GIT_INDEX_FILE, { force: true });
     }
@@ -93,7 +127,7 @@ async function repoUrlOf(repoRoot: string, env: GitEnv): Promise<string> {
   return remote.trim() ? redactUrl(remote.trim()) : `file://${repoRoot}`;
 }
 
-/** Drops credentials from a URL (`https://user:token@host/x` → `https://host/x`) so they never reach provenance. */
+/** Drops credentials and query strings from a URL (`https://user:token@host/x?t=1` → `https://host/x`) for provenance. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/[?#].*$/, '');
 }

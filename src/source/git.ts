@@ -1,4 +1,4 @@
-// Runs git with a fixed, minimal environment so user config cannot change what Kiln sees.
+// Runs git isolated from the user's global and system config, so neither can change the bytes Kiln checks out.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KilnError } from '../core/errors.js';
@@ -8,12 +8,26 @@ const execFileP = promisify(execFile);
 /** The environment git runs with (PATH and HOME from the caller, plus anything like GIT_INDEX_FILE). */
 export type GitEnv = Readonly<Record<string, string | undefined>>;
 
+// ~/.gitconfig and /etc/gitconfig are ignored (no autocrlf, no global smudge filters such as LFS);
+// line endings are checked out exactly as committed.
+const ISOLATION = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
+const FIXED_CONFIG = [
+  '-c',
+  'core.quotepath=off',
+  '-c',
+  'core.autocrlf=false',
+  '-c',
+  'core.eol=lf',
+  '-c',
+  'core.symlinks=true',
+];
+
 /** Runs `git args` in `cwd` and returns stdout; failures become E_SOURCE_GIT naming the command. */
 export async function git(cwd: string, args: string[], env: GitEnv): Promise<string> {
   try {
-    const { stdout } = await execFileP('git', ['-c', 'core.quotepath=off', ...args], {
+    const { stdout } = await execFileP('git', [...FIXED_CONFIG, ...args], {
       cwd,
-      env: { ...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
+      env: { ...env, ...ISOLATION },
       maxBuffer: 256 * 1024 * 1024,
       encoding: 'utf8',
     });

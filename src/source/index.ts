@@ -1,3 +1,11 @@
-// Source: resolve the exact commit and make a clean copy of it.
-export { materialize, redactUrl, resolveSource, type SourceRef } from './checkout.js';
+// Source: resolve the exact commit, read files as committed, check the working tree, make a clean copy.
+export {
+  checkWorkingTree,
+  locateProject,
+  materialize,
+  type ProjectCommit,
+  readAtCommit,
+  redactUrl,
+  type SourceRef,
+} from './checkout.js';
 export { type GitEnv, git } from './git.js';

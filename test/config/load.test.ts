@@ -99,3 +99,17 @@ describe('artifact paths', () => {
     expect(() => parseConfig(GOOD.replace('    path: dist', '    path: dist/app.js'), 'kiln.yaml')).not.toThrow();
   });
 });
+
+describe('delivered file names', () => {
+  it('must not collide between artifacts', () => {
+    const text = `${GOOD}  - name: other
+    from: build
+    path: dist/demo.tgz
+    format: file
+`;
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'artifacts[1].path', line: 16 });
+    expect(problems[0]?.message).toContain('delivers demo.tgz, as artifacts[0] does');
+  });
+});

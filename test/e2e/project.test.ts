@@ -109,7 +109,7 @@ describe('kiln build: sources, config errors and publishing', () => {
     expect(bad.stderr).toContain('kiln build --help');
     const notRepo = kiln(['build'], { cwd: root, home });
     expect(notRepo.status).toBe(2);
-    expect(notRepo.stderr).toContain('no kiln.yaml');
+    expect(notRepo.stderr).toContain('is not inside a git repository');
   });
 
   it('builds the example project (npm ci from its lockfile, compile, unit tests) into a verified artifact', () => {

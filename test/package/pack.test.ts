@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../src/core/errors.js';
-import { copyFileArtifact, packDirectory } from '../../src/package/index.js';
+import { copyFileArtifact, packDirectory, resolveInside } from '../../src/package/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const EPOCH = 1_700_000_000;
@@ -76,6 +76,38 @@ describe('deterministic packaging', () => {
       expect((err as KilnError).message).toContain(`lib/evil → ${target}`);
       expect(spawnSync('ls', [join(dir, 'a.tgz')]).status).not.toBe(0); // nothing half-written is left
     }
+  });
+
+  it('refuses link chains that escape through another link, and keeps links that stay inside', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'out', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'out', 'sub', 'f'), 'x');
+    symlinkSync('.', join(dir, 'out', 'a1'));
+    symlinkSync('a1/..', join(dir, 'out', 'b')); // textually inside, really the parent of out
+    const err = await packDirectory(join(dir, 'out'), join(dir, 'a.tgz'), EPOCH).catch((e: unknown) => e);
+    expect((err as KilnError).code).toBe('E_PACKAGE_UNSAFE');
+    expect((err as KilnError).message).toContain('symlink b → a1/..');
+    rmSync(join(dir, 'out', 'b'));
+    symlinkSync('a1/sub/f', join(dir, 'out', 'ok'));
+    symlinkSync('sub/not-yet-there', join(dir, 'out', 'dangling'));
+    await expect(packDirectory(join(dir, 'out'), join(dir, 'a.tgz'), EPOCH)).resolves.toMatchObject({
+      size: expect.any(Number),
+    });
+  });
+
+  it('refuses an artifact path that goes through a symlink', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'project'), { recursive: true });
+    mkdirSync(join(dir, 'secret'));
+    writeFileSync(join(dir, 'secret', 'creds.txt'), 'token');
+    symlinkSync(join(dir, 'secret'), join(dir, 'project', 'out'));
+    for (const rel of ['out', 'out/', 'out/creds.txt']) {
+      const err = await resolveInside(join(dir, 'project'), rel, 'artifact x: path').catch((e: unknown) => e);
+      expect((err as KilnError).code).toBe('E_PACKAGE_UNSAFE');
+      expect((err as KilnError).message).toContain('goes through the symlink out');
+    }
+    mkdirSync(join(dir, 'project', 'real', 'dist'), { recursive: true });
+    expect(await resolveInside(join(dir, 'project'), 'real/dist/', 'p')).toBe(join(dir, 'project', 'real', 'dist'));
   });
 
   it('copies a single-file artifact and refuses a directory', async () => {

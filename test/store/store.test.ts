@@ -33,7 +33,14 @@ function record(id: string, startedAt: string, stepNames = ['compile', 'test']) 
       position,
     })),
     artifacts: [
-      { build_id: id, name: 'demo', digest: `sha256:${'b'.repeat(64)}`, size: 10, path: '/x/demo.tgz', manifest_digest: `sha256:${'c'.repeat(64)}` },
+      {
+        build_id: id,
+        name: 'demo',
+        digest: `sha256:${'b'.repeat(64)}`,
+        size: 10,
+        path: '/x/demo.tgz',
+        manifest_digest: `sha256:${'c'.repeat(64)}`,
+      },
     ],
     evidence: [],
   };
@@ -61,7 +68,9 @@ describe('SQLite store', () => {
     const store = await openSqliteStore(join(tempDir(), 'store.db'));
     await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z'));
     // Two steps with the same name violate the primary key half way through the transaction.
-    await expect(recordBuild(store, record('20240102T000000Z-bbbbbb', '2024-01-02T00:00:00.000Z', ['x', 'x']))).rejects.toThrow();
+    await expect(
+      recordBuild(store, record('20240102T000000Z-bbbbbb', '2024-01-02T00:00:00.000Z', ['x', 'x'])),
+    ).rejects.toThrow();
     const builds = await listBuilds(store, { limit: 10 });
     expect(builds.map((b) => b.id)).toEqual(['20240101T000000Z-aaaaaa']);
     expect(await getBuild(store, '20240102')).toBeUndefined();
