@@ -17,7 +17,7 @@ interface Provenance {
     externalParameters: { source: { digest: { gitCommit: string }; dirty: boolean; subdir: string; uri: string } };
     resolvedDependencies: { uri: string }[];
   };
-  runDetails: { builder: { id: string }; metadata: { invocationId: string } };
+  runDetails: { builder: { id: string }; metadata: { invocationId: string; startedOn: string } };
 }
 
 function payloadOf(bundlePath: string): {
@@ -29,7 +29,7 @@ function payloadOf(bundlePath: string): {
 }
 
 describe('kiln build end to end', () => {
-  it('gives identical artifact digests and SBOM bytes from different clones, umasks, time zones and homes', () => {
+  it('gives identical artifact digests and SBOM bytes from different clones, umasks, clocks, time zones and homes', () => {
     const root = tempDir();
     const commit = makeRepo(join(root, 'origin'), demoProject());
     git(root, ['clone', '-q', join(root, 'origin'), join(root, 'a', 'clone')]);
@@ -47,6 +47,7 @@ describe('kiln build end to end', () => {
       home: join(root, 'home-b'),
       umask: '077',
       env: { TZ: 'Pacific/Kiritimati', LANG: 'de_DE.UTF-8' },
+      fakeTime: '2031-07-04 12:34:56',
     });
     expect(second.status).toBe(0);
     const a = JSON.parse(first.stdout) as BuildJson;
@@ -55,6 +56,9 @@ describe('kiln build end to end', () => {
     expect(a.status).toBe('succeeded');
     expect(a.buildId).not.toBe(b.buildId);
     expect(a.artifacts[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The faked clock really was in effect for the second build…
+    expect(payloadOf(b.artifacts[0]?.bundle ?? '').predicate.runDetails.metadata.startedOn).toMatch(/^2031-07-0[34]T/);
+    // …and changed nothing in the artifact or the SBOM.
     expect(b.artifacts[0]?.digest).toBe(a.artifacts[0]?.digest);
     expect(readFileSync(b.artifacts[0]?.sbom ?? '').equals(readFileSync(a.artifacts[0]?.sbom ?? ''))).toBe(true);
     // --json paths are real files: artifact, bundle and SBOM.

@@ -47,18 +47,16 @@ export interface KilnRun {
   stderr: string;
 }
 
-/** Runs `kiln args` in `cwd` with KILN_HOME set; `shell` wraps the call (e.g. to set a umask). */
+/** Runs `kiln args` in `cwd` with KILN_HOME set, optionally under another umask and a faked clock (libfaketime). */
 export function kiln(
   args: string[],
-  opts: { cwd: string; home: string; env?: Record<string, string>; umask?: string },
+  opts: { cwd: string; home: string; env?: Record<string, string>; umask?: string; fakeTime?: string },
 ): KilnRun {
   const env = { ...process.env, KILN_HOME: opts.home, KILN_SIGNING_KEY: '', ...opts.env };
-  const r = opts.umask
-    ? spawnSync('/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, KILN, ...args], {
-        cwd: opts.cwd,
-        env,
-        encoding: 'utf8',
-      })
-    : spawnSync(process.execPath, [KILN, ...args], { cwd: opts.cwd, env, encoding: 'utf8' });
+  let argv = [process.execPath, KILN, ...args];
+  if (opts.fakeTime) argv = ['faketime', opts.fakeTime, ...argv];
+  if (opts.umask) argv = ['/bin/sh', '-c', `umask ${opts.umask} && exec "$0" "$@"`, ...argv];
+  const [cmd = '', ...rest] = argv;
+  const r = spawnSync(cmd, rest, { cwd: opts.cwd, env, encoding: 'utf8' });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
