@@ -1,7 +1,7 @@
 // Key pairs on disk: the private half readable by its owner only, never silently replaced.
 import { promises as fsp } from 'node:fs';
 import { KilnError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fsutil.js';
+import { pathExists, writeFileAtomic } from '../core/fsutil.js';
 import { generateKeyPair, type KeyAlgorithm, keyHint } from './keys.js';
 
 /** Generates a key pair and writes `<prefix>.key` (0600) and `<prefix>.pub` (0644) atomically. */
@@ -14,7 +14,7 @@ export async function writeKeyPair(
   const pubPath = `${prefix}.pub`;
   if (!opts.force) {
     for (const path of [keyPath, pubPath]) {
-      if (await exists(path)) {
+      if (await pathExists(path)) {
         throw new KilnError('E_USAGE', `refusing to overwrite existing key file ${path}`, {
           hint: 'choose another prefix, or pass force to replace it (signatures made with the old key stay valid only for its old public key)',
         });
@@ -27,14 +27,4 @@ export async function writeKeyPair(
   await writeFileAtomic(pubPath, pair.publicKeyPem, { mode: 0o644 });
   await fsp.chmod(pubPath, 0o644);
   return { keyPath, pubPath, keyHint: keyHint(pair.publicKeyPem) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await fsp.lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new KilnError('E_IO', `cannot check whether ${path} exists: ${(err as Error).message}`, { cause: err });
-  }
 }

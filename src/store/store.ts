@@ -42,21 +42,28 @@ export interface BuildDetail {
 /** Opens (creating and migrating if needed) the SQLite store at `file`. */
 export async function openSqliteStore(file: string): Promise<Store> {
   await fsp.mkdir(dirname(file), { recursive: true });
-  let sqlite: Database.Database;
+  let sqlite: Database.Database | undefined;
   try {
     sqlite = new Database(file);
-    sqlite.pragma('journal_mode = WAL');
+    const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal (does the file system support WAL?)`);
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
   } catch (cause) {
+    sqlite?.close();
     throw new KilnError('E_STORE', `cannot open the store at ${file}: ${String(cause)}`, {
       cause,
       hint: 'check the file is a Kiln SQLite store and its directory is writable, or set KILN_HOME elsewhere',
     });
   }
   const db = new Kysely<KilnDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db, file);
+  try {
+    await migrate(db, file);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return { db, close: () => db.destroy() };
 }
 

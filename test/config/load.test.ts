@@ -40,9 +40,10 @@ describe('kiln.yaml loading', () => {
   });
 
   it('reports bad YAML with its line and column', () => {
-    const problems = problemsOf('name: demo\nsteps: [\n  a: 1\n');
-    expect(problems.length).toBeGreaterThan(0);
-    expect(problems[0]?.line).toBeGreaterThanOrEqual(2);
+    expect(problemsOf('name: demo\nsteps: a: b\n')).toEqual([
+      { path: '', line: 2, column: 8, message: 'Nested mappings are not allowed in compact mappings' },
+    ]);
+    expect(problemsOf('name: demo\nname: x\n')[0]).toMatchObject({ line: 2, column: 1, message: 'Map keys must be unique' });
   });
 
   it('rejects unknown keys with their location and a did-you-mean', () => {

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -91,5 +92,11 @@ describe('SQLite store', () => {
     await expect(getBuild(store, '20240101')).rejects.toThrow(/ambiguous/);
     expect(await getBuild(store, '%')).toBeUndefined();
     await store.close();
+  });
+
+  it('refuses a file that is not a SQLite store with a clear error', async () => {
+    const file = join(tempDir(), 'store.db');
+    writeFileSync(file, 'this is not a database, it is a text file that happens to be long enough to be read');
+    await expect(openSqliteStore(file)).rejects.toMatchObject({ code: 'E_STORE', message: expect.stringContaining(file) });
   });
 });
