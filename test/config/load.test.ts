@@ -43,7 +43,11 @@ describe('kiln.yaml loading', () => {
     expect(problemsOf('name: demo\nsteps: a: b\n')).toEqual([
       { path: '', line: 2, column: 8, message: 'Nested mappings are not allowed in compact mappings' },
     ]);
-    expect(problemsOf('name: demo\nname: x\n')[0]).toMatchObject({ line: 2, column: 1, message: 'Map keys must be unique' });
+    expect(problemsOf('name: demo\nname: x\n')[0]).toMatchObject({
+      line: 2,
+      column: 1,
+      message: 'Map keys must be unique',
+    });
   });
 
   it('rejects unknown keys with their location and a did-you-mean', () => {

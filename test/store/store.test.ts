@@ -97,6 +97,9 @@ describe('SQLite store', () => {
   it('refuses a file that is not a SQLite store with a clear error', async () => {
     const file = join(tempDir(), 'store.db');
     writeFileSync(file, 'this is not a database, it is a text file that happens to be long enough to be read');
-    await expect(openSqliteStore(file)).rejects.toMatchObject({ code: 'E_STORE', message: expect.stringContaining(file) });
+    await expect(openSqliteStore(file)).rejects.toMatchObject({
+      code: 'E_STORE',
+      message: expect.stringContaining(file),
+    });
   });
 });
