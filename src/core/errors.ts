@@ -21,7 +21,10 @@ export type KilnErrorCode =
   | 'E_OCI_LAYOUT'
   | 'E_STORE'
   | 'E_NOT_FOUND'
-  | 'E_IO';
+  | 'E_IO'
+  | 'E_SANDBOX'
+  | 'E_CACHE_CORRUPT'
+  | 'E_CACHE_REMOTE';
 
 /** A failure the user can understand and act on: what went wrong, where, and a hint how to fix it. */
 export class KilnError extends Error {
@@ -65,6 +68,9 @@ export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze
   E_STORE: 4,
   E_NOT_FOUND: 2,
   E_IO: 4,
+  E_SANDBOX: 4,
+  E_CACHE_CORRUPT: 4,
+  E_CACHE_REMOTE: 4,
 });
 
 /** Exit status for an unexpected failure (a bug). */
