@@ -1,9 +1,10 @@
 // The provenance store (SQLite by default; Postgres later through the same Kysely queries).
-export type { ArtifactRow, BuildRow, EvidenceRow, KilnDatabase, StepRow } from './schema.js';
+export type { ArtifactRow, BuildRow, EvidenceRow, KilnDatabase, StepActionRow, StepRow } from './schema.js';
 export {
   type BuildDetail,
   type BuildRecord,
   getBuild,
+  lastStepActions,
   listBuilds,
   openSqliteStore,
   recordBuild,

@@ -61,9 +61,38 @@ const initial: Migration = {
   },
 };
 
+// Cache figures per build, and each step's action key with its ingredients so a later miss can be explained.
+const stepActions: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    for (const column of ['cache_hits', 'cache_misses', 'bytes_restored', 'time_saved_ms']) {
+      await db.schema.alterTable('builds').addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    }
+    await db.schema
+      .createTable('step_actions')
+      .addColumn('build_id', 'text', (c) => c.notNull().references('builds.id').onDelete('cascade'))
+      .addColumn('step', 'text', (c) => c.notNull())
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('action_key', 'text', (c) => c.notNull())
+      .addColumn('cache', 'text', (c) => c.notNull())
+      .addColumn('produced_by', 'text')
+      .addColumn('outputs_digest', 'text')
+      .addColumn('ingredients', 'text', (c) => c.notNull())
+      .addColumn('explanation', 'text')
+      .addPrimaryKeyConstraint('step_actions_pk', ['build_id', 'step'])
+      .execute();
+    await db.schema.createIndex('step_actions_project_step').on('step_actions').columns(['project', 'step']).execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('step_actions').execute();
+    for (const column of ['cache_hits', 'cache_misses', 'bytes_restored', 'time_saved_ms']) {
+      await db.schema.alterTable('builds').dropColumn(column).execute();
+    }
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return { '0001_initial': initial };
+    return { '0001_initial': initial, '0002_step_actions': stepActions };
   },
 };

@@ -1,5 +1,5 @@
 // Table types of the provenance store: the one description both SQL dialects are queried through.
-import type { Selectable } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 
 /** One build attempt (succeeded or failed), written in one transaction when the build ends. */
 export interface BuildsTable {
@@ -17,6 +17,23 @@ export interface BuildsTable {
   started_at: string;
   finished_at: string;
   duration_ms: number;
+  cache_hits: ColumnType<number, number | undefined, number>;
+  cache_misses: ColumnType<number, number | undefined, number>;
+  bytes_restored: ColumnType<number, number | undefined, number>;
+  time_saved_ms: ColumnType<number, number | undefined, number>;
+}
+
+/** A step's action key and how the cache answered; ingredients (JSON) explain the next miss. */
+export interface StepActionsTable {
+  build_id: string;
+  step: string;
+  project: string;
+  action_key: string;
+  cache: 'hit' | 'miss' | 'off';
+  produced_by: string | null;
+  outputs_digest: string | null;
+  ingredients: string;
+  explanation: string | null;
 }
 
 /** One step of a build. */
@@ -57,6 +74,7 @@ export interface KilnDatabase {
   steps: StepsTable;
   artifacts: ArtifactsTable;
   evidence: EvidenceTable;
+  step_actions: StepActionsTable;
 }
 
 /** Row types as read back. */
@@ -64,3 +82,4 @@ export type BuildRow = Selectable<BuildsTable>;
 export type StepRow = Selectable<StepsTable>;
 export type ArtifactRow = Selectable<ArtifactsTable>;
 export type EvidenceRow = Selectable<EvidenceTable>;
+export type StepActionRow = Selectable<StepActionsTable>;

@@ -13,6 +13,7 @@ import type {
   EvidenceRow,
   EvidenceTable,
   KilnDatabase,
+  StepActionsTable,
   StepRow,
   StepsTable,
 } from './schema.js';
@@ -29,6 +30,7 @@ export interface BuildRecord {
   readonly steps: readonly Insertable<StepsTable>[];
   readonly artifacts: readonly Insertable<ArtifactsTable>[];
   readonly evidence: readonly Insertable<EvidenceTable>[];
+  readonly stepActions?: readonly Insertable<StepActionsTable>[];
 }
 
 /** A build with all its rows, as `kiln show` presents it. */
@@ -96,6 +98,7 @@ export async function recordBuild(store: Store, record: BuildRecord): Promise<vo
         .insertInto('evidence')
         .values([...record.evidence])
         .execute();
+    if (record.stepActions?.length) await tx.insertInto('step_actions').values([...record.stepActions]).execute();
   });
 }
 
@@ -139,4 +142,21 @@ export async function getBuild(store: Store, idOrPrefix: string): Promise<BuildD
 /** A LIKE pattern matching strings that start with `prefix` literally (its wildcards escaped). */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The most recent recorded action (key ingredients, JSON) of each named step of a project, to explain misses. */
+export async function lastStepActions(store: Store, project: string, steps: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (steps.length === 0) return out;
+  const rows = await store.db
+    .selectFrom('step_actions')
+    .innerJoin('builds', 'builds.id', 'step_actions.build_id')
+    .select(['step_actions.step', 'step_actions.ingredients'])
+    .where('step_actions.project', '=', project)
+    .where('step_actions.step', 'in', [...steps])
+    .orderBy('builds.started_at', 'desc')
+    .orderBy('builds.id', 'desc')
+    .execute();
+  for (const row of rows) if (!out.has(row.step)) out.set(row.step, row.ingredients);
+  return out;
 }
