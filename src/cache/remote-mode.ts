@@ -27,10 +27,14 @@ export function parseCacheMode(spec: string, where = '--cache'): CacheModes {
       if (problem !== undefined) problems.push(`entry ${i + 1} ${JSON.stringify(entry)}: ${problem}`);
     });
   if (problems.length > 0) {
-    throw new KilnError('E_USAGE', `${where} ${JSON.stringify(spec)} is not a valid cache mode: ${problems.join('; ')}`, {
-      hint: `write ${where} ${EXAMPLE}: comma-separated TIER:MODE with TIER local or remote (each at most once) and MODE rw, r or off; an unmentioned tier stays rw`,
-      details: { spec, problems },
-    });
+    throw new KilnError(
+      'E_USAGE',
+      `${where} ${JSON.stringify(spec)} is not a valid cache mode: ${problems.join('; ')}`,
+      {
+        hint: `write ${where} ${EXAMPLE}: comma-separated TIER:MODE with TIER local or remote (each at most once) and MODE rw, r or off; an unmentioned tier stays rw`,
+        details: { spec, problems },
+      },
+    );
   }
   return Object.freeze(modes);
 }

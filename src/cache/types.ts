@@ -18,3 +18,10 @@ export interface BlobStore {
   /** Stores a raw (signed) action entry under `key` (64 hex). */
   putAction(key: string, entry: Buffer): Promise<void>;
 }
+
+const ACTION_KEY_RE = /^[0-9a-f]{64}$/;
+
+/** True for an action-cache key (64 lowercase hex): checked before a key ever becomes a path or URL. */
+export function isActionKey(value: unknown): value is string {
+  return typeof value === 'string' && ACTION_KEY_RE.test(value);
+}

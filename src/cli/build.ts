@@ -1,7 +1,10 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
 import { availableParallelism } from 'node:os';
 import { runBuild } from '../pipeline/build.js';
-import { hostRunner } from '../sandbox/index.js';
+import { parseCacheMode } from '../cache/remote-mode.js';
+import { KilnError } from '../core/errors.js';
+import { kilnPaths } from '../core/home.js';
+import { bubblewrapRunner, hostRunner, probeBubblewrap, type StepRunner } from '../sandbox/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { progressDisplay } from './progress.js';
@@ -19,6 +22,13 @@ options:
   --allow-dirty    build uncommitted changes too (provenance records the tree as dirty)
   --key FILE       sign with this PEM private key (else $KILN_SIGNING_KEY, else signing.key in
                    kiln.yaml, else a local key created once in $KILN_HOME/keys)
+  --runner KIND    bubblewrap (default: each step in a sandbox with no network unless it declares
+                   network: true, a read-only toolchain, only its declared inputs) or host (no
+                   isolation; provenance records the build as not hermetic)
+  --cache SPEC     cache tiers and modes, e.g. local:rw,remote:r or local:off,remote:off
+                   (remote URL: cache.remote in kiln.yaml or $KILN_REMOTE_CACHE;
+                   Authorization header value: $KILN_REMOTE_CACHE_AUTH)
+  --explain        say for every step that missed the cache exactly what changed
   --json           print only a JSON result on stdout (progress stays on stderr)
   -h, --help       show this help
 
@@ -33,6 +43,9 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       rev: { type: 'string' },
       'allow-dirty': { type: 'boolean' },
       key: { type: 'string' },
+      runner: { type: 'string' },
+      cache: { type: 'string' },
+      explain: { type: 'boolean' },
       json: { type: 'boolean' },
     },
     1,
@@ -41,7 +54,12 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     println(ctx.stdout, HELP);
     return 0;
   }
-  const progress = progressDisplay(ctx.stderr, { live: Boolean(ctx.stderr.isTTY) && !values.json });
+  const cacheModes = values.cache ? parseCacheMode(values.cache) : undefined;
+  const runner = await chooseRunner(values.runner, ctx);
+  const progress = progressDisplay(ctx.stderr, {
+    live: Boolean(ctx.stderr.isTTY) && !values.json,
+    explain: Boolean(values.explain),
+  });
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -54,12 +72,13 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         rev: values.rev,
         allowDirty: Boolean(values['allow-dirty']),
         keyFlag: values.key,
+        cacheModes,
       },
       {
         kilnHome: ctx.kilnHome,
         cwd: ctx.cwd,
         env: ctx.env,
-        runner: hostRunner(),
+        runner,
         parallelism: Math.max(1, availableParallelism()),
         kilnVersion: ctx.version,
         now: ctx.now,
@@ -79,10 +98,8 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         bundle,
         sbom,
       }));
-      println(
-        ctx.stdout,
-        JSON.stringify({ buildId: result.buildId, commit: result.commit, status: result.status, artifacts }, null, 2),
-      );
+      const { buildId, commit, status, cache, steps } = result;
+      println(ctx.stdout, JSON.stringify({ buildId, commit, status, artifacts, cache, steps }, null, 2));
     } else {
       for (const a of result.artifacts) {
         println(ctx.stdout, `${a.name}: ${a.path}`);
@@ -92,8 +109,14 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       }
       println(
         ctx.stdout,
-        `build ${result.buildId} of ${result.commit.slice(0, 12)} succeeded; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
+        `build ${result.buildId} of ${result.commit.slice(0, 12)} succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss); verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
       );
+      if (values.explain) {
+        for (const st of result.steps) {
+          const why = st.cache === 'hit' ? `cache hit (from build ${st.producedBy})` : st.explanation.join('; ');
+          println(ctx.stdout, `  ${st.name}: ${why}`);
+        }
+      }
     }
     return 0;
   } finally {
@@ -101,4 +124,19 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     process.off('SIGTERM', onSignal);
     progress.stop();
   }
+}
+
+/** The sandbox by default; the host runner only when asked for by name. */
+async function chooseRunner(kind: string | undefined, ctx: CliContext): Promise<StepRunner> {
+  if (kind === 'host') return hostRunner();
+  if (kind !== undefined && kind !== 'bubblewrap') {
+    throw new KilnError('E_USAGE', `unknown --runner "${kind}"`, { hint: 'use bubblewrap (the default) or host' });
+  }
+  const probe = await probeBubblewrap();
+  if (!probe.ok) {
+    throw new KilnError('E_SANDBOX', probe.reason, {
+      hint: 'install bubblewrap (apt-get install bubblewrap) so steps run sandboxed, or pass --runner host to build without isolation (provenance will say so)',
+    });
+  }
+  return bubblewrapRunner({ hidden: [kilnPaths(ctx.kilnHome).home] });
 }

@@ -2,14 +2,17 @@
 import type { KilnEvent } from '../core/events.js';
 
 interface Row {
-  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  status: 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped';
   started: number;
   durationMs?: number;
   last?: string;
 }
 
 /** A progress display over a writable stream; `live` redraws in place (TTY), else one line per event. */
-export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boolean; now?: () => number }) {
+export function progressDisplay(
+  stream: NodeJS.WritableStream,
+  opts: { live: boolean; explain?: boolean; now?: () => number },
+) {
   const now = opts.now ?? Date.now;
   const rows = new Map<string, Row>();
   let drawn = 0;
@@ -25,7 +28,7 @@ export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boo
     const width = (stream as { columns?: number }).columns ?? 100;
     for (const [name, row] of rows) {
       const secs = ((row.durationMs ?? now() - row.started) / 1000).toFixed(1);
-      const mark = { running: '…', succeeded: '✓', failed: '✗', skipped: '-' }[row.status];
+      const mark = { running: '…', succeeded: '✓', cached: '↺', failed: '✗', skipped: '-' }[row.status];
       const tail = row.status === 'running' && row.last ? `  ${row.last}` : '';
       stream.write(
         `${`  ${mark} ${name.padEnd(16)} ${row.status.padEnd(9)} ${secs.padStart(6)}s${tail}`.slice(0, width - 1)}\n`,
@@ -56,6 +59,9 @@ export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boo
           break;
         case 'step-started':
           rows.set(event.step, { status: 'running', started: now() });
+          if (opts.explain && event.explanation?.length) {
+            above(`kiln: step ${event.step} missed the cache: ${event.explanation.join('; ')}`);
+          }
           if (opts.live) draw();
           else line(`kiln: step ${event.step} started`);
           break;
@@ -68,8 +74,10 @@ export function progressDisplay(stream: NodeJS.WritableStream, opts: { live: boo
           rows.set(event.step, { status: event.status, started: 0, durationMs: event.durationMs });
           const secs = (event.durationMs / 1000).toFixed(1);
           const code = event.exitCode === null ? '' : ` (exit ${event.exitCode})`;
-          if (!opts.live)
+          if (!opts.live && event.status === 'cached') line(`kiln: step ${event.step} cached (from build ${event.cachedFrom})`);
+          else if (!opts.live) {
             line(`kiln: step ${event.step} ${event.status}${event.status === 'skipped' ? '' : ` in ${secs}s`}${code}`);
+          }
           if (event.status === 'failed') {
             above(`kiln: step ${event.step} failed${code}; last lines of its log:`);
             for (const l of event.logTail) above(`  | ${l}`);

@@ -79,6 +79,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path[0] === 'steps' && path.length === 2) return KNOWN_KEYS.step;
   if (path[0] === 'artifacts' && path.length === 2) return KNOWN_KEYS.artifact;
   if (path[0] === 'signing') return KNOWN_KEYS.signing;
+  if (path[0] === 'cache') return KNOWN_KEYS.cache;
   return [];
 }
 

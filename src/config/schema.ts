@@ -44,12 +44,25 @@ export const SigningSchema = z.strictObject({
   key: z.string().min(1).describe('Path to a PEM private key (PKCS#8, ECDSA P-256 or Ed25519).'),
 });
 
+/** Where step results are cached and whose cache entries are trusted. */
+export const CacheSchema = z.strictObject({
+  remote: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('Bazel HTTP remote cache base URL (also KILN_REMOTE_CACHE); the Authorization header comes from KILN_REMOTE_CACHE_AUTH.'),
+  trust: z
+    .array(relPath)
+    .default([])
+    .describe('Public keys (PEM files, relative to the project) whose signed cache entries are accepted besides your own.'),
+});
+
 /** The whole kiln.yaml document. */
 export const KilnConfigSchema = z.strictObject({
   name: z.string().regex(STEP_NAME).describe('Project name.'),
   steps: z.record(z.string().regex(STEP_NAME), StepSchema).describe('Build steps by name.'),
   artifacts: z.array(ArtifactSchema).min(1).describe('What the build delivers.'),
   signing: SigningSchema.optional(),
+  cache: CacheSchema.default({ trust: [] }),
   output: relPath.default('kiln-out').describe('Directory (relative to the project) that receives artifacts.'),
 });
 
@@ -66,6 +79,7 @@ export const KNOWN_KEYS = {
   step: Object.keys(StepSchema.shape),
   artifact: Object.keys(ArtifactSchema.shape),
   signing: Object.keys(SigningSchema.shape),
+  cache: Object.keys(CacheSchema.shape),
 } as const;
 
 /** The JSON Schema editors use for kiln.yaml (committed as schema/kiln.schema.json). */

@@ -5,15 +5,17 @@ export type KilnEvent =
   | { kind: 'build-started'; buildId: string; project: string; commit: string; subdir: string; dirty: boolean }
   | { kind: 'notice'; message: string }
   | { kind: 'warning'; message: string }
-  | { kind: 'step-started'; step: string }
+  | { kind: 'step-started'; step: string; explanation?: readonly string[] }
   | { kind: 'step-output'; step: string; line: string }
   | {
       kind: 'step-finished';
       step: string;
-      status: 'succeeded' | 'failed' | 'skipped';
+      status: 'succeeded' | 'cached' | 'failed' | 'skipped';
       exitCode: number | null;
       durationMs: number;
       logTail: readonly string[];
+      /** The build whose cached outputs were replayed (status `cached`). */
+      cachedFrom?: string;
     }
   | { kind: 'stage'; stage: 'package' | 'sbom' | 'sign' | 'publish' | 'record'; detail: string }
   | { kind: 'build-finished'; buildId: string; status: 'succeeded' | 'failed'; durationMs: number };

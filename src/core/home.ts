@@ -10,6 +10,8 @@ export interface KilnPaths {
   readonly defaultKey: string;
   readonly defaultPub: string;
   readonly work: string;
+  readonly cache: string;
+  readonly toolMemo: string;
   buildDir(buildId: string): string;
   workDir(buildId: string): string;
 }
@@ -24,6 +26,8 @@ export function kilnPaths(home: string): KilnPaths {
     defaultKey: join(home, 'keys', 'default.key'),
     defaultPub: join(home, 'keys', 'default.pub'),
     work: join(home, 'work'),
+    cache: join(home, 'cache'),
+    toolMemo: join(home, 'tool-memo.json'),
     buildDir: (id) => join(home, 'builds', id),
     workDir: (id) => join(home, 'work', id),
   };

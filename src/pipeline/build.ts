@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_BUILDER_ID } from '../attest/index.js';
 import { topoOrder } from '../config/index.js';
-import { sha256Digest } from '../core/digest.js';
+import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { kilnPaths } from '../core/home.js';
@@ -12,10 +12,15 @@ import type { StepRunner } from '../sandbox/index.js';
 import { materialize } from '../source/index.js';
 import { type BuildRecord, openSqliteStore, recordBuild, type Store } from '../store/index.js';
 import { type DeliveredArtifact, deliver } from './deliver.js';
+import { type BuildCacheFigures, restoreOutputs } from '../cache/index.js';
+import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
+import { builderIdentity } from './builder.js';
+import { openStepCache } from './cache-setup.js';
 import { executeSteps, type StepReport } from './execute.js';
+import { buildRecord, cacheFigures, previousIngredients } from './record.js';
+import type { StepResult } from './run-step.js';
 import { prepareBuild } from './prepare.js';
 import { assertLockfileUnchanged, makeSbom } from './sbom.js';
-import { hostToolchain } from './toolchain.js';
 import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
 /** What a user asks for when building. */
@@ -24,7 +29,11 @@ export interface BuildRequest {
   readonly rev?: string | undefined;
   readonly allowDirty: boolean;
   readonly keyFlag?: string | undefined;
+  /** Which cache tiers to read and write (`--cache local:rw,remote:r`); both read-write by default. */
+  readonly cacheModes?: CacheModes | undefined;
 }
+
+const DEFAULT_CACHE_MODES = parseCacheMode('local:rw,remote:rw');
 
 /** The world a build runs in, passed in by the CLI (or a worker later). */
 export interface BuildEnvironment {
@@ -48,6 +57,31 @@ export interface BuildResult {
   readonly commit: string;
   readonly status: 'succeeded';
   readonly artifacts: readonly DeliveredArtifact[];
+  readonly cache: BuildCacheFigures;
+  readonly steps: readonly StepSummary[];
+}
+
+/** One step as `--json` and `--explain` show it. */
+export interface StepSummary {
+  readonly name: string;
+  readonly status: StepReport['status'];
+  readonly durationMs: number;
+  readonly key: string | null;
+  readonly cache: 'hit' | 'miss';
+  readonly producedBy: string | null;
+  readonly explanation: readonly string[];
+}
+
+function stepSummary(report: StepReport, result: StepResult | undefined): StepSummary {
+  return {
+    name: report.name,
+    status: report.status,
+    durationMs: report.durationMs,
+    key: result?.key ?? null,
+    cache: report.status === 'cached' ? 'hit' : 'miss',
+    producedBy: result?.producedBy ?? null,
+    explanation: result?.explanation.map((r) => r.detail) ?? [],
+  };
 }
 
 /** Runs one build; throws KilnError on failure. Once started, every outcome is recorded in the store. */
@@ -66,36 +100,21 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   const buildId = newBuildId(startedAt);
   const workDir = paths.workDir(buildId);
   let reports: StepReport[] = [];
-  const record = (
-    outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>,
-    rest: Omit<BuildRecord, 'build' | 'steps'>,
-  ) => {
-    const finished = world.now();
-    const durationMs = finished.getTime() - startedAt.getTime();
-    const build = {
-      id: buildId,
+  let results = new Map<string, StepResult>();
+  const record = (outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>, rest: Pick<BuildRecord, 'artifacts' | 'evidence'>) => {
+    const rows = buildRecord({
+      buildId,
       project: config.name,
-      repo_url: source.repoUrl,
-      commit_sha: source.commit,
-      subdir: source.subdir,
-      dirty: source.dirty ? 1 : 0,
-      builder_id: LOCAL_BUILDER_ID,
+      source,
       runner: world.runner.kind,
-      started_at: startedAt.toISOString(),
-      finished_at: finished.toISOString(),
-      duration_ms: durationMs,
-      ...outcome,
-    };
-    const steps = reports.map((r, position) => ({
-      build_id: buildId,
-      name: r.name,
-      status: r.status,
-      exit_code: r.exitCode,
-      duration_ms: r.durationMs,
-      log_path: r.logPath,
-      position,
-    }));
-    return { write: () => recordBuild(store, { build, steps, ...rest }), durationMs };
+      startedAt,
+      finishedAt: world.now(),
+      outcome,
+      reports,
+      results,
+      ...rest,
+    });
+    return { write: () => recordBuild(store, rows), durationMs: rows.build.duration_ms, figures: cacheFigures(results) };
   };
   try {
     const swept = await sweepStaleWorkDirs(paths.work);
@@ -135,33 +154,63 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       name,
       ...(config.steps[name] as NonNullable<(typeof config.steps)[string]>),
     }));
-    const toolchain = hostToolchain(stepEnv);
-    reports = await executeSteps({
-      steps,
-      cwd: projectDir,
-      logDir: join(paths.buildDir(buildId), 'logs'),
-      baseEnv: stepEnv,
-      runner: world.runner,
-      parallelism: world.parallelism,
-      emit: world.emit,
-      signal: world.signal,
+    const builder = await builderIdentity(world.runner, stepEnv.PATH, paths.toolMemo);
+    const warn = (message: string) => world.emit({ kind: 'warning', message });
+    const { cache } = await openStepCache({
+      paths,
+      workDir,
+      modes: req.cacheModes ?? DEFAULT_CACHE_MODES,
+      remote: { url: config.cache.remote ?? world.env.KILN_REMOTE_CACHE, authorization: world.env.KILN_REMOTE_CACHE_AUTH },
+      signer: signing.signer,
+      trustFiles: config.cache.trust,
+      projectPath,
+      onWarning: warn,
     });
+    const previous = await previousIngredients(store, config.name, steps.map((s) => s.name));
+    const executed = await executeSteps({
+      steps,
+      parallelism: world.parallelism,
+      signal: world.signal,
+      context: {
+        projectDir,
+        stepsDir: join(workDir, 'steps'),
+        logDir: join(paths.buildDir(buildId), 'logs'),
+        baseEnv: stepEnv,
+        runner: world.runner,
+        cache,
+        builder: builder.digest,
+        buildId,
+        previous,
+        emit: world.emit,
+        now: world.now,
+      },
+    });
+    reports = executed.reports;
+    results = executed.results;
     interrupted();
     const failed = reports.find((r) => r.status === 'failed');
     if (failed) throw stepFailure(buildId, failed);
     await assertLockfileUnchanged(projectDir, sbom.lockfile);
+    const outputsDir = join(workDir, 'outputs');
+    for (const from of new Set(config.artifacts.map((a) => a.from))) {
+      const tree = results.get(from)?.tree;
+      if (tree) await restoreOutputs(tree, join(outputsDir, from), cache.blobs);
+    }
     const delivered = await deliver({
       buildId,
       config,
       configDigest: sha256Digest(configText),
       source,
       sbom,
-      projectDir,
+      stepOutputs: (step) => join(outputsDir, step),
       outputDir: join(projectPath, config.output),
       workDir,
       paths,
       signer: signing.signer,
-      toolchain: await toolchain,
+      toolchain: [
+        { name: `kiln-builder-${world.runner.kind}`, version: world.kilnVersion, digest: builder.digest },
+        ...builder.tools.map((t) => ({ name: t.name, version: t.version ?? 'unknown', digest: toDigest(t.sha256) })),
+      ],
       runner: world.runner,
       startedAt,
       now: world.now,
@@ -174,7 +223,14 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     const done = record({ status: 'succeeded', exit_code: 0, error: null }, delivered.rows);
     await done.write();
     world.emit({ kind: 'build-finished', buildId, status: 'succeeded', durationMs: done.durationMs });
-    return { buildId, commit: source.commit, status: 'succeeded', artifacts: delivered.artifacts };
+    return {
+      buildId,
+      commit: source.commit,
+      status: 'succeeded',
+      artifacts: delivered.artifacts,
+      cache: done.figures,
+      steps: reports.map((r) => stepSummary(r, results.get(r.name))),
+    };
   } catch (err) {
     const failed = reports.find((r) => r.status === 'failed');
     const exitCode = isKilnError(err, 'E_STEP_FAILED') ? (failed?.exitCode ?? null) : null;
@@ -214,6 +270,10 @@ function stepFailure(buildId: string, failed: StepReport): KilnError {
 
 async function closeQuietly(store: Store): Promise<void> {
   await store.close().catch(() => undefined);
+}
+
+function toDigest(hex: string): Digest {
+  return `sha256:${hex}`;
 }
 
 /** Sortable, unique build ids: UTC time then randomness (`20261126T011234Z-3f9a1c`). */

@@ -24,7 +24,6 @@ import type { StepRunner } from '../sandbox/index.js';
 import type { SourceRef } from '../source/index.js';
 import { publishArtifact } from './publish.js';
 import type { BuildSbom } from './sbom.js';
-import type { ToolVersion } from './toolchain.js';
 
 /** One artifact as handed to the user: every path is a file they can open. */
 export interface DeliveredArtifact {
@@ -44,12 +43,14 @@ export interface DeliverInput {
   readonly config: KilnConfig;
   readonly configDigest: Digest;
   readonly source: SourceRef;
-  readonly projectDir: string;
+  /** Where the restored outputs of a step are (artifact paths are resolved there). */
+  readonly stepOutputs: (step: string) => string;
   readonly outputDir: string;
   readonly workDir: string;
   readonly paths: KilnPaths;
   readonly signer: Signer;
-  readonly toolchain: readonly ToolVersion[];
+  /** The builder and its tools, as provenance resolvedDependencies. */
+  readonly toolchain: readonly { name: string; version: string; digest?: Digest }[];
   readonly runner: StepRunner;
   readonly startedAt: Date;
   readonly now: () => Date;
@@ -170,7 +171,7 @@ function storeRows(
 }
 
 async function packOne(input: DeliverInput, artifact: ArtifactConfig, dest: string): Promise<PackedArtifact> {
-  const src = await resolveInside(input.projectDir, artifact.path, `artifact ${artifact.name}: path`);
+  const src = await resolveInside(input.stepOutputs(artifact.from), artifact.path, `artifact ${artifact.name}: path`);
   const stat = await fsp.lstat(src).catch(() => undefined);
   if (!stat) {
     const outputs = input.config.steps[artifact.from]?.outputs ?? [];

@@ -40,7 +40,7 @@ export interface StepActionsTable {
 export interface StepsTable {
   build_id: string;
   name: string;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'cached' | 'failed' | 'skipped';
   exit_code: number | null;
   duration_ms: number;
   log_path: string | null;

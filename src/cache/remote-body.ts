@@ -1,0 +1,105 @@
+// Reading what a remote cache sends back without trusting it: size-bounded, hashed, written to disk only when intact.
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { renameDurable, tempPathFor } from '../core/fsutil.js';
+import { discard, LocalIoError } from './remote-http.js';
+
+/** A response body read into memory, or the reason it was refused. */
+export type BoundedBody =
+  | { readonly kind: 'bytes'; readonly data: Buffer }
+  | { readonly kind: 'too-large'; readonly detail: string };
+
+/** Reads the body into memory, giving up (and dropping the connection's body) as soon as it exceeds `limit` bytes. */
+export async function readBounded(res: Response, limit: number, onBytes: (n: number) => void): Promise<BoundedBody> {
+  const declared = declaredLength(res);
+  if (declared !== undefined && declared > limit) {
+    await discard(res);
+    return { kind: 'too-large', detail: `declared ${declared} bytes, limit ${limit}` };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.length;
+    onBytes(chunk.length);
+    if (size > limit) {
+      await discard(res);
+      return { kind: 'too-large', detail: `more than ${limit} bytes` };
+    }
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+  }
+  return { kind: 'bytes', data: Buffer.concat(chunks, size) };
+}
+
+/** What became of a streamed download. */
+export type FileOutcome =
+  | { readonly kind: 'stored' }
+  | { readonly kind: 'corrupt'; readonly detail: string }
+  | { readonly kind: 'too-large'; readonly detail: string };
+
+/**
+ * Streams the body to a temp file next to `dest` while hashing; renames it to `dest` only if its sha256 is `hex`.
+ * Whatever happens, no temp file stays behind and `dest` is never touched by bad bytes.
+ */
+export async function streamToFile(
+  res: Response,
+  dest: string,
+  hex: string,
+  limit: number,
+  onBytes: (n: number) => void,
+): Promise<FileOutcome> {
+  const declared = declaredLength(res);
+  if (declared !== undefined && declared > limit) {
+    await discard(res);
+    return { kind: 'too-large', detail: `declared ${declared} bytes, limit ${limit}` };
+  }
+  const tmp = tempPathFor(dest);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await local(async () => {
+      await mkdir(dirname(dest), { recursive: true });
+      return open(tmp, 'wx', 0o644);
+    });
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of res.body ?? []) {
+      size += chunk.length;
+      onBytes(chunk.length);
+      if (size > limit) {
+        await discard(res);
+        return { kind: 'too-large', detail: `more than ${limit} bytes` };
+      }
+      hash.update(chunk);
+      const handle = fh;
+      await local(() => handle.write(chunk));
+    }
+    const actual = hash.digest('hex');
+    if (actual !== hex) return { kind: 'corrupt', detail: `${size} bytes with sha256 ${actual.slice(0, 12)}…` };
+    const handle = fh;
+    await local(async () => {
+      await handle.sync();
+      await handle.close();
+    });
+    fh = undefined;
+    await local(() => renameDurable(tmp, dest));
+    return { kind: 'stored' };
+  } finally {
+    await fh?.close().catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+async function local<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new LocalIoError(err);
+  }
+}
+
+function declaredLength(res: Response): number | undefined {
+  const raw = res.headers.get('content-length');
+  if (raw === null || !/^\d+$/.test(raw.trim())) return undefined;
+  return Number(raw.trim());
+}

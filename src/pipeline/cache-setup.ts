@@ -1,0 +1,53 @@
+// Opens the cache tiers a build uses: the local CAS in KILN_HOME (or a scratch one when it is off) and the remote.
+import { promises as fsp } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { loadPublicKey, type PublicKey, type Signer } from '../attest/index.js';
+import { LocalCas } from '../cache/index.js';
+import { type RemoteCache, remoteCache } from '../cache/remote.js';
+import type { CacheModes } from '../cache/remote-mode.js';
+import { KilnError } from '../core/errors.js';
+import type { KilnPaths } from '../core/home.js';
+import { StepCache } from './step-cache.js';
+
+/** Where the remote cache is and how to authenticate (the header value is a secret: never logged). */
+export interface RemoteCacheConfig {
+  readonly url: string | undefined;
+  readonly authorization: string | undefined;
+}
+
+/** The StepCache for one build. */
+export async function openStepCache(opts: {
+  paths: KilnPaths;
+  workDir: string;
+  modes: CacheModes;
+  remote: RemoteCacheConfig;
+  signer: Signer;
+  trustFiles: readonly string[];
+  projectPath: string;
+  onWarning: (message: string) => void;
+}): Promise<{ cache: StepCache; remote: RemoteCache | undefined; local: LocalCas }> {
+  const localDir = opts.modes.local === 'off' ? join(opts.workDir, 'scratch-cache') : opts.paths.cache;
+  const local = new LocalCas({ dir: localDir, onWarning: opts.onWarning });
+  const remote =
+    opts.modes.remote !== 'off' && opts.remote.url
+      ? remoteCache({
+          url: opts.remote.url,
+          mode: opts.modes.remote,
+          ...(opts.remote.authorization ? { headers: { Authorization: opts.remote.authorization } } : {}),
+          onWarning: opts.onWarning,
+        })
+      : undefined;
+  const trusted: PublicKey[] = [loadPublicKey(opts.signer.publicKeyPem, 'the signing key')];
+  for (const file of opts.trustFiles) {
+    const path = isAbsolute(file) ? file : resolve(opts.projectPath, file);
+    const pem = await fsp.readFile(path, 'utf8').catch((cause: unknown) => {
+      throw new KilnError('E_CONFIG_INVALID', `cannot read the trusted cache key ${path} (cache.trust in kiln.yaml)`, {
+        cause,
+        hint: 'list public key files (.pub, PEM) relative to the project, or remove the entry',
+      });
+    });
+    trusted.push(loadPublicKey(pem, path));
+  }
+  const cache = new StepCache({ local, remote, modes: opts.modes, signer: opts.signer, trusted, onWarning: opts.onWarning });
+  return { cache, remote, local };
+}

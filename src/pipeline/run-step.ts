@@ -1,0 +1,146 @@
+// One step: compute its action key, replay it from the cache when a verified entry exists, else run it in a fresh
+// directory holding only its declared inputs and the outputs of the steps it needs, and cache what it produced.
+import { promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../cache/index.js';
+import type { Digest } from '../core/digest.js';
+import { isKilnError } from '../core/errors.js';
+import type { EventSink } from '../core/events.js';
+import { type MissReason, explainMiss } from '../plan/explain.js';
+import { expandInputs, type InputFile } from '../plan/inputs.js';
+import { type ActionIngredients, actionIngredients, actionKey } from '../plan/key.js';
+import type { StepRunner } from '../sandbox/index.js';
+import type { PlannedStep, StepReport } from './execute.js';
+import type { StepCache } from './step-cache.js';
+
+/** What every step of a build shares. */
+export interface StepContext {
+  readonly projectDir: string;
+  readonly stepsDir: string;
+  readonly logDir: string;
+  readonly baseEnv: Readonly<Record<string, string>>;
+  readonly runner: StepRunner;
+  readonly cache: StepCache;
+  readonly builder: Digest;
+  readonly buildId: string;
+  /** Key ingredients of each step's last recorded build, to explain misses. */
+  readonly previous: ReadonlyMap<string, ActionIngredients>;
+  readonly emit: EventSink;
+  readonly signal: AbortSignal;
+  readonly now: () => Date;
+}
+
+/** A step's outcome together with what downstream steps and the record need. */
+export interface StepResult {
+  readonly report: StepReport;
+  readonly tree?: OutputTree;
+  /** Absent only when the step failed before its key was known. */
+  readonly key?: string;
+  readonly ingredients?: ActionIngredients;
+  readonly producedBy?: string;
+  readonly explanation: readonly MissReason[];
+  readonly bytesRestored: number;
+  readonly timeSavedMs: number;
+}
+
+/** Runs (or replays) `step`, given the output trees of the steps it needs. */
+export async function runStep(step: PlannedStep, upstream: ReadonlyMap<string, OutputTree>, ctx: StepContext): Promise<StepResult> {
+  const inputs = await expandInputs(ctx.projectDir, step.inputs);
+  const upstreamDigests: Record<string, Digest> = {};
+  for (const need of step.needs) {
+    const tree = upstream.get(need);
+    if (tree) upstreamDigests[need] = treeDigest(tree);
+  }
+  const env = { ...step.env };
+  const ingredients = actionIngredients({
+    command: step.run,
+    env,
+    network: step.network,
+    outputs: step.outputs,
+    inputs,
+    upstream: upstreamDigests,
+    builder: ctx.builder,
+  });
+  const key = actionKey(ingredients);
+  const hit = await ctx.cache.lookup(key);
+  const logPath = join(ctx.logDir, `${step.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
+  if (hit) {
+    const report: StepReport = { name: step.name, status: 'cached', exitCode: 0, durationMs: 0, logPath: null, logTail: [] };
+    ctx.emit({ kind: 'step-finished', step: step.name, ...report, cachedFrom: hit.entry.producedBy.buildId });
+    return {
+      report,
+      tree: hit.tree,
+      key,
+      ingredients,
+      producedBy: hit.entry.producedBy.buildId,
+      explanation: [],
+      bytesRestored: 0,
+      timeSavedMs: hit.entry.producedBy.durationMs ?? 0,
+    };
+  }
+  const explanation = explainMiss(ctx.previous.get(step.name), ingredients);
+  ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
+  const dir = join(ctx.stepsDir, step.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const restored = await populate(dir, inputs, step, upstream, ctx);
+  const outcome = await ctx.runner
+    .run({
+      name: step.name,
+      command: step.run,
+      cwd: dir,
+      env: { ...ctx.baseEnv, ...env },
+      network: step.network,
+      logFile: logPath,
+      onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
+      signal: ctx.signal,
+      timeoutMs: step.timeout * 1000,
+    })
+    .catch((err: unknown) => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
+  let tree: OutputTree | undefined;
+  const tail = [...outcome.logTail];
+  if (outcome.exitCode === 0) {
+    try {
+      tree = await captureOutputs(dir, step.outputs, ctx.cache.blobs);
+      await ctx.cache.record(key, tree, { buildId: ctx.buildId, step: step.name, durationMs: outcome.durationMs }, ctx.now());
+    } catch (err) {
+      tree = undefined;
+      tail.push(`kiln: ${isKilnError(err) ? err.message : String(err)}`);
+    }
+  }
+  const ok = tree !== undefined;
+  const report: StepReport = {
+    name: step.name,
+    status: ok ? 'succeeded' : 'failed',
+    exitCode: ok ? 0 : outcome.exitCode === 0 ? 1 : outcome.exitCode,
+    durationMs: outcome.durationMs,
+    logPath,
+    logTail: tail,
+  };
+  ctx.emit({ kind: 'step-finished', step: step.name, ...report });
+  return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
+}
+
+/** Lays out the step's directory: declared inputs copied from the clean tree, then the outputs it needs. */
+async function populate(
+  dir: string,
+  inputs: readonly InputFile[],
+  step: PlannedStep,
+  upstream: ReadonlyMap<string, OutputTree>,
+  ctx: StepContext,
+): Promise<number> {
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  for (const input of inputs) {
+    const from = join(ctx.projectDir, input.path);
+    const to = join(dir, input.path);
+    await fsp.mkdir(dirname(to), { recursive: true });
+    const stat = await fsp.lstat(from);
+    if (stat.isSymbolicLink()) await fsp.symlink(await fsp.readlink(from), to);
+    else await fsp.copyFile(from, to);
+  }
+  let bytes = 0;
+  for (const need of step.needs) {
+    const tree = upstream.get(need);
+    if (tree) bytes += (await restoreOutputs(tree, dir, ctx.cache.blobs)).bytes;
+  }
+  return bytes;
+}

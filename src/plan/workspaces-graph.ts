@@ -1,0 +1,58 @@
+// Dependency-graph helpers over workspace packages: cycles (refused) and the nearest dependencies that have a step.
+
+/** The part of a workspace package the graph helpers look at. */
+export interface PackageNode {
+  readonly name: string;
+  readonly dependsOn: readonly string[];
+}
+
+/** The first dependency cycle found (visiting names in sorted order), as `[a, b, …, a]`; undefined for a DAG. */
+export function findPackageCycle(packages: readonly PackageNode[]): string[] | undefined {
+  const deps = new Map(packages.map((p) => [p.name, p.dependsOn] as const));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const dep of deps.get(name) ?? []) {
+      if (dep === name || !deps.has(dep)) continue;
+      const found = visit(dep);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of [...deps.keys()].sort()) {
+    const found = visit(name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * For each package, the dependencies that have a step, looking through dependencies that have none (as Turborepo's
+ * `^build` does): if a → b → c and only b lacks the script, a's step still waits for c's. Sorted; assumes a DAG.
+ */
+export function nearestWithStep(
+  packages: readonly PackageNode[],
+  hasStep: (name: string) => boolean,
+): Map<string, readonly string[]> {
+  const deps = new Map(packages.map((p) => [p.name, p.dependsOn] as const));
+  const memo = new Map<string, ReadonlySet<string>>();
+  const reach = (name: string): ReadonlySet<string> => {
+    const known = memo.get(name);
+    if (known) return known;
+    const out = new Set<string>();
+    for (const dep of deps.get(name) ?? []) {
+      if (dep === name || !deps.has(dep)) continue;
+      if (hasStep(dep)) out.add(dep);
+      else for (const through of reach(dep)) out.add(through);
+    }
+    memo.set(name, out);
+    return out;
+  };
+  return new Map(packages.map((p) => [p.name, [...reach(p.name)].sort()] as const));
+}

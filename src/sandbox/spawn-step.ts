@@ -1,0 +1,121 @@
+// Runs one step's process for any runner: its own process group, stopped as a whole when the top process
+// exits, on timeout and on abort; output goes to the log file and a line tail. Runners only choose the argv.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { Writable } from 'node:stream';
+import { LineTail } from './line-tail.js';
+import type { StepInvocation, StepOutcome } from './runner.js';
+
+const KILL_GRACE_MS = 2000;
+
+/** What to start for a step: the runner decides the argv, working directory and the process's own environment. */
+export interface ProcessSpec {
+  readonly argv: readonly [string, ...string[]];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Written to the child's fd 3, then closed (bubblewrap reads its options there, out of /proc/<pid>/cmdline). */
+  readonly fd3?: Uint8Array;
+}
+
+/** Starts `spec` and settles with the step's outcome; rejects only when the process cannot be started at all. */
+export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => number): Promise<StepOutcome> {
+  const started = now();
+  const tail = new LineTail(step.onLine);
+  return new Promise((resolve, reject) => {
+    const log = createWriteStream(step.logFile, { flags: 'w', mode: 0o644 });
+    let logError: Error | undefined;
+    log.on('error', (err) => {
+      logError ??= err; // e.g. ENOSPC: the step is stopped and the failure reported, never a crash
+      group.stop();
+    });
+    const [file, ...args] = spec.argv;
+    const child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: { ...spec.env },
+      stdio: spec.fd3 ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so the whole tree can be signalled
+    });
+    const group = processGroup(child.pid);
+    if (spec.fd3) feed(child.stdio[3] as Writable | null, spec.fd3);
+    let timedOut = false;
+    const timer = step.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          group.stop();
+        }, step.timeoutMs)
+      : undefined;
+    const onAbort = () => group.stop();
+    step.signal?.addEventListener('abort', onAbort, { once: true });
+    if (step.signal?.aborted) group.stop(); // aborted before the process even started
+    for (const [name, stream] of [
+      ['stdout', child.stdout],
+      ['stderr', child.stderr],
+    ] as const) {
+      const decoder = new StringDecoder('utf8');
+      stream?.on('data', (chunk: Buffer) => {
+        if (!logError) log.write(chunk);
+        tail.push(name, decoder.write(chunk));
+      });
+      stream?.on('end', () => tail.end(name, decoder.end()));
+    }
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      step.signal?.removeEventListener('abort', onAbort);
+      log.end();
+      reject(err);
+    });
+    child.on('exit', () => group.stop()); // the top process is done: whatever it left running goes too
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      step.signal?.removeEventListener('abort', onAbort);
+      group.kill();
+      const outcome = (): StepOutcome => ({
+        exitCode: timedOut || logError ? null : code,
+        signal: signal ?? null,
+        durationMs: now() - started,
+        logTail: [
+          ...tail.lines(),
+          ...(timedOut
+            ? [`kiln: step timed out after ${Math.round((step.timeoutMs ?? 0) / 1000)}s and was stopped`]
+            : []),
+          ...(logError ? [`kiln: cannot write the step log ${step.logFile}: ${logError.message}`] : []),
+        ],
+      });
+      if (logError) resolve(outcome());
+      else log.end(() => resolve(outcome()));
+    });
+  });
+}
+
+/** Writes `data` to a child's extra input and closes it; a child that exits before reading it fails on its own. */
+function feed(stream: Writable | null, data: Uint8Array): void {
+  stream?.on('error', () => {
+    // EPIPE: the child is gone already; its exit status and log say why.
+  });
+  stream?.end(data);
+}
+
+/** SIGTERM to the group, then SIGKILL after a grace period (the timer keeps Kiln alive until then). */
+function processGroup(pid: number | undefined) {
+  let timer: NodeJS.Timeout | undefined;
+  const send = (sig: NodeJS.Signals) => {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  return {
+    stop(): void {
+      if (timer) return;
+      send('SIGTERM');
+      timer = setTimeout(() => send('SIGKILL'), KILL_GRACE_MS);
+    },
+    kill(): void {
+      clearTimeout(timer);
+      send('SIGKILL');
+    },
+  };
+}

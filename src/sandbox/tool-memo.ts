@@ -1,0 +1,53 @@
+// A ToolMemo kept in a small JSON file (e.g. under the Kiln home), so a new Kiln process does not re-hash a
+// ~100 MB node binary every build: ~130 ms becomes ~1 ms. It is only a cache: unreadable or malformed → empty.
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/fsutil.js';
+import type { ToolFacts, ToolMemo } from './builder.js';
+
+const FORMAT = 'kiln-tool-memo-v1';
+const MAX_ENTRIES = 256; // tools × versions seen; old identities are dropped first
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** A ToolMemo loaded from `file`; `save()` writes it back (atomically) only when something was added. */
+export async function loadToolMemo(file: string): Promise<ToolMemo & { save(): Promise<void> }> {
+  const entries = parse(await readFile(file, 'utf8').catch(() => ''));
+  let dirty = false;
+  return {
+    get: (identity) => entries.get(identity),
+    set(identity, facts) {
+      entries.delete(identity);
+      entries.set(identity, facts);
+      while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
+      dirty = true;
+    },
+    async save() {
+      if (!dirty) return;
+      await writeFileAtomic(file, JSON.stringify({ format: FORMAT, entries: [...entries] }));
+      dirty = false;
+    },
+  };
+}
+
+function parse(text: string): Map<string, ToolFacts> {
+  const out = new Map<string, ToolFacts>();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return out;
+  }
+  if (!isRecord(doc) || doc.format !== FORMAT || !Array.isArray(doc.entries)) return out;
+  for (const entry of doc.entries as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) continue;
+    const [identity, facts] = entry as [unknown, unknown];
+    if (typeof identity !== 'string' || !isRecord(facts)) continue;
+    if (typeof facts.sha256 !== 'string' || !HEX64.test(facts.sha256)) continue;
+    if (facts.version !== undefined && typeof facts.version !== 'string') continue;
+    out.set(identity, facts.version === undefined ? { sha256: facts.sha256 } : { sha256: facts.sha256, version: facts.version });
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

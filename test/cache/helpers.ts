@@ -1,0 +1,96 @@
+// Test helpers for the cache: a plain-JS build of the CAS for child processes, and a child runner.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+
+/** The source files a child process needs to run the local CAS. */
+const CAS_SOURCES = [
+  'core/digest.ts',
+  'core/errors.ts',
+  'core/fsutil.ts',
+  'cache/cas.ts',
+  'cache/cas-files.ts',
+  'cache/cas-gc.ts',
+  'cache/types.ts',
+];
+
+/** A child script: `<dir> <digest> <file> <goFile>`; waits for `goFile` to exist, then stores `file` under `digest`. */
+const WRITER = `
+import { existsSync } from 'node:fs';
+import { LocalCas } from './cache/cas.js';
+const [dir, digest, file, go] = process.argv.slice(2);
+const cas = new LocalCas({ dir });
+process.stdout.write('ready\\n');
+while (go !== '-' && !existsSync(go)) await new Promise((r) => setTimeout(r, 1));
+process.stdout.write('writing\\n');
+await cas.putBlobFromFile(digest, file);
+process.stdout.write('done\\n');
+`;
+
+/**
+ * Transpiles the CAS sources into `outDir` as plain ESM JS (imports already end in `.js`) and adds the writer script,
+ * so child processes run the real code without a build step or a TS loader. Returns the writer script's path.
+ */
+export async function buildCasWriter(outDir: string): Promise<string> {
+  const srcRoot = path.resolve(import.meta.dirname, '../../src');
+  for (const file of CAS_SOURCES) {
+    const source = await readFile(path.join(srcRoot, file), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
+    await mkdir(path.join(outDir, path.dirname(file)), { recursive: true });
+    await writeFile(path.join(outDir, file.replace(/\.ts$/, '.js')), outputText);
+  }
+  await writeFile(path.join(outDir, 'package.json'), '{"type":"module"}');
+  const writer = path.join(outDir, 'writer.mjs');
+  await writeFile(writer, WRITER);
+  return writer;
+}
+
+/** A running writer child: its process, a promise per stdout line it prints, and its exit. */
+export interface Writer {
+  readonly child: ChildProcess;
+  /** Resolves when the child printed `line` (rejects if it exits first). */
+  printed(line: string): Promise<void>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** Starts the writer script built by `buildCasWriter`. */
+export function startWriter(script: string, args: string[]): Writer {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let closed = false;
+  const waiters: { line: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      if (stdout.split('\n').includes(w.line)) w.resolve();
+      else if (closed) w.reject(new Error(`writer exited before "${w.line}": ${stderr}`));
+      else waiters.push(w);
+    }
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    check();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => {
+      closed = true;
+      check();
+      resolve({ code, signal, stderr });
+    });
+  });
+  return {
+    child,
+    exited,
+    printed: (line) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ line, resolve, reject });
+        check();
+      }),
+  };
+}
