@@ -1,9 +1,9 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
 import { availableParallelism } from 'node:os';
-import { runBuild } from '../pipeline/build.js';
 import { parseCacheMode } from '../cache/remote-mode.js';
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
+import { runBuild } from '../pipeline/build.js';
 import { bubblewrapRunner, hostRunner, probeBubblewrap, type StepRunner } from '../sandbox/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';

@@ -74,7 +74,8 @@ export function progressDisplay(
           rows.set(event.step, { status: event.status, started: 0, durationMs: event.durationMs });
           const secs = (event.durationMs / 1000).toFixed(1);
           const code = event.exitCode === null ? '' : ` (exit ${event.exitCode})`;
-          if (!opts.live && event.status === 'cached') line(`kiln: step ${event.step} cached (from build ${event.cachedFrom})`);
+          if (!opts.live && event.status === 'cached')
+            line(`kiln: step ${event.step} cached (from build ${event.cachedFrom})`);
           else if (!opts.live) {
             line(`kiln: step ${event.step} ${event.status}${event.status === 'skipped' ? '' : ` in ${secs}s`}${code}`);
           }

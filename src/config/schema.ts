@@ -49,11 +49,15 @@ export const CacheSchema = z.strictObject({
   remote: z
     .url({ protocol: /^https?$/ })
     .optional()
-    .describe('Bazel HTTP remote cache base URL (also KILN_REMOTE_CACHE); the Authorization header comes from KILN_REMOTE_CACHE_AUTH.'),
+    .describe(
+      'Bazel HTTP remote cache base URL (also KILN_REMOTE_CACHE); the Authorization header comes from KILN_REMOTE_CACHE_AUTH.',
+    ),
   trust: z
     .array(relPath)
     .default([])
-    .describe('Public keys (PEM files, relative to the project) whose signed cache entries are accepted besides your own.'),
+    .describe(
+      'Public keys (PEM files, relative to the project) whose signed cache entries are accepted besides your own.',
+    ),
 });
 
 /** The whole kiln.yaml document. */

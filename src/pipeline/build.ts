@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_BUILDER_ID } from '../attest/index.js';
+import { type BuildCacheFigures, restoreOutputs } from '../cache/index.js';
+import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
 import { topoOrder } from '../config/index.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
@@ -11,15 +13,13 @@ import { kilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
 import { materialize } from '../source/index.js';
 import { type BuildRecord, openSqliteStore, recordBuild, type Store } from '../store/index.js';
-import { type DeliveredArtifact, deliver } from './deliver.js';
-import { type BuildCacheFigures, restoreOutputs } from '../cache/index.js';
-import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
 import { builderIdentity } from './builder.js';
 import { openStepCache } from './cache-setup.js';
+import { type DeliveredArtifact, deliver } from './deliver.js';
 import { executeSteps, type StepReport } from './execute.js';
+import { prepareBuild } from './prepare.js';
 import { buildRecord, cacheFigures, previousIngredients } from './record.js';
 import type { StepResult } from './run-step.js';
-import { prepareBuild } from './prepare.js';
 import { assertLockfileUnchanged, makeSbom } from './sbom.js';
 import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
@@ -101,7 +101,10 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   const workDir = paths.workDir(buildId);
   let reports: StepReport[] = [];
   let results = new Map<string, StepResult>();
-  const record = (outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>, rest: Pick<BuildRecord, 'artifacts' | 'evidence'>) => {
+  const record = (
+    outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>,
+    rest: Pick<BuildRecord, 'artifacts' | 'evidence'>,
+  ) => {
     const rows = buildRecord({
       buildId,
       project: config.name,
@@ -114,7 +117,11 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       results,
       ...rest,
     });
-    return { write: () => recordBuild(store, rows), durationMs: rows.build.duration_ms, figures: cacheFigures(results) };
+    return {
+      write: () => recordBuild(store, rows),
+      durationMs: rows.build.duration_ms,
+      figures: cacheFigures(results),
+    };
   };
   try {
     const swept = await sweepStaleWorkDirs(paths.work);
@@ -160,13 +167,20 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       paths,
       workDir,
       modes: req.cacheModes ?? DEFAULT_CACHE_MODES,
-      remote: { url: config.cache.remote ?? world.env.KILN_REMOTE_CACHE, authorization: world.env.KILN_REMOTE_CACHE_AUTH },
+      remote: {
+        url: config.cache.remote ?? world.env.KILN_REMOTE_CACHE,
+        authorization: world.env.KILN_REMOTE_CACHE_AUTH,
+      },
       signer: signing.signer,
       trustFiles: config.cache.trust,
       projectPath,
       onWarning: warn,
     });
-    const previous = await previousIngredients(store, config.name, steps.map((s) => s.name));
+    const previous = await previousIngredients(
+      store,
+      config.name,
+      steps.map((s) => s.name),
+    );
     const executed = await executeSteps({
       steps,
       parallelism: world.parallelism,

@@ -14,6 +14,8 @@ export async function builderIdentity(runner: StepRunner, path: string, memoFile
   const memo = await loadToolMemo(memoFile);
   const host = await hostBuilderDigest({ tools: BUILDER_TOOLS, path, memo });
   await memo.save().catch(() => undefined); // only a speed-up: a read-only home must not fail the build
-  const digest: Digest = sha256Digest(canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, host: host.digest }));
+  const digest: Digest = sha256Digest(
+    canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, host: host.digest }),
+  );
   return { digest, tools: host.tools };
 }

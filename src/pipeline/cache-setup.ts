@@ -48,6 +48,13 @@ export async function openStepCache(opts: {
     });
     trusted.push(loadPublicKey(pem, path));
   }
-  const cache = new StepCache({ local, remote, modes: opts.modes, signer: opts.signer, trusted, onWarning: opts.onWarning });
+  const cache = new StepCache({
+    local,
+    remote,
+    modes: opts.modes,
+    signer: opts.signer,
+    trusted,
+    onWarning: opts.onWarning,
+  });
   return { cache, remote, local };
 }

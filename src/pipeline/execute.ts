@@ -1,7 +1,7 @@
 // Runs the step DAG: each step once its needs succeeded, up to `parallelism` at a time; the first failure stops the rest.
 import { promises as fsp } from 'node:fs';
 import type { OutputTree } from '../cache/index.js';
-import { type StepContext, type StepResult, runStep } from './run-step.js';
+import { runStep, type StepContext, type StepResult } from './run-step.js';
 
 /** A step as the executor needs it (already planned and validated). */
 export interface PlannedStep {
@@ -45,7 +45,14 @@ export async function executeSteps(opts: {
   const start = (step: PlannedStep) => {
     const task = runStep(step, trees, ctx)
       .catch((err: unknown): StepResult => {
-        const report: StepReport = { name: step.name, status: 'failed', exitCode: null, durationMs: 0, logPath: null, logTail: [String(err)] };
+        const report: StepReport = {
+          name: step.name,
+          status: 'failed',
+          exitCode: null,
+          durationMs: 0,
+          logPath: null,
+          logTail: [String(err)],
+        };
         ctx.emit({ kind: 'step-finished', step: step.name, ...report });
         return { report, explanation: [], bytesRestored: 0, timeSavedMs: 0 };
       })
@@ -70,7 +77,14 @@ export async function executeSteps(opts: {
   const reports = opts.steps.map((step) => {
     const done = results.get(step.name);
     if (done) return done.report;
-    const skipped: StepReport = { name: step.name, status: 'skipped', exitCode: null, durationMs: 0, logPath: null, logTail: [] };
+    const skipped: StepReport = {
+      name: step.name,
+      status: 'skipped',
+      exitCode: null,
+      durationMs: 0,
+      logPath: null,
+      logTail: [],
+    };
     ctx.emit({ kind: 'step-finished', step: step.name, ...skipped });
     return skipped;
   });

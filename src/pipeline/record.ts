@@ -83,7 +83,11 @@ export function buildRecord(input: {
 }
 
 /** Key ingredients of each step's last recorded run, parsed; unreadable rows are simply left out. */
-export async function previousIngredients(store: Store, project: string, steps: readonly string[]): Promise<Map<string, ActionIngredients>> {
+export async function previousIngredients(
+  store: Store,
+  project: string,
+  steps: readonly string[],
+): Promise<Map<string, ActionIngredients>> {
   const out = new Map<string, ActionIngredients>();
   for (const [step, json] of await lastStepActions(store, project, steps)) {
     try {

@@ -6,7 +6,7 @@ import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../
 import type { Digest } from '../core/digest.js';
 import { isKilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
-import { type MissReason, explainMiss } from '../plan/explain.js';
+import { explainMiss, type MissReason } from '../plan/explain.js';
 import { expandInputs, type InputFile } from '../plan/inputs.js';
 import { type ActionIngredients, actionIngredients, actionKey } from '../plan/key.js';
 import type { StepRunner } from '../sandbox/index.js';
@@ -44,7 +44,11 @@ export interface StepResult {
 }
 
 /** Runs (or replays) `step`, given the output trees of the steps it needs. */
-export async function runStep(step: PlannedStep, upstream: ReadonlyMap<string, OutputTree>, ctx: StepContext): Promise<StepResult> {
+export async function runStep(
+  step: PlannedStep,
+  upstream: ReadonlyMap<string, OutputTree>,
+  ctx: StepContext,
+): Promise<StepResult> {
   const inputs = await expandInputs(ctx.projectDir, step.inputs);
   const upstreamDigests: Record<string, Digest> = {};
   for (const need of step.needs) {
@@ -65,7 +69,14 @@ export async function runStep(step: PlannedStep, upstream: ReadonlyMap<string, O
   const hit = await ctx.cache.lookup(key);
   const logPath = join(ctx.logDir, `${step.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
   if (hit) {
-    const report: StepReport = { name: step.name, status: 'cached', exitCode: 0, durationMs: 0, logPath: null, logTail: [] };
+    const report: StepReport = {
+      name: step.name,
+      status: 'cached',
+      exitCode: 0,
+      durationMs: 0,
+      logPath: null,
+      logTail: [],
+    };
     ctx.emit({ kind: 'step-finished', step: step.name, ...report, cachedFrom: hit.entry.producedBy.buildId });
     return {
       report,
@@ -100,7 +111,12 @@ export async function runStep(step: PlannedStep, upstream: ReadonlyMap<string, O
   if (outcome.exitCode === 0) {
     try {
       tree = await captureOutputs(dir, step.outputs, ctx.cache.blobs);
-      await ctx.cache.record(key, tree, { buildId: ctx.buildId, step: step.name, durationMs: outcome.durationMs }, ctx.now());
+      await ctx.cache.record(
+        key,
+        tree,
+        { buildId: ctx.buildId, step: step.name, durationMs: outcome.durationMs },
+        ctx.now(),
+      );
     } catch (err) {
       tree = undefined;
       tail.push(`kiln: ${isKilnError(err) ? err.message : String(err)}`);

@@ -4,7 +4,7 @@ import type { PublicKey, Signer } from '../attest/index.js';
 import {
   type ActionEntry,
   type BlobStore,
-  LocalCas,
+  type LocalCas,
   loadOutputTree,
   type OutputTree,
   readActionEntry,
@@ -12,8 +12,8 @@ import {
   treeBytes,
   treeDigest,
 } from '../cache/index.js';
-import type { CacheModes } from '../cache/remote-mode.js';
 import type { RemoteCache } from '../cache/remote.js';
+import type { CacheModes } from '../cache/remote-mode.js';
 import type { Digest } from '../core/digest.js';
 
 /** A verified cache hit: the entry and the output tree it points at. */
@@ -55,13 +55,17 @@ export class StepCache {
       const read = readActionEntry(bytes, key, this.opts.trusted);
       if (!read.ok) {
         this.rejected++;
-        this.opts.onWarning(`ignored the ${from} cache entry for action ${key.slice(0, 12)}: ${read.reason} (${read.detail})`);
+        this.opts.onWarning(
+          `ignored the ${from} cache entry for action ${key.slice(0, 12)}: ${read.reason} (${read.detail})`,
+        );
         continue;
       }
       try {
         return { entry: read.entry, tree: await loadOutputTree(read.entry.tree, this.blobs), from };
       } catch (err) {
-        this.opts.onWarning(`the ${from} cache entry for action ${key.slice(0, 12)} points at a missing or corrupt tree: ${(err as Error).message}`);
+        this.opts.onWarning(
+          `the ${from} cache entry for action ${key.slice(0, 12)} points at a missing or corrupt tree: ${(err as Error).message}`,
+        );
       }
     }
     return undefined;
@@ -71,7 +75,14 @@ export class StepCache {
   async record(key: string, tree: OutputTree, producedBy: ActionEntry['producedBy'], now: Date): Promise<Digest> {
     const digest = treeDigest(tree);
     await this.blobs.putBlob(digest, treeBytes(tree));
-    const entry: ActionEntry = { version: 1, key, tree: digest, outputsDigest: digest, producedBy, createdAt: now.toISOString() };
+    const entry: ActionEntry = {
+      version: 1,
+      key,
+      tree: digest,
+      outputsDigest: digest,
+      producedBy,
+      createdAt: now.toISOString(),
+    };
     const signed = await signActionEntry(entry, this.opts.signer);
     if (this.opts.modes.local === 'rw') await this.opts.local.putAction(key, signed);
     const remote = this.opts.remote;

@@ -23,8 +23,10 @@ export interface MissReason {
 export function explainMiss(before: ActionIngredients | undefined, now: ActionIngredients): MissReason[] {
   if (!before) return [{ kind: 'first-build', detail: 'no earlier build of this step is recorded' }];
   const out: MissReason[] = [];
-  if (before.format !== now.format) out.push({ kind: 'format', detail: `cache format ${before.format} → ${now.format}` });
-  if (before.command !== now.command) out.push({ kind: 'command', detail: `command changed: ${quote(before.command)} → ${quote(now.command)}` });
+  if (before.format !== now.format)
+    out.push({ kind: 'format', detail: `cache format ${before.format} → ${now.format}` });
+  if (before.command !== now.command)
+    out.push({ kind: 'command', detail: `command changed: ${quote(before.command)} → ${quote(now.command)}` });
   for (const name of union(Object.keys(before.env), Object.keys(now.env))) {
     const a = before.env[name];
     const b = now.env[name];
@@ -32,7 +34,8 @@ export function explainMiss(before: ActionIngredients | undefined, now: ActionIn
     const what = a === undefined ? 'added' : b === undefined ? 'removed' : 'changed';
     out.push({ kind: 'env', detail: `env ${name} ${what}` });
   }
-  if (before.network !== now.network) out.push({ kind: 'network', detail: `network ${before.network} → ${now.network}` });
+  if (before.network !== now.network)
+    out.push({ kind: 'network', detail: `network ${before.network} → ${now.network}` });
   if (before.outputs.join('\0') !== now.outputs.join('\0')) {
     out.push({ kind: 'outputs', detail: `declared outputs ${before.outputs.join(', ')} → ${now.outputs.join(', ')}` });
   }
@@ -48,10 +51,17 @@ export function explainMiss(before: ActionIngredients | undefined, now: ActionIn
     }
   }
   for (const step of union(Object.keys(before.upstream), Object.keys(now.upstream))) {
-    if (before.upstream[step] !== now.upstream[step]) out.push({ kind: 'upstream', detail: `output of step ${step} changed` });
+    if (before.upstream[step] !== now.upstream[step])
+      out.push({ kind: 'upstream', detail: `output of step ${step} changed` });
   }
-  if (before.builder !== now.builder) out.push({ kind: 'builder', detail: `builder (toolchain) changed: ${before.builder.slice(7, 19)} → ${now.builder.slice(7, 19)}` });
-  return out.length > 0 ? out : [{ kind: 'evicted', detail: 'same key as the last build, but its cache entry is gone or was rejected' }];
+  if (before.builder !== now.builder)
+    out.push({
+      kind: 'builder',
+      detail: `builder (toolchain) changed: ${before.builder.slice(7, 19)} → ${now.builder.slice(7, 19)}`,
+    });
+  return out.length > 0
+    ? out
+    : [{ kind: 'evicted', detail: 'same key as the last build, but its cache entry is gone or was rejected' }];
 }
 
 function union(a: string[], b: string[]): string[] {

@@ -21,9 +21,13 @@ export function sandboxEnv(env: Readonly<Record<string, string>>): Record<string
   };
   const bad = Object.keys(out).filter((k) => k === '' || /[=\0]/.test(k) || (out[k] ?? '').includes('\0'));
   if (bad.length > 0) {
-    throw new KilnError('E_SANDBOX', `step environment has invalid variables: ${bad.map((k) => JSON.stringify(k)).join(', ')}`, {
-      hint: 'variable names must be non-empty without "=" or NUL, and values must not contain NUL',
-    });
+    throw new KilnError(
+      'E_SANDBOX',
+      `step environment has invalid variables: ${bad.map((k) => JSON.stringify(k)).join(', ')}`,
+      {
+        hint: 'variable names must be non-empty without "=" or NUL, and values must not contain NUL',
+      },
+    );
   }
   return out;
 }
@@ -35,7 +39,7 @@ export function bwrapArgs(
 ): string[] {
   const env = sandboxEnv(step.env);
   return [
-    //'--die-with-parent',
+    '--die-with-parent',
     '--new-session',
     '--unshare-all',
     ...(step.network ? ['--share-net'] : []),

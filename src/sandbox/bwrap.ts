@@ -73,11 +73,16 @@ async function runInSandbox(
 export function probeBubblewrap(bwrapPath = DEFAULT_BWRAP): Promise<{ ok: true } | { ok: false; reason: string }> {
   const args = ['--die-with-parent', '--unshare-all', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--proc', '/proc'];
   return new Promise((done) => {
-    execFile(bwrapPath, [...args, '--dev', '/dev', '--', '/bin/sh', '-c', ':'], { env: {}, timeout: 10_000 }, (err, _out, stderr) => {
-      if (!err) return done({ ok: true });
-      const detail = stderr.trim().split('\n')[0] || err.message;
-      done({ ok: false, reason: `bubblewrap (${bwrapPath}) cannot create a sandbox: ${detail}` });
-    });
+    execFile(
+      bwrapPath,
+      [...args, '--dev', '/dev', '--', '/bin/sh', '-c', ':'],
+      { env: {}, timeout: 10_000 },
+      (err, _out, stderr) => {
+        if (!err) return done({ ok: true });
+        const detail = stderr.trim().split('\n')[0] || err.message;
+        done({ ok: false, reason: `bubblewrap (${bwrapPath}) cannot create a sandbox: ${detail}` });
+      },
+    );
   });
 }
 

@@ -18,7 +18,15 @@ export interface SandboxLayout {
 }
 
 /** Host directories bound read-only when no builder rootfs is given (those missing on the host are skipped). */
-export const DEFAULT_TOOLCHAIN: readonly string[] = Object.freeze(['/usr', '/bin', '/lib', '/lib64', '/lib32', '/sbin', '/etc']);
+export const DEFAULT_TOOLCHAIN: readonly string[] = Object.freeze([
+  '/usr',
+  '/bin',
+  '/lib',
+  '/lib64',
+  '/lib32',
+  '/sbin',
+  '/etc',
+]);
 
 /** Paths under /etc that hold host secrets (password hashes, private keys) and are never shown to a step. */
 const ETC_SECRET_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/sudoers'];
@@ -30,12 +38,16 @@ const SANDBOX_OWNED = new Set(['dev', 'proc', 'tmp', 'work']);
 export async function hostLayout(dirs: readonly string[], hidden: readonly string[]): Promise<SandboxLayout> {
   const entries = [];
   for (const dir of dirs) {
-    if (!isAbsolute(dir) || normalize(dir) === '/') {
-      throw new KilnError('E_SANDBOX', `sandbox toolchain entry "${dir}" must be an absolute directory other than /`, {
-        hint: 'list host directories such as /usr and /etc, or give a builder rootfs directory',
-      });
+    const dest = normalize(dir).replace(/(.)\/$/, '$1');
+    if (!isAbsolute(dir) || dest === '/' || [...SANDBOX_OWNED].some((own) => within(dest, `/${own}`))) {
+      throw new KilnError(
+        'E_SANDBOX',
+        `sandbox toolchain entry "${dir}" must be an absolute directory other than / and outside /tmp, /dev, /proc, /work`,
+        {
+          hint: 'list host directories such as /usr and /opt/node; /tmp, /dev, /proc and /work are the sandbox’s own',
+        },
+      );
     }
-    const dest = normalize(dir).replace(/\/$/, '');
     const stat = await lstat(dest).catch(() => undefined);
     if (stat) entries.push({ dest, real: await realpath(dest), symlink: stat.isSymbolicLink() });
   }
@@ -52,8 +64,7 @@ export async function hostLayout(dirs: readonly string[], hidden: readonly strin
   }
   ops.push(...(await masks(hidden, locate)));
   const resolv = locate('/etc') ? await realpath('/etc/resolv.conf').catch(() => undefined) : undefined;
-  const network: MountOp[] =
-    resolv && !locate(resolv) ? [{ kind: 'ro-bind', src: resolv, dest: resolv }] : []; // e.g. systemd-resolved's stub
+  const network: MountOp[] = resolv && !locate(resolv) ? [{ kind: 'ro-bind', src: resolv, dest: resolv }] : []; // e.g. systemd-resolved's stub
   return Object.freeze({ toolchain: Object.freeze(ops), network: Object.freeze(network) });
 }
 
@@ -70,7 +81,9 @@ export async function rootfsLayout(rootfs: string): Promise<SandboxLayout> {
     if (SANDBOX_OWNED.has(entry.name)) continue;
     const src = join(root, entry.name);
     const dest = `/${entry.name}`;
-    ops.push(entry.isSymbolicLink() ? { kind: 'symlink', target: await readlink(src), dest } : { kind: 'ro-bind', src, dest });
+    ops.push(
+      entry.isSymbolicLink() ? { kind: 'symlink', target: await readlink(src), dest } : { kind: 'ro-bind', src, dest },
+    );
   }
   return Object.freeze({ toolchain: Object.freeze(ops), network: Object.freeze([]) });
 }

@@ -41,7 +41,11 @@ export async function rootfsBuilderDigest(dir: string): Promise<RootfsBuilder> {
       cause,
     });
   }
-  return Object.freeze({ digest: `sha256:${walk.listing.digest('hex')}` as Digest, entries: walk.entries, bytes: walk.bytes });
+  return Object.freeze({
+    digest: `sha256:${walk.listing.digest('hex')}` as Digest,
+    entries: walk.entries,
+    bytes: walk.bytes,
+  });
 }
 
 class Walk {

@@ -2,8 +2,8 @@
 // exits, on timeout and on abort; output goes to the log file and a line tail. Runners only choose the argv.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { LineTail } from './line-tail.js';
 import type { StepInvocation, StepOutcome } from './runner.js';
 

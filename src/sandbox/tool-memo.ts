@@ -43,7 +43,10 @@ function parse(text: string): Map<string, ToolFacts> {
     if (typeof identity !== 'string' || !isRecord(facts)) continue;
     if (typeof facts.sha256 !== 'string' || !HEX64.test(facts.sha256)) continue;
     if (facts.version !== undefined && typeof facts.version !== 'string') continue;
-    out.set(identity, facts.version === undefined ? { sha256: facts.sha256 } : { sha256: facts.sha256, version: facts.version });
+    out.set(
+      identity,
+      facts.version === undefined ? { sha256: facts.sha256 } : { sha256: facts.sha256, version: facts.version },
+    );
   }
   return out;
 }

@@ -65,7 +65,10 @@ const initial: Migration = {
 const stepActions: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     for (const column of ['cache_hits', 'cache_misses', 'bytes_restored', 'time_saved_ms']) {
-      await db.schema.alterTable('builds').addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('builds')
+        .addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
     }
     await db.schema
       .createTable('step_actions')

@@ -98,7 +98,11 @@ export async function recordBuild(store: Store, record: BuildRecord): Promise<vo
         .insertInto('evidence')
         .values([...record.evidence])
         .execute();
-    if (record.stepActions?.length) await tx.insertInto('step_actions').values([...record.stepActions]).execute();
+    if (record.stepActions?.length)
+      await tx
+        .insertInto('step_actions')
+        .values([...record.stepActions])
+        .execute();
   });
 }
 
@@ -145,7 +149,11 @@ function likePrefix(prefix: string): string {
 }
 
 /** The most recent recorded action (key ingredients, JSON) of each named step of a project, to explain misses. */
-export async function lastStepActions(store: Store, project: string, steps: readonly string[]): Promise<Map<string, string>> {
+export async function lastStepActions(
+  store: Store,
+  project: string,
+  steps: readonly string[],
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (steps.length === 0) return out;
   const rows = await store.db

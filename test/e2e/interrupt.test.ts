@@ -19,11 +19,15 @@ describe('interrupting a build', () => {
     );
     makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
     const home = join(root, 'home');
-    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/kiln.js'), 'build'], {
-      cwd: repo,
-      env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [resolve(import.meta.dirname, '../../bin/kiln.js'), 'build', '--runner', 'host'],
+      {
+        cwd: repo,
+        env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += String(d);

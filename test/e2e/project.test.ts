@@ -95,7 +95,7 @@ describe('kiln build: sources, config errors and publishing', () => {
     makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
     const r = kiln(['build'], { cwd: repo, home: join(root, 'home') });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('symlink lib/pw → /etc/passwd points outside the output directory');
+    expect(r.stderr).toContain("output out/lib/pw is a symlink to /etc/passwd, which leaves the step's directory");
   });
 
   it('answers --help, unknown commands and unknown flags with the documented exit codes', () => {

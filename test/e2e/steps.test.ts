@@ -7,25 +7,25 @@ import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
-function buildWith(yaml: string, files: Record<string, string> = {}) {
+function buildWith(yaml: string, files: Record<string, string> = {}, extra: string[] = []) {
   const root = tempDir();
   const repo = join(root, 'repo');
   makeRepo(repo, demoProject({ 'kiln.yaml': yaml, ...files }));
   const home = join(root, 'home');
   const started = Date.now();
-  const run = kiln(['build', '--json'], { cwd: repo, home });
+  const run = kiln(['build', '--json', ...extra], { cwd: repo, home });
   const builds = JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout);
   return { root, repo, home, run, builds, seconds: (Date.now() - started) / 1000 };
 }
 
-describe('steps on the host runner', () => {
-  it('stops what a step left running in the background once the step is done', () => {
+describe('steps', () => {
+  it('on the host runner: stops what a step left running in the background once the step is done', () => {
     const pidFile = join(tempDir(), 'bg.pid');
     const yaml = DEMO_KILN_YAML.replace(
       'run: test -f out/lib/main.js && echo tests ok',
       `run: sleep 300 > /dev/null 2>&1 & echo $! > ${pidFile}; sleep 60 & echo tests ok`,
     );
-    const { run } = buildWith(yaml);
+    const { run } = buildWith(yaml, {}, ['--runner', 'host']);
     expect(run.status).toBe(0); // not held up by the `sleep 60` that still holds the step's output pipe
     expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
@@ -60,7 +60,7 @@ artifacts:`,
     expect(slow.status).toBe('failed');
   });
 
-  it('records failures after the steps too: a missing output', () => {
+  it('records failures after the steps too: a declared output the step did not produce', () => {
     const yaml = `name: demo
 steps:
   compile:
@@ -73,17 +73,17 @@ artifacts:
 `;
     const { run, builds } = buildWith(yaml);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('artifact demo: step compile did not produce out');
+    expect(run.stderr).toMatch(/step compile failed[\s\S]*\| kiln: .*out/);
     expect(builds).toHaveLength(1);
-    expect(builds[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('did not produce out') });
+    expect(builds[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('step compile failed') });
   });
 
-  it('fails when a step rewrites the committed lockfile', () => {
+  it('on the host runner (no sandbox): fails when a step rewrites the committed lockfile of the clean copy', () => {
     const yaml = DEMO_KILN_YAML.replace(
       'run: test -f out/lib/main.js && echo tests ok',
-      'run: echo "{}" > package-lock.json',
+      'run: echo "{}" > ../../tree/package-lock.json',
     );
-    const { run } = buildWith(yaml);
+    const { run } = buildWith(yaml, {}, ['--runner', 'host']);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('a step changed package-lock.json during the build');
   });

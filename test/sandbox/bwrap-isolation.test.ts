@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bubblewrapRunner, isBubblewrapAvailable, probeBubblewrap } from '../../src/sandbox/index.js';
 import { runStep } from '../helpers/sandbox-steps.js';
@@ -60,7 +61,16 @@ describe('bubblewrap sandbox: what a step sees', () => {
     writeFileSync(join(cwd, 'input.txt'), 'declared\n');
     writeFileSync(join(root, 'undeclared.txt'), 'next to the cwd\n');
     writeFileSync(join(kilnHome, 'keys', 'signing.key'), 'PRIVATE\n');
-    const paths = [root, join(root, 'undeclared.txt'), join(kilnHome, 'keys', 'signing.key'), cwd, '/root', homedir(), '/var', '/home'];
+    const paths = [
+      root,
+      join(root, 'undeclared.txt'),
+      join(kilnHome, 'keys', 'signing.key'),
+      cwd,
+      '/root',
+      homedir(),
+      '/var',
+      '/home',
+    ];
     const run = await runStep(
       runner,
       `cat input.txt; pwd; echo ---; ls -A /; echo ---; for p in ${paths.join(' ')}; do test -e "$p" && echo "VISIBLE $p"; done; echo done`,
@@ -78,11 +88,20 @@ describe('bubblewrap sandbox: what a step sees', () => {
   it('has exactly the given environment plus PATH, HOME, LANG, TZ; nothing of Kiln’s own process', async () => {
     process.env.KILN_SANDBOX_LEAK_PROBE = 'leaked';
     try {
-      const run = await runStep(runner, 'env; echo ---; tr "\\0" "\\n" < /proc/1/environ; tr "\\0" " " < /proc/1/cmdline', {
-        env: { SOURCE_DATE_EPOCH: '1700000000', NODE_ENV: 'production' },
-      });
+      const run = await runStep(
+        runner,
+        'env; echo ---; tr "\\0" "\\n" < /proc/1/environ; tr "\\0" " " < /proc/1/cmdline',
+        {
+          env: { SOURCE_DATE_EPOCH: '1700000000', NODE_ENV: 'production' },
+        },
+      );
       const [env = '', pid1] = run.log.split('---\n');
-      const vars = Object.fromEntries(env.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const vars = Object.fromEntries(
+        env
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       expect(vars).toEqual({
         SOURCE_DATE_EPOCH: '1700000000',
         NODE_ENV: 'production',
@@ -117,7 +136,10 @@ describe('bubblewrap sandbox: what a step sees', () => {
   it('gives each step its own empty, writable /tmp and HOME, not shared with the host or the next step', async () => {
     const name = `kiln-sandbox-${process.pid}-${Date.now()}`;
     writeFileSync(join('/tmp', `${name}-host`), 'host\n');
-    const first = await runStep(runner, `ls -A /tmp; echo inside > /tmp/${name}; echo x > "$HOME/.npmrc" && echo home-ok`);
+    const first = await runStep(
+      runner,
+      `ls -A /tmp; echo inside > /tmp/${name}; echo x > "$HOME/.npmrc" && echo home-ok`,
+    );
     expect(first.log).toBe('home\nhome-ok\n');
     expect(existsSync(join('/tmp', name))).toBe(false);
     const second = await runStep(runner, `ls -A /tmp /tmp/home`);
@@ -145,5 +167,42 @@ describe('bubblewrap availability', () => {
       code: 'E_SANDBOX',
       hint: expect.stringContaining('bubblewrap'),
     });
+  });
+});
+
+describe('bubblewrap sandbox as a non-root user', () => {
+  const asRoot = process.getuid?.() === 0;
+
+  it.runIf(asRoot)('leaves /work files owned by that user, with no capabilities inside', () => {
+    const nobody = 65534;
+    const root = tempDir();
+    chmodSync(root, 0o755);
+    const cwd = join(root, 'step');
+    mkdirSync(cwd);
+    chownSync(root, nobody, nobody);
+    chownSync(cwd, nobody, nobody);
+    const helper = resolve(import.meta.dirname, '../helpers/sandbox-run-as.mjs');
+    const out = execFileSync(
+      'setpriv',
+      [
+        '--reuid',
+        String(nobody),
+        '--regid',
+        String(nobody),
+        '--clear-groups',
+        '--',
+        process.execPath,
+        helper,
+        cwd,
+        'id -u; grep CapEff /proc/self/status; echo made > made.txt',
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } },
+    );
+    expect(JSON.parse(out)).toMatchObject({
+      exitCode: 0,
+      logTail: [String(nobody), expect.stringMatching(/^CapEff:\s+0+$/)],
+    });
+    const st = statSync(join(cwd, 'made.txt'));
+    expect([st.uid, st.gid]).toEqual([nobody, nobody]);
   });
 });

@@ -71,11 +71,15 @@ describe('bubblewrap sandbox: stopping a step', () => {
     const detached = uniqueSeconds(300);
     const holdsPipe = uniqueSeconds(302);
     let pids: Promise<number[]> | undefined;
-    const run = await runStep(runner, `sleep ${detached} > /dev/null 2>&1 & sleep ${holdsPipe} & echo started; sleep 1`, {
-      onLine: (line) => {
-        if (line === 'started') pids = stepProcesses([detached, holdsPipe], holdsPipe);
+    const run = await runStep(
+      runner,
+      `sleep ${detached} > /dev/null 2>&1 & sleep ${holdsPipe} & echo started; sleep 1`,
+      {
+        onLine: (line) => {
+          if (line === 'started') pids = stepProcesses([detached, holdsPipe], holdsPipe);
+        },
       },
-    });
+    );
     expect(run.exitCode).toBe(0);
     expect(run.log).toBe('started\n');
     const seen = (await pids) ?? [];

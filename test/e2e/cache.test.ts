@@ -1,0 +1,186 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startNginxCache } from '../helpers/nginx.js';
+import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
+import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
+import { tempDir } from '../helpers/tmp.js';
+
+interface Step {
+  name: string;
+  status: string;
+  cache: 'hit' | 'miss';
+  producedBy: string | null;
+  explanation: string[];
+}
+interface Built {
+  buildId: string;
+  artifacts: { digest: string; path: string }[];
+  cache: { hits: number; misses: number; bytesRestored: number; timeSavedMs: number };
+  steps: Step[];
+}
+
+function build(repo: string, home: string, args: string[] = [], env: Record<string, string> = {}): Built {
+  const r = kiln(['build', '--json', '--explain', ...args], { cwd: repo, home, env });
+  if (r.status !== 0) throw new Error(`kiln build failed (${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as Built;
+}
+
+const step = (b: Built, name: string) => b.steps.find((s) => s.name === name) as Step;
+
+describe('the content-addressed cache', () => {
+  it('replays an unchanged build entirely from the cache, bit for bit, and explains each miss precisely', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject());
+    const home = join(root, 'home');
+    const first = build(repo, home);
+    expect(first.cache).toMatchObject({ hits: 0, misses: 2 });
+    expect(step(first, 'compile').explanation).toEqual(['no earlier build of this step is recorded']);
+    const second = build(repo, home);
+    expect(second.cache.hits).toBe(2);
+    expect(second.cache.misses).toBe(0);
+    expect(second.cache.timeSavedMs).toBeGreaterThan(0);
+    expect(step(second, 'compile')).toMatchObject({ cache: 'hit', producedBy: first.buildId, status: 'cached' });
+    expect(second.artifacts[0]?.digest).toBe(first.artifacts[0]?.digest);
+
+    writeFiles(repo, { 'src/util.js': 'export const twice = (x) => x + x;\n' });
+    git(repo, ['commit', '-qam', 'change an input'], '2024-05-02T00:00:00Z');
+    const third = build(repo, home);
+    expect(step(third, 'compile')).toMatchObject({ cache: 'miss', explanation: ['input changed: src/util.js'] });
+    expect(step(third, 'test')).toMatchObject({ cache: 'miss', explanation: ['output of step compile changed'] });
+
+    writeFiles(repo, {
+      'kiln.yaml': DEMO_KILN_YAML.replace('    outputs: [out]', '    outputs: [out]\n    env: { MODE: fast }'),
+    });
+    git(repo, ['commit', '-qam', 'env'], '2024-05-03T00:00:00Z');
+    expect(step(build(repo, home), 'compile').explanation).toEqual(['env MODE added']);
+
+    writeFiles(repo, { 'src/new.js': 'export {};\n' });
+    git(repo, ['add', '-A']);
+    git(repo, ['commit', '-qm', 'add'], '2024-05-04T00:00:00Z');
+    expect(step(build(repo, home), 'compile').explanation).toEqual(['input added: src/new.js']);
+
+    // The host runner is another builder: its entries are not the sandbox's.
+    const host = build(repo, home, ['--runner', 'host']);
+    expect(step(host, 'compile').explanation).toEqual([expect.stringMatching(/^builder \(toolchain\) changed/)]);
+  });
+
+  it('is not fooled by a corrupted blob or a tampered action entry: it rebuilds the right output', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject());
+    const home = join(root, 'home');
+    const first = build(repo, home);
+    const casDir = join(home, 'cache', 'cas');
+    for (const sub of readdirSync(casDir)) {
+      for (const blob of readdirSync(join(casDir, sub))) {
+        const path = join(casDir, sub, blob);
+        const bytes = readFileSync(path);
+        bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+        writeFileSync(path, bytes);
+      }
+    }
+    const afterBlobs = kiln(['build', '--json'], { cwd: repo, home });
+    expect(afterBlobs.status).toBe(0);
+    expect(JSON.parse(afterBlobs.stdout).artifacts[0].digest).toBe(first.artifacts[0]?.digest);
+    expect(afterBlobs.stderr).toMatch(/corrupt/i);
+
+    // An action entry re-signed by a key nobody trusts, and one moved to another key, are both ignored.
+    const acDir = join(home, 'cache', 'ac');
+    const entries = readdirSync(acDir);
+    for (const key of entries) {
+      const env = JSON.parse(readFileSync(join(acDir, key), 'utf8'));
+      env.signatures[0].keyid = 'not-a-trusted-key';
+      writeFileSync(join(acDir, key), JSON.stringify(env));
+    }
+    const afterEntries = kiln(['build', '--json'], { cwd: repo, home });
+    expect(afterEntries.status).toBe(0);
+    const out = JSON.parse(afterEntries.stdout) as Built;
+    expect(out.cache.hits).toBe(0);
+    expect(out.artifacts[0]?.digest).toBe(first.artifacts[0]?.digest);
+    expect(afterEntries.stderr).toMatch(/ignored the local cache entry .*untrusted-key/);
+  });
+
+  it('shares a remote cache (nginx, WebDAV) between two Kiln homes, and builds fine when it is down', async () => {
+    const nginx = await startNginxCache();
+    try {
+      const root = tempDir();
+      const repo = join(root, 'repo');
+      makeRepo(repo, demoProject());
+      const key = join(root, 'ci');
+      expect(kiln(['keys', 'generate', '--out', key], { cwd: root, home: join(root, 'h0') }).status).toBe(0);
+      const env = { KILN_REMOTE_CACHE: nginx.url };
+      const a = build(repo, join(root, 'home-a'), ['--key', `${key}.key`], env);
+      expect(a.cache.misses).toBe(2);
+      expect(nginx.stored().length).toBeGreaterThan(0);
+      const b = build(repo, join(root, 'home-b'), ['--key', `${key}.key`], env);
+      expect(b.cache).toMatchObject({ hits: 2, misses: 0 });
+      expect(b.artifacts[0]?.digest).toBe(a.artifacts[0]?.digest);
+      await nginx.stop();
+      const c = kiln(['build', '--json', '--key', `${key}.key`], { cwd: repo, home: join(root, 'home-c'), env });
+      expect(c.status).toBe(0);
+      expect(JSON.parse(c.stdout).artifacts[0].digest).toBe(a.artifacts[0]?.digest);
+      expect(c.stderr).toMatch(/remote cache/i);
+    } finally {
+      await nginx.stop();
+    }
+  });
+});
+
+describe('the sandbox, seen from a build', () => {
+  it('shows a step only its declared inputs, never the Kiln home or keys', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const home = join(root, 'home');
+    const checks = [
+      'test -f src/main.js',
+      'test ! -e src/util.js', // not declared as an input of this step
+      `test ! -e ${home}`,
+      `test ! -e ${join(home, 'keys', 'default.key')}`,
+      'test ! -e /root',
+    ]
+      .map((c, i) => `{ ${c} || echo "check ${i} failed: ${c}"; }`)
+      .join('; ');
+    const yaml = DEMO_KILN_YAML.replace(
+      '    inputs: [src/**, package.json]',
+      '    inputs: [src/main.js, package.json]',
+    ).replace(
+      'run: test -f out/lib/main.js && echo tests ok',
+      `run: ${JSON.stringify(checks)}\n    inputs: [src/main.js]`,
+    );
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+    const r = kiln(['build'], { cwd: repo, home });
+    expect(r.status).toBe(0);
+    const shown = JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout)[0];
+    const log = readFileSync(join(home, 'builds', shown.id, 'logs', 'test.log'), 'utf8');
+    expect(log).toBe('');
+  });
+
+  it('cuts a step off the network unless it declares network: true', async () => {
+    const server = createServer((socket) => socket.end()).listen(0, '127.0.0.1');
+    await new Promise((done) => server.once('listening', done));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const connect = `node -e "require('net').connect(${port},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',(e)=>{console.log(e.code);process.exit(3)})"`;
+      for (const network of [false, true]) {
+        const root = tempDir();
+        const repo = join(root, 'repo');
+        const yaml = DEMO_KILN_YAML.replace(
+          'run: test -f out/lib/main.js && echo tests ok',
+          `run: ${JSON.stringify(connect)}\n    network: ${network}`,
+        );
+        makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+        const r = kiln(['build'], { cwd: repo, home: join(root, 'home') });
+        if (network) expect(r.status).toBe(0);
+        else {
+          expect(r.status).toBe(1);
+          expect(r.stderr).toMatch(/step test failed with exit code 3[\s\S]*\| (ENETUNREACH|ECONNREFUSED)/);
+        }
+      }
+    } finally {
+      server.close();
+    }
+  });
+});
