@@ -47,7 +47,15 @@ describe('input patterns', () => {
   });
 });
 
-const BASE = {
+const BASE: {
+  command: string;
+  env: Record<string, string>;
+  network: boolean;
+  outputs: string[];
+  inputs: { path: string; digest: `sha256:${string}`; executable: boolean }[];
+  upstream: Record<string, `sha256:${string}`>;
+  builder: `sha256:${string}`;
+} = {
   command: 'make',
   env: { A: '1' },
   network: false,
