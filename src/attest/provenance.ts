@@ -17,7 +17,14 @@ export interface ProvenanceInput {
   finishedOn: string;
   source: { repoUrl: string; commit: string; subdir: string; dirty: boolean };
   config: { path: string; digest: Digest };
-  steps: { name: string; run: string; network: boolean }[];
+  steps: {
+    name: string;
+    run: string;
+    network: boolean;
+    /** The digest of the step's output tree, and the build that produced it when it was replayed from the cache. */
+    outputs?: Digest;
+    cachedFrom?: string;
+  }[];
   lockfiles: { path: string; digest: Digest }[];
   toolchain: { name: string; version: string; digest?: Digest }[];
   runner: { kind: string; hermetic: boolean };
@@ -49,6 +56,11 @@ export interface ProvenancePredicate {
   readonly runDetails: {
     readonly builder: { readonly id: string };
     readonly metadata: { readonly invocationId: string; readonly startedOn: string; readonly finishedOn: string };
+    /** Each step's output tree; `annotations.cache` says whether it ran or was replayed, and from which build. */
+    readonly byproducts: readonly (ResourceDescriptor & {
+      readonly name: string;
+      readonly annotations: Readonly<Record<string, string>>;
+    })[];
   };
 }
 
@@ -83,6 +95,17 @@ export function provenancePredicate(input: ProvenanceInput): ProvenancePredicate
     runDetails: {
       builder: { id: input.builderId },
       metadata: { invocationId: input.buildId, startedOn: input.startedOn, finishedOn: input.finishedOn },
+      byproducts: input.steps
+        .filter((s) => s.outputs !== undefined)
+        .map((s) => ({
+          name: `step:${s.name}`,
+          uri: `kiln:step/${encodeURIComponent(s.name)}/outputs`,
+          digest: { sha256: digestHex(s.outputs as Digest) },
+          annotations: (s.cachedFrom ? { cache: 'hit', producedBy: s.cachedFrom } : { cache: 'miss' }) as Record<
+            string,
+            string
+          >,
+        })),
     },
   });
 }

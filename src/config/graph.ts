@@ -9,7 +9,12 @@ export interface GraphProblem {
 
 /** The part of a config the graph rules look at; also extractable from a config that failed the schema. */
 export interface GraphShape {
-  readonly steps: Readonly<Record<string, { readonly needs: readonly string[]; readonly outputs: readonly string[] }>>;
+  readonly steps: Readonly<
+    Record<
+      string,
+      { readonly needs: readonly string[]; readonly outputs: readonly string[]; readonly perPackage?: boolean }
+    >
+  >;
   readonly artifacts: readonly {
     readonly name: string;
     readonly from: string;
@@ -23,11 +28,11 @@ export function graphShapeOf(raw: unknown): GraphShape {
   const doc = (raw ?? {}) as { steps?: unknown; artifacts?: unknown };
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
-  const steps: Record<string, { needs: string[]; outputs: string[] }> = {};
+  const steps: Record<string, { needs: string[]; outputs: string[]; perPackage: boolean }> = {};
   if (doc.steps && typeof doc.steps === 'object' && !Array.isArray(doc.steps)) {
     for (const [name, step] of Object.entries(doc.steps)) {
-      const s = step as { needs?: unknown; outputs?: unknown } | null;
-      steps[name] = { needs: strings(s?.needs), outputs: strings(s?.outputs) };
+      const s = step as { needs?: unknown; outputs?: unknown; perPackage?: unknown } | null;
+      steps[name] = { needs: strings(s?.needs), outputs: strings(s?.outputs), perPackage: s?.perPackage === true };
     }
   }
   const artifacts = Array.isArray(doc.artifacts)
@@ -49,8 +54,11 @@ export function checkGraph(config: GraphShape): GraphProblem[] {
     const hint = closest(name, names);
     return `unknown step "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; steps are: ${names.join(', ')}`;
   };
+  // `build:<package>` names a step of a perPackage template: it exists only once the workspace is read.
+  const deferred = (ref: string) => config.steps[ref.split(':')[0] ?? '']?.perPackage === true && ref.includes(':');
   for (const [name, step] of Object.entries(config.steps)) {
     step.needs.forEach((need, i) => {
+      if (deferred(need)) return;
       if (!(need in config.steps)) problems.push({ path: ['steps', name, 'needs', i], message: unknown(need) });
       else if (need === name)
         problems.push({ path: ['steps', name, 'needs', i], message: 'a step cannot need itself' });
@@ -76,6 +84,7 @@ export function checkGraph(config: GraphShape): GraphProblem[] {
       });
     }
     files.set(file, i);
+    if (deferred(artifact.from)) return;
     const step = config.steps[artifact.from];
     if (artifact.from && !step) {
       problems.push({ path: ['artifacts', i, 'from'], message: unknown(artifact.from) });

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 
 const STEP_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+/** A step, or one package's step of a perPackage template: `build:@scope/pkg`. */
+const STEP_REF = /^[a-z0-9][a-z0-9._-]*(:[@a-zA-Z0-9._/-]+)?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const relPath = z
@@ -12,29 +14,49 @@ const relPath = z
   });
 
 /** One build step: a shell command with declared inputs, outputs and upstream steps. */
-export const StepSchema = z.strictObject({
-  run: z.string().min(1).describe('Shell command run with `sh -c` in the step work directory.'),
-  needs: z.array(z.string().regex(STEP_NAME)).default([]).describe('Steps that must finish first.'),
-  inputs: z.array(relPath).default([]).describe('Files or globs the step reads (relative to the project).'),
-  outputs: z.array(relPath).default([]).describe('Files or directories the step produces.'),
-  env: z
-    .record(z.string().regex(ENV_NAME), z.string())
-    .default({})
-    .describe('Environment variables; nothing else from the caller is passed.'),
-  network: z.boolean().default(false).describe('Allow network access (recorded in provenance).'),
-  timeout: z
-    .number()
-    .int()
-    .positive()
-    .max(7 * 24 * 3600)
-    .default(3600)
-    .describe('Seconds after which the step and everything it started are stopped and the step fails.'),
-});
+export const StepSchema = z
+  .strictObject({
+    run: z.string().min(1).optional().describe('Shell command run with `sh -c` in the step work directory.'),
+    perPackage: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Expand into one step per workspace package (npm, yarn, pnpm), named <step>:<package>, ordered by their dependencies; inputs and outputs are relative to each package.',
+      ),
+    script: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'With perPackage: the package.json script to run (its body, directly, not through npm run); packages without it get no step.',
+      ),
+    needs: z.array(z.string().regex(STEP_REF)).default([]).describe('Steps that must finish first.'),
+    inputs: z.array(relPath).default([]).describe('Files or globs the step reads (relative to the project).'),
+    outputs: z.array(relPath).default([]).describe('Files or directories the step produces.'),
+    env: z
+      .record(z.string().regex(ENV_NAME), z.string())
+      .default({})
+      .describe('Environment variables; nothing else from the caller is passed.'),
+    network: z.boolean().default(false).describe('Allow network access (recorded in provenance).'),
+    timeout: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 24 * 3600)
+      .default(3600)
+      .describe('Seconds after which the step and everything it started are stopped and the step fails.'),
+  })
+  .refine((s) => (s.run === undefined) !== (s.script === undefined), {
+    message: 'give exactly one of "run" (a command) or "script" (a package.json script, with perPackage: true)',
+  })
+  .refine((s) => s.script === undefined || s.perPackage, {
+    message: '"script" runs a package.json script in each workspace package: add perPackage: true, or use run',
+  });
 
 /** A file or directory produced by a step that Kiln packages, signs and publishes. */
 export const ArtifactSchema = z.strictObject({
   name: z.string().regex(STEP_NAME).describe('Artifact name, used for file names and OCI refs.'),
-  from: z.string().regex(STEP_NAME).describe('The step that produces it.'),
+  from: z.string().regex(STEP_REF).describe('The step that produces it (for a perPackage step: <step>:<package>).'),
   path: relPath.describe('Path of the output, relative to the project.'),
   format: z.enum(['tgz', 'file']).default('tgz').describe('tgz: deterministic tar.gz of a directory; file: as is.'),
 });

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_BUILDER_ID } from '../attest/index.js';
-import { type BuildCacheFigures, restoreOutputs } from '../cache/index.js';
+import { type BuildCacheFigures, restoreOutputs, treeDigest } from '../cache/index.js';
 import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
-import { topoOrder } from '../config/index.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { kilnPaths } from '../core/home.js';
+import { planSteps } from '../plan/steps.js';
 import type { StepRunner } from '../sandbox/index.js';
 import { materialize } from '../source/index.js';
 import { type BuildRecord, openSqliteStore, recordBuild, type Store } from '../store/index.js';
@@ -157,10 +157,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       SOURCE_DATE_EPOCH: String(source.sourceDateEpoch),
     };
     await fsp.mkdir(stepEnv.HOME, { recursive: true });
-    const steps = topoOrder(config).map((name) => ({
-      name,
-      ...(config.steps[name] as NonNullable<(typeof config.steps)[string]>),
-    }));
+    const steps = await planSteps(config, projectDir);
     const builder = await builderIdentity(world.runner, stepEnv.PATH, paths.toolMemo);
     const warn = (message: string) => world.emit({ kind: 'warning', message });
     const { cache } = await openStepCache({
@@ -217,6 +214,16 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       source,
       sbom,
       stepOutputs: (step) => join(outputsDir, step),
+      steps: steps.map((st) => {
+        const r = results.get(st.name);
+        return {
+          name: st.name,
+          run: st.run,
+          network: st.network,
+          ...(r?.tree ? { outputs: treeDigest(r.tree) } : {}),
+          ...(r?.producedBy && r.report.status === 'cached' ? { cachedFrom: r.producedBy } : {}),
+        };
+      }),
       outputDir: join(projectPath, config.output),
       workDir,
       paths,

@@ -55,6 +55,8 @@ export interface DeliverInput {
   readonly startedAt: Date;
   readonly now: () => Date;
   readonly sbom: BuildSbom;
+  /** The steps as they ran (for provenance): network ones, output trees, and cache replays. */
+  readonly steps: readonly { name: string; run: string; network: boolean; outputs?: Digest; cachedFrom?: string }[];
   readonly emit: EventSink;
   /** Throws when the build was interrupted; called between units of work. */
   readonly interrupted: () => void;
@@ -86,7 +88,7 @@ export async function deliver(input: DeliverInput) {
       finishedOn: isoSeconds(input.now()),
       source: { repoUrl: source.repoUrl, commit: source.commit, subdir: source.subdir, dirty: source.dirty },
       config: { path: [source.subdir, 'kiln.yaml'].filter(Boolean).join('/'), digest: input.configDigest },
-      steps: Object.entries(config.steps).map(([name, s]) => ({ name, run: s.run, network: s.network })),
+      steps: [...input.steps],
       lockfiles: sbom.lockfile ? [sbom.lockfile] : [],
       toolchain: [...input.toolchain],
       runner: { kind: input.runner.kind, hermetic: input.runner.hermetic },

@@ -1,20 +1,10 @@
 // Runs the step DAG: each step once its needs succeeded, up to `parallelism` at a time; the first failure stops the rest.
 import { promises as fsp } from 'node:fs';
 import type { OutputTree } from '../cache/index.js';
+import type { PlannedStep } from '../plan/steps.js';
 import { runStep, type StepContext, type StepResult } from './run-step.js';
 
-/** A step as the executor needs it (already planned and validated). */
-export interface PlannedStep {
-  readonly name: string;
-  readonly run: string;
-  readonly needs: readonly string[];
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly network: boolean;
-  /** Seconds before the step is stopped. */
-  readonly timeout: number;
-}
+export type { PlannedStep } from '../plan/steps.js';
 
 /** The outcome of one step of a build. */
 export interface StepReport {

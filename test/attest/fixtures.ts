@@ -33,8 +33,8 @@ export function provenanceInput(overrides: Partial<ProvenanceInput> = {}): Prove
     source: { repoUrl: REPO, commit: COMMIT, subdir: 'services/api', dirty: false },
     config: { path: 'kiln.yaml', digest: sha256Digest('config') },
     steps: [
-      { name: 'install', run: 'npm ci', network: true },
-      { name: 'build', run: 'npm run build', network: false },
+      { name: 'install', run: 'npm ci', network: true, outputs: sha256Digest('modules'), cachedFrom: 'build-41' },
+      { name: 'build', run: 'npm run build', network: false, outputs: sha256Digest('dist') },
     ],
     lockfiles: [
       { path: 'services/api/package-lock.json', digest: sha256Digest('lock') },

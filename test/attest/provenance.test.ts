@@ -7,7 +7,7 @@ import {
   LOCAL_BUILDER_ID,
   provenancePredicate,
 } from '../../src/attest/index.js';
-import { sha256Hex } from '../../src/core/digest.js';
+import { sha256Digest, sha256Hex } from '../../src/core/digest.js';
 import { canonicalJson } from '../../src/core/json.js';
 import { COMMIT, provenanceInput, REPO, VECTORS } from './fixtures.js';
 
@@ -33,6 +33,20 @@ describe('provenancePredicate', () => {
       runDetails: {
         builder: { id: LOCAL_BUILDER_ID },
         metadata: { invocationId: 'build-42', startedOn: '2026-01-02T03:04:05Z', finishedOn: '2026-01-02T03:09:00Z' },
+        byproducts: [
+          {
+            name: 'step:install',
+            uri: 'kiln:step/install/outputs',
+            digest: { sha256: sha256Digest('modules').slice(7) },
+            annotations: { cache: 'hit', producedBy: 'build-41' },
+          },
+          {
+            name: 'step:build',
+            uri: 'kiln:step/build/outputs',
+            digest: { sha256: sha256Digest('dist').slice(7) },
+            annotations: { cache: 'miss' },
+          },
+        ],
       },
     });
   });

@@ -1,0 +1,86 @@
+// The steps a build runs: kiln.yaml steps as written, with perPackage templates expanded over the workspace
+// packages of the checked-out tree, checked again as a graph and put in dependency order.
+import { checkGraph, type KilnConfig, topoOrder } from '../config/index.js';
+import { KilnError } from '../core/errors.js';
+import { expandPerPackage, npmBinDirs, readWorkspaces } from './workspaces.js';
+
+/** A step ready for the executor: a concrete command with project-relative inputs and outputs. */
+export interface PlannedStep {
+  readonly name: string;
+  readonly run: string;
+  readonly needs: readonly string[];
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly network: boolean;
+  /** Seconds before the step is stopped. */
+  readonly timeout: number;
+}
+
+/** Expands and orders the steps of `config` for the project checked out at `projectDir`. */
+export async function planSteps(config: KilnConfig, projectDir: string): Promise<PlannedStep[]> {
+  const templates = Object.entries(config.steps).filter(([, s]) => s.perPackage);
+  const packages = templates.length > 0 ? await readWorkspaces(projectDir) : [];
+  if (templates.length > 0 && packages.length === 0) {
+    throw new KilnError(
+      'E_CONFIG_INVALID',
+      `step ${templates[0]?.[0]} has perPackage: true, but the project has no workspace packages`,
+      {
+        hint: 'declare workspaces in package.json (npm, yarn) or pnpm-workspace.yaml (pnpm), or drop perPackage',
+      },
+    );
+  }
+  const byName = new Map<string, PlannedStep>();
+  const expandedNames = new Map<string, string[]>();
+  for (const [name, step] of Object.entries(config.steps)) {
+    if (!step.perPackage) {
+      byName.set(name, {
+        name,
+        run: step.run ?? '',
+        needs: step.needs,
+        inputs: step.inputs,
+        outputs: step.outputs,
+        env: step.env,
+        network: step.network,
+        timeout: step.timeout,
+      });
+      continue;
+    }
+    const expanded = expandPerPackage({ name, ...step }, packages, { binDirs: npmBinDirs });
+    expandedNames.set(
+      name,
+      expanded.map((e) => e.name),
+    );
+    for (const e of expanded) {
+      byName.set(e.name, {
+        name: e.name,
+        run: e.run,
+        needs: e.needs,
+        inputs: e.inputs,
+        outputs: e.outputs,
+        env: e.env,
+        network: e.network,
+        timeout: e.timeout,
+      });
+    }
+  }
+  // A need on a template means: all of its package steps.
+  const steps = [...byName.values()].map((s) => ({ ...s, needs: s.needs.flatMap((n) => expandedNames.get(n) ?? [n]) }));
+  const shape = {
+    steps: Object.fromEntries(steps.map((s) => [s.name, { needs: s.needs, outputs: s.outputs }])),
+    artifacts: config.artifacts,
+  };
+  const problems = checkGraph(shape);
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `  ${p.path.join('.')}: ${p.message}`);
+    throw new KilnError(
+      'E_CONFIG_INVALID',
+      `the expanded steps of kiln.yaml have ${problems.length} problem(s):\n${lines.join('\n')}`,
+      {
+        hint: 'perPackage steps are named <step>:<package name>; check artifact `from` and `needs` against the workspace packages',
+      },
+    );
+  }
+  const planned = new Map(steps.map((s) => [s.name, s]));
+  return topoOrder(shape).map((name) => planned.get(name) as PlannedStep);
+}
