@@ -127,7 +127,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
 }
 
 /** The sandbox by default; the host runner only when asked for by name. */
-async function chooseRunner(kind: string | undefined, ctx: CliContext): Promise<StepRunner> {
+export async function chooseRunner(kind: string | undefined, ctx: CliContext): Promise<StepRunner> {
   if (kind === 'host') return hostRunner();
   if (kind !== undefined && kind !== 'bubblewrap') {
     throw new KilnError('E_USAGE', `unknown --runner "${kind}"`, { hint: 'use bubblewrap (the default) or host' });

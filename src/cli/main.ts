@@ -6,12 +6,14 @@ import { buildsCommand, showCommand } from './builds.js';
 import { configCommand } from './config.js';
 import { type CliContext, println, processContext } from './context.js';
 import { keysCommand } from './keys.js';
+import { planCommand } from './plan.js';
 import { verifyCommand } from './verify.js';
 
 type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   build: { run: buildCommand, summary: 'build a commit into signed, SBOM’d artifacts' },
+  plan: { run: planCommand, summary: 'show each step’s action key and cache hit/miss (with why), without building' },
   verify: { run: verifyCommand, summary: 'verify an artifact against its Sigstore bundle and a key' },
   builds: { run: buildsCommand, summary: 'list recorded builds' },
   show: { run: showCommand, summary: 'show one build: steps, timings, artifacts, evidence' },

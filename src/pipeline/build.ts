@@ -2,25 +2,22 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_BUILDER_ID } from '../attest/index.js';
 import { type BuildCacheFigures, restoreOutputs, treeDigest } from '../cache/index.js';
 import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { kilnPaths } from '../core/home.js';
-import { planSteps } from '../plan/steps.js';
 import type { StepRunner } from '../sandbox/index.js';
 import { materialize } from '../source/index.js';
 import { type BuildRecord, openSqliteStore, recordBuild, type Store } from '../store/index.js';
-import { builderIdentity } from './builder.js';
-import { openStepCache } from './cache-setup.js';
 import { type DeliveredArtifact, deliver } from './deliver.js';
 import { executeSteps, type StepReport } from './execute.js';
 import { prepareBuild } from './prepare.js';
-import { buildRecord, cacheFigures, previousIngredients } from './record.js';
+import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
 import { assertLockfileUnchanged, makeSbom } from './sbom.js';
+import { setupSteps } from './step-setup.js';
 import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
 /** What a user asks for when building. */
@@ -149,35 +146,20 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       });
     }
     interrupted();
-    const stepEnv = {
-      PATH: world.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: join(workDir, 'home'),
-      LANG: 'C.UTF-8',
-      TZ: 'UTC',
-      SOURCE_DATE_EPOCH: String(source.sourceDateEpoch),
-    };
-    await fsp.mkdir(stepEnv.HOME, { recursive: true });
-    const steps = await planSteps(config, projectDir);
-    const builder = await builderIdentity(world.runner, stepEnv.PATH, paths.toolMemo);
-    const warn = (message: string) => world.emit({ kind: 'warning', message });
-    const { cache } = await openStepCache({
-      paths,
-      workDir,
-      modes: req.cacheModes ?? DEFAULT_CACHE_MODES,
-      remote: {
-        url: config.cache.remote ?? world.env.KILN_REMOTE_CACHE,
-        authorization: world.env.KILN_REMOTE_CACHE_AUTH,
-      },
-      signer: signing.signer,
-      trustFiles: config.cache.trust,
+    const { baseEnv, steps, builder, cache, previous } = await setupSteps({
+      projectDir,
       projectPath,
-      onWarning: warn,
-    });
-    const previous = await previousIngredients(
+      workDir,
+      paths,
+      config,
+      source,
+      env: world.env,
+      runner: world.runner,
+      cacheModes: req.cacheModes ?? DEFAULT_CACHE_MODES,
+      signing,
       store,
-      config.name,
-      steps.map((s) => s.name),
-    );
+      onWarning: (message) => world.emit({ kind: 'warning', message }),
+    });
     const executed = await executeSteps({
       steps,
       parallelism: world.parallelism,
@@ -186,7 +168,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
         projectDir,
         stepsDir: join(workDir, 'steps'),
         logDir: join(paths.buildDir(buildId), 'logs'),
-        baseEnv: stepEnv,
+        baseEnv,
         runner: world.runner,
         cache,
         builder: builder.digest,

@@ -49,23 +49,13 @@ export async function runStep(
   upstream: ReadonlyMap<string, OutputTree>,
   ctx: StepContext,
 ): Promise<StepResult> {
-  const inputs = await expandInputs(ctx.projectDir, step.inputs);
   const upstreamDigests: Record<string, Digest> = {};
   for (const need of step.needs) {
     const tree = upstream.get(need);
     if (tree) upstreamDigests[need] = treeDigest(tree);
   }
+  const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.projectDir, ctx.builder);
   const env = { ...step.env };
-  const ingredients = actionIngredients({
-    command: step.run,
-    env,
-    network: step.network,
-    outputs: step.outputs,
-    inputs,
-    upstream: upstreamDigests,
-    builder: ctx.builder,
-  });
-  const key = actionKey(ingredients);
   const hit = await ctx.cache.lookup(key);
   const logPath = join(ctx.logDir, `${step.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
   if (hit) {
@@ -133,6 +123,26 @@ export async function runStep(
   };
   ctx.emit({ kind: 'step-finished', step: step.name, ...report });
   return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
+}
+
+/** A step's action key from its declared inputs (as in the clean tree), its needs' output digests and the builder. */
+export async function stepKey(
+  step: PlannedStep,
+  upstream: Readonly<Record<string, Digest>>,
+  projectDir: string,
+  builder: Digest,
+): Promise<{ inputs: InputFile[]; ingredients: ActionIngredients; key: string }> {
+  const inputs = await expandInputs(projectDir, step.inputs);
+  const ingredients = actionIngredients({
+    command: step.run,
+    env: step.env,
+    network: step.network,
+    outputs: step.outputs,
+    inputs,
+    upstream,
+    builder,
+  });
+  return { inputs, ingredients, key: actionKey(ingredients) };
 }
 
 /** Lays out the step's directory: declared inputs copied from the clean tree, then the outputs it needs. */

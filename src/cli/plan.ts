@@ -1,0 +1,70 @@
+// `kiln plan [PATH]`: each step's action key and whether the cache would replay it, without building.
+import { availableParallelism } from 'node:os';
+import { parseCacheMode } from '../cache/remote-mode.js';
+import { planBuild } from '../pipeline/plan.js';
+import { parseCommandArgs } from './args.js';
+import { chooseRunner } from './build.js';
+import { type CliContext, println } from './context.js';
+
+const HELP = `usage: kiln plan [PATH] [--rev REV] [--allow-dirty] [--runner KIND] [--cache SPEC] [--json]
+
+Shows, without running anything, every step of the build of PATH (after perPackage expansion) with
+its action key and whether the cache would replay it; for a miss, exactly what changed since the
+step's last recorded build. A step that needs a step which must run has no key yet.`;
+
+/** Prints the plan as a table or JSON. */
+export async function planCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'plan',
+    argv,
+    {
+      rev: { type: 'string' },
+      'allow-dirty': { type: 'boolean' },
+      key: { type: 'string' },
+      runner: { type: 'string' },
+      cache: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    1,
+  );
+  if (values.help) {
+    println(ctx.stdout, HELP);
+    return 0;
+  }
+  const plan = await planBuild(
+    {
+      projectPath: positionals[0] ?? '.',
+      rev: values.rev,
+      allowDirty: Boolean(values['allow-dirty']),
+      keyFlag: values.key,
+      cacheModes: values.cache ? parseCacheMode(values.cache) : undefined,
+    },
+    {
+      kilnHome: ctx.kilnHome,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      runner: await chooseRunner(values.runner, ctx),
+      parallelism: Math.max(1, availableParallelism()),
+      kilnVersion: ctx.version,
+      now: ctx.now,
+      emit: (e) => {
+        if (e.kind === 'warning' || e.kind === 'notice')
+          println(ctx.stderr, `kiln: ${e.kind === 'warning' ? 'warning: ' : ''}${e.message}`);
+      },
+    },
+  );
+  if (values.json) {
+    println(ctx.stdout, JSON.stringify(plan, null, 2));
+    return 0;
+  }
+  println(
+    ctx.stdout,
+    `plan for ${plan.project} at ${plan.commit.slice(0, 12)} (runner ${plan.runner}, builder ${plan.builder.slice(7, 19)})`,
+  );
+  for (const s of plan.steps) {
+    const key = s.key ? s.key.slice(0, 12) : '-'.repeat(12);
+    const why = s.cache === 'hit' ? `from build ${s.producedBy}` : s.explanation.join('; ');
+    println(ctx.stdout, `  ${s.cache.padEnd(10)} ${key}  ${s.name}  ${why}`);
+  }
+  return 0;
+}

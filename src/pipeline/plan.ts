@@ -1,0 +1,96 @@
+// `kiln plan`: every step's action key and what the cache would do, without running anything. A step after one
+// that must run has no key yet (its inputs include outputs that do not exist yet).
+
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { treeDigest } from '../cache/index.js';
+import { parseCacheMode } from '../cache/remote-mode.js';
+import type { Digest } from '../core/digest.js';
+import { kilnPaths } from '../core/home.js';
+import { explainMiss } from '../plan/explain.js';
+import { materialize } from '../source/index.js';
+import { openSqliteStore } from '../store/index.js';
+import type { BuildEnvironment, BuildRequest } from './build.js';
+import { newBuildId } from './build.js';
+import { prepareBuild } from './prepare.js';
+import { stepKey } from './run-step.js';
+import { setupSteps } from './step-setup.js';
+import { createWorkDir } from './workdir.js';
+
+/** One step of the plan. */
+export interface PlannedStepStatus {
+  readonly name: string;
+  readonly needs: readonly string[];
+  readonly key: string | null;
+  readonly cache: 'hit' | 'miss' | 'after-miss';
+  readonly producedBy: string | null;
+  readonly explanation: readonly string[];
+}
+
+/** The plan of a build of `req`, frozen. */
+export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment, 'signal' | 'checkpoint'>) {
+  const paths = kilnPaths(world.kilnHome);
+  const gitEnv = { PATH: world.env.PATH };
+  const { projectPath, source, config, signing } = await prepareBuild(req, world as BuildEnvironment, paths, gitEnv);
+  const store = await openSqliteStore(paths.store);
+  const workDir = paths.workDir(`plan-${newBuildId(world.now())}`);
+  try {
+    await createWorkDir(workDir);
+    const treeDir = join(workDir, 'tree');
+    const projectDir = join(treeDir, source.subdir);
+    await materialize(source, treeDir, gitEnv);
+    const { steps, builder, cache, previous } = await setupSteps({
+      projectDir,
+      projectPath,
+      workDir,
+      paths,
+      config,
+      source,
+      env: world.env,
+      runner: world.runner,
+      cacheModes: req.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
+      signing,
+      store,
+      onWarning: (message) => world.emit({ kind: 'warning', message }),
+    });
+    const outputs = new Map<string, Digest>();
+    const planned: PlannedStepStatus[] = [];
+    for (const step of steps) {
+      const waiting = step.needs.filter((n) => !outputs.has(n));
+      if (waiting.length > 0) {
+        const explanation = [`runs after ${waiting.join(', ')}, which must run first`];
+        planned.push({
+          name: step.name,
+          needs: step.needs,
+          key: null,
+          cache: 'after-miss',
+          producedBy: null,
+          explanation,
+        });
+        continue;
+      }
+      const upstream = Object.fromEntries(step.needs.map((n) => [n, outputs.get(n) as Digest]));
+      const { key, ingredients } = await stepKey(step, upstream, projectDir, builder.digest);
+      const hit = await cache.lookup(key);
+      if (hit) outputs.set(step.name, treeDigest(hit.tree));
+      planned.push({
+        name: step.name,
+        needs: step.needs,
+        key,
+        cache: hit ? 'hit' : 'miss',
+        producedBy: hit?.entry.producedBy.buildId ?? null,
+        explanation: hit ? [] : explainMiss(previous.get(step.name), ingredients).map((r) => r.detail),
+      });
+    }
+    return Object.freeze({
+      project: config.name,
+      commit: source.commit,
+      runner: world.runner.kind,
+      builder: builder.digest,
+      steps: planned,
+    });
+  } finally {
+    await fsp.rm(workDir, { recursive: true, force: true });
+    await store.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,60 @@
+// What running (or planning) the steps needs, set up the same way for `kiln build` and `kiln plan`.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { CacheModes } from '../cache/remote-mode.js';
+import type { KilnConfig } from '../config/index.js';
+import type { KilnPaths } from '../core/home.js';
+import { type PlannedStep, planSteps } from '../plan/steps.js';
+import type { StepRunner } from '../sandbox/index.js';
+import type { SourceRef } from '../source/index.js';
+import type { Store } from '../store/index.js';
+import { builderIdentity } from './builder.js';
+import { openStepCache } from './cache-setup.js';
+import { previousIngredients } from './record.js';
+import type { ResolvedSigner } from './signing-key.js';
+
+/** Everything the executor needs besides the build id and the event sink. */
+export async function setupSteps(opts: {
+  projectDir: string;
+  projectPath: string;
+  workDir: string;
+  paths: KilnPaths;
+  config: KilnConfig;
+  source: SourceRef;
+  env: Readonly<Record<string, string | undefined>>;
+  runner: StepRunner;
+  cacheModes: CacheModes;
+  signing: ResolvedSigner;
+  store: Store;
+  onWarning: (message: string) => void;
+}) {
+  const baseEnv = {
+    PATH: opts.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: join(opts.workDir, 'home'),
+    LANG: 'C.UTF-8',
+    TZ: 'UTC',
+    SOURCE_DATE_EPOCH: String(opts.source.sourceDateEpoch),
+  };
+  await fsp.mkdir(baseEnv.HOME, { recursive: true });
+  const steps: PlannedStep[] = await planSteps(opts.config, opts.projectDir);
+  const builder = await builderIdentity(opts.runner, baseEnv.PATH, opts.paths.toolMemo);
+  const { cache } = await openStepCache({
+    paths: opts.paths,
+    workDir: opts.workDir,
+    modes: opts.cacheModes,
+    remote: {
+      url: opts.config.cache.remote ?? opts.env.KILN_REMOTE_CACHE,
+      authorization: opts.env.KILN_REMOTE_CACHE_AUTH,
+    },
+    signer: opts.signing.signer,
+    trustFiles: opts.config.cache.trust,
+    projectPath: opts.projectPath,
+    onWarning: opts.onWarning,
+  });
+  const previous = await previousIngredients(
+    opts.store,
+    opts.config.name,
+    steps.map((s) => s.name),
+  );
+  return { baseEnv, steps, builder, cache, previous };
+}
