@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT_BUG, EXIT_CODES, KilnError } from '../core/errors.js';
 import { buildCommand } from './build.js';
 import { buildsCommand, showCommand } from './builds.js';
+import { cacheCommand } from './cache.js';
 import { configCommand } from './config.js';
 import { type CliContext, println, processContext } from './context.js';
 import { keysCommand } from './keys.js';
@@ -17,6 +18,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   verify: { run: verifyCommand, summary: 'verify an artifact against its Sigstore bundle and a key' },
   builds: { run: buildsCommand, summary: 'list recorded builds' },
   show: { run: showCommand, summary: 'show one build: steps, timings, artifacts, evidence' },
+  cache: { run: cacheCommand, summary: 'local cache statistics and size-bounded LRU garbage collection' },
   keys: { run: keysCommand, summary: 'generate signing keys' },
   config: { run: configCommand, summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml' },
 };

@@ -61,13 +61,25 @@ export class StepCache {
         continue;
       }
       try {
-        return { entry: read.entry, tree: await loadOutputTree(read.entry.tree, this.blobs), from };
+        const tree = await loadOutputTree(read.entry.tree, this.blobs);
+        // A hit must be restorable: every file blob is there (gc may have evicted some); each is re-verified on restore.
+        const missing = await this.firstMissingBlob(tree);
+        if (missing) {
+          this.opts.onWarning(`the ${from} cache entry for action ${key.slice(0, 12)} lacks blob ${missing}; running the step`);
+          continue;
+        }
+        return { entry: read.entry, tree, from };
       } catch (err) {
         this.opts.onWarning(
           `the ${from} cache entry for action ${key.slice(0, 12)} points at a missing or corrupt tree: ${(err as Error).message}`,
         );
       }
     }
+    return undefined;
+  }
+
+  private async firstMissingBlob(tree: OutputTree): Promise<Digest | undefined> {
+    for (const e of tree.entries) if (e.kind === 'file' && !(await this.blobs.hasBlob(e.digest))) return e.digest;
     return undefined;
   }
 
