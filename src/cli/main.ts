@@ -1,26 +1,38 @@
 // Dispatches `kiln <command>` and turns every failure into a clear message and a meaningful exit status.
 import { readFileSync } from 'node:fs';
 import { EXIT_BUG, EXIT_CODES, KilnError } from '../core/errors.js';
-import { buildCommand } from './build.js';
-import { buildsCommand, showCommand } from './builds.js';
-import { cacheCommand } from './cache.js';
-import { configCommand } from './config.js';
 import { type CliContext, println, processContext } from './context.js';
-import { keysCommand } from './keys.js';
-import { planCommand } from './plan.js';
-import { verifyCommand } from './verify.js';
 
 type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  build: { run: buildCommand, summary: 'build a commit into signed, SBOM’d artifacts' },
-  plan: { run: planCommand, summary: 'show each step’s action key and cache hit/miss (with why), without building' },
-  verify: { run: verifyCommand, summary: 'verify an artifact against its Sigstore bundle and a key' },
-  builds: { run: buildsCommand, summary: 'list recorded builds' },
-  show: { run: showCommand, summary: 'show one build: steps, timings, artifacts, evidence' },
-  cache: { run: cacheCommand, summary: 'local cache statistics and size-bounded LRU garbage collection' },
-  keys: { run: keysCommand, summary: 'generate signing keys' },
-  config: { run: configCommand, summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml' },
+// Commands are imported when run, so `kiln --help` or `kiln verify` do not load what `kiln build` needs.
+const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary: string }>> = {
+  build: {
+    load: async () => (await import('./build.js')).buildCommand,
+    summary: 'build a commit into signed, SBOM’d artifacts',
+  },
+  plan: {
+    load: async () => (await import('./plan.js')).planCommand,
+    summary: 'show each step’s action key and cache hit/miss (with why), without building',
+  },
+  verify: {
+    load: async () => (await import('./verify.js')).verifyCommand,
+    summary: 'verify an artifact against its Sigstore bundle and a key',
+  },
+  builds: { load: async () => (await import('./builds.js')).buildsCommand, summary: 'list recorded builds' },
+  show: {
+    load: async () => (await import('./builds.js')).showCommand,
+    summary: 'show one build: steps, timings, artifacts, evidence',
+  },
+  cache: {
+    load: async () => (await import('./cache.js')).cacheCommand,
+    summary: 'local cache statistics and size-bounded LRU garbage collection',
+  },
+  keys: { load: async () => (await import('./keys.js')).keysCommand, summary: 'generate signing keys' },
+  config: {
+    load: async () => (await import('./config.js')).configCommand,
+    summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml',
+  },
 };
 
 const USAGE = `usage: kiln <command> [options]
@@ -51,7 +63,7 @@ export async function main(argv: string[], ctx: CliContext = processContext(kiln
     return 2;
   }
   try {
-    return await command.run(ctx, rest);
+    return await (await command.load())(ctx, rest);
   } catch (err) {
     return reportFailure(ctx, err);
   }

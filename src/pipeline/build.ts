@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { type BuildCacheFigures, restoreOutputs, treeDigest } from '../cache/index.js';
+import { type BuildCacheFigures, LocalCas, restoreOutputs, treeDigest } from '../cache/index.js';
 import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
@@ -16,7 +16,7 @@ import { executeSteps, type StepReport } from './execute.js';
 import { prepareBuild } from './prepare.js';
 import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
-import { assertLockfileUnchanged, makeSbom } from './sbom.js';
+import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
 import { setupSteps } from './step-setup.js';
 import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
@@ -138,7 +138,17 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     await materialize(source, treeDir, gitEnv);
     // The SBOM describes the lockfile as committed, read before any step could change it.
     world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
-    const sbom = await makeSbom({ projectDir, source, config, kilnVersion: world.kilnVersion });
+    const memoCas = new LocalCas({
+      dir: paths.cache,
+      onWarning: (message) => world.emit({ kind: 'warning', message }),
+    });
+    const sbom = await makeSbom({
+      projectDir,
+      source,
+      config,
+      kilnVersion: world.kilnVersion,
+      memo: casSbomMemo(memoCas),
+    });
     if (!sbom.lockfile) {
       world.emit({
         kind: 'warning',

@@ -1,8 +1,11 @@
 // The SBOM for a build: from the committed package-lock.json when there is one, else a document with no dependencies.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { type Digest, sha256Digest } from '../core/digest.js';
+import type { LocalCas } from '../cache/index.js';
+import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fsutil.js';
+import { canonicalJson } from '../core/json.js';
 import {
   type ComponentGraph,
   cycloneDxDocument,
@@ -20,12 +23,36 @@ export interface BuildSbom {
   readonly lockfile: { readonly path: string; readonly digest: Digest } | undefined;
 }
 
+/** A content-addressed memo of SBOMs (the local cache). */
+export interface SbomMemo {
+  get(key: Digest): Promise<Buffer | undefined>;
+  put(key: Digest, bytes: Buffer): Promise<void>;
+}
+
+/** An SbomMemo over the local CAS: an index file per key naming the SBOM blob, which is verified on every read. */
+export function casSbomMemo(cas: LocalCas): SbomMemo {
+  const indexPath = (key: Digest) => join(cas.dir, 'sbom', key.slice(7));
+  return {
+    async get(key) {
+      const digest = (await fsp.readFile(indexPath(key), 'utf8').catch(() => '')).trim();
+      return isDigest(digest) ? cas.getBlob(digest) : undefined;
+    },
+    async put(key, bytes) {
+      const digest = sha256Digest(bytes);
+      await cas.putBlob(digest, bytes);
+      await writeFileAtomic(indexPath(key), digest);
+    },
+  };
+}
+
 /** Builds and validates the CycloneDX SBOM of the project as checked out. */
 export async function makeSbom(input: {
   projectDir: string;
   source: SourceRef;
   config: { name: string };
   kilnVersion: string;
+  /** Remembers SBOM bytes by the digest of everything they are made from. */
+  memo?: SbomMemo | undefined;
 }): Promise<BuildSbom> {
   const meta = {
     commit: input.source.commit,
@@ -33,7 +60,21 @@ export async function makeSbom(input: {
     toolName: 'kiln',
     toolVersion: input.kilnVersion,
   };
-  const npm = await generateNpmSbom({ dir: input.projectDir, ...meta });
+  const lockBytes = await fsp.readFile(join(input.projectDir, 'package-lock.json')).catch(() => undefined);
+  if (lockBytes && input.memo) {
+    // The SBOM is a pure function of the lockfile, the commit and Kiln's version: reuse it (skipping the schema
+    // compile) when nothing of that changed. The bytes come back verified against their digest.
+    const lockfile = { path: 'package-lock.json', digest: sha256Digest(lockBytes) };
+    const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', lockfile: lockfile.digest, ...meta }));
+    const cached = await input.memo.get(key);
+    if (cached) return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, lockfile };
+    const npm = await generateNpmSbom({ dir: input.projectDir, ...meta });
+    if (npm) {
+      await input.memo.put(key, npm.bytes);
+      return { bom: npm.bom, bytes: npm.bytes, lockfile: npm.graph.lockfile };
+    }
+  }
+  const npm = lockBytes ? await generateNpmSbom({ dir: input.projectDir, ...meta }) : undefined;
   if (npm) return { bom: npm.bom, bytes: npm.bytes, lockfile: npm.graph.lockfile };
   const empty: ComponentGraph = {
     root: { name: input.config.name, version: '0.0.0', ref: `pkg:generic/${encodeURIComponent(input.config.name)}` },

@@ -65,7 +65,9 @@ export class StepCache {
         // A hit must be restorable: every file blob is there (gc may have evicted some); each is re-verified on restore.
         const missing = await this.firstMissingBlob(tree);
         if (missing) {
-          this.opts.onWarning(`the ${from} cache entry for action ${key.slice(0, 12)} lacks blob ${missing}; running the step`);
+          this.opts.onWarning(
+            `the ${from} cache entry for action ${key.slice(0, 12)} lacks blob ${missing}; running the step`,
+          );
           continue;
         }
         return { entry: read.entry, tree, from };
