@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Kiln and its tests use, when missing (needs root or sudo):
+#   bubblewrap - the build sandbox (kiln build's default runner)
+#   nginx      - a real Bazel HTTP remote cache for the tests
+#   faketime   - varies the clock in the reproducibility test
+#   git, tar, gzip - present on most machines
+set -euo pipefail
+missing=()
+for pair in bwrap:bubblewrap nginx:nginx faketime:faketime git:git tar:tar gzip:gzip; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}"
