@@ -118,6 +118,18 @@ describe('the content-addressed cache', () => {
       const b = build(repo, join(root, 'home-b'), ['--key', `${key}.key`], env);
       expect(b.cache).toMatchObject({ hits: 2, misses: 0 });
       expect(b.artifacts[0]?.digest).toBe(a.artifacts[0]?.digest);
+      // A remote that serves wrong bytes (every stored blob flipped) costs a rebuild, never a wrong artifact.
+      for (const rel of nginx.stored().filter((p) => p.startsWith('cas/'))) {
+        const path = join(nginx.storeDir, rel);
+        const bytes = readFileSync(path);
+        bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x01;
+        writeFileSync(path, bytes);
+      }
+      const poisoned = kiln(['build', '--json', '--key', `${key}.key`], { cwd: repo, home: join(root, 'home-d'), env });
+      expect(poisoned.status).toBe(0);
+      const d = JSON.parse(poisoned.stdout) as Built;
+      expect(d.cache.hits).toBe(0);
+      expect(d.artifacts[0]?.digest).toBe(a.artifacts[0]?.digest);
       await nginx.stop();
       const c = kiln(['build', '--json', '--key', `${key}.key`], { cwd: repo, home: join(root, 'home-c'), env });
       expect(c.status).toBe(0);
