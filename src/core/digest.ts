@@ -1,6 +1,6 @@
 // Content digests in the one textual form Kiln uses everywhere: "sha256:<64 hex>".
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 
 /** A digest string of the form `sha256:<hex>`. */
 export type Digest = `sha256:${string}`;
@@ -17,16 +17,28 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Streams a file through sha256: memory stays constant whatever the file size. */
+/** sha256 of a file: small files in one read, large ones streamed, so memory stays bounded whatever the size. */
 export async function sha256File(path: string): Promise<{ digest: Digest; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  const fh = await fsp.open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size <= SMALL_FILE) {
+      const data = await fh.readFile();
+      return { digest: sha256Digest(data), size: data.length };
+    }
+    const hash = createHash('sha256');
+    let read = 0;
+    for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      read += (chunk as Buffer).length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size: read };
+  } finally {
+    await fh.close();
   }
-  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
+
+const SMALL_FILE = 4 << 20;
 
 /** True for a well-formed `sha256:<64 lowercase hex>` string. */
 export function isDigest(value: unknown): value is Digest {

@@ -5,6 +5,7 @@ import type { CacheModes } from '../cache/remote-mode.js';
 import type { KilnConfig } from '../config/index.js';
 import type { KilnPaths } from '../core/home.js';
 import { type PlannedStep, planSteps } from '../plan/steps.js';
+import { SANDBOX_PATH } from '../sandbox/bwrap-args.js';
 import type { StepRunner } from '../sandbox/index.js';
 import type { SourceRef } from '../source/index.js';
 import type { Store } from '../store/index.js';
@@ -28,8 +29,10 @@ export async function setupSteps(opts: {
   store: Store;
   onWarning: (message: string) => void;
 }) {
+  // In the sandbox steps see the fixed PATH over the read-only toolchain; on the host, the caller's PATH.
+  const path = opts.runner.kind === 'bubblewrap' ? SANDBOX_PATH : (opts.env.PATH ?? SANDBOX_PATH);
   const baseEnv = {
-    PATH: opts.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    PATH: path,
     HOME: join(opts.workDir, 'home'),
     LANG: 'C.UTF-8',
     TZ: 'UTC',
