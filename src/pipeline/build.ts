@@ -9,7 +9,6 @@ import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { kilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
-import { materialize } from '../source/index.js';
 import { type BuildRecord, openSqliteStore, recordBuild, type Store } from '../store/index.js';
 import { type DeliveredArtifact, deliver } from './deliver.js';
 import { executeSteps, type StepReport } from './execute.js';
@@ -17,6 +16,7 @@ import { prepareBuild } from './prepare.js';
 import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
 import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
+import { sourceView } from './source-view.js';
 import { setupSteps } from './step-setup.js';
 import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
@@ -133,9 +133,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       dirty: source.dirty,
     });
     const interrupted = () => abortIfRequested(world.signal, buildId);
-    const treeDir = join(workDir, 'tree');
-    const projectDir = join(treeDir, source.subdir);
-    await materialize(source, treeDir, gitEnv);
+    const view = await sourceView(source, join(workDir, 'tree'), gitEnv);
     // The SBOM describes the lockfile as committed, read before any step could change it.
     world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
     const memoCas = new LocalCas({
@@ -143,7 +141,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       onWarning: (message) => world.emit({ kind: 'warning', message }),
     });
     const sbom = await makeSbom({
-      projectDir,
+      view,
       source,
       config,
       kilnVersion: world.kilnVersion,
@@ -157,7 +155,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     }
     interrupted();
     const { baseEnv, steps, builder, cache, previous } = await setupSteps({
-      projectDir,
+      view,
       projectPath,
       workDir,
       paths,
@@ -175,7 +173,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       parallelism: world.parallelism,
       signal: world.signal,
       context: {
-        projectDir,
+        source: view,
         stepsDir: join(workDir, 'steps'),
         logDir: join(paths.buildDir(buildId), 'logs'),
         baseEnv,
@@ -193,7 +191,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     interrupted();
     const failed = reports.find((r) => r.status === 'failed');
     if (failed) throw stepFailure(buildId, failed);
-    await assertLockfileUnchanged(projectDir, sbom.lockfile);
+    await assertLockfileUnchanged(view, sbom.lockfile);
     const outputsDir = join(workDir, 'outputs');
     for (const from of new Set(config.artifacts.map((a) => a.from))) {
       const tree = results.get(from)?.tree;

@@ -8,12 +8,12 @@ import { parseCacheMode } from '../cache/remote-mode.js';
 import type { Digest } from '../core/digest.js';
 import { kilnPaths } from '../core/home.js';
 import { explainMiss } from '../plan/explain.js';
-import { materialize } from '../source/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { BuildEnvironment, BuildRequest } from './build.js';
 import { newBuildId } from './build.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
+import { sourceView } from './source-view.js';
 import { setupSteps } from './step-setup.js';
 import { createWorkDir } from './workdir.js';
 
@@ -36,11 +36,9 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
   const workDir = paths.workDir(`plan-${newBuildId(world.now())}`);
   try {
     await createWorkDir(workDir);
-    const treeDir = join(workDir, 'tree');
-    const projectDir = join(treeDir, source.subdir);
-    await materialize(source, treeDir, gitEnv);
+    const view = await sourceView(source, join(workDir, 'tree'), gitEnv);
     const { steps, builder, cache, previous } = await setupSteps({
-      projectDir,
+      view,
       projectPath,
       workDir,
       paths,
@@ -70,7 +68,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
         continue;
       }
       const upstream = Object.fromEntries(step.needs.map((n) => [n, outputs.get(n) as Digest]));
-      const { key, ingredients } = await stepKey(step, upstream, projectDir, builder.digest);
+      const { key, ingredients } = await stepKey(step, upstream, view.inputs, builder.digest);
       const hit = await cache.lookup(key);
       if (hit) outputs.set(step.name, treeDigest(hit.tree));
       planned.push({

@@ -7,15 +7,17 @@ import type { Digest } from '../core/digest.js';
 import { isKilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { explainMiss, type MissReason } from '../plan/explain.js';
-import { expandInputs, type InputFile } from '../plan/inputs.js';
+import { expandInputsFrom, type InputFile, type InputIndex } from '../plan/inputs.js';
 import { type ActionIngredients, actionIngredients, actionKey } from '../plan/key.js';
 import type { StepRunner } from '../sandbox/index.js';
 import type { PlannedStep, StepReport } from './execute.js';
+import type { SourceView } from './source-view.js';
 import type { StepCache } from './step-cache.js';
 
 /** What every step of a build shares. */
 export interface StepContext {
-  readonly projectDir: string;
+  /** The project's files: inputs are listed and hashed here; the tree is checked out only when a step runs. */
+  readonly source: SourceView;
   readonly stepsDir: string;
   readonly logDir: string;
   readonly baseEnv: Readonly<Record<string, string>>;
@@ -54,7 +56,7 @@ export async function runStep(
     const tree = upstream.get(need);
     if (tree) upstreamDigests[need] = treeDigest(tree);
   }
-  const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.projectDir, ctx.builder);
+  const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.source.inputs, ctx.builder);
   const env = { ...step.env };
   const hit = await ctx.cache.lookup(key);
   const logPath = join(ctx.logDir, `${step.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
@@ -129,10 +131,10 @@ export async function runStep(
 export async function stepKey(
   step: PlannedStep,
   upstream: Readonly<Record<string, Digest>>,
-  projectDir: string,
+  index: InputIndex,
   builder: Digest,
 ): Promise<{ inputs: InputFile[]; ingredients: ActionIngredients; key: string }> {
-  const inputs = await expandInputs(projectDir, step.inputs);
+  const inputs = await expandInputsFrom(index, step.inputs);
   const ingredients = actionIngredients({
     command: step.run,
     env: step.env,
@@ -153,10 +155,11 @@ async function populate(
   upstream: ReadonlyMap<string, OutputTree>,
   ctx: StepContext,
 ): Promise<number> {
+  await ctx.source.ensureTree();
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   for (const input of inputs) {
-    const from = join(ctx.projectDir, input.path);
+    const from = join(ctx.source.projectDir, input.path);
     const to = join(dir, input.path);
     await fsp.mkdir(dirname(to), { recursive: true });
     const stat = await fsp.lstat(from);

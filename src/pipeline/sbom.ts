@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LocalCas } from '../cache/index.js';
 import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fsutil.js';
+import { pathExists, writeFileAtomic } from '../core/fsutil.js';
 import { canonicalJson } from '../core/json.js';
 import {
   type ComponentGraph,
@@ -14,6 +14,7 @@ import {
   validateCycloneDx,
 } from '../sbom/index.js';
 import type { SourceRef } from '../source/index.js';
+import type { SourceView } from './source-view.js';
 
 /** An SBOM ready to attest and publish. */
 export interface BuildSbom {
@@ -47,7 +48,7 @@ export function casSbomMemo(cas: LocalCas): SbomMemo {
 
 /** Builds and validates the CycloneDX SBOM of the project as checked out. */
 export async function makeSbom(input: {
-  projectDir: string;
+  view: SourceView;
   source: SourceRef;
   config: { name: string };
   kilnVersion: string;
@@ -60,7 +61,9 @@ export async function makeSbom(input: {
     toolName: 'kiln',
     toolVersion: input.kilnVersion,
   };
-  const lockBytes = await fsp.readFile(join(input.projectDir, 'package-lock.json')).catch(() => undefined);
+  const lockPath = join(input.view.projectDir, 'package-lock.json');
+  const lockBytes = await input.view.readFile(lockPath).catch(() => undefined);
+  const readFile = async (p: string) => (await input.view.readFile(p)).toString('utf8');
   if (lockBytes && input.memo) {
     // The SBOM is a pure function of the lockfile, the commit and Kiln's version: reuse it (skipping the schema
     // compile) when nothing of that changed. The bytes come back verified against their digest.
@@ -68,13 +71,13 @@ export async function makeSbom(input: {
     const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', lockfile: lockfile.digest, ...meta }));
     const cached = await input.memo.get(key);
     if (cached) return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, lockfile };
-    const npm = await generateNpmSbom({ dir: input.projectDir, ...meta });
+    const npm = await generateNpmSbom({ dir: input.view.projectDir, readFile, ...meta });
     if (npm) {
       await input.memo.put(key, npm.bytes);
       return { bom: npm.bom, bytes: npm.bytes, lockfile: npm.graph.lockfile };
     }
   }
-  const npm = lockBytes ? await generateNpmSbom({ dir: input.projectDir, ...meta }) : undefined;
+  const npm = lockBytes ? await generateNpmSbom({ dir: input.view.projectDir, readFile, ...meta }) : undefined;
   if (npm) return { bom: npm.bom, bytes: npm.bytes, lockfile: npm.graph.lockfile };
   const empty: ComponentGraph = {
     root: { name: input.config.name, version: '0.0.0', ref: `pkg:generic/${encodeURIComponent(input.config.name)}` },
@@ -87,9 +90,9 @@ export async function makeSbom(input: {
 }
 
 /** Fails when a step rewrote the lockfile: the SBOM and provenance must describe what was committed. */
-export async function assertLockfileUnchanged(projectDir: string, lockfile: BuildSbom['lockfile']): Promise<void> {
-  if (!lockfile) return;
-  const now = await fsp.readFile(join(projectDir, lockfile.path)).then(sha256Digest, () => 'missing');
+export async function assertLockfileUnchanged(view: SourceView, lockfile: BuildSbom['lockfile']): Promise<void> {
+  if (!lockfile || !(await pathExists(view.projectDir))) return; // never checked out: nothing could change it
+  const now = await fsp.readFile(join(view.projectDir, lockfile.path)).then(sha256Digest, () => 'missing');
   if (now !== lockfile.digest) {
     throw new KilnError(
       'E_LOCKFILE_INVALID',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CacheModes } from '../cache/remote-mode.js';
 import type { KilnConfig } from '../config/index.js';
 import type { KilnPaths } from '../core/home.js';
+import { expandInputsFrom } from '../plan/inputs.js';
 import { type PlannedStep, planSteps } from '../plan/steps.js';
 import { SANDBOX_PATH } from '../sandbox/bwrap-args.js';
 import type { StepRunner } from '../sandbox/index.js';
@@ -13,10 +14,11 @@ import { builderIdentity } from './builder.js';
 import { openStepCache } from './cache-setup.js';
 import { previousIngredients } from './record.js';
 import type { ResolvedSigner } from './signing-key.js';
+import type { SourceView } from './source-view.js';
 
 /** Everything the executor needs besides the build id and the event sink. */
 export async function setupSteps(opts: {
-  projectDir: string;
+  view: SourceView;
   projectPath: string;
   workDir: string;
   paths: KilnPaths;
@@ -39,7 +41,9 @@ export async function setupSteps(opts: {
     SOURCE_DATE_EPOCH: String(opts.source.sourceDateEpoch),
   };
   await fsp.mkdir(baseEnv.HOME, { recursive: true });
-  const steps: PlannedStep[] = await planSteps(opts.config, opts.projectDir);
+  const steps: PlannedStep[] = await planSteps(opts.config, opts.view.projectDir, opts.view);
+  // Hash every declared input in one pass (one git process), rather than once per step.
+  await expandInputsFrom(opts.view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
   const builder = await builderIdentity(opts.runner, baseEnv.PATH, opts.paths.toolMemo);
   const { cache } = await openStepCache({
     paths: opts.paths,

@@ -2,12 +2,72 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, sha256Digest, sha256File } from '../core/digest.js';
+import type { CommitFile } from '../source/index.js';
 
 /** One input file as it enters an action key. */
 export interface InputFile {
   readonly path: string;
   readonly digest: Digest;
   readonly executable: boolean;
+}
+
+/** Where a build's input files come from: the commit's git objects, or a directory (for --allow-dirty builds). */
+export interface InputIndex {
+  /** Every file of the project (relative POSIX paths), sorted. */
+  paths(): Promise<readonly string[]>;
+  /** The InputFile of each path (hashing what was not hashed before). */
+  describe(paths: readonly string[]): Promise<InputFile[]>;
+}
+
+/** Matches `patterns` against the index: the same result as expandInputs, from wherever the files live. */
+export async function expandInputsFrom(index: InputIndex, patterns: readonly string[]): Promise<InputFile[]> {
+  if (patterns.length === 0) return [];
+  const matchers = patterns.map(patternMatcher);
+  const selected = (await index.paths()).filter((p) => matchers.some((m) => m(p)));
+  return index.describe(selected);
+}
+
+/** An index over the commit's files: listed once, each blob hashed at most once per build, nothing checked out. */
+export function commitInputIndex(
+  files: readonly CommitFile[],
+  read: (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) => Promise<void>,
+): InputIndex {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const sorted = [...byPath.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const digests = new Map<string, Digest>();
+  const key = (f: CommitFile) => `${f.kind}:${f.blob}`;
+  return {
+    paths: async () => sorted,
+    async describe(paths) {
+      const wanted = paths.map((p) => byPath.get(p)).filter((f): f is CommitFile => f !== undefined);
+      const missing = [...new Set(wanted.filter((f) => !digests.has(key(f))).map((f) => f.blob))];
+      const kinds = new Map(wanted.map((f) => [f.blob, f.kind]));
+      await read(missing, (blob, content) => {
+        const symlink = kinds.get(blob) === 'symlink';
+        digests.set(
+          `${symlink ? 'symlink' : 'file'}:${blob}`,
+          symlink ? sha256Digest(`symlink:${content.toString('utf8')}`) : sha256Digest(content),
+        );
+      });
+      return wanted.map((f) => ({ path: f.path, digest: digests.get(key(f)) as Digest, executable: f.executable }));
+    },
+  };
+}
+
+/** An index over a directory on disk (the working-tree copy of a dirty build). */
+export function directoryInputIndex(root: string): InputIndex {
+  let listing: Promise<string[]> | undefined;
+  return {
+    paths: () => {
+      listing ??= (async () => {
+        const out: string[] = [];
+        for await (const path of walk(root, '')) out.push(path);
+        return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      })();
+      return listing;
+    },
+    describe: (paths) => Promise.all(paths.map((p) => describe(root, p))),
+  };
 }
 
 /** Files under `root` matching any pattern (`**`, `*`, `?`, or a plain file or directory path), sorted, `.git` excluded. */

@@ -3,6 +3,7 @@
 import { checkGraph, type KilnConfig, topoOrder } from '../config/index.js';
 import { KilnError } from '../core/errors.js';
 import { expandPerPackage, npmBinDirs, readWorkspaces } from './workspaces.js';
+import { globWorkspaceDirs, type ListDirs } from './workspaces-glob.js';
 
 /** A step ready for the executor: a concrete command with project-relative inputs and outputs. */
 export interface PlannedStep {
@@ -18,9 +19,22 @@ export interface PlannedStep {
 }
 
 /** Expands and orders the steps of `config` for the project checked out at `projectDir`. */
-export async function planSteps(config: KilnConfig, projectDir: string): Promise<PlannedStep[]> {
+export async function planSteps(
+  config: KilnConfig,
+  projectDir: string,
+  files?: { readFile: (absPath: string) => Promise<Buffer>; listDirs: ListDirs },
+): Promise<PlannedStep[]> {
   const templates = Object.entries(config.steps).filter(([, s]) => s.perPackage);
-  const packages = templates.length > 0 ? await readWorkspaces(projectDir) : [];
+  const packages =
+    templates.length === 0
+      ? []
+      : files
+        ? await readWorkspaces(
+            projectDir,
+            async (p) => (await files.readFile(p)).toString('utf8'),
+            (dir, patterns) => globWorkspaceDirs(dir, patterns, files.listDirs),
+          )
+        : await readWorkspaces(projectDir);
   if (templates.length > 0 && packages.length === 0) {
     throw new KilnError(
       'E_CONFIG_INVALID',

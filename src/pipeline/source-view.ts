@@ -1,0 +1,92 @@
+// The build's view of the commit's files. A clean build reads them from git's object store (no checkout until a step
+// actually has to run); a dirty build copies the working tree once and reads the copy.
+import { promises as fsp } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { commitInputIndex, directoryInputIndex, type InputIndex } from '../plan/inputs.js';
+import { listDirsOnDisk } from '../plan/workspaces-glob.js';
+import { type GitEnv, listCommitFiles, materialize, readBlobs, type SourceRef } from '../source/index.js';
+
+/** Reading the project's files as the build sees them, and laying them out on disk when a step needs them. */
+export interface SourceView {
+  /** Where the project is (or will be, after ensureTree) on disk. */
+  readonly projectDir: string;
+  readonly inputs: InputIndex;
+  /** A project file by absolute path under projectDir; a missing one rejects with code ENOENT. */
+  readFile(absPath: string): Promise<Buffer>;
+  /** Subdirectory names of an absolute directory under projectDir. */
+  listDirs(absDir: string): Promise<string[]>;
+  /** Checks the tree out (once) before anything reads it from disk. */
+  ensureTree(): Promise<void>;
+}
+
+/** The view of `source` whose checkout, when needed, goes to `treeDir`. */
+export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv): Promise<SourceView> {
+  const projectDir = join(treeDir, source.subdir);
+  let tree: Promise<void> | undefined;
+  const ensureTree = () => {
+    tree ??= materialize(source, treeDir, env);
+    return tree;
+  };
+  if (source.dirty) {
+    await ensureTree();
+    return {
+      projectDir,
+      inputs: directoryInputIndex(projectDir),
+      readFile: (p) => fsp.readFile(p),
+      listDirs: listDirsOnDisk,
+      ensureTree,
+    };
+  }
+  const files = await listCommitFiles(source.repoRoot, source.commit, source.subdir, env);
+  const read = (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) =>
+    readBlobs(source.repoRoot, blobs, env, onBlob);
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const dirs = new Map<string, Set<string>>();
+  for (const f of files) {
+    const parts = f.path.split('/');
+    for (let i = 0; i < parts.length - 1; i++) {
+      const parent = parts.slice(0, i).join('/');
+      let set = dirs.get(parent);
+      if (!set) dirs.set(parent, (set = new Set()));
+      set.add(parts[i] as string);
+    }
+  }
+  const rel = (abs: string) => relative(projectDir, abs).split(sep).join('/');
+  return {
+    projectDir,
+    inputs: commitInputIndex(files, read),
+    ensureTree,
+    listDirs: async (abs) => [...(dirs.get(rel(abs)) ?? [])].sort(),
+    readFile: batchedReader(byPath, rel, read),
+  };
+}
+
+/** Reads requested in the same tick share one `git cat-file --batch` (a workspace reads all its package.json at once). */
+function batchedReader(
+  byPath: ReadonlyMap<string, { kind: string; blob: string }>,
+  rel: (abs: string) => string,
+  read: (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) => Promise<void>,
+): (abs: string) => Promise<Buffer> {
+  let queue: { blob: string; done: (b: Buffer) => void; fail: (e: unknown) => void }[] = [];
+  const flush = async () => {
+    const batch = queue;
+    queue = [];
+    const got = new Map<string, Buffer>();
+    try {
+      await read([...new Set(batch.map((q) => q.blob))], (blob, content) => got.set(blob, content));
+      for (const q of batch) q.done(got.get(q.blob) ?? Buffer.alloc(0));
+    } catch (err) {
+      for (const q of batch) q.fail(err);
+    }
+  };
+  return (abs) => {
+    const file = byPath.get(rel(abs));
+    if (!file || file.kind !== 'file') {
+      return Promise.reject(Object.assign(new Error(`${abs}: not in the commit`), { code: 'ENOENT' }));
+    }
+    return new Promise<Buffer>((done, fail) => {
+      if (queue.length === 0) setImmediate(() => void flush());
+      queue.push({ blob: file.blob, done, fail });
+    });
+  };
+}

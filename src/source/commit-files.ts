@@ -1,0 +1,139 @@
+// A commit's files read straight from git's object store: listing and hashing inputs needs no checkout, so a
+// build whose steps all replay from the cache never writes the source tree to disk.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { Digest } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
+import { type GitEnv, git } from './git.js';
+
+/** One file of the commit below the project directory. */
+export interface CommitFile {
+  /** Relative to the project directory, POSIX separators. */
+  readonly path: string;
+  readonly kind: 'file' | 'symlink';
+  readonly executable: boolean;
+  /** git's blob id: the handle to read the content by. */
+  readonly blob: string;
+}
+
+/** Every file (not submodules) of `commit` under `subdir`, from one `git ls-tree`. */
+export async function listCommitFiles(
+  repoRoot: string,
+  commit: string,
+  subdir: string,
+  env: GitEnv,
+): Promise<CommitFile[]> {
+  const args = ['ls-tree', '-r', '-z', '--full-tree', commit, ...(subdir ? ['--', subdir] : [])];
+  const out = await git(repoRoot, args, env);
+  const prefix = subdir ? `${subdir}/` : '';
+  const files: CommitFile[] = [];
+  for (const line of out.split('\0')) {
+    if (!line) continue;
+    const tab = line.indexOf('\t');
+    const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ');
+    const full = line.slice(tab + 1);
+    if (type !== 'blob' || !full.startsWith(prefix)) continue;
+    files.push({
+      path: full.slice(prefix.length),
+      kind: mode === '120000' ? 'symlink' : 'file',
+      executable: mode === '100755',
+      blob,
+    });
+  }
+  return files;
+}
+
+/** Streams the contents of `blobs` through one `git cat-file --batch`, calling `onBlob` for each. */
+export async function readBlobs(
+  repoRoot: string,
+  blobs: readonly string[],
+  env: GitEnv,
+  onBlob: (blob: string, content: Buffer) => void,
+): Promise<void> {
+  if (blobs.length === 0) return;
+  const child = spawn('git', ['cat-file', '--batch'], {
+    cwd: repoRoot,
+    env: { ...env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let missing: string | undefined;
+  const parser = batchParser(onBlob, (blob) => {
+    missing ??= blob;
+  });
+  child.stdout.on('data', parser);
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  child.stdin.end(`${blobs.join('\n')}\n`);
+  const code = await new Promise<number | null>((done, fail) => {
+    child.on('error', fail);
+    child.on('close', done);
+  });
+  if (missing) {
+    throw new KilnError('E_SOURCE_GIT', `git object ${missing} is missing from ${repoRoot}`, {
+      hint: 'check that the repository is intact (git fsck)',
+    });
+  }
+  if (code !== 0) {
+    throw new KilnError(
+      'E_SOURCE_GIT',
+      `git cat-file --batch failed in ${repoRoot}: ${stderr.trim() || `exit ${code}`}`,
+      {
+        hint: 'check that the repository is intact (git fsck)',
+      },
+    );
+  }
+}
+
+/** sha256 of each blob's content, keyed by blob id. */
+export async function blobDigests(
+  repoRoot: string,
+  blobs: readonly string[],
+  env: GitEnv,
+): Promise<Map<string, Digest>> {
+  const out = new Map<string, Digest>();
+  await readBlobs(repoRoot, [...new Set(blobs)], env, (blob, content) => {
+    out.set(blob, `sha256:${createHash('sha256').update(content).digest('hex')}`);
+  });
+  return out;
+}
+
+/** Parses `<id> <type> <size>\n<content>\n` records from chunks, without re-copying what it already holds. */
+function batchParser(
+  onBlob: (blob: string, content: Buffer) => void,
+  onMissing: (blob: string) => void,
+): (chunk: Buffer) => void {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let want: { blob: string; size: number } | undefined;
+  const take = (n: number): Buffer => {
+    const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+    pending = all.length > n ? [all.subarray(n)] : [];
+    pendingBytes = all.length - n;
+    return all.subarray(0, n);
+  };
+  return (chunk) => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    for (;;) {
+      if (!want) {
+        const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+        pending = [all];
+        const nl = all.indexOf(10);
+        if (nl < 0) return;
+        const [blob = '', type = '', size = '0'] = all.subarray(0, nl).toString('utf8').split(' ');
+        take(nl + 1);
+        if (type === 'missing') {
+          onMissing(blob);
+          continue;
+        }
+        want = { blob, size: Number(size) };
+      }
+      if (pendingBytes < want.size + 1) return;
+      const body = Buffer.from(take(want.size + 1).subarray(0, want.size));
+      onBlob(want.blob, body);
+      want = undefined;
+    }
+  };
+}
