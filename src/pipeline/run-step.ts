@@ -1,7 +1,7 @@
 // One step: compute its action key, replay it from the cache when a verified entry exists, else run it in a fresh
 // directory holding only its declared inputs and the outputs of the steps it needs, and cache what it produced.
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../cache/index.js';
 import type { Digest } from '../core/digest.js';
 import { isKilnError } from '../core/errors.js';
@@ -155,17 +155,12 @@ async function populate(
   upstream: ReadonlyMap<string, OutputTree>,
   ctx: StepContext,
 ): Promise<number> {
-  await ctx.source.ensureTree();
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
-  for (const input of inputs) {
-    const from = join(ctx.source.projectDir, input.path);
-    const to = join(dir, input.path);
-    await fsp.mkdir(dirname(to), { recursive: true });
-    const stat = await fsp.lstat(from);
-    if (stat.isSymbolicLink()) await fsp.symlink(await fsp.readlink(from), to);
-    else await fsp.copyFile(from, to);
-  }
+  await ctx.source.copyFiles(
+    inputs.map((i) => i.path),
+    dir,
+  );
   let bytes = 0;
   for (const need of step.needs) {
     const tree = upstream.get(need);

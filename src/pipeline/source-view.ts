@@ -1,10 +1,17 @@
 // The build's view of the commit's files. A clean build reads them from git's object store (no checkout until a step
 // actually has to run); a dirty build copies the working tree once and reads the copy.
 import { promises as fsp } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { commitInputIndex, directoryInputIndex, type InputIndex } from '../plan/inputs.js';
 import { listDirsOnDisk } from '../plan/workspaces-glob.js';
-import { type GitEnv, listCommitFiles, materialize, readBlobs, type SourceRef } from '../source/index.js';
+import {
+  type CommitFile,
+  type GitEnv,
+  listCommitFiles,
+  materialize,
+  readBlobs,
+  type SourceRef,
+} from '../source/index.js';
 
 /** Reading the project's files as the build sees them, and laying them out on disk when a step needs them. */
 export interface SourceView {
@@ -17,6 +24,8 @@ export interface SourceView {
   listDirs(absDir: string): Promise<string[]>;
   /** Checks the tree out (once) before anything reads it from disk. */
   ensureTree(): Promise<void>;
+  /** Writes the given project files (paths relative to the project) under `dest`, with their modes and links. */
+  copyFiles(paths: readonly string[], dest: string): Promise<void>;
 }
 
 /** The view of `source` whose checkout, when needed, goes to `treeDir`. */
@@ -35,6 +44,7 @@ export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv
       readFile: (p) => fsp.readFile(p),
       listDirs: listDirsOnDisk,
       ensureTree,
+      copyFiles: (paths, dest) => copyFromDisk(projectDir, paths, dest),
     };
   }
   const files = await listCommitFiles(source.repoRoot, source.commit, source.subdir, env);
@@ -58,6 +68,16 @@ export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv
     ensureTree,
     listDirs: async (abs) => [...(dirs.get(rel(abs)) ?? [])].sort(),
     readFile: batchedReader(byPath, rel, read),
+    async copyFiles(paths, dest) {
+      const wanted = paths.map((p) => byPath.get(p)).filter((f): f is CommitFile => f !== undefined);
+      const byBlob = new Map<string, CommitFile[]>();
+      for (const f of wanted) byBlob.set(f.blob, [...(byBlob.get(f.blob) ?? []), f]);
+      const writes: Promise<void>[] = [];
+      await read([...byBlob.keys()], (blob, content) => {
+        for (const f of byBlob.get(blob) ?? []) writes.push(writeOne(join(dest, f.path), f, content));
+      });
+      await Promise.all(writes);
+    },
   };
 }
 
@@ -89,4 +109,21 @@ function batchedReader(
       queue.push({ blob: file.blob, done, fail });
     });
   };
+}
+
+async function writeOne(path: string, file: CommitFile, content: Buffer): Promise<void> {
+  await fsp.mkdir(dirname(path), { recursive: true });
+  if (file.kind === 'symlink') await fsp.symlink(content.toString('utf8'), path);
+  else await fsp.writeFile(path, content, { mode: file.executable ? 0o755 : 0o644 });
+}
+
+async function copyFromDisk(root: string, paths: readonly string[], dest: string): Promise<void> {
+  for (const path of paths) {
+    const from = join(root, path);
+    const to = join(dest, path);
+    await fsp.mkdir(dirname(to), { recursive: true });
+    const stat = await fsp.lstat(from);
+    if (stat.isSymbolicLink()) await fsp.symlink(await fsp.readlink(from), to);
+    else await fsp.copyFile(from, to);
+  }
 }

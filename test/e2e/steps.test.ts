@@ -78,12 +78,17 @@ artifacts:
     expect(builds[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('step compile failed') });
   });
 
-  it('on the host runner (no sandbox): fails when a step rewrites the committed lockfile of the clean copy', () => {
+  it('on the host runner (no sandbox): fails when a step rewrites the lockfile of the checked-out tree', () => {
+    // A dirty build checks the working tree out; a host step can reach it, and Kiln notices.
     const yaml = DEMO_KILN_YAML.replace(
       'run: test -f out/lib/main.js && echo tests ok',
       'run: echo "{}" > ../../tree/package-lock.json',
     );
-    const { run } = buildWith(yaml, {}, ['--runner', 'host']);
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+    writeFiles(repo, { 'notes.txt': 'uncommitted\n' });
+    const run = kiln(['build', '--allow-dirty', '--runner', 'host'], { cwd: repo, home: join(root, 'home') });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('a step changed package-lock.json during the build');
   });
