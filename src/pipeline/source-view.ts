@@ -56,8 +56,8 @@ export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv
     const parts = f.path.split('/');
     for (let i = 0; i < parts.length - 1; i++) {
       const parent = parts.slice(0, i).join('/');
-      let set = dirs.get(parent);
-      if (!set) dirs.set(parent, (set = new Set()));
+      const set = dirs.get(parent) ?? new Set<string>();
+      dirs.set(parent, set);
       set.add(parts[i] as string);
     }
   }
@@ -101,7 +101,7 @@ function batchedReader(
   };
   return (abs) => {
     const file = byPath.get(rel(abs));
-    if (!file || file.kind !== 'file') {
+    if (file?.kind !== 'file') {
       return Promise.reject(Object.assign(new Error(`${abs}: not in the commit`), { code: 'ENOENT' }));
     }
     return new Promise<Buffer>((done, fail) => {
