@@ -34,20 +34,22 @@ options:
 
 exit status: 0 built, 1 a step or stage failed, 2 usage/config/dirty tree, 4 environment problem`;
 
+/** The options `kiln build` and `kiln plan` share: which source, which key, which runner and cache. */
+export const BUILD_OPTIONS = {
+  rev: { type: 'string' },
+  'allow-dirty': { type: 'boolean' },
+  key: { type: 'string' },
+  runner: { type: 'string' },
+  cache: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
 /** Runs a build and prints its result. */
 export async function buildCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'build',
     argv,
-    {
-      rev: { type: 'string' },
-      'allow-dirty': { type: 'boolean' },
-      key: { type: 'string' },
-      runner: { type: 'string' },
-      cache: { type: 'string' },
-      explain: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
+    { ...BUILD_OPTIONS, explain: { type: 'boolean' } },
     1,
   );
   if (values.help) {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseCacheMode } from '../cache/remote-mode.js';
 import { planBuild } from '../pipeline/plan.js';
 import { parseCommandArgs } from './args.js';
-import { chooseRunner } from './build.js';
+import { BUILD_OPTIONS, chooseRunner } from './build.js';
 import { type CliContext, println } from './context.js';
 
 const HELP = `usage: kiln plan [PATH] [--rev REV] [--allow-dirty] [--runner KIND] [--cache SPEC] [--json]
@@ -14,19 +14,7 @@ step's last recorded build. A step that needs a step which must run has no key y
 
 /** Prints the plan as a table or JSON. */
 export async function planCommand(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    'plan',
-    argv,
-    {
-      rev: { type: 'string' },
-      'allow-dirty': { type: 'boolean' },
-      key: { type: 'string' },
-      runner: { type: 'string' },
-      cache: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    1,
-  );
+  const { values, positionals } = parseCommandArgs('plan', argv, BUILD_OPTIONS, 1);
   if (values.help) {
     println(ctx.stdout, HELP);
     return 0;

@@ -57,7 +57,6 @@ export async function runStep(
     if (tree) upstreamDigests[need] = treeDigest(tree);
   }
   const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.source.inputs, ctx.builder);
-  const env = { ...step.env };
   const hit = await ctx.cache.lookup(key);
   const logPath = join(ctx.logDir, `${step.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
   if (hit) {
@@ -77,7 +76,8 @@ export async function runStep(
       ingredients,
       producedBy: hit.entry.producedBy.buildId,
       explanation: [],
-      bytesRestored: 0,
+      // What the cache supplies instead of running the step (restored wherever a later step or artifact needs it).
+      bytesRestored: hit.tree.entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0),
       timeSavedMs: hit.entry.producedBy.durationMs ?? 0,
     };
   }
@@ -90,7 +90,7 @@ export async function runStep(
       name: step.name,
       command: step.run,
       cwd: dir,
-      env: { ...ctx.baseEnv, ...env },
+      env: { ...ctx.baseEnv, ...step.env },
       network: step.network,
       logFile: logPath,
       onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
