@@ -22,9 +22,41 @@ export interface InputIndex {
 /** Matches `patterns` against the index: the same result as expandInputs, from wherever the files live. */
 export async function expandInputsFrom(index: InputIndex, patterns: readonly string[]): Promise<InputFile[]> {
   if (patterns.length === 0) return [];
-  const matchers = patterns.map(patternMatcher);
-  const selected = (await index.paths()).filter((p) => matchers.some((m) => m(p)));
-  return index.describe(selected);
+  const all = await index.paths();
+  const selected = new Set<string>();
+  for (const pattern of patterns) {
+    // Only the sorted range under the pattern's fixed directory can match: no scan of the whole tree per step.
+    const match = patternMatcher(pattern);
+    for (const path of underPrefix(all, staticPrefix(pattern))) if (match(path)) selected.add(path);
+  }
+  return index.describe([...selected].sort(byCodeUnit));
+}
+
+/** The paths of sorted `all` equal to `prefix` or below it (`prefix/…`); all of them for ''. */
+function underPrefix(all: readonly string[], prefix: string): readonly string[] {
+  if (prefix === '') return all;
+  const out: string[] = [];
+  const exact = lowerBound(all, prefix);
+  if (all[exact] === prefix) out.push(prefix);
+  const dir = `${prefix}/`;
+  for (let i = lowerBound(all, dir); i < all.length && (all[i] as string).startsWith(dir); i++)
+    out.push(all[i] as string);
+  return out;
+}
+
+function lowerBound(all: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = all.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((all[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** An index over the commit's files: listed once, each blob hashed at most once per build, nothing checked out. */
@@ -33,7 +65,7 @@ export function commitInputIndex(
   read: (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) => Promise<void>,
 ): InputIndex {
   const byPath = new Map(files.map((f) => [f.path, f]));
-  const sorted = [...byPath.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...byPath.keys()].sort(byCodeUnit);
   const digests = new Map<string, Digest>();
   const key = (f: CommitFile) => `${f.kind}:${f.blob}`;
   return {
@@ -62,7 +94,7 @@ export function directoryInputIndex(root: string): InputIndex {
       listing ??= (async () => {
         const out: string[] = [];
         for await (const path of walk(root, '')) out.push(path);
-        return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        return out.sort(byCodeUnit);
       })();
       return listing;
     },

@@ -40,9 +40,12 @@ export async function readWorkspaces(
   if (patterns.length === 0) return [];
   const problems: Problem[] = [];
   const manifests: { dir: string; file: string; json: Record<string, unknown> }[] = [];
-  for (const dir of await glob(projectDir, patterns)) {
+  const dirs = await glob(projectDir, patterns);
+  // Read all manifests at once (a git-backed reader batches them into one process), then parse in order.
+  const texts = await Promise.all(dirs.map((dir) => readOptional(readFile, join(projectDir, `${dir}/package.json`))));
+  for (const [i, dir] of dirs.entries()) {
     const file = `${dir}/package.json`;
-    const text = await readOptional(readFile, join(projectDir, file));
+    const text = texts[i];
     if (text === undefined) continue;
     const json = parseJsonObject(text, file, problems);
     if (json) manifests.push({ dir, file, json });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
 import { explainMiss } from '../../src/plan/explain.js';
-import { expandInputs, patternMatcher } from '../../src/plan/inputs.js';
+import { directoryInputIndex, expandInputs, expandInputsFrom, patternMatcher } from '../../src/plan/inputs.js';
 import { actionIngredients, actionKey } from '../../src/plan/key.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -114,5 +114,40 @@ describe('action keys and miss explanations', () => {
 
   it('says when there is no earlier build to compare with', () => {
     expect(explainMiss(undefined, actionIngredients(BASE))[0]?.kind).toBe('first-build');
+  });
+});
+
+describe('input indexes', () => {
+  it('matches the same files from an index as from a directory walk, whatever the patterns', async () => {
+    const root = tempDir();
+    for (const dir of ['packages/a/src/deep', 'packages/a-b/src', 'packages/ab', 'docs'])
+      mkdirSync(join(root, dir), { recursive: true });
+    for (const file of [
+      'packages/a/src/x.ts',
+      'packages/a/src/deep/y.ts',
+      'packages/a/package.json',
+      'packages/a-b/src/z.ts',
+      'packages/ab/q.ts',
+      'docs/readme.md',
+      'package.json',
+    ]) {
+      writeFileSync(join(root, file), file);
+    }
+    const index = directoryInputIndex(root);
+    for (const patterns of [
+      ['packages/a/src/**'],
+      ['packages/a'],
+      ['packages/a/**/*.ts', 'package.json'],
+      ['**/*.ts'],
+      ['packages/*/src/**'],
+      ['docs', 'packages/ab/q.ts', 'missing/**'],
+    ]) {
+      expect(await expandInputsFrom(index, patterns)).toEqual(await expandInputs(root, patterns));
+    }
+    expect((await expandInputsFrom(index, ['packages/a'])).map((f) => f.path)).toEqual([
+      'packages/a/package.json',
+      'packages/a/src/deep/y.ts',
+      'packages/a/src/x.ts',
+    ]);
   });
 });
