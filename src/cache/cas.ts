@@ -1,7 +1,7 @@
 // The local content-addressed cache: blobs under cas/<2 hex>/<hex>, action entries under ac/<key>, shared by processes.
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Digest, digestHex, isDigest, sha256Digest } from '../core/digest.js';
+import { type Digest, digestHex, isDigest, sha256Digest, sha256File } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import {
   copyOutVerified,
@@ -82,6 +82,26 @@ export class LocalCas implements BlobStore {
     }
     if (copy.kind === 'corrupt') await this.#corrupt(path, digest, copy.actual, copy.ino);
     this.#counters.misses++;
+    return false;
+  }
+
+  /** True when the blob is present and its content matches its digest; a corrupt one is evicted (and warned about). */
+  async verifyBlob(digest: Digest): Promise<boolean> {
+    const path = this.blobPath(digest);
+    const fh = await fsp.open(path, 'r').catch(() => undefined);
+    if (!fh) return false;
+    let ino = 0;
+    try {
+      ino = (await fh.stat()).ino;
+    } finally {
+      await fh.close();
+    }
+    const actual = await sha256File(path).then(
+      (r) => r.digest,
+      () => undefined,
+    );
+    if (actual === digest) return true;
+    if (actual !== undefined) await this.#corrupt(path, digest, actual, ino);
     return false;
   }
 

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../cache/index.js';
-import type { Digest } from '../core/digest.js';
+import { type Digest, sha256Hex } from '../core/digest.js';
 import { isKilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { explainMiss, type MissReason } from '../plan/explain.js';
@@ -58,7 +58,7 @@ export async function runStep(
   }
   const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.source.inputs, ctx.builder);
   const hit = await ctx.cache.lookup(key);
-  const logPath = join(ctx.logDir, `${step.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
+  const logPath = join(ctx.logDir, `${fileSafeName(step.name)}.log`);
   if (hit) {
     const report: StepReport = {
       name: step.name,
@@ -83,7 +83,7 @@ export async function runStep(
   }
   const explanation = explainMiss(ctx.previous.get(step.name), ingredients);
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
-  const dir = join(ctx.stepsDir, step.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const dir = join(ctx.stepsDir, fileSafeName(step.name));
   const restored = await populate(dir, inputs, step, upstream, ctx);
   const outcome = await ctx.runner
     .run({
@@ -125,6 +125,12 @@ export async function runStep(
   };
   ctx.emit({ kind: 'step-finished', step: step.name, ...report });
   return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
+}
+
+/** A file name for a step: readable, and unique even when two names differ only in characters replaced here. */
+function fileSafeName(name: string): string {
+  const plain = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  return plain === name ? name : `${plain}-${sha256Hex(name).slice(0, 8)}`;
 }
 
 /** A step's action key from its declared inputs (as in the clean tree), its needs' output digests and the builder. */

@@ -62,8 +62,9 @@ export class StepCache {
       }
       try {
         const tree = await loadOutputTree(read.entry.tree, this.blobs);
-        // A hit must be restorable: every file blob is there (gc may have evicted some); each is re-verified on restore.
-        const missing = await this.firstMissingBlob(tree);
+        // A hit must be restorable: every file blob is in the local CAS with the right content (gc may have
+        // evicted some, a disk may have rotted some, a remote's are fetched now); otherwise the step runs.
+        const missing = await this.firstUnusableBlob(tree);
         if (missing) {
           this.opts.onWarning(
             `the ${from} cache entry for action ${key.slice(0, 12)} lacks blob ${missing}; running the step`,
@@ -80,8 +81,11 @@ export class StepCache {
     return undefined;
   }
 
-  private async firstMissingBlob(tree: OutputTree): Promise<Digest | undefined> {
-    for (const e of tree.entries) if (e.kind === 'file' && !(await this.blobs.hasBlob(e.digest))) return e.digest;
+  private async firstUnusableBlob(tree: OutputTree): Promise<Digest | undefined> {
+    for (const e of tree.entries) {
+      if (e.kind !== 'file' || (await this.opts.local.verifyBlob(e.digest))) continue;
+      if (!(await this.blobs.getBlob(e.digest))) return e.digest; // fetched (verified) from the remote, if it has it
+    }
     return undefined;
   }
 

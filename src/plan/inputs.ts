@@ -72,16 +72,20 @@ export function commitInputIndex(
     paths: async () => sorted,
     async describe(paths) {
       const wanted = paths.map((p) => byPath.get(p)).filter((f): f is CommitFile => f !== undefined);
-      const missing = [...new Set(wanted.filter((f) => !digests.has(key(f))).map((f) => f.blob))];
-      const kinds = new Map(wanted.map((f) => [f.blob, f.kind]));
-      await read(missing, (blob, content) => {
-        const symlink = kinds.get(blob) === 'symlink';
-        digests.set(
-          `${symlink ? 'symlink' : 'file'}:${blob}`,
-          symlink ? sha256Digest(`symlink:${content.toString('utf8')}`) : sha256Digest(content),
-        );
+      // The same blob can be a file's content and a link's target: each kind gets its own digest.
+      const kinds = new Map<string, Set<CommitFile['kind']>>();
+      for (const f of wanted) if (!digests.has(key(f))) kinds.set(f.blob, (kinds.get(f.blob) ?? new Set()).add(f.kind));
+      await read([...kinds.keys()], (blob, content) => {
+        for (const kind of kinds.get(blob) ?? []) {
+          const text = kind === 'symlink' ? `symlink:${content.toString('utf8')}` : content;
+          digests.set(`${kind}:${blob}`, sha256Digest(text));
+        }
       });
-      return wanted.map((f) => ({ path: f.path, digest: digests.get(key(f)) as Digest, executable: f.executable }));
+      return wanted.map((f) => {
+        const digest = digests.get(key(f));
+        if (!digest) throw new Error(`no content was read for ${f.path} (blob ${f.blob})`); // a bug, not a user error
+        return { path: f.path, digest, executable: f.executable };
+      });
     },
   };
 }
@@ -115,9 +119,16 @@ export async function expandInputs(root: string, patterns: readonly string[]): P
   return [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** `./src/` → `src`; `.` and `./` (the whole project) → ''. */
+function normalizePattern(pattern: string): string {
+  const clean = pattern.replace(/^\.\//, '').replace(/\/+$/, '');
+  return clean === '.' ? '' : clean;
+}
+
 /** True for a path (relative, POSIX) that `pattern` selects; a plain directory selects everything below it. */
 export function patternMatcher(pattern: string): (path: string) => boolean {
-  const clean = pattern.replace(/^\.\//, '').replace(/\/+$/, '');
+  const clean = normalizePattern(pattern);
+  if (clean === '') return () => true;
   if (!/[*?]/.test(clean)) return (path) => path === clean || path.startsWith(`${clean}/`);
   let re = '';
   for (let i = 0; i < clean.length; i++) {
@@ -136,7 +147,7 @@ export function patternMatcher(pattern: string): (path: string) => boolean {
 
 /** The directory part of a pattern before its first wildcard: only that subtree needs walking. */
 function staticPrefix(pattern: string): string {
-  const clean = pattern.replace(/^\.\//, '').replace(/\/+$/, '');
+  const clean = normalizePattern(pattern);
   const wild = clean.search(/[*?]/);
   const fixed = wild === -1 ? clean : clean.slice(0, wild);
   return wild === -1 ? fixed : fixed.slice(0, fixed.lastIndexOf('/') + 1).replace(/\/$/, '');

@@ -46,6 +46,7 @@ export async function planSteps(
   }
   const byName = new Map<string, PlannedStep>();
   const expandedNames = new Map<string, string[]>();
+  const packageOf = new Map<string, string>();
   for (const [name, step] of Object.entries(config.steps)) {
     if (!step.perPackage) {
       byName.set(name, {
@@ -66,6 +67,7 @@ export async function planSteps(
       expanded.map((e) => e.name),
     );
     for (const e of expanded) {
+      packageOf.set(e.name, e.package);
       byName.set(e.name, {
         name: e.name,
         run: e.run,
@@ -78,8 +80,16 @@ export async function planSteps(
       });
     }
   }
-  // A need on a template means: all of its package steps.
-  const steps = [...byName.values()].map((s) => ({ ...s, needs: s.needs.flatMap((n) => expandedNames.get(n) ?? [n]) }));
+  // A need on a template: a package's step needs the same package's step of it (like turbo's `build`, where
+  // `^build` is the dependencies' — which expandPerPackage adds); any other step needs all of its package steps.
+  const resolveNeed = (step: string, need: string): string[] => {
+    const all = expandedNames.get(need);
+    if (!all) return [need];
+    const pkg = packageOf.get(step);
+    if (pkg === undefined) return all;
+    return all.filter((n) => packageOf.get(n) === pkg);
+  };
+  const steps = [...byName.values()].map((s) => ({ ...s, needs: s.needs.flatMap((n) => resolveNeed(s.name, n)) }));
   const shape = {
     steps: Object.fromEntries(steps.map((s) => [s.name, { needs: s.needs, outputs: s.outputs }])),
     artifacts: config.artifacts,

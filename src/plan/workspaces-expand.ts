@@ -55,7 +55,7 @@ export function npmBinDirs(pkg: Pick<WorkspacePackage, 'dir'>): string[] {
  * one is anchored at `$PWD`, the project directory the shell starts in):
  *
  *     PATH="$PWD/packages/a/node_modules/.bin:$PWD/node_modules/.bin:$PATH"; export PATH
- *     cd 'packages/a' || exit 1
+ *     mkdir -p 'packages/a' && cd 'packages/a' || exit 1
  *     <script body>
  *
  * and, when the package also has `pre<script>` / `post<script>` (and `opts.prePost` is not false; yarn berry runs
@@ -95,7 +95,7 @@ export function expandPerPackage(
       template: template.name,
       package: pkg.name,
       dir: pkg.dir,
-      run: `${pathLine(template.name, pathPrefix)}cd ${shellQuote(pkg.dir)} || exit 1\n${body}`,
+      run: `${pathLine(template.name, pathPrefix)}mkdir -p ${shellQuote(pkg.dir)} && cd ${shellQuote(pkg.dir)} || exit 1\n${body}`,
       pathPrefix: Object.freeze([...pathPrefix]),
       needs: Object.freeze([...new Set([...template.needs, ...upstream])]),
       inputs: Object.freeze(template.inputs.map((p) => inPackage(template.name, pkg, p))),

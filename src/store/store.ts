@@ -162,6 +162,7 @@ export async function lastStepActions(
     .select(['step_actions.step', 'step_actions.ingredients'])
     .where('step_actions.project', '=', project)
     .where('step_actions.step', 'in', [...steps])
+    .where('step_actions.outputs_digest', 'is not', null) // a failed attempt left no entry to compare with
     .orderBy('builds.started_at', 'desc')
     .orderBy('builds.id', 'desc')
     .execute();

@@ -73,11 +73,13 @@ describe('the content-addressed cache', () => {
     makeRepo(repo, demoProject());
     const home = join(root, 'home');
     const first = build(repo, home);
+    // Rot the file blobs but not the tree manifests: the entries still look like hits until the blobs are read.
     const casDir = join(home, 'cache', 'cas');
     for (const sub of readdirSync(casDir)) {
       for (const blob of readdirSync(join(casDir, sub))) {
         const path = join(casDir, sub, blob);
         const bytes = readFileSync(path);
+        if (bytes.toString('utf8').startsWith('{"entries"')) continue;
         bytes[0] = (bytes[0] ?? 0) ^ 0xff;
         writeFileSync(path, bytes);
       }
@@ -122,13 +124,14 @@ describe('the content-addressed cache', () => {
       for (const rel of nginx.stored().filter((p) => p.startsWith('cas/'))) {
         const path = join(nginx.storeDir, rel);
         const bytes = readFileSync(path);
+        if (bytes.toString('utf8').startsWith('{"entries"')) continue; // file blobs only: entries and trees look fine
         bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x01;
         writeFileSync(path, bytes);
       }
       const poisoned = kiln(['build', '--json', '--key', `${key}.key`], { cwd: repo, home: join(root, 'home-d'), env });
       expect(poisoned.status).toBe(0);
       const d = JSON.parse(poisoned.stdout) as Built;
-      expect(d.cache.hits).toBe(0);
+      expect(step(d, 'compile').cache).toBe('miss'); // its blobs were wrong; `test` (no outputs) may still hit
       expect(d.artifacts[0]?.digest).toBe(a.artifacts[0]?.digest);
       await nginx.stop();
       const c = kiln(['build', '--json', '--key', `${key}.key`], { cwd: repo, home: join(root, 'home-c'), env });

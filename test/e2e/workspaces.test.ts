@@ -35,6 +35,10 @@ steps:
     script: build
     inputs: [src/**, package.json]
     outputs: [dist]
+  check:
+    perPackage: true
+    run: test -s dist/out.txt
+    needs: [build]
 artifacts:
   - name: app
     from: build:@mono/c
@@ -64,12 +68,23 @@ describe('perPackage steps over npm workspaces', () => {
       return JSON.parse(r.stdout) as Built;
     };
     const first = run();
-    expect(first.steps.map((s) => s.name)).toEqual(['build:@mono/a', 'build:@mono/b', 'build:@mono/c']);
+    expect(first.steps.map((s) => s.name).filter((n) => n.startsWith('build:'))).toEqual([
+      'build:@mono/a',
+      'build:@mono/b',
+      'build:@mono/c',
+    ]);
+    // A package's step of one template needs the same package's step of the template it names.
+    const plan = JSON.parse(kiln(['plan', '--json'], { cwd: repo, home }).stdout) as {
+      steps: { name: string; needs: string[] }[];
+    };
+    const checkNeeds = plan.steps.find((s) => s.name === 'check:@mono/b')?.needs ?? [];
+    expect(checkNeeds).toContain('build:@mono/b');
+    expect(checkNeeds.filter((n) => n.startsWith('build:'))).toEqual(['build:@mono/b']);
     const out = (b: Built) =>
       execFileSync('tar', ['-xzOf', b.artifacts[0]?.path ?? '', 'out.txt'], { encoding: 'utf8' });
     expect(out(first)).toBe('C\nB\nA\n');
     const second = run();
-    expect(second.cache).toMatchObject({ hits: 3, misses: 0 });
+    expect(second.cache).toMatchObject({ hits: 6, misses: 0 });
 
     writeFiles(repo, { 'packages/b/src/in.txt': 'B2\n' });
     git(repo, ['commit', '-qam', 'change b'], '2024-05-02T00:00:00Z');

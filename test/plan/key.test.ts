@@ -24,6 +24,8 @@ describe('input patterns', () => {
     ['a?.txt', 'ab.txt', true],
     ['a?.txt', 'a/.txt', false],
     ['file[1].txt', 'file[1].txt', true],
+    ['.', 'anything/at/all.txt', true],
+    ['./', 'top.txt', true],
   ])('%s matches %s: %s', (pattern, path, expected) => {
     expect(patternMatcher(pattern)(path)).toBe(expected);
   });
@@ -141,6 +143,7 @@ describe('input indexes', () => {
       ['**/*.ts'],
       ['packages/*/src/**'],
       ['docs', 'packages/ab/q.ts', 'missing/**'],
+      ['.'],
     ]) {
       expect(await expandInputsFrom(index, patterns)).toEqual(await expandInputs(root, patterns));
     }

@@ -59,7 +59,7 @@ describe('expandPerPackage', () => {
     });
     expect(ui?.run).toBe(
       'PATH="$PWD/packages/ui/node_modules/.bin:$PWD/packages/node_modules/.bin:$PWD/node_modules/.bin:$PATH"; export PATH\n' +
-        "cd 'packages/ui' || exit 1\n" +
+        "mkdir -p 'packages/ui' && cd 'packages/ui' || exit 1\n" +
         'vite build',
     );
     expect(steps[3]?.env).not.toHaveProperty('npm_package_version'); // web has no version, as with npm
@@ -69,7 +69,7 @@ describe('expandPerPackage', () => {
   it('chains pre and post scripts like npm, each with its own lifecycle event', async () => {
     const steps = expanded({}, await readWorkspaces(join(FIXTURES, 'npm')));
     expect(steps[0]?.run.split('\n').slice(1)).toEqual([
-      "cd 'packages/core' || exit 1",
+      "mkdir -p 'packages/core' && cd 'packages/core' || exit 1",
       '(npm_lifecycle_event=prebuild; export npm_lifecycle_event',
       'node gen.mjs',
       ') && (',
@@ -82,7 +82,7 @@ describe('expandPerPackage', () => {
       binDirs: () => [],
       prePost: false,
     });
-    expect(noLifecycle[0]?.run).toBe("cd 'packages/core' || exit 1\ntsc -p . # compile");
+    expect(noLifecycle[0]?.run).toBe("mkdir -p 'packages/core' && cd 'packages/core' || exit 1\ntsc -p . # compile");
   });
 
   it('expands pnpm and yarn workspaces in dependency order', async () => {
