@@ -184,6 +184,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
         previous,
         emit: world.emit,
         now: world.now,
+        verifyOutputsOf: new Set(config.artifacts.map((a) => a.from)),
       },
     });
     reports = executed.reports;

@@ -32,8 +32,9 @@ export async function executeSteps(opts: {
   const ctx: StepContext = { ...opts.context, signal };
   const trees = new Map<string, OutputTree>();
   const ready = (s: PlannedStep) => s.needs.every((n) => trees.has(n));
+  const forced = new Set<string>(); // steps whose cached outputs proved corrupt: they run, never replay
   const start = (step: PlannedStep) => {
-    const task = runStep(step, trees, ctx)
+    const task = runStep(step, trees, ctx, { skipCache: forced.has(step.name) })
       .catch((err: unknown): StepResult => {
         const report: StepReport = {
           name: step.name,
@@ -47,10 +48,18 @@ export async function executeSteps(opts: {
         return { report, explanation: [], bytesRestored: 0, timeSavedMs: 0 };
       })
       .then((result) => {
-        results.set(step.name, result);
+        running.delete(step.name);
+        const need = result.rerunNeed;
+        if (need !== undefined && !forced.has(need) && results.get(need)?.report.status === 'cached') {
+          // Run the producer for real; this step is scheduled again once its outputs exist.
+          forced.add(need);
+          results.delete(need);
+          trees.delete(need);
+          return;
+        }
+        results.set(step.name, need === undefined ? result : failedAfterRerun(result, need));
         if (result.tree) trees.set(step.name, result.tree);
         else failFast.abort();
-        running.delete(step.name);
       });
     running.set(step.name, task);
   };
@@ -79,4 +88,9 @@ export async function executeSteps(opts: {
     return skipped;
   });
   return { reports, results };
+}
+
+function failedAfterRerun(result: StepResult, need: string): StepResult {
+  const tail = [`kiln: the outputs of step ${need} were corrupt even after running it again`];
+  return { ...result, report: { ...result.report, status: 'failed', logTail: tail } };
 }

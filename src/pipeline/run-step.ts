@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../cache/index.js';
 import { type Digest, sha256Hex } from '../core/digest.js';
-import { isKilnError } from '../core/errors.js';
+import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { explainMiss, type MissReason } from '../plan/explain.js';
 import { expandInputsFrom, type InputFile, type InputIndex } from '../plan/inputs.js';
@@ -30,6 +30,8 @@ export interface StepContext {
   readonly emit: EventSink;
   readonly signal: AbortSignal;
   readonly now: () => Date;
+  /** Steps whose outputs will surely be restored (artifact sources): their hits are verified blob by blob. */
+  readonly verifyOutputsOf: ReadonlySet<string>;
 }
 
 /** A step's outcome together with what downstream steps and the record need. */
@@ -43,6 +45,8 @@ export interface StepResult {
   readonly explanation: readonly MissReason[];
   readonly bytesRestored: number;
   readonly timeSavedMs: number;
+  /** Set when a needed step's cached outputs turned out corrupt: that step must run, then this one again. */
+  readonly rerunNeed?: string;
 }
 
 /** Runs (or replays) `step`, given the output trees of the steps it needs. */
@@ -50,6 +54,7 @@ export async function runStep(
   step: PlannedStep,
   upstream: ReadonlyMap<string, OutputTree>,
   ctx: StepContext,
+  opts: { skipCache?: boolean } = {},
 ): Promise<StepResult> {
   const upstreamDigests: Record<string, Digest> = {};
   for (const need of step.needs) {
@@ -57,7 +62,7 @@ export async function runStep(
     if (tree) upstreamDigests[need] = treeDigest(tree);
   }
   const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.source.inputs, ctx.builder);
-  const hit = await ctx.cache.lookup(key);
+  const hit = opts.skipCache ? undefined : await ctx.cache.lookup(key, { verifyContent: ctx.verifyOutputsOf.has(step.name) });
   const logPath = join(ctx.logDir, `${fileSafeName(step.name)}.log`);
   if (hit) {
     const report: StepReport = {
@@ -84,7 +89,17 @@ export async function runStep(
   const explanation = explainMiss(ctx.previous.get(step.name), ingredients);
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const dir = join(ctx.stepsDir, fileSafeName(step.name));
-  const restored = await populate(dir, inputs, step, upstream, ctx);
+  let restored: number;
+  try {
+    restored = await populate(dir, inputs, step, upstream, ctx);
+  } catch (err) {
+    const need = isKilnError(err, 'E_CACHE_CORRUPT') ? (err.details?.need as string | undefined) : undefined;
+    if (!need) throw err;
+    const why = (err as KilnError).message;
+    ctx.emit({ kind: 'warning', message: `the cached outputs of step ${need} are corrupt (${why}); running it again` });
+    const report: StepReport = { name: step.name, status: 'skipped', exitCode: null, durationMs: 0, logPath: null, logTail: [] };
+    return { report, key, ingredients, explanation, bytesRestored: 0, timeSavedMs: 0, rerunNeed: need };
+  }
   const outcome = await ctx.runner
     .run({
       name: step.name,
@@ -170,7 +185,13 @@ async function populate(
   let bytes = 0;
   for (const need of step.needs) {
     const tree = upstream.get(need);
-    if (tree) bytes += (await restoreOutputs(tree, dir, ctx.cache.blobs)).bytes;
+    if (!tree) continue;
+    try {
+      bytes += (await restoreOutputs(tree, dir, ctx.cache.blobs)).bytes;
+    } catch (err) {
+      if (!isKilnError(err, 'E_CACHE_CORRUPT')) throw err;
+      throw new KilnError('E_CACHE_CORRUPT', err.message, { cause: err, details: { need } });
+    }
   }
   return bytes;
 }

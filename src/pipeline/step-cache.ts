@@ -43,7 +43,7 @@ export class StepCache {
   }
 
   /** The verified entry for `key`, from the local tier first, then the remote one; undefined is a miss. */
-  async lookup(key: string): Promise<CacheHit | undefined> {
+  async lookup(key: string, opts: { verifyContent?: boolean } = {}): Promise<CacheHit | undefined> {
     const tiers: ['local' | 'remote', BlobStore | undefined][] = [
       ['local', this.opts.modes.local === 'off' ? undefined : this.opts.local],
       ['remote', this.opts.modes.remote === 'off' ? undefined : this.opts.remote],
@@ -62,9 +62,10 @@ export class StepCache {
       }
       try {
         const tree = await loadOutputTree(read.entry.tree, this.blobs);
-        // A hit must be restorable: every file blob is in the local CAS with the right content (gc may have
-        // evicted some, a disk may have rotted some, a remote's are fetched now); otherwise the step runs.
-        const missing = await this.firstUnusableBlob(tree);
+        // A hit must be restorable: every file blob is present (gc may have evicted some; a remote's are fetched
+        // now). Content is re-hashed here only when asked (outputs that will surely be restored); every other
+        // restore verifies as it copies, and a step whose cached input turns out corrupt re-runs its producer.
+        const missing = await this.firstUnusableBlob(tree, opts.verifyContent === true);
         if (missing) {
           this.opts.onWarning(
             `the ${from} cache entry for action ${key.slice(0, 12)} lacks blob ${missing}; running the step`,
@@ -81,9 +82,10 @@ export class StepCache {
     return undefined;
   }
 
-  private async firstUnusableBlob(tree: OutputTree): Promise<Digest | undefined> {
+  private async firstUnusableBlob(tree: OutputTree, verifyContent: boolean): Promise<Digest | undefined> {
     for (const e of tree.entries) {
-      if (e.kind !== 'file' || (await this.opts.local.verifyBlob(e.digest))) continue;
+      if (e.kind !== 'file') continue;
+      if (await (verifyContent ? this.opts.local.verifyBlob(e.digest) : this.opts.local.hasBlob(e.digest))) continue;
       if (!(await this.blobs.getBlob(e.digest))) return e.digest; // fetched (verified) from the remote, if it has it
     }
     return undefined;

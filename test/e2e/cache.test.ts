@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -103,6 +104,46 @@ describe('the content-addressed cache', () => {
     expect(out.cache.hits).toBe(0);
     expect(out.artifacts[0]?.digest).toBe(first.artifacts[0]?.digest);
     expect(afterEntries.stderr).toMatch(/ignored the local cache entry .*untrusted-key/);
+  });
+
+  it('runs a cached step again when a later step finds its outputs corrupt, instead of failing', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const yaml = (extra: string) => `name: demo
+steps:
+  gen:
+    run: mkdir -p gen && echo generated-data > gen/file
+    outputs: [gen]
+  pack:
+    run: mkdir -p out && cp gen/file out/ ${extra}
+    needs: [gen]
+    outputs: [out]
+artifacts:
+  - name: demo
+    from: pack
+    path: out
+`;
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml('') }));
+    const home = join(root, 'home');
+    build(repo, home);
+    // Rot gen's output blob; then change only pack, so gen is a (stat-checked) hit and pack must restore it.
+    const casDir = join(home, 'cache', 'cas');
+    for (const sub of readdirSync(casDir)) {
+      for (const blob of readdirSync(join(casDir, sub))) {
+        const path = join(casDir, sub, blob);
+        if (readFileSync(path, 'utf8') === 'generated-data\n') writeFileSync(path, 'generated-dXta\n');
+      }
+    }
+    writeFiles(repo, { 'kiln.yaml': yaml('&& true') });
+    git(repo, ['commit', '-qam', 'change pack'], '2024-05-02T00:00:00Z');
+    const r = kiln(['build', '--json'], { cwd: repo, home });
+    expect(r.stderr).toMatch(/cached outputs of step gen are corrupt/);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as Built;
+    expect(step(out, 'gen').cache).toBe('miss');
+    expect(execFileSync('tar', ['-xzOf', out.artifacts[0]?.path ?? '', 'file'], { encoding: 'utf8' })).toBe(
+      'generated-data\n',
+    );
   });
 
   it('shares a remote cache (nginx, WebDAV) between two Kiln homes, and builds fine when it is down', async () => {
