@@ -62,7 +62,9 @@ export async function runStep(
     if (tree) upstreamDigests[need] = treeDigest(tree);
   }
   const { inputs, ingredients, key } = await stepKey(step, upstreamDigests, ctx.source.inputs, ctx.builder);
-  const hit = opts.skipCache ? undefined : await ctx.cache.lookup(key, { verifyContent: ctx.verifyOutputsOf.has(step.name) });
+  const hit = opts.skipCache
+    ? undefined
+    : await ctx.cache.lookup(key, { verifyContent: ctx.verifyOutputsOf.has(step.name) });
   const logPath = join(ctx.logDir, `${fileSafeName(step.name)}.log`);
   if (hit) {
     const report: StepReport = {
@@ -97,7 +99,14 @@ export async function runStep(
     if (!need) throw err;
     const why = (err as KilnError).message;
     ctx.emit({ kind: 'warning', message: `the cached outputs of step ${need} are corrupt (${why}); running it again` });
-    const report: StepReport = { name: step.name, status: 'skipped', exitCode: null, durationMs: 0, logPath: null, logTail: [] };
+    const report: StepReport = {
+      name: step.name,
+      status: 'skipped',
+      exitCode: null,
+      durationMs: 0,
+      logPath: null,
+      logTail: [],
+    };
     return { report, key, ingredients, explanation, bytesRestored: 0, timeSavedMs: 0, rerunNeed: need };
   }
   const outcome = await ctx.runner
