@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildCacheFigures, LocalCas, restoreOutputs, treeDigest } from '../cache/index.js';
-import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
+import type { CacheModes } from '../cache/remote-mode.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
@@ -29,8 +29,6 @@ export interface BuildRequest {
   /** Which cache tiers to read and write (`--cache local:rw,remote:r`); both read-write by default. */
   readonly cacheModes?: CacheModes | undefined;
 }
-
-const DEFAULT_CACHE_MODES = parseCacheMode('local:rw,remote:rw');
 
 /** The world a build runs in, passed in by the CLI (or a worker later). */
 export interface BuildEnvironment {
@@ -163,7 +161,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       source,
       env: world.env,
       runner: world.runner,
-      cacheModes: req.cacheModes ?? DEFAULT_CACHE_MODES,
+      cacheModes: req.cacheModes,
       signing,
       store,
       onWarning: (message) => world.emit({ kind: 'warning', message }),

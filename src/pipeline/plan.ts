@@ -4,7 +4,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { treeDigest } from '../cache/index.js';
-import { parseCacheMode } from '../cache/remote-mode.js';
 import type { Digest } from '../core/digest.js';
 import { kilnPaths } from '../core/home.js';
 import { explainMiss } from '../plan/explain.js';
@@ -46,7 +45,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
       source,
       env: world.env,
       runner: world.runner,
-      cacheModes: req.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
+      cacheModes: req.cacheModes,
       signing,
       store,
       onWarning: (message) => world.emit({ kind: 'warning', message }),

@@ -1,7 +1,7 @@
 // What running (or planning) the steps needs, set up the same way for `kiln build` and `kiln plan`.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { CacheModes } from '../cache/remote-mode.js';
+import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
 import type { KilnConfig } from '../config/index.js';
 import type { KilnPaths } from '../core/home.js';
 import { expandInputsFrom } from '../plan/inputs.js';
@@ -26,7 +26,8 @@ export async function setupSteps(opts: {
   source: SourceRef;
   env: Readonly<Record<string, string | undefined>>;
   runner: StepRunner;
-  cacheModes: CacheModes;
+  /** Both tiers read-write unless said otherwise. */
+  cacheModes: CacheModes | undefined;
   signing: ResolvedSigner;
   store: Store;
   onWarning: (message: string) => void;
@@ -48,7 +49,7 @@ export async function setupSteps(opts: {
   const { cache } = await openStepCache({
     paths: opts.paths,
     workDir: opts.workDir,
-    modes: opts.cacheModes,
+    modes: opts.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
     remote: {
       url: opts.config.cache.remote ?? opts.env.KILN_REMOTE_CACHE,
       authorization: opts.env.KILN_REMOTE_CACHE_AUTH,
