@@ -64,7 +64,7 @@ export function checkGraph(config: GraphShape): GraphProblem[] {
         problems.push({ path: ['steps', name, 'needs', i], message: 'a step cannot need itself' });
     });
   }
-  const cycle = findCycle(config);
+  const cycle = findCycle(new Map(Object.entries(config.steps).map(([name, step]) => [name, step.needs])));
   if (cycle) {
     problems.push({ path: ['steps', cycle[0] ?? ''], message: `dependency cycle: ${cycle.join(' → ')}` });
   }
@@ -125,7 +125,9 @@ function covers(output: string, path: string): boolean {
   return o === p || p.startsWith(`${o}/`) || o === '.';
 }
 
-function findCycle(config: GraphShape): string[] | undefined {
+/** The first cycle of a dependency graph (visiting names in sorted order) as `[a, b, …, a]`; undefined for a DAG.
+ * Edges to unknown names and self-edges are ignored (they are reported elsewhere). */
+export function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (name: string): string[] | undefined => {
@@ -133,16 +135,16 @@ function findCycle(config: GraphShape): string[] | undefined {
     if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
     state.set(name, 'visiting');
     stack.push(name);
-    for (const need of config.steps[name]?.needs ?? []) {
-      if (need === name || !(need in config.steps)) continue;
-      const found = visit(need);
+    for (const next of edges.get(name) ?? []) {
+      if (next === name || !edges.has(next)) continue;
+      const found = visit(next);
       if (found) return found;
     }
     stack.pop();
     state.set(name, 'done');
     return undefined;
   };
-  for (const name of Object.keys(config.steps).sort()) {
+  for (const name of [...edges.keys()].sort()) {
     const found = visit(name);
     if (found) return found;
   }

@@ -1,4 +1,4 @@
 // kiln.yaml: schema, loading and the step graph.
-export { artifactFileName, checkGraph, topoOrder } from './graph.js';
+export { artifactFileName, checkGraph, findCycle, topoOrder } from './graph.js';
 export { type ConfigProblem, loadConfigFile, parseConfig } from './load.js';
 export { type ArtifactConfig, type KilnConfig, KilnConfigSchema, kilnJsonSchema, type StepConfig } from './schema.js';

@@ -1,4 +1,5 @@
 // Dependency-graph helpers over workspace packages: cycles (refused) and the nearest dependencies that have a step.
+import { findCycle } from '../config/graph.js';
 
 /** The part of a workspace package the graph helpers look at. */
 export interface PackageNode {
@@ -6,30 +7,9 @@ export interface PackageNode {
   readonly dependsOn: readonly string[];
 }
 
-/** The first dependency cycle found (visiting names in sorted order), as `[a, b, …, a]`; undefined for a DAG. */
+/** The first dependency cycle between packages, as `[a, b, …, a]`; undefined for a DAG. */
 export function findPackageCycle(packages: readonly PackageNode[]): string[] | undefined {
-  const deps = new Map(packages.map((p) => [p.name, p.dependsOn] as const));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done') return undefined;
-    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
-    state.set(name, 'visiting');
-    stack.push(name);
-    for (const dep of deps.get(name) ?? []) {
-      if (dep === name || !deps.has(dep)) continue;
-      const found = visit(dep);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(name, 'done');
-    return undefined;
-  };
-  for (const name of [...deps.keys()].sort()) {
-    const found = visit(name);
-    if (found) return found;
-  }
-  return undefined;
+  return findCycle(new Map(packages.map((p) => [p.name, p.dependsOn] as const)));
 }
 
 /**
