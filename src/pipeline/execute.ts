@@ -2,7 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import type { OutputTree } from '../cache/index.js';
 import type { PlannedStep } from '../plan/steps.js';
-import { runStep, type StepContext, type StepResult } from './run-step.js';
+import { notRunReport, runStep, type StepContext, type StepResult } from './run-step.js';
 
 export type { PlannedStep } from '../plan/steps.js';
 
@@ -36,14 +36,7 @@ export async function executeSteps(opts: {
   const start = (step: PlannedStep) => {
     const task = runStep(step, trees, ctx, { skipCache: forced.has(step.name) })
       .catch((err: unknown): StepResult => {
-        const report: StepReport = {
-          name: step.name,
-          status: 'failed',
-          exitCode: null,
-          durationMs: 0,
-          logPath: null,
-          logTail: [String(err)],
-        };
+        const report = notRunReport(step.name, 'failed', [String(err)]);
         ctx.emit({ kind: 'step-finished', step: step.name, ...report });
         return { report, explanation: [], bytesRestored: 0, timeSavedMs: 0 };
       })
@@ -76,14 +69,7 @@ export async function executeSteps(opts: {
   const reports = opts.steps.map((step) => {
     const done = results.get(step.name);
     if (done) return done.report;
-    const skipped: StepReport = {
-      name: step.name,
-      status: 'skipped',
-      exitCode: null,
-      durationMs: 0,
-      logPath: null,
-      logTail: [],
-    };
+    const skipped = notRunReport(step.name, 'skipped');
     ctx.emit({ kind: 'step-finished', step: step.name, ...skipped });
     return skipped;
   });

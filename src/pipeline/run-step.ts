@@ -99,14 +99,7 @@ export async function runStep(
     if (!need) throw err;
     const why = (err as KilnError).message;
     ctx.emit({ kind: 'warning', message: `the cached outputs of step ${need} are corrupt (${why}); running it again` });
-    const report: StepReport = {
-      name: step.name,
-      status: 'skipped',
-      exitCode: null,
-      durationMs: 0,
-      logPath: null,
-      logTail: [],
-    };
+    const report = notRunReport(step.name, 'skipped');
     return { report, key, ingredients, explanation, bytesRestored: 0, timeSavedMs: 0, rerunNeed: need };
   }
   const outcome = await ctx.runner
@@ -203,4 +196,9 @@ async function populate(
     }
   }
   return bytes;
+}
+
+/** The report of a step that did not run (skipped, or failed before starting). */
+export function notRunReport(name: string, status: 'failed' | 'skipped', logTail: readonly string[] = []): StepReport {
+  return { name, status, exitCode: null, durationMs: 0, logPath: null, logTail };
 }

@@ -27,7 +27,6 @@ export interface CacheHit {
 export class StepCache {
   /** Where this build's outputs go: the persistent local cache, or a scratch CAS when the local tier is off. */
   readonly blobs: BlobStore;
-  rejected = 0;
 
   constructor(
     private readonly opts: {
@@ -54,7 +53,6 @@ export class StepCache {
       if (!bytes) continue;
       const read = readActionEntry(bytes, key, this.opts.trusted);
       if (!read.ok) {
-        this.rejected++;
         this.opts.onWarning(
           `ignored the ${from} cache entry for action ${key.slice(0, 12)}: ${read.reason} (${read.detail})`,
         );
