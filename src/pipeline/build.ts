@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { type BuildCacheFigures, LocalCas, restoreOutputs, treeDigest } from '../cache/index.js';
+import { type BuildCacheFigures, restoreOutputs, treeDigest } from '../cache/index.js';
 import type { CacheModes } from '../cache/remote-mode.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
@@ -16,7 +16,6 @@ import { prepareBuild } from './prepare.js';
 import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
 import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
-import { sourceView } from './source-view.js';
 import { setupSteps } from './step-setup.js';
 import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
 
@@ -84,7 +83,8 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   const startedAt = world.now();
   const paths = kilnPaths(world.kilnHome);
   const gitEnv = { PATH: world.env.PATH };
-  const { projectPath, source, config, configText, signing } = await prepareBuild(req, world, paths, gitEnv);
+  const prepared = await prepareBuild(req, world, paths, gitEnv);
+  const { projectPath, source, config, configText, signing } = prepared;
   if (signing.created) {
     world.emit({
       kind: 'notice',
@@ -131,19 +131,23 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       dirty: source.dirty,
     });
     const interrupted = () => abortIfRequested(world.signal, buildId);
-    const view = await sourceView(source, join(workDir, 'tree'), gitEnv);
-    // The SBOM describes the lockfile as committed, read before any step could change it.
-    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
-    const memoCas = new LocalCas({
-      dir: paths.cache,
+    const { view, baseEnv, steps, builder, cache, local, previous } = await setupSteps(prepared, {
+      workDir,
+      paths,
+      env: world.env,
+      runner: world.runner,
+      cacheModes: req.cacheModes,
+      store,
       onWarning: (message) => world.emit({ kind: 'warning', message }),
     });
+    // The SBOM describes the lockfile as committed, read before any step could change it.
+    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
     const sbom = await makeSbom({
       view,
       source,
       config,
       kilnVersion: world.kilnVersion,
-      memo: casSbomMemo(memoCas),
+      memo: casSbomMemo(local),
     });
     if (!sbom.lockfile) {
       world.emit({
@@ -152,20 +156,6 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       });
     }
     interrupted();
-    const { baseEnv, steps, builder, cache, previous } = await setupSteps({
-      view,
-      projectPath,
-      workDir,
-      paths,
-      config,
-      source,
-      env: world.env,
-      runner: world.runner,
-      cacheModes: req.cacheModes,
-      signing,
-      store,
-      onWarning: (message) => world.emit({ kind: 'warning', message }),
-    });
     const executed = await executeSteps({
       steps,
       parallelism: world.parallelism,

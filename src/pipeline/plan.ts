@@ -2,7 +2,6 @@
 // that must run has no key yet (its inputs include outputs that do not exist yet).
 
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
 import { treeDigest } from '../cache/index.js';
 import type { Digest } from '../core/digest.js';
 import { kilnPaths } from '../core/home.js';
@@ -12,7 +11,6 @@ import type { BuildEnvironment, BuildRequest } from './build.js';
 import { newBuildId } from './build.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
-import { sourceView } from './source-view.js';
 import { setupSteps } from './step-setup.js';
 import { createWorkDir } from './workdir.js';
 
@@ -30,23 +28,18 @@ export interface PlannedStepStatus {
 export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment, 'signal' | 'checkpoint'>) {
   const paths = kilnPaths(world.kilnHome);
   const gitEnv = { PATH: world.env.PATH };
-  const { projectPath, source, config, signing } = await prepareBuild(req, world as BuildEnvironment, paths, gitEnv);
+  const prepared = await prepareBuild(req, world as BuildEnvironment, paths, gitEnv);
+  const { source, config } = prepared;
   const store = await openSqliteStore(paths.store);
   const workDir = paths.workDir(`plan-${newBuildId(world.now())}`);
   try {
     await createWorkDir(workDir);
-    const view = await sourceView(source, join(workDir, 'tree'), gitEnv);
-    const { steps, builder, cache, previous } = await setupSteps({
-      view,
-      projectPath,
+    const { view, steps, builder, cache, previous } = await setupSteps(prepared, {
       workDir,
       paths,
-      config,
-      source,
       env: world.env,
       runner: world.runner,
       cacheModes: req.cacheModes,
-      signing,
       store,
       onWarning: (message) => world.emit({ kind: 'warning', message }),
     });

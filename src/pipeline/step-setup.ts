@@ -2,36 +2,34 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type CacheModes, parseCacheMode } from '../cache/remote-mode.js';
-import type { KilnConfig } from '../config/index.js';
 import type { KilnPaths } from '../core/home.js';
 import { expandInputsFrom } from '../plan/inputs.js';
 import { type PlannedStep, planSteps } from '../plan/steps.js';
 import { SANDBOX_PATH } from '../sandbox/bwrap-args.js';
 import type { StepRunner } from '../sandbox/index.js';
-import type { SourceRef } from '../source/index.js';
 import type { Store } from '../store/index.js';
 import { builderIdentity } from './builder.js';
 import { openStepCache } from './cache-setup.js';
+import type { PreparedBuild } from './prepare.js';
 import { previousIngredients } from './record.js';
-import type { ResolvedSigner } from './signing-key.js';
-import type { SourceView } from './source-view.js';
+import { sourceView } from './source-view.js';
 
-/** Everything the executor needs besides the build id and the event sink. */
-export async function setupSteps(opts: {
-  view: SourceView;
-  projectPath: string;
-  workDir: string;
-  paths: KilnPaths;
-  config: KilnConfig;
-  source: SourceRef;
-  env: Readonly<Record<string, string | undefined>>;
-  runner: StepRunner;
-  /** Both tiers read-write unless said otherwise. */
-  cacheModes: CacheModes | undefined;
-  signing: ResolvedSigner;
-  store: Store;
-  onWarning: (message: string) => void;
-}) {
+/** Everything the executor needs besides the build id and the event sink, for `kiln build` and `kiln plan` alike. */
+export async function setupSteps(
+  prepared: PreparedBuild,
+  opts: {
+    workDir: string;
+    paths: KilnPaths;
+    env: Readonly<Record<string, string | undefined>>;
+    runner: StepRunner;
+    /** Both tiers read-write unless said otherwise. */
+    cacheModes: CacheModes | undefined;
+    store: Store;
+    onWarning: (message: string) => void;
+  },
+) {
+  const { source, config } = prepared;
+  const view = await sourceView(source, join(opts.workDir, 'tree'), { PATH: opts.env.PATH });
   // In the sandbox steps see the fixed PATH over the read-only toolchain; on the host, the caller's PATH.
   const path = opts.runner.kind === 'bubblewrap' ? SANDBOX_PATH : (opts.env.PATH ?? SANDBOX_PATH);
   const baseEnv = {
@@ -39,30 +37,31 @@ export async function setupSteps(opts: {
     HOME: join(opts.workDir, 'home'),
     LANG: 'C.UTF-8',
     TZ: 'UTC',
-    SOURCE_DATE_EPOCH: String(opts.source.sourceDateEpoch),
+    SOURCE_DATE_EPOCH: String(source.sourceDateEpoch),
   };
   await fsp.mkdir(baseEnv.HOME, { recursive: true });
-  const steps: PlannedStep[] = await planSteps(opts.config, opts.view.projectDir, opts.view);
+  const steps: PlannedStep[] = await planSteps(config, view.projectDir, view);
   // Hash every declared input in one pass (one git process), rather than once per step.
-  await expandInputsFrom(opts.view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
+  await expandInputsFrom(view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
   const builder = await builderIdentity(opts.runner, baseEnv.PATH, opts.paths.toolMemo);
-  const { cache } = await openStepCache({
+  // `local` is the persistent cache, or a scratch one when the local tier is off.
+  const { cache, local } = await openStepCache({
     paths: opts.paths,
     workDir: opts.workDir,
     modes: opts.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
     remote: {
-      url: opts.config.cache.remote ?? opts.env.KILN_REMOTE_CACHE,
+      url: config.cache.remote ?? opts.env.KILN_REMOTE_CACHE,
       authorization: opts.env.KILN_REMOTE_CACHE_AUTH,
     },
-    signer: opts.signing.signer,
-    trustFiles: opts.config.cache.trust,
-    projectPath: opts.projectPath,
+    signer: prepared.signing.signer,
+    trustFiles: config.cache.trust,
+    projectPath: prepared.projectPath,
     onWarning: opts.onWarning,
   });
   const previous = await previousIngredients(
     opts.store,
-    opts.config.name,
+    config.name,
     steps.map((s) => s.name),
   );
-  return { baseEnv, steps, builder, cache, previous };
+  return { view, baseEnv, steps, builder, cache, local, previous };
 }
