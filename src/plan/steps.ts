@@ -49,16 +49,7 @@ export async function planSteps(
   const packageOf = new Map<string, string>();
   for (const [name, step] of Object.entries(config.steps)) {
     if (!step.perPackage) {
-      byName.set(name, {
-        name,
-        run: step.run ?? '',
-        needs: step.needs,
-        inputs: step.inputs,
-        outputs: step.outputs,
-        env: step.env,
-        network: step.network,
-        timeout: step.timeout,
-      });
+      byName.set(name, plannedStep({ ...step, name, run: step.run ?? '' }));
       continue;
     }
     const expanded = expandPerPackage({ name, ...step }, packages, { binDirs: npmBinDirs });
@@ -68,16 +59,7 @@ export async function planSteps(
     );
     for (const e of expanded) {
       packageOf.set(e.name, e.package);
-      byName.set(e.name, {
-        name: e.name,
-        run: e.run,
-        needs: e.needs,
-        inputs: e.inputs,
-        outputs: e.outputs,
-        env: e.env,
-        network: e.network,
-        timeout: e.timeout,
-      });
+      byName.set(e.name, plannedStep(e));
     }
   }
   // A need on a template: a package's step needs the same package's step of it (like turbo's `build`, where
@@ -107,4 +89,10 @@ export async function planSteps(
   }
   const planned = new Map(steps.map((s) => [s.name, s]));
   return topoOrder(shape).map((name) => planned.get(name) as PlannedStep);
+}
+
+/** Just the executor's fields of a step (config steps and expanded package steps carry more). */
+function plannedStep(s: PlannedStep): PlannedStep {
+  const { name, run, needs, inputs, outputs, env, network, timeout } = s;
+  return { name, run, needs, inputs, outputs, env, network, timeout };
 }
