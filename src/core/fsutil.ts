@@ -63,3 +63,29 @@ export async function pathExists(path: string): Promise<boolean> {
     throw err;
   }
 }
+
+/** Creates `path` with `content` only if it does not exist: temp file, then link (atomic, never clobbers). */
+export async function createExclusive(
+  path: string,
+  content: string,
+  opts: { durable?: boolean; mode?: number } = {},
+): Promise<boolean> {
+  const tmp = tempPathFor(path);
+  const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o644);
+  try {
+    await fh.writeFile(content);
+    if (opts.durable) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fsp.link(tmp, path);
+    if (opts.durable) await fsyncDir(dirname(path));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
+}

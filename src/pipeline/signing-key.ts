@@ -1,10 +1,9 @@
 // Chooses the signing key: --key, else KILN_SIGNING_KEY, else kiln.yaml, else a local key created once in KILN_HOME.
-import { randomUUID } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { generateKeyPair, loadSigner, type Signer } from '../attest/index.js';
 import { KilnError } from '../core/errors.js';
-import { fsyncDir, pathExists, writeFileAtomic } from '../core/fsutil.js';
+import { createExclusive, pathExists, writeFileAtomic } from '../core/fsutil.js';
 import type { KilnPaths } from '../core/home.js';
 
 /** Where the key came from, for messages. */
@@ -46,24 +45,8 @@ export async function resolveSigner(opts: {
 async function createDefaultKeyOnce(paths: KilnPaths): Promise<boolean> {
   if (await pathExists(paths.defaultKey)) return false;
   await fsp.mkdir(paths.keys, { recursive: true, mode: 0o700 });
-  const tmp = `${paths.defaultKey}.${randomUUID()}.tmp`;
-  const fh = await fsp.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-  try {
-    await fh.writeFile(generateKeyPair('ecdsa-p256').privateKeyPem);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fsp.link(tmp, paths.defaultKey); // fails with EEXIST if another build won the race
-    await fsyncDir(paths.keys);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await fsp.rm(tmp, { force: true });
-  }
+  // An exclusive link: concurrent first builds agree on one key (the loser uses the winner's).
+  return createExclusive(paths.defaultKey, generateKeyPair('ecdsa-p256').privateKeyPem, { durable: true, mode: 0o600 });
 }
 
 async function fromFile(path: string, via: string): Promise<ResolvedSigner> {

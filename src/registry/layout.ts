@@ -2,12 +2,12 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Digest } from '../core/digest.js';
-import { writeFileAtomic } from '../core/fsutil.js';
+import { createExclusive, writeFileAtomic } from '../core/fsutil.js';
 import { canonicalJson, deepFreeze } from '../core/json.js';
 import { readBlobVerified, storeBlobBytes, storeBlobFile } from './blobs.js';
 import { addToIndex, emptyIndex, refNameOf } from './index-plan.js';
 import type { LockOptions } from './lock.js';
-import { createExclusive, DEFAULT_LOCK_OPTIONS, withFileLock } from './lock.js';
+import { DEFAULT_LOCK_OPTIONS, withFileLock } from './lock.js';
 import { artifactManifest, EMPTY_JSON, evidenceManifest } from './manifest.js';
 import { checkManifestBlobs, checkMediaType, checkRefName, checkSubject, evidenceSource } from './preconditions.js';
 import type { AttachOptions, Descriptor, Index, Manifest, OciLayout, PushArtifactOptions } from './types.js';

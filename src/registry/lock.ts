@@ -2,9 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
 import { KilnError } from '../core/errors.js';
-import { fsyncDir, tempPathFor } from '../core/fsutil.js';
+import { createExclusive } from '../core/fsutil.js';
 
 /** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
 export interface LockEnv {
@@ -125,32 +124,6 @@ async function breakStale(lockPath: string, holder: LockHolder, opts: LockOption
 function isStale(holder: LockHolder, staleMs: number, env: LockEnv): boolean {
   if (env.now() - holder.createdAt > staleMs) return true;
   return holder.pid !== undefined && holder.host === env.host && holder.pid !== env.pid && !env.isAlive(holder.pid);
-}
-
-/** Creates `path` with `content` only if it does not exist: temp file, then link (atomic, never clobbers). */
-export async function createExclusive(
-  path: string,
-  content: string,
-  opts: { durable?: boolean } = {},
-): Promise<boolean> {
-  const tmp = tempPathFor(path);
-  const fh = await fsp.open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(content);
-    if (opts.durable) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fsp.link(tmp, path);
-    if (opts.durable) await fsyncDir(dirname(path));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await fsp.rm(tmp, { force: true });
-  }
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
