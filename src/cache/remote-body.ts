@@ -13,11 +13,8 @@ export type BoundedBody =
 
 /** Reads the body into memory, giving up (and dropping the connection's body) as soon as it exceeds `limit` bytes. */
 export async function readBounded(res: Response, limit: number, onBytes: (n: number) => void): Promise<BoundedBody> {
-  const declared = declaredLength(res);
-  if (declared !== undefined && declared > limit) {
-    await discard(res);
-    return { kind: 'too-large', detail: `declared ${declared} bytes, limit ${limit}` };
-  }
+  const refused = await refuseDeclaredOverLimit(res, limit);
+  if (refused) return refused;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body ?? []) {
@@ -49,11 +46,8 @@ export async function streamToFile(
   limit: number,
   onBytes: (n: number) => void,
 ): Promise<FileOutcome> {
-  const declared = declaredLength(res);
-  if (declared !== undefined && declared > limit) {
-    await discard(res);
-    return { kind: 'too-large', detail: `declared ${declared} bytes, limit ${limit}` };
-  }
+  const refused = await refuseDeclaredOverLimit(res, limit);
+  if (refused) return refused;
   const tmp = tempPathFor(dest);
   let fh: FileHandle | undefined;
   try {
@@ -102,4 +96,15 @@ function declaredLength(res: Response): number | undefined {
   const raw = res.headers.get('content-length');
   if (raw === null || !/^\d+$/.test(raw.trim())) return undefined;
   return Number(raw.trim());
+}
+
+/** A body whose Content-Length already exceeds `limit` is discarded unread. */
+async function refuseDeclaredOverLimit(
+  res: Response,
+  limit: number,
+): Promise<{ kind: 'too-large'; detail: string } | undefined> {
+  const declared = declaredLength(res);
+  if (declared === undefined || declared <= limit) return undefined;
+  await discard(res);
+  return { kind: 'too-large', detail: `declared ${declared} bytes, limit ${limit}` };
 }
