@@ -1,6 +1,7 @@
 // One kiln.yaml step template → one step per workspace package, ordered by the packages' own dependencies.
 import { posix } from 'node:path';
 import { KilnError } from '../core/errors.js';
+import type { PlannedStep } from './steps.js';
 import type { WorkspacePackage } from './workspaces.js';
 import { nearestWithStep } from './workspaces-graph.js';
 
@@ -19,25 +20,14 @@ export interface StepTemplate {
   readonly timeout: number;
 }
 
-/** One expanded step; structurally a planned step (name, run, needs, env, …) plus where it came from. */
-export interface ExpandedStep {
-  /** `<template>:<package>`. */
-  readonly name: string;
+/** One expanded step: a planned step (named `<template>:<package>`, paths project-relative, `run` a self-contained
+ * `sh -c` script run from the project directory) plus where it came from. */
+export interface ExpandedStep extends PlannedStep {
   readonly template: string;
   readonly package: string;
   readonly dir: string;
-  /** A self-contained `sh -c` script, to run with the project directory as working directory (see expandPerPackage). */
-  readonly run: string;
   /** The directories `run` puts in front of PATH, in order (project-relative unless absolute). */
   readonly pathPrefix: readonly string[];
-  readonly needs: readonly string[];
-  /** Project-relative. */
-  readonly inputs: readonly string[];
-  /** Project-relative. */
-  readonly outputs: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly network: boolean;
-  readonly timeout: number;
 }
 
 /** The `node_modules/.bin` of the package and of each directory above it up to the project root, as npm puts on PATH. */
