@@ -1,12 +1,19 @@
-// Bundles the compiled CLI (dist/) into one ES module, dist/cli/kiln.mjs, so start-up does not resolve and link
-// hundreds of files. It sits at the same depth as dist/cli/main.js, so `new URL('../../…', import.meta.url)`
-// (the vendored schemas, package.json) resolves the same. bin/kiln.js falls back to dist/cli/main.js without it.
+// Bundles the compiled CLI (dist/) into ES modules under dist/cli/: kiln.mjs, the entry, plus one chunk per part only
+// some commands need (`kiln --version` never parses the signing or SQLite code). Start-up then neither resolves
+// hundreds of files nor parses megabytes it does not run. Every file sits at the same depth as dist/cli/main.js, so
+// `new URL('../../…', import.meta.url)` (the vendored schemas, package.json) resolves the same. bin/kiln.js falls
+// back to dist/cli/main.js without the bundle.
+import { readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+for (const name of readdirSync('dist/cli')) if (name.startsWith('kiln-chunk-')) rmSync(`dist/cli/${name}`); // stale chunks
 await build({
-  entryPoints: ['dist/cli/main.js'],
-  outfile: 'dist/cli/kiln.mjs',
+  entryPoints: { kiln: 'dist/cli/main.js' },
+  outdir: 'dist/cli',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'kiln-chunk-[hash]',
   bundle: true,
+  splitting: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
