@@ -9,11 +9,11 @@ export interface KilnPaths {
   readonly keys: string;
   readonly defaultKey: string;
   readonly defaultPub: string;
+  /** Where build work dirs go when there is no tmpfs and no KILN_WORK_DIR (see pipeline/workdir.ts). */
   readonly work: string;
   readonly cache: string;
   readonly toolMemo: string;
   buildDir(buildId: string): string;
-  workDir(buildId: string): string;
 }
 
 /** The layout of a Kiln home directory. */
@@ -29,6 +29,5 @@ export function kilnPaths(home: string): KilnPaths {
     cache: join(home, 'cache'),
     toolMemo: join(home, 'tool-memo.json'),
     buildDir: (id) => join(home, 'builds', id),
-    workDir: (id) => join(home, 'work', id),
   };
 }

@@ -1,6 +1,5 @@
 // The build stage end to end: source → SBOM → steps → package → attest → publish → deliver → record.
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildCacheFigures, restoreOutputs, treeDigest } from '../cache/index.js';
 import type { CacheModes } from '../cache/remote-mode.js';
@@ -17,7 +16,7 @@ import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
 import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
 import { setupSteps } from './step-setup.js';
-import { createWorkDir, sweepStaleWorkDirs } from './workdir.js';
+import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from './workdir.js';
 
 /** What a user asks for when building. */
 export interface BuildRequest {
@@ -93,7 +92,8 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   }
   const store = await openSqliteStore(paths.store); // before any work: an unusable store fails fast
   const buildId = newBuildId(startedAt);
-  const workDir = paths.workDir(buildId);
+  const workDirs = await workRoot(paths, world.env);
+  const workDir = join(workDirs, buildId);
   let reports: StepReport[] = [];
   let results = new Map<string, StepResult>();
   const record = (
@@ -119,7 +119,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     };
   };
   try {
-    const swept = await sweepStaleWorkDirs(paths.work);
+    const swept = await sweepStaleWorkDirs(workDirs);
     if (swept > 0) world.emit({ kind: 'notice', message: `removed ${swept} work dir(s) left by builds that crashed` });
     await createWorkDir(workDir);
     world.emit({
@@ -242,7 +242,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     world.emit({ kind: 'build-finished', buildId, status: 'failed', durationMs: done.durationMs });
     throw err;
   } finally {
-    await fsp.rm(workDir, { recursive: true, force: true });
+    await removeWorkDir(workDir);
     await closeQuietly(store);
   }
 }

@@ -1,7 +1,6 @@
 // `kiln plan`: every step's action key and what the cache would do, without running anything. A step after one
 // that must run has no key yet (its inputs include outputs that do not exist yet).
-
-import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import { treeDigest } from '../cache/index.js';
 import type { Digest } from '../core/digest.js';
 import { kilnPaths } from '../core/home.js';
@@ -12,7 +11,7 @@ import { newBuildId } from './build.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
 import { setupSteps } from './step-setup.js';
-import { createWorkDir } from './workdir.js';
+import { createWorkDir, removeWorkDir, workRoot } from './workdir.js';
 
 /** One step of the plan. */
 export interface PlannedStepStatus {
@@ -31,7 +30,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
   const prepared = await prepareBuild(req, world as BuildEnvironment, paths, gitEnv);
   const { source, config } = prepared;
   const store = await openSqliteStore(paths.store);
-  const workDir = paths.workDir(`plan-${newBuildId(world.now())}`);
+  const workDir = join(await workRoot(paths, world.env), `plan-${newBuildId(world.now())}`);
   try {
     await createWorkDir(workDir);
     const { view, steps, builder, cache, previous } = await setupSteps(prepared, {
@@ -80,7 +79,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
       steps: planned,
     });
   } finally {
-    await fsp.rm(workDir, { recursive: true, force: true });
+    await removeWorkDir(workDir);
     await store.close().catch(() => undefined);
   }
 }
