@@ -29,6 +29,9 @@ options:
                    (remote URL: cache.remote in kiln.yaml or $KILN_REMOTE_CACHE;
                    Authorization header value: $KILN_REMOTE_CACHE_AUTH)
   --explain        say for every step that missed the cache exactly what changed
+  --force          build even if an identical build (same commit, kiln.yaml, builder, key and
+                   Kiln) already succeeded; without it, that build's artifacts are checked in
+                   the output directory (restored from the OCI layout if changed) and reused
   --json           print only a JSON result on stdout (progress stays on stderr)
   -h, --help       show this help
 
@@ -49,7 +52,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
   const { values, positionals } = parseCommandArgs(
     'build',
     argv,
-    { ...BUILD_OPTIONS, explain: { type: 'boolean' } },
+    { ...BUILD_OPTIONS, explain: { type: 'boolean' }, force: { type: 'boolean' } },
     1,
   );
   if (values.help) {
@@ -75,6 +78,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         allowDirty: Boolean(values['allow-dirty']),
         keyFlag: values.key,
         cacheModes,
+        force: Boolean(values.force),
       },
       {
         kilnHome: ctx.kilnHome,
@@ -100,8 +104,8 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         bundle,
         sbom,
       }));
-      const { buildId, commit, status, cache, steps } = result;
-      println(ctx.stdout, JSON.stringify({ buildId, commit, status, artifacts, cache, steps }, null, 2));
+      const { buildId, commit, status, upToDate, cache, steps } = result;
+      println(ctx.stdout, JSON.stringify({ buildId, commit, status, upToDate, artifacts, cache, steps }, null, 2));
     } else {
       for (const a of result.artifacts) {
         println(ctx.stdout, `${a.name}: ${a.path}`);
@@ -109,9 +113,12 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         println(ctx.stdout, `  provenance ${a.bundle}`);
         println(ctx.stdout, `  sbom       ${a.sbom}`);
       }
+      const how = result.upToDate
+        ? 'is up to date (nothing ran; --force builds again)'
+        : `succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss)`;
       println(
         ctx.stdout,
-        `build ${result.buildId} of ${result.commit.slice(0, 12)} succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss); verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
+        `build ${result.buildId} of ${result.commit.slice(0, 12)} ${how}; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
       );
       if (values.explain) {
         for (const st of result.steps) {

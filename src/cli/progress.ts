@@ -51,6 +51,11 @@ export function progressDisplay(
           );
           if (opts.live) timer = setInterval(draw, 250).unref();
           break;
+        case 'build-reused':
+          above(
+            `kiln: up to date: build ${event.buildId} already built ${event.commit.slice(0, 12)} with the same kiln.yaml, builder and key; its artifacts are in ${event.outputDir}`,
+          );
+          break;
         case 'notice':
           above(`kiln: ${event.message}`);
           break;

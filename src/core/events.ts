@@ -3,6 +3,8 @@
 /** Everything observable about a build while it runs. */
 export type KilnEvent =
   | { kind: 'build-started'; buildId: string; project: string; commit: string; subdir: string; dirty: boolean }
+  /** No new build: an identical one already succeeded, and its files are in place in `outputDir`. */
+  | { kind: 'build-reused'; buildId: string; commit: string; outputDir: string }
   | { kind: 'notice'; message: string }
   | { kind: 'warning'; message: string }
   | { kind: 'step-started'; step: string; explanation?: readonly string[] }

@@ -1,21 +1,23 @@
 // The build stage end to end: source → SBOM → steps → package → attest → publish → deliver → record.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type BuildCacheFigures, restoreOutputs, treeDigest } from '../cache/index.js';
+import { type BuildCacheFigures, NO_CACHE_FIGURES, restoreOutputs, treeDigest } from '../cache/index.js';
 import type { CacheModes } from '../cache/remote-mode.js';
+import type { KilnConfig } from '../config/index.js';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
-import { kilnPaths } from '../core/home.js';
+import { type KilnPaths, kilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
-import { type BuildRecord, openSqliteStore, recordBuild, type Store } from '../store/index.js';
+import { type BuildRecord, findBuildByFingerprint, openSqliteStore, recordBuild, type Store } from '../store/index.js';
 import { type DeliveredArtifact, deliver } from './deliver.js';
 import { executeSteps, type StepReport } from './execute.js';
 import { prepareBuild } from './prepare.js';
 import { buildRecord, cacheFigures } from './record.js';
+import { buildFingerprint, redeliver } from './reuse.js';
 import type { StepResult } from './run-step.js';
 import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
-import { setupSteps } from './step-setup.js';
+import { identifyBuilder, setupSteps } from './step-setup.js';
 import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from './workdir.js';
 
 /** What a user asks for when building. */
@@ -26,6 +28,8 @@ export interface BuildRequest {
   readonly keyFlag?: string | undefined;
   /** Which cache tiers to read and write (`--cache local:rw,remote:r`); both read-write by default. */
   readonly cacheModes?: CacheModes | undefined;
+  /** Build even when an identical build already succeeded (see reuse.ts). */
+  readonly force?: boolean | undefined;
 }
 
 /** The world a build runs in, passed in by the CLI (or a worker later). */
@@ -49,6 +53,8 @@ export interface BuildResult {
   readonly buildId: string;
   readonly commit: string;
   readonly status: 'succeeded';
+  /** True when an identical earlier build (`buildId`) was handed back instead of building again. */
+  readonly upToDate: boolean;
   readonly artifacts: readonly DeliveredArtifact[];
   readonly cache: BuildCacheFigures;
   readonly steps: readonly StepSummary[];
@@ -91,6 +97,18 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     });
   }
   const store = await openSqliteStore(paths.store); // before any work: an unusable store fails fast
+  const builder = await identifyBuilder(world.runner, world.env, paths);
+  const fingerprint = buildFingerprint({
+    kilnVersion: world.kilnVersion,
+    source,
+    configText,
+    builder: builder.digest,
+    publicKeyPem: signing.signer.publicKeyPem,
+  });
+  if (fingerprint && !req.force) {
+    const reused = await reuseEarlier(store, fingerprint, { config, projectPath, paths, emit: world.emit });
+    if (reused) return reused;
+  }
   const buildId = newBuildId(startedAt);
   const workDirs = await workRoot(paths, world.env);
   const workDir = join(workDirs, buildId);
@@ -108,6 +126,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       startedAt,
       finishedAt: world.now(),
       outcome,
+      fingerprint: outcome.status === 'succeeded' ? (fingerprint ?? null) : null,
       reports,
       results,
       ...rest,
@@ -131,11 +150,12 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       dirty: source.dirty,
     });
     const interrupted = () => abortIfRequested(world.signal, buildId);
-    const { view, baseEnv, steps, builder, cache, local, previous } = await setupSteps(prepared, {
+    const { view, baseEnv, steps, cache, local, previous } = await setupSteps(prepared, {
       workDir,
       paths,
       env: world.env,
       runner: world.runner,
+      builder,
       cacheModes: req.cacheModes,
       store,
       onWarning: (message) => world.emit({ kind: 'warning', message }),
@@ -227,6 +247,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       buildId,
       commit: source.commit,
       status: 'succeeded',
+      upToDate: false,
       artifacts: delivered.artifacts,
       cache: done.figures,
       steps: reports.map((r) => stepSummary(r, results.get(r.name))),
@@ -245,6 +266,31 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     await removeWorkDir(workDir);
     await closeQuietly(store);
   }
+}
+
+/** The result of an identical earlier build, its files checked (or restored) in the output dir; else undefined. */
+async function reuseEarlier(
+  store: Store,
+  fingerprint: string,
+  opts: { config: KilnConfig; projectPath: string; paths: KilnPaths; emit: EventSink },
+): Promise<BuildResult | undefined> {
+  const earlier = await findBuildByFingerprint(store, opts.config.name, fingerprint);
+  if (!earlier) return undefined;
+  const outputDir = join(opts.projectPath, opts.config.output);
+  const artifacts = await redeliver(earlier, outputDir, opts.paths.oci);
+  if (!artifacts) return undefined;
+  const { build } = earlier;
+  opts.emit({ kind: 'build-reused', buildId: build.id, commit: build.commit_sha, outputDir });
+  await closeQuietly(store);
+  return {
+    buildId: build.id,
+    commit: build.commit_sha,
+    status: 'succeeded',
+    upToDate: true,
+    artifacts,
+    cache: NO_CACHE_FIGURES,
+    steps: [],
+  };
 }
 
 function abortIfRequested(signal: AbortSignal | undefined, buildId: string): void {

@@ -10,7 +10,7 @@ import type { BuildEnvironment, BuildRequest } from './build.js';
 import { newBuildId } from './build.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
-import { setupSteps } from './step-setup.js';
+import { identifyBuilder, setupSteps } from './step-setup.js';
 import { createWorkDir, removeWorkDir, workRoot } from './workdir.js';
 
 /** One step of the plan. */
@@ -33,11 +33,13 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
   const workDir = join(await workRoot(paths, world.env), `plan-${newBuildId(world.now())}`);
   try {
     await createWorkDir(workDir);
-    const { view, steps, builder, cache, previous } = await setupSteps(prepared, {
+    const builder = await identifyBuilder(world.runner, world.env, paths);
+    const { view, steps, cache, previous } = await setupSteps(prepared, {
       workDir,
       paths,
       env: world.env,
       runner: world.runner,
+      builder,
       cacheModes: req.cacheModes,
       store,
       onWarning: (message) => world.emit({ kind: 'warning', message }),

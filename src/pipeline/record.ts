@@ -28,6 +28,8 @@ export function buildRecord(input: {
   startedAt: Date;
   finishedAt: Date;
   outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>;
+  /** Set for a succeeded build only: what lets an identical later build reuse it. */
+  fingerprint: string | null;
   reports: readonly StepReport[];
   results: ReadonlyMap<string, StepResult>;
   artifacts: BuildRecord['artifacts'];
@@ -51,6 +53,7 @@ export function buildRecord(input: {
     cache_misses: figures.misses,
     bytes_restored: figures.bytesRestored,
     time_saved_ms: figures.timeSavedMs,
+    fingerprint: input.fingerprint,
     ...input.outcome,
   };
   const steps = input.reports.map((r, position) => ({

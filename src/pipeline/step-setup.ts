@@ -14,6 +14,23 @@ import type { PreparedBuild } from './prepare.js';
 import { previousIngredients } from './record.js';
 import { sourceView } from './source-view.js';
 
+/** The builder steps run with (runner and the tools on their PATH), computed before anything else needs it. */
+export type BuilderIdentity = Awaited<ReturnType<typeof builderIdentity>>;
+
+/** The PATH steps see: in the sandbox the fixed one over the read-only toolchain; on the host, the caller's. */
+function stepPath(runner: StepRunner, env: Readonly<Record<string, string | undefined>>): string {
+  return runner.kind === 'bubblewrap' ? SANDBOX_PATH : (env.PATH ?? SANDBOX_PATH);
+}
+
+/** The builder identity of a build with `runner` (tool hashes come from the memo in the Kiln home when unchanged). */
+export function identifyBuilder(
+  runner: StepRunner,
+  env: Readonly<Record<string, string | undefined>>,
+  paths: KilnPaths,
+): Promise<BuilderIdentity> {
+  return builderIdentity(runner, stepPath(runner, env), paths.toolMemo);
+}
+
 /** Everything the executor needs besides the build id and the event sink, for `kiln build` and `kiln plan` alike. */
 export async function setupSteps(
   prepared: PreparedBuild,
@@ -22,6 +39,7 @@ export async function setupSteps(
     paths: KilnPaths;
     env: Readonly<Record<string, string | undefined>>;
     runner: StepRunner;
+    builder: BuilderIdentity;
     /** Both tiers read-write unless said otherwise. */
     cacheModes: CacheModes | undefined;
     store: Store;
@@ -30,10 +48,8 @@ export async function setupSteps(
 ) {
   const { source, config } = prepared;
   const view = await sourceView(source, join(opts.workDir, 'tree'), { PATH: opts.env.PATH });
-  // In the sandbox steps see the fixed PATH over the read-only toolchain; on the host, the caller's PATH.
-  const path = opts.runner.kind === 'bubblewrap' ? SANDBOX_PATH : (opts.env.PATH ?? SANDBOX_PATH);
   const baseEnv = {
-    PATH: path,
+    PATH: stepPath(opts.runner, opts.env),
     HOME: join(opts.workDir, 'home'),
     LANG: 'C.UTF-8',
     TZ: 'UTC',
@@ -43,7 +59,6 @@ export async function setupSteps(
   const steps: PlannedStep[] = await planSteps(config, view.projectDir, view);
   // Hash every declared input in one pass (one git process), rather than once per step.
   await expandInputsFrom(view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
-  const builder = await builderIdentity(opts.runner, baseEnv.PATH, opts.paths.toolMemo);
   // `local` is the persistent cache, or a scratch one when the local tier is off.
   const { cache, local } = await openStepCache({
     paths: opts.paths,
@@ -63,5 +78,5 @@ export async function setupSteps(
     config.name,
     steps.map((s) => s.name),
   );
-  return { view, baseEnv, steps, builder, cache, local, previous };
+  return { view, baseEnv, steps, cache, local, previous };
 }

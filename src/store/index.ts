@@ -3,6 +3,7 @@ export type { ArtifactRow, BuildRow, EvidenceRow, KilnDatabase, StepActionRow, S
 export {
   type BuildDetail,
   type BuildRecord,
+  findBuildByFingerprint,
   getBuild,
   lastStepActions,
   listBuilds,

@@ -93,9 +93,21 @@ const stepActions: Migration = {
   },
 };
 
+// The fingerprint of a succeeded build, so an unchanged build can hand back its artifacts instead of redoing them.
+const buildFingerprint: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').addColumn('fingerprint', 'text').execute();
+    await db.schema.createIndex('builds_fingerprint').on('builds').columns(['project', 'fingerprint']).execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropIndex('builds_fingerprint').execute();
+    await db.schema.alterTable('builds').dropColumn('fingerprint').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return { '0001_initial': initial, '0002_step_actions': stepActions };
+    return { '0001_initial': initial, '0002_step_actions': stepActions, '0003_build_fingerprint': buildFingerprint };
   },
 };

@@ -21,6 +21,8 @@ export interface BuildsTable {
   cache_misses: ColumnType<number, number | undefined, number>;
   bytes_restored: ColumnType<number, number | undefined, number>;
   time_saved_ms: ColumnType<number, number | undefined, number>;
+  /** What determines a succeeded build's artifacts (see pipeline/reuse.ts); null for failed or dirty builds. */
+  fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A step's action key and how the cache answered; ingredients (JSON) explain the next miss. */

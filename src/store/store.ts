@@ -143,6 +143,25 @@ export async function getBuild(store: Store, idOrPrefix: string): Promise<BuildD
   return { build, steps, artifacts, evidence };
 }
 
+/** The latest succeeded build of `project` with this fingerprint, with its rows. */
+export async function findBuildByFingerprint(
+  store: Store,
+  project: string,
+  fingerprint: string,
+): Promise<BuildDetail | undefined> {
+  const row = await store.db
+    .selectFrom('builds')
+    .select('id')
+    .where('project', '=', project)
+    .where('fingerprint', '=', fingerprint)
+    .where('status', '=', 'succeeded')
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? getBuild(store, row.id) : undefined;
+}
+
 /** A LIKE pattern matching strings that start with `prefix` literally (its wildcards escaped). */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;

@@ -22,8 +22,9 @@ interface Built {
   steps: Step[];
 }
 
+/** A build that always runs (--force: the step cache is under test, not the reuse of a whole identical build). */
 function build(repo: string, home: string, args: string[] = [], env: Record<string, string> = {}): Built {
-  const r = kiln(['build', '--json', '--explain', ...args], { cwd: repo, home, env });
+  const r = kiln(['build', '--json', '--explain', '--force', ...args], { cwd: repo, home, env });
   if (r.status !== 0) throw new Error(`kiln build failed (${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout) as Built;
 }
@@ -85,7 +86,7 @@ describe('the content-addressed cache', () => {
         writeFileSync(path, bytes);
       }
     }
-    const afterBlobs = kiln(['build', '--json'], { cwd: repo, home });
+    const afterBlobs = kiln(['build', '--json', '--force'], { cwd: repo, home });
     expect(afterBlobs.status).toBe(0);
     expect(JSON.parse(afterBlobs.stdout).artifacts[0].digest).toBe(first.artifacts[0]?.digest);
     expect(afterBlobs.stderr).toMatch(/corrupt/i);
@@ -98,7 +99,7 @@ describe('the content-addressed cache', () => {
       env.signatures[0].keyid = 'not-a-trusted-key';
       writeFileSync(join(acDir, key), JSON.stringify(env));
     }
-    const afterEntries = kiln(['build', '--json'], { cwd: repo, home });
+    const afterEntries = kiln(['build', '--json', '--force'], { cwd: repo, home });
     expect(afterEntries.status).toBe(0);
     const out = JSON.parse(afterEntries.stdout) as Built;
     expect(out.cache.hits).toBe(0);

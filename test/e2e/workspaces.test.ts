@@ -63,7 +63,7 @@ describe('perPackage steps over npm workspaces', () => {
     makeRepo(repo, FILES);
     const home = join(root, 'home');
     const run = () => {
-      const r = kiln(['build', '--json'], { cwd: repo, home });
+      const r = kiln(['build', '--json', '--force'], { cwd: repo, home }); // the step cache is under test
       if (r.status !== 0) throw new Error(r.stderr);
       return JSON.parse(r.stdout) as Built;
     };

@@ -57,7 +57,11 @@ describe('SQLite store', () => {
     const db = new Database(file);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const migrations = db.prepare('select name from kysely_migration').all();
-    expect(migrations).toEqual([{ name: '0001_initial' }, { name: '0002_step_actions' }]);
+    expect(migrations).toEqual([
+      { name: '0001_initial' },
+      { name: '0002_step_actions' },
+      { name: '0003_build_fingerprint' },
+    ]);
     db.close();
     const check = await openSqliteStore(file);
     const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(check.db);

@@ -1,0 +1,107 @@
+// An unchanged build hands back its earlier result. The same commit, kiln.yaml, builder, signing key, repository
+// URL and Kiln version make the same artifacts (every step would be a cache hit), so nothing is run, re-signed or
+// re-published: the files in the output directory are checked against the recorded digests instead, and any that
+// are missing or different are restored from the OCI layout, verified by digest.
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { copyOutVerified } from '../cache/cas-files.js';
+import { type Digest, sha256Digest, sha256File, sha256Hex } from '../core/digest.js';
+import { canonicalJson } from '../core/json.js';
+import { blobPath } from '../registry/index.js';
+import type { SourceRef } from '../source/index.js';
+import type { BuildDetail } from '../store/index.js';
+import type { DeliveredArtifact } from './deliver.js';
+
+/** Bump when what a build produces from the same ingredients changes without the Kiln version changing. */
+const FINGERPRINT_VERSION = 1;
+
+/** What a build's artifacts and evidence are a function of; undefined for a dirty tree (no commit pins it). */
+export function buildFingerprint(input: {
+  kilnVersion: string;
+  source: SourceRef;
+  configText: string;
+  builder: Digest;
+  publicKeyPem: string;
+}): string | undefined {
+  const { source } = input;
+  if (source.dirty) return undefined;
+  return sha256Hex(
+    canonicalJson({
+      version: FINGERPRINT_VERSION,
+      kiln: input.kilnVersion,
+      repo: source.repoUrl,
+      commit: source.commit,
+      subdir: source.subdir,
+      config: sha256Digest(input.configText),
+      builder: input.builder,
+      signer: sha256Digest(input.publicKeyPem),
+    }),
+  );
+}
+
+const EVIDENCE_KINDS = ['provenance', 'sbom', 'sbom-attestation'] as const;
+
+/**
+ * Puts `earlier`'s artifacts and evidence into `outputDir` exactly as recorded (evidence first, each artifact last,
+ * as a build delivers them). Undefined when that is not possible (a file or published manifest is gone from the OCI
+ * layout, or the record lacks evidence): the caller then builds normally.
+ */
+export async function redeliver(
+  earlier: BuildDetail,
+  outputDir: string,
+  ociDir: string,
+): Promise<DeliveredArtifact[] | undefined> {
+  const delivered: DeliveredArtifact[] = [];
+  for (const artifact of earlier.artifacts) {
+    const evidence = EVIDENCE_KINDS.map((kind) =>
+      earlier.evidence.find((e) => e.artifact_name === artifact.name && e.kind === kind),
+    );
+    const [provenance, sbom, sbomBundle] = evidence;
+    if (!provenance || !sbom || !sbomBundle) return undefined;
+    const manifests = [artifact.manifest_digest, ...evidence.map((e) => e?.manifest_digest)] as Digest[];
+    if (!(await allPresent(manifests.map((d) => blobPath(ociDir, d))))) return undefined; // no longer published
+    const files = [provenance, sbom, sbomBundle, artifact].map((row) => ({
+      path: join(outputDir, basename(row.path)),
+      digest: row.digest as Digest,
+    }));
+    for (const file of files) if (!(await ensureFile(file.path, file.digest, ociDir))) return undefined;
+    const [bundlePath, sbomPath, sbomBundlePath, artifactPath] = files.map((f) => f.path) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    delivered.push({
+      name: artifact.name,
+      path: artifactPath,
+      digest: artifact.digest as Digest,
+      size: artifact.size,
+      bundle: bundlePath,
+      sbom: sbomPath,
+      sbomBundle: sbomBundlePath,
+      manifestDigest: artifact.manifest_digest as Digest,
+    });
+  }
+  return delivered;
+}
+
+/** True when `path` holds `digest`, after restoring it from the layout's blob if needed. */
+async function ensureFile(path: string, digest: Digest, ociDir: string): Promise<boolean> {
+  const have = await sha256File(path).catch(() => undefined);
+  if (have?.digest === digest) return true;
+  await fsp.mkdir(dirname(path), { recursive: true });
+  return (await copyOutVerified(blobPath(ociDir, digest), digest, path)).kind === 'ok';
+}
+
+async function allPresent(paths: readonly string[]): Promise<boolean> {
+  for (const path of paths) {
+    if (
+      !(await fsp.stat(path).then(
+        (st) => st.isFile(),
+        () => false,
+      ))
+    )
+      return false;
+  }
+  return true;
+}
