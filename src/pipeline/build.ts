@@ -109,6 +109,10 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     const reused = await reuseEarlier(store, fingerprint, { config, projectPath, paths, emit: world.emit });
     if (reused) return reused;
   }
+  await world.runner.ready?.().catch(async (err: unknown) => {
+    await closeQuietly(store);
+    throw err;
+  });
   const buildId = newBuildId(startedAt);
   const workDirs = await workRoot(paths, world.env);
   const workDir = join(workDirs, buildId);

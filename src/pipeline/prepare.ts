@@ -28,8 +28,10 @@ export async function prepareBuild(
   const at = await locateProject(projectPath, req.rev, gitEnv);
   const short = at.commit.slice(0, 12);
   const workingFile = join(projectPath, 'kiln.yaml');
-  const working = await fsp.readFile(workingFile, 'utf8').catch(() => undefined);
-  const committed = await readAtCommit(at, 'kiln.yaml', gitEnv);
+  const [working, committed] = await Promise.all([
+    fsp.readFile(workingFile, 'utf8').catch(() => undefined),
+    readAtCommit(at, 'kiln.yaml', gitEnv),
+  ]);
   const useWorking = at.isHead && req.allowDirty && working !== undefined;
   const configText = useWorking ? working : committed;
   if (configText === undefined) {

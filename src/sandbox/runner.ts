@@ -30,4 +30,6 @@ export interface StepRunner {
   readonly kind: 'host' | 'bubblewrap';
   readonly hermetic: boolean;
   run(step: StepInvocation): Promise<StepOutcome>;
+  /** Resolves once steps can run here, else rejects with a KilnError; awaited before steps may run. */
+  ready?(): Promise<void>;
 }

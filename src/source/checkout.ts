@@ -34,29 +34,67 @@ export async function locateProject(projectPath: string, rev: string | undefined
       hint: 'pass the directory that holds kiln.yaml',
     });
   });
-  const repoRoot = (
-    await git(abs, ['rev-parse', '--show-toplevel'], env).catch((cause: unknown) => {
-      throw new KilnError('E_SOURCE_GIT', `${abs} is not inside a git repository`, {
-        cause,
-        hint: 'Kiln builds commits: run `git init` and commit the project, or pass the path of a project inside a repository',
-      });
-    })
-  ).trim();
+  // Three independent git processes at once; their failures are looked at in order, the clearest first.
+  const [top, resolved, head] = await Promise.all([
+    settle(git(abs, ['rev-parse', '--show-toplevel'], env)),
+    settle(commitAndTime(abs, rev ?? 'HEAD', env)),
+    rev === undefined ? undefined : settle(commitAndTime(abs, 'HEAD', env)),
+  ]);
+  if (!top.ok) {
+    throw new KilnError('E_SOURCE_GIT', `${abs} is not inside a git repository`, {
+      cause: top.error,
+      hint: 'Kiln builds commits: run `git init` and commit the project, or pass the path of a project inside a repository',
+    });
+  }
+  if (!resolved.ok) {
+    throw new KilnError(
+      'E_SOURCE_GIT',
+      rev === undefined ? `the repository at ${abs} has no commits yet` : `--rev ${rev} is not a commit in ${abs}`,
+      {
+        cause: resolved.error,
+        hint:
+          rev === undefined
+            ? 'commit the project first: Kiln builds commits'
+            : 'pass a commit SHA, tag or branch that exists (see `git log --oneline --all`)',
+      },
+    );
+  }
+  const repoRoot = top.value.trim();
   const subdir = relative(await fsp.realpath(repoRoot), await fsp.realpath(abs))
     .split(sep)
     .join('/');
-  const commit = (await git(repoRoot, ['rev-parse', '--verify', `${rev ?? 'HEAD'}^{commit}`], env)).trim();
-  const head = (await git(repoRoot, ['rev-parse', '--verify', 'HEAD^{commit}'], env)).trim();
-  const sourceDateEpoch = Number((await git(repoRoot, ['show', '-s', '--format=%ct', commit], env)).trim());
-  return Object.freeze({ repoRoot, subdir, commit, isHead: commit === head, sourceDateEpoch });
+  const { commit, sourceDateEpoch } = resolved.value;
+  const isHead = head === undefined || (head.ok && head.value.commit === commit);
+  return Object.freeze({ repoRoot, subdir, commit, isHead, sourceDateEpoch });
+}
+
+/** The full SHA of `rev` and its commit time, from one `git rev-list --timestamp`. */
+async function commitAndTime(cwd: string, rev: string, env: GitEnv) {
+  const out = await git(cwd, ['rev-list', '-1', '--timestamp', '--end-of-options', `${rev}^{commit}`, '--'], env);
+  const [time = '', commit = ''] = out.trim().split(' ');
+  return { commit, sourceDateEpoch: Number(time) };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 /** A file's text as committed, or undefined when the commit does not have it. */
 export async function readAtCommit(at: ProjectCommit, path: string, env: GitEnv): Promise<string | undefined> {
   const full = [at.subdir, path].filter(Boolean).join('/');
-  const listed = await git(at.repoRoot, ['ls-tree', '--name-only', at.commit, '--', full], env);
-  if (!listed.trim()) return undefined;
-  return git(at.repoRoot, ['show', `${at.commit}:${full}`], env);
+  try {
+    return await git(at.repoRoot, ['cat-file', 'blob', `${at.commit}:${full}`], env);
+  } catch (err) {
+    // Only now ask whether the file is there at all: missing is an answer, any other failure is not.
+    const listed = await git(at.repoRoot, ['ls-tree', '--name-only', at.commit, '--', full], env);
+    if (!listed.trim()) return undefined;
+    throw err;
+  }
 }
 
 /** Adds the working-tree state: refuses uncommitted changes unless allowed (they only matter when building HEAD). */
@@ -65,6 +103,7 @@ export async function checkWorkingTree(
   opts: { allowDirty: boolean; ignore: readonly string[]; env: GitEnv },
 ): Promise<SourceRef> {
   const ignored = opts.ignore.map((p) => [at.subdir, p].filter(Boolean).join('/').replace(/\/+$/, ''));
+  const repoUrl = repoUrlOf(at.repoRoot, opts.env); // never fails; runs beside `git status`
   const dirtyFiles = at.isHead
     ? (await changedFiles(at.repoRoot, opts.env)).filter((f) => !ignored.some((i) => f === i || f.startsWith(`${i}/`)))
     : [];
@@ -77,7 +116,7 @@ export async function checkWorkingTree(
   }
   return Object.freeze({
     ...at,
-    repoUrl: await repoUrlOf(at.repoRoot, opts.env),
+    repoUrl: await repoUrl,
     dirty: dirtyFiles.length > 0,
     dirtyFiles: Object.freeze(dirtyFiles),
   });

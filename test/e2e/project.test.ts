@@ -110,6 +110,15 @@ describe('kiln build: sources, config errors and publishing', () => {
     const notRepo = kiln(['build'], { cwd: root, home });
     expect(notRepo.status).toBe(2);
     expect(notRepo.stderr).toContain('is not inside a git repository');
+    git(root, ['init', '-q']);
+    const noCommit = kiln(['build'], { cwd: root, home });
+    expect(noCommit.status).toBe(2);
+    expect(noCommit.stderr).toContain('has no commits yet');
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject());
+    const badRev = kiln(['build', '--rev', 'no-such-branch'], { cwd: repo, home });
+    expect(badRev.status).toBe(2);
+    expect(badRev.stderr).toContain('--rev no-such-branch is not a commit in');
   });
 
   it('builds the example project (npm ci from its lockfile, compile, unit tests) into a verified artifact', () => {
