@@ -13,6 +13,8 @@ export interface KilnPaths {
   readonly work: string;
   readonly cache: string;
   readonly toolMemo: string;
+  /** git blob → sha256 of its content, so warm builds do not re-read unchanged inputs (see plan/blob-memo.ts). */
+  readonly blobMemo: string;
   buildDir(buildId: string): string;
 }
 
@@ -28,6 +30,7 @@ export function kilnPaths(home: string): KilnPaths {
     work: join(home, 'work'),
     cache: join(home, 'cache'),
     toolMemo: join(home, 'tool-memo.json'),
+    blobMemo: join(home, 'blob-memo.txt'),
     buildDir: (id) => join(home, 'builds', id),
   };
 }

@@ -2,8 +2,10 @@
 // actually has to run); a dirty build copies the working tree once and reads the copy.
 import { promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { type BlobMemo, loadBlobMemo, NO_BLOB_MEMO } from '../plan/blob-memo.js';
 import { commitInputIndex, directoryInputIndex, type InputIndex } from '../plan/inputs.js';
 import { listDirsOnDisk } from '../plan/workspaces-glob.js';
+import { commitBlobSizes } from '../source/commit-blob-sizes.js';
 import {
   type CommitFile,
   type GitEnv,
@@ -28,8 +30,16 @@ export interface SourceView {
   copyFiles(paths: readonly string[], dest: string): Promise<void>;
 }
 
-/** The view of `source` whose checkout, when needed, goes to `treeDir`. */
-export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv): Promise<SourceView> {
+/**
+ * The view of `source` whose checkout, when needed, goes to `treeDir`. With `blobMemo` (a file in the Kiln home),
+ * input digests computed by earlier builds are reused for a clean commit.
+ */
+export async function sourceView(
+  source: SourceRef,
+  treeDir: string,
+  env: GitEnv,
+  opts: { blobMemo?: string } = {},
+): Promise<SourceView> {
   const projectDir = join(treeDir, source.subdir);
   let tree: Promise<void> | undefined;
   const ensureTree = () => {
@@ -47,6 +57,8 @@ export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv
       copyFiles: (paths, dest) => copyFromDisk(projectDir, paths, dest),
     };
   }
+  // Started now so that loading the memo and asking git for blob sizes overlap the listing and the planning.
+  const memo = opts.blobMemo === undefined ? undefined : commitBlobMemo(source, env, opts.blobMemo);
   const files = await listCommitFiles(source.repoRoot, source.commit, source.subdir, env);
   const read = (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) =>
     readBlobs(source.repoRoot, blobs, env, onBlob);
@@ -64,7 +76,7 @@ export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv
   const rel = (abs: string) => relative(projectDir, abs).split(sep).join('/');
   return {
     projectDir,
-    inputs: commitInputIndex(files, read),
+    inputs: commitInputIndex(files, read, memo),
     ensureTree,
     listDirs: async (abs) => [...(dirs.get(rel(abs)) ?? [])].sort(),
     readFile: batchedReader(byPath, rel, read),
@@ -79,6 +91,13 @@ export async function sourceView(source: SourceRef, treeDir: string, env: GitEnv
       await Promise.all(writes);
     },
   };
+}
+
+/** The blob memo for `source`'s commit; it never rejects: if git cannot tell sizes or the format, nothing is reused. */
+function commitBlobMemo(source: SourceRef, env: GitEnv, file: string): Promise<BlobMemo> {
+  return Promise.all([loadBlobMemo(file), commitBlobSizes(source.repoRoot, source.commit, source.subdir, env)])
+    .then(([memo, sizes]) => memo.forCommit(sizes))
+    .catch(() => NO_BLOB_MEMO);
 }
 
 /** Reads requested in the same tick share one `git cat-file --batch` (a workspace reads all its package.json at once). */

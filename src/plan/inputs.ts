@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, sha256Digest, sha256File } from '../core/digest.js';
 import type { CommitFile } from '../source/index.js';
+import { type BlobMemo, NO_BLOB_MEMO } from './blob-memo.js';
 
 /** One input file as it enters an action key. */
 export interface InputFile {
@@ -59,10 +60,14 @@ function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** An index over the commit's files: listed once, each blob hashed at most once per build, nothing checked out. */
+/**
+ * An index over the commit's files: listed once, each blob hashed at most once per build, nothing checked out.
+ * With a `memo` (which must not reject), blobs hashed by an earlier build are not read again.
+ */
 export function commitInputIndex(
   files: readonly CommitFile[],
   read: (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) => Promise<void>,
+  memo?: Promise<BlobMemo>,
 ): InputIndex {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const sorted = [...byPath.keys()].sort(byCodeUnit);
@@ -72,15 +77,25 @@ export function commitInputIndex(
     paths: async () => sorted,
     async describe(paths) {
       const wanted = paths.map((p) => byPath.get(p)).filter((f): f is CommitFile => f !== undefined);
+      const remembered = (await memo) ?? NO_BLOB_MEMO;
       // The same blob can be a file's content and a link's target: each kind gets its own digest.
       const kinds = new Map<string, Set<CommitFile['kind']>>();
-      for (const f of wanted) if (!digests.has(key(f))) kinds.set(f.blob, (kinds.get(f.blob) ?? new Set()).add(f.kind));
-      await read([...kinds.keys()], (blob, content) => {
-        for (const kind of kinds.get(blob) ?? []) {
-          const text = kind === 'symlink' ? `symlink:${content.toString('utf8')}` : content;
-          digests.set(`${kind}:${blob}`, sha256Digest(text));
-        }
-      });
+      for (const f of wanted) {
+        if (digests.has(key(f))) continue;
+        const known = remembered.recall(f.kind, f.blob);
+        if (known) digests.set(key(f), known);
+        else kinds.set(f.blob, (kinds.get(f.blob) ?? new Set()).add(f.kind));
+      }
+      if (kinds.size > 0) {
+        await read([...kinds.keys()], (blob, content) => {
+          for (const kind of kinds.get(blob) ?? []) {
+            const digest = sha256Digest(kind === 'symlink' ? `symlink:${content.toString('utf8')}` : content);
+            digests.set(`${kind}:${blob}`, digest);
+            remembered.remember(kind, blob, digest, content.length);
+          }
+        });
+        await remembered.save();
+      }
       return wanted.map((f) => {
         const digest = digests.get(key(f));
         if (!digest) throw new Error(`no content was read for ${f.path} (blob ${f.blob})`); // a bug, not a user error
