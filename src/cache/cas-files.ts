@@ -2,18 +2,22 @@
 import { createHash } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { type Digest, sha256Digest, sha256File } from '../core/digest.js';
+import { dirname } from 'node:path';
+import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { renameDurable, tempPathFor } from '../core/fsutil.js';
 
 const CHUNK = 1 << 20;
 /** Blobs up to this size are read in one go; larger ones are streamed in CHUNK pieces. */
-const SMALL = 4 << 20;
+export const SMALL_BLOB = 4 << 20;
 
 /** Where to put the bytes: either in memory or copied (by the kernel) from a file. */
 export type WriteSource = { kind: 'bytes'; data: Buffer } | { kind: 'file'; path: string };
 
-/** Writes `source` to `final` crash-safely: temp in the same dir, fsync, re-hash what landed, set mtime, rename, fsync dir. */
+/**
+ * Writes `source` to `final` crash-safely: temp file (O_EXCL) in the same dir, mtime `atime`, fsync, re-read and
+ * hash what landed, rename, fsync the dir. Creates the dir if missing; on failure nothing is left behind.
+ */
 export async function writeVerified(
   final: string,
   source: WriteSource,
@@ -22,41 +26,68 @@ export async function writeVerified(
 ): Promise<number> {
   const tmp = tempPathFor(final);
   try {
-    if (source.kind === 'bytes') {
-      const fh = await fsp.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-      try {
-        await fh.writeFile(source.data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    } else {
-      // copy_file_range in the kernel: memory stays flat whatever the size.
-      await fsp.copyFile(source.path, tmp, constants.COPYFILE_EXCL);
-      await fsp.chmod(tmp, 0o644);
-      const fh = await fsp.open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-    const written = await sha256File(tmp);
-    if (written.digest !== expected) {
-      const what = source.kind === 'file' ? `${source.path}` : `${written.size} bytes`;
+    const size = await writeTemp(tmp, source, expected, atime);
+    await renameDurable(tmp, final);
+    return size;
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** One handle from creation to close: write (or kernel copy), set mtime, fsync, read back through it and hash. */
+async function writeTemp(tmp: string, source: WriteSource, expected: Digest, atime: Date): Promise<number> {
+  const fh = await createTemp(tmp, source);
+  try {
+    if (source.kind === 'bytes') await fh.writeFile(source.data);
+    await fh.utimes(atime, atime);
+    await fh.sync();
+    const landed = await hashHandle(fh, source.kind === 'bytes' ? source.data.length + 1 : CHUNK);
+    if (landed.digest !== expected) {
+      const what = source.kind === 'file' ? source.path : `${landed.size} bytes`;
       throw new KilnError(
         'E_IO',
-        `cache write of ${what} as ${expected} produced content hashing to ${written.digest}`,
+        `cache write of ${what} as ${expected} produced content hashing to ${landed.digest}`,
         {
           hint: 'the source changed while it was being stored, or the caller passed the wrong digest; nothing was stored',
         },
       );
     }
-    await fsp.utimes(tmp, atime, atime);
-    await renameDurable(tmp, final);
-    return written.size;
+    return landed.size;
   } finally {
-    await fsp.rm(tmp, { force: true });
+    await fh.close();
+  }
+}
+
+/** Creates `tmp` exclusively (bytes: opened read-write with the final mode; file: copied by the kernel, then opened). */
+async function createTemp(tmp: string, source: WriteSource): Promise<FileHandle> {
+  const create = async (): Promise<FileHandle> => {
+    if (source.kind === 'bytes') return fsp.open(tmp, 'wx+', 0o644);
+    // copy_file_range in the kernel: memory stays flat whatever the size.
+    await fsp.copyFile(source.path, tmp, constants.COPYFILE_EXCL);
+    await fsp.chmod(tmp, 0o644); // it has the source's mode, which may be read-only
+    return fsp.open(tmp, 'r+');
+  };
+  try {
+    return await create();
+  } catch (err) {
+    // The shard directory is made on first use only: one mkdir per directory, not one per write.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fsp.mkdir(dirname(tmp), { recursive: true });
+    return create();
+  }
+}
+
+/** sha256 of everything in the open file, read from offset 0 (the page cache, right after a write). */
+async function hashHandle(fh: FileHandle, bufSize: number): Promise<{ digest: Digest; size: number }> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(Math.min(bufSize, CHUNK));
+  let size = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+    if (bytesRead === 0) return { digest: `sha256:${hash.digest('hex')}`, size };
+    hash.update(buf.subarray(0, bytesRead));
+    size += bytesRead;
   }
 }
 
@@ -97,7 +128,7 @@ export async function copyOutVerified(path: string, expected: Digest, dest: stri
     const out = await fsp.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
     let size = 0;
     try {
-      if (st.size <= SMALL) {
+      if (st.size <= SMALL_BLOB) {
         const data = await src.readFile();
         hash.update(data);
         await out.writeFile(data);
@@ -127,14 +158,23 @@ export async function evictIfSame(path: string, ino: number): Promise<void> {
   }
 }
 
-/** True when `path` already holds exactly `expected` (so a write can be skipped). */
-export async function isIntact(path: string, expected: Digest): Promise<boolean> {
+/**
+ * True when `path` already holds exactly `expected` (so a write can be skipped; a corrupt file gets rewritten), and
+ * then records `atime` as its last access through the same handle. `sizeHint` only sizes the read buffer.
+ */
+export async function isIntact(path: string, expected: Digest, atime: Date, sizeHint = CHUNK): Promise<boolean> {
+  const fh = await openOrMiss(path);
+  if (fh === undefined) return false;
   try {
-    return (await sha256File(path)).digest === expected;
+    if ((await hashHandle(fh, sizeHint + 1)).digest !== expected) return false;
+    // Best effort, as in `touch`: LRU order is advisory, a read-only cache still counts as intact.
+    await fh.utimes(atime, atime).catch(() => {});
+    return true;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') return false;
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return false;
     throw err;
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,6 +1,6 @@
 // The local content-addressed cache: blobs under cas/<2 hex>/<hex>, action entries under ac/<key>, shared by processes.
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type Digest, digestHex, isDigest, sha256Digest, sha256File } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import {
@@ -138,7 +138,6 @@ export class LocalCas implements BlobStore {
   async putAction(key: string, entry: Buffer): Promise<void> {
     // Replaces an existing entry: the newest signed entry for a key wins, readers verify whichever they get.
     const path = this.actionPath(key);
-    await fsp.mkdir(dirname(path), { recursive: true });
     const written = await writeVerified(path, { kind: 'bytes', data: entry }, sha256Digest(entry), this.#at());
     this.#counters.bytesWritten += written;
   }
@@ -159,11 +158,8 @@ export class LocalCas implements BlobStore {
   }
 
   async #put(path: string, source: WriteSource, digest: Digest): Promise<void> {
-    if (await isIntact(path, digest)) {
-      await touch(path, this.#at());
-      return;
-    }
-    await fsp.mkdir(dirname(path), { recursive: true });
+    const sizeHint = source.kind === 'bytes' ? source.data.length : undefined;
+    if (await isIntact(path, digest, this.#at(), sizeHint)) return;
     // Not `+= await …`: that would read the counter before the await and lose concurrent writes.
     const written = await writeVerified(path, source, digest, this.#at());
     this.#counters.bytesWritten += written;

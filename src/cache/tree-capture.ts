@@ -1,10 +1,11 @@
 // Capturing a step's declared outputs into the CAS: walk them without following links, store each file once.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { sha256File } from '../core/digest.js';
+import { sha256Digest, sha256File } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
 import { linkStaysInside } from '../package/paths.js';
+import { SMALL_BLOB } from './cas-files.js';
 import { forEachLimit } from './limit.js';
 import { isSafeRelPath, type OutputTree, type TreeEntry, treeBytes, treeDigest } from './tree.js';
 import type { BlobStore } from './types.js';
@@ -34,10 +35,28 @@ export async function captureOutputs(root: string, paths: readonly string[], cas
 }
 
 async function storeFile(abs: string, path: string, executable: boolean, cas: BlobStore): Promise<TreeEntry> {
+  const data = await readIfSmall(abs);
+  if (data !== undefined) {
+    // Read once: the digest is of exactly the bytes handed to the store, however the file changes afterwards.
+    const digest = sha256Digest(data);
+    await cas.putBlob(digest, data);
+    return { kind: 'file', path, digest, size: data.length, executable };
+  }
   const { digest, size } = await sha256File(abs);
+  // The store re-hashes what it copied, so a file that changed since it was hashed is refused, not mislabelled.
   if (cas.putBlobFromFile) await cas.putBlobFromFile(digest, abs);
   else await cas.putBlob(digest, await fsp.readFile(abs));
   return { kind: 'file', path, digest, size, executable };
+}
+
+/** The whole file when it is at most SMALL_BLOB bytes, else undefined (it gets streamed instead). */
+async function readIfSmall(abs: string): Promise<Buffer | undefined> {
+  const fh = await fsp.open(abs, 'r');
+  try {
+    return (await fh.stat()).size <= SMALL_BLOB ? await fh.readFile() : undefined;
+  } finally {
+    await fh.close();
+  }
 }
 
 async function walk(root: string, rootReal: string, rel: string, declared: string, found: Map<string, Found>) {

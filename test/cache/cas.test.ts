@@ -1,4 +1,4 @@
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalCas } from '../../src/cache/index.js';
@@ -103,6 +103,57 @@ describe('local CAS blobs', () => {
     expect(isKilnError(err, 'E_IO')).toBe(true);
     expect(await cas.hasBlob(digest)).toBe(false);
     expect(await readdir(join(cas.dir, 'cas', digest.slice(7, 9)))).toEqual([]);
+  });
+
+  it('refuses a source file that changed since it was hashed, or vanished, leaving nothing behind', async () => {
+    const { cas } = open();
+    const work = tempDir();
+    const src = join(work, 'out.js');
+    const digest = sha256Digest('as built');
+    await writeFile(src, 'rewritten after hashing');
+    const err = await cas.putBlobFromFile(digest, src).catch((e: unknown) => e);
+    expect(isKilnError(err, 'E_IO')).toBe(true);
+    expect((err as Error).message).toContain(src);
+    await expect(cas.putBlobFromFile(digest, join(work, 'gone.js'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await cas.hasBlob(digest)).toBe(false);
+    expect(await readdir(join(cas.dir, 'cas', digest.slice(7, 9)))).toEqual([]);
+  });
+
+  it('storing a blob again only refreshes its access time, unless the stored copy is corrupt: then it is rewritten', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const cas = new LocalCas({ dir: tempDir('kiln-cas-'), now: () => now });
+    const data = Buffer.from('content stored three times');
+    const digest = sha256Digest(data);
+    const path = cas.blobPath(digest);
+    await cas.putBlob(digest, data);
+    const first = await stat(path);
+    expect(first.mtimeMs).toBe(now);
+
+    now += 60_000;
+    await cas.putBlob(digest, data);
+    expect(await stat(path)).toMatchObject({ ino: first.ino, mtimeMs: now });
+    expect(cas.counters().bytesWritten).toBe(data.length);
+
+    await flipByte(path, 0);
+    now += 60_000;
+    await cas.putBlob(digest, data);
+    expect(await readFile(path)).toEqual(data);
+    expect((await stat(path)).ino).not.toBe(first.ino);
+    expect((await stat(path)).mtimeMs).toBe(now);
+    expect(cas.counters().bytesWritten).toBe(2 * data.length);
+    expect(await readdir(join(cas.dir, 'cas', digest.slice(7, 9)))).toEqual([digest.slice(7)]);
+  });
+
+  it('recreates its directories when the cache is removed underneath it', async () => {
+    const { cas } = open();
+    const data = Buffer.from('written after rm -rf');
+    await cas.putBlob(sha256Digest('before'), Buffer.from('before'));
+    await cas.putAction('cd'.repeat(32), Buffer.from('entry'));
+    await rm(cas.dir, { recursive: true });
+    await cas.putBlob(sha256Digest(data), data);
+    await cas.putAction('cd'.repeat(32), Buffer.from('entry'));
+    expect(await cas.getBlob(sha256Digest(data))).toEqual(data);
+    expect((await cas.getAction('cd'.repeat(32)))?.toString()).toBe('entry');
   });
 
   it('rejects malformed digests and action keys before they become paths', async () => {

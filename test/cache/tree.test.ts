@@ -12,7 +12,7 @@ import {
   restoreOutputs,
   treeDigest,
 } from '../../src/cache/index.js';
-import type { Digest } from '../../src/core/digest.js';
+import { type Digest, sha256Digest } from '../../src/core/digest.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Every path under `dir` with what makes it itself: kind, content hash, executable bit, link target. */
@@ -120,6 +120,36 @@ describe('capture and restore of output trees', () => {
     await writeFile(bigPath, Buffer.alloc(6 << 20, 'bug'));
     await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'E_CACHE_CORRUPT' });
     expect(await snapshot(dest)).toEqual(before);
+  });
+
+  it('stores each small file from the bytes it hashed, and streams large ones for the store to re-hash', async () => {
+    const root = await stepDir();
+    const local = new LocalCas({ dir: tempDir('kiln-tree-cas-') });
+    const calls: string[] = [];
+    const recording: BlobStore = {
+      getBlob: (d) => local.getBlob(d),
+      hasBlob: (d) => local.hasBlob(d),
+      putBlob: async (digest, data) => {
+        expect(sha256Digest(data)).toBe(digest);
+        calls.push(`bytes ${digest}`);
+        await local.putBlob(digest, data);
+      },
+      putBlobFromFile: async (digest, path) => {
+        calls.push(`file ${digest} ${path.slice(root.length + 1)}`);
+        await local.putBlobFromFile(digest, path);
+      },
+      getAction: (k) => local.getAction(k),
+      putAction: (k, e) => local.putAction(k, e),
+    };
+    const tree = await captureOutputs(root, ['dist'], recording);
+    const digestOf = (path: string) => (tree.entries.find((e) => e.path === path) as { digest: Digest }).digest;
+    expect(calls).toContain(`file ${digestOf('dist/big.bin')} dist/big.bin`);
+    for (const path of ['dist/index.js', 'dist/lib/b.js', 'dist/bin/cli']) {
+      expect(calls).toContain(`bytes ${digestOf(path)}`);
+      expect(sha256Digest(await readFile(join(root, path)))).toBe(digestOf(path));
+    }
+    expect(calls.filter((c) => c.startsWith('file'))).toHaveLength(1);
+    expect(await loadOutputTree(treeDigest(tree), local)).toEqual(tree);
   });
 
   it('does not trust the store: wrong bytes from a backend are E_CACHE_CORRUPT', async () => {
