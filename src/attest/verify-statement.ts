@@ -1,5 +1,5 @@
 // The checks Kiln itself runs once sigstore has verified the signature: subject, predicate type, provenance.
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
 import type { Digest } from '../core/digest.js';
 import { fail, pass, type VerifyCheck } from './report.js';
 import { IN_TOTO_STATEMENT_V1, SLSA_PROVENANCE_V1 } from './statement.js';

@@ -1,5 +1,5 @@
 // The kiln.yaml schema: the one source for validation, types and the editor JSON Schema.
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
 
 const STEP_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 /** A step, or one package's step of a perPackage template: `build:@scope/pkg`. */

@@ -1,7 +1,8 @@
 // Opens the cache tiers a build uses: the local CAS in KILN_HOME (or a scratch one when it is off) and the remote.
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { loadPublicKey, type PublicKey, type Signer } from '../attest/index.js';
+import { loadPublicKey, type PublicKey } from '../attest/keys.js';
+import type { Signer } from '../attest/signer.js';
 import { LocalCas } from '../cache/index.js';
 import { type RemoteCache, remoteCache } from '../cache/remote.js';
 import type { CacheModes } from '../cache/remote-mode.js';

@@ -1,15 +1,10 @@
 // After the steps: package each artifact, make the SBOM, sign provenance and SBOM, publish to the OCI layout, deliver files.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CYCLONEDX_PREDICATE,
-  LOCAL_BUILDER_ID,
-  makeStatement,
-  provenancePredicate,
-  type Signer,
-  SLSA_PROVENANCE_V1,
-  signStatement,
-} from '../attest/index.js';
+import { signStatement } from '../attest/bundle.js';
+import { LOCAL_BUILDER_ID, provenancePredicate } from '../attest/provenance.js';
+import type { Signer } from '../attest/signer.js';
+import { CYCLONEDX_PREDICATE, makeStatement, SLSA_PROVENANCE_V1 } from '../attest/statement.js';
 import { type ArtifactConfig, artifactFileName, type KilnConfig } from '../config/index.js';
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';

@@ -70,7 +70,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
         key,
         cache: hit ? 'hit' : 'miss',
         producedBy: hit?.entry.producedBy.buildId ?? null,
-        explanation: hit ? [] : explainMiss(previous.get(step.name), ingredients).map((r) => r.detail),
+        explanation: hit ? [] : explainMiss(await previous(step.name), ingredients).map((r) => r.detail),
       });
     }
     return Object.freeze({

@@ -1,5 +1,6 @@
 // Publishes one artifact and its evidence (provenance, SBOM, SBOM attestation) as OCI manifests linked by `subject`.
-import { CYCLONEDX_PREDICATE, SIGSTORE_BUNDLE_V03, SLSA_PROVENANCE_V1 } from '../attest/index.js';
+import { SIGSTORE_BUNDLE_V03 } from '../attest/bundle.js';
+import { CYCLONEDX_PREDICATE, SLSA_PROVENANCE_V1 } from '../attest/statement.js';
 import type { ArtifactConfig } from '../config/index.js';
 import { isoFromEpoch } from '../core/time.js';
 import type { Descriptor, Manifest, OciLayout } from '../registry/index.js';

@@ -1,5 +1,5 @@
 // The store rows of one build attempt: build, steps, cache figures and step actions (to explain later misses).
-import { LOCAL_BUILDER_ID } from '../attest/index.js';
+import { LOCAL_BUILDER_ID } from '../attest/provenance.js';
 import { addCacheHit, addCacheMiss, type BuildCacheFigures, NO_CACHE_FIGURES, treeDigest } from '../cache/index.js';
 import { canonicalJson } from '../core/json.js';
 import type { ActionIngredients } from '../plan/key.js';

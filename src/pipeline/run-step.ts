@@ -25,13 +25,27 @@ export interface StepContext {
   readonly cache: StepCache;
   readonly builder: Digest;
   readonly buildId: string;
-  /** Key ingredients of each step's last recorded build, to explain misses. */
-  readonly previous: ReadonlyMap<string, ActionIngredients>;
+  /** Key ingredients of a step's last recorded build, to explain a miss (read from the store on the first one). */
+  readonly previous: PreviousIngredients;
   readonly emit: EventSink;
   readonly signal: AbortSignal;
   readonly now: () => Date;
   /** Steps whose outputs will surely be restored (artifact sources): their hits are verified blob by blob. */
   readonly verifyOutputsOf: ReadonlySet<string>;
+}
+
+/** Looks up the key ingredients a step had in its last recorded build. */
+export type PreviousIngredients = (step: string) => Promise<ActionIngredients | undefined>;
+
+/** A PreviousIngredients that calls `load` on its first use only: a build whose steps all hit never needs it. */
+export function lazyPreviousIngredients(
+  load: () => Promise<ReadonlyMap<string, ActionIngredients>>,
+): PreviousIngredients {
+  let all: Promise<ReadonlyMap<string, ActionIngredients>> | undefined;
+  return async (step) => {
+    all ??= load().catch(() => new Map()); // only explanations depend on it; the record reports a broken store
+    return (await all).get(step);
+  };
 }
 
 /** A step's outcome together with what downstream steps and the record need. */
@@ -88,7 +102,7 @@ export async function runStep(
       timeSavedMs: hit.entry.producedBy.durationMs ?? 0,
     };
   }
-  const explanation = explainMiss(ctx.previous.get(step.name), ingredients);
+  const explanation = explainMiss(await ctx.previous(step.name), ingredients);
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const dir = join(ctx.stepsDir, fileSafeName(step.name));
   let restored: number;

@@ -1,7 +1,8 @@
 // Chooses the signing key: --key, else KILN_SIGNING_KEY, else kiln.yaml, else a local key created once in KILN_HOME.
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { generateKeyPair, loadSigner, type Signer } from '../attest/index.js';
+import { generateKeyPair } from '../attest/keys.js';
+import { loadSigner, type Signer } from '../attest/signer.js';
 import { KilnError } from '../core/errors.js';
 import { createExclusive, pathExists, writeFileAtomic } from '../core/fsutil.js';
 import type { KilnPaths } from '../core/home.js';

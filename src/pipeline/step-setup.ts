@@ -12,6 +12,7 @@ import { builderIdentity } from './builder.js';
 import { openStepCache } from './cache-setup.js';
 import type { PreparedBuild } from './prepare.js';
 import { previousIngredients } from './record.js';
+import { lazyPreviousIngredients } from './run-step.js';
 import { sourceView } from './source-view.js';
 
 /** The builder steps run with (runner and the tools on their PATH), computed before anything else needs it. */
@@ -47,7 +48,12 @@ export async function setupSteps(
   },
 ) {
   const { source, config } = prepared;
-  const view = await sourceView(source, join(opts.workDir, 'tree'), { PATH: opts.env.PATH });
+  const view = await sourceView(
+    source,
+    join(opts.workDir, 'tree'),
+    { PATH: opts.env.PATH },
+    { blobMemo: opts.paths.blobMemo },
+  );
   const baseEnv = {
     PATH: stepPath(opts.runner, opts.env),
     HOME: join(opts.workDir, 'home'),
@@ -73,10 +79,12 @@ export async function setupSteps(
     projectPath: prepared.projectPath,
     onWarning: opts.onWarning,
   });
-  const previous = await previousIngredients(
-    opts.store,
-    config.name,
-    steps.map((s) => s.name),
+  const previous = lazyPreviousIngredients(() =>
+    previousIngredients(
+      opts.store,
+      config.name,
+      steps.map((s) => s.name),
+    ),
   );
   return { view, baseEnv, steps, cache, local, previous };
 }

@@ -1,5 +1,5 @@
 // The shape of package-lock.json (v2/v3 `packages` map) that Kiln relies on, checked once at the boundary.
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
 
 const DependencyMap = z.record(z.string(), z.string());
 

@@ -1,11 +1,12 @@
 // Validates documents against the official CycloneDX 1.6 JSON schema (vendored in schema/vendor/cyclonedx/).
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsPlugin from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type addFormatsPlugin from 'ajv-formats';
 import { KilnError } from '../core/errors.js';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module object's type.
-const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
+type AddFormats = typeof addFormatsPlugin.default;
 
 const SCHEMA_DIR = new URL('../../schema/vendor/cyclonedx/', import.meta.url);
 const SCHEMA_FILES = ['spdx.schema.json', 'jsf-0.82.schema.json', 'bom-1.6.schema.json'] as const;
@@ -25,6 +26,11 @@ export function validateCycloneDx(bom: unknown): void {
 }
 
 function compileValidator(): ValidateFunction {
+  // Loaded here, not imported: a build whose SBOM is memoised never validates, so it never parses Ajv (~280 KB).
+  // (A synchronous require keeps validateCycloneDx synchronous; the bundle leaves Ajv in node_modules.)
+  const load = createRequire(import.meta.url);
+  const { Ajv } = load('ajv') as typeof import('ajv');
+  const addFormats = load('ajv-formats') as AddFormats;
   // strictRequired is off only because the upstream schema lists `required` names inside oneOf branches
   // that are declared on the parent object: valid JSON Schema that Ajv's stylistic check rejects.
   const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true });
@@ -52,7 +58,7 @@ function iriToUri(value: string): string | undefined {
   }
 }
 
-function matches(format: ReturnType<typeof addFormats.get>, value: string | undefined): boolean {
+function matches(format: ReturnType<AddFormats['get']>, value: string | undefined): boolean {
   if (value === undefined) return false;
   if (format instanceof RegExp) return format.test(value);
   if (typeof format === 'function') return format(value) as boolean;

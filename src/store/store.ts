@@ -61,7 +61,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   }
   const db = new Kysely<KilnDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
-    await migrate(db, file);
+    await migrate(db, sqlite, file);
   } catch (err) {
     await db.destroy();
     throw err;
@@ -69,11 +69,29 @@ export async function openSqliteStore(file: string): Promise<Store> {
   return { db, close: () => db.destroy() };
 }
 
-async function migrate(db: Kysely<KilnDatabase>, where: string): Promise<void> {
-  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
-  if (error) {
-    throw new KilnError('E_STORE', `migrating the store at ${where} failed: ${String(error)}`, {
-      cause: error,
+/**
+ * Brings the schema up to date. `user_version` counts the migrations applied, so opening a current store is one
+ * header read instead of the Migrator's queries. Any other value (0 in a store from before it was kept, a lower
+ * count, a newer Kiln's higher one) goes through the Migrator, under the write lock taken first so a concurrent
+ * opener waits for it (busy_timeout) rather than racing it, and `user_version` is set in the same transaction.
+ */
+async function migrate(db: Kysely<KilnDatabase>, sqlite: Database.Database, where: string): Promise<void> {
+  const known = Object.keys(await migrationProvider.getMigrations()).length;
+  const current = () => sqlite.pragma('user_version', { simple: true });
+  if (current() === known) return;
+  try {
+    sqlite.exec('BEGIN IMMEDIATE');
+    if (current() !== known) {
+      const migrator = new Migrator({ db, provider: migrationProvider, disableTransactions: true });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+      sqlite.pragma(`user_version = ${known}`);
+    }
+    sqlite.exec('COMMIT');
+  } catch (cause) {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    throw new KilnError('E_STORE', `migrating the store at ${where} failed: ${String(cause)}`, {
+      cause,
       hint: 'a newer Kiln may have written this store; upgrade Kiln or point KILN_HOME at a fresh directory',
     });
   }
@@ -167,6 +185,9 @@ function likePrefix(prefix: string): string {
   return `${prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
 }
 
+/** How many of a project's latest builds `lastStepActions` reads whole before searching step by step. */
+const RECENT_BUILDS = 4;
+
 /** The most recent recorded action (key ingredients, JSON) of each named step of a project, to explain misses. */
 export async function lastStepActions(
   store: Store,
@@ -175,16 +196,71 @@ export async function lastStepActions(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (steps.length === 0) return out;
-  const rows = await store.db
+  // The latest build has usually recorded every step: read the few latest builds' rows by primary key, whatever
+  // the length of the history, newest build first.
+  const recent = await store.db
+    .selectFrom('builds')
+    .select('id')
+    .where('project', '=', project)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(RECENT_BUILDS)
+    .execute();
+  if (recent.length > 0) {
+    const rows = await store.db
+      .selectFrom('step_actions')
+      .select(['build_id', 'step', 'project', 'ingredients'])
+      .where(
+        'build_id',
+        'in',
+        recent.map((b) => b.id),
+      )
+      .where('step', 'in', [...steps])
+      .where('outputs_digest', 'is not', null) // a failed attempt left no entry to compare with
+      .execute();
+    for (const { id } of recent) {
+      for (const row of rows) {
+        if (row.build_id === id && row.project === project && !out.has(row.step)) out.set(row.step, row.ingredients);
+      }
+    }
+  }
+  const rest = steps.filter((step) => !out.has(step));
+  // Fewer builds than asked for: the whole history was read. Else older builds may still hold the rest.
+  if (rest.length === 0 || recent.length < RECENT_BUILDS) return out;
+  for (const [step, ingredients] of await latestStepActions(store, project, rest)) out.set(step, ingredients);
+  return out;
+}
+
+/** Each step's latest recorded action, searched through the step's whole history (the (project, step) index). */
+async function latestStepActions(
+  store: Store,
+  project: string,
+  steps: readonly string[],
+): Promise<Map<string, string>> {
+  // Rank the rows newest first over narrow columns, then read the ingredients of the winners alone.
+  const ranked = store.db
     .selectFrom('step_actions')
     .innerJoin('builds', 'builds.id', 'step_actions.build_id')
-    .select(['step_actions.step', 'step_actions.ingredients'])
+    .select((eb) => [
+      'step_actions.step',
+      'step_actions.build_id',
+      eb.fn
+        .agg<number>('row_number')
+        .over((over) =>
+          over.partitionBy('step_actions.step').orderBy('builds.started_at', 'desc').orderBy('builds.id', 'desc'),
+        )
+        .as('rank'),
+    ])
     .where('step_actions.project', '=', project)
     .where('step_actions.step', 'in', [...steps])
-    .where('step_actions.outputs_digest', 'is not', null) // a failed attempt left no entry to compare with
-    .orderBy('builds.started_at', 'desc')
-    .orderBy('builds.id', 'desc')
+    .where('step_actions.outputs_digest', 'is not', null);
+  const rows = await store.db
+    .selectFrom(ranked.as('latest'))
+    .innerJoin('step_actions', (join) =>
+      join.onRef('step_actions.build_id', '=', 'latest.build_id').onRef('step_actions.step', '=', 'latest.step'),
+    )
+    .select(['step_actions.step', 'step_actions.ingredients'])
+    .where('latest.rank', '=', 1)
     .execute();
-  for (const row of rows) if (!out.has(row.step)) out.set(row.step, row.ingredients);
-  return out;
+  return new Map(rows.map((row) => [row.step, row.ingredients]));
 }
