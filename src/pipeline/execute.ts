@@ -1,8 +1,9 @@
-// Runs the step DAG: each step once its needs succeeded, up to `parallelism` at a time; the first failure stops the rest.
+// Runs the step DAG: each step once its needs succeeded; the first failure stops the rest. Cache lookups (a few small
+// reads each) go ahead many at a time; at most `parallelism` steps actually run (populate, run, capture) at once.
 import { promises as fsp } from 'node:fs';
 import type { OutputTree } from '../cache/index.js';
 import type { PlannedStep } from '../plan/steps.js';
-import { notRunReport, runStep, type StepContext, type StepResult } from './run-step.js';
+import { notRunReport, type RunSlots, runStep, type StepContext, type StepResult } from './run-step.js';
 
 export type { PlannedStep } from '../plan/steps.js';
 
@@ -20,7 +21,7 @@ export interface StepReport {
 export async function executeSteps(opts: {
   steps: readonly PlannedStep[];
   parallelism: number;
-  context: Omit<StepContext, 'signal'>;
+  context: Omit<StepContext, 'signal' | 'slots'>;
   signal?: AbortSignal | undefined;
 }): Promise<{ reports: StepReport[]; results: Map<string, StepResult> }> {
   await fsp.mkdir(opts.context.logDir, { recursive: true });
@@ -29,7 +30,8 @@ export async function executeSteps(opts: {
   // The first failure stops the steps still running, as Ctrl-C does.
   const failFast = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, failFast.signal]) : failFast.signal;
-  const ctx: StepContext = { ...opts.context, signal };
+  const ctx: StepContext = { ...opts.context, signal, slots: runSlots(opts.parallelism) };
+  const inFlight = opts.parallelism * LOOKAHEAD;
   const trees = new Map<string, OutputTree>();
   const ready = (s: PlannedStep) => s.needs.every((n) => trees.has(n));
   const forced = new Set<string>(); // steps whose cached outputs proved corrupt: they run, never replay
@@ -59,7 +61,7 @@ export async function executeSteps(opts: {
   for (;;) {
     if (!signal.aborted) {
       for (const step of opts.steps) {
-        if (running.size >= opts.parallelism) break;
+        if (running.size >= inFlight) break;
         if (!results.has(step.name) && !running.has(step.name) && ready(step)) start(step);
       }
     }
@@ -79,4 +81,40 @@ export async function executeSteps(opts: {
 function failedAfterRerun(result: StepResult, need: string): StepResult {
   const tail = [`kiln: the outputs of step ${need} were corrupt even after running it again`];
   return { ...result, report: { ...result.report, status: 'failed', logTail: tail } };
+}
+
+/** Steps in flight per run slot: enough to look up a whole layer of cached steps at once. */
+const LOOKAHEAD = 16;
+
+/** A counting semaphore over `n` run slots; waiting ends early (rejecting) when `signal` aborts. */
+function runSlots(n: number): RunSlots {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    acquire(signal) {
+      if (free > 0) {
+        free--;
+        return Promise.resolve(release);
+      }
+      return new Promise((resolve, reject) => {
+        const grant = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(release);
+        };
+        const onAbort = () => {
+          const i = waiting.indexOf(grant);
+          if (i !== -1) waiting.splice(i, 1);
+          reject(signal.reason);
+        };
+        if (signal.aborted) return onAbort();
+        waiting.push(grant);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
 }

@@ -29,9 +29,16 @@ export interface StepContext {
   readonly previous: PreviousIngredients;
   readonly emit: EventSink;
   readonly signal: AbortSignal;
+  /** Bounds how many steps run at once (lookups and replays do not take a slot). */
+  readonly slots: RunSlots;
   readonly now: () => Date;
   /** Steps whose outputs will surely be restored (artifact sources): their hits are verified blob by blob. */
   readonly verifyOutputsOf: ReadonlySet<string>;
+}
+
+/** Run slots: `acquire` resolves with the function that gives the slot back, or rejects once `signal` aborts. */
+export interface RunSlots {
+  acquire(signal: AbortSignal): Promise<() => void>;
 }
 
 /** Looks up the key ingredients a step had in its last recorded build. */
@@ -103,6 +110,33 @@ export async function runStep(
     };
   }
   const explanation = explainMiss(await ctx.previous(step.name), ingredients);
+  let release: () => void;
+  try {
+    release = await ctx.slots.acquire(ctx.signal);
+  } catch {
+    return skipped(step, ctx); // stopped (a failure elsewhere, or Ctrl-C) while waiting for a slot: it never started
+  }
+  try {
+    return await runMissed(step, upstream, ctx, { inputs, ingredients, key, explanation, logPath });
+  } finally {
+    release();
+  }
+}
+
+/** Runs a step that missed the cache, in its own fresh directory, and caches what it produced. */
+async function runMissed(
+  step: PlannedStep,
+  upstream: ReadonlyMap<string, OutputTree>,
+  ctx: StepContext,
+  missed: {
+    inputs: readonly InputFile[];
+    ingredients: ActionIngredients;
+    key: string;
+    explanation: readonly MissReason[];
+    logPath: string;
+  },
+): Promise<StepResult> {
+  const { inputs, ingredients, key, explanation, logPath } = missed;
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const dir = join(ctx.stepsDir, fileSafeName(step.name));
   let restored: number;
@@ -116,6 +150,8 @@ export async function runStep(
     const report = notRunReport(step.name, 'skipped');
     return { report, key, ingredients, explanation, bytesRestored: 0, timeSavedMs: 0, rerunNeed: need };
   }
+  // A failure elsewhere may have stopped the build while this step was being laid out.
+  if (ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
   const outcome = await ctx.runner
     .run({
       name: step.name,
@@ -156,6 +192,12 @@ export async function runStep(
   };
   ctx.emit({ kind: 'step-finished', step: step.name, ...report });
   return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
+}
+
+function skipped(step: PlannedStep, ctx: StepContext): StepResult {
+  const report = notRunReport(step.name, 'skipped');
+  ctx.emit({ kind: 'step-finished', step: step.name, ...report });
+  return { report, explanation: [], bytesRestored: 0, timeSavedMs: 0 };
 }
 
 /** A file name for a step: readable, and unique even when two names differ only in characters replaced here. */
