@@ -88,6 +88,9 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   const startedAt = world.now();
   const paths = kilnPaths(world.kilnHome);
   const gitEnv = { PATH: world.env.PATH };
+  // The builder identity (tool hashes: ~0.2 s for node's binary on a fresh home) is computed while git works.
+  const identifying = identifyBuilder(world.runner, world.env, paths);
+  identifying.catch(() => undefined); // awaited below; a failure of prepare must not leave it unhandled
   const prepared = await prepareBuild(req, world, paths, gitEnv);
   const { projectPath, source, config, configText, signing } = prepared;
   if (signing.created) {
@@ -97,7 +100,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     });
   }
   const store = await openSqliteStore(paths.store); // before any work: an unusable store fails fast
-  const builder = await identifyBuilder(world.runner, world.env, paths);
+  const builder = await identifying;
   const fingerprint = buildFingerprint({
     kilnVersion: world.kilnVersion,
     source,

@@ -87,7 +87,7 @@ function failedAfterRerun(result: StepResult, need: string): StepResult {
 const LOOKAHEAD = 16;
 
 /** A counting semaphore over `n` run slots; waiting ends early (rejecting) when `signal` aborts. */
-function runSlots(n: number): RunSlots {
+export function runSlots(n: number): RunSlots {
   let free = n;
   const waiting: (() => void)[] = [];
   const release = () => {

@@ -110,14 +110,19 @@ export async function runStep(
     };
   }
   const explanation = explainMiss(await ctx.previous(step.name), ingredients);
-  let release: () => void;
+  let slot: () => void;
   try {
-    release = await ctx.slots.acquire(ctx.signal);
+    slot = await ctx.slots.acquire(ctx.signal);
   } catch {
     return skipped(step, ctx); // stopped (a failure elsewhere, or Ctrl-C) while waiting for a slot: it never started
   }
+  let held = true;
+  const release = () => {
+    if (held) slot();
+    held = false;
+  };
   try {
-    return await runMissed(step, upstream, ctx, { inputs, ingredients, key, explanation, logPath });
+    return await runMissed(step, upstream, ctx, { inputs, ingredients, key, explanation, logPath, release });
   } finally {
     release();
   }
@@ -134,6 +139,8 @@ async function runMissed(
     key: string;
     explanation: readonly MissReason[];
     logPath: string;
+    /** Gives the run slot back: called once the step's processes are gone, before its outputs are stored. */
+    release: () => void;
   },
 ): Promise<StepResult> {
   const { inputs, ingredients, key, explanation, logPath } = missed;
@@ -165,6 +172,7 @@ async function runMissed(
       timeoutMs: step.timeout * 1000,
     })
     .catch((err: unknown) => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
+  missed.release(); // storing the outputs is I/O: the next step can use the CPU meanwhile
   let tree: OutputTree | undefined;
   const tail = [...outcome.logTail];
   if (outcome.exitCode === 0) {
