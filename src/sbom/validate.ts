@@ -1,72 +1,52 @@
 // Validates documents against the official CycloneDX 1.6 JSON schema (vendored in schema/vendor/cyclonedx/).
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import type addFormatsPlugin from 'ajv-formats';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject } from 'ajv';
 import { KilnError } from '../core/errors.js';
+import {
+  type CycloneDxFormats,
+  compileCycloneDxSchema,
+  cycloneDxFormats,
+  PRECOMPILED_VALIDATOR_FILE,
+} from './cyclonedx-ajv.js';
 
-// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module object's type.
-type AddFormats = typeof addFormatsPlugin.default;
+/** A schema check as Ajv makes it: true when valid, else the violations are left in `errors`. */
+export interface SchemaCheck {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
-const SCHEMA_DIR = new URL('../../schema/vendor/cyclonedx/', import.meta.url);
-const SCHEMA_FILES = ['spdx.schema.json', 'jsf-0.82.schema.json', 'bom-1.6.schema.json'] as const;
+// Written by the build (scripts/gen-validators.mjs) to dist/sbom/; `../sbom/` resolves there from dist/sbom/ and
+// from the bundle's chunks in dist/cli/ alike. Run from src (vitest), it is missing and the schema is compiled.
+const PRECOMPILED = new URL(`../sbom/${PRECOMPILED_VALIDATOR_FILE}`, import.meta.url);
 
-let compiled: ValidateFunction | undefined;
+let compiled: SchemaCheck | undefined;
 
 /** Throws E_SBOM_INVALID listing every schema violation (with its instance path) unless `bom` is valid CycloneDX 1.6. */
 export function validateCycloneDx(bom: unknown): void {
-  compiled ??= compileValidator();
-  if (compiled(bom)) return;
-  const problems = [...new Set((compiled.errors ?? []).map(describe))];
+  compiled ??= loadPrecompiledValidator(PRECOMPILED) ?? compileCycloneDxSchema().validate;
+  assertValid(compiled, bom);
+}
+
+/** The validator the build generated at `file`, or undefined when there is none (a bare `tsc`, or running from src). */
+export function loadPrecompiledValidator(file: URL): SchemaCheck | undefined {
+  if (!existsSync(file)) return undefined;
+  const generated = createRequire(import.meta.url)(fileURLToPath(file)) as {
+    createValidator(formats: CycloneDxFormats): SchemaCheck;
+  };
+  return generated.createValidator(cycloneDxFormats());
+}
+
+/** validateCycloneDx's verdict and report for a given validator (the precompiled one or the run-time compiled one). */
+export function assertValid(check: SchemaCheck, bom: unknown): void {
+  if (check(bom)) return;
+  const problems = [...new Set((check.errors ?? []).map(describe))];
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new KilnError('E_SBOM_INVALID', `document is not valid CycloneDX 1.6 (${count}):\n  ${problems.join('\n  ')}`, {
     hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
     details: { problems },
   });
-}
-
-function compileValidator(): ValidateFunction {
-  // Loaded here, not imported: a build whose SBOM is memoised never validates, so it never parses Ajv (~280 KB).
-  // (A synchronous require keeps validateCycloneDx synchronous; the bundle leaves Ajv in node_modules.)
-  const load = createRequire(import.meta.url);
-  const { Ajv } = load('ajv') as typeof import('ajv');
-  const addFormats = load('ajv-formats') as AddFormats;
-  // strictRequired is off only because the upstream schema lists `required` names inside oneOf branches
-  // that are declared on the parent object: valid JSON Schema that Ajv's stylistic check rejects.
-  const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true });
-  addFormats(ajv);
-  const uriReference = addFormats.get('uri-reference', 'full');
-  const email = addFormats.get('email', 'full');
-  ajv.addFormat('iri-reference', (value: string) => matches(uriReference, iriToUri(value)));
-  ajv.addFormat('idn-email', (value: string) => matches(email, value.replace(/[^\p{ASCII}]/gu, 'x')));
-  ajv.addKeyword({ keyword: 'meta:enum', schemaType: 'object' }); // documentation of enum values only
-  const [spdx, jsf, bom] = SCHEMA_FILES.map(loadSchema);
-  ajv.addSchema(spdx as object).addSchema(jsf as object);
-  return ajv.compile(bom as object);
-}
-
-function loadSchema(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(name, SCHEMA_DIR), 'utf8'));
-}
-
-/** RFC 3987 §3.1: an IRI maps to a URI by percent-encoding its non-ASCII characters (lone surrogates are invalid). */
-function iriToUri(value: string): string | undefined {
-  try {
-    return value.replace(/[^\p{ASCII}]/gu, (c) => encodeURIComponent(c));
-  } catch {
-    return undefined;
-  }
-}
-
-function matches(format: ReturnType<AddFormats['get']>, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  if (format instanceof RegExp) return format.test(value);
-  if (typeof format === 'function') return format(value) as boolean;
-  if (typeof format === 'object' && 'validate' in format) {
-    const v = format.validate;
-    return v instanceof RegExp ? v.test(value) : typeof v === 'function' ? Boolean(v(value as never)) : false;
-  }
-  return typeof format === 'string' ? new RegExp(format).test(value) : Boolean(format);
 }
 
 function describe(error: ErrorObject): string {

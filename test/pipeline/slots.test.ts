@@ -10,8 +10,13 @@ describe('runSlots', () => {
     const order: string[] = [];
     const a = await slots.acquire(signal);
     const b = await slots.acquire(signal);
-    const c = slots.acquire(signal).then((release) => (order.push('c'), release));
-    const d = slots.acquire(signal).then((release) => (order.push('d'), release));
+    const waitFor = (name: string) =>
+      slots.acquire(signal).then((release) => {
+        order.push(name);
+        return release;
+      });
+    const c = waitFor('c');
+    const d = waitFor('d');
     await tick();
     expect(order).toEqual([]); // both slots are held
     a();
