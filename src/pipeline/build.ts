@@ -205,7 +205,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     reports = executed.reports;
     results = executed.results;
     interrupted();
-    const failed = reports.find((r) => r.status === 'failed');
+    const failed = firstFailure(reports);
     if (failed) throw stepFailure(buildId, failed);
     await assertLockfileUnchanged(view, sbom.lockfile);
     const outputsDir = join(workDir, 'outputs');
@@ -260,7 +260,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       steps: reports.map((r) => stepSummary(r, results.get(r.name))),
     };
   } catch (err) {
-    const failed = reports.find((r) => r.status === 'failed');
+    const failed = firstFailure(reports);
     const exitCode = isKilnError(err, 'E_STEP_FAILED') ? (failed?.exitCode ?? null) : null;
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     const done = record({ status: 'failed', exit_code: exitCode, error: message }, { artifacts: [], evidence: [] });
@@ -306,6 +306,12 @@ function abortIfRequested(signal: AbortSignal | undefined, buildId: string): voi
       hint: `the attempt is recorded as failed: kiln show ${buildId}`,
     });
   }
+}
+
+/** The failure to report: one with an exit code of its own before those stopped because of it (exit code none). */
+function firstFailure(reports: readonly StepReport[]): StepReport | undefined {
+  const failed = reports.filter((r) => r.status === 'failed');
+  return failed.find((r) => r.exitCode !== null) ?? failed[0];
 }
 
 function stepFailure(buildId: string, failed: StepReport): KilnError {

@@ -21,7 +21,7 @@ export interface StepReport {
 export async function executeSteps(opts: {
   steps: readonly PlannedStep[];
   parallelism: number;
-  context: Omit<StepContext, 'signal' | 'slots'>;
+  context: Omit<StepContext, 'signal' | 'slots' | 'stopOthers'>;
   signal?: AbortSignal | undefined;
 }): Promise<{ reports: StepReport[]; results: Map<string, StepResult> }> {
   await fsp.mkdir(opts.context.logDir, { recursive: true });
@@ -30,7 +30,8 @@ export async function executeSteps(opts: {
   // The first failure stops the steps still running, as Ctrl-C does.
   const failFast = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, failFast.signal]) : failFast.signal;
-  const ctx: StepContext = { ...opts.context, signal, slots: runSlots(opts.parallelism) };
+  const slots = { layout: runSlots(opts.parallelism), run: runSlots(opts.parallelism) };
+  const ctx: StepContext = { ...opts.context, signal, slots, stopOthers: () => failFast.abort() };
   const inFlight = opts.parallelism * LOOKAHEAD;
   const trees = new Map<string, OutputTree>();
   const ready = (s: PlannedStep) => s.needs.every((n) => trees.has(n));

@@ -29,8 +29,10 @@ export interface StepContext {
   readonly previous: PreviousIngredients;
   readonly emit: EventSink;
   readonly signal: AbortSignal;
-  /** Bounds how many steps run at once (lookups and replays do not take a slot). */
-  readonly slots: RunSlots;
+  /** Bound how many steps are laid out and how many run at once (lookups and replays take no slot). */
+  readonly slots: { readonly layout: RunSlots; readonly run: RunSlots };
+  /** Stops the build's other steps: called by a failing step before it frees its slot, so nothing new starts. */
+  readonly stopOthers: () => void;
   readonly now: () => Date;
   /** Steps whose outputs will surely be restored (artifact sources): their hits are verified blob by blob. */
   readonly verifyOutputsOf: ReadonlySet<string>;
@@ -110,22 +112,44 @@ export async function runStep(
     };
   }
   const explanation = explainMiss(await ctx.previous(step.name), ingredients);
-  let slot: () => void;
-  try {
-    slot = await ctx.slots.acquire(ctx.signal);
-  } catch {
-    return skipped(step, ctx); // stopped (a failure elsewhere, or Ctrl-C) while waiting for a slot: it never started
-  }
-  let held = true;
-  const release = () => {
-    if (held) slot();
-    held = false;
+  // Laying out the directory and running take separate slots, so the next step's layout overlaps this one's run.
+  const layoutSlot = await take(ctx.slots.layout, ctx.signal);
+  if (!layoutSlot) return skipped(step, ctx); // stopped (a failure elsewhere, or Ctrl-C) before it started
+  let runSlot: (() => void) | undefined;
+  const laidOut = async () => {
+    runSlot = await take(ctx.slots.run, ctx.signal);
+    layoutSlot();
+    return runSlot !== undefined;
   };
   try {
-    return await runMissed(step, upstream, ctx, { inputs, ingredients, key, explanation, logPath, release });
+    return await runMissed(step, upstream, ctx, {
+      inputs,
+      ingredients,
+      key,
+      explanation,
+      logPath,
+      laidOut,
+      ran: () => runSlot?.(),
+    });
   } finally {
-    release();
+    layoutSlot();
+    runSlot?.();
   }
+}
+
+/** A slot from `slots`, as a release function that may be called more than once; undefined if stopped first. */
+async function take(slots: RunSlots, signal: AbortSignal): Promise<(() => void) | undefined> {
+  let release: () => void;
+  try {
+    release = await slots.acquire(signal);
+  } catch {
+    return undefined;
+  }
+  let held = true;
+  return () => {
+    if (held) release();
+    held = false;
+  };
 }
 
 /** Runs a step that missed the cache, in its own fresh directory, and caches what it produced. */
@@ -139,8 +163,10 @@ async function runMissed(
     key: string;
     explanation: readonly MissReason[];
     logPath: string;
+    /** Called once the directory is ready: waits for a run slot; false when the build stopped meanwhile. */
+    laidOut: () => Promise<boolean>;
     /** Gives the run slot back: called once the step's processes are gone, before its outputs are stored. */
-    release: () => void;
+    ran: () => void;
   },
 ): Promise<StepResult> {
   const { inputs, ingredients, key, explanation, logPath } = missed;
@@ -157,8 +183,8 @@ async function runMissed(
     const report = notRunReport(step.name, 'skipped');
     return { report, key, ingredients, explanation, bytesRestored: 0, timeSavedMs: 0, rerunNeed: need };
   }
-  // A failure elsewhere may have stopped the build while this step was being laid out.
-  if (ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
+  // A failure elsewhere may have stopped the build while this step was being laid out or waiting to run.
+  if (!(await missed.laidOut()) || ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
   const outcome = await ctx.runner
     .run({
       name: step.name,
@@ -172,7 +198,8 @@ async function runMissed(
       timeoutMs: step.timeout * 1000,
     })
     .catch((err: unknown) => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
-  missed.release(); // storing the outputs is I/O: the next step can use the CPU meanwhile
+  if (outcome.exitCode !== 0) ctx.stopOthers();
+  missed.ran(); // storing the outputs is I/O: the next step can use the CPU meanwhile
   let tree: OutputTree | undefined;
   const tail = [...outcome.logTail];
   if (outcome.exitCode === 0) {
