@@ -18,6 +18,7 @@ export function summarize(samples) {
 const LABELS = {
   cold: 'cold build',
   warm: 'warm no-op',
+  replay: 'warm, Kiln --force',
   restore: 'restore (outputs deleted)',
   leaf: 'one leaf changed',
   root: 'root package changed',

@@ -12,7 +12,7 @@ import { printTable, summarize } from './report.mjs';
 import { hashTree, turboBinary } from './tools.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['cold', 'warm', 'restore', 'leaf', 'root'];
+const SCENARIOS = ['cold', 'warm', 'replay', 'restore', 'leaf', 'root'];
 const TOOLS = ['kiln', 'turbo', 'direct'];
 // Local cache only (in the repo's .turbo/cache), streamed logs, only failures printed.
 const TURBO_ARGS = [
@@ -121,10 +121,11 @@ async function prepare(tool, scenario, ctx, revision) {
 }
 
 /** Builds with one tool and checks it left its outputs; resolves with the wall time in ms. */
-async function build(tool, ctx) {
+async function build(tool, ctx, scenario) {
   const repo = ctx.repos[tool];
   if (tool === 'kiln') {
     const argv = [kilnBin, 'build', '--json', '--key', ctx.key];
+    if (scenario === 'replay') argv.push('--force'); // run the whole pipeline, every step a cache hit
     const { ms, stdout } = await timed(process.execPath, argv, { cwd: repo, env: { ...ENV, KILN_HOME: ctx.kilnHome } });
     const result = JSON.parse(stdout);
     const artifact = result.artifacts?.[0]?.path;
@@ -159,7 +160,7 @@ async function measure(n, ctx) {
       // Rotate which tool goes first, so none always runs right after the same neighbour.
       for (const tool of TOOLS.map((_, i) => TOOLS[(i + r) % TOOLS.length])) {
         await prepare(tool, scenario, ctx, revision);
-        const ms = await build(tool, ctx);
+        const ms = await build(tool, ctx, scenario);
         samples[scenario][tool].push(ms);
         const label = `${n} pkgs run ${r + 1}/${runs} ${scenario.padEnd(7)} ${tool.padEnd(6)}`;
         process.stderr.write(`  ${label} ${(ms / 1000).toFixed(3)} s\n`);
