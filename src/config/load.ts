@@ -80,6 +80,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path[0] === 'artifacts' && path.length === 2) return KNOWN_KEYS.artifact;
   if (path[0] === 'signing') return KNOWN_KEYS.signing;
   if (path[0] === 'cache') return KNOWN_KEYS.cache;
+  if (path[0] === 'sandbox') return KNOWN_KEYS.sandbox;
   return [];
 }
 

@@ -82,6 +82,21 @@ export const CacheSchema = z.strictObject({
     ),
 });
 
+/** A builder root filesystem instead of the host toolchain, optionally pinned by digest. */
+export const SandboxSchema = z.strictObject({
+  rootfs: z
+    .string()
+    .min(1)
+    .describe(
+      'Builder root filesystem directory (absolute, or relative to the project directory), shown read-only at / in the sandbox instead of the host toolchain.',
+    ),
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 lowercase hex>')
+    .optional()
+    .describe('The rootfs digest the build must find (printed by every build that uses the rootfs).'),
+});
+
 /** The whole kiln.yaml document. */
 export const KilnConfigSchema = z.strictObject({
   name: z.string().regex(STEP_NAME).describe('Project name.'),
@@ -89,6 +104,7 @@ export const KilnConfigSchema = z.strictObject({
   artifacts: z.array(ArtifactSchema).min(1).describe('What the build delivers.'),
   signing: SigningSchema.optional(),
   cache: CacheSchema.default({ trust: [] }),
+  sandbox: SandboxSchema.optional(),
   output: relPath.default('kiln-out').describe('Directory (relative to the project) that receives artifacts.'),
 });
 
@@ -106,6 +122,7 @@ export const KNOWN_KEYS = {
   artifact: Object.keys(ArtifactSchema.shape),
   signing: Object.keys(SigningSchema.shape),
   cache: Object.keys(CacheSchema.shape),
+  sandbox: Object.keys(SandboxSchema.shape),
 } as const;
 
 /** The JSON Schema editors use for kiln.yaml (committed as schema/kiln.schema.json). */

@@ -17,7 +17,7 @@ import { buildRecord, cacheFigures } from './record.js';
 import { buildFingerprint, redeliver } from './reuse.js';
 import type { StepResult } from './run-step.js';
 import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
-import { identifyBuilder, setupSteps } from './step-setup.js';
+import { type BuilderIdentity, identifyBuilder, resolveBuilder, setupSteps } from './step-setup.js';
 import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from './workdir.js';
 
 /** What a user asks for when building. */
@@ -100,22 +100,32 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     });
   }
   const store = await openSqliteStore(paths.store); // before any work: an unusable store fails fast
-  const builder = await identifying;
-  const fingerprint = buildFingerprint({
-    kilnVersion: world.kilnVersion,
-    source,
-    configText,
-    builder: builder.digest,
-    publicKeyPem: signing.signer.publicKeyPem,
-  });
-  if (fingerprint && !req.force) {
-    const reused = await reuseEarlier(store, fingerprint, { config, projectPath, paths, emit: world.emit });
-    if (reused) return reused;
-  }
-  await world.runner.ready?.().catch(async (err: unknown) => {
-    await closeQuietly(store);
+  let runner: StepRunner;
+  let builder: BuilderIdentity;
+  let fingerprint: string | undefined;
+  try {
+    ({ runner, builder } = await resolveBuilder(
+      prepared,
+      world.runner,
+      () => identifying,
+      (message) => world.emit({ kind: 'notice', message }),
+    ));
+    fingerprint = buildFingerprint({
+      kilnVersion: world.kilnVersion,
+      source,
+      configText,
+      builder: builder.digest,
+      publicKeyPem: signing.signer.publicKeyPem,
+    });
+    if (fingerprint && !req.force) {
+      const reused = await reuseEarlier(store, fingerprint, { config, projectPath, paths, emit: world.emit });
+      if (reused) return reused;
+    }
+    await world.runner.ready?.();
+  } catch (err) {
+    await closeQuietly(store); // nothing started: there is no build to record
     throw err;
-  });
+  }
   const buildId = newBuildId(startedAt);
   const workDirs = await workRoot(paths, world.env);
   const workDir = join(workDirs, buildId);
@@ -129,7 +139,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       buildId,
       project: config.name,
       source,
-      runner: world.runner.kind,
+      runner: runner.kind,
       startedAt,
       finishedAt: world.now(),
       outcome,
@@ -161,7 +171,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       workDir,
       paths,
       env: world.env,
-      runner: world.runner,
+      runner,
       builder,
       cacheModes: req.cacheModes,
       store,
@@ -192,7 +202,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
         stepsDir: join(workDir, 'steps'),
         logDir: join(paths.buildDir(buildId), 'logs'),
         baseEnv,
-        runner: world.runner,
+        runner,
         cache,
         builder: builder.digest,
         buildId,
@@ -235,10 +245,10 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       paths,
       signer: signing.signer,
       toolchain: [
-        { name: `kiln-builder-${world.runner.kind}`, version: world.kilnVersion, digest: builder.digest },
+        { name: `kiln-builder-${runner.kind}`, version: world.kilnVersion, digest: builder.digest },
         ...builder.tools.map((t) => ({ name: t.name, version: t.version ?? 'unknown', digest: toDigest(t.sha256) })),
       ],
-      runner: world.runner,
+      runner,
       startedAt,
       now: world.now,
       emit: world.emit,

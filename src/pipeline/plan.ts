@@ -10,7 +10,7 @@ import type { BuildEnvironment, BuildRequest } from './build.js';
 import { newBuildId } from './build.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
-import { identifyBuilder, setupSteps } from './step-setup.js';
+import { identifyBuilder, resolveBuilder, setupSteps } from './step-setup.js';
 import { createWorkDir, removeWorkDir, workRoot } from './workdir.js';
 
 /** One step of the plan. */
@@ -33,12 +33,17 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
   const workDir = join(await workRoot(paths, world.env), `plan-${newBuildId(world.now())}`);
   try {
     await createWorkDir(workDir);
-    const builder = await identifyBuilder(world.runner, world.env, paths);
+    const { runner, builder } = await resolveBuilder(
+      prepared,
+      world.runner,
+      () => identifyBuilder(world.runner, world.env, paths),
+      (message) => world.emit({ kind: 'notice', message }),
+    );
     const { view, steps, cache, previous } = await setupSteps(prepared, {
       workDir,
       paths,
       env: world.env,
-      runner: world.runner,
+      runner,
       builder,
       cacheModes: req.cacheModes,
       store,
@@ -76,7 +81,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
     return Object.freeze({
       project: config.name,
       commit: source.commit,
-      runner: world.runner.kind,
+      runner: runner.kind,
       builder: builder.digest,
       steps: planned,
     });

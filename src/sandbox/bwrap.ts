@@ -41,6 +41,7 @@ export function bubblewrapRunner(opts: BubblewrapOptions = {}): StepRunner {
     kind: 'bubblewrap',
     hermetic: true,
     run: async (step) => runInSandbox(bwrap, await getLayout(), step, now),
+    withRootfs: (dir) => bubblewrapRunner({ ...opts, rootfs: dir }),
   };
 }
 

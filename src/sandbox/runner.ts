@@ -32,4 +32,6 @@ export interface StepRunner {
   run(step: StepInvocation): Promise<StepOutcome>;
   /** Resolves once steps can run here, else rejects with a KilnError; awaited before steps may run. */
   ready?(): Promise<void>;
+  /** The same runner over a builder root filesystem instead of the host toolchain (sandboxing runners only). */
+  withRootfs?(dir: string): StepRunner;
 }

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { onTestFinished as afterTest, describe, expect, it } from 'vitest';
 import { bwrapArgs, sandboxEnv } from '../../src/sandbox/bwrap-args.js';
 import { bubblewrapRunner } from '../../src/sandbox/index.js';
 import { hostLayout, rootfsLayout, type SandboxLayout } from '../../src/sandbox/layout.js';
+import { miniRootfs } from '../helpers/rootfs.js';
 import { runStep } from '../helpers/sandbox-steps.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -105,20 +105,6 @@ describe('sandbox layout', () => {
 });
 
 describe('builder rootfs', () => {
-  /** A minimal root filesystem: the host's dash and the shared libraries it needs, nothing else. */
-  function miniRootfs(): string {
-    const rootfs = tempDir('kiln-rootfs-');
-    const libs = execFileSync('ldd', ['/bin/sh'], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
-    for (const file of ['/bin/sh', ...libs]) {
-      mkdirSync(join(rootfs, dirname(file)), { recursive: true });
-      copyFileSync(file, join(rootfs, file));
-    }
-    mkdirSync(join(rootfs, 'etc'));
-    writeFileSync(join(rootfs, 'etc', 'os-release'), 'ID=kiln-test\n');
-    symlinkSync('bin', join(rootfs, 'sbin'));
-    return rootfs;
-  }
-
   it('lays out every top-level entry except what the sandbox provides', async () => {
     const rootfs = miniRootfs();
     mkdirSync(join(rootfs, 'tmp'));
