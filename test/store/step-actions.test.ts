@@ -2,26 +2,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type BuildRecord, lastStepActions, openSqliteStore, recordBuild, type Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { buildRow } from './fixtures.js';
 
 /** A build of `project` that recorded `actions`: step name → ingredients, or null for a failed attempt. */
 function build(id: string, startedAt: string, actions: Record<string, string | null>, project = 'demo'): BuildRecord {
   return {
-    build: {
-      id,
-      project,
-      repo_url: 'file:///repo',
-      commit_sha: 'a'.repeat(40),
-      subdir: '',
-      dirty: 0,
-      status: 'succeeded',
-      exit_code: 0,
-      error: null,
-      builder_id: 'https://kiln.dev/builders/local-cli/v1',
-      runner: 'host',
-      started_at: startedAt,
-      finished_at: startedAt,
-      duration_ms: 1,
-    },
+    build: buildRow(id, startedAt, project),
     steps: [],
     artifacts: [],
     evidence: [],

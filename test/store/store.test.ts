@@ -5,25 +5,11 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { getBuild, listBuilds, openSqliteStore, recordBuild } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { buildRow } from './fixtures.js';
 
 function record(id: string, startedAt: string, stepNames = ['compile', 'test']) {
   return {
-    build: {
-      id,
-      project: 'demo',
-      repo_url: 'file:///repo',
-      commit_sha: 'a'.repeat(40),
-      subdir: '',
-      dirty: 0,
-      status: 'succeeded' as const,
-      exit_code: 0,
-      error: null,
-      builder_id: 'https://kiln.dev/builders/local-cli/v1',
-      runner: 'host',
-      started_at: startedAt,
-      finished_at: startedAt,
-      duration_ms: 1200,
-    },
+    build: buildRow(id, startedAt, 'demo', 1200),
     steps: stepNames.map((name, position) => ({
       build_id: id,
       name,
