@@ -1,10 +1,16 @@
-// The builder digest: what the steps run with (runner kind + the resolved host tools), part of every action key.
-import type { Digest } from '../core/digest.js';
-import { sha256Digest } from '../core/digest.js';
+// The builder digest: what the steps run with (runner kind + the resolved host tools, or a builder rootfs), part of
+// every action key and of provenance.
+import { resolve } from 'node:path';
+import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
+import type { KilnPaths } from '../core/home.js';
 import { canonicalJson } from '../core/json.js';
 import { hostBuilderDigest } from '../sandbox/builder.js';
+import { SANDBOX_PATH } from '../sandbox/bwrap-args.js';
 import type { StepRunner } from '../sandbox/index.js';
+import { rootfsBuilderDigest } from '../sandbox/rootfs-digest.js';
 import { loadToolMemo } from '../sandbox/tool-memo.js';
+import type { PreparedBuild } from './prepare.js';
 
 /** Tools steps commonly call; their binaries and versions identify the toolchain. */
 export const BUILDER_TOOLS = ['sh', 'bash', 'node', 'npm', 'npx', 'git', 'tar', 'gzip', 'cp', 'find'];
@@ -18,4 +24,59 @@ export async function builderIdentity(runner: StepRunner, path: string, memoFile
     canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, host: host.digest }),
   );
   return { digest, tools: host.tools };
+}
+
+/** The builder steps run with (runner and the tools on their PATH), computed before anything else needs it. */
+export type BuilderIdentity = Awaited<ReturnType<typeof builderIdentity>>;
+
+/** The PATH steps see: in the sandbox the fixed one over the read-only toolchain; on the host, the caller's. */
+export function stepPath(runner: StepRunner, env: Readonly<Record<string, string | undefined>>): string {
+  return runner.kind === 'bubblewrap' ? SANDBOX_PATH : (env.PATH ?? SANDBOX_PATH);
+}
+
+/** The builder identity of a build with `runner` (tool hashes come from the memo in the Kiln home when unchanged). */
+export function identifyBuilder(
+  runner: StepRunner,
+  env: Readonly<Record<string, string | undefined>>,
+  paths: KilnPaths,
+): Promise<BuilderIdentity> {
+  return builderIdentity(runner, stepPath(runner, env), paths.toolMemo);
+}
+
+/**
+ * The runner steps use and the builder identity: the host toolchain (`hostIdentity`), or the builder rootfs that
+ * kiln.yaml `sandbox.rootfs` names, hashed and checked against its `sandbox.digest` pin.
+ */
+export async function resolveBuilder(
+  prepared: PreparedBuild,
+  runner: StepRunner,
+  hostIdentity: () => Promise<BuilderIdentity>,
+  onNotice: (message: string) => void,
+): Promise<{ runner: StepRunner; builder: BuilderIdentity }> {
+  const sandbox = prepared.config.sandbox;
+  if (!sandbox) return { runner, builder: await hostIdentity() };
+  if (!runner.withRootfs) {
+    throw new KilnError(
+      'E_CONFIG_INVALID',
+      `kiln.yaml sandbox.rootfs needs the bubblewrap runner, not ${runner.kind}`,
+      {
+        hint: 'build without --runner host, or remove sandbox from kiln.yaml to build with the host toolchain',
+      },
+    );
+  }
+  const dir = resolve(prepared.projectPath, sandbox.rootfs);
+  const rootfs = await rootfsBuilderDigest(dir);
+  if (sandbox.digest !== undefined && rootfs.digest !== sandbox.digest) {
+    throw new KilnError(
+      'E_SANDBOX',
+      `builder rootfs ${dir} has digest ${rootfs.digest}, but kiln.yaml pins ${sandbox.digest}`,
+      { hint: 'build with the rootfs the pin names, or update sandbox.digest in kiln.yaml if this rootfs is intended' },
+    );
+  }
+  onNotice(
+    `sandbox: builder rootfs ${dir} is ${rootfs.digest} (${rootfs.entries} entries, ${(rootfs.bytes / 1e6).toFixed(1)} MB)${sandbox.digest ? ', as pinned' : ''}`,
+  );
+  const digest = sha256Digest(canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, rootfs: rootfs.digest }));
+  const tool = { name: 'rootfs', path: dir, realpath: dir, sha256: digestHex(rootfs.digest) };
+  return { runner: runner.withRootfs(dir), builder: { digest, tools: [tool] } };
 }

@@ -8,9 +8,10 @@ import { explainMiss } from '../plan/explain.js';
 import { openSqliteStore } from '../store/index.js';
 import type { BuildEnvironment, BuildRequest } from './build.js';
 import { newBuildId } from './build.js';
+import { identifyBuilder, resolveBuilder } from './builder.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
-import { identifyBuilder, resolveBuilder, setupSteps } from './step-setup.js';
+import { setupSteps } from './step-setup.js';
 import { createWorkDir, removeWorkDir, workRoot } from './workdir.js';
 
 /** One step of the plan. */

@@ -1,0 +1,245 @@
+// A build that runs: work dir, steps (cached or not), package, sign, publish, deliver, record. Loaded only when an
+// identical earlier build could not be handed back (see reuse.ts), so an up-to-date build does not load any of it.
+import { join } from 'node:path';
+import { restoreOutputs, treeDigest } from '../cache/index.js';
+import { type Digest, sha256Digest } from '../core/digest.js';
+import { isKilnError, KilnError } from '../core/errors.js';
+import type { KilnPaths } from '../core/home.js';
+import type { StepRunner } from '../sandbox/index.js';
+import { type BuildRecord, recordBuild, type Store } from '../store/index.js';
+import {
+  type BuildEnvironment,
+  type BuildRequest,
+  type BuildResult,
+  closeQuietly,
+  newBuildId,
+  type StepSummary,
+} from './build.js';
+import type { BuilderIdentity } from './builder.js';
+import { deliver } from './deliver.js';
+import { executeSteps, type StepReport } from './execute.js';
+import type { PreparedBuild } from './prepare.js';
+import { buildRecord, cacheFigures } from './record.js';
+import type { StepResult } from './run-step.js';
+import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
+import { setupSteps } from './step-setup.js';
+import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from './workdir.js';
+
+/** Everything decided before the build starts (see runBuild), handed over to run it. */
+export interface SteppedBuild {
+  readonly req: BuildRequest;
+  readonly world: BuildEnvironment;
+  readonly paths: KilnPaths;
+  readonly prepared: PreparedBuild;
+  readonly store: Store;
+  readonly runner: StepRunner;
+  readonly builder: BuilderIdentity;
+  readonly fingerprint: string | undefined;
+  readonly startedAt: Date;
+}
+
+/** Runs the build; every outcome is recorded in the store, which it closes. */
+export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult> {
+  const { req, world, paths, prepared, store, runner, builder, fingerprint, startedAt } = input;
+  const { projectPath, source, config, configText, signing } = prepared;
+  const buildId = newBuildId(startedAt);
+  const workDirs = await workRoot(paths, world.env);
+  const workDir = join(workDirs, buildId);
+  let reports: StepReport[] = [];
+  let results = new Map<string, StepResult>();
+  const record = (
+    outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>,
+    rest: Pick<BuildRecord, 'artifacts' | 'evidence'>,
+  ) => {
+    const rows = buildRecord({
+      buildId,
+      project: config.name,
+      source,
+      runner: runner.kind,
+      startedAt,
+      finishedAt: world.now(),
+      outcome,
+      fingerprint: outcome.status === 'succeeded' ? (fingerprint ?? null) : null,
+      reports,
+      results,
+      ...rest,
+    });
+    return {
+      write: () => recordBuild(store, rows),
+      durationMs: rows.build.duration_ms,
+      figures: cacheFigures(results),
+    };
+  };
+  try {
+    const swept = await sweepStaleWorkDirs(workDirs);
+    if (swept > 0) world.emit({ kind: 'notice', message: `removed ${swept} work dir(s) left by builds that crashed` });
+    await createWorkDir(workDir);
+    world.emit({
+      kind: 'build-started',
+      buildId,
+      project: config.name,
+      commit: source.commit,
+      subdir: source.subdir,
+      dirty: source.dirty,
+    });
+    const interrupted = () => abortIfRequested(world.signal, buildId);
+    const { view, baseEnv, steps, cache, local, previous } = await setupSteps(prepared, {
+      workDir,
+      paths,
+      env: world.env,
+      runner,
+      builder,
+      cacheModes: req.cacheModes,
+      store,
+      onWarning: (message) => world.emit({ kind: 'warning', message }),
+    });
+    // The SBOM describes the lockfile as committed, read before any step could change it.
+    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
+    const sbom = await makeSbom({
+      view,
+      source,
+      config,
+      kilnVersion: world.kilnVersion,
+      memo: casSbomMemo(local),
+    });
+    if (!sbom.lockfile) {
+      world.emit({
+        kind: 'warning',
+        message: `no package-lock.json in ${source.subdir || 'the project'}: the SBOM lists no dependencies`,
+      });
+    }
+    interrupted();
+    const executed = await executeSteps({
+      steps,
+      parallelism: world.parallelism,
+      signal: world.signal,
+      context: {
+        source: view,
+        stepsDir: join(workDir, 'steps'),
+        logDir: join(paths.buildDir(buildId), 'logs'),
+        baseEnv,
+        runner,
+        cache,
+        builder: builder.digest,
+        buildId,
+        previous,
+        emit: world.emit,
+        now: world.now,
+        verifyOutputsOf: new Set(config.artifacts.map((a) => a.from)),
+      },
+    });
+    reports = executed.reports;
+    results = executed.results;
+    interrupted();
+    const failed = firstFailure(reports);
+    if (failed) throw stepFailure(buildId, failed);
+    await assertLockfileUnchanged(view, sbom.lockfile);
+    const outputsDir = join(workDir, 'outputs');
+    for (const from of new Set(config.artifacts.map((a) => a.from))) {
+      const tree = results.get(from)?.tree;
+      if (tree) await restoreOutputs(tree, join(outputsDir, from), cache.blobs);
+    }
+    const delivered = await deliver({
+      buildId,
+      config,
+      configDigest: sha256Digest(configText),
+      source,
+      sbom,
+      stepOutputs: (step) => join(outputsDir, step),
+      steps: steps.map((st) => {
+        const r = results.get(st.name);
+        return {
+          name: st.name,
+          run: st.run,
+          network: st.network,
+          ...(r?.tree ? { outputs: treeDigest(r.tree) } : {}),
+          ...(r?.producedBy && r.report.status === 'cached' ? { cachedFrom: r.producedBy } : {}),
+        };
+      }),
+      outputDir: join(projectPath, config.output),
+      workDir,
+      paths,
+      signer: signing.signer,
+      toolchain: [
+        { name: `kiln-builder-${runner.kind}`, version: world.kilnVersion, digest: builder.digest },
+        ...builder.tools.map((t) => ({ name: t.name, version: t.version ?? 'unknown', digest: toDigest(t.sha256) })),
+      ],
+      runner,
+      startedAt,
+      now: world.now,
+      emit: world.emit,
+      interrupted,
+      checkpoint: world.checkpoint,
+    });
+    world.checkpoint?.('before-record');
+    world.emit({ kind: 'stage', stage: 'record', detail: paths.store });
+    const done = record({ status: 'succeeded', exit_code: 0, error: null }, delivered.rows);
+    await done.write();
+    world.emit({ kind: 'build-finished', buildId, status: 'succeeded', durationMs: done.durationMs });
+    return {
+      buildId,
+      commit: source.commit,
+      status: 'succeeded',
+      upToDate: false,
+      artifacts: delivered.artifacts,
+      cache: done.figures,
+      steps: reports.map((r) => stepSummary(r, results.get(r.name))),
+    };
+  } catch (err) {
+    const failed = firstFailure(reports);
+    const exitCode = isKilnError(err, 'E_STEP_FAILED') ? (failed?.exitCode ?? null) : null;
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    const done = record({ status: 'failed', exit_code: exitCode, error: message }, { artifacts: [], evidence: [] });
+    await done.write().catch((cause: unknown) => {
+      world.emit({ kind: 'warning', message: `could not record the failed build ${buildId}: ${String(cause)}` });
+    });
+    world.emit({ kind: 'build-finished', buildId, status: 'failed', durationMs: done.durationMs });
+    throw err;
+  } finally {
+    await removeWorkDir(workDir);
+    await closeQuietly(store);
+  }
+}
+
+function stepSummary(report: StepReport, result: StepResult | undefined): StepSummary {
+  return {
+    name: report.name,
+    status: report.status,
+    durationMs: report.durationMs,
+    key: result?.key ?? null,
+    cache: report.status === 'cached' ? 'hit' : 'miss',
+    producedBy: result?.producedBy ?? null,
+    explanation: result?.explanation.map((r) => r.detail) ?? [],
+  };
+}
+
+function abortIfRequested(signal: AbortSignal | undefined, buildId: string): void {
+  if (signal?.aborted) {
+    throw new KilnError('E_INTERRUPTED', `build ${buildId} was interrupted; its running steps were stopped`, {
+      hint: `the attempt is recorded as failed: kiln show ${buildId}`,
+    });
+  }
+}
+
+/** The failure to report: one with an exit code of its own before those stopped because of it (exit code none). */
+function firstFailure(reports: readonly StepReport[]): StepReport | undefined {
+  const failed = reports.filter((r) => r.status === 'failed');
+  return failed.find((r) => r.exitCode !== null) ?? failed[0];
+}
+
+function stepFailure(buildId: string, failed: StepReport): KilnError {
+  const tail = failed.logTail.map((l) => `  | ${l}`).join('\n');
+  const code = failed.exitCode ?? 'none (killed)';
+  return new KilnError(
+    'E_STEP_FAILED',
+    `step ${failed.name} failed with exit code ${code}; last lines of its log:\n${tail}`,
+    {
+      hint: `full log: ${failed.logPath}; details: kiln show ${buildId}`,
+      details: { buildId, step: failed.name, exitCode: failed.exitCode },
+    },
+  );
+}
+
+function toDigest(hex: string): Digest {
+  return `sha256:${hex}`;
+}
