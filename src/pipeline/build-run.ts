@@ -83,7 +83,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       dirty: source.dirty,
     });
     const interrupted = () => abortIfRequested(world.signal, buildId);
-    const { view, baseEnv, steps, cache, local, previous } = await setupSteps(prepared, {
+    const { view, baseEnv, steps, cache, writable, previous } = await setupSteps(prepared, {
       workDir,
       paths,
       env: world.env,
@@ -100,7 +100,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       source,
       config,
       kilnVersion: world.kilnVersion,
-      memo: casSbomMemo(local),
+      memo: casSbomMemo(writable),
     });
     if (!sbom.lockfile) {
       world.emit({

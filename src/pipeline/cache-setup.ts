@@ -26,9 +26,12 @@ export async function openStepCache(opts: {
   trustFiles: readonly string[];
   projectPath: string;
   onWarning: (message: string) => void;
-}): Promise<{ cache: StepCache; remote: RemoteCache | undefined; local: LocalCas }> {
-  const localDir = opts.modes.local === 'off' ? join(opts.workDir, 'scratch-cache') : opts.paths.cache;
-  const local = new LocalCas({ dir: localDir, onWarning: opts.onWarning });
+}): Promise<{ cache: StepCache; remote: RemoteCache | undefined; writable: LocalCas }> {
+  const scratch = () => new LocalCas({ dir: join(opts.workDir, 'scratch-cache'), onWarning: opts.onWarning });
+  const local =
+    opts.modes.local === 'off' ? scratch() : new LocalCas({ dir: opts.paths.cache, onWarning: opts.onWarning });
+  // local:r reads the persistent cache but adds nothing to it: this build's blobs go to a scratch CAS instead.
+  const writable = opts.modes.local === 'r' ? scratch() : local;
   const remote =
     opts.modes.remote !== 'off' && opts.remote.url
       ? remoteCache({
@@ -51,11 +54,12 @@ export async function openStepCache(opts: {
   }
   const cache = new StepCache({
     local,
+    writable,
     remote,
     modes: opts.modes,
     signer: opts.signer,
     trusted,
     onWarning: opts.onWarning,
   });
-  return { cache, remote, local };
+  return { cache, remote, writable };
 }

@@ -25,12 +25,15 @@ export interface CacheHit {
 
 /** Lookup, restore source and recording for the steps of one build. */
 export class StepCache {
-  /** Where this build's outputs go: the persistent local cache, or a scratch CAS when the local tier is off. */
+  /** Where this build's outputs are read from and written to (see TieredBlobs). */
   readonly blobs: BlobStore;
 
   constructor(
     private readonly opts: {
+      /** Read first: the persistent local cache (or a scratch CAS when the local tier is off). */
       local: LocalCas;
+      /** Where this build's blobs are written: `local`, or a scratch CAS when the local tier is read-only. */
+      writable: LocalCas;
       remote: RemoteCache | undefined;
       modes: CacheModes;
       signer: Signer;
@@ -38,7 +41,8 @@ export class StepCache {
       onWarning: (message: string) => void;
     },
   ) {
-    this.blobs = new TieredBlobs(opts.local, opts.modes.remote === 'off' ? undefined : opts.remote);
+    const remote = opts.modes.remote === 'off' ? undefined : opts.remote;
+    this.blobs = new TieredBlobs(opts.local, opts.writable, remote);
   }
 
   /** The verified entry for `key`, from the local tier first, then the remote one; undefined is a miss. */
@@ -83,8 +87,9 @@ export class StepCache {
   private async firstUnusableBlob(tree: OutputTree, verifyContent: boolean): Promise<Digest | undefined> {
     for (const e of tree.entries) {
       if (e.kind !== 'file') continue;
-      if (await (verifyContent ? this.opts.local.verifyBlob(e.digest) : this.opts.local.hasBlob(e.digest))) continue;
-      if (!(await this.blobs.getBlob(e.digest))) return e.digest; // fetched (verified) from the remote, if it has it
+      const { local } = this.opts;
+      if (await (verifyContent ? local.verifyBlob(e.digest) : local.hasBlob(e.digest))) continue;
+      if (!(await this.blobs.getBlob(e.digest))) return e.digest; // this build's, or fetched (verified) from the remote
     }
     return undefined;
   }
@@ -108,7 +113,7 @@ export class StepCache {
       // Blobs first, the entry last: a reader never finds an entry whose blobs are not there yet.
       for (const e of tree.entries) {
         if (e.kind === 'file' && !(await remote.hasBlob(e.digest))) {
-          const path = this.opts.local.blobPath(e.digest);
+          const path = await this.blobPathOf(e.digest);
           await remote.putBlobFromFile(e.digest, path);
         }
       }
@@ -117,40 +122,57 @@ export class StepCache {
     }
     return digest;
   }
+
+  /** The file of a blob this build has: in the writable CAS, else in the (read-only) local one. */
+  private async blobPathOf(digest: Digest): Promise<string> {
+    const { writable, local } = this.opts;
+    return (await writable.hasBlob(digest)) ? writable.blobPath(digest) : local.blobPath(digest);
+  }
 }
 
-/** Reads local first, then remote (copying what it fetched into the local CAS); writes go to the local CAS. */
+/**
+ * Reads the local CAS, then the writable one (when it is a separate scratch CAS), then the remote (copying what it
+ * fetched into the writable CAS); writes go to the writable CAS.
+ */
 class TieredBlobs implements BlobStore {
+  private readonly readers: readonly LocalCas[];
+
   constructor(
     private readonly local: LocalCas,
+    private readonly writable: LocalCas,
     private readonly remote: RemoteCache | undefined,
-  ) {}
+  ) {
+    this.readers = writable === local ? [local] : [local, writable];
+  }
 
   async getBlob(digest: Digest): Promise<Buffer | undefined> {
-    const here = await this.local.getBlob(digest);
-    if (here || !this.remote) return here;
-    const there = await this.remote.getBlob(digest);
-    if (there) await this.local.putBlob(digest, there);
+    for (const cas of this.readers) {
+      const here = await cas.getBlob(digest);
+      if (here) return here;
+    }
+    const there = await this.remote?.getBlob(digest);
+    if (there) await this.writable.putBlob(digest, there);
     return there;
   }
 
   async getBlobToFile(digest: Digest, dest: string): Promise<boolean> {
-    if (await this.local.getBlobToFile(digest, dest)) return true;
+    for (const cas of this.readers) if (await cas.getBlobToFile(digest, dest)) return true;
     if (!this.remote || !(await this.remote.getBlobToFile(digest, dest))) return false;
-    await this.local.putBlobFromFile(digest, dest);
+    await this.writable.putBlobFromFile(digest, dest);
     return true;
   }
 
   async hasBlob(digest: Digest): Promise<boolean> {
-    return (await this.local.hasBlob(digest)) || (this.remote ? this.remote.hasBlob(digest) : false);
+    for (const cas of this.readers) if (await cas.hasBlob(digest)) return true;
+    return this.remote ? this.remote.hasBlob(digest) : false;
   }
 
   putBlob(digest: Digest, data: Buffer): Promise<void> {
-    return this.local.putBlob(digest, data);
+    return this.writable.putBlob(digest, data);
   }
 
   putBlobFromFile(digest: Digest, path: string): Promise<void> {
-    return this.local.putBlobFromFile(digest, path);
+    return this.writable.putBlobFromFile(digest, path);
   }
 
   getAction(key: string): Promise<Buffer | undefined> {
@@ -158,6 +180,6 @@ class TieredBlobs implements BlobStore {
   }
 
   putAction(key: string, entry: Buffer): Promise<void> {
-    return this.local.putAction(key, entry);
+    return this.writable.putAction(key, entry);
   }
 }

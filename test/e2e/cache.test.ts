@@ -107,6 +107,32 @@ describe('the content-addressed cache', () => {
     expect(afterEntries.stderr).toMatch(/ignored the local cache entry .*untrusted-key/);
   });
 
+  it('reads but never adds to the local cache with local:r, and leaves it alone with local:off', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject());
+    const home = join(root, 'home');
+    const first = build(repo, home);
+    const cacheFiles = () => readdirSync(join(home, 'cache'), { recursive: true }).map(String).sort();
+    const filled = cacheFiles();
+    expect(filled.length).toBeGreaterThan(4);
+
+    const readOnly = build(repo, home, ['--cache', 'local:r,remote:off']);
+    expect(readOnly.cache).toMatchObject({ hits: 2, misses: 0 });
+    writeFiles(repo, { 'src/util.js': 'export const twice = (x) => x + x;\n' });
+    git(repo, ['commit', '-qam', 'change an input'], '2024-05-02T00:00:00Z');
+    const changed = build(repo, home, ['--cache', 'local:r,remote:off']);
+    expect(changed.cache).toMatchObject({ hits: 0, misses: 2 });
+    expect(changed.artifacts[0]?.digest).not.toBe(first.artifacts[0]?.digest);
+    expect(cacheFiles()).toEqual(filled); // the new outputs went to a scratch cache, not this one
+
+    const off = build(repo, home, ['--cache', 'local:off,remote:off']);
+    expect(off.cache).toMatchObject({ hits: 0, misses: 2 });
+    expect(off.artifacts[0]?.digest).toBe(changed.artifacts[0]?.digest);
+    expect(cacheFiles()).toEqual(filled);
+    expect(build(repo, home).cache).toMatchObject({ hits: 0, misses: 2 }); // nothing of the last two was kept
+  });
+
   it('runs a cached step again when a later step finds its outputs corrupt, instead of failing', () => {
     const root = tempDir();
     const repo = join(root, 'repo');
