@@ -76,12 +76,6 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   identifying.catch(() => undefined); // awaited below; a failure of prepare must not leave it unhandled
   const prepared = await prepareBuild(req, world, paths, gitEnv);
   const { projectPath, source, config, configText, signing } = prepared;
-  if (signing.created) {
-    world.emit({
-      kind: 'notice',
-      message: `created a local signing key ${paths.defaultKey} (public key ${paths.defaultPub}); keep the .key private and share the .pub with verifiers`,
-    });
-  }
   const store = await openSqliteStore(paths.store); // before any work: an unusable store fails fast
   let runner: StepRunner;
   let builder: BuilderIdentity;

@@ -57,5 +57,11 @@ export async function prepareBuild(
     cwd: world.cwd,
     paths,
   });
+  if (signing.created) {
+    world.emit({
+      kind: 'notice',
+      message: `created a local signing key ${paths.defaultKey} (public key ${paths.defaultPub}); keep the .key private and share the .pub with verifiers`,
+    });
+  }
   return { projectPath, source, config, configText, signing };
 }

@@ -15,12 +15,15 @@ describe('kiln plan and kiln cache', () => {
     const repo = join(root, 'repo');
     const commit = makeRepo(repo, demoProject());
     const home = join(root, 'home');
+    const stderr: string[] = [];
     const plan = (): Plan => {
       const r = kiln(['plan', '--json'], { cwd: repo, home });
       if (r.status !== 0) throw new Error(r.stderr);
+      stderr.push(r.stderr);
       return JSON.parse(r.stdout) as Plan;
     };
     const before = plan();
+    expect(stderr[0]).toContain('created a local signing key'); // a fresh home: the key it will sign with
     expect(before.commit).toBe(commit);
     expect(before.steps.map((s) => [s.name, s.cache])).toEqual([
       ['compile', 'miss'],
