@@ -64,6 +64,8 @@ export function remoteCache(opts: RemoteCacheOptions): RemoteCache {
     sleep: o.sleep,
   };
   const c = { hits: 0, misses: 0, corrupt: 0, errors: 0, bytesDown: 0, bytesUp: 0 };
+  // Paths the server answered with wrong bytes: not there as far as hasBlob is concerned, so they are uploaded again.
+  const bad = new Set<string>();
   const down = (n: number): void => {
     c.bytesDown += n;
   };
@@ -87,6 +89,7 @@ export function remoteCache(opts: RemoteCacheOptions): RemoteCache {
       }
       if (v.kind === 'corrupt') {
         c.corrupt += 1;
+        bad.add(path);
         warn(
           'corrupt',
           `remote cache ${o.label}: ${op} returned bad content (${v.detail}); ignored, treated as a miss`,
@@ -119,6 +122,7 @@ export function remoteCache(opts: RemoteCacheOptions): RemoteCache {
       if (out.kind === 'ok') {
         health.succeeded();
         c.bytesUp += length;
+        bad.delete(path);
         return;
       }
       c.errors += 1;
@@ -161,7 +165,7 @@ export function remoteCache(opts: RemoteCacheOptions): RemoteCache {
       }),
     hasBlob: async (digest) => {
       const path = `cas/${hexOf(digest)}`;
-      if (!health.readable()) return false;
+      if (!health.readable() || bad.has(path)) return false;
       try {
         const out = await exchange(http, { method: 'HEAD', path, attempts: o.retries + 1 }, discard);
         if (out.kind !== 'failed') health.succeeded();

@@ -113,6 +113,11 @@ describe('remote cache against nginx (WebDAV)', () => {
     expect(cache.stats()).toMatchObject({ hits: 0, corrupt: 2, available: true });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('bad content');
+    // The server says it has the blob, but this client knows better: a writer uploads it again, which mends it.
+    expect(await cache.hasBlob(digest)).toBe(false);
+    await cache.putBlob(digest, good);
+    expect(await cache.hasBlob(digest)).toBe(true);
+    expect(await client().cache.getBlob(digest)).toEqual(good);
   });
 
   it('a stopped server: every call is a miss or a skipped upload, one warning, no throw, no more requests', async () => {
