@@ -82,20 +82,34 @@ export const CacheSchema = z.strictObject({
     ),
 });
 
-/** A builder root filesystem instead of the host toolchain, optionally pinned by digest. */
-export const SandboxSchema = z.strictObject({
-  rootfs: z
-    .string()
-    .min(1)
-    .describe(
-      'Builder root filesystem directory (absolute, or relative to the project directory), shown read-only at / in the sandbox instead of the host toolchain.',
-    ),
-  digest: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 lowercase hex>')
-    .optional()
-    .describe('The rootfs digest the build must find (printed by every build that uses the rootfs).'),
-});
+/** What the steps run with: more host tools in the builder digest, or a builder rootfs pinned by digest. */
+export const SandboxSchema = z
+  .strictObject({
+    tools: z
+      .array(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'expected a command name, as found on PATH'))
+      .default([])
+      .describe(
+        'Host tools the steps use besides sh, bash, node, npm, npx, git, tar, gzip, cp and find (e.g. python3, gcc): their binaries and versions become part of the builder digest.',
+      ),
+    rootfs: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Builder root filesystem directory (absolute, or relative to the project directory), shown read-only at / in the sandbox instead of the host toolchain.',
+      ),
+    digest: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 lowercase hex>')
+      .optional()
+      .describe('The rootfs digest the build must find (printed by every build that uses the rootfs).'),
+  })
+  .refine((s) => s.digest === undefined || s.rootfs !== undefined, {
+    message: '"digest" pins a builder rootfs: give "rootfs" too',
+  })
+  .refine((s) => s.rootfs === undefined || s.tools.length === 0, {
+    message: '"tools" adds host tools; with a "rootfs" every file of it is already in the builder digest',
+  });
 
 /** The whole kiln.yaml document. */
 export const KilnConfigSchema = z.strictObject({

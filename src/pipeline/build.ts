@@ -84,7 +84,7 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
     ({ runner, builder } = await resolveBuilder(
       prepared,
       world.runner,
-      () => identifying,
+      (extra) => (extra.length ? identifyBuilder(world.runner, world.env, paths, extra) : identifying),
       (message) => world.emit({ kind: 'notice', message }),
     ));
     fingerprint = buildFingerprint({

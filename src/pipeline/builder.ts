@@ -16,9 +16,14 @@ import type { PreparedBuild } from './prepare.js';
 export const BUILDER_TOOLS = ['sh', 'bash', 'node', 'npm', 'npx', 'git', 'tar', 'gzip', 'cp', 'find'];
 
 /** The builder identity of this build, with the tool list for provenance. */
-export async function builderIdentity(runner: StepRunner, path: string, memoFile: string) {
+export async function builderIdentity(
+  runner: StepRunner,
+  path: string,
+  memoFile: string,
+  tools: readonly string[] = BUILDER_TOOLS,
+) {
   const memo = await loadToolMemo(memoFile);
-  const host = await hostBuilderDigest({ tools: BUILDER_TOOLS, path, memo });
+  const host = await hostBuilderDigest({ tools: [...tools], path, memo });
   await memo.save().catch(() => undefined); // only a speed-up: a read-only home must not fail the build
   const digest: Digest = sha256Digest(
     canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, host: host.digest }),
@@ -39,8 +44,10 @@ export function identifyBuilder(
   runner: StepRunner,
   env: Readonly<Record<string, string | undefined>>,
   paths: KilnPaths,
+  extraTools: readonly string[] = [],
 ): Promise<BuilderIdentity> {
-  return builderIdentity(runner, stepPath(runner, env), paths.toolMemo);
+  const tools = [...new Set([...BUILDER_TOOLS, ...extraTools])];
+  return builderIdentity(runner, stepPath(runner, env), paths.toolMemo, tools);
 }
 
 /**
@@ -50,11 +57,11 @@ export function identifyBuilder(
 export async function resolveBuilder(
   prepared: PreparedBuild,
   runner: StepRunner,
-  hostIdentity: () => Promise<BuilderIdentity>,
+  hostIdentity: (extraTools: readonly string[]) => Promise<BuilderIdentity>,
   onNotice: (message: string) => void,
 ): Promise<{ runner: StepRunner; builder: BuilderIdentity }> {
   const sandbox = prepared.config.sandbox;
-  if (!sandbox) return { runner, builder: await hostIdentity() };
+  if (sandbox?.rootfs === undefined) return { runner, builder: await hostIdentity(sandbox?.tools ?? []) };
   if (!runner.withRootfs) {
     throw new KilnError(
       'E_CONFIG_INVALID',

@@ -37,7 +37,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
     const { runner, builder } = await resolveBuilder(
       prepared,
       world.runner,
-      () => identifyBuilder(world.runner, world.env, paths),
+      (extra) => identifyBuilder(world.runner, world.env, paths, extra),
       (message) => world.emit({ kind: 'notice', message }),
     );
     const { view, steps, cache, previous } = await setupSteps(prepared, {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
@@ -68,5 +68,47 @@ describe('a builder rootfs from kiln.yaml', () => {
     const host = kiln(['build', '--runner', 'host'], { cwd: repo, home });
     expect(host.status).toBe(2);
     expect(host.stderr).toContain('sandbox.rootfs needs the bubblewrap runner');
+  });
+
+  it('puts the host tools kiln.yaml names into the builder digest', () => {
+    const root = tempDir();
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    const tool = join(bin, 'kiln-test-tool');
+    writeFileSync(tool, '#!/bin/sh\necho v1\n');
+    chmodSync(tool, 0o755);
+    const repo = join(root, 'repo');
+    const config = (tools: string) => `name: tooled
+${tools}steps:
+  gen:
+    run: kiln-test-tool > out.txt
+    outputs: [out.txt]
+artifacts:
+  - name: out
+    from: gen
+    path: out.txt
+    format: file
+`;
+    makeRepo(repo, { 'kiln.yaml': config('sandbox:\n  tools: [kiln-test-tool]\n'), '.gitignore': 'kiln-out/\n' });
+    const home = join(root, 'home');
+    // The host runner, so the steps see this PATH (the sandbox has its own fixed PATH).
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const build = () => {
+      const r = kiln(['build', '--json', '--force', '--explain', '--runner', 'host'], { cwd: repo, home, env });
+      if (r.status !== 0) throw new Error(r.stderr);
+      return JSON.parse(r.stdout) as Built;
+    };
+    expect(build().steps[0]?.cache).toBe('miss');
+    expect(build().steps[0]?.cache).toBe('hit');
+    writeFileSync(tool, '#!/bin/sh\necho v2\n');
+    const changed = build().steps[0];
+    expect(changed?.cache).toBe('miss');
+    expect(changed?.explanation.join(' ')).toMatch(/builder/);
+
+    const wrong = config(`sandbox:\n  digest: sha256:${'1'.repeat(64)}\n`);
+    writeFiles(repo, { 'kiln.yaml': wrong });
+    const check = kiln(['config', 'check'], { cwd: repo, home });
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain('"digest" pins a builder rootfs: give "rootfs" too');
   });
 });
