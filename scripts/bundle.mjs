@@ -3,7 +3,8 @@
 // hundreds of files nor parses megabytes it does not run. Every file sits at the same depth as dist/cli/main.js, so
 // `new URL('../../…', import.meta.url)` (the vendored schemas, package.json) resolves the same. bin/kiln.js falls
 // back to dist/cli/main.js without the bundle.
-import { readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 for (const name of readdirSync('dist/cli')) if (name.startsWith('kiln-chunk-')) rmSync(`dist/cli/${name}`); // stale chunks
@@ -23,3 +24,16 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// A digest of the code just bundled: an identical earlier build is only reused by the same code (pipeline/reuse.ts),
+// even when the version number did not change (a development build).
+const code = createHash('sha256');
+for (const name of readdirSync('dist/cli')
+  .filter((n) => n.endsWith('.mjs'))
+  .sort()) {
+  code
+    .update(`${name}\0`)
+    .update(readFileSync(`dist/cli/${name}`))
+    .update('\0');
+}
+writeFileSync('dist/cli/kiln-code.txt', `sha256:${code.digest('hex')}\n`);

@@ -83,7 +83,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       dirty: source.dirty,
     });
     const interrupted = () => abortIfRequested(world.signal, buildId);
-    const { view, baseEnv, steps, cache, writable, previous } = await setupSteps(prepared, {
+    const { view, baseEnv, steps, cache, local, writable, previous } = await setupSteps(prepared, {
       workDir,
       paths,
       env: world.env,
@@ -100,7 +100,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       source,
       config,
       kilnVersion: world.kilnVersion,
-      memo: casSbomMemo(writable),
+      memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
     });
     if (!sbom.lockfile) {
       world.emit({

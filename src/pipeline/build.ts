@@ -1,7 +1,8 @@
 // The build stage end to end: source → SBOM → steps → package → attest → publish → deliver → record. This part
 // resolves what is built and hands back an identical earlier build; build-run.ts runs a new one.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CacheModes } from '../cache/remote-mode.js';
 import { type BuildCacheFigures, NO_CACHE_FIGURES } from '../cache/stats.js';
 import type { KilnConfig } from '../config/index.js';
@@ -80,12 +81,14 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
   let runner: StepRunner;
   let builder: BuilderIdentity;
   let fingerprint: string | undefined;
+  let running: typeof import('./build-run.js');
   try {
     ({ runner, builder } = await resolveBuilder(
       prepared,
       world.runner,
       (extra) => (extra.length ? identifyBuilder(world.runner, world.env, paths, extra) : identifying),
       (message) => world.emit({ kind: 'notice', message }),
+      paths.home,
     ));
     fingerprint = buildFingerprint({
       kilnVersion: world.kilnVersion,
@@ -93,18 +96,23 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       configText,
       builder: builder.digest,
       publicKeyPem: signing.signer.publicKeyPem,
+      trustedKeys: await Promise.all(
+        config.cache.trust.map((file) =>
+          fsp.readFile(resolve(projectPath, file), 'utf8').catch(() => `missing ${file}`),
+        ),
+      ),
     });
     if (fingerprint && !req.force) {
       const reused = await reuseEarlier(store, fingerprint, { config, projectPath, paths, emit: world.emit });
       if (reused) return reused;
     }
     await world.runner.ready?.();
+    running = await import('./build-run.js'); // not loaded for an up-to-date build
   } catch (err) {
     await closeQuietly(store); // nothing started: there is no build to record
     throw err;
   }
-  const { runSteppedBuild } = await import('./build-run.js'); // not loaded for an up-to-date build
-  return runSteppedBuild({ req, world, paths, prepared, store, runner, builder, fingerprint, startedAt });
+  return running.runSteppedBuild({ req, world, paths, prepared, store, runner, builder, fingerprint, startedAt });
 }
 
 /** The result of an identical earlier build, its files checked (or restored) in the output dir; else undefined. */

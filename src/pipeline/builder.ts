@@ -1,5 +1,6 @@
 // The builder digest: what the steps run with (runner kind + the resolved host tools, or a builder rootfs), part of
 // every action key and of provenance.
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
@@ -59,6 +60,7 @@ export async function resolveBuilder(
   runner: StepRunner,
   hostIdentity: (extraTools: readonly string[]) => Promise<BuilderIdentity>,
   onNotice: (message: string) => void,
+  kilnHome: string,
 ): Promise<{ runner: StepRunner; builder: BuilderIdentity }> {
   const sandbox = prepared.config.sandbox;
   if (sandbox?.rootfs === undefined) return { runner, builder: await hostIdentity(sandbox?.tools ?? []) };
@@ -71,7 +73,15 @@ export async function resolveBuilder(
       },
     );
   }
-  const dir = resolve(prepared.projectPath, sandbox.rootfs);
+  // Resolved once: what is hashed is what is mounted, even if a link on the way is switched meanwhile.
+  const given = resolve(prepared.projectPath, sandbox.rootfs);
+  const dir = await realpath(given).catch(() => given);
+  const home = await realpath(kilnHome).catch(() => kilnHome);
+  if (home === dir || home.startsWith(`${dir.replace(/\/$/, '')}/`)) {
+    throw new KilnError('E_SANDBOX', `builder rootfs ${dir} contains the Kiln home ${home}`, {
+      hint: 'steps would see the signing keys, the cache and the store: use a rootfs directory that does not hold KILN_HOME',
+    });
+  }
   const rootfs = await rootfsBuilderDigest(dir);
   if (sandbox.digest !== undefined && rootfs.digest !== sandbox.digest) {
     throw new KilnError(

@@ -26,7 +26,7 @@ export async function openStepCache(opts: {
   trustFiles: readonly string[];
   projectPath: string;
   onWarning: (message: string) => void;
-}): Promise<{ cache: StepCache; remote: RemoteCache | undefined; writable: LocalCas }> {
+}): Promise<{ cache: StepCache; remote: RemoteCache | undefined; local: LocalCas; writable: LocalCas }> {
   const scratch = () => new LocalCas({ dir: join(opts.workDir, 'scratch-cache'), onWarning: opts.onWarning });
   const local =
     opts.modes.local === 'off' ? scratch() : new LocalCas({ dir: opts.paths.cache, onWarning: opts.onWarning });
@@ -61,5 +61,5 @@ export async function openStepCache(opts: {
     trusted,
     onWarning: opts.onWarning,
   });
-  return { cache, remote, writable };
+  return { cache, remote, local, writable };
 }

@@ -6,8 +6,7 @@ import type { Digest } from '../core/digest.js';
 import { kilnPaths } from '../core/home.js';
 import { explainMiss } from '../plan/explain.js';
 import { openSqliteStore } from '../store/index.js';
-import type { BuildEnvironment, BuildRequest } from './build.js';
-import { newBuildId } from './build.js';
+import { type BuildEnvironment, type BuildRequest, closeQuietly, newBuildId } from './build.js';
 import { identifyBuilder, resolveBuilder } from './builder.js';
 import { prepareBuild } from './prepare.js';
 import { stepKey } from './run-step.js';
@@ -39,6 +38,7 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
       world.runner,
       (extra) => identifyBuilder(world.runner, world.env, paths, extra),
       (message) => world.emit({ kind: 'notice', message }),
+      paths.home,
     );
     const { view, steps, cache, previous } = await setupSteps(prepared, {
       workDir,
@@ -88,6 +88,6 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
     });
   } finally {
     await removeWorkDir(workDir);
-    await store.close().catch(() => undefined);
+    await closeQuietly(store);
   }
 }

@@ -2,10 +2,11 @@
 // URL and Kiln version make the same artifacts (every step would be a cache hit), so nothing is run, re-signed or
 // re-published: the files in the output directory are checked against the recorded digests instead, and any that
 // are missing or different are restored from the OCI layout, verified by digest.
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { copyOutVerified } from '../cache/cas-files.js';
 import { type Digest, sha256Digest, sha256File, sha256Hex } from '../core/digest.js';
+import { fsyncDir } from '../core/fsutil.js';
 import { canonicalJson } from '../core/json.js';
 import { blobPath } from '../registry/index.js';
 import type { SourceRef } from '../source/index.js';
@@ -15,6 +16,15 @@ import type { DeliveredArtifact } from './deliver.js';
 /** Bump when what a build produces from the same ingredients changes without the Kiln version changing. */
 const FINGERPRINT_VERSION = 1;
 
+/** The digest of the bundled code that runs (written by scripts/bundle.mjs); empty when not running bundled. */
+function codeStamp(): string {
+  try {
+    return readFileSync(new URL('./kiln-code.txt', import.meta.url), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** What a build's artifacts and evidence are a function of; undefined for a dirty tree (no commit pins it). */
 export function buildFingerprint(input: {
   kilnVersion: string;
@@ -22,6 +32,8 @@ export function buildFingerprint(input: {
   configText: string;
   builder: Digest;
   publicKeyPem: string;
+  /** The contents of the `cache.trust` keys: they decide which cached outputs a build may use. */
+  trustedKeys: readonly string[];
 }): string | undefined {
   const { source } = input;
   if (source.dirty) return undefined;
@@ -29,12 +41,14 @@ export function buildFingerprint(input: {
     canonicalJson({
       version: FINGERPRINT_VERSION,
       kiln: input.kilnVersion,
+      code: codeStamp(),
       repo: source.repoUrl,
       commit: source.commit,
       subdir: source.subdir,
       config: sha256Digest(input.configText),
       builder: input.builder,
       signer: sha256Digest(input.publicKeyPem),
+      trusted: input.trustedKeys.map((pem) => sha256Digest(pem)),
     }),
   );
 }
@@ -85,23 +99,33 @@ export async function redeliver(
   return delivered;
 }
 
-/** True when `path` holds `digest`, after restoring it from the layout's blob if needed. */
+/**
+ * True when `path` holds `digest`, after restoring it from the layout's blob if needed (durably, as a build delivers);
+ * false when that fails for any reason, so the caller builds instead.
+ */
 async function ensureFile(path: string, digest: Digest, ociDir: string): Promise<boolean> {
   const have = await sha256File(path).catch(() => undefined);
   if (have?.digest === digest) return true;
-  await fsp.mkdir(dirname(path), { recursive: true });
-  return (await copyOutVerified(blobPath(ociDir, digest), digest, path)).kind === 'ok';
+  try {
+    await fsp.mkdir(dirname(path), { recursive: true });
+    if ((await copyOutVerified(blobPath(ociDir, digest), digest, path)).kind !== 'ok') return false;
+    const fh = await fsp.open(path, 'r');
+    await fh.sync().finally(() => fh.close());
+    await fsyncDir(dirname(path));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function allPresent(paths: readonly string[]): Promise<boolean> {
-  for (const path of paths) {
-    if (
-      !(await fsp.stat(path).then(
-        (st) => st.isFile(),
-        () => false,
-      ))
-    )
-      return false;
-  }
+  for (const path of paths) if (!(await isFile(path))) return false;
   return true;
+}
+
+function isFile(path: string): Promise<boolean> {
+  return fsp.stat(path).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }

@@ -170,7 +170,6 @@ async function runMissed(
   },
 ): Promise<StepResult> {
   const { inputs, ingredients, key, explanation, logPath } = missed;
-  ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const dir = join(ctx.stepsDir, fileSafeName(step.name));
   let restored: number;
   try {
@@ -185,6 +184,7 @@ async function runMissed(
   }
   // A failure elsewhere may have stopped the build while this step was being laid out or waiting to run.
   if (!(await missed.laidOut()) || ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
+  ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const outcome = await ctx.runner
     .run({
       name: step.name,
@@ -214,6 +214,7 @@ async function runMissed(
     } catch (err) {
       tree = undefined;
       tail.push(`kiln: ${isKilnError(err) ? err.message : String(err)}`);
+      ctx.stopOthers(); // as for a non-zero exit, though steps queued meanwhile may have started
     }
   }
   const ok = tree !== undefined;

@@ -30,18 +30,21 @@ export interface SbomMemo {
   put(key: Digest, bytes: Buffer): Promise<void>;
 }
 
-/** An SbomMemo over the local CAS: an index file per key naming the SBOM blob, which is verified on every read. */
-export function casSbomMemo(cas: LocalCas): SbomMemo {
-  const indexPath = (key: Digest) => join(cas.dir, 'sbom', key.slice(7));
+/** An SbomMemo over the local CAS (written to `writable`): an index file per key naming the SBOM blob, verified on every read. */
+export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas): SbomMemo {
+  const indexPath = (store: LocalCas, key: Digest) => join(store.dir, 'sbom', key.slice(7));
+  const getFrom = async (store: LocalCas, key: Digest) => {
+    const digest = (await fsp.readFile(indexPath(store, key), 'utf8').catch(() => '')).trim();
+    return isDigest(digest) ? store.getBlob(digest) : undefined;
+  };
   return {
     async get(key) {
-      const digest = (await fsp.readFile(indexPath(key), 'utf8').catch(() => '')).trim();
-      return isDigest(digest) ? cas.getBlob(digest) : undefined;
+      return (await getFrom(cas, key)) ?? (writable === cas ? undefined : getFrom(writable, key));
     },
     async put(key, bytes) {
       const digest = sha256Digest(bytes);
-      await cas.putBlob(digest, bytes);
-      await writeFileAtomic(indexPath(key), digest);
+      await writable.putBlob(digest, bytes);
+      await writeFileAtomic(indexPath(writable, key), digest);
     },
   };
 }

@@ -48,7 +48,7 @@ export async function setupSteps(
   // Hash every declared input in one pass (one git process), rather than once per step.
   await expandInputsFrom(view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
   // `local` is the persistent cache, or a scratch one when the local tier is off.
-  const { cache, writable } = await openStepCache({
+  const { cache, local, writable } = await openStepCache({
     paths: opts.paths,
     workDir: opts.workDir,
     modes: opts.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
@@ -68,5 +68,5 @@ export async function setupSteps(
       steps.map((s) => s.name),
     ),
   );
-  return { view, baseEnv, steps, cache, writable, previous };
+  return { view, baseEnv, steps, cache, local, writable, previous };
 }

@@ -4,34 +4,83 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256Hex } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import type { KilnPaths } from '../core/home.js';
 import { type LockEnv, PROCESS_LOCK_ENV } from '../registry/index.js';
 
 const OWNER = 'owner.json';
 const TMPFS_MAGIC = 0x01021994;
+/** Work dir names: build ids (`20261126T011234Z-3f9a1c`), or `plan-` and one. Nothing else is ever swept. */
+const WORK_DIR_NAME = /^(plan-)?\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+/** Where to look for a tmpfs, and how much room it must have to be used (tests shrink these). */
+export interface TmpfsProbe {
+  readonly dir: string;
+  readonly minFreeBytes: number;
+  readonly mountinfo: string;
+}
+
+const SHM: TmpfsProbe = { dir: '/dev/shm', minFreeBytes: 2 * 1024 ** 3, mountinfo: '/proc/self/mountinfo' };
 
 /**
- * The directory that holds this home's build work dirs: `KILN_WORK_DIR` when set; else a private directory on
- * /dev/shm when that is a tmpfs (kept per home, mode 0700, refused if another user made it); else $KILN_HOME/work.
+ * The directory that holds this home's build work dirs. It is always one Kiln made for this user and home (mode
+ * 0700): under `KILN_WORK_DIR` when that is set; else on /dev/shm when it is a tmpfs that allows executables and has
+ * room (at least 2 GiB free: the 64 MB noexec /dev/shm of a default container does not qualify); else
+ * $KILN_HOME/work.
  */
 export async function workRoot(
   paths: KilnPaths,
   env: Readonly<Record<string, string | undefined>>,
-  shm = '/dev/shm',
+  shm: TmpfsProbe = SHM,
 ): Promise<string> {
-  if (env.KILN_WORK_DIR) return env.KILN_WORK_DIR;
   const uid = process.getuid?.();
-  const isTmpfs = await fsp.statfs(shm).then(
-    (st) => st.type === TMPFS_MAGIC,
-    () => false,
-  );
-  if (uid === undefined || !isTmpfs) return paths.work;
-  const mine = join(shm, `kiln-${uid}`);
-  await fsp.mkdir(mine, { mode: 0o700 }).catch(() => undefined);
-  const st = await fsp.lstat(mine).catch(() => undefined);
-  if (!st?.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return paths.work;
-  return join(mine, sha256Hex(paths.home).slice(0, 16));
+  if (env.KILN_WORK_DIR) {
+    const mine = uid === undefined ? env.KILN_WORK_DIR : await privateDir(env.KILN_WORK_DIR, uid);
+    if (mine === undefined) {
+      throw new KilnError('E_IO', `${join(env.KILN_WORK_DIR, `kiln-${uid}`)} is not a private directory of yours`, {
+        hint: 'remove it (Kiln creates it with mode 0700), or point KILN_WORK_DIR at another directory',
+      });
+    }
+    return join(mine, homeKey(paths));
+  }
+  if (uid === undefined || !(await usableTmpfs(shm))) return paths.work;
+  const mine = await privateDir(shm.dir, uid);
+  return mine === undefined ? paths.work : join(mine, homeKey(paths));
+}
+
+function homeKey(paths: KilnPaths): string {
+  return sha256Hex(paths.home).slice(0, 16);
+}
+
+/** `parent/kiln-<uid>`, created mode 0700; undefined when it is a link, someone else's, or open to others. */
+async function privateDir(parent: string, uid: number): Promise<string | undefined> {
+  const dir = join(parent, `kiln-${uid}`);
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+  const st = await fsp.lstat(dir).catch(() => undefined);
+  return st?.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 ? dir : undefined;
+}
+
+/** A tmpfs at `probe.dir`, mounted without noexec (steps run what they build), with enough free space. */
+async function usableTmpfs(probe: TmpfsProbe): Promise<boolean> {
+  const st = await fsp.statfs(probe.dir).catch(() => undefined);
+  if (st?.type !== TMPFS_MAGIC || st.bavail * st.bsize < probe.minFreeBytes) return false;
+  const real = await fsp.realpath(probe.dir).catch(() => probe.dir);
+  const options = mountOptions(await fsp.readFile(probe.mountinfo, 'utf8').catch(() => ''), real);
+  return options !== undefined && !options.includes('noexec');
+}
+
+/** The per-mount options of the mount holding `path`, from /proc/self/mountinfo text (the deepest mount point). */
+export function mountOptions(mountinfo: string, path: string): string[] | undefined {
+  let best: { point: string; options: string[] } | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    const point = (fields[4] ?? '').replace(/\\040/g, ' ');
+    const inside = point === '/' || path === point || path.startsWith(`${point}/`);
+    if (fields.length < 6 || !inside || (best && point.length < best.point.length)) continue;
+    best = { point, options: (fields[5] ?? '').split(',') };
+  }
+  return best?.options;
 }
 
 /** Creates the work dir of a build and marks it as owned by this process. */
@@ -51,6 +100,7 @@ export async function sweepStaleWorkDirs(workRoot: string, env: LockEnv = PROCES
   const names = await fsp.readdir(workRoot).catch(() => [] as string[]);
   let removed = 0;
   for (const name of names) {
+    if (!WORK_DIR_NAME.test(name)) continue;
     const dir = join(workRoot, name);
     const owner = await fsp
       .readFile(join(dir, OWNER), 'utf8')

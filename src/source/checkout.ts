@@ -47,6 +47,8 @@ export async function locateProject(projectPath: string, rev: string | undefined
     });
   }
   if (!resolved.ok) {
+    // Only an unknown revision is explained here; any other git failure is reported as it is.
+    if (!/bad revision|unknown revision|ambiguous argument/.test(String(resolved.error))) throw resolved.error;
     throw new KilnError(
       'E_SOURCE_GIT',
       rev === undefined ? `the repository at ${abs} has no commits yet` : `--rev ${rev} is not a commit in ${abs}`,

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { type GitEnv, git } from './git.js';
+import { GIT_ISOLATION, type GitEnv, git } from './git.js';
 
 /** One file of the commit below the project directory. */
 export interface CommitFile {
@@ -53,7 +53,7 @@ export async function readBlobs(
   if (blobs.length === 0) return;
   const child = spawn('git', ['cat-file', '--batch'], {
     cwd: repoRoot,
-    env: { ...env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
+    env: { ...env, ...GIT_ISOLATION },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let missing: string | undefined;

@@ -9,8 +9,14 @@ const execFileP = promisify(execFile);
 export type GitEnv = Readonly<Record<string, string | undefined>>;
 
 // ~/.gitconfig and /etc/gitconfig are ignored (no autocrlf, no global smudge filters such as LFS);
-// line endings are checked out exactly as committed.
-const ISOLATION = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
+// line endings are checked out exactly as committed; `git replace` refs cannot swap the content of an object.
+export const GIT_ISOLATION = {
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_NO_REPLACE_OBJECTS: '1',
+  LC_ALL: 'C',
+  GIT_TERMINAL_PROMPT: '0',
+};
 const FIXED_CONFIG = [
   '-c',
   'core.quotepath=off',
@@ -27,7 +33,7 @@ export async function git(cwd: string, args: string[], env: GitEnv): Promise<str
   try {
     const { stdout } = await execFileP('git', [...FIXED_CONFIG, ...args], {
       cwd,
-      env: { ...env, ...ISOLATION },
+      env: { ...env, ...GIT_ISOLATION },
       maxBuffer: 256 * 1024 * 1024,
       encoding: 'utf8',
     });

@@ -68,6 +68,11 @@ describe('a builder rootfs from kiln.yaml', () => {
     const host = kiln(['build', '--runner', 'host'], { cwd: repo, home });
     expect(host.status).toBe(2);
     expect(host.stderr).toContain('sandbox.rootfs needs the bubblewrap runner');
+
+    // A rootfs holding the Kiln home would show the steps its keys, cache and store.
+    const inside = kiln(['build'], { cwd: repo, home: join(rootfs, 'home') });
+    expect(inside.status).toBe(4);
+    expect(inside.stderr).toContain('contains the Kiln home');
   });
 
   it('puts the host tools kiln.yaml names into the builder digest', () => {
