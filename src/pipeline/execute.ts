@@ -2,8 +2,9 @@
 // reads each) go ahead many at a time; at most `parallelism` steps actually run (populate, run, capture) at once.
 import { promises as fsp } from 'node:fs';
 import type { OutputTree } from '../cache/index.js';
+import { runSlots } from '../core/slots.js';
 import type { PlannedStep } from '../plan/steps.js';
-import { notRunReport, type RunSlots, runStep, type StepContext, type StepResult } from './run-step.js';
+import { notRunReport, runStep, type StepContext, type StepResult } from './run-step.js';
 
 export type { PlannedStep } from '../plan/steps.js';
 
@@ -86,36 +87,3 @@ function failedAfterRerun(result: StepResult, need: string): StepResult {
 
 /** Steps in flight per run slot: enough to look up a whole layer of cached steps at once. */
 const LOOKAHEAD = 16;
-
-/** A counting semaphore over `n` run slots; waiting ends early (rejecting) when `signal` aborts. */
-export function runSlots(n: number): RunSlots {
-  let free = n;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
-  };
-  return {
-    acquire(signal) {
-      if (free > 0) {
-        free--;
-        return Promise.resolve(release);
-      }
-      return new Promise((resolve, reject) => {
-        const grant = () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(release);
-        };
-        const onAbort = () => {
-          const i = waiting.indexOf(grant);
-          if (i !== -1) waiting.splice(i, 1);
-          reject(signal.reason);
-        };
-        if (signal.aborted) return onAbort();
-        waiting.push(grant);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-    },
-  };
-}

@@ -6,6 +6,7 @@ import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../
 import { type Digest, sha256Hex } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
+import type { RunSlots } from '../core/slots.js';
 import { explainMiss, type MissReason } from '../plan/explain.js';
 import { expandInputsFrom, type InputFile, type InputIndex } from '../plan/inputs.js';
 import { type ActionIngredients, actionIngredients, actionKey } from '../plan/key.js';
@@ -36,11 +37,6 @@ export interface StepContext {
   readonly now: () => Date;
   /** Steps whose outputs will surely be restored (artifact sources): their hits are verified blob by blob. */
   readonly verifyOutputsOf: ReadonlySet<string>;
-}
-
-/** Run slots: `acquire` resolves with the function that gives the slot back, or rejects once `signal` aborts. */
-export interface RunSlots {
-  acquire(signal: AbortSignal): Promise<() => void>;
 }
 
 /** Looks up the key ingredients a step had in its last recorded build. */

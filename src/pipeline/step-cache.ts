@@ -15,6 +15,7 @@ import {
 import type { RemoteCache } from '../cache/remote.js';
 import type { CacheModes } from '../cache/remote-mode.js';
 import type { Digest } from '../core/digest.js';
+import { runSlots } from '../core/slots.js';
 
 /** A verified cache hit: the entry and the output tree it points at. */
 export interface CacheHit {
@@ -130,12 +131,16 @@ export class StepCache {
   }
 }
 
+const REMOTE_FETCHES = 4;
+
 /**
  * Reads the local CAS, then the writable one (when it is a separate scratch CAS), then the remote (copying what it
  * fetched into the writable CAS); writes go to the writable CAS.
  */
 class TieredBlobs implements BlobStore {
   private readonly readers: readonly LocalCas[];
+  /** Remote reads hold a whole blob in memory (up to the client's limit): only a few at once, however many lookups. */
+  private readonly fetches = runSlots(REMOTE_FETCHES);
 
   constructor(
     private readonly local: LocalCas,
@@ -150,9 +155,15 @@ class TieredBlobs implements BlobStore {
       const here = await cas.getBlob(digest);
       if (here) return here;
     }
-    const there = await this.remote?.getBlob(digest);
-    if (there) await this.writable.putBlob(digest, there);
-    return there;
+    if (!this.remote) return undefined;
+    const release = await this.fetches.acquire();
+    try {
+      const there = await this.remote.getBlob(digest);
+      if (there) await this.writable.putBlob(digest, there);
+      return there;
+    } finally {
+      release();
+    }
   }
 
   async getBlobToFile(digest: Digest, dest: string): Promise<boolean> {

@@ -42,15 +42,20 @@ export async function workRoot(
         hint: 'remove it (Kiln creates it with mode 0700), or point KILN_WORK_DIR at another directory',
       });
     }
-    return join(mine, homeKey(paths));
+    return join(mine, await homeKey(paths));
   }
   if (uid === undefined || !(await usableTmpfs(shm))) return paths.work;
   const mine = await privateDir(shm.dir, uid);
-  return mine === undefined ? paths.work : join(mine, homeKey(paths));
+  return mine === undefined ? paths.work : join(mine, await homeKey(paths));
 }
 
-function homeKey(paths: KilnPaths): string {
-  return sha256Hex(paths.home).slice(0, 16);
+/**
+ * One subdirectory per home and pid namespace: containers sharing /dev/shm (or a KILN_WORK_DIR) never see, nor sweep
+ * as dead, each other's builds, whose pids mean nothing across namespaces.
+ */
+async function homeKey(paths: KilnPaths): Promise<string> {
+  const pidNamespace = await fsp.readlink('/proc/self/ns/pid').catch(() => '');
+  return sha256Hex(`${paths.home}\0${pidNamespace}`).slice(0, 16);
 }
 
 /** `parent/kiln-<uid>`, created mode 0700; undefined when it is a link, someone else's, or open to others. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSlots } from '../../src/pipeline/execute.js';
+import { runSlots } from '../../src/core/slots.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
