@@ -13,8 +13,9 @@ const HELP = `usage: kiln build [PATH] [options]
 
 Builds the commit checked out in the git repository that holds PATH (default: the current
 directory), from a clean copy of that commit, following PATH/kiln.yaml. Delivers each artifact
-with its signed provenance (<file>.sigstore.json), CycloneDX SBOM (<file>.cdx.json) and signed
-SBOM attestation (<file>.cdx.sigstore.json) into the kiln.yaml \`output\` directory, publishes them
+with its signed provenance (<file>.sigstore.json), CycloneDX SBOM (<file>.cdx.json), SPDX SBOM
+(<file>.spdx.json) and the signed attestation of each SBOM (<file>.cdx.sigstore.json,
+<file>.spdx.sigstore.json) into the kiln.yaml \`output\` directory, publishes them
 to the OCI layout in $KILN_HOME/oci and records the build in $KILN_HOME/store.db.
 
 options:
@@ -96,13 +97,14 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       },
     );
     if (values.json) {
-      const artifacts = result.artifacts.map(({ name, path, digest, size, bundle, sbom }) => ({
+      const artifacts = result.artifacts.map(({ name, path, digest, size, bundle, sbom, spdx }) => ({
         name,
         path,
         digest,
         size,
         bundle,
         sbom,
+        spdx,
       }));
       const { buildId, commit, status, upToDate, cache, steps } = result;
       println(ctx.stdout, JSON.stringify({ buildId, commit, status, upToDate, artifacts, cache, steps }, null, 2));
@@ -111,7 +113,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         println(ctx.stdout, `${a.name}: ${a.path}`);
         println(ctx.stdout, `  digest     ${a.digest} (${a.size} bytes)`);
         println(ctx.stdout, `  provenance ${a.bundle}`);
-        println(ctx.stdout, `  sbom       ${a.sbom}`);
+        println(ctx.stdout, `  sbom       ${a.sbom} (CycloneDX 1.6), ${a.spdx} (SPDX 2.3)`);
       }
       const how = result.upToDate
         ? 'is up to date (nothing ran; --force builds again)'

@@ -94,7 +94,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       onWarning: (message) => world.emit({ kind: 'warning', message }),
     });
     // The SBOM describes the lockfile as committed, read before any step could change it.
-    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 from package-lock.json' });
+    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from package-lock.json' });
     const sbom = await makeSbom({
       view,
       source,

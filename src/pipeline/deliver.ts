@@ -1,4 +1,4 @@
-// After the steps: package each artifact, make the SBOM, sign provenance and SBOM, publish to the OCI layout, deliver files.
+// After the steps: package each artifact, sign provenance and both SBOMs, publish to the OCI layout, deliver files.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { signStatement } from '../attest/bundle.js';
@@ -16,6 +16,7 @@ import { isoSeconds } from '../core/time.js';
 import { copyFileArtifact, type PackedArtifact, packDirectory, resolveInside } from '../package/index.js';
 import { openOciLayout } from '../registry/index.js';
 import type { StepRunner } from '../sandbox/index.js';
+import { SPDX_PREDICATE } from '../sbom/spdx.js';
 import type { SourceRef } from '../source/index.js';
 import { publishArtifact } from './publish.js';
 import type { BuildSbom } from './sbom.js';
@@ -29,6 +30,8 @@ export interface DeliveredArtifact {
   readonly bundle: string;
   readonly sbom: string;
   readonly sbomBundle: string;
+  readonly spdx: string;
+  readonly spdxBundle: string;
   readonly manifestDigest: Digest;
 }
 
@@ -92,6 +95,8 @@ export async function deliver(input: DeliverInput) {
   const provenanceBundle = Buffer.from(`${canonicalJson(await signStatement(provenance, input.signer), 2)}\n`);
   const sbomStatement = makeStatement(subjects, CYCLONEDX_PREDICATE, sbom.bom);
   const sbomBundle = Buffer.from(`${canonicalJson(await signStatement(sbomStatement, input.signer), 2)}\n`);
+  const spdxStatement = makeStatement(subjects, SPDX_PREDICATE, sbom.spdx.doc);
+  const spdxBundle = Buffer.from(`${canonicalJson(await signStatement(spdxStatement, input.signer), 2)}\n`);
 
   emit({ kind: 'stage', stage: 'publish', detail: `OCI layout ${input.paths.oci}` });
   const layout = await openOciLayout(input.paths.oci);
@@ -106,7 +111,13 @@ export async function deliver(input: DeliverInput) {
         file: join(outDir, p.file),
         title: p.file,
         source,
-        evidence: { provenance: provenanceBundle, sbom: sbom.bytes, sbomAttestation: sbomBundle },
+        evidence: {
+          provenance: provenanceBundle,
+          sbom: sbom.bytes,
+          sbomAttestation: sbomBundle,
+          spdx: sbom.spdx.bytes,
+          spdxAttestation: spdxBundle,
+        },
       }),
     );
   }
@@ -119,6 +130,8 @@ export async function deliver(input: DeliverInput) {
     await writeFileAtomic(`${target}.sigstore.json`, provenanceBundle);
     await writeFileAtomic(`${target}.cdx.json`, sbom.bytes);
     await writeFileAtomic(`${target}.cdx.sigstore.json`, sbomBundle);
+    await writeFileAtomic(`${target}.spdx.json`, sbom.spdx.bytes);
+    await writeFileAtomic(`${target}.spdx.sigstore.json`, spdxBundle);
     await copyFileArtifact(join(outDir, p.file), target);
     delivered.push({
       name: p.config.name,
@@ -128,6 +141,8 @@ export async function deliver(input: DeliverInput) {
       bundle: `${target}.sigstore.json`,
       sbom: `${target}.cdx.json`,
       sbomBundle: `${target}.cdx.sigstore.json`,
+      spdx: `${target}.spdx.json`,
+      spdxBundle: `${target}.spdx.sigstore.json`,
       manifestDigest: published[i]?.artifact.digest as Digest,
     });
   }
@@ -154,6 +169,8 @@ function storeRows(
       { kind: 'provenance' as const, path: d.bundle, desc: pub.provenance },
       { kind: 'sbom' as const, path: d.sbom, desc: pub.sbom },
       { kind: 'sbom-attestation' as const, path: d.sbomBundle, desc: pub.sbomAttestation },
+      { kind: 'spdx' as const, path: d.spdx, desc: pub.spdx },
+      { kind: 'spdx-attestation' as const, path: d.spdxBundle, desc: pub.spdxAttestation },
     ].map((e) => ({
       build_id: buildId,
       artifact_name: d.name,

@@ -4,6 +4,7 @@ import { CYCLONEDX_PREDICATE, SLSA_PROVENANCE_V1 } from '../attest/statement.js'
 import type { ArtifactConfig } from '../config/index.js';
 import { isoFromEpoch } from '../core/time.js';
 import type { Descriptor, Manifest, OciLayout } from '../registry/index.js';
+import { SPDX_JSON, SPDX_PREDICATE } from '../sbom/spdx.js';
 import type { SourceRef } from '../source/index.js';
 
 /** Media type of a CycloneDX JSON document. */
@@ -25,7 +26,7 @@ export async function publishArtifact(
     file: string;
     title: string;
     source: SourceRef;
-    evidence: { provenance: Buffer; sbom: Buffer; sbomAttestation: Buffer };
+    evidence: { provenance: Buffer; sbom: Buffer; sbomAttestation: Buffer; spdx: Buffer; spdxAttestation: Buffer };
   },
 ) {
   const created = isoFromEpoch(opts.source.sourceDateEpoch);
@@ -86,6 +87,14 @@ export async function publishArtifact(
       `${opts.title}.cdx.sigstore.json`,
       opts.evidence.sbomAttestation,
       CYCLONEDX_PREDICATE,
+    ),
+    spdx: await attach(SPDX_JSON, SPDX_JSON, `${opts.title}.spdx.json`, opts.evidence.spdx, SPDX_PREDICATE),
+    spdxAttestation: await attach(
+      SIGSTORE_BUNDLE_V03,
+      SIGSTORE_BUNDLE_V03,
+      `${opts.title}.spdx.sigstore.json`,
+      opts.evidence.spdxAttestation,
+      SPDX_PREDICATE,
     ),
   };
 }

@@ -53,7 +53,7 @@ export function buildFingerprint(input: {
   );
 }
 
-const EVIDENCE_KINDS = ['provenance', 'sbom', 'sbom-attestation'] as const;
+const EVIDENCE_KINDS = ['provenance', 'sbom', 'sbom-attestation', 'spdx', 'spdx-attestation'] as const;
 
 /**
  * Puts `earlier`'s artifacts and evidence into `outputDir` exactly as recorded (evidence first, each artifact last,
@@ -70,16 +70,18 @@ export async function redeliver(
     const evidence = EVIDENCE_KINDS.map((kind) =>
       earlier.evidence.find((e) => e.artifact_name === artifact.name && e.kind === kind),
     );
-    const [provenance, sbom, sbomBundle] = evidence;
-    if (!provenance || !sbom || !sbomBundle) return undefined;
+    const [provenance, sbom, sbomBundle, spdx, spdxBundle] = evidence;
+    if (!provenance || !sbom || !sbomBundle || !spdx || !spdxBundle) return undefined;
     const manifests = [artifact.manifest_digest, ...evidence.map((e) => e?.manifest_digest)] as Digest[];
     if (!(await allPresent(manifests.map((d) => blobPath(ociDir, d))))) return undefined; // no longer published
-    const files = [provenance, sbom, sbomBundle, artifact].map((row) => ({
+    const files = [provenance, sbom, sbomBundle, spdx, spdxBundle, artifact].map((row) => ({
       path: join(outputDir, basename(row.path)),
       digest: row.digest as Digest,
     }));
     for (const file of files) if (!(await ensureFile(file.path, file.digest, ociDir))) return undefined;
-    const [bundlePath, sbomPath, sbomBundlePath, artifactPath] = files.map((f) => f.path) as [
+    const [bundle, sbomFile, sbomBundleFile, spdxFile, spdxBundleFile, path] = files.map((f) => f.path) as [
+      string,
+      string,
       string,
       string,
       string,
@@ -87,12 +89,14 @@ export async function redeliver(
     ];
     delivered.push({
       name: artifact.name,
-      path: artifactPath,
+      path,
       digest: artifact.digest as Digest,
       size: artifact.size,
-      bundle: bundlePath,
-      sbom: sbomPath,
-      sbomBundle: sbomBundlePath,
+      bundle,
+      sbom: sbomFile,
+      sbomBundle: sbomBundleFile,
+      spdx: spdxFile,
+      spdxBundle: spdxBundleFile,
       manifestDigest: artifact.manifest_digest as Digest,
     });
   }

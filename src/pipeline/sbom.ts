@@ -11,15 +11,21 @@ import {
   cycloneDxDocument,
   readNpmLockfile,
   serializeBom,
+  serializeSpdx,
+  spdxDocument,
   validateCycloneDx,
+  validateSpdx,
 } from '../sbom/index.js';
 import type { SourceRef } from '../source/index.js';
 import type { SourceView } from './source-view.js';
 
 /** An SBOM ready to attest and publish. */
 export interface BuildSbom {
+  /** The CycloneDX 1.6 document and its bytes. */
   readonly bytes: Buffer;
   readonly bom: unknown;
+  /** The same components as an SPDX 2.3 document. */
+  readonly spdx: { readonly doc: unknown; readonly bytes: Buffer };
   /** The lockfile it was read from (path relative to the project), or undefined when there is none. */
   readonly lockfile: { readonly path: string; readonly digest: Digest } | undefined;
 }
@@ -70,23 +76,31 @@ export async function makeSbom(input: {
     // The SBOM is a pure function of the lockfile, the commit and Kiln's version: reuse it when none changed
     // (the bytes come back verified against their digest).
     const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', lockfile: lockfile.digest, ...meta }));
-    const cached = await input.memo?.get(key);
-    if (cached) return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, lockfile };
+    const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', lockfile: lockfile.digest, ...meta }));
+    const [cached, cachedSpdx] = await Promise.all([input.memo?.get(key), input.memo?.get(spdxKey)]);
+    if (cached && cachedSpdx) {
+      const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
+      return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx, lockfile };
+    }
     const graph = readNpmLockfile(lockBytes.toString('utf8'), 'package-lock.json');
     const bom = cycloneDxDocument(graph, meta);
+    const spdx = spdxDocument(graph, meta);
     // Between commits only the serial number and timestamp change, both written in fixed formats by
     // cycloneDxDocument; so a document passes the schema for every commit once it passed for one. Validate once
     // per lockfile and Kiln version, and skip compiling the schema (the slow part) after that.
     const shape = sha256Digest(
-      canonicalJson({ sbomSchemaPassed: 'cyclonedx-1.6', lockfile: lockfile.digest, tool: input.kilnVersion }),
+      canonicalJson({ sbomSchemaPassed: 'cyclonedx-1.6+spdx-2.3', lockfile: lockfile.digest, tool: input.kilnVersion }),
     );
     if (!(await input.memo?.get(shape))) {
       validateCycloneDx(bom);
+      validateSpdx(spdx);
       await input.memo?.put(shape, Buffer.from('valid\n'));
     }
     const bytes = serializeBom(bom);
+    const spdxBytes = serializeSpdx(spdx);
     await input.memo?.put(key, bytes);
-    return { bom, bytes, lockfile };
+    await input.memo?.put(spdxKey, spdxBytes);
+    return { bom, bytes, spdx: { doc: spdx, bytes: spdxBytes }, lockfile };
   }
   const empty: ComponentGraph = {
     root: { name: input.config.name, version: '0.0.0', ref: `pkg:generic/${encodeURIComponent(input.config.name)}` },
@@ -94,8 +108,10 @@ export async function makeSbom(input: {
     lockfile: { path: '', digest: sha256Digest('') },
   };
   const bom = cycloneDxDocument(empty, meta);
+  const spdx = spdxDocument(empty, meta);
   validateCycloneDx(bom);
-  return { bom, bytes: serializeBom(bom), lockfile: undefined };
+  validateSpdx(spdx);
+  return { bom, bytes: serializeBom(bom), spdx: { doc: spdx, bytes: serializeSpdx(spdx) }, lockfile: undefined };
 }
 
 /** Fails when a step rewrote the lockfile: the SBOM and provenance must describe what was committed. */

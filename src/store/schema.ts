@@ -59,11 +59,11 @@ export interface ArtifactsTable {
   manifest_digest: string;
 }
 
-/** One piece of evidence (provenance bundle, SBOM, SBOM attestation) about an artifact. */
+/** One piece of evidence (provenance bundle, SBOMs and their attestations) about an artifact. */
 export interface EvidenceTable {
   build_id: string;
   artifact_name: string;
-  kind: 'provenance' | 'sbom' | 'sbom-attestation';
+  kind: 'provenance' | 'sbom' | 'sbom-attestation' | 'spdx' | 'spdx-attestation';
   media_type: string;
   digest: string;
   path: string;

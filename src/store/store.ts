@@ -47,11 +47,12 @@ export async function openSqliteStore(file: string): Promise<Store> {
   let sqlite: Database.Database | undefined;
   try {
     sqlite = new Database(file);
+    // First: switching a new file to WAL takes a lock, and other processes may be opening it at this very moment.
+    sqlite.pragma('busy_timeout = 10000');
     const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal (does the file system support WAL?)`);
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 10000');
   } catch (cause) {
     sqlite?.close();
     throw new KilnError('E_STORE', `cannot open the store at ${file}: ${String(cause)}`, {

@@ -9,7 +9,7 @@ interface BuildJson {
   buildId: string;
   commit: string;
   status: string;
-  artifacts: { name: string; path: string; digest: string; size: number; bundle: string; sbom: string }[];
+  artifacts: { name: string; path: string; digest: string; size: number; bundle: string; sbom: string; spdx: string }[];
 }
 
 interface Provenance {
@@ -61,6 +61,7 @@ describe('kiln build end to end', () => {
     // …and changed nothing in the artifact or the SBOM.
     expect(b.artifacts[0]?.digest).toBe(a.artifacts[0]?.digest);
     expect(readFileSync(b.artifacts[0]?.sbom ?? '').equals(readFileSync(a.artifacts[0]?.sbom ?? ''))).toBe(true);
+    expect(readFileSync(b.artifacts[0]?.spdx ?? '').equals(readFileSync(a.artifacts[0]?.spdx ?? ''))).toBe(true);
     // --json paths are real files: artifact, bundle and SBOM.
     const art = a.artifacts[0];
     expect(art?.path).toBe(join(root, 'a', 'clone', 'kiln-out', 'demo.tgz'));
@@ -68,6 +69,12 @@ describe('kiln build end to end', () => {
     const sbom = JSON.parse(readFileSync(art?.sbom ?? '', 'utf8'));
     expect(sbom.specVersion).toBe('1.6');
     expect(sbom.components.map((c: { purl: string }) => c.purl)).toContain('pkg:npm/ms@2.1.3');
+    // The SPDX document lists the same packages (plus the project) and is signed as its own statement.
+    const spdx = JSON.parse(readFileSync(art?.spdx ?? '', 'utf8'));
+    expect(spdx.spdxVersion).toBe('SPDX-2.3');
+    expect(spdx.packages).toHaveLength(sbom.components.length + 1);
+    const spdxStatement = payloadOf(`${art?.path}.spdx.sigstore.json`) as unknown as { predicateType: string };
+    expect(spdxStatement.predicateType).toBe('https://spdx.dev/Document');
     const statement = payloadOf(art?.bundle ?? '');
     expect(statement.subject).toEqual([{ name: 'demo.tgz', digest: { sha256: art?.digest.slice(7) } }]);
     const p = statement.predicate;

@@ -34,6 +34,8 @@ describe('kiln build: sources, config errors and publishing', () => {
       'provenance',
       'sbom',
       'sbom-attestation',
+      'spdx',
+      'spdx-attestation',
     ]);
 
     // What was published to the OCI layout validates against the OCI schemas and links evidence by subject.
@@ -52,7 +54,9 @@ describe('kiln build: sources, config errors and publishing', () => {
       (m: { body: { subject?: { digest: string } } }) => m.body.subject?.digest === artifactEntry,
     );
     expect(referrers.map((m: { body: { artifactType: string } }) => m.body.artifactType).sort()).toEqual([
+      'application/spdx+json',
       'application/vnd.cyclonedx+json',
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
       'application/vnd.dev.sigstore.bundle.v0.3+json',
       'application/vnd.dev.sigstore.bundle.v0.3+json',
     ]);
