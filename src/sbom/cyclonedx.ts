@@ -1,6 +1,5 @@
 // ComponentGraph → CycloneDX 1.6 document: a pure function, so the same lockfile and commit give the same bytes.
 import { sha256Hex } from '../core/digest.js';
-import { KilnError } from '../core/errors.js';
 import { canonicalJson, deepFreeze } from '../core/json.js';
 import type {
   CycloneDxBom,
@@ -9,7 +8,14 @@ import type {
   CycloneDxLicenses,
   CycloneDxScope,
 } from './cyclonedx-types.js';
-import { type Component, type ComponentGraph, type ComponentScope, compareStrings } from './graph.js';
+import {
+  type Component,
+  type ComponentGraph,
+  type ComponentScope,
+  checkGraphEdges,
+  compareStrings,
+  sbomTimestamp,
+} from './graph.js';
 import { purlNamespaceAndName } from './purl.js';
 import { isSpdxExpression } from './spdx-expression.js';
 
@@ -27,11 +33,10 @@ const SCOPES: Readonly<Record<ComponentScope, CycloneDxScope>> = {
   optional: 'optional',
   dev: 'excluded',
 };
-const MAX_EPOCH = 253402300799; // 9999-12-31T23:59:59Z: the last second RFC 3339 can write
 
 /** Builds the frozen CycloneDX 1.6 BOM for `graph`; every array is sorted, so output depends on content only. */
 export function cycloneDxDocument(graph: ComponentGraph, meta: CycloneDxMeta): CycloneDxBom {
-  checkEdges(graph);
+  checkGraphEdges(graph);
   const components = [...graph.components].sort((a, b) => compareStrings(a.ref, b.ref));
   const root: CycloneDxDependency = {
     ref: graph.root.ref,
@@ -48,7 +53,7 @@ export function cycloneDxDocument(graph: ComponentGraph, meta: CycloneDxMeta): C
     serialNumber: serialNumberFor(graph.lockfile.digest, meta.commit),
     version: 1,
     metadata: {
-      timestamp: timestampFor(meta.sourceDateEpoch),
+      timestamp: sbomTimestamp(meta.sourceDateEpoch),
       tools: { components: [{ type: 'application', name: meta.toolName, version: meta.toolVersion }] },
       component: {
         type: 'application',
@@ -80,15 +85,6 @@ export function serialNumberFor(lockfileDigest: string, commit: string): string 
   return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function timestampFor(epoch: number): string {
-  if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) {
-    throw new KilnError('E_USAGE', `sourceDateEpoch must be whole seconds between 0 and ${MAX_EPOCH}, got ${epoch}`, {
-      hint: 'Set SOURCE_DATE_EPOCH to the commit time in seconds, e.g. `git log -1 --format=%ct`.',
-    });
-  }
-  return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 function componentOf(c: Component): CycloneDxComponent {
   const npm = c.purl.startsWith('pkg:npm/');
   return {
@@ -115,20 +111,4 @@ function licensesOf(license: string): CycloneDxLicenses {
   return isSpdxExpression(license)
     ? [{ expression: license, acknowledgement: 'declared' }]
     : [{ license: { name: license, acknowledgement: 'declared' } }];
-}
-
-function checkEdges(graph: ComponentGraph): void {
-  const refs = new Set(graph.components.map((c) => c.ref));
-  const dangling = graph.components.flatMap((c) =>
-    c.dependsOn.filter((d) => !refs.has(d)).map((d) => `${c.ref} → ${d}`),
-  );
-  if (refs.size !== graph.components.length || dangling.length > 0) {
-    throw new KilnError(
-      'E_SBOM_INVALID',
-      `component graph of ${graph.lockfile.path} is inconsistent: ${dangling.length > 0 ? `edges to unknown components: ${dangling.join(', ')}` : 'duplicate refs'}`,
-      {
-        hint: 'This is a bug in the lockfile reader that built the graph; please report it with the lockfile.',
-      },
-    );
-  }
 }

@@ -1,5 +1,6 @@
 // The ecosystem-neutral component graph every lockfile reader produces and every SBOM writer consumes.
 import type { Digest } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
 
 /** Hash algorithms lockfiles record, named as CycloneDX names them. */
@@ -119,4 +120,33 @@ export function assembleGraph(input: {
 /** Code-unit string order: locale-independent, so output never depends on the machine. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const MAX_EPOCH = 253402300799; // 9999-12-31T23:59:59Z: the last second RFC 3339 can write
+
+/** An SBOM's creation time from SOURCE_DATE_EPOCH: RFC 3339, whole seconds, UTC; refuses what it cannot write. */
+export function sbomTimestamp(epoch: number): string {
+  if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) {
+    throw new KilnError('E_USAGE', `sourceDateEpoch must be whole seconds between 0 and ${MAX_EPOCH}, got ${epoch}`, {
+      hint: 'Set SOURCE_DATE_EPOCH to the commit time in seconds, e.g. `git log -1 --format=%ct`.',
+    });
+  }
+  return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Refuses a graph with duplicate refs or edges to unknown components (a reader bug), before any writer uses it. */
+export function checkGraphEdges(graph: ComponentGraph): void {
+  const refs = new Set(graph.components.map((c) => c.ref));
+  const dangling = graph.components.flatMap((c) =>
+    c.dependsOn.filter((d) => !refs.has(d)).map((d) => `${c.ref} → ${d}`),
+  );
+  if (refs.size !== graph.components.length || dangling.length > 0) {
+    throw new KilnError(
+      'E_SBOM_INVALID',
+      `component graph of ${graph.lockfile.path} is inconsistent: ${dangling.length > 0 ? `edges to unknown components: ${dangling.join(', ')}` : 'duplicate refs'}`,
+      {
+        hint: 'This is a bug in the lockfile reader that built the graph; please report it with the lockfile.',
+      },
+    );
+  }
 }

@@ -2,8 +2,9 @@
 // the SPDX 2.3 spec that the schema leaves to prose: SPDXID syntax and uniqueness, and relationships that resolve.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { KilnError } from '../core/errors.js';
+import { describeSchemaError } from './validate.js';
 
 const SCHEMA_FILE = new URL('../../schema/vendor/spdx/spdx-2.3-schema.json', import.meta.url);
 const ID_RE = /^SPDXRef-[A-Za-z0-9.-]+$/;
@@ -29,7 +30,7 @@ export function validateSpdx(doc: unknown): void {
 /** Every schema violation and spec-rule violation of `doc`, as `<instance path>: <what is wrong>`; [] when valid. */
 export function spdxProblems(doc: unknown): string[] {
   compiled ??= compileSpdxSchema();
-  const schema = compiled(doc) ? [] : (compiled.errors ?? []).map(describe);
+  const schema = compiled(doc) ? [] : (compiled.errors ?? []).map(describeSchemaError);
   return [...new Set([...schema, ...ruleProblems(doc)])];
 }
 
@@ -109,18 +110,6 @@ function referenceProblems(doc: Record<string, unknown>, ids: ReadonlyMap<string
     check(`/relationships/${i}/spdxElementId`, rel.spdxElementId);
     check(`/relationships/${i}/relatedSpdxElement`, rel.relatedSpdxElement, true);
   }
-}
-
-function describe(error: ErrorObject): string {
-  const where = error.instancePath === '' ? '(document)' : error.instancePath;
-  const values = error.keyword === 'enum' ? (error.params as { allowedValues: unknown[] }).allowedValues : [];
-  const allowed =
-    values.length === 0 ? '' : ` (${values.slice(0, 8).map(String).join(', ')}${values.length > 8 ? ', …' : ''})`;
-  const extra =
-    error.keyword === 'additionalProperties'
-      ? ` "${(error.params as { additionalProperty: string }).additionalProperty}"`
-      : '';
-  return `${where}: ${error.message ?? error.keyword}${extra}${allowed}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

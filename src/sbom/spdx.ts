@@ -1,9 +1,15 @@
 // ComponentGraph → SPDX 2.3 JSON document: a pure function, so the same lockfile and commit give the same bytes.
 import { sha256Hex } from '../core/digest.js';
-import { KilnError } from '../core/errors.js';
 import { canonicalJson, deepFreeze } from '../core/json.js';
 import type { CycloneDxMeta } from './cyclonedx.js';
-import { type Component, type ComponentGraph, compareStrings, type HashAlg } from './graph.js';
+import {
+  type Component,
+  type ComponentGraph,
+  checkGraphEdges,
+  compareStrings,
+  type HashAlg,
+  sbomTimestamp,
+} from './graph.js';
 import { isSpdxExpression } from './spdx-expression.js';
 
 /** The in-toto predicate type under which an SPDX document is attested. */
@@ -68,11 +74,10 @@ const ALGORITHMS: Readonly<Record<HashAlg, SpdxChecksum['algorithm']>> = {
   'SHA-256': 'SHA256',
   'SHA-1': 'SHA1',
 };
-const MAX_EPOCH = 253402300799; // 9999-12-31T23:59:59Z: the last second the SPDX date format can write
 
 /** Builds the frozen SPDX 2.3 document for `graph`; packages and relationships are sorted, so output is content-only. */
 export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocument {
-  checkRefs(graph);
+  checkGraphEdges(graph);
   // Input order is moot: ids depend on the set of components, and packages and relationships are sorted below.
   const { root, components } = graph;
   const [rootId = '', ...ids] = uniqueSpdxIds([
@@ -108,7 +113,7 @@ export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocumen
       ['kiln/spdx-namespace', root.ref, graph.lockfile.digest, meta.commit, meta.toolName, meta.toolVersion].join('\n'),
     )}`,
     creationInfo: {
-      created: createdFor(meta.sourceDateEpoch),
+      created: sbomTimestamp(meta.sourceDateEpoch),
       creators: [`Tool: ${meta.toolName}-${meta.toolVersion}`],
     },
     packages: [rootPackage, ...packages].sort((a, b) => compareStrings(a.SPDXID, b.SPDXID)),
@@ -209,26 +214,4 @@ function rootEdge(rootId: string, c: Component, id: string): SpdxRelationship {
 
 function relation(from: string, type: SpdxRelationshipType, to: string): SpdxRelationship {
   return { spdxElementId: from, relationshipType: type, relatedSpdxElement: to };
-}
-
-function createdFor(epoch: number): string {
-  if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) {
-    throw new KilnError('E_USAGE', `sourceDateEpoch must be whole seconds between 0 and ${MAX_EPOCH}, got ${epoch}`, {
-      hint: 'Set SOURCE_DATE_EPOCH to the commit time in seconds, e.g. `git log -1 --format=%ct`.',
-    });
-  }
-  return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function checkRefs(graph: ComponentGraph): void {
-  const refs = new Set(graph.components.map((c) => c.ref));
-  const dangling = graph.components.flatMap((c) =>
-    c.dependsOn.filter((d) => !refs.has(d)).map((d) => `${c.ref} → ${d}`),
-  );
-  if (refs.size === graph.components.length && dangling.length === 0) return;
-  throw new KilnError(
-    'E_SBOM_INVALID',
-    `component graph of ${graph.lockfile.path} is inconsistent: ${dangling.length > 0 ? `edges to unknown components: ${dangling.join(', ')}` : 'duplicate refs'}`,
-    { hint: 'This is a bug in the lockfile reader that built the graph; please report it with the lockfile.' },
-  );
 }

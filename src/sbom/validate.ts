@@ -41,7 +41,7 @@ export function loadPrecompiledValidator(file: URL): SchemaCheck | undefined {
 /** validateCycloneDx's verdict and report for a given validator (the precompiled one or the run-time compiled one). */
 export function assertValid(check: SchemaCheck, bom: unknown): void {
   if (check(bom)) return;
-  const problems = [...new Set((check.errors ?? []).map(describe))];
+  const problems = [...new Set((check.errors ?? []).map(describeSchemaError))];
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new KilnError('E_SBOM_INVALID', `document is not valid CycloneDX 1.6 (${count}):\n  ${problems.join('\n  ')}`, {
     hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
@@ -49,7 +49,8 @@ export function assertValid(check: SchemaCheck, bom: unknown): void {
   });
 }
 
-function describe(error: ErrorObject): string {
+/** One Ajv error as a line a person can act on: where, what, and the allowed values or the unexpected key. */
+export function describeSchemaError(error: ErrorObject): string {
   const where = error.instancePath === '' ? '(document)' : error.instancePath;
   const values = error.keyword === 'enum' ? (error.params as { allowedValues: unknown[] }).allowedValues : [];
   const allowed =
