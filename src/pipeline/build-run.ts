@@ -2,7 +2,7 @@
 // identical earlier build could not be handed back (see reuse.ts), so an up-to-date build does not load any of it.
 import { join } from 'node:path';
 import { restoreOutputs, treeDigest } from '../cache/index.js';
-import { type Digest, sha256Digest } from '../core/digest.js';
+import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { KilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
@@ -100,6 +100,10 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       source,
       config,
       kilnVersion: world.kilnVersion,
+      buildTools: [
+        { name: `kiln-builder-${runner.kind}`, version: world.kilnVersion, sha256: digestHex(builder.digest) },
+        ...builder.tools.map((t) => ({ name: t.name, sha256: t.sha256, ...(t.version ? { version: t.version } : {}) })),
+      ],
       memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
     });
     if (!sbom.lockfile) {

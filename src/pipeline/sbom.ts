@@ -7,8 +7,10 @@ import { KilnError } from '../core/errors.js';
 import { pathExists, writeFileAtomic } from '../core/fsutil.js';
 import { canonicalJson } from '../core/json.js';
 import {
+  type BuildTool,
   type ComponentGraph,
   cycloneDxDocument,
+  hostNpmPlatform,
   readNpmLockfile,
   serializeBom,
   serializeSpdx,
@@ -61,6 +63,8 @@ export async function makeSbom(input: {
   source: SourceRef;
   config: { name: string };
   kilnVersion: string;
+  /** What builds the artifact (the builder's tools, Kiln's builder): listed in both SBOMs as build-time. */
+  buildTools?: readonly BuildTool[] | undefined;
   /** Remembers SBOM bytes by the digest of everything they are made from. */
   memo?: SbomMemo | undefined;
 }): Promise<BuildSbom> {
@@ -69,20 +73,33 @@ export async function makeSbom(input: {
     sourceDateEpoch: input.source.sourceDateEpoch,
     toolName: 'kiln',
     toolVersion: input.kilnVersion,
+    buildTools: [...(input.buildTools ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
   const lockBytes = await input.view.readFile(join(input.view.projectDir, 'package-lock.json')).catch(() => undefined);
   if (lockBytes) {
     const lockfile = { path: 'package-lock.json', digest: sha256Digest(lockBytes) };
-    // The SBOM is a pure function of the lockfile, the commit and Kiln's version: reuse it when none changed
-    // (the bytes come back verified against their digest).
-    const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', lockfile: lockfile.digest, ...meta }));
-    const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', lockfile: lockfile.digest, ...meta }));
+    // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
+    const manifest = await input.view.readFile(join(input.view.projectDir, 'package.json')).catch(() => undefined);
+    const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
+    // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
+    // come back verified against their digest).
+    const inputs = {
+      lockfile: lockfile.digest,
+      manifest: manifest ? sha256Digest(manifest) : null,
+      platform,
+      ...meta,
+    };
+    const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
+    const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
     const [cached, cachedSpdx] = await Promise.all([input.memo?.get(key), input.memo?.get(spdxKey)]);
     if (cached && cachedSpdx) {
       const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
       return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx, lockfile };
     }
-    const graph = readNpmLockfile(lockBytes.toString('utf8'), 'package-lock.json');
+    const graph = readNpmLockfile(lockBytes.toString('utf8'), 'package-lock.json', {
+      platform,
+      ...(manifest ? { manifest: { text: manifest.toString('utf8'), file: 'package.json' } } : {}),
+    });
     const bom = cycloneDxDocument(graph, meta);
     const spdx = spdxDocument(graph, meta);
     // Between commits only the serial number and timestamp change, both written in fixed formats by

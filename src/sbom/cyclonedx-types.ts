@@ -35,6 +35,11 @@ export interface CycloneDxComponent {
   readonly properties?: readonly CycloneDxProperty[];
 }
 
+/** How the artifact was made (CycloneDX 1.6 `formulation`): Kiln lists the build tools as the formula's components. */
+export interface CycloneDxFormula {
+  readonly components: readonly CycloneDxComponent[];
+}
+
 /** The direct dependencies of one component (or of the root), by bom-ref. */
 export interface CycloneDxDependency {
   readonly ref: string;
@@ -55,4 +60,6 @@ export interface CycloneDxBom {
   };
   readonly components: readonly CycloneDxComponent[];
   readonly dependencies: readonly CycloneDxDependency[];
+  /** Present only when build tools were given, so documents without them keep their bytes. */
+  readonly formulation?: readonly CycloneDxFormula[];
 }

@@ -1,10 +1,12 @@
 // The SBOM stage's public API: lockfile readers → ComponentGraph → CycloneDX and SPDX documents.
 
+export { type BuildTool, buildToolPurl } from './build-tools.js';
 export { type CycloneDxMeta, cycloneDxDocument, serializeBom } from './cyclonedx.js';
-export type { CycloneDxBom, CycloneDxComponent, CycloneDxDependency } from './cyclonedx-types.js';
+export type { CycloneDxBom, CycloneDxComponent, CycloneDxDependency, CycloneDxFormula } from './cyclonedx-types.js';
 export { type GenerateNpmSbomOptions, generateNpmSbom, type NpmSbom } from './generate.js';
 export type { Component, ComponentGraph, ComponentHash, ComponentScope, HashAlg } from './graph.js';
-export { readNpmLockfile } from './npm-lockfile.js';
+export { type ReadNpmLockfileOptions, readNpmLockfile } from './npm-lockfile.js';
+export { hostNpmPlatform, type NpmPlatform } from './npm-platform.js';
 export {
   SPDX_JSON,
   SPDX_PREDICATE,

@@ -1,7 +1,10 @@
 // The shape of package-lock.json (v2/v3 `packages` map) that Kiln relies on, checked once at the boundary.
 import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
 
-const DependencyMap = z.record(z.string(), z.string());
+/** name → version range, as package.json and lockfiles write dependencies (and v1 `requires`). */
+export const DependencyMap = z.record(z.string(), z.string());
+/** package.json `os`/`cpu`/`libc`: a list (npm also accepts a lone string), entries may be `!negated`. */
+const PlatformList = z.union([z.string(), z.array(z.string())]);
 
 /** One `packages` entry: an installed folder (`node_modules/…`), a workspace folder, or a link to one. */
 export const NpmLockEntry = z.looseObject({
@@ -20,6 +23,10 @@ export const NpmLockEntry = z.looseObject({
   optionalDependencies: DependencyMap.optional(),
   peerDependencies: DependencyMap.optional(),
   devDependencies: DependencyMap.optional(),
+  peerDependenciesMeta: z.record(z.string(), z.looseObject({ optional: z.boolean().optional() })).optional(),
+  os: PlatformList.optional(),
+  cpu: PlatformList.optional(),
+  libc: PlatformList.optional(),
   workspaces: z.union([z.array(z.string()), z.looseObject({ packages: z.array(z.string()) })]).optional(),
 });
 
@@ -29,7 +36,9 @@ export type NpmLockEntry = z.infer<typeof NpmLockEntry>;
 const NpmLockfileHead = z.looseObject({
   name: z.string().optional(),
   version: z.string().optional(),
-  lockfileVersion: z.union([z.literal(2), z.literal(3)]),
+  lockfileVersion: z.union([z.literal(2), z.literal(3)], {
+    error: 'expected 1, 2 or 3 (the versions npm 5 and newer write)',
+  }),
   packages: z.record(z.string(), z.unknown()),
 });
 
@@ -61,7 +70,8 @@ export function checkLockfileShape(value: unknown): { lockfile?: NpmLockfile; pr
   return { lockfile: { name: head.data.name, version: head.data.version, packages }, problems };
 }
 
-function issuesToProblems(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): string[] {
+/** Zod issues as `path: message` lines, each path prefixed with where the checked value sits in the file. */
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): string[] {
   return issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
 }
 

@@ -1,6 +1,7 @@
 // ComponentGraph → SPDX 2.3 JSON document: a pure function, so the same lockfile and commit give the same bytes.
 import { sha256Hex } from '../core/digest.js';
 import { canonicalJson, deepFreeze } from '../core/json.js';
+import { buildToolsDigest, type ResolvedBuildTool, resolveBuildTools } from './build-tools.js';
 import type { CycloneDxMeta } from './cyclonedx.js';
 import {
   type Component,
@@ -17,7 +18,7 @@ export const SPDX_PREDICATE = 'https://spdx.dev/Document';
 /** The IANA media type of SPDX JSON documents (OCI artifact and attestation payload type). */
 export const SPDX_JSON = 'application/spdx+json';
 
-/** The same inputs the CycloneDX writer takes (commit, SOURCE_DATE_EPOCH, tool), so one meta object serves both. */
+/** The same inputs the CycloneDX writer takes (commit, SOURCE_DATE_EPOCH, tool, build tools), so one meta serves both. */
 export type SpdxMeta = CycloneDxMeta;
 
 /** A checksum of a package archive (SPDX 2.3 §7.10), hex. */
@@ -26,7 +27,7 @@ export interface SpdxChecksum {
   readonly checksumValue: string;
 }
 
-/** One SPDX package: the project itself (APPLICATION) or one component of its graph (LIBRARY). */
+/** One SPDX package: the project itself or a build tool (APPLICATION), or one component of its graph (LIBRARY). */
 export interface SpdxPackage {
   readonly SPDXID: string;
   readonly name: string;
@@ -46,7 +47,12 @@ export interface SpdxPackage {
 }
 
 /** The SPDX 2.3 relationship types Kiln writes (§11). */
-export type SpdxRelationshipType = 'DESCRIBES' | 'DEPENDS_ON' | 'DEV_DEPENDENCY_OF' | 'OPTIONAL_DEPENDENCY_OF';
+export type SpdxRelationshipType =
+  | 'DESCRIBES'
+  | 'DEPENDS_ON'
+  | 'DEV_DEPENDENCY_OF'
+  | 'OPTIONAL_DEPENDENCY_OF'
+  | 'BUILD_TOOL_OF';
 
 /** `spdxElementId <relationshipType> relatedSpdxElement`. */
 export interface SpdxRelationship {
@@ -78,13 +84,17 @@ const ALGORITHMS: Readonly<Record<HashAlg, SpdxChecksum['algorithm']>> = {
 /** Builds the frozen SPDX 2.3 document for `graph`; packages and relationships are sorted, so output is content-only. */
 export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocument {
   checkGraphEdges(graph);
+  const tools = resolveBuildTools(meta.buildTools);
   // Input order is moot: ids depend on the set of components, and packages and relationships are sorted below.
+  // Tools' keys start with `kiln-build-tool\n`, never a purl, so they are told apart from components like any clash.
   const { root, components } = graph;
   const [rootId = '', ...ids] = uniqueSpdxIds([
     { key: `kiln-root\n${root.ref}`, base: baseId('Project', root.name, root.version) },
     ...components.map((c) => ({ key: c.ref, base: baseId(purlType(c.ref), c.name, c.version) })),
+    ...tools.map((t) => ({ key: `kiln-build-tool\n${t.name}`, base: baseId('BuildTool', t.name, t.version) })),
   ]);
   const idOf = new Map(components.map((c, i) => [c.ref, ids[i] ?? '']));
+  const toolIds = ids.slice(components.length);
   const rootPackage: SpdxPackage = {
     ...packageFields(rootId, root.name, root.version, root.ref),
     primaryPackagePurpose: 'APPLICATION',
@@ -104,19 +114,24 @@ export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocumen
     if (c.direct) relationships.push(rootEdge(rootId, c, id));
     for (const d of c.dependsOn) relationships.push(relation(id, 'DEPENDS_ON', idOf.get(d) ?? ''));
   }
+  const toolPackages = tools.map((t, i) => buildToolPackage(toolIds[i] ?? '', t));
+  for (const p of toolPackages) relationships.push(relation(p.SPDXID, 'BUILD_TOOL_OF', rootId));
   return deepFreeze({
     spdxVersion: 'SPDX-2.3',
     dataLicense: 'CC0-1.0',
     SPDXID: DOCUMENT_ID,
     name: root.version === '' ? root.name : `${root.name}@${root.version}`,
     documentNamespace: `https://kiln.dev/spdx/${encodeURIComponent(root.name)}/${sha256Hex(
-      ['kiln/spdx-namespace', root.ref, graph.lockfile.digest, meta.commit, meta.toolName, meta.toolVersion].join('\n'),
+      // The tools count only when there are some, so documents without them keep their namespace.
+      ['kiln/spdx-namespace', root.ref, graph.lockfile.digest, meta.commit, meta.toolName, meta.toolVersion]
+        .concat(tools.length === 0 ? [] : [buildToolsDigest(tools)])
+        .join('\n'),
     )}`,
     creationInfo: {
       created: sbomTimestamp(meta.sourceDateEpoch),
       creators: [`Tool: ${meta.toolName}-${meta.toolVersion}`],
     },
-    packages: [rootPackage, ...packages].sort((a, b) => compareStrings(a.SPDXID, b.SPDXID)),
+    packages: [rootPackage, ...packages, ...toolPackages].sort((a, b) => compareStrings(a.SPDXID, b.SPDXID)),
     relationships: relationships.sort(
       (a, b) =>
         compareStrings(a.spdxElementId, b.spdxElementId) ||
@@ -177,6 +192,16 @@ function packageFields(SPDXID: string, name: string, version: string, purl: stri
       : {}),
     licenseConcluded: 'NOASSERTION',
     copyrightText: 'NOASSERTION',
+  };
+}
+
+/** A tool that built the project (related to it by BUILD_TOOL_OF): its version, binary sha256 and purl, no license. */
+function buildToolPackage(SPDXID: string, t: ResolvedBuildTool): SpdxPackage {
+  return {
+    ...packageFields(SPDXID, t.name, t.version, t.purl ?? ''),
+    primaryPackagePurpose: 'APPLICATION',
+    ...(t.sha256 === undefined ? {} : { checksums: [checksumOf('SHA-256', t.sha256)] }),
+    licenseDeclared: 'NOASSERTION',
   };
 }
 

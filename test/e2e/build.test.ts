@@ -72,9 +72,16 @@ describe('kiln build end to end', () => {
     // The SPDX document lists the same packages (plus the project) and is signed as its own statement.
     const spdx = JSON.parse(readFileSync(art?.spdx ?? '', 'utf8'));
     expect(spdx.spdxVersion).toBe('SPDX-2.3');
-    expect(spdx.packages).toHaveLength(sbom.components.length + 1);
+    expect(spdx.packages).toHaveLength(sbom.components.length + 1 + sbom.formulation[0].components.length);
     const spdxStatement = payloadOf(`${art?.path}.spdx.sigstore.json`) as unknown as { predicateType: string };
     expect(spdxStatement.predicateType).toBe('https://spdx.dev/Document');
+    // Both SBOMs also list what built the artifact, marked as build-time: the builder and its tools.
+    const built = sbom.formulation[0].components.map((c: { name: string }) => c.name);
+    expect(built).toEqual(expect.arrayContaining(['kiln-builder-bubblewrap', 'node', 'npm', 'sh']));
+    const buildToolOf = spdx.relationships.filter(
+      (r: { relationshipType: string }) => r.relationshipType === 'BUILD_TOOL_OF',
+    );
+    expect(buildToolOf).toHaveLength(built.length);
     const statement = payloadOf(art?.bundle ?? '');
     expect(statement.subject).toEqual([{ name: 'demo.tgz', digest: { sha256: art?.digest.slice(7) } }]);
     const p = statement.predicate;
