@@ -94,7 +94,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       onWarning: (message) => world.emit({ kind: 'warning', message }),
     });
     // The SBOM describes the lockfile as committed, read before any step could change it.
-    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from package-lock.json' });
+    world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });
     const sbom = await makeSbom({
       view,
       source,
@@ -106,12 +106,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       ],
       memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
     });
-    if (!sbom.lockfile) {
-      world.emit({
-        kind: 'warning',
-        message: `no package-lock.json in ${source.subdir || 'the project'}: the SBOM lists no dependencies`,
-      });
-    }
+    for (const message of sbom.warnings) world.emit({ kind: 'warning', message });
     interrupted();
     const executed = await executeSteps({
       steps,
@@ -137,7 +132,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     interrupted();
     const failed = firstFailure(reports);
     if (failed) throw stepFailure(buildId, failed);
-    await assertLockfileUnchanged(view, sbom.lockfile);
+    await assertLockfileUnchanged(view, sbom.lockfiles);
     const outputsDir = join(workDir, 'outputs');
     for (const from of new Set(config.artifacts.map((a) => a.from))) {
       const tree = results.get(from)?.tree;

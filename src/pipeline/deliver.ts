@@ -87,7 +87,7 @@ export async function deliver(input: DeliverInput) {
       source: { repoUrl: source.repoUrl, commit: source.commit, subdir: source.subdir, dirty: source.dirty },
       config: { path: [source.subdir, 'kiln.yaml'].filter(Boolean).join('/'), digest: input.configDigest },
       steps: [...input.steps],
-      lockfiles: sbom.lockfile ? [sbom.lockfile] : [],
+      lockfiles: [...sbom.lockfiles],
       toolchain: [...input.toolchain],
       runner: { kind: input.runner.kind, hermetic: input.runner.hermetic },
     }),

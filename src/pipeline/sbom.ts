@@ -11,6 +11,8 @@ import {
   type ComponentGraph,
   cycloneDxDocument,
   hostNpmPlatform,
+  mergeGraphs,
+  type NpmPlatform,
   readNpmLockfile,
   serializeBom,
   serializeSpdx,
@@ -28,8 +30,10 @@ export interface BuildSbom {
   readonly bom: unknown;
   /** The same components as an SPDX 2.3 document. */
   readonly spdx: { readonly doc: unknown; readonly bytes: Buffer };
-  /** The lockfile it was read from (path relative to the project), or undefined when there is none. */
-  readonly lockfile: { readonly path: string; readonly digest: Digest } | undefined;
+  /** The lockfiles it was read from (paths relative to the project); empty when there is none. */
+  readonly lockfiles: readonly { readonly path: string; readonly digest: Digest }[];
+  /** Lockfiles found but not read, or none found: said as warnings, never a silently empty SBOM. */
+  readonly warnings: readonly string[];
 }
 
 /** A content-addressed memo of SBOMs (the local cache). */
@@ -57,7 +61,44 @@ export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas): SbomMemo {
   };
 }
 
-/** Builds and validates the CycloneDX SBOM of the project as checked out. */
+/** A lockfile Kiln reads: where it is (relative to the project) and how it becomes a component graph. */
+interface LockfileReader {
+  readonly path: string;
+  read(text: string, path: string, ctx: ReadContext): ComponentGraph;
+}
+
+/** What a reader may need besides the lockfile: the platform (optional packages) and the project's package.json. */
+interface ReadContext {
+  readonly platform: NpmPlatform;
+  readonly manifest: { readonly text: string; readonly file: string } | undefined;
+}
+
+/** The lockfiles Kiln reads; when several are found, their graphs are merged into one SBOM. */
+const LOCKFILE_READERS: readonly LockfileReader[] = [
+  {
+    path: 'package-lock.json',
+    read: (text, path, ctx) =>
+      readNpmLockfile(text, path, { platform: ctx.platform, ...(ctx.manifest ? { manifest: ctx.manifest } : {}) }),
+  },
+];
+
+/** Lockfiles of formats Kiln does not read yet: one found is named in a warning, never silently left out. */
+const UNREAD_LOCKFILES = [
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  'bun.lockb',
+  'Cargo.lock',
+  'go.sum',
+  'poetry.lock',
+  'uv.lock',
+  'Pipfile.lock',
+  'requirements.txt',
+  'Gemfile.lock',
+  'composer.lock',
+];
+
+/** Builds and validates the CycloneDX and SPDX SBOMs of the project as committed. */
 export async function makeSbom(input: {
   view: SourceView;
   source: SourceRef;
@@ -75,73 +116,81 @@ export async function makeSbom(input: {
     toolVersion: input.kilnVersion,
     buildTools: [...(input.buildTools ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
-  const lockBytes = await input.view.readFile(join(input.view.projectDir, 'package-lock.json')).catch(() => undefined);
-  if (lockBytes) {
-    const lockfile = { path: 'package-lock.json', digest: sha256Digest(lockBytes) };
-    // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
-    const manifest = await input.view.readFile(join(input.view.projectDir, 'package.json')).catch(() => undefined);
-    const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
-    // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
-    // come back verified against their digest).
-    const inputs = {
-      lockfile: lockfile.digest,
-      manifest: manifest ? sha256Digest(manifest) : null,
-      platform,
-      ...meta,
+  const read = (path: string) => input.view.readFile(join(input.view.projectDir, path)).catch(() => undefined);
+  const [found, unread] = await Promise.all([
+    Promise.all(LOCKFILE_READERS.map(async (reader) => ({ reader, bytes: await read(reader.path) }))),
+    Promise.all(UNREAD_LOCKFILES.map(async (path) => ((await read(path)) ? path : undefined))),
+  ]);
+  const present = found.flatMap((f) => (f.bytes ? [{ reader: f.reader, bytes: f.bytes }] : []));
+  const warnings = unread
+    .filter((p): p is string => p !== undefined)
+    .map((p) => `${p} is not read yet: the packages it lists are not in the SBOM`);
+  if (present.length === 0) {
+    warnings.push(`no lockfile Kiln reads in ${input.source.subdir || 'the project'}: the SBOM lists no dependencies`);
+    const empty: ComponentGraph = {
+      root: { name: input.config.name, version: '0.0.0', ref: `pkg:generic/${encodeURIComponent(input.config.name)}` },
+      components: [],
+      lockfile: { path: '', digest: sha256Digest('') },
     };
-    const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
-    const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
-    const [cached, cachedSpdx] = await Promise.all([input.memo?.get(key), input.memo?.get(spdxKey)]);
-    if (cached && cachedSpdx) {
-      const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
-      return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx, lockfile };
-    }
-    const graph = readNpmLockfile(lockBytes.toString('utf8'), 'package-lock.json', {
-      platform,
-      ...(manifest ? { manifest: { text: manifest.toString('utf8'), file: 'package.json' } } : {}),
-    });
-    const bom = cycloneDxDocument(graph, meta);
-    const spdx = spdxDocument(graph, meta);
-    // Between commits only the serial number and timestamp change, both written in fixed formats by
-    // cycloneDxDocument; so a document passes the schema for every commit once it passed for one. Validate once
-    // per lockfile and Kiln version, and skip compiling the schema (the slow part) after that.
-    const shape = sha256Digest(
-      canonicalJson({ sbomSchemaPassed: 'cyclonedx-1.6+spdx-2.3', lockfile: lockfile.digest, tool: input.kilnVersion }),
-    );
-    if (!(await input.memo?.get(shape))) {
-      validateCycloneDx(bom);
-      validateSpdx(spdx);
-      await input.memo?.put(shape, Buffer.from('valid\n'));
-    }
+    const bom = cycloneDxDocument(empty, meta);
+    const spdx = spdxDocument(empty, meta);
+    validateCycloneDx(bom);
+    validateSpdx(spdx);
     const bytes = serializeBom(bom);
-    const spdxBytes = serializeSpdx(spdx);
-    await input.memo?.put(key, bytes);
-    await input.memo?.put(spdxKey, spdxBytes);
-    return { bom, bytes, spdx: { doc: spdx, bytes: spdxBytes }, lockfile };
+    return { bom, bytes, spdx: { doc: spdx, bytes: serializeSpdx(spdx) }, lockfiles: [], warnings };
   }
-  const empty: ComponentGraph = {
-    root: { name: input.config.name, version: '0.0.0', ref: `pkg:generic/${encodeURIComponent(input.config.name)}` },
-    components: [],
-    lockfile: { path: '', digest: sha256Digest('') },
+  const lockfiles = present.map((p) => ({ path: p.reader.path, digest: sha256Digest(p.bytes) }));
+  // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
+  const manifest = await read('package.json');
+  const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
+  // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
+  // come back verified against their digest).
+  const inputs = { lockfiles, manifest: manifest ? sha256Digest(manifest) : null, platform, ...meta };
+  const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
+  const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
+  const [cached, cachedSpdx] = await Promise.all([input.memo?.get(key), input.memo?.get(spdxKey)]);
+  if (cached && cachedSpdx) {
+    const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
+    return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx, lockfiles, warnings };
+  }
+  const ctx: ReadContext = {
+    platform,
+    manifest: manifest ? { text: manifest.toString('utf8'), file: 'package.json' } : undefined,
   };
-  const bom = cycloneDxDocument(empty, meta);
-  const spdx = spdxDocument(empty, meta);
-  validateCycloneDx(bom);
-  validateSpdx(spdx);
-  return { bom, bytes: serializeBom(bom), spdx: { doc: spdx, bytes: serializeSpdx(spdx) }, lockfile: undefined };
+  const graph = mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx)));
+  const bom = cycloneDxDocument(graph, meta);
+  const spdx = spdxDocument(graph, meta);
+  // Between commits only the serial number and timestamp change, both written in fixed formats by the writers;
+  // so documents pass their schemas for every commit once they passed for one. Validate once per set of
+  // lockfiles and Kiln version, and skip compiling the schemas (the slow part) after that.
+  const shape = sha256Digest(
+    canonicalJson({ sbomSchemaPassed: 'cyclonedx-1.6+spdx-2.3', lockfiles, tool: meta.toolVersion }),
+  );
+  if (!(await input.memo?.get(shape))) {
+    validateCycloneDx(bom);
+    validateSpdx(spdx);
+    await input.memo?.put(shape, Buffer.from('valid\n'));
+  }
+  const bytes = serializeBom(bom);
+  const spdxBytes = serializeSpdx(spdx);
+  await input.memo?.put(key, bytes);
+  await input.memo?.put(spdxKey, spdxBytes);
+  return { bom, bytes, spdx: { doc: spdx, bytes: spdxBytes }, lockfiles, warnings };
 }
 
-/** Fails when a step rewrote the lockfile: the SBOM and provenance must describe what was committed. */
-export async function assertLockfileUnchanged(view: SourceView, lockfile: BuildSbom['lockfile']): Promise<void> {
-  if (!lockfile || !(await pathExists(view.projectDir))) return; // never checked out: nothing could change it
-  const now = await fsp.readFile(join(view.projectDir, lockfile.path)).then(sha256Digest, () => 'missing');
-  if (now !== lockfile.digest) {
-    throw new KilnError(
-      'E_LOCKFILE_INVALID',
-      `a step changed ${lockfile.path} during the build (committed ${lockfile.digest}, now ${now})`,
-      {
-        hint: 'install with `npm ci` (which never rewrites the lockfile), or commit the updated lockfile',
-      },
-    );
+/** Fails when a step rewrote a lockfile: the SBOM and provenance must describe what was committed. */
+export async function assertLockfileUnchanged(view: SourceView, lockfiles: BuildSbom['lockfiles']): Promise<void> {
+  if (lockfiles.length === 0 || !(await pathExists(view.projectDir))) return; // never checked out: nothing changed
+  for (const lockfile of lockfiles) {
+    const now = await fsp.readFile(join(view.projectDir, lockfile.path)).then(sha256Digest, () => 'missing');
+    if (now !== lockfile.digest) {
+      throw new KilnError(
+        'E_LOCKFILE_INVALID',
+        `a step changed ${lockfile.path} during the build (committed ${lockfile.digest}, now ${now})`,
+        {
+          hint: 'install with `npm ci` (which never rewrites the lockfile), or commit the updated lockfile',
+        },
+      );
+    }
   }
 }

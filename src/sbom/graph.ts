@@ -1,5 +1,5 @@
 // The ecosystem-neutral component graph every lockfile reader produces and every SBOM writer consumes.
-import type { Digest } from '../core/digest.js';
+import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
 
@@ -149,4 +149,23 @@ export function checkGraphEdges(graph: ComponentGraph): void {
       },
     );
   }
+}
+
+/**
+ * One graph from several lockfiles of the project (e.g. npm and pnpm in one repository): components with the same
+ * ref merge as copies of one package do (see assembleGraph); the first graph's root names the project, and the
+ * lockfile is the list of all of them.
+ */
+export function mergeGraphs(graphs: readonly ComponentGraph[]): ComponentGraph {
+  const [first] = graphs;
+  if (!first) throw new KilnError('E_USAGE', 'mergeGraphs needs at least one graph');
+  if (graphs.length === 1) return first;
+  const components = graphs.flatMap((g) => g.components);
+  const digests = graphs.map((g) => `${g.lockfile.path}\u0000${g.lockfile.digest}`).join('\n');
+  return assembleGraph({
+    root: first.root,
+    rootDependsOn: components.filter((c) => c.direct).map((c) => c.ref),
+    installed: components,
+    lockfile: { path: graphs.map((g) => g.lockfile.path).join(', '), digest: sha256Digest(digests) },
+  });
 }

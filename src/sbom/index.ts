@@ -5,6 +5,7 @@ export { type CycloneDxMeta, cycloneDxDocument, serializeBom } from './cyclonedx
 export type { CycloneDxBom, CycloneDxComponent, CycloneDxDependency, CycloneDxFormula } from './cyclonedx-types.js';
 export { type GenerateNpmSbomOptions, generateNpmSbom, type NpmSbom } from './generate.js';
 export type { Component, ComponentGraph, ComponentHash, ComponentScope, HashAlg } from './graph.js';
+export { mergeGraphs } from './graph.js';
 export { type ReadNpmLockfileOptions, readNpmLockfile } from './npm-lockfile.js';
 export { hostNpmPlatform, type NpmPlatform } from './npm-platform.js';
 export {
