@@ -33,8 +33,11 @@ describe('interrupting a build', () => {
       stderr += String(d);
     });
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await sleep(50);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    // The shell creates the file before it writes the pid into it: wait for the pid itself.
+    const pid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim() || 0) : 0);
+    for (let i = 0; i < 200 && pid() === 0; i++) await sleep(50);
+    const grandchild = pid();
+    expect(grandchild).toBeGreaterThan(0);
     expect(alive(grandchild)).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
