@@ -14,6 +14,7 @@ import {
   mergeGraphs,
   type NpmPlatform,
   readNpmLockfile,
+  readPnpmLockfile,
   serializeBom,
   serializeSpdx,
   spdxDocument,
@@ -80,12 +81,32 @@ const LOCKFILE_READERS: readonly LockfileReader[] = [
     read: (text, path, ctx) =>
       readNpmLockfile(text, path, { platform: ctx.platform, ...(ctx.manifest ? { manifest: ctx.manifest } : {}) }),
   },
+  {
+    path: 'pnpm-lock.yaml',
+    // pnpm-lock.yaml does not record the project's name and version: package.json does.
+    read: (text, path, ctx) => {
+      const project = projectOf(ctx.manifest);
+      return readPnpmLockfile(text, path, {
+        platform: ctx.platform,
+        ...(project ? { projects: { '.': project } } : {}),
+      });
+    },
+  },
 ];
+
+/** Name and version from package.json, when it has both. */
+function projectOf(manifest: ReadContext['manifest']): { name: string; version: string } | undefined {
+  try {
+    const { name, version } = JSON.parse(manifest?.text ?? '') as { name?: unknown; version?: unknown };
+    return typeof name === 'string' && typeof version === 'string' ? { name, version } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Lockfiles of formats Kiln does not read yet: one found is named in a warning, never silently left out. */
 const UNREAD_LOCKFILES = [
   'npm-shrinkwrap.json',
-  'pnpm-lock.yaml',
   'yarn.lock',
   'bun.lockb',
   'Cargo.lock',

@@ -8,6 +8,8 @@ export type { Component, ComponentGraph, ComponentHash, ComponentScope, HashAlg 
 export { mergeGraphs } from './graph.js';
 export { type ReadNpmLockfileOptions, readNpmLockfile } from './npm-lockfile.js';
 export { hostNpmPlatform, type NpmPlatform } from './npm-platform.js';
+export type { PnpmProject } from './pnpm-lock-graph.js';
+export { type ReadPnpmLockfileOptions, readPnpmLockfile } from './pnpm-lockfile.js';
 export {
   SPDX_JSON,
   SPDX_PREDICATE,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { demoProject } from '../helpers/project.js';
 import { kiln, makeRepo } from '../helpers/repo.js';
@@ -29,5 +29,27 @@ describe('the SBOM of a build', () => {
     const r = kiln(['build'], { cwd: repo, home: join(root, 'home') });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('no lockfile Kiln reads in the project: the SBOM lists no dependencies');
+  });
+
+  it('reads a pnpm project, naming its root from package.json', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const fixture = resolve(import.meta.dirname, '../fixtures/sbom/pnpm-v9-single');
+    makeRepo(repo, {
+      'kiln.yaml':
+        'name: onpnpm\nsteps:\n  make:\n    run: echo x > x.txt\n    outputs: [x.txt]\nartifacts:\n  - name: x\n    from: make\n    path: x.txt\n    format: file\n',
+      'package.json': readFileSync(join(fixture, 'package.json'), 'utf8'),
+      'pnpm-lock.yaml': readFileSync(join(fixture, 'pnpm-lock.yaml'), 'utf8'),
+    });
+    const r = kiln(['build', '--json'], { cwd: repo, home: join(root, 'home') });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('not read yet');
+    const built = JSON.parse(r.stdout) as { artifacts: { sbom: string; spdx: string }[] };
+    const bom = JSON.parse(readFileSync(built.artifacts[0]?.sbom ?? '', 'utf8'));
+    const purls = bom.components.map((c: { purl: string }) => c.purl);
+    expect(purls).toEqual(
+      expect.arrayContaining(['pkg:npm/react@18.2.0', 'pkg:npm/react-dom@18.2.0', 'pkg:npm/scheduler@0.23.2']),
+    );
+    expect(bom.metadata.component.name).toBe('kiln-fixture-pnpm-single');
   });
 });
