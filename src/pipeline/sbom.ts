@@ -15,6 +15,7 @@ import {
   type NpmPlatform,
   readNpmLockfile,
   readPnpmLockfile,
+  readYarnLockfile,
   serializeBom,
   serializeSpdx,
   spdxDocument,
@@ -92,6 +93,22 @@ const LOCKFILE_READERS: readonly LockfileReader[] = [
       });
     },
   },
+  {
+    path: 'yarn.lock',
+    // yarn.lock does not say which packages are the project's own, nor dev vs runtime: package.json does.
+    read: (text, path, ctx) => {
+      if (!ctx.manifest) {
+        throw new KilnError(
+          'E_LOCKFILE_INVALID',
+          `${path} needs the project's package.json beside it, and there is none`,
+          {
+            hint: 'commit package.json with yarn.lock',
+          },
+        );
+      }
+      return readYarnLockfile(text, path, ctx.manifest);
+    },
+  },
 ];
 
 /** Name and version from package.json, when it has both. */
@@ -107,7 +124,6 @@ function projectOf(manifest: ReadContext['manifest']): { name: string; version: 
 /** Lockfiles of formats Kiln does not read yet: one found is named in a warning, never silently left out. */
 const UNREAD_LOCKFILES = [
   'npm-shrinkwrap.json',
-  'yarn.lock',
   'bun.lockb',
   'Cargo.lock',
   'go.sum',

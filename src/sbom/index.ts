@@ -22,3 +22,4 @@ export {
 } from './spdx.js';
 export { validateSpdx } from './spdx-validate.js';
 export { validateCycloneDx } from './validate.js';
+export { readYarnLockfile, type YarnLockfileFormat, yarnLockfileFormat } from './yarn-lockfile.js';

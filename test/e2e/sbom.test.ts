@@ -5,6 +5,9 @@ import { demoProject } from '../helpers/project.js';
 import { kiln, makeRepo } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
+const KILN_YAML =
+  'name: sbomtest\nsteps:\n  make:\n    run: echo x > x.txt\n    outputs: [x.txt]\nartifacts:\n  - name: x\n    from: make\n    path: x.txt\n    format: file\n';
+
 describe('the SBOM of a build', () => {
   it('names every lockfile it cannot read instead of leaving its packages out silently', () => {
     const root = tempDir();
@@ -51,5 +54,28 @@ describe('the SBOM of a build', () => {
       expect.arrayContaining(['pkg:npm/react@18.2.0', 'pkg:npm/react-dom@18.2.0', 'pkg:npm/scheduler@0.23.2']),
     );
     expect(bom.metadata.component.name).toBe('kiln-fixture-pnpm-single');
+  });
+
+  it('reads a yarn classic project, taking dev and direct dependencies from package.json', () => {
+    const root = tempDir();
+    const fixtures = resolve(import.meta.dirname, '../fixtures/sbom');
+    const manifest = readFileSync(join(fixtures, 'yarn-classic', 'package.json'), 'utf8'); // yarn-npm has the same
+    const components = (name: string, lockfile: string) => {
+      const dir = join(root, name);
+      makeRepo(dir, {
+        'kiln.yaml': KILN_YAML,
+        'package.json': manifest,
+        [lockfile]: readFileSync(join(fixtures, name, lockfile), 'utf8'),
+      });
+      const r = kiln(['build', '--json'], { cwd: dir, home: join(root, 'home') });
+      expect(r.status, r.stderr).toBe(0);
+      const built = JSON.parse(r.stdout) as { artifacts: { sbom: string }[] };
+      const bom = JSON.parse(readFileSync(built.artifacts[0]?.sbom ?? '', 'utf8'));
+      return bom.components.map((c: { purl: string; scope?: string }) => `${c.purl} ${c.scope ?? 'required'}`).sort();
+    };
+    const viaYarn = components('yarn-classic', 'yarn.lock');
+    expect(viaYarn.length).toBeGreaterThan(3);
+    // The same packages and scopes as npm's own lockfile of that package.json.
+    expect(viaYarn).toEqual(components('yarn-npm', 'package-lock.json'));
   });
 });
