@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
+import { thrown } from '../helpers/errors.js';
 
 const SHA1 = 'sha1-K0tC6BvM4dm7VHjScdgspbWQQtg=';
-
-function thrown(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
-}
 
 const v1 = (dependencies: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 1, requires: true, dependencies, ...extra });

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { readPnpmLockfile } from '../../src/sbom/pnpm-lockfile.js';
+import { thrown } from '../helpers/errors.js';
 
 const SHA1 = 'sha1-K0tC6BvM4dm7VHjScdgspbWQQtg=';
 const LINUX = { os: 'linux', cpu: 'x64', libc: 'glibc' };
-
-function thrown(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
-}
 
 const read = (text: string, importer?: string) =>
   readPnpmLockfile(text, 'app/pnpm-lock.yaml', { platform: LINUX, ...(importer === undefined ? {} : { importer }) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { readYarnLockfile } from '../../src/sbom/yarn-lockfile.js';
+import { thrown } from '../helpers/errors.js';
 
 const manifest = (deps: Record<string, unknown> = { a: '^1.0.0' }, extra: Record<string, unknown> = {}) => ({
   text: JSON.stringify({ name: 'app', version: '1.0.0', dependencies: deps, ...extra }),
@@ -9,15 +9,6 @@ const manifest = (deps: Record<string, unknown> = { a: '^1.0.0' }, extra: Record
 const classic = (...lines: string[]) => ['# yarn lockfile v1', '', ...lines, ''].join('\n');
 const berry = (...lines: string[]) => ['__metadata:', '  version: 8', '  cacheKey: 10c0', '', ...lines, ''].join('\n');
 
-function thrown(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
-}
 const problemsOf = (text: string, m = manifest()) =>
   thrown(() => readYarnLockfile(text, 'yarn.lock', m)).details?.problems;
 
