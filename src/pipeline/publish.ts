@@ -43,58 +43,39 @@ export async function publishArtifact(
       'org.opencontainers.image.title': opts.title,
     },
   });
-  const attach = async (
-    artifactType: string,
-    mediaType: string,
-    title: string,
-    bytes: Buffer,
-    predicateType: string,
-  ) => {
-    const manifest = await layout.attach({
-      subject: artifact,
-      artifactType,
-      mediaType,
-      title,
-      bytes,
-      annotations: {
-        'dev.kiln.build-id': opts.buildId,
-        'dev.kiln.predicate-type': predicateType,
-        'org.opencontainers.image.created': created,
-      },
-    });
-    const body = JSON.parse((await layout.readBlob(manifest.digest)).toString('utf8')) as Manifest;
-    return { manifest, layer: body.layers[0] as Descriptor };
-  };
-  return {
-    artifact,
-    provenance: await attach(
-      SIGSTORE_BUNDLE_V03,
-      SIGSTORE_BUNDLE_V03,
-      `${opts.title}.sigstore.json`,
-      opts.evidence.provenance,
-      SLSA_PROVENANCE_V1,
-    ),
-    sbom: await attach(
-      CYCLONEDX_JSON,
-      CYCLONEDX_JSON,
-      `${opts.title}.cdx.json`,
-      opts.evidence.sbom,
-      CYCLONEDX_PREDICATE,
-    ),
-    sbomAttestation: await attach(
-      SIGSTORE_BUNDLE_V03,
-      SIGSTORE_BUNDLE_V03,
-      `${opts.title}.cdx.sigstore.json`,
-      opts.evidence.sbomAttestation,
-      CYCLONEDX_PREDICATE,
-    ),
-    spdx: await attach(SPDX_JSON, SPDX_JSON, `${opts.title}.spdx.json`, opts.evidence.spdx, SPDX_PREDICATE),
-    spdxAttestation: await attach(
-      SIGSTORE_BUNDLE_V03,
-      SIGSTORE_BUNDLE_V03,
-      `${opts.title}.spdx.sigstore.json`,
-      opts.evidence.spdxAttestation,
-      SPDX_PREDICATE,
-    ),
-  };
+  const evidence = (artifactType: string, title: string, bytes: Buffer, predicateType: string) => ({
+    subject: artifact,
+    artifactType,
+    mediaType: artifactType,
+    title: `${opts.title}${title}`,
+    bytes,
+    annotations: {
+      'dev.kiln.build-id': opts.buildId,
+      'dev.kiln.predicate-type': predicateType,
+      'org.opencontainers.image.created': created,
+    },
+  });
+  const e = opts.evidence;
+  // One index update names all the evidence at once (each update is a lock and two fsyncs).
+  const manifests = await layout.attachAll([
+    evidence(SIGSTORE_BUNDLE_V03, '.sigstore.json', e.provenance, SLSA_PROVENANCE_V1),
+    evidence(CYCLONEDX_JSON, '.cdx.json', e.sbom, CYCLONEDX_PREDICATE),
+    evidence(SIGSTORE_BUNDLE_V03, '.cdx.sigstore.json', e.sbomAttestation, CYCLONEDX_PREDICATE),
+    evidence(SPDX_JSON, '.spdx.json', e.spdx, SPDX_PREDICATE),
+    evidence(SIGSTORE_BUNDLE_V03, '.spdx.sigstore.json', e.spdxAttestation, SPDX_PREDICATE),
+  ]);
+  const published = await Promise.all(
+    manifests.map(async (manifest): Promise<PublishedEvidence> => {
+      const body = JSON.parse((await layout.readBlob(manifest.digest)).toString('utf8')) as Manifest;
+      return { manifest, layer: body.layers[0] as Descriptor };
+    }),
+  );
+  const [provenance, sbom, sbomAttestation, spdx, spdxAttestation] = published as [
+    PublishedEvidence,
+    PublishedEvidence,
+    PublishedEvidence,
+    PublishedEvidence,
+    PublishedEvidence,
+  ];
+  return { artifact, provenance, sbom, sbomAttestation, spdx, spdxAttestation };
 }

@@ -69,21 +69,30 @@ class LayoutDir implements OciLayout {
     const layer = await this.putBlobFile(opts.file, opts.mediaType);
     await this.putBlobBytes(Buffer.from(EMPTY_JSON), OCI_EMPTY);
     const manifest = await this.putManifest(artifactManifest({ ...opts, layer }));
-    await this.#addToIndex(manifest, opts.refName);
+    await this.#addToIndex({ manifest, ...(opts.refName === undefined ? {} : { refName: opts.refName }) });
     return manifest;
   }
 
   async attach(opts: AttachOptions): Promise<Descriptor> {
-    const source = evidenceSource(opts);
-    await checkSubject(this.dir, opts.subject);
-    const layer =
-      source.kind === 'file'
-        ? await this.putBlobFile(source.file, opts.mediaType)
-        : await this.putBlobBytes(source.bytes, opts.mediaType);
-    await this.putBlobBytes(Buffer.from(EMPTY_JSON), OCI_EMPTY);
-    const manifest = await this.putManifest(evidenceManifest({ ...opts, layer }));
-    await this.#addToIndex(manifest);
-    return manifest;
+    const [manifest] = await this.attachAll([opts]);
+    return manifest as Descriptor;
+  }
+
+  async attachAll(list: readonly AttachOptions[]): Promise<Descriptor[]> {
+    const manifests: Descriptor[] = [];
+    for (const opts of list) {
+      const source = evidenceSource(opts);
+      await checkSubject(this.dir, opts.subject);
+      const layer =
+        source.kind === 'file'
+          ? await this.putBlobFile(source.file, opts.mediaType)
+          : await this.putBlobBytes(source.bytes, opts.mediaType);
+      await this.putBlobBytes(Buffer.from(EMPTY_JSON), OCI_EMPTY);
+      manifests.push(await this.putManifest(evidenceManifest({ ...opts, layer })));
+    }
+    // Every blob and manifest is stored before the index names any of them, and it names them all at once.
+    await this.#addToIndex(...manifests.map((manifest) => ({ manifest })));
+    return manifests;
   }
 
   async referrers(subject: Digest, opts: { artifactType?: string } = {}): Promise<Descriptor[]> {
@@ -120,13 +129,14 @@ class LayoutDir implements OciLayout {
   }
 
   /** Re-reads index.json under the cross-process lock, applies the pure update, writes it atomically. */
-  async #addToIndex(manifest: Descriptor, refName?: string): Promise<void> {
+  async #addToIndex(...entries: readonly { manifest: Descriptor; refName?: string }[]): Promise<void> {
     const path = join(this.dir, 'index.json');
     await withFileLock(
       join(this.dir, INDEX_LOCK_NAME),
       async () => {
         const current = await this.index();
-        const next = canonicalJson(addToIndex(current, manifest, refName));
+        const updated = entries.reduce((index, e) => addToIndex(index, e.manifest, e.refName), current);
+        const next = canonicalJson(updated);
         if (next !== canonicalJson(current)) await writeFileAtomic(path, next);
       },
       this.#lock,

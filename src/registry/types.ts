@@ -86,6 +86,8 @@ export interface OciTarget {
 /** An OCI image layout directory (image-spec 1.1 "image-layout.md"). */
 export interface OciLayout extends OciTarget {
   readonly dir: string;
+  /** attach() for several pieces of evidence, with one index update that names them all. */
+  attachAll(list: readonly AttachOptions[]): Promise<Descriptor[]>;
   /** The current, validated index.json. */
   index(): Promise<Index>;
 }

@@ -131,6 +131,43 @@ describe('OCI layout publishing', () => {
     expect(await layout.referrers(sbom.digest)).toEqual([]);
   });
 
+  it('attaches several pieces of evidence with one index update, the same manifests as one by one', async () => {
+    const { layout, artifact } = await fixture();
+    const { art, sbom, prov } = await publish(layout, artifact);
+    const again = await fixture();
+    const art2 = await again.layout.pushArtifact({
+      file: again.artifact,
+      mediaType: 'application/vnd.kiln.tar',
+      title: 'app.tar',
+      annotations: ANN,
+      refName: 'app/v1',
+    });
+    const before = (await again.layout.index()).manifests.length;
+    const both = await again.layout.attachAll([
+      {
+        subject: art2,
+        artifactType: SBOM,
+        mediaType: SBOM,
+        title: 'sbom.cdx.json',
+        bytes: Buffer.from('{"bomFormat":"CycloneDX"}'),
+      },
+      {
+        subject: art2,
+        artifactType: PROV,
+        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        title: 'provenance.sigstore.json',
+        bytes: Buffer.from('{"mediaType":"bundle"}'),
+        annotations: { 'org.opencontainers.image.created': ANN['org.opencontainers.image.created'] },
+      },
+    ]);
+    expect(both.map((d) => d.digest)).toEqual([sbom.digest, prov.digest]);
+    expect(art2.digest).toBe(art.digest);
+    expect((await again.layout.index()).manifests.length).toBe(before + 2);
+    expect((await again.layout.referrers(art2.digest)).map((r) => r.digest).sort()).toEqual(
+      [sbom.digest, prov.digest].sort(),
+    );
+  });
+
   it('gives identical manifest digests for identical inputs, in a fresh layout or the same one', async () => {
     const a = await fixture();
     const b = await fixture();
