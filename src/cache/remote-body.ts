@@ -16,17 +16,37 @@ export async function readBounded(res: Response, limit: number, onBytes: (n: num
   const refused = await refuseDeclaredOverLimit(res, limit);
   if (refused) return refused;
   const chunks: Buffer[] = [];
+  const size = await eachChunk(res, limit, onBytes, (chunk) => {
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+  });
+  return size === undefined ? tooLarge(limit) : { kind: 'bytes', data: Buffer.concat(chunks, size) };
+}
+
+/**
+ * Feeds the body to `fn` chunk by chunk and returns its size; undefined (the rest of the body discarded) as soon
+ * as more than `limit` bytes came.
+ */
+async function eachChunk(
+  res: Response,
+  limit: number,
+  onBytes: (n: number) => void,
+  fn: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<number | undefined> {
   let size = 0;
   for await (const chunk of res.body ?? []) {
     size += chunk.length;
     onBytes(chunk.length);
     if (size > limit) {
       await discard(res);
-      return { kind: 'too-large', detail: `more than ${limit} bytes` };
+      return undefined;
     }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    await fn(chunk);
   }
-  return { kind: 'bytes', data: Buffer.concat(chunks, size) };
+  return size;
+}
+
+function tooLarge(limit: number): { kind: 'too-large'; detail: string } {
+  return { kind: 'too-large', detail: `more than ${limit} bytes` };
 }
 
 /** What became of a streamed download. */
@@ -56,18 +76,12 @@ export async function streamToFile(
       return open(tmp, 'wx', 0o644);
     });
     const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of res.body ?? []) {
-      size += chunk.length;
-      onBytes(chunk.length);
-      if (size > limit) {
-        await discard(res);
-        return { kind: 'too-large', detail: `more than ${limit} bytes` };
-      }
+    const out = fh;
+    const size = await eachChunk(res, limit, onBytes, async (chunk) => {
       hash.update(chunk);
-      const handle = fh;
-      await local(() => handle.write(chunk));
-    }
+      await local(() => out.write(chunk));
+    });
+    if (size === undefined) return tooLarge(limit);
     const actual = hash.digest('hex');
     if (actual !== hex) return { kind: 'corrupt', detail: `${size} bytes with sha256 ${actual.slice(0, 12)}…` };
     const handle = fh;

@@ -6,18 +6,13 @@ import type { WorkspacePackage } from './workspaces.js';
 import { nearestWithStep } from './workspaces-graph.js';
 
 /** A step written once for all packages: `script` (a package.json script) or `run` (a command), not both. */
-export interface StepTemplate {
-  readonly name: string;
+export interface StepTemplate extends Omit<PlannedStep, 'run'> {
   readonly script?: string | undefined;
   readonly run?: string | undefined;
   /** Other (non-expanded) steps, kept as they are. */
   readonly needs: readonly string[];
   /** Relative to each package directory; `../` may reach up to, never past, the project root. */
   readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly network: boolean;
-  readonly timeout: number;
 }
 
 /** One expanded step: a planned step (named `<template>:<package>`, paths project-relative, `run` a self-contained
