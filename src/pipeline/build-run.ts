@@ -95,15 +95,17 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     });
     // The SBOM describes the lockfile as committed, read before any step could change it.
     world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });
+    // What built the artifact, for both SBOMs (build-time components) and provenance (resolvedDependencies).
+    const toolchain = [
+      { name: `kiln-builder-${runner.kind}`, version: world.kilnVersion, sha256: digestHex(builder.digest) },
+      ...builder.tools.map((t) => ({ name: t.name, sha256: t.sha256, ...(t.version ? { version: t.version } : {}) })),
+    ];
     const sbom = await makeSbom({
       view,
       source,
       config,
       kilnVersion: world.kilnVersion,
-      buildTools: [
-        { name: `kiln-builder-${runner.kind}`, version: world.kilnVersion, sha256: digestHex(builder.digest) },
-        ...builder.tools.map((t) => ({ name: t.name, sha256: t.sha256, ...(t.version ? { version: t.version } : {}) })),
-      ],
+      buildTools: toolchain,
       memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
     });
     for (const message of sbom.warnings) world.emit({ kind: 'warning', message });
@@ -159,10 +161,11 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       workDir,
       paths,
       signer: signing.signer,
-      toolchain: [
-        { name: `kiln-builder-${runner.kind}`, version: world.kilnVersion, digest: builder.digest },
-        ...builder.tools.map((t) => ({ name: t.name, version: t.version ?? 'unknown', digest: toDigest(t.sha256) })),
-      ],
+      toolchain: toolchain.map((t) => ({
+        name: t.name,
+        version: t.version ?? 'unknown',
+        digest: `sha256:${t.sha256}` as Digest,
+      })),
       runner,
       startedAt,
       now: world.now,
@@ -237,8 +240,4 @@ function stepFailure(buildId: string, failed: StepReport): KilnError {
       details: { buildId, step: failed.name, exitCode: failed.exitCode },
     },
   );
-}
-
-function toDigest(hex: string): Digest {
-  return `sha256:${hex}`;
 }

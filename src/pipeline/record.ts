@@ -1,8 +1,7 @@
 // The store rows of one build attempt: build, steps, cache figures and step actions (to explain later misses).
 import { LOCAL_BUILDER_ID } from '../attest/provenance.js';
 import { addCacheHit, addCacheMiss, type BuildCacheFigures, NO_CACHE_FIGURES, treeDigest } from '../cache/index.js';
-import { canonicalJson } from '../core/json.js';
-import type { ActionIngredients } from '../plan/key.js';
+import { type ActionIngredients, ingredientsJson } from '../plan/key.js';
 import type { SourceRef } from '../source/index.js';
 import type { BuildRecord, Store } from '../store/index.js';
 import { lastStepActions } from '../store/index.js';
@@ -77,7 +76,7 @@ export function buildRecord(input: {
             cache: r.report.status === 'cached' ? ('hit' as const) : ('miss' as const),
             produced_by: r.producedBy ?? (r.tree ? buildId : null),
             outputs_digest: r.tree ? treeDigest(r.tree) : null,
-            ingredients: canonicalJson(r.ingredients),
+            ingredients: ingredientsJson(r.ingredients),
             explanation: r.explanation.length ? JSON.stringify(r.explanation) : null,
           },
         ],

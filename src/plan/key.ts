@@ -44,5 +44,17 @@ export function actionIngredients(step: {
 
 /** The 64-hex action key of a step. */
 export function actionKey(ingredients: ActionIngredients): string {
-  return sha256Hex(canonicalJson(ingredients));
+  return sha256Hex(ingredientsJson(ingredients));
+}
+
+const serialized = new WeakMap<ActionIngredients, string>();
+
+/** The canonical JSON the key hashes (and the store keeps to explain later misses), serialized once per object. */
+export function ingredientsJson(ingredients: ActionIngredients): string {
+  let json = serialized.get(ingredients);
+  if (json === undefined) {
+    json = canonicalJson(ingredients);
+    serialized.set(ingredients, json);
+  }
+  return json;
 }
