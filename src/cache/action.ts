@@ -11,7 +11,7 @@ import type { PublicKey } from '../attest/keys.js';
 import type { Signer } from '../attest/signer.js';
 import { type Digest, isDigest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { canonicalJson, deepFreeze } from '../core/json.js';
+import { canonicalJson, deepFreeze, isRecord } from '../core/json.js';
 import { isActionKey } from './types.js';
 
 /** The DSSE payloadType of action entries; part of what is signed, so an entry cannot pass for another document. */
@@ -136,10 +136,6 @@ function pick(e: ActionEntry): ActionEntry {
 
 function reject(reason: ActionEntryRejection, detail: string): ActionEntryRead {
   return Object.freeze({ ok: false, reason, detail });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function nonEmpty(value: unknown): value is string {

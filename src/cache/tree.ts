@@ -1,7 +1,7 @@
 // A step's outputs as data: a sorted manifest of files, dirs and symlinks whose file contents live in the CAS.
 import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { canonicalJson, deepFreeze } from '../core/json.js';
+import { canonicalJson, deepFreeze, isRecord } from '../core/json.js';
 import type { BlobStore } from './types.js';
 
 /** One output path, relative to the step's root with `/` separators; its kind decides which fields it has. */
@@ -108,10 +108,6 @@ function parseEntry(value: unknown, at: string, problems: string[]): TreeEntry |
     default:
       return void problems.push(`${at}.kind ${JSON.stringify(kind)} is not file, dir or symlink`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The error every unusable cached tree raises: callers treat it as a cache miss and rebuild. */

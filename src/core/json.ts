@@ -26,3 +26,8 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

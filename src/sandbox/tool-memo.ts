@@ -1,7 +1,9 @@
 // A ToolMemo kept in a small JSON file (e.g. under the Kiln home), so a new Kiln process does not re-hash a
 // ~100 MB node binary every build: ~130 ms becomes ~1 ms. It is only a cache: unreadable or malformed → empty.
+
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../core/fsutil.js';
+import { isRecord } from '../core/json.js';
 import type { ToolFacts, ToolMemo } from './builder.js';
 
 const FORMAT = 'kiln-tool-memo-v1';
@@ -49,8 +51,4 @@ function parse(text: string): Map<string, ToolFacts> {
     );
   }
   return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

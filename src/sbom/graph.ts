@@ -169,3 +169,19 @@ export function mergeGraphs(graphs: readonly ComponentGraph[]): ComponentGraph {
     lockfile: { path: graphs.map((g) => g.lockfile.path).join(', '), digest: sha256Digest(digests) },
   });
 }
+
+/** E_LOCKFILE_INVALID listing every problem of `file` once, e.g. "is not a valid pnpm lockfile (2 problems)". */
+export function lockfileInvalid(
+  file: string,
+  what: string,
+  allProblems: readonly string[],
+  hint: string,
+  details: Readonly<Record<string, unknown>> = {},
+): KilnError {
+  const problems = [...new Set(allProblems)];
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return new KilnError('E_LOCKFILE_INVALID', `${file} is not a valid ${what} (${count}):\n  ${problems.join('\n  ')}`, {
+    hint,
+    details: { file, ...details, problems },
+  });
+}

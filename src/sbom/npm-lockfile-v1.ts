@@ -1,5 +1,7 @@
 // npm 5/6 lockfiles (lockfileVersion 1): the nested `dependencies` tree, checked and laid out as v2/v3 locations.
+
 import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
+import { isRecord } from '../core/json.js';
 import type { NpmInstallTree } from './npm-lock-graph.js';
 import { DependencyMap, formatPath, issuesToProblems, type NpmLockEntry } from './npm-lockfile-schema.js';
 import { resolveDependency } from './npm-resolve.js';
@@ -94,10 +96,6 @@ export function checkV1Lockfile(
 function childrenOf(value: unknown): Record<string, unknown> {
   const children = isRecord(value) ? value.dependencies : undefined;
   return isRecord(children) ? children : {};
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A v1 entry as a v2/v3 one: `requires` are its dependencies; an alias (`npm:ms@2.0.0`) names the real package. */

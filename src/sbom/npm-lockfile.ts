@@ -1,7 +1,9 @@
 // npm package-lock.json (lockfileVersion 1, 2 and 3) → ComponentGraph of what npm installs on the build platform.
+
 import { sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import type { ComponentGraph } from './graph.js';
+import { isRecord } from '../core/json.js';
+import { type ComponentGraph, lockfileInvalid } from './graph.js';
 import { parseJsonText } from './json-text.js';
 import { buildNpmGraph, type NpmInstallTree } from './npm-lock-graph.js';
 import { checkLockfileShape, formatPath, issuesToProblems } from './npm-lockfile-schema.js';
@@ -81,19 +83,6 @@ function parseJson(text: string, file: string, hint: string): unknown {
   );
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function invalid(file: string, allProblems: readonly string[]): KilnError {
-  const problems = [...new Set(allProblems)];
-  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new KilnError(
-    'E_LOCKFILE_INVALID',
-    `${file} is not a valid npm lockfile (${count}):\n  ${problems.join('\n  ')}`,
-    {
-      hint: REGENERATE_HINT,
-      details: { file, problems },
-    },
-  );
+  return lockfileInvalid(file, 'npm lockfile', allProblems, REGENERATE_HINT);
 }

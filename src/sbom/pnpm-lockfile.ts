@@ -2,7 +2,7 @@
 import { parseAllDocuments } from 'yaml';
 import { sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import type { ComponentGraph } from './graph.js';
+import { type ComponentGraph, lockfileInvalid } from './graph.js';
 import { hostNpmPlatform, type NpmPlatform } from './npm-platform.js';
 import type { PnpmLockfileVersion } from './pnpm-dep-path.js';
 import { buildPnpmGraph, type PnpmProject } from './pnpm-lock-graph.js';
@@ -106,11 +106,5 @@ function describe(value: unknown): string {
 }
 
 function invalid(file: string, allProblems: readonly string[]): KilnError {
-  const problems = [...new Set(allProblems)];
-  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new KilnError(
-    'E_LOCKFILE_INVALID',
-    `${file} is not a valid pnpm lockfile (${count}):\n  ${problems.join('\n  ')}`,
-    { hint: REGENERATE_HINT, details: { file, problems } },
-  );
+  return lockfileInvalid(file, 'pnpm lockfile', allProblems, REGENERATE_HINT);
 }

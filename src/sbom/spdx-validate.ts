@@ -1,9 +1,11 @@
 // Validates documents against the official SPDX 2.3 JSON schema (vendored in schema/vendor/spdx/) plus the rules of
 // the SPDX 2.3 spec that the schema leaves to prose: SPDXID syntax and uniqueness, and relationships that resolve.
+
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { KilnError } from '../core/errors.js';
+import { isRecord } from '../core/json.js';
 import { describeSchemaError } from './validate.js';
 
 const SCHEMA_FILE = new URL('../../schema/vendor/spdx/spdx-2.3-schema.json', import.meta.url);
@@ -110,10 +112,6 @@ function referenceProblems(doc: Record<string, unknown>, ids: ReadonlyMap<string
     check(`/relationships/${i}/spdxElementId`, rel.spdxElementId);
     check(`/relationships/${i}/relatedSpdxElement`, rel.relatedSpdxElement, true);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function entries(value: unknown): [number, unknown][] {

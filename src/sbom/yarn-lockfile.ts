@@ -1,7 +1,7 @@
 // yarn.lock (classic v1 or berry v2+) + package.json → ComponentGraph, the graph npm would give for the same tree.
 import { sha256Digest } from '../core/digest.js';
-import { KilnError } from '../core/errors.js';
-import type { ComponentGraph } from './graph.js';
+import type { KilnError } from '../core/errors.js';
+import { type ComponentGraph, lockfileInvalid } from './graph.js';
 import { readBerryLock } from './yarn-berry.js';
 import { readClassicLock } from './yarn-classic.js';
 import { buildYarnGraph } from './yarn-graph.js';
@@ -52,11 +52,5 @@ const STALE_HINT =
   'yarn.lock must agree with package.json (which needs a name): run `yarn install` to bring it up to date and commit both.';
 
 function invalid(file: string, format: YarnLockfileFormat, allProblems: readonly string[], hint: string): KilnError {
-  const problems = [...new Set(allProblems)];
-  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new KilnError(
-    'E_LOCKFILE_INVALID',
-    `${file} is not a valid yarn ${format} lockfile (${count}):\n  ${problems.join('\n  ')}`,
-    { hint, details: { file, format, problems } },
-  );
+  return lockfileInvalid(file, `yarn ${format} lockfile`, allProblems, hint, { format });
 }
