@@ -1,4 +1,5 @@
 // DSSE: the envelope that binds a payload and its type to one signature (what sigstore bundles carry).
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { Signer } from './signer.js';
 
 /** A DSSE envelope in its JSON form (base64 payload and signatures), as embedded in a sigstore bundle. */
@@ -24,4 +25,12 @@ export async function signDsse(payload: Buffer, payloadType: string, signer: Sig
     payloadType,
     signatures: Object.freeze([Object.freeze({ sig: sig.toString('base64'), keyid: '' })]),
   });
+}
+
+/** True when some signature of the envelope verifies with the PEM public key (ECDSA P-256 over SHA-256, or Ed25519). */
+export function dsseSignedBy(envelope: DsseEnvelope, publicKeyPem: string): boolean {
+  const key = createPublicKey(publicKeyPem);
+  const digest = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+  const signed = pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64'));
+  return envelope.signatures.some((s) => cryptoVerify(digest, signed, key, Buffer.from(s.sig, 'base64')));
 }

@@ -12,7 +12,7 @@ export {
   provenancePredicate,
   type ResourceDescriptor,
 } from './provenance.js';
-export type { VerifyCheck, VerifyCheckName, VerifyReport } from './report.js';
+export { fail, pass, toReport, type VerifyCheck, type VerifyCheckName, type VerifyReport } from './report.js';
 export { loadSigner, type Signer } from './signer.js';
 export {
   CYCLONEDX_PREDICATE,

@@ -1,6 +1,6 @@
 // The verification report: every check Kiln ran, each saying what it expected and what it found.
 
-/** Names of the checks `verifyBundle` can report, in the order they run. */
+/** Names of the checks `verifyBundle` (and `kiln verify --require`) can report, in the order they run. */
 export type VerifyCheckName =
   | 'bundle'
   | 'signature-count'
@@ -13,7 +13,9 @@ export type VerifyCheckName =
   | 'predicate-type'
   | 'builder-id'
   | 'source-commit'
-  | 'source-repo';
+  | 'source-repo'
+  | 'evidence'
+  | 'policy-result';
 
 /** One check's outcome; failures always carry expected vs actual in `message`. */
 export interface VerifyCheck {

@@ -1,7 +1,7 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
 import { availableParallelism } from 'node:os';
 import { parseCacheMode } from '../cache/remote-mode.js';
-import { KilnError } from '../core/errors.js';
+import { isKilnError, KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
 import { runBuild } from '../pipeline/build.js';
 import { bubblewrapRunner, hostRunner, probeBubblewrap, type StepRunner } from '../sandbox/index.js';
@@ -12,11 +12,19 @@ import { progressDisplay } from './progress.js';
 const HELP = `usage: kiln build [PATH] [options]
 
 Builds the commit checked out in the git repository that holds PATH (default: the current
-directory), from a clean copy of that commit, following PATH/kiln.yaml. Delivers each artifact
-with its signed provenance (<file>.sigstore.json), CycloneDX SBOM (<file>.cdx.json), SPDX SBOM
-(<file>.spdx.json) and the signed attestation of each SBOM (<file>.cdx.sigstore.json,
-<file>.spdx.sigstore.json) into the kiln.yaml \`output\` directory, publishes them
-to the OCI layout in $KILN_HOME/oci and records the build in $KILN_HOME/store.db.
+directory), from a clean copy of that commit, following PATH/kiln.yaml. Scans the SBOM against
+the vulnerability data imported with \`kiln db import\`, and lets kiln.yaml's \`policy\` decide.
+Delivers each artifact into the kiln.yaml \`output\` directory with its evidence:
+  <file>.sigstore.json          signed SLSA provenance
+  <file>.cdx.json, .spdx.json   CycloneDX 1.6 and SPDX 2.3 SBOMs
+  <file>.cdx.sigstore.json,     signed attestations of both SBOMs
+  <file>.spdx.sigstore.json
+  <file>.vulns.sigstore.json    signed vulnerability scan (in-toto vulns v0.2)
+  <file>.policy.sigstore.json   signed policy decision (SLSA verification summary)
+publishes them to the OCI layout in $KILN_HOME/oci and records the build in $KILN_HOME/store.db.
+A build the policy blocks is recorded as blocked, publishes and delivers nothing, prints each
+violation with the dependency path that brought it in, and keeps its signed scan and decision
+in $KILN_HOME/builds/<id>/blocked.
 
 options:
   --rev REV        build this commit instead of HEAD
@@ -36,7 +44,8 @@ options:
   --json           print only a JSON result on stdout (progress stays on stderr)
   -h, --help       show this help
 
-exit status: 0 built, 1 a step or stage failed, 2 usage/config/dirty tree, 4 environment problem`;
+exit status: 0 built, 1 a step or stage failed, 2 usage/config/dirty tree, 4 environment problem,
+5 blocked by the policy`;
 
 /** The options `kiln build` and `kiln plan` share: which source, which key, which runner and cache. */
 export const BUILD_OPTIONS = {
@@ -97,14 +106,16 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       },
     );
     if (values.json) {
-      const artifacts = result.artifacts.map(({ name, path, digest, size, bundle, sbom, spdx }) => ({
+      const artifacts = result.artifacts.map(({ name, path, digest, size, evidence }) => ({
         name,
         path,
         digest,
         size,
-        bundle,
-        sbom,
-        spdx,
+        bundle: evidence.provenance,
+        sbom: evidence.sbom,
+        spdx: evidence.spdx,
+        vulns: evidence['vulns-attestation'],
+        policy: evidence['policy-attestation'],
       }));
       const { buildId, commit, status, upToDate, cache, steps } = result;
       println(ctx.stdout, JSON.stringify({ buildId, commit, status, upToDate, artifacts, cache, steps }, null, 2));
@@ -112,8 +123,10 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       for (const a of result.artifacts) {
         println(ctx.stdout, `${a.name}: ${a.path}`);
         println(ctx.stdout, `  digest     ${a.digest} (${a.size} bytes)`);
-        println(ctx.stdout, `  provenance ${a.bundle}`);
-        println(ctx.stdout, `  sbom       ${a.sbom} (CycloneDX 1.6), ${a.spdx} (SPDX 2.3)`);
+        println(ctx.stdout, `  provenance ${a.evidence.provenance}`);
+        println(ctx.stdout, `  sbom       ${a.evidence.sbom} (CycloneDX 1.6), ${a.evidence.spdx} (SPDX 2.3)`);
+        println(ctx.stdout, `  scan       ${a.evidence['vulns-attestation']}`);
+        println(ctx.stdout, `  policy     ${a.evidence['policy-attestation']}`);
       }
       const how = result.upToDate
         ? 'is up to date (nothing ran; --force builds again)'
@@ -130,6 +143,13 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
       }
     }
     return 0;
+  } catch (err) {
+    // A machine reading --json learns of a blocked build from stdout too, with every violation.
+    if (values.json && isKilnError(err, 'E_POLICY_BLOCKED')) {
+      const { buildId, violations, evidenceDir } = err.details ?? {};
+      println(ctx.stdout, JSON.stringify({ buildId, status: 'blocked', violations, evidenceDir }, null, 2));
+    }
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -19,6 +19,14 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import('./verify.js')).verifyCommand,
     summary: 'verify an artifact against its Sigstore bundle and a key',
   },
+  db: {
+    load: async () => (await import('./db.js')).dbCommand,
+    summary: 'import OSV vulnerability data into the store; show what it holds',
+  },
+  scan: {
+    load: async () => (await import('./scan.js')).scanCommand,
+    summary: 'which recorded artifacts the current vulnerability data affects',
+  },
   builds: { load: async () => (await import('./builds.js')).buildsCommand, summary: 'list recorded builds' },
   show: {
     load: async () => (await import('./builds.js')).showCommand,
@@ -44,7 +52,7 @@ ${Object.entries(COMMANDS)
 
 Run \`kiln <command> --help\` for a command's options.
 Exit status: 0 ok, 1 build failed, 2 usage or configuration error, 3 verification failed,
-4 environment problem (store, disk, layout), 70 internal error (a bug).`;
+4 environment problem (store, disk, layout), 5 blocked by policy, 70 internal error (a bug).`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
 export async function main(argv: string[], ctx: CliContext = processContext(kilnVersion())): Promise<number> {

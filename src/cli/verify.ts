@@ -1,10 +1,11 @@
 // `kiln verify FILE`: offline check of an artifact against its Sigstore bundle, a public key and expectations.
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
-import { verifyBundle } from '../attest/index.js';
+import { toReport, verifyBundle } from '../attest/index.js';
 import { KilnError } from '../core/errors.js';
 import { pathExists } from '../core/fsutil.js';
 import { kilnPaths } from '../core/home.js';
+import { REQUIRABLE, verifyRequiredEvidence } from '../pipeline/verify-evidence.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 
@@ -22,6 +23,10 @@ options:
   --builder-id URI       expected builder id
   --source-commit SHA    expected source commit
   --source-repo URL      expected source repository
+  --require LIST         also require this evidence beside FILE, each bundle verified with the same
+                         key and subject: sbom (FILE.cdx.sigstore.json), spdx (FILE.spdx.sigstore.json),
+                         vulns (FILE.vulns.sigstore.json), policy (FILE.policy.sigstore.json: the
+                         decision must be PASSED, and the evidence it judged must be the files here)
   --json                 print the report as JSON
 
 exit status: 0 verified, 3 a check failed, 2 usage error`;
@@ -39,6 +44,7 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
       'builder-id': { type: 'string' },
       'source-commit': { type: 'string' },
       'source-repo': { type: 'string' },
+      require: { type: 'string' },
       json: { type: 'boolean' },
     },
     1,
@@ -70,7 +76,7 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
   const trustedRootJson = values['trusted-root']
     ? await readText(resolve(ctx.cwd, values['trusted-root']), 'trusted root', 'pass a Sigstore trusted_root.json')
     : undefined;
-  const report = await verifyBundle({
+  let report = await verifyBundle({
     bundleJson,
     artifact: { path: artifact },
     ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
@@ -82,6 +88,22 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
       ...(values['source-repo'] ? { sourceRepo: values['source-repo'] } : {}),
     },
   });
+  const required = (values.require ?? '').split(',').filter(Boolean);
+  const unknown = required.filter((name) => !(name in REQUIRABLE));
+  if (unknown.length > 0) {
+    throw new KilnError('E_USAGE', `kiln verify: cannot --require "${unknown.join(', ')}"`, {
+      hint: `choose from ${Object.keys(REQUIRABLE).join(', ')}`,
+    });
+  }
+  if (required.length > 0) {
+    const more = await verifyRequiredEvidence({
+      artifact,
+      require: required,
+      ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+      ...(trustedRootJson === undefined ? {} : { trustedRootJson }),
+    });
+    report = toReport([...report.checks, ...more]);
+  }
   if (values.json) {
     println(ctx.stdout, JSON.stringify({ artifact, bundle: bundlePath, key: keyPath ?? null, ...report }, null, 2));
   } else {

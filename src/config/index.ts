@@ -1,4 +1,11 @@
 // kiln.yaml: schema, loading and the step graph.
 export { artifactFileName, checkGraph, findCycle, topoOrder } from './graph.js';
 export { type ConfigProblem, loadConfigFile, parseConfig } from './load.js';
-export { type ArtifactConfig, type KilnConfig, KilnConfigSchema, kilnJsonSchema, type StepConfig } from './schema.js';
+export {
+  type ArtifactConfig,
+  type KilnConfig,
+  KilnConfigSchema,
+  kilnJsonSchema,
+  type PolicyConfig,
+  type StepConfig,
+} from './schema.js';

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
+import { checkLicensePolicy } from '../scan/license-policy.js';
 import { checkGraph, graphShapeOf } from './graph.js';
 import { type KilnConfig, KilnConfigSchema, KNOWN_KEYS } from './schema.js';
 import { closest } from './suggest.js';
@@ -70,8 +71,27 @@ export function parseConfig(text: string, file: string): KilnConfig {
   }
   for (const p of checkGraph(parsed.success ? parsed.data : graphShapeOf(raw)))
     problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
+  if (parsed.success) {
+    for (const p of licenseListProblems(parsed.data)) problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
+  }
   if (!parsed.success || problems.length > 0) throw configError(file, problems);
   return deepFreeze(parsed.data);
+}
+
+/** The license lists' entries that are not SPDX ids, or are both allowed and denied (`deny[2]: …`). */
+function licenseListProblems(config: KilnConfig): { path: (string | number)[]; message: string }[] {
+  const { licenses } = config.policy;
+  const policy = {
+    ...(licenses.allow ? { allow: licenses.allow } : {}),
+    deny: licenses.deny,
+    unknown: 'warn' as const,
+  };
+  return checkLicensePolicy(policy).map((problem) => {
+    const m = /^(allow|deny)\[(\d+)\]: (.*)$/s.exec(problem);
+    return m?.[1] && m[2] && m[3]
+      ? { path: ['policy', 'licenses', m[1], Number(m[2])], message: m[3] }
+      : { path: ['policy', 'licenses'], message: problem };
+  });
 }
 
 function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
@@ -81,6 +101,12 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path[0] === 'signing') return KNOWN_KEYS.signing;
   if (path[0] === 'cache') return KNOWN_KEYS.cache;
   if (path[0] === 'sandbox') return KNOWN_KEYS.sandbox;
+  if (path[0] === 'policy') {
+    if (path.length === 1) return KNOWN_KEYS.policy;
+    if (path[1] === 'vulnerabilities') return KNOWN_KEYS.vulnerabilities;
+    if (path[1] === 'licenses') return KNOWN_KEYS.licenses;
+    if (path[1] === 'exceptions' && path.length === 3) return KNOWN_KEYS.exception;
+  }
   return [];
 }
 

@@ -111,6 +111,59 @@ export const SandboxSchema = z
     message: '"tools" adds host tools; with a "rootfs" every file of it is already in the builder digest',
   });
 
+const SEVERITY = z.enum(['none', 'low', 'medium', 'high', 'critical']);
+
+/** Which vulnerabilities block publishing, and statements that some do not affect this project. */
+export const VulnerabilityPolicySchema = z.strictObject({
+  failOn: SEVERITY.default('critical').describe(
+    'Block the build when a vulnerability of this severity or higher is found ("none": never block on severity).',
+  ),
+  unscored: z
+    .enum(['allow', 'warn', 'block'])
+    .default('warn')
+    .describe('What to do with a vulnerability whose record gives no severity.'),
+  vex: z
+    .array(relPath)
+    .default([])
+    .describe('OpenVEX documents (relative to the project): not_affected statements suppress findings.'),
+});
+
+/** Which licenses the dependencies may carry. */
+export const LicensePolicySchema = z.strictObject({
+  allow: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('SPDX license ids allowed; when given, every other license is denied.'),
+  deny: z.array(z.string().min(1)).default([]).describe('SPDX license ids denied (deny wins over allow).'),
+  unknown: z
+    .enum(['allow', 'warn', 'block'])
+    .default('warn')
+    .describe('What to do with a dependency whose license is not known or not an SPDX expression.'),
+});
+
+/** One accepted finding: a vulnerability (optionally in one package) that does not block until it expires. */
+export const PolicyExceptionSchema = z.strictObject({
+  id: z.string().min(1).describe('Vulnerability id or alias (GHSA-…, CVE-…), or a license id for a license finding.'),
+  package: z.string().min(1).optional().describe('Only in this package (name, or purl); default: every package.'),
+  reason: z.string().min(1).describe('Why it is accepted: shown with every build it applies to.'),
+  expires: z.iso
+    .date()
+    .describe('Last day (YYYY-MM-DD, UTC) the exception applies; after it the finding blocks again.'),
+});
+
+/** The gate between a built artifact and its publication. */
+export const PolicySchema = z.strictObject({
+  vulnerabilities: VulnerabilityPolicySchema.default({ failOn: 'critical', unscored: 'warn', vex: [] }),
+  licenses: LicensePolicySchema.default({ deny: [], unknown: 'warn' }),
+  require: z
+    .array(z.enum(['sbom', 'signature', 'hermetic', 'vulnerability-data']))
+    .default(['sbom', 'signature'])
+    .describe(
+      'Evidence the artifact must have: sbom, signature, hermetic (every step sandboxed without network), vulnerability-data (imported OSV records to scan against).',
+    ),
+  exceptions: z.array(PolicyExceptionSchema).default([]),
+});
+
 /** The whole kiln.yaml document. */
 export const KilnConfigSchema = z.strictObject({
   name: z.string().regex(STEP_NAME).describe('Project name.'),
@@ -119,6 +172,12 @@ export const KilnConfigSchema = z.strictObject({
   signing: SigningSchema.optional(),
   cache: CacheSchema.default({ trust: [] }),
   sandbox: SandboxSchema.optional(),
+  policy: PolicySchema.default({
+    vulnerabilities: { failOn: 'critical', unscored: 'warn', vex: [] },
+    licenses: { deny: [], unknown: 'warn' },
+    require: ['sbom', 'signature'],
+    exceptions: [],
+  }).describe('What an artifact must satisfy to be published.'),
   output: relPath.default('kiln-out').describe('Directory (relative to the project) that receives artifacts.'),
 });
 
@@ -126,6 +185,8 @@ export const KilnConfigSchema = z.strictObject({
 export type KilnConfig = z.output<typeof KilnConfigSchema>;
 /** One validated step. */
 export type StepConfig = z.output<typeof StepSchema>;
+/** The validated policy. */
+export type PolicyConfig = z.output<typeof PolicySchema>;
 /** One validated artifact. */
 export type ArtifactConfig = z.output<typeof ArtifactSchema>;
 
@@ -137,6 +198,10 @@ export const KNOWN_KEYS = {
   signing: Object.keys(SigningSchema.shape),
   cache: Object.keys(CacheSchema.shape),
   sandbox: Object.keys(SandboxSchema.shape),
+  policy: Object.keys(PolicySchema.shape),
+  vulnerabilities: Object.keys(VulnerabilityPolicySchema.shape),
+  licenses: Object.keys(LicensePolicySchema.shape),
+  exception: Object.keys(PolicyExceptionSchema.shape),
 } as const;
 
 /** The JSON Schema editors use for kiln.yaml (committed as schema/kiln.schema.json). */

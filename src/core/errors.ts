@@ -24,7 +24,8 @@ export type KilnErrorCode =
   | 'E_IO'
   | 'E_SANDBOX'
   | 'E_CACHE_CORRUPT'
-  | 'E_CACHE_REMOTE';
+  | 'E_CACHE_REMOTE'
+  | 'E_POLICY_BLOCKED';
 
 /** A failure the user can understand and act on: what went wrong, where, and a hint how to fix it. */
 export class KilnError extends Error {
@@ -46,7 +47,10 @@ export class KilnError extends Error {
   }
 }
 
-/** Process exit statuses by error code: 1 = build failed, 2 = usage/config, 3 = verification, 4 = environment, 130 = interrupted. */
+/**
+ * Process exit statuses by error code: 1 = build failed, 2 = usage/config, 3 = verification, 4 = environment,
+ * 5 = blocked by policy, 130 = interrupted.
+ */
 export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze({
   E_USAGE: 2,
   E_CONFIG_INVALID: 2,
@@ -71,6 +75,7 @@ export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze
   E_SANDBOX: 4,
   E_CACHE_CORRUPT: 4,
   E_CACHE_REMOTE: 4,
+  E_POLICY_BLOCKED: 5,
 });
 
 /** Exit status for an unexpected failure (a bug). */

@@ -19,8 +19,8 @@ export type KilnEvent =
       /** The build whose cached outputs were replayed (status `cached`). */
       cachedFrom?: string;
     }
-  | { kind: 'stage'; stage: 'package' | 'sbom' | 'sign' | 'publish' | 'record'; detail: string }
-  | { kind: 'build-finished'; buildId: string; status: 'succeeded' | 'failed'; durationMs: number };
+  | { kind: 'stage'; stage: 'package' | 'sbom' | 'scan' | 'sign' | 'gate' | 'publish' | 'record'; detail: string }
+  | { kind: 'build-finished'; buildId: string; status: 'succeeded' | 'failed' | 'blocked'; durationMs: number };
 
 /** Receives events; must not throw. */
 export type EventSink = (event: KilnEvent) => void;

@@ -2,6 +2,7 @@
 // identical earlier build could not be handed back (see reuse.ts), so an up-to-date build does not load any of it.
 import { join } from 'node:path';
 import { restoreOutputs, treeDigest } from '../cache/index.js';
+import type { PolicyConfig } from '../config/index.js';
 import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import type { KilnPaths } from '../core/home.js';
@@ -21,7 +22,9 @@ import { executeSteps, type StepReport } from './execute.js';
 import type { PreparedBuild } from './prepare.js';
 import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
-import { assertLockfileUnchanged, casSbomMemo, makeSbom } from './sbom.js';
+import { assertLockfileUnchanged, type BuildSbom, casSbomMemo, makeSbom } from './sbom.js';
+import { type BuildScan, readVexDocuments, scanBom } from './scan.js';
+import type { SourceView } from './source-view.js';
 import { setupSteps } from './step-setup.js';
 import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from './workdir.js';
 
@@ -109,6 +112,9 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
     });
     for (const message of sbom.warnings) world.emit({ kind: 'warning', message });
+    // The scan needs only the SBOM and the store: it runs while the steps do.
+    const scanning = scanStage(store, sbom, config.policy, view, world);
+    scanning.catch(() => {}); // awaited below; a failed step must not leave it unhandled
     interrupted();
     const executed = await executeSteps({
       steps,
@@ -140,9 +146,12 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       const tree = results.get(from)?.tree;
       if (tree) await restoreOutputs(tree, join(outputsDir, from), cache.blobs);
     }
+    const scan = await scanning;
     const delivered = await deliver({
       buildId,
       config,
+      kilnVersion: world.kilnVersion,
+      scan,
       configDigest: sha256Digest(configText),
       source,
       sbom,
@@ -190,17 +199,46 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
   } catch (err) {
     const failed = firstFailure(reports);
     const exitCode = isKilnError(err, 'E_STEP_FAILED') ? (failed?.exitCode ?? null) : null;
-    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
-    const done = record({ status: 'failed', exit_code: exitCode, error: message }, { artifacts: [], evidence: [] });
+    // A blocked build keeps every violation in the record (`kiln show`); a failure its first line.
+    const status = isKilnError(err, 'E_POLICY_BLOCKED') ? 'blocked' : 'failed';
+    const text = err instanceof Error ? err.message : String(err);
+    const message = status === 'blocked' ? text : (text.split('\n')[0] ?? text);
+    const done = record({ status, exit_code: exitCode, error: message }, { artifacts: [], evidence: [] });
     await done.write().catch((cause: unknown) => {
-      world.emit({ kind: 'warning', message: `could not record the failed build ${buildId}: ${String(cause)}` });
+      world.emit({ kind: 'warning', message: `could not record the ${status} build ${buildId}: ${String(cause)}` });
     });
-    world.emit({ kind: 'build-finished', buildId, status: 'failed', durationMs: done.durationMs });
+    world.emit({ kind: 'build-finished', buildId, status, durationMs: done.durationMs });
     throw err;
   } finally {
     await removeWorkDir(workDir);
     await closeQuietly(store);
   }
+}
+
+/** Scans the SBOM against the store's vulnerability data and reads the policy's VEX documents. */
+async function scanStage(
+  store: Store,
+  sbom: BuildSbom,
+  policy: PolicyConfig,
+  view: SourceView,
+  world: BuildEnvironment,
+): Promise<BuildScan> {
+  const [found, vex] = await Promise.all([
+    scanBom(store, sbom.bom, 'the build SBOM'),
+    readVexDocuments(policy, (path) => view.readFile(join(view.projectDir, path))),
+  ]);
+  const { findings } = found.result;
+  const data = found.database.records;
+  world.emit({
+    kind: 'stage',
+    stage: 'scan',
+    detail:
+      data === 0
+        ? 'no vulnerability data imported (kiln db import <OSV dir or zip>): nothing to match against'
+        : `${found.result.checked} components against ${data} OSV records: ${findings.length} finding(s)`,
+  });
+  for (const note of found.result.notes) world.emit({ kind: 'warning', message: `scan: ${note}` });
+  return { ...found, vex };
 }
 
 function stepSummary(report: StepReport, result: StepResult | undefined): StepSummary {

@@ -9,7 +9,7 @@ import type { KilnConfig } from '../config/index.js';
 import type { EventSink } from '../core/events.js';
 import { type KilnPaths, kilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
-import { findBuildByFingerprint, openSqliteStore, type Store } from '../store/index.js';
+import { findBuildByFingerprint, openSqliteStore, osvDataState, type Store } from '../store/index.js';
 import { type BuilderIdentity, identifyBuilder, resolveBuilder } from './builder.js';
 import type { DeliveredArtifact } from './deliver.js';
 import type { StepReport } from './execute.js';
@@ -90,12 +90,18 @@ export async function runBuild(req: BuildRequest, world: BuildEnvironment): Prom
       (message) => world.emit({ kind: 'notice', message }),
       paths.home,
     ));
+    const today = world.now().toISOString().slice(0, 10);
     fingerprint = buildFingerprint({
       kilnVersion: world.kilnVersion,
       source,
       configText,
       builder: builder.digest,
       publicKeyPem: signing.signer.publicKeyPem,
+      // The policy's verdict changes with new vulnerability data and when an exception expires.
+      verdictInputs: {
+        vulnerabilityData: (await osvDataState(store)).revision,
+        liveExceptions: config.policy.exceptions.flatMap((e, i) => (e.expires >= today ? [i] : [])),
+      },
       trustedKeys: await Promise.all(
         config.cache.trust.map((file) =>
           fsp.readFile(resolve(projectPath, file), 'utf8').catch(() => `missing ${file}`),

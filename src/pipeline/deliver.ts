@@ -1,12 +1,19 @@
-// After the steps: package each artifact, sign provenance and both SBOMs, publish to the OCI layout, deliver files.
+// After the steps: package each artifact, sign its evidence, let the policy decide, publish, deliver files.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { signStatement } from '../attest/bundle.js';
+import { type DsseEnvelope, dsseSignedBy } from '../attest/dsse.js';
 import { LOCAL_BUILDER_ID, provenancePredicate } from '../attest/provenance.js';
 import type { Signer } from '../attest/signer.js';
-import { CYCLONEDX_PREDICATE, makeStatement, SLSA_PROVENANCE_V1 } from '../attest/statement.js';
+import {
+  CYCLONEDX_PREDICATE,
+  makeStatement,
+  SLSA_PROVENANCE_V1,
+  VSA_PREDICATE,
+  VULNS_PREDICATE,
+} from '../attest/statement.js';
 import { type ArtifactConfig, artifactFileName, type KilnConfig } from '../config/index.js';
-import type { Digest } from '../core/digest.js';
+import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { writeFileAtomic } from '../core/fsutil.js';
@@ -14,12 +21,17 @@ import type { KilnPaths } from '../core/home.js';
 import { canonicalJson } from '../core/json.js';
 import { isoSeconds } from '../core/time.js';
 import { copyFileArtifact, type PackedArtifact, packDirectory, resolveInside } from '../package/index.js';
+import { decide, type PolicyDecision } from '../policy/gate.js';
+import { vsaPredicate } from '../policy/vsa.js';
 import { openOciLayout } from '../registry/index.js';
 import type { StepRunner } from '../sandbox/index.js';
 import { SPDX_PREDICATE } from '../sbom/spdx.js';
+import { vulnsPredicate } from '../scan/vulns-predicate.js';
 import type { SourceRef } from '../source/index.js';
+import { EVIDENCE, type EvidenceBytes, type EvidencePaths, evidencePaths } from './evidence.js';
 import { publishArtifact } from './publish.js';
 import type { BuildSbom } from './sbom.js';
+import type { BuildScan } from './scan.js';
 
 /** One artifact as handed to the user: every path is a file they can open. */
 export interface DeliveredArtifact {
@@ -27,11 +39,8 @@ export interface DeliveredArtifact {
   readonly path: string;
   readonly digest: Digest;
   readonly size: number;
-  readonly bundle: string;
-  readonly sbom: string;
-  readonly sbomBundle: string;
-  readonly spdx: string;
-  readonly spdxBundle: string;
+  /** The evidence files beside it, by kind. */
+  readonly evidence: EvidencePaths;
   readonly manifestDigest: Digest;
 }
 
@@ -47,12 +56,15 @@ export interface DeliverInput {
   readonly workDir: string;
   readonly paths: KilnPaths;
   readonly signer: Signer;
+  readonly kilnVersion: string;
   /** The builder and its tools, as provenance resolvedDependencies. */
   readonly toolchain: readonly { name: string; version: string; digest?: Digest }[];
   readonly runner: StepRunner;
   readonly startedAt: Date;
   readonly now: () => Date;
   readonly sbom: BuildSbom;
+  /** The SBOM matched against the vulnerability data (scan stage). */
+  readonly scan: BuildScan;
   /** The steps as they ran (for provenance): network ones, output trees, and cache replays. */
   readonly steps: readonly { name: string; run: string; network: boolean; outputs?: Digest; cachedFrom?: string }[];
   readonly emit: EventSink;
@@ -61,9 +73,9 @@ export interface DeliverInput {
   readonly checkpoint?: ((name: 'before-deliver') => void) | undefined;
 }
 
-/** Runs package → sbom → sign → publish → deliver; returns what to print and the store rows. */
+/** Runs package → attest → gate → publish → deliver; returns what to print and the store rows. */
 export async function deliver(input: DeliverInput) {
-  const { config, source, emit } = input;
+  const { config, emit } = input;
   const outDir = join(input.workDir, 'out');
   await fsp.mkdir(outDir, { recursive: true });
   const packed: { config: ArtifactConfig; file: string; result: PackedArtifact }[] = [];
@@ -73,11 +85,66 @@ export async function deliver(input: DeliverInput) {
     emit({ kind: 'stage', stage: 'package', detail: `${artifact.path} → ${file}` });
     packed.push({ config: artifact, file, result: await packOne(input, artifact, join(outDir, file)) });
   }
-  const { sbom } = input;
   const subjects = packed.map((p) => ({ name: p.file, digest: p.result.digest }));
-  emit({ kind: 'stage', stage: 'sign', detail: `provenance and SBOM statements with key ${input.signer.keyHint}` });
-  const provenance = makeStatement(
-    subjects,
+  emit({
+    kind: 'stage',
+    stage: 'sign',
+    detail: `provenance, SBOM and scan statements with key ${input.signer.keyHint}`,
+  });
+  const evidence = await attestAndGate(input, subjects);
+
+  emit({ kind: 'stage', stage: 'publish', detail: `OCI layout ${input.paths.oci}` });
+  const layout = await openOciLayout(input.paths.oci);
+  const published = [];
+  for (const p of packed) {
+    input.interrupted();
+    published.push(
+      await publishArtifact(layout, {
+        buildId: input.buildId,
+        project: config.name,
+        artifact: p.config,
+        file: join(outDir, p.file),
+        title: p.file,
+        source: input.source,
+        evidence,
+      }),
+    );
+  }
+  input.interrupted();
+  input.checkpoint?.('before-deliver');
+  const delivered: DeliveredArtifact[] = [];
+  for (const [i, p] of packed.entries()) {
+    const target = join(input.outputDir, p.file);
+    const paths = evidencePaths(target);
+    // Evidence first, the artifact last: whoever sees the artifact also finds its evidence.
+    for (const e of EVIDENCE) await writeFileAtomic(paths[e.kind], evidence[e.kind]);
+    await copyFileArtifact(join(outDir, p.file), target);
+    delivered.push({
+      name: p.config.name,
+      path: target,
+      digest: p.result.digest,
+      size: p.result.size,
+      evidence: paths,
+      manifestDigest: published[i]?.artifact.digest as Digest,
+    });
+  }
+  return { artifacts: delivered, rows: storeRows(input.buildId, delivered, published) };
+}
+
+/**
+ * Signs provenance, both SBOMs and the scan, lets the policy decide, and signs the decision (a VSA). A blocked
+ * build throws E_POLICY_BLOCKED after leaving its evidence in the build directory, and nothing is published.
+ */
+async function attestAndGate(
+  input: DeliverInput,
+  subjects: { name: string; digest: Digest }[],
+): Promise<EvidenceBytes> {
+  const { source, sbom, scan, signer } = input;
+  const sign = async (predicateType: string, predicate: unknown) =>
+    Buffer.from(
+      `${canonicalJson(await signStatement(makeStatement(subjects, predicateType, predicate), signer), 2)}\n`,
+    );
+  const provenance = await sign(
     SLSA_PROVENANCE_V1,
     provenancePredicate({
       builderId: LOCAL_BUILDER_ID,
@@ -92,61 +159,100 @@ export async function deliver(input: DeliverInput) {
       runner: { kind: input.runner.kind, hermetic: input.runner.hermetic },
     }),
   );
-  const provenanceBundle = Buffer.from(`${canonicalJson(await signStatement(provenance, input.signer), 2)}\n`);
-  const sbomStatement = makeStatement(subjects, CYCLONEDX_PREDICATE, sbom.bom);
-  const sbomBundle = Buffer.from(`${canonicalJson(await signStatement(sbomStatement, input.signer), 2)}\n`);
-  const spdxStatement = makeStatement(subjects, SPDX_PREDICATE, sbom.spdx.doc);
-  const spdxBundle = Buffer.from(`${canonicalJson(await signStatement(spdxStatement, input.signer), 2)}\n`);
+  const sbomAttestation = await sign(CYCLONEDX_PREDICATE, sbom.bom);
+  const spdxAttestation = await sign(SPDX_PREDICATE, sbom.spdx.doc);
 
-  emit({ kind: 'stage', stage: 'publish', detail: `OCI layout ${input.paths.oci}` });
-  const layout = await openOciLayout(input.paths.oci);
-  const published = [];
-  for (const p of packed) {
-    input.interrupted();
-    published.push(
-      await publishArtifact(layout, {
-        buildId: input.buildId,
-        project: config.name,
-        artifact: p.config,
-        file: join(outDir, p.file),
-        title: p.file,
-        source,
-        evidence: {
-          provenance: provenanceBundle,
-          sbom: sbom.bytes,
-          sbomAttestation: sbomBundle,
-          spdx: sbom.spdx.bytes,
-          spdxAttestation: spdxBundle,
-        },
+  input.emit({ kind: 'stage', stage: 'gate', detail: 'policy: vulnerabilities, licenses, required evidence' });
+  const network = input.steps.filter((s) => s.network).map((s) => s.name);
+  const decision = decide({
+    policy: input.config.policy,
+    scan: scan.result,
+    components: scan.graph.components,
+    root: input.config.name,
+    vex: scan.vex,
+    today: isoSeconds(input.now()).slice(0, 10),
+    evidence: {
+      sbom: sbom.bytes.length > 0,
+      signed: [provenance, sbomAttestation, spdxAttestation].every((b) => bundleSignedBy(b, signer.publicKeyPem)),
+      hermetic: !input.runner.hermetic
+        ? { ok: false, why: `steps ran with the ${input.runner.kind} runner, outside the sandbox` }
+        : network.length > 0
+          ? { ok: false, why: `step(s) ${network.join(', ')} had network access` }
+          : { ok: true, why: '' },
+      vulnerabilityRecords: scan.database.records,
+    },
+  });
+  for (const message of decision.warnings) input.emit({ kind: 'warning', message });
+  const finished = isoSeconds(input.now());
+  const waived = new Map(decision.waived.map((w) => [`${w.id} ${w.component}`, w]));
+  const vulns = await sign(
+    VULNS_PREDICATE,
+    vulnsPredicate({
+      kilnVersion: input.kilnVersion,
+      scan: scan.result,
+      database: scan.database,
+      startedOn: isoSeconds(input.startedAt),
+      finishedOn: finished,
+      waived,
+    }),
+  );
+  const judged = {
+    provenance,
+    'sbom-attestation': sbomAttestation,
+    'spdx-attestation': spdxAttestation,
+    'vulns-attestation': vulns,
+  };
+  const policy = await sign(
+    VSA_PREDICATE,
+    vsaPredicate({
+      kilnVersion: input.kilnVersion,
+      timeVerified: finished,
+      resourceUri: `git+${source.repoUrl}@${source.commit}`,
+      policy: { uri: 'kiln.yaml#policy', digest: sha256Digest(canonicalJson(input.config.policy)) },
+      inputAttestations: EVIDENCE.flatMap((e) => {
+        const bytes = judged[e.kind as keyof typeof judged];
+        return bytes ? [{ uri: `${subjects[0]?.name ?? ''}${e.suffix}`, digest: sha256Digest(bytes) }] : [];
       }),
-    );
-  }
-  input.interrupted();
-  input.checkpoint?.('before-deliver');
-  const delivered: DeliveredArtifact[] = [];
-  for (const [i, p] of packed.entries()) {
-    const target = join(input.outputDir, p.file);
-    // Evidence first, the artifact last: whoever sees the artifact also finds its evidence.
-    await writeFileAtomic(`${target}.sigstore.json`, provenanceBundle);
-    await writeFileAtomic(`${target}.cdx.json`, sbom.bytes);
-    await writeFileAtomic(`${target}.cdx.sigstore.json`, sbomBundle);
-    await writeFileAtomic(`${target}.spdx.json`, sbom.spdx.bytes);
-    await writeFileAtomic(`${target}.spdx.sigstore.json`, spdxBundle);
-    await copyFileArtifact(join(outDir, p.file), target);
-    delivered.push({
-      name: p.config.name,
-      path: target,
-      digest: p.result.digest,
-      size: p.result.size,
-      bundle: `${target}.sigstore.json`,
-      sbom: `${target}.cdx.json`,
-      sbomBundle: `${target}.cdx.sigstore.json`,
-      spdx: `${target}.spdx.json`,
-      spdxBundle: `${target}.spdx.sigstore.json`,
-      manifestDigest: published[i]?.artifact.digest as Digest,
-    });
-  }
-  return { artifacts: delivered, rows: storeRows(input.buildId, delivered, published) };
+      decision,
+    }),
+  );
+  const evidence: EvidenceBytes = {
+    provenance,
+    sbom: sbom.bytes,
+    'sbom-attestation': sbomAttestation,
+    spdx: sbom.spdx.bytes,
+    'spdx-attestation': spdxAttestation,
+    'vulns-attestation': vulns,
+    'policy-attestation': policy,
+  };
+  if (decision.verdict === 'block') throw await blocked(input, subjects, evidence, decision);
+  return evidence;
+}
+
+/** Keeps a blocked build's evidence in its build directory (to read, not to deploy) and says what blocked it. */
+async function blocked(
+  input: DeliverInput,
+  subjects: { name: string }[],
+  evidence: EvidenceBytes,
+  decision: PolicyDecision,
+): Promise<KilnError> {
+  const dir = join(input.paths.buildDir(input.buildId), 'blocked');
+  const first = subjects[0]?.name ?? input.config.name;
+  for (const e of EVIDENCE) await writeFileAtomic(join(dir, `${first}${e.suffix}`), evidence[e.kind]);
+  const lines = decision.violations.map((v) => `  ${v.message}`);
+  return new KilnError(
+    'E_POLICY_BLOCKED',
+    `the policy blocked ${subjects.map((s) => s.name).join(', ')} (${decision.violations.length} violation(s)); nothing was published:\n${lines.join('\n')}`,
+    {
+      hint: `upgrade the named dependencies, or add a policy.exceptions entry (id, reason, expires) to kiln.yaml; the signed scan and decision are in ${dir}`,
+      details: { buildId: input.buildId, violations: decision.violations, evidenceDir: dir },
+    },
+  );
+}
+
+function bundleSignedBy(bundle: Buffer, publicKeyPem: string): boolean {
+  const parsed = JSON.parse(bundle.toString('utf8')) as { dsseEnvelope: DsseEnvelope };
+  return dsseSignedBy(parsed.dsseEnvelope, publicKeyPem);
 }
 
 function storeRows(
@@ -162,25 +268,17 @@ function storeRows(
     path: d.path,
     manifest_digest: d.manifestDigest,
   }));
-  const evidence = delivered.flatMap((d, i) => {
-    const pub = published[i];
-    if (!pub) return [];
-    return [
-      { kind: 'provenance' as const, path: d.bundle, desc: pub.provenance },
-      { kind: 'sbom' as const, path: d.sbom, desc: pub.sbom },
-      { kind: 'sbom-attestation' as const, path: d.sbomBundle, desc: pub.sbomAttestation },
-      { kind: 'spdx' as const, path: d.spdx, desc: pub.spdx },
-      { kind: 'spdx-attestation' as const, path: d.spdxBundle, desc: pub.spdxAttestation },
-    ].map((e) => ({
+  const evidence = delivered.flatMap((d, i) =>
+    (published[i]?.evidence ?? []).map((e) => ({
       build_id: buildId,
       artifact_name: d.name,
       kind: e.kind,
-      media_type: e.desc.layer.mediaType,
-      digest: e.desc.layer.digest,
-      path: e.path,
-      manifest_digest: e.desc.manifest.digest,
-    }));
-  });
+      media_type: e.layer.mediaType,
+      digest: e.layer.digest,
+      path: d.evidence[e.kind],
+      manifest_digest: e.manifest.digest,
+    })),
+  );
   return { artifacts, evidence };
 }
 

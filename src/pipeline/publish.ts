@@ -1,17 +1,13 @@
-// Publishes one artifact and its evidence (provenance, SBOM, SBOM attestation) as OCI manifests linked by `subject`.
-import { SIGSTORE_BUNDLE_V03 } from '../attest/bundle.js';
-import { CYCLONEDX_PREDICATE, SLSA_PROVENANCE_V1 } from '../attest/statement.js';
+// Publishes one artifact and its evidence (see evidence.ts) as OCI manifests linked to it by `subject`.
 import type { ArtifactConfig } from '../config/index.js';
 import { isoFromEpoch } from '../core/time.js';
 import type { Descriptor, Manifest, OciLayout } from '../registry/index.js';
-import { SPDX_JSON, SPDX_PREDICATE } from '../sbom/spdx.js';
 import type { SourceRef } from '../source/index.js';
-
-/** Media type of a CycloneDX JSON document. */
-export const CYCLONEDX_JSON = 'application/vnd.cyclonedx+json';
+import { EVIDENCE, type EvidenceBytes, type EvidenceKind } from './evidence.js';
 
 /** The manifest and its single layer, as recorded in the store. */
 export interface PublishedEvidence {
+  readonly kind: EvidenceKind;
   readonly manifest: Descriptor;
   readonly layer: Descriptor;
 }
@@ -26,7 +22,7 @@ export async function publishArtifact(
     file: string;
     title: string;
     source: SourceRef;
-    evidence: { provenance: Buffer; sbom: Buffer; sbomAttestation: Buffer; spdx: Buffer; spdxAttestation: Buffer };
+    evidence: EvidenceBytes;
   },
 ) {
   const created = isoFromEpoch(opts.source.sourceDateEpoch);
@@ -43,39 +39,25 @@ export async function publishArtifact(
       'org.opencontainers.image.title': opts.title,
     },
   });
-  const evidence = (artifactType: string, title: string, bytes: Buffer, predicateType: string) => ({
+  const attached = EVIDENCE.map((e) => ({
     subject: artifact,
-    artifactType,
-    mediaType: artifactType,
-    title: `${opts.title}${title}`,
-    bytes,
+    artifactType: e.mediaType,
+    mediaType: e.mediaType,
+    title: `${opts.title}${e.suffix}`,
+    bytes: opts.evidence[e.kind],
     annotations: {
       'dev.kiln.build-id': opts.buildId,
-      'dev.kiln.predicate-type': predicateType,
+      'dev.kiln.predicate-type': e.predicateType,
       'org.opencontainers.image.created': created,
     },
-  });
-  const e = opts.evidence;
+  }));
   // One index update names all the evidence at once (each update is a lock and two fsyncs).
-  const manifests = await layout.attachAll([
-    evidence(SIGSTORE_BUNDLE_V03, '.sigstore.json', e.provenance, SLSA_PROVENANCE_V1),
-    evidence(CYCLONEDX_JSON, '.cdx.json', e.sbom, CYCLONEDX_PREDICATE),
-    evidence(SIGSTORE_BUNDLE_V03, '.cdx.sigstore.json', e.sbomAttestation, CYCLONEDX_PREDICATE),
-    evidence(SPDX_JSON, '.spdx.json', e.spdx, SPDX_PREDICATE),
-    evidence(SIGSTORE_BUNDLE_V03, '.spdx.sigstore.json', e.spdxAttestation, SPDX_PREDICATE),
-  ]);
-  const published = await Promise.all(
-    manifests.map(async (manifest): Promise<PublishedEvidence> => {
+  const manifests = await layout.attachAll(attached);
+  const evidence = await Promise.all(
+    manifests.map(async (manifest, i): Promise<PublishedEvidence> => {
       const body = JSON.parse((await layout.readBlob(manifest.digest)).toString('utf8')) as Manifest;
-      return { manifest, layer: body.layers[0] as Descriptor };
+      return { kind: EVIDENCE[i]?.kind as EvidenceKind, manifest, layer: body.layers[0] as Descriptor };
     }),
   );
-  const [provenance, sbom, sbomAttestation, spdx, spdxAttestation] = published as [
-    PublishedEvidence,
-    PublishedEvidence,
-    PublishedEvidence,
-    PublishedEvidence,
-    PublishedEvidence,
-  ];
-  return { artifact, provenance, sbom, sbomAttestation, spdx, spdxAttestation };
+  return { artifact, evidence };
 }

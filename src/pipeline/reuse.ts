@@ -1,6 +1,6 @@
 // An unchanged build hands back its earlier result. The same commit, kiln.yaml, builder, signing key, repository
-// URL and Kiln version make the same artifacts (every step would be a cache hit), so nothing is run, re-signed or
-// re-published: the files in the output directory are checked against the recorded digests instead, and any that
+// URL and Kiln version make the same artifacts (every step would be a cache hit), and the same vulnerability data
+// and live policy exceptions the same verdict, so nothing is run, re-signed or re-published: the files in the output directory are checked against the recorded digests instead, and any that
 // are missing or different are restored from the OCI layout, verified by digest.
 import { promises as fsp, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -10,8 +10,9 @@ import { fsyncDir } from '../core/fsutil.js';
 import { canonicalJson } from '../core/json.js';
 import { blobPath } from '../registry/index.js';
 import type { SourceRef } from '../source/index.js';
-import type { BuildDetail } from '../store/index.js';
+import type { BuildDetail, EvidenceRow } from '../store/index.js';
 import type { DeliveredArtifact } from './deliver.js';
+import { EVIDENCE, evidencePaths } from './evidence.js';
 
 /** Bump when what a build produces from the same ingredients changes without the Kiln version changing. */
 const FINGERPRINT_VERSION = 1;
@@ -34,6 +35,8 @@ export function buildFingerprint(input: {
   publicKeyPem: string;
   /** The contents of the `cache.trust` keys: they decide which cached outputs a build may use. */
   trustedKeys: readonly string[];
+  /** What else the policy decides by: the vulnerability data's revision and which exceptions still apply. */
+  verdictInputs: { vulnerabilityData: number; liveExceptions: readonly number[] };
 }): string | undefined {
   const { source } = input;
   if (source.dirty) return undefined;
@@ -49,11 +52,10 @@ export function buildFingerprint(input: {
       builder: input.builder,
       signer: sha256Digest(input.publicKeyPem),
       trusted: input.trustedKeys.map((pem) => sha256Digest(pem)),
+      verdict: input.verdictInputs,
     }),
   );
 }
-
-const EVIDENCE_KINDS = ['provenance', 'sbom', 'sbom-attestation', 'spdx', 'spdx-attestation'] as const;
 
 /**
  * Puts `earlier`'s artifacts and evidence into `outputDir` exactly as recorded (evidence first, each artifact last,
@@ -67,36 +69,25 @@ export async function redeliver(
 ): Promise<DeliveredArtifact[] | undefined> {
   const delivered: DeliveredArtifact[] = [];
   for (const artifact of earlier.artifacts) {
-    const evidence = EVIDENCE_KINDS.map((kind) =>
-      earlier.evidence.find((e) => e.artifact_name === artifact.name && e.kind === kind),
+    const rows = EVIDENCE.map((e) =>
+      earlier.evidence.find((r) => r.artifact_name === artifact.name && r.kind === e.kind),
     );
-    const [provenance, sbom, sbomBundle, spdx, spdxBundle] = evidence;
-    if (!provenance || !sbom || !sbomBundle || !spdx || !spdxBundle) return undefined;
-    const manifests = [artifact.manifest_digest, ...evidence.map((e) => e?.manifest_digest)] as Digest[];
+    if (rows.some((r) => r === undefined)) return undefined; // recorded by a Kiln that delivered less evidence
+    const evidence = rows as EvidenceRow[];
+    const manifests = [artifact.manifest_digest, ...evidence.map((e) => e.manifest_digest)] as Digest[];
     if (!(await allPresent(manifests.map((d) => blobPath(ociDir, d))))) return undefined; // no longer published
-    const files = [provenance, sbom, sbomBundle, spdx, spdxBundle, artifact].map((row) => ({
-      path: join(outputDir, basename(row.path)),
-      digest: row.digest as Digest,
-    }));
-    for (const file of files) if (!(await ensureFile(file.path, file.digest, ociDir))) return undefined;
-    const [bundle, sbomFile, sbomBundleFile, spdxFile, spdxBundleFile, path] = files.map((f) => f.path) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const path = join(outputDir, basename(artifact.path));
+    const paths = evidencePaths(path);
+    for (const row of evidence) {
+      if (!(await ensureFile(paths[row.kind], row.digest as Digest, ociDir))) return undefined;
+    }
+    if (!(await ensureFile(path, artifact.digest as Digest, ociDir))) return undefined;
     delivered.push({
       name: artifact.name,
       path,
       digest: artifact.digest as Digest,
       size: artifact.size,
-      bundle,
-      sbom: sbomFile,
-      sbomBundle: sbomBundleFile,
-      spdx: spdxFile,
-      spdxBundle: spdxBundleFile,
+      evidence: paths,
       manifestDigest: artifact.manifest_digest as Digest,
     });
   }

@@ -105,9 +105,51 @@ const buildFingerprint: Migration = {
   },
 };
 
+// Imported OSV records, indexed by (ecosystem, package name) for matching, and one row per import that changed them.
+const vulnerabilities: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('osv_records')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('modified', 'text', (c) => c.notNull())
+      .addColumn('withdrawn', 'text')
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('origin', 'text', (c) => c.notNull())
+      .addColumn('import_seq', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('osv_packages')
+      .addColumn('record_id', 'text', (c) => c.notNull().references('osv_records.id').onDelete('cascade'))
+      .addColumn('ecosystem', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('osv_packages_pk', ['record_id', 'ecosystem', 'name'])
+      .execute();
+    await db.schema.createIndex('osv_records_seq').on('osv_records').column('import_seq').execute();
+    await db.schema.createIndex('osv_packages_name').on('osv_packages').columns(['ecosystem', 'name']).execute();
+    await db.schema
+      .createTable('osv_imports')
+      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('imported_at', 'text', (c) => c.notNull())
+      .addColumn('added', 'integer', (c) => c.notNull())
+      .addColumn('updated', 'integer', (c) => c.notNull())
+      .addColumn('unchanged', 'integer', (c) => c.notNull())
+      .addColumn('rejected', 'integer', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const table of ['osv_packages', 'osv_records', 'osv_imports']) await db.schema.dropTable(table).execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return { '0001_initial': initial, '0002_step_actions': stepActions, '0003_build_fingerprint': buildFingerprint };
+    return {
+      '0001_initial': initial,
+      '0002_step_actions': stepActions,
+      '0003_build_fingerprint': buildFingerprint,
+      '0004_vulnerabilities': vulnerabilities,
+    };
   },
 };

@@ -1,7 +1,7 @@
 // Table types of the provenance store: the one description both SQL dialects are queried through.
 import type { ColumnType, Selectable } from 'kysely';
 
-/** One build attempt (succeeded or failed), written in one transaction when the build ends. */
+/** One build attempt (succeeded, failed, or blocked by the policy gate), written in one transaction when it ends. */
 export interface BuildsTable {
   id: string;
   project: string;
@@ -9,7 +9,7 @@ export interface BuildsTable {
   commit_sha: string;
   subdir: string;
   dirty: number;
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'blocked';
   exit_code: number | null;
   error: string | null;
   builder_id: string;
@@ -63,11 +63,47 @@ export interface ArtifactsTable {
 export interface EvidenceTable {
   build_id: string;
   artifact_name: string;
-  kind: 'provenance' | 'sbom' | 'sbom-attestation' | 'spdx' | 'spdx-attestation';
+  kind:
+    | 'provenance'
+    | 'sbom'
+    | 'sbom-attestation'
+    | 'spdx'
+    | 'spdx-attestation'
+    | 'vulns-attestation'
+    | 'policy-attestation';
   media_type: string;
   digest: string;
   path: string;
   manifest_digest: string;
+}
+
+/** One imported OSV record (its canonical JSON in `body`); the newest `modified` wins on re-import. */
+export interface OsvRecordsTable {
+  id: string;
+  modified: string;
+  withdrawn: string | null;
+  body: string;
+  /** Where it was imported from (`dir/file.json`, `all.zip:GHSA-….json`). */
+  origin: string;
+  import_seq: number;
+}
+
+/** Which packages a record affects, by OSV ecosystem and the name as matching compares it (see scan/ecosystem.ts). */
+export interface OsvPackagesTable {
+  record_id: string;
+  ecosystem: string;
+  name: string;
+}
+
+/** One `kiln db import` that changed the data; its seq is the data's revision. */
+export interface OsvImportsTable {
+  seq: ColumnType<number, number | undefined, number>;
+  source: string;
+  imported_at: string;
+  added: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
 }
 
 /** The database as Kysely sees it. */
@@ -77,6 +113,9 @@ export interface KilnDatabase {
   artifacts: ArtifactsTable;
   evidence: EvidenceTable;
   step_actions: StepActionsTable;
+  osv_records: OsvRecordsTable;
+  osv_packages: OsvPackagesTable;
+  osv_imports: OsvImportsTable;
 }
 
 /** Row types as read back. */

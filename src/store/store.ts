@@ -265,3 +265,43 @@ async function latestStepActions(
     .execute();
   return new Map(rows.map((row) => [row.step, row.ingredients]));
 }
+
+/** A published artifact and where its CycloneDX SBOM is (delivered file and digest), for retroactive scans. */
+export interface ArtifactSbom {
+  readonly build_id: string;
+  readonly project: string;
+  readonly commit_sha: string;
+  readonly name: string;
+  readonly digest: string;
+  readonly sbom_digest: string;
+  readonly sbom_path: string;
+}
+
+/** Every artifact a succeeded build recorded, with its SBOM evidence; newest build first. */
+export async function artifactSboms(
+  store: Store,
+  opts: { project?: string; buildId?: string },
+): Promise<ArtifactSbom[]> {
+  let q = store.db
+    .selectFrom('artifacts')
+    .innerJoin('builds', 'builds.id', 'artifacts.build_id')
+    .innerJoin('evidence', (join) =>
+      join
+        .onRef('evidence.build_id', '=', 'artifacts.build_id')
+        .onRef('evidence.artifact_name', '=', 'artifacts.name')
+        .on('evidence.kind', '=', 'sbom'),
+    )
+    .select([
+      'artifacts.build_id',
+      'builds.project',
+      'builds.commit_sha',
+      'artifacts.name',
+      'artifacts.digest',
+      'evidence.digest as sbom_digest',
+      'evidence.path as sbom_path',
+    ])
+    .where('builds.status', '=', 'succeeded');
+  if (opts.project) q = q.where('builds.project', '=', opts.project);
+  if (opts.buildId) q = q.where('builds.id', '=', opts.buildId);
+  return q.orderBy('builds.started_at', 'desc').orderBy('builds.id', 'desc').orderBy('artifacts.name').execute();
+}

@@ -9,7 +9,7 @@ import { openSqliteStore } from '../../src/store/index.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const ALL = ['0001_initial', '0002_step_actions', '0003_build_fingerprint'];
+const ALL = ['0001_initial', '0002_step_actions', '0003_build_fingerprint', '0004_vulnerabilities'];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {
   const db = new Database(file, { readonly: true });
@@ -101,14 +101,14 @@ describe('store migrations', () => {
     const file = join(tempDir(), 'store.db');
     await (await openSqliteStore(file)).close();
     const raw = new Database(file);
-    raw.prepare('insert into kysely_migration (name, timestamp) values (?, ?)').run('0004_future', '2030-01-01');
+    raw.prepare('insert into kysely_migration (name, timestamp) values (?, ?)').run('9999_future', '2030-01-01');
     raw.pragma(`user_version = ${ALL.length + 1}`);
     raw.close();
     await expect(openSqliteStore(file)).rejects.toMatchObject({
       code: 'E_STORE',
-      message: expect.stringContaining('0004_future'),
+      message: expect.stringContaining('9999_future'),
     });
-    expect(inspect(file)).toMatchObject({ version: ALL.length + 1, migrations: [...ALL, '0004_future'] });
+    expect(inspect(file)).toMatchObject({ version: ALL.length + 1, migrations: [...ALL, '9999_future'] });
   });
 
   it('lets processes that open a new store at the same time all succeed', async () => {

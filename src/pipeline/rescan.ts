@@ -1,0 +1,84 @@
+// Retroactive impact: every recorded artifact's SBOM against today's vulnerability data (`kiln scan --all`).
+import { promises as fsp } from 'node:fs';
+import { type Digest, sha256Digest } from '../core/digest.js';
+import { blobPath } from '../registry/index.js';
+import type { Finding } from '../scan/match.js';
+import type { ScanDatabase } from '../scan/vulns-predicate.js';
+import { artifactSboms, type Store } from '../store/index.js';
+import { scanBom } from './scan.js';
+
+/** One artifact (by digest) the current data finds vulnerabilities in, and every build that produced it. */
+export interface AffectedArtifact {
+  readonly digest: string;
+  readonly project: string;
+  readonly name: string;
+  readonly commit: string;
+  readonly builds: readonly string[];
+  readonly findings: readonly Finding[];
+}
+
+/** What a retroactive scan found. */
+export interface RescanReport {
+  readonly database: ScanDatabase;
+  /** Distinct artifacts (by digest) scanned. */
+  readonly scanned: number;
+  readonly affected: readonly AffectedArtifact[];
+  /** Artifacts whose SBOM could be found neither as delivered nor in the OCI layout (or failed its digest). */
+  readonly unreadable: readonly { readonly digest: string; readonly build: string; readonly why: string }[];
+}
+
+/** Scans the SBOM of every recorded artifact (optionally of one project or build); each SBOM once. */
+export async function rescanRecorded(
+  store: Store,
+  ociDir: string,
+  opts: { project?: string; buildId?: string; onProgress?: (done: number, total: number) => void },
+): Promise<RescanReport> {
+  const rows = await artifactSboms(store, opts);
+  const byArtifact = new Map<string, typeof rows>();
+  for (const row of rows) byArtifact.set(row.digest, [...(byArtifact.get(row.digest) ?? []), row]);
+  const scans = new Map<string, Awaited<ReturnType<typeof scanBom>>>();
+  const affected: AffectedArtifact[] = [];
+  const unreadable: { digest: string; build: string; why: string }[] = [];
+  let database: ScanDatabase | undefined;
+  let done = 0;
+  for (const [digest, builds] of byArtifact) {
+    const newest = builds[0];
+    if (!newest) continue;
+    opts.onProgress?.(done++, byArtifact.size);
+    let scan = scans.get(newest.sbom_digest);
+    if (!scan) {
+      const bom = await readSbom(newest.sbom_path, newest.sbom_digest as Digest, ociDir);
+      if (bom.kind === 'missing') {
+        unreadable.push({ digest, build: newest.build_id, why: bom.why });
+        continue;
+      }
+      scan = await scanBom(store, bom.value, `the SBOM of ${digest} (build ${newest.build_id})`);
+      scans.set(newest.sbom_digest, scan);
+    }
+    database = scan.database;
+    if (scan.result.findings.length === 0) continue;
+    affected.push({
+      digest,
+      project: newest.project,
+      name: newest.name,
+      commit: newest.commit_sha,
+      builds: builds.map((b) => b.build_id),
+      findings: scan.result.findings,
+    });
+  }
+  database ??= (await scanBom(store, { bomFormat: 'CycloneDX' }, 'an empty SBOM')).database;
+  return { database, scanned: byArtifact.size, affected, unreadable };
+}
+
+/** The SBOM as delivered, else its blob in the OCI layout; either only when its bytes have the recorded digest. */
+async function readSbom(
+  path: string,
+  digest: Digest,
+  ociDir: string,
+): Promise<{ kind: 'ok'; value: unknown } | { kind: 'missing'; why: string }> {
+  for (const candidate of [path, blobPath(ociDir, digest)]) {
+    const bytes = await fsp.readFile(candidate).catch(() => undefined);
+    if (bytes && sha256Digest(bytes) === digest) return { kind: 'ok', value: JSON.parse(bytes.toString('utf8')) };
+  }
+  return { kind: 'missing', why: `no copy with digest ${digest} at ${path} or in the OCI layout ${ociDir}` };
+}

@@ -1,0 +1,174 @@
+// The policy gate: findings, licenses and evidence against kiln.yaml's `policy:` → pass or block, with reasons.
+import type { PolicyConfig } from '../config/index.js';
+import { deepFreeze } from '../core/json.js';
+import type { BomComponent } from '../scan/bom-components.js';
+import { SEVERITY_RANK } from '../scan/cvss.js';
+import { judgeLicense } from '../scan/license-policy.js';
+import type { Finding, ScanResult } from '../scan/match.js';
+import { type VexDocument, vexSuppression } from '../scan/openvex.js';
+
+/** What the build can show for each requirement of the policy. */
+export interface GateEvidence {
+  readonly sbom: boolean;
+  readonly signed: boolean;
+  /** Hermetic: every step ran sandboxed without network; `why` names what was not. */
+  readonly hermetic: { readonly ok: boolean; readonly why: string };
+  /** OSV records in the store when the scan ran. */
+  readonly vulnerabilityRecords: number;
+}
+
+/** One reason the artifact may not be published. */
+export interface Violation {
+  readonly kind: 'vulnerability' | 'license' | 'requirement';
+  /** Vulnerability id, license, or requirement name. */
+  readonly id: string;
+  /** The component's purl, for vulnerability and license violations. */
+  readonly component?: string;
+  /** One line a person can act on: `app → express@4.17.1 → qs@6.7.0: GHSA-… (high), fixed in 6.7.3`. */
+  readonly message: string;
+}
+
+/** A finding the policy let through, and why. */
+export interface Waiver {
+  readonly id: string;
+  readonly component: string;
+  readonly by: 'vex' | 'exception';
+  readonly reason: string;
+}
+
+/** The gate's decision: `block` when any violation remains. Frozen. */
+export interface PolicyDecision {
+  readonly verdict: 'pass' | 'block';
+  readonly violations: readonly Violation[];
+  readonly warnings: readonly string[];
+  readonly waived: readonly Waiver[];
+}
+
+/** Everything the gate decides over. */
+export interface GateInput {
+  readonly policy: PolicyConfig;
+  readonly scan: ScanResult;
+  readonly components: readonly BomComponent[];
+  /** The project's name, where dependency paths start. */
+  readonly root: string;
+  readonly vex: readonly VexDocument[];
+  readonly evidence: GateEvidence;
+  /** Today (UTC, YYYY-MM-DD): exceptions apply through their `expires` day. */
+  readonly today: string;
+}
+
+/** Decides; pure. */
+export function decide(input: GateInput): PolicyDecision {
+  const { policy } = input;
+  const violations: Violation[] = [];
+  const warnings: string[] = [];
+  const waived: Waiver[] = [];
+  const exceptions = exceptionMatcher(input, warnings);
+
+  const threshold = policy.vulnerabilities.failOn;
+  for (const f of input.scan.findings) {
+    const level = f.severity.level;
+    const action =
+      level === 'unknown'
+        ? policy.vulnerabilities.unscored
+        : threshold !== 'none' && SEVERITY_RANK[level] >= SEVERITY_RANK[threshold]
+          ? 'block'
+          : 'warn';
+    const vex = vexSuppression(input.vex, { ids: [f.id, ...f.aliases], purl: f.component.purl });
+    if (vex) {
+      waived.push({ id: f.id, component: f.component.purl, by: 'vex', reason: vexReason(vex) });
+      continue;
+    }
+    const line = findingLine(input.root, f);
+    if (action === 'allow') continue;
+    const exception = exceptions.find([f.id, ...f.aliases], f.component);
+    if (exception?.live) {
+      waived.push({ id: f.id, component: f.component.purl, by: 'exception', reason: exception.why });
+    } else if (action === 'block') {
+      const expired = exception ? ` (its exception expired on ${exception.expires})` : '';
+      violations.push({ kind: 'vulnerability', id: f.id, component: f.component.purl, message: `${line}${expired}` });
+    } else warnings.push(line);
+  }
+
+  const licensePolicy = {
+    ...(policy.licenses.allow ? { allow: policy.licenses.allow } : {}),
+    deny: policy.licenses.deny,
+    unknown: policy.licenses.unknown === 'block' ? ('deny' as const) : policy.licenses.unknown,
+  };
+  const unknown: string[] = [];
+  // Licenses bind what is distributed: development-only dependencies (CycloneDX scope `excluded`) are not.
+  for (const c of input.components.filter((x) => x.scope !== 'excluded')) {
+    const verdict = judgeLicense(c.license, licensePolicy);
+    if (verdict.kind === 'allowed' || (verdict.kind === 'unknown' && verdict.action === 'allow')) continue;
+    const id = verdict.kind === 'denied' ? verdict.licenses.join(' AND ') : 'unknown-license';
+    const exception = exceptions.find([id, c.license ?? 'unknown-license'], c);
+    if (exception?.live) {
+      waived.push({ id, component: c.purl, by: 'exception', reason: exception.why });
+    } else if (verdict.kind === 'denied' || verdict.action === 'deny') {
+      const message = `${c.name}@${c.version}: license ${c.license ?? 'not declared'}: ${verdict.reason}`;
+      violations.push({ kind: 'license', id, component: c.purl, message });
+    } else unknown.push(`${c.name}@${c.version}`);
+  }
+  if (unknown.length > 0) {
+    const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? `, and ${unknown.length - 5} more` : '');
+    warnings.push(`${unknown.length} dependencies have no known SPDX license: ${shown}`);
+  }
+
+  for (const requirement of policy.require) {
+    const missing = unmetRequirement(requirement, input.evidence);
+    if (missing) violations.push({ kind: 'requirement', id: requirement, message: missing });
+  }
+  return deepFreeze({ verdict: violations.length > 0 ? 'block' : 'pass', violations, warnings, waived });
+}
+
+/** `app → express@4.17.1 → qs@6.7.0: GHSA-… (high), fixed in 6.7.3`. */
+export function findingLine(root: string, f: Finding): string {
+  const score = f.severity.score === undefined ? '' : ` ${f.severity.score}`;
+  const fix = f.fixedIn.length > 0 ? `fixed in ${f.fixedIn.join(', ')}` : 'no fixed version known';
+  return `${[root, ...f.path].join(' → ')}: ${f.id} (${f.severity.level}${score}), ${fix}`;
+}
+
+function unmetRequirement(requirement: PolicyConfig['require'][number], evidence: GateEvidence): string | undefined {
+  switch (requirement) {
+    case 'sbom':
+      return evidence.sbom ? undefined : 'the policy requires an SBOM, and the build has none';
+    case 'signature':
+      return evidence.signed ? undefined : 'the policy requires signed evidence, and it does not verify';
+    case 'hermetic':
+      return evidence.hermetic.ok ? undefined : `the policy requires a hermetic build: ${evidence.hermetic.why}`;
+    case 'vulnerability-data':
+      return evidence.vulnerabilityRecords > 0
+        ? undefined
+        : 'the policy requires vulnerability data, and none is imported (run `kiln db import <osv dir or zip>`)';
+  }
+}
+
+function vexReason(statement: { justification?: string; impactStatement?: string }): string {
+  return `VEX not_affected: ${statement.justification ?? statement.impactStatement ?? 'no justification given'}`;
+}
+
+/** Finds the exception for a finding: by id (case-insensitive), and by package name or purl when it names one. */
+function exceptionMatcher(input: GateInput, warnings: string[]) {
+  const warned = new Set<number>();
+  return {
+    find(ids: readonly string[], component: Pick<BomComponent, 'name' | 'purl'>) {
+      const wanted = new Set(ids.map((id) => id.toLowerCase()));
+      const index = input.policy.exceptions.findIndex(
+        (e) =>
+          wanted.has(e.id.toLowerCase()) &&
+          (e.package === undefined ||
+            e.package === component.name ||
+            e.package === component.purl ||
+            component.purl.startsWith(`${e.package}@`)),
+      );
+      const e = input.policy.exceptions[index];
+      if (!e) return undefined;
+      const live = e.expires >= input.today;
+      if (!live && !warned.has(index)) {
+        warned.add(index);
+        warnings.push(`policy.exceptions[${index}] (${e.id}) expired on ${e.expires}: it no longer applies`);
+      }
+      return { live, expires: e.expires, why: `exception until ${e.expires}: ${e.reason}` };
+    },
+  };
+}

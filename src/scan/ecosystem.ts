@@ -1,0 +1,50 @@
+// Package identity across purls and OSV: which OSV ecosystem a purl type is, and names as matching compares them.
+
+/** OSV ecosystem names by purl type (https://ossf.github.io/osv-schema/#affectedpackage-field). */
+const ECOSYSTEM_OF_PURL_TYPE: Readonly<Record<string, string>> = {
+  npm: 'npm',
+  pypi: 'PyPI',
+  golang: 'Go',
+  cargo: 'crates.io',
+  gem: 'RubyGems',
+  maven: 'Maven',
+  nuget: 'NuGet',
+  composer: 'Packagist',
+  hex: 'Hex',
+  pub: 'Pub',
+};
+
+/** A package as vulnerability data names it: OSV ecosystem, the name matching compares, and the version. */
+export interface PackageCoordinates {
+  readonly ecosystem: string;
+  readonly name: string;
+  readonly version: string;
+}
+
+/** The OSV coordinates of a purl (`pkg:npm/%40scope/name@1.0.0`); undefined for a type OSV has no ecosystem for. */
+export function coordinatesOfPurl(purl: string): PackageCoordinates | undefined {
+  const match = /^pkg:([a-zA-Z][a-zA-Z0-9.+-]*)\/([^?#]+)/.exec(purl);
+  if (!match?.[1] || !match[2]) return undefined;
+  const type = match[1].toLowerCase();
+  const ecosystem = ECOSYSTEM_OF_PURL_TYPE[type];
+  if (!ecosystem) return undefined;
+  let path = match[2];
+  const at = path.lastIndexOf('@');
+  const version = at > 0 ? decodeURIComponent(path.slice(at + 1)) : '';
+  if (at > 0) path = path.slice(0, at);
+  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  // Maven names are group:artifact in OSV; everything else joins the namespace and name with '/'.
+  const name = type === 'maven' ? segments.join(':') : segments.join('/');
+  return { ecosystem, name: packageKey(ecosystem, name), version };
+}
+
+/** The name as stored and compared: PyPI names normalised (PEP 503), every other ecosystem's taken as written. */
+export function packageKey(ecosystem: string, name: string): string {
+  return ecosystem === 'PyPI' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+}
+
+/** The ecosystem without its release suffix (OSV's `Debian:12`, `Alpine:v3.18`), as ecosystems are ordered by it. */
+export function baseEcosystem(ecosystem: string): string {
+  const colon = ecosystem.indexOf(':');
+  return colon < 0 ? ecosystem : ecosystem.slice(0, colon);
+}

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { KilnConfigSchema, type PolicyConfig } from '../../src/config/schema.js';
+import { decide, type GateEvidence, type GateInput } from '../../src/policy/gate.js';
+import { bomGraph } from '../../src/scan/bom-components.js';
+import { matchVulnerabilities } from '../../src/scan/match.js';
+import { parseOpenVex } from '../../src/scan/openvex.js';
+import type { OsvRecord } from '../../src/scan/osv-types.js';
+
+/** The policy as kiln.yaml would give it (defaults filled in by the real schema). */
+function policy(raw: object = {}): PolicyConfig {
+  return KilnConfigSchema.parse({
+    name: 'app',
+    steps: { s: { run: 'true' } },
+    artifacts: [{ name: 'a', from: 's', path: 'x' }],
+    policy: raw,
+  }).policy;
+}
+
+const bom = {
+  bomFormat: 'CycloneDX',
+  metadata: { component: { 'bom-ref': 'app', name: 'app', version: '1.0.0' } },
+  components: [
+    {
+      'bom-ref': 'e',
+      name: 'express',
+      version: '4.17.1',
+      purl: 'pkg:npm/express@4.17.1',
+      scope: 'required',
+      licenses: [{ expression: 'MIT' }],
+    },
+    {
+      'bom-ref': 'q',
+      name: 'qs',
+      version: '6.7.0',
+      purl: 'pkg:npm/qs@6.7.0',
+      scope: 'required',
+      licenses: [{ expression: 'BSD-3-Clause' }],
+    },
+    {
+      'bom-ref': 'g',
+      name: 'gpl-thing',
+      version: '1.0.0',
+      purl: 'pkg:npm/gpl-thing@1.0.0',
+      scope: 'required',
+      licenses: [{ expression: 'GPL-3.0-only' }],
+    },
+    {
+      'bom-ref': 'd',
+      name: 'dev-gpl',
+      version: '1.0.0',
+      purl: 'pkg:npm/dev-gpl@1.0.0',
+      scope: 'excluded',
+      licenses: [{ expression: 'GPL-3.0-only' }],
+    },
+  ],
+  dependencies: [
+    { ref: 'app', dependsOn: ['e', 'g', 'd'] },
+    { ref: 'e', dependsOn: ['q'] },
+  ],
+};
+const graph = bomGraph(bom, 'test');
+const qsRecord: OsvRecord = {
+  id: 'GHSA-hrpp-h998-j3pp',
+  modified: '2023-01-01T00:00:00Z',
+  aliases: ['CVE-2022-24999'],
+  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H' }], // 7.5 high
+  affected: [
+    {
+      package: { ecosystem: 'npm', name: 'qs' },
+      ranges: [{ type: 'SEMVER', events: [{ introduced: '6.7.0' }, { fixed: '6.7.3' }] }],
+    },
+  ],
+};
+const scan = matchVulnerabilities(graph, (c) => (c.name === 'qs' ? [qsRecord] : []));
+const evidence: GateEvidence = { sbom: true, signed: true, hermetic: { ok: true, why: '' }, vulnerabilityRecords: 1 };
+
+function gate(p: PolicyConfig, over: Partial<GateInput> = {}) {
+  return decide({
+    policy: p,
+    scan,
+    components: graph.components,
+    root: 'app',
+    vex: [],
+    evidence,
+    today: '2026-11-26',
+    ...over,
+  });
+}
+
+describe('the policy gate', () => {
+  it('passes a high finding under the default threshold (critical), as a warning with its path', () => {
+    const d = gate(policy());
+    expect(d.verdict).toBe('pass');
+    expect(d.violations).toEqual([]);
+    expect(d.warnings).toContain('app → express@4.17.1 → qs@6.7.0: GHSA-hrpp-h998-j3pp (high 7.5), fixed in 6.7.3');
+  });
+
+  it('blocks at failOn: high, naming the dependency path, severity and fix', () => {
+    const d = gate(policy({ vulnerabilities: { failOn: 'high' } }));
+    expect(d.verdict).toBe('block');
+    expect(d.violations).toEqual([
+      {
+        kind: 'vulnerability',
+        id: 'GHSA-hrpp-h998-j3pp',
+        component: 'pkg:npm/qs@6.7.0',
+        message: 'app → express@4.17.1 → qs@6.7.0: GHSA-hrpp-h998-j3pp (high 7.5), fixed in 6.7.3',
+      },
+    ]);
+  });
+
+  it('lets a live exception through (by alias, for that package) and blocks again once it expired', () => {
+    const exception = {
+      id: 'CVE-2022-24999',
+      package: 'qs',
+      reason: 'not reachable from our code',
+      expires: '2026-12-31',
+    };
+    const live = gate(policy({ vulnerabilities: { failOn: 'high' }, exceptions: [exception] }));
+    expect(live.verdict).toBe('pass');
+    expect(live.waived).toEqual([
+      {
+        id: 'GHSA-hrpp-h998-j3pp',
+        component: 'pkg:npm/qs@6.7.0',
+        by: 'exception',
+        reason: 'exception until 2026-12-31: not reachable from our code',
+      },
+    ]);
+    const expired = gate(policy({ vulnerabilities: { failOn: 'high' }, exceptions: [exception] }), {
+      today: '2027-01-01',
+    });
+    expect(expired.verdict).toBe('block');
+    expect(expired.violations[0]?.message).toMatch(/\(its exception expired on 2026-12-31\)$/);
+    expect(expired.warnings).toContain(
+      'policy.exceptions[0] (CVE-2022-24999) expired on 2026-12-31: it no longer applies',
+    );
+    // The last day still counts.
+    expect(
+      gate(policy({ vulnerabilities: { failOn: 'high' }, exceptions: [exception] }), { today: '2026-12-31' }).verdict,
+    ).toBe('pass');
+  });
+
+  it('does not apply an exception for another package', () => {
+    const exception = { id: 'GHSA-hrpp-h998-j3pp', package: 'express', reason: 'x', expires: '2099-01-01' };
+    expect(gate(policy({ vulnerabilities: { failOn: 'high' }, exceptions: [exception] })).verdict).toBe('block');
+  });
+
+  it('waives a finding an OpenVEX not_affected statement covers', () => {
+    const vex = parseOpenVex(
+      JSON.stringify({
+        '@context': 'https://openvex.dev/ns/v0.2.0',
+        '@id': 'https://example.com/vex/1',
+        author: 'Security Team',
+        timestamp: '2026-01-01T00:00:00Z',
+        version: 1,
+        statements: [
+          {
+            vulnerability: { name: 'CVE-2022-24999' },
+            products: [{ '@id': 'pkg:npm/qs@6.7.0' }],
+            status: 'not_affected',
+            justification: 'vulnerable_code_not_in_execute_path',
+          },
+        ],
+      }),
+      'vex.json',
+    );
+    const d = gate(policy({ vulnerabilities: { failOn: 'high' } }), { vex: [vex] });
+    expect(d.verdict).toBe('pass');
+    expect(d.waived[0]).toMatchObject({ by: 'vex', reason: 'VEX not_affected: vulnerable_code_not_in_execute_path' });
+  });
+
+  it('denies licenses of shipped dependencies only, and allows with an allow list that covers them', () => {
+    const d = gate(policy({ licenses: { deny: ['GPL-3.0-only'] } }));
+    expect(d.verdict).toBe('block');
+    expect(d.violations.map((v) => `${v.kind} ${v.component}`)).toEqual(['license pkg:npm/gpl-thing@1.0.0']);
+    expect(gate(policy({ licenses: { allow: ['MIT', 'BSD-3-Clause', 'GPL-3.0-only'] } })).verdict).toBe('pass');
+    const narrow = gate(policy({ licenses: { allow: ['MIT'] } }));
+    expect(narrow.violations.map((v) => v.component).sort()).toEqual(['pkg:npm/gpl-thing@1.0.0', 'pkg:npm/qs@6.7.0']);
+  });
+
+  it('blocks on a missing requirement, each with its reason', () => {
+    const d = gate(policy({ require: ['sbom', 'signature', 'hermetic', 'vulnerability-data'] }), {
+      evidence: {
+        sbom: true,
+        signed: false,
+        hermetic: { ok: false, why: 'step(s) deps had network access' },
+        vulnerabilityRecords: 0,
+      },
+    });
+    expect(d.violations.map((v) => v.id)).toEqual(['signature', 'hermetic', 'vulnerability-data']);
+    expect(d.violations[1]?.message).toBe('the policy requires a hermetic build: step(s) deps had network access');
+  });
+
+  it('treats a finding without severity as the policy says (unscored)', () => {
+    const unscored = matchVulnerabilities(graph, (c) => (c.name === 'qs' ? [{ ...qsRecord, severity: [] }] : []));
+    expect(gate(policy({ vulnerabilities: { unscored: 'block' } }), { scan: unscored }).verdict).toBe('block');
+    expect(gate(policy({ vulnerabilities: { unscored: 'allow' } }), { scan: unscored }).warnings).toEqual([]);
+  });
+});
