@@ -31,11 +31,13 @@ describe('kiln build: sources, config errors and publishing', () => {
     expect(shown.build.subdir).toBe('apps/demo');
     expect(shown.build.repo_url).not.toContain('s3cr3t');
     expect(shown.evidence.map((e: { kind: string }) => e.kind).sort()).toEqual([
+      'policy-attestation',
       'provenance',
       'sbom',
       'sbom-attestation',
       'spdx',
       'spdx-attestation',
+      'vulns-attestation',
     ]);
 
     // What was published to the OCI layout validates against the OCI schemas and links evidence by subject.
@@ -56,6 +58,8 @@ describe('kiln build: sources, config errors and publishing', () => {
     expect(referrers.map((m: { body: { artifactType: string } }) => m.body.artifactType).sort()).toEqual([
       'application/spdx+json',
       'application/vnd.cyclonedx+json',
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
       'application/vnd.dev.sigstore.bundle.v0.3+json',
       'application/vnd.dev.sigstore.bundle.v0.3+json',
       'application/vnd.dev.sigstore.bundle.v0.3+json',

@@ -47,6 +47,7 @@ describe('SQLite store', () => {
       { name: '0001_initial' },
       { name: '0002_step_actions' },
       { name: '0003_build_fingerprint' },
+      { name: '0004_vulnerabilities' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
