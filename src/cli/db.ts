@@ -7,14 +7,14 @@ import { lastOsvImport, openSqliteStore, osvDataState } from '../store/index.js'
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 
-const HELP = `usage: kiln db import <DIR|ZIP> [--json]
+const HELP = `usage: kiln db import <DIR|ZIP|FILE.json> [--json]
        kiln db status [--json]
 
 import  Loads OSV vulnerability records (https://ossf.github.io/osv-schema/) into the store:
-        every *.json file under DIR, or every *.json entry of ZIP (e.g. an all.zip of an
-        ecosystem from https://osv-vulnerabilities.storage.googleapis.com/). Each record is
-        checked against the OSV schema; records that fail are listed with every problem and
-        not imported. A record already stored is replaced only by a newer one (\`modified\`).
+        every *.json file under DIR, every *.json entry of ZIP (e.g. an ecosystem's all.zip
+        from https://osv-vulnerabilities.storage.googleapis.com/), or one JSON file holding a
+        record or an array of records. Each record is checked against the OSV schema; records
+        that fail are listed with every problem and not imported. A record already stored is replaced only by a newer one (\`modified\`).
         Safe to interrupt and run again. Builds and \`kiln scan\` use no network: only this data.
 status  How many records the store holds and when they were last imported.
 

@@ -23,12 +23,20 @@ const SOURCE_HINT =
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Yields a result for every `*.json` file under `source` (a directory, walked recursively in path order, or a ZIP
- * archive, in archive order). A file holds one record or, as osv.dev's importer also accepts, an array of them.
+ * Yields a result for every `*.json` file under `source` (a directory, walked recursively in path order, a ZIP
+ * archive, in archive order, or one JSON file). A file holds one record or, as osv.dev's importer also accepts, an array of them.
  */
 export async function* readOsvRecords(source: string, opts: OsvReadOptions = {}): AsyncGenerator<OsvReadResult> {
   const max = opts.maxFileBytes ?? DEFAULT_MAX_ZIP_ENTRY_BYTES;
-  if ((await sourceKind(source)) === 'zip') {
+  const kind = await sourceKind(source);
+  if (kind === 'file') {
+    const read = await readBounded(source, max);
+    const origin = basename(source);
+    if (typeof read === 'string') yield { kind: 'rejected', origin, problems: [`(file): ${read}`] };
+    else yield* resultsOf(read, origin);
+    return;
+  }
+  if (kind === 'zip') {
     const zip = basename(source);
     for await (const entry of readZipEntries(source, { maxEntryBytes: max })) {
       if (isJsonName(entry.name)) yield* resultsOf(entry.bytes, `${zip}:${entry.name}`);
@@ -42,7 +50,7 @@ export async function* readOsvRecords(source: string, opts: OsvReadOptions = {})
   }
 }
 
-async function sourceKind(source: string): Promise<'dir' | 'zip'> {
+async function sourceKind(source: string): Promise<'dir' | 'zip' | 'file'> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(source);
@@ -53,7 +61,8 @@ async function sourceKind(source: string): Promise<'dir' | 'zip'> {
   }
   if (info.isDirectory()) return 'dir';
   if (info.isFile() && (/\.zip$/i.test(source) || (await startsLikeZip(source)))) return 'zip';
-  throw new KilnError('E_USAGE', `OSV source ${source} is neither a directory nor a ZIP archive`, {
+  if (info.isFile() && isJsonName(source)) return 'file'; // one record, or an array of them (curl's vuln.json)
+  throw new KilnError('E_USAGE', `OSV source ${source} is neither a directory, a ZIP archive nor a .json file`, {
     hint: SOURCE_HINT,
   });
 }

@@ -133,16 +133,31 @@ describe('readOsvRecords on files that are not good records', () => {
     expect(results[3]).toMatchObject({ problems: ["(record): must have required property 'modified'"] });
   });
 
-  it('refuses a source that does not exist, or is neither a directory nor a zip, with a hint', async () => {
+  it('refuses a source that does not exist, or is not a directory, zip or JSON file, with a hint', async () => {
     const dir = tempDir('kiln-osv-');
     const missing = await failure(join(dir, 'nope'));
     expect(missing.code).toBe('E_NOT_FOUND');
     expect(missing.message).toContain(join(dir, 'nope'));
     expect(missing.hint).toContain('all.zip');
-    writeFileSync(join(dir, 'one.json'), '{}');
-    const neither = await failure(join(dir, 'one.json'));
+    writeFileSync(join(dir, 'notes.txt'), '{}');
+    const neither = await failure(join(dir, 'notes.txt'));
     expect(neither.code).toBe('E_USAGE');
-    expect(neither.message).toBe(`OSV source ${join(dir, 'one.json')} is neither a directory nor a ZIP archive`);
+    expect(neither.message).toBe(
+      `OSV source ${join(dir, 'notes.txt')} is neither a directory, a ZIP archive nor a .json file`,
+    );
+  });
+
+  it('reads one JSON file holding an array of records, and keeps a record whose reference URL is malformed', async () => {
+    const dir = tempDir('kiln-osv-');
+    const record = vector('docs-examples/GHSA-r9p9-mrjm-926w.json');
+    const odd = { ...record, id: 'GHSA-odd', references: [{ type: 'WEB', url: 'https://example.com/a b|c' }] };
+    writeFileSync(join(dir, 'vuln.json'), JSON.stringify([record, odd]));
+    const results = [];
+    for await (const r of readOsvRecords(join(dir, 'vuln.json'))) results.push(r);
+    expect(results.map((r) => (r.kind === 'record' ? `${r.origin} ${r.record.id}` : r.problems.join()))).toEqual([
+      'vuln.json[0] GHSA-r9p9-mrjm-926w',
+      'vuln.json[1] GHSA-odd',
+    ]);
   });
 
   it('lets a damaged zip stop the import with the archive error rather than reading part of it', async () => {
