@@ -183,6 +183,9 @@ async function attestAndGate(
     },
   });
   for (const message of decision.warnings) input.emit({ kind: 'warning', message });
+  for (const w of decision.waived) {
+    input.emit({ kind: 'notice', message: `policy: ${w.id} in ${w.component} let through by ${w.reason}` });
+  }
   const finished = isoSeconds(input.now());
   const waived = new Map(decision.waived.map((w) => [`${w.id} ${w.component}`, w]));
   const vulns = await sign(

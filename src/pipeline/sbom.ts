@@ -13,9 +13,15 @@ import {
   hostNpmPlatform,
   mergeGraphs,
   type NpmPlatform,
+  readCargoLockfile,
+  readGoModules,
   readNpmLockfile,
   readPnpmLockfile,
+  readPoetryLockfile,
+  readRequirementsTxt,
+  readUvLockfile,
   readYarnLockfile,
+  requirementIncludes,
   serializeBom,
   serializeSpdx,
   spdxDocument,
@@ -66,6 +72,8 @@ export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas): SbomMemo {
 /** A lockfile Kiln reads: where it is (relative to the project) and how it becomes a component graph. */
 interface LockfileReader {
   readonly path: string;
+  /** Other project files it needs, given a file's text and path (go.mod beside go.sum, `-r` includes): read if present. */
+  readonly companions?: (text: string, path: string) => readonly string[];
   read(text: string, path: string, ctx: ReadContext): ComponentGraph;
 }
 
@@ -73,6 +81,14 @@ interface LockfileReader {
 interface ReadContext {
   readonly platform: NpmPlatform;
   readonly manifest: { readonly text: string; readonly file: string } | undefined;
+  /** The companion files that were found, by path relative to the project. */
+  readonly companions: ReadonlyMap<string, string>;
+}
+
+/** A companion file as the readers take it, when it was found. */
+function companion(ctx: ReadContext, file: string): { text: string; file: string } | undefined {
+  const text = ctx.companions.get(file);
+  return text === undefined ? undefined : { text, file };
 }
 
 /** The lockfiles Kiln reads; when several are found, their graphs are merged into one SBOM. */
@@ -109,7 +125,64 @@ const LOCKFILE_READERS: readonly LockfileReader[] = [
       return readYarnLockfile(text, path, ctx.manifest);
     },
   },
+  { path: 'Cargo.lock', read: (text, path) => readCargoLockfile(text, path) },
+  {
+    path: 'go.sum',
+    // go.sum lists the modules; go.mod says which are direct and what is replaced or excluded.
+    companions: () => ['go.mod'],
+    read: (text, path, ctx) => {
+      const goMod = companion(ctx, 'go.mod');
+      if (!goMod) {
+        throw new KilnError('E_LOCKFILE_INVALID', `${path} needs the module's go.mod beside it, and there is none`, {
+          hint: 'commit go.mod with go.sum',
+        });
+      }
+      return readGoModules(text, path, goMod);
+    },
+  },
+  {
+    path: 'poetry.lock',
+    // poetry.lock does not record the project's name nor its direct dependencies: pyproject.toml does.
+    companions: () => ['pyproject.toml'],
+    read: (text, path, ctx) => {
+      const pyproject = companion(ctx, 'pyproject.toml');
+      return readPoetryLockfile(text, path, pyproject ? { pyproject } : {});
+    },
+  },
+  { path: 'uv.lock', read: (text, path) => readUvLockfile(text, path) },
+  {
+    path: 'requirements.txt',
+    companions: (text, path) => (path.endsWith('.toml') ? [] : [...requirementIncludes(text, path), 'pyproject.toml']),
+    read: (text, path, ctx) => {
+      const pyproject = companion(ctx, 'pyproject.toml');
+      return readRequirementsTxt(text, path, { files: ctx.companions, ...(pyproject ? { pyproject } : {}) });
+    },
+  },
 ];
+
+/** Reads every companion the present lockfiles need (and those the companions need in turn), by project path. */
+async function readCompanions(
+  present: readonly { reader: LockfileReader; bytes: Buffer }[],
+  read: (path: string) => Promise<Buffer | undefined>,
+): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  const asked = new Set<string>();
+  let wanted = present.flatMap((p) =>
+    (p.reader.companions?.(p.bytes.toString('utf8'), p.reader.path) ?? []).map((path) => ({ path, reader: p.reader })),
+  );
+  while (wanted.length > 0 && asked.size < 100) {
+    const next = wanted.filter((w) => !asked.has(w.path));
+    for (const w of next) asked.add(w.path);
+    const bytes = await Promise.all(next.map((w) => (w.path.startsWith('../') ? undefined : read(w.path))));
+    wanted = next.flatMap((w, i) => {
+      const b = bytes[i];
+      if (b === undefined) return [];
+      found.set(w.path, b);
+      return (w.reader.companions?.(b.toString('utf8'), w.path) ?? []).map((path) => ({ path, reader: w.reader }));
+    });
+  }
+  return found;
+}
 
 /** Name and version from package.json, when it has both. */
 function projectOf(manifest: ReadContext['manifest']): { name: string; version: string } | undefined {
@@ -122,18 +195,7 @@ function projectOf(manifest: ReadContext['manifest']): { name: string; version: 
 }
 
 /** Lockfiles of formats Kiln does not read yet: one found is named in a warning, never silently left out. */
-const UNREAD_LOCKFILES = [
-  'npm-shrinkwrap.json',
-  'bun.lockb',
-  'Cargo.lock',
-  'go.sum',
-  'poetry.lock',
-  'uv.lock',
-  'Pipfile.lock',
-  'requirements.txt',
-  'Gemfile.lock',
-  'composer.lock',
-];
+const UNREAD_LOCKFILES = ['npm-shrinkwrap.json', 'bun.lockb', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock'];
 
 /** Builds and validates the CycloneDX and SPDX SBOMs of the project as committed. */
 export async function makeSbom(input: {
@@ -176,7 +238,13 @@ export async function makeSbom(input: {
     const bytes = serializeBom(bom);
     return { bom, bytes, spdx: { doc: spdx, bytes: serializeSpdx(spdx) }, lockfiles: [], warnings };
   }
-  const lockfiles = present.map((p) => ({ path: p.reader.path, digest: sha256Digest(p.bytes) }));
+  // Companions (go.mod, pyproject.toml, `-r` includes) shape the graph as much as the lockfiles: they are keyed,
+  // attested and checked for changes the same way.
+  const companions = await readCompanions(present, read);
+  const lockfiles = [
+    ...present.map((p) => ({ path: p.reader.path, digest: sha256Digest(p.bytes) })),
+    ...[...companions].map(([path, bytes]) => ({ path, digest: sha256Digest(bytes) })),
+  ];
   // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
   const manifest = await read('package.json');
   const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
@@ -193,6 +261,7 @@ export async function makeSbom(input: {
   const ctx: ReadContext = {
     platform,
     manifest: manifest ? { text: manifest.toString('utf8'), file: 'package.json' } : undefined,
+    companions: new Map([...companions].map(([path, bytes]) => [path, bytes.toString('utf8')])),
   };
   const graph = mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx)));
   const bom = cycloneDxDocument(graph, meta);
@@ -225,7 +294,7 @@ export async function assertLockfileUnchanged(view: SourceView, lockfiles: Build
         'E_LOCKFILE_INVALID',
         `a step changed ${lockfile.path} during the build (committed ${lockfile.digest}, now ${now})`,
         {
-          hint: 'install with `npm ci` (which never rewrites the lockfile), or commit the updated lockfile',
+          hint: 'install without rewriting it (npm ci, pnpm install --frozen-lockfile, yarn install --immutable, cargo build --locked, go build -mod=readonly, poetry install --no-update), or commit the updated file',
         },
       );
     }
