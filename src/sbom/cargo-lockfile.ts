@@ -10,7 +10,14 @@ import {
   sourceWithoutPrecise,
 } from './cargo-purl.js';
 import { assembleGraph, type ComponentGraph, type GraphRoot, type InstalledPackage, lockfileInvalid } from './graph.js';
-import { isTomlTable, parseToml, showToml as show, type TomlDocument, type TomlTable, type TomlValue } from './toml.js';
+import {
+  isTomlTable,
+  parseTomlFile,
+  showToml as show,
+  type TomlDocument,
+  type TomlTable,
+  type TomlValue,
+} from './toml.js';
 
 /** What Cargo.lock cannot say: a name for a workspace whose lockfile has several top-level members. */
 export interface ReadCargoLockfileOptions {
@@ -40,18 +47,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
  * target platforms, so every crate is `runtime` and every locked crate is listed.
  */
 export function readCargoLockfile(text: string, file: string, options: ReadCargoLockfileOptions = {}): ComponentGraph {
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    throw new KilnError(
-      'E_LOCKFILE_INVALID',
-      `${file}:${parsed.line}:${parsed.column}: not valid TOML: ${parsed.reason}`,
-      {
-        hint: `Fix the syntax error or restore the file from git. ${HINT}`,
-        details: { file, line: parsed.line, column: parsed.column },
-      },
-    );
-  }
-  const { doc } = parsed;
+  const doc = parseTomlFile(text, file, `Fix the syntax error or restore the file from git. ${HINT}`);
   const problems: string[] = [];
   const at = (table: TomlTable, key?: string) => `${file}:${doc.line(table, key)}`;
   const version = doc.root.version;

@@ -11,7 +11,7 @@ import {
 import { normalizePythonName, parsePythonHash, pypiPurl, UNNAMED_PYTHON_ROOT } from './python-name.js';
 import { type PythonProject, readPyproject } from './python-pyproject.js';
 import { propagatePythonScopes } from './python-scope.js';
-import { isTomlTable, parseToml, showToml, type TomlTable, type TomlValue } from './toml.js';
+import { isTomlTable, parseTomlFile, showToml, type TomlTable, type TomlValue } from './toml.js';
 
 /** What poetry.lock does not record: the project's name and direct dependencies, from its pyproject.toml. */
 export interface ReadPoetryLockfileOptions {
@@ -42,18 +42,7 @@ export function readPoetryLockfile(
   file: string,
   options: ReadPoetryLockfileOptions = {},
 ): ComponentGraph {
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    throw new KilnError(
-      'E_LOCKFILE_INVALID',
-      `${file}:${parsed.line}:${parsed.column}: not valid TOML: ${parsed.reason}`,
-      {
-        hint: `Fix the syntax error or restore the file from git. ${HINT}`,
-        details: { file, line: parsed.line, column: parsed.column },
-      },
-    );
-  }
-  const { doc } = parsed;
+  const doc = parseTomlFile(text, file, `Fix the syntax error or restore the file from git. ${HINT}`);
   const problems: string[] = [];
   const at = (t: TomlTable, key?: string) => `${file}:${doc.line(t, key)}`;
   const metadata = doc.root.metadata;

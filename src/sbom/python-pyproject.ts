@@ -1,8 +1,7 @@
 // pyproject.toml → the project's name and its direct dependencies by kind (what poetry.lock does not record).
-import { KilnError } from '../core/errors.js';
 import { type GraphRoot, lockfileInvalid } from './graph.js';
 import { normalizePythonName, pythonRoot, requirementName } from './python-name.js';
-import { isTomlTable, parseToml, showToml, type TomlDocument, type TomlTable, type TomlValue } from './toml.js';
+import { isTomlTable, parseTomlFile, showToml, type TomlDocument, type TomlTable, type TomlValue } from './toml.js';
 
 /** The project's own declarations, names PEP 503-normalised. */
 export interface PythonProject {
@@ -17,18 +16,7 @@ export interface PythonProject {
 
 /** Reads pyproject.toml; throws E_LOCKFILE_INVALID naming file:line for broken TOML or wrongly typed fields. */
 export function readPyproject(text: string, file: string): PythonProject {
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    throw new KilnError(
-      'E_LOCKFILE_INVALID',
-      `${file}:${parsed.line}:${parsed.column}: not valid TOML: ${parsed.reason}`,
-      {
-        hint: 'Fix the syntax error in pyproject.toml or restore it from git.',
-        details: { file, line: parsed.line, column: parsed.column },
-      },
-    );
-  }
-  const { doc } = parsed;
+  const doc = parseTomlFile(text, file, 'Fix the syntax error in pyproject.toml or restore it from git.');
   const problems: string[] = [];
   const get = (path: readonly string[]): { table: TomlTable; key: string; value: TomlValue } | undefined => {
     let table = doc.root;

@@ -4,7 +4,7 @@ import { KilnError } from '../core/errors.js';
 import { assembleGraph, type ComponentGraph, type ComponentHash, type GraphRoot, lockfileInvalid } from './graph.js';
 import { normalizePythonName, parsePythonHash, pypiPurl, pythonRoot } from './python-name.js';
 import { propagatePythonScopes } from './python-scope.js';
-import { isTomlTable, parseToml, showToml, type TomlTable, type TomlValue } from './toml.js';
+import { isTomlTable, parseTomlFile, showToml, type TomlTable, type TomlValue } from './toml.js';
 
 interface UvDependency {
   readonly name: string;
@@ -37,18 +37,7 @@ const PYPI = 'https://pypi.org/simple';
  * is listed, as the lockfile lists it.
  */
 export function readUvLockfile(text: string, file: string): ComponentGraph {
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    throw new KilnError(
-      'E_LOCKFILE_INVALID',
-      `${file}:${parsed.line}:${parsed.column}: not valid TOML: ${parsed.reason}`,
-      {
-        hint: `Fix the syntax error or restore the file from git. ${HINT}`,
-        details: { file, line: parsed.line, column: parsed.column },
-      },
-    );
-  }
-  const { doc } = parsed;
+  const doc = parseTomlFile(text, file, `Fix the syntax error or restore the file from git. ${HINT}`);
   const at = (t: TomlTable, key?: string) => `${file}:${doc.line(t, key)}`;
   const version = doc.root.version;
   if (version !== 1) {

@@ -1,4 +1,5 @@
 // A TOML 1.0 reader for lockfiles (Cargo.lock, poetry.lock, uv.lock, pyproject.toml) that keeps each key's line.
+import { KilnError } from '../core/errors.js';
 import { isControl, scanNumberOrDate, scanString, TomlSyntaxError } from './toml-scalars.js';
 
 /** A TOML value; date-times are kept as their text. */
@@ -309,4 +310,18 @@ class Parser {
     if (c === undefined || c === '\n' || (c === '\r' && this.src[this.pos + 1] === '\n')) return;
     this.fail('expected the end of the line');
   }
+}
+
+/** Parses a lockfile or manifest in TOML; broken TOML is E_LOCKFILE_INVALID at file:line:column with `hint`. */
+export function parseTomlFile(text: string, file: string, hint: string): TomlDocument {
+  const parsed = parseToml(text);
+  if (parsed.ok) return parsed.doc;
+  throw new KilnError(
+    'E_LOCKFILE_INVALID',
+    `${file}:${parsed.line}:${parsed.column}: not valid TOML: ${parsed.reason}`,
+    {
+      hint,
+      details: { file, line: parsed.line, column: parsed.column },
+    },
+  );
 }
