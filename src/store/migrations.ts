@@ -1,5 +1,5 @@
 // Schema migrations, written once for both dialects (SQLite now, Postgres later): portable types only.
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 const initial: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -124,7 +124,6 @@ const vulnerabilities: Migration = {
       .addColumn('name', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('osv_packages_pk', ['record_id', 'ecosystem', 'name'])
       .execute();
-    await db.schema.createIndex('osv_records_seq').on('osv_records').column('import_seq').execute();
     await db.schema.createIndex('osv_packages_name').on('osv_packages').columns(['ecosystem', 'name']).execute();
     await db.schema
       .createTable('osv_imports')
@@ -136,9 +135,19 @@ const vulnerabilities: Migration = {
       .addColumn('unchanged', 'integer', (c) => c.notNull())
       .addColumn('rejected', 'integer', (c) => c.notNull())
       .execute();
+    // One row: bumped by every transaction that changes records, so it names the data a scan saw.
+    await db.schema
+      .createTable('osv_state')
+      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+      .addColumn('revision', 'integer', (c) => c.notNull())
+      .addColumn('records', 'integer', (c) => c.notNull())
+      .execute();
+    await sql`insert into osv_state (id, revision, records) values (1, 0, 0)`.execute(db);
   },
   async down(db: Kysely<unknown>): Promise<void> {
-    for (const table of ['osv_packages', 'osv_records', 'osv_imports']) await db.schema.dropTable(table).execute();
+    for (const table of ['osv_packages', 'osv_records', 'osv_imports', 'osv_state']) {
+      await db.schema.dropTable(table).execute();
+    }
   },
 };
 

@@ -1,4 +1,5 @@
 // Vulnerability data in the store: OSV records upserted in batches (newest `modified` wins), looked up by package.
+import { sql } from 'kysely';
 import type { Store } from './store.js';
 
 /** One record ready to store: its canonical JSON and the packages it is found by. */
@@ -39,6 +40,9 @@ export async function upsertOsvRecords(store: Store, seq: number, rows: readonly
   const byId = new Map(rows.map((r) => [r.id, r]));
   counts.unchanged += rows.length - byId.size; // earlier copies in the same batch: superseded, so counted here
   await store.db.transaction().execute(async (tx) => {
+    // A write first: the transaction holds the write lock before it reads, so a writer that commits in between
+    // cannot invalidate what it read (SQLITE_BUSY_SNAPSHOT); other writers wait (busy_timeout) instead.
+    await tx.updateTable('osv_state').set({ revision: sql`revision` }).where('id', '=', 1).execute();
     const stored = new Map<string, { modified: string; body: string }>();
     for (const part of chunks([...byId.keys()], 500)) {
       const found = await tx
@@ -92,6 +96,13 @@ export async function upsertOsvRecords(store: Store, seq: number, rows: readonly
       const packages = part.flatMap((r) => dedupe(r.packages).map((p) => ({ record_id: r.id, ...p })));
       for (const rowsPart of chunks(packages, 300)) await tx.insertInto('osv_packages').values(rowsPart).execute();
     }
+    if (changed.length > 0) {
+      await tx
+        .updateTable('osv_state')
+        .set({ revision: sql`revision + 1`, records: sql`records + ${counts.added}` })
+        .where('id', '=', 1)
+        .execute();
+    }
   });
   return counts;
 }
@@ -110,35 +121,34 @@ export async function osvRecordsFor(
   store: Store,
   packages: readonly { readonly ecosystem: string; readonly name: string }[],
 ): Promise<{ ecosystem: string; name: string; body: string }[]> {
-  const wanted = new Set(packages.map((p) => `${p.ecosystem}\0${p.name}`));
-  const names = [...new Set(packages.map((p) => p.name))];
   const out: { ecosystem: string; name: string; body: string }[] = [];
-  for (const part of chunks(names, 500)) {
-    const rows = await store.db
-      .selectFrom('osv_packages')
-      .innerJoin('osv_records', 'osv_records.id', 'osv_packages.record_id')
-      .select(['osv_packages.ecosystem', 'osv_packages.name', 'osv_records.body'])
-      .where('osv_packages.name', 'in', part)
-      .orderBy('osv_records.id')
-      .execute();
-    for (const row of rows) if (wanted.has(`${row.ecosystem}\0${row.name}`)) out.push(row);
+  const byEcosystem = new Map<string, Set<string>>();
+  for (const p of packages) byEcosystem.set(p.ecosystem, (byEcosystem.get(p.ecosystem) ?? new Set()).add(p.name));
+  // Ecosystem and name together use the (ecosystem, name) index: a lookup, not a scan of every record.
+  for (const [ecosystem, names] of byEcosystem) {
+    for (const part of chunks([...names], 500)) {
+      const rows = await store.db
+        .selectFrom('osv_packages')
+        .innerJoin('osv_records', 'osv_records.id', 'osv_packages.record_id')
+        .select(['osv_packages.ecosystem', 'osv_packages.name', 'osv_records.body'])
+        .where('osv_packages.ecosystem', '=', ecosystem)
+        .where('osv_packages.name', 'in', part)
+        .orderBy('osv_records.id')
+        .execute();
+      out.push(...rows);
+    }
   }
   return out;
 }
 
 /** The vulnerability data as a whole: how many records, and the revision that changes whenever any of them does. */
-export async function osvDataState(store: Store): Promise<{ records: number; revision: number; imports: number }> {
-  const [records, imports] = await Promise.all([
-    store.db
-      .selectFrom('osv_records')
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('import_seq').as('seq')])
-      .executeTakeFirstOrThrow(),
-    store.db
-      .selectFrom('osv_imports')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { records: Number(records.n), revision: Number(records.seq ?? 0), imports: Number(imports.n) };
+export async function osvDataState(store: Store): Promise<{ records: number; revision: number }> {
+  const row = await store.db
+    .selectFrom('osv_state')
+    .select(['records', 'revision'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return { records: Number(row.records), revision: Number(row.revision) };
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -106,6 +106,13 @@ export interface OsvImportsTable {
   rejected: number;
 }
 
+/** The one row saying which revision of the vulnerability data the store holds, and how many records. */
+export interface OsvStateTable {
+  id: number;
+  revision: number;
+  records: number;
+}
+
 /** The database as Kysely sees it. */
 export interface KilnDatabase {
   builds: BuildsTable;
@@ -116,6 +123,7 @@ export interface KilnDatabase {
   osv_records: OsvRecordsTable;
   osv_packages: OsvPackagesTable;
   osv_imports: OsvImportsTable;
+  osv_state: OsvStateTable;
 }
 
 /** Row types as read back. */
