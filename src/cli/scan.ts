@@ -45,9 +45,19 @@ export async function scanCommand(ctx: CliContext, argv: string[]): Promise<numb
   try {
     let buildId: string | undefined;
     if (id !== undefined) {
-      buildId = (await getBuild(store, id))?.build.id;
-      if (!buildId)
+      const found = await getBuild(store, id);
+      if (!found)
         throw new KilnError('E_NOT_FOUND', `no build ${id} in the store`, { hint: 'list builds with `kiln builds`' });
+      if (found.build.status !== 'succeeded') {
+        throw new KilnError(
+          'E_NOT_FOUND',
+          `build ${found.build.id} ${found.build.status}: it recorded no artifacts to scan`,
+          {
+            hint: 'scan a succeeded build (`kiln builds`), or all of them with --all',
+          },
+        );
+      }
+      buildId = found.build.id;
     }
     const report = await rescanRecorded(store, paths.oci, {
       ...(values.project ? { project: values.project } : {}),
@@ -61,7 +71,7 @@ export async function scanCommand(ctx: CliContext, argv: string[]): Promise<numb
           ctx.stdout,
           `${a.digest} ${a.project}/${a.name} (commit ${a.commit.slice(0, 12)}, build ${a.builds.join(', ')})`,
         );
-        for (const f of a.findings) println(ctx.stdout, `  ${findingLine(a.project, f)}`);
+        for (const f of a.findings) println(ctx.stdout, `  ${findingLine(a.root, f)}`);
       }
       for (const u of report.unreadable)
         println(ctx.stderr, `kiln: cannot scan ${u.digest} (build ${u.build}): ${u.why}`);

@@ -89,7 +89,7 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
     },
   });
   const required = (values.require ?? '').split(',').filter(Boolean);
-  const unknown = required.filter((name) => !(name in REQUIRABLE));
+  const unknown = required.filter((name) => !Object.hasOwn(REQUIRABLE, name));
   if (unknown.length > 0) {
     throw new KilnError('E_USAGE', `kiln verify: cannot --require "${unknown.join(', ')}"`, {
       hint: `choose from ${Object.keys(REQUIRABLE).join(', ')}`,

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
-import { checkLicensePolicy } from '../scan/license-policy.js';
+import { checkLicensePolicy, licensePolicyOf } from '../scan/license-policy.js';
 import { checkGraph, graphShapeOf } from './graph.js';
 import { type KilnConfig, KilnConfigSchema, KNOWN_KEYS } from './schema.js';
 import { closest } from './suggest.js';
@@ -80,13 +80,7 @@ export function parseConfig(text: string, file: string): KilnConfig {
 
 /** The license lists' entries that are not SPDX ids, or are both allowed and denied (`deny[2]: …`). */
 function licenseListProblems(config: KilnConfig): { path: (string | number)[]; message: string }[] {
-  const { licenses } = config.policy;
-  const policy = {
-    ...(licenses.allow ? { allow: licenses.allow } : {}),
-    deny: licenses.deny,
-    unknown: 'warn' as const,
-  };
-  return checkLicensePolicy(policy).map((problem) => {
+  return checkLicensePolicy(licensePolicyOf(config.policy.licenses)).map((problem) => {
     const m = /^(allow|deny)\[(\d+)\]: (.*)$/s.exec(problem);
     return m?.[1] && m[2] && m[3]
       ? { path: ['policy', 'licenses', m[1], Number(m[2])], message: m[3] }

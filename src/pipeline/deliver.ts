@@ -16,7 +16,7 @@ import { type ArtifactConfig, artifactFileName, type KilnConfig } from '../confi
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
-import { writeFileAtomic } from '../core/fsutil.js';
+import { pathExists, writeFileAtomic } from '../core/fsutil.js';
 import type { KilnPaths } from '../core/home.js';
 import { canonicalJson } from '../core/json.js';
 import { isoSeconds } from '../core/time.js';
@@ -167,8 +167,7 @@ async function attestAndGate(
   const decision = decide({
     policy: input.config.policy,
     scan: scan.result,
-    components: scan.graph.components,
-    root: input.config.name,
+    graph: scan.graph,
     vex: scan.vex,
     today: isoSeconds(input.now()).slice(0, 10),
     evidence: {
@@ -243,6 +242,12 @@ async function blocked(
   const first = subjects[0]?.name ?? input.config.name;
   for (const e of EVIDENCE) await writeFileAtomic(join(dir, `${first}${e.suffix}`), evidence[e.kind]);
   const lines = decision.violations.map((v) => `  ${v.message}`);
+  // An earlier build's delivery of the same files stays where it is: say so, so nobody takes it for this one.
+  const stale = [];
+  for (const s of subjects) if (await pathExists(join(input.outputDir, s.name))) stale.push(s.name);
+  if (stale.length > 0) {
+    lines.push(`  (${stale.join(', ')} in ${input.outputDir} is from an earlier build, not this one)`);
+  }
   return new KilnError(
     'E_POLICY_BLOCKED',
     `the policy blocked ${subjects.map((s) => s.name).join(', ')} (${decision.violations.length} violation(s)); nothing was published:\n${lines.join('\n')}`,

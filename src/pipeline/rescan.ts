@@ -1,6 +1,7 @@
 // Retroactive impact: every recorded artifact's SBOM against today's vulnerability data (`kiln scan --all`).
 import { promises as fsp } from 'node:fs';
 import { type Digest, sha256Digest } from '../core/digest.js';
+import { isKilnError } from '../core/errors.js';
 import { blobPath } from '../registry/index.js';
 import type { Finding } from '../scan/match.js';
 import type { ScanDatabase } from '../scan/vulns-predicate.js';
@@ -12,6 +13,8 @@ export interface AffectedArtifact {
   readonly digest: string;
   readonly project: string;
   readonly name: string;
+  /** The SBOM's root component, where dependency paths start. */
+  readonly root: string;
   readonly commit: string;
   readonly builds: readonly string[];
   readonly findings: readonly Finding[];
@@ -52,7 +55,13 @@ export async function rescanRecorded(
         unreadable.push({ digest, build: newest.build_id, why: bom.why });
         continue;
       }
-      scan = await scanBom(store, bom.value, `the SBOM of ${digest} (build ${newest.build_id})`);
+      try {
+        scan = await scanBom(store, bom.value, `the SBOM of ${digest} (build ${newest.build_id})`);
+      } catch (err) {
+        if (!isKilnError(err)) throw err;
+        unreadable.push({ digest, build: newest.build_id, why: err.message });
+        continue;
+      }
       scans.set(newest.sbom_digest, scan);
     }
     database = scan.database;
@@ -61,6 +70,7 @@ export async function rescanRecorded(
       digest,
       project: newest.project,
       name: newest.name,
+      root: scan.graph.root.name,
       commit: newest.commit_sha,
       builds: builds.map((b) => b.build_id),
       findings: scan.result.findings,
@@ -78,7 +88,12 @@ async function readSbom(
 ): Promise<{ kind: 'ok'; value: unknown } | { kind: 'missing'; why: string }> {
   for (const candidate of [path, blobPath(ociDir, digest)]) {
     const bytes = await fsp.readFile(candidate).catch(() => undefined);
-    if (bytes && sha256Digest(bytes) === digest) return { kind: 'ok', value: JSON.parse(bytes.toString('utf8')) };
+    if (!bytes || sha256Digest(bytes) !== digest) continue;
+    try {
+      return { kind: 'ok', value: JSON.parse(bytes.toString('utf8')) };
+    } catch {
+      return { kind: 'missing', why: `${candidate} has the recorded digest ${digest} but is not JSON` };
+    }
   }
   return { kind: 'missing', why: `no copy with digest ${digest} at ${path} or in the OCI layout ${ociDir}` };
 }

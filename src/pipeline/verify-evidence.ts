@@ -1,6 +1,6 @@
 // `kiln verify --require sbom,vulns,policy`: the evidence beside an artifact, each bundle verified like provenance.
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { fail, pass, type VerifyCheck, verifyBundle } from '../attest/index.js';
 import { sha256Digest } from '../core/digest.js';
 import { isRecord } from '../core/json.js';
@@ -53,7 +53,11 @@ export async function verifyRequiredEvidence(opts: {
   return checks;
 }
 
-/** The VSA's result, and each attestation it lists as judged matches the file of that name beside the artifact. */
+/**
+ * The VSA's result, and that each attestation it judged is the file of that kind beside `artifact`. Inputs are
+ * named `<first artifact><suffix>`, and every artifact of a build carries the same evidence bytes: the suffix
+ * says which file to compare, whichever artifact is verified. A judged file that is not here is not compared.
+ */
 async function checkDecision(bundleJson: string, artifact: string): Promise<VerifyCheck[]> {
   const bundle = JSON.parse(bundleJson) as { dsseEnvelope: { payload: string } };
   const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as unknown;
@@ -64,21 +68,21 @@ async function checkDecision(bundleJson: string, artifact: string): Promise<Veri
       ? pass('policy-result', 'the policy decision is PASSED', result)
       : fail('policy-result', 'the policy did not pass this artifact', 'PASSED', result),
   ];
+  const paths = evidencePaths(artifact);
+  const bySuffix = [...EVIDENCE].sort((a, b) => b.suffix.length - a.suffix.length); // `.cdx.sigstore.json` first
   const inputs = Array.isArray(predicate.inputAttestations) ? predicate.inputAttestations : [];
   for (const input of inputs) {
     if (!isRecord(input) || typeof input.uri !== 'string' || !isRecord(input.digest)) continue;
-    const file = join(dirname(artifact), basename(input.uri));
-    const bytes = await fsp.readFile(file).catch(() => undefined);
-    if (!bytes) continue; // judged evidence not delivered here is not required
+    const uri = input.uri;
+    const kind = bySuffix.find((e) => uri.endsWith(e.suffix))?.kind;
+    if (!kind) continue;
+    const bytes = await fsp.readFile(paths[kind]).catch(() => undefined);
+    if (!bytes) continue;
     const actual = sha256Digest(bytes).slice(7);
     if (actual !== input.digest.sha256) {
+      const file = basename(paths[kind]);
       checks.push(
-        fail(
-          'policy-result',
-          `${basename(file)} is not the file the policy judged`,
-          String(input.digest.sha256),
-          actual,
-        ),
+        fail('policy-result', `${file} is not the file the policy judged`, String(input.digest.sha256), actual),
       );
     }
   }

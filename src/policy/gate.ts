@@ -1,9 +1,9 @@
 // The policy gate: findings, licenses and evidence against kiln.yaml's `policy:` → pass or block, with reasons.
 import type { PolicyConfig } from '../config/index.js';
 import { deepFreeze } from '../core/json.js';
-import type { BomComponent } from '../scan/bom-components.js';
+import { type BomComponent, type BomGraph, dependencyPaths } from '../scan/bom-components.js';
 import { SEVERITY_RANK } from '../scan/cvss.js';
-import { judgeLicense } from '../scan/license-policy.js';
+import { judgeLicense, licensePolicyOf } from '../scan/license-policy.js';
 import type { Finding, ScanResult } from '../scan/match.js';
 import { type VexDocument, vexSuppression } from '../scan/openvex.js';
 
@@ -48,9 +48,8 @@ export interface PolicyDecision {
 export interface GateInput {
   readonly policy: PolicyConfig;
   readonly scan: ScanResult;
-  readonly components: readonly BomComponent[];
-  /** The project's name, where dependency paths start. */
-  readonly root: string;
+  /** The SBOM's components (their licenses), root (its name starts every path; its purl scopes VEX) and edges. */
+  readonly graph: BomGraph;
   readonly vex: readonly VexDocument[];
   readonly evidence: GateEvidence;
   /** Today (UTC, YYYY-MM-DD): exceptions apply through their `expires` day. */
@@ -59,7 +58,9 @@ export interface GateInput {
 
 /** Decides; pure. */
 export function decide(input: GateInput): PolicyDecision {
-  const { policy } = input;
+  const { policy, graph } = input;
+  const root = graph.root.name;
+  const artifactPurl = graph.root.purl || undefined;
   const violations: Violation[] = [];
   const warnings: string[] = [];
   const waived: Waiver[] = [];
@@ -74,12 +75,16 @@ export function decide(input: GateInput): PolicyDecision {
         : threshold !== 'none' && SEVERITY_RANK[level] >= SEVERITY_RANK[threshold]
           ? 'block'
           : 'warn';
-    const vex = vexSuppression(input.vex, { ids: [f.id, ...f.aliases], purl: f.component.purl });
+    const vex = vexSuppression(input.vex, {
+      ids: [f.id, ...f.aliases],
+      purl: f.component.purl,
+      ...(artifactPurl ? { artifactPurl } : {}),
+    });
     if (vex) {
       waived.push({ id: f.id, component: f.component.purl, by: 'vex', reason: vexReason(vex) });
       continue;
     }
-    const line = findingLine(input.root, f);
+    const line = findingLine(root, f);
     if (action === 'allow') continue;
     const exception = exceptions.find([f.id, ...f.aliases], f.component);
     if (exception?.live) {
@@ -90,14 +95,12 @@ export function decide(input: GateInput): PolicyDecision {
     } else warnings.push(line);
   }
 
-  const licensePolicy = {
-    ...(policy.licenses.allow ? { allow: policy.licenses.allow } : {}),
-    deny: policy.licenses.deny,
-    unknown: policy.licenses.unknown === 'block' ? ('deny' as const) : policy.licenses.unknown,
-  };
+  const licensePolicy = licensePolicyOf(policy.licenses);
+  const paths = dependencyPaths(graph);
+  const names = new Map(graph.components.map((c) => [c.ref, `${c.name}@${c.version}`]));
   const unknown: string[] = [];
   // Licenses bind what is distributed: development-only dependencies (CycloneDX scope `excluded`) are not.
-  for (const c of input.components.filter((x) => x.scope !== 'excluded')) {
+  for (const c of graph.components.filter((x) => x.scope !== 'excluded')) {
     const verdict = judgeLicense(c.license, licensePolicy);
     if (verdict.kind === 'allowed' || (verdict.kind === 'unknown' && verdict.action === 'allow')) continue;
     const id = verdict.kind === 'denied' ? verdict.licenses.join(' AND ') : 'unknown-license';
@@ -105,7 +108,8 @@ export function decide(input: GateInput): PolicyDecision {
     if (exception?.live) {
       waived.push({ id, component: c.purl, by: 'exception', reason: exception.why });
     } else if (verdict.kind === 'denied' || verdict.action === 'deny') {
-      const message = `${c.name}@${c.version}: license ${c.license ?? 'not declared'}: ${verdict.reason}`;
+      const path = [root, ...(paths.get(c.ref) ?? [c.ref]).map((ref) => names.get(ref) ?? ref)].join(' → ');
+      const message = `${path}: license ${c.license ?? 'not declared'}: ${verdict.reason}`;
       violations.push({ kind: 'license', id, component: c.purl, message });
     } else unknown.push(`${c.name}@${c.version}`);
   }
@@ -147,23 +151,27 @@ function vexReason(statement: { justification?: string; impactStatement?: string
   return `VEX not_affected: ${statement.justification ?? statement.impactStatement ?? 'no justification given'}`;
 }
 
-/** Finds the exception for a finding: by id (case-insensitive), and by package name or purl when it names one. */
+/**
+ * Finds the exception for a finding: by id (case-insensitive), and by package name or purl when it names one. A
+ * live exception wins over an expired one for the same finding; an expired one is said once, as a warning.
+ */
 function exceptionMatcher(input: GateInput, warnings: string[]) {
   const warned = new Set<number>();
   return {
     find(ids: readonly string[], component: Pick<BomComponent, 'name' | 'purl'>) {
       const wanted = new Set(ids.map((id) => id.toLowerCase()));
-      const index = input.policy.exceptions.findIndex(
-        (e) =>
-          wanted.has(e.id.toLowerCase()) &&
-          (e.package === undefined ||
-            e.package === component.name ||
-            e.package === component.purl ||
-            component.purl.startsWith(`${e.package}@`)),
+      const matching = input.policy.exceptions.flatMap((e, index) =>
+        wanted.has(e.id.toLowerCase()) &&
+        (e.package === undefined ||
+          e.package === component.name ||
+          e.package === component.purl ||
+          component.purl.startsWith(`${e.package}@`))
+          ? [{ e, index, live: e.expires >= input.today }]
+          : [],
       );
-      const e = input.policy.exceptions[index];
-      if (!e) return undefined;
-      const live = e.expires >= input.today;
+      const chosen = matching.find((m) => m.live) ?? matching[0];
+      if (!chosen) return undefined;
+      const { e, index, live } = chosen;
       if (!live && !warned.has(index)) {
         warned.add(index);
         warnings.push(`policy.exceptions[${index}] (${e.id}) expired on ${e.expires}: it no longer applies`);

@@ -44,6 +44,9 @@ type RangeAnswer =
   | { kind: 'unordered'; why: string };
 
 function inRange(range: OsvRange, order: VersionOrder, version: string): RangeAnswer {
+  // "Every version, never fixed" needs no ordering: it affects whatever the version looks like.
+  if (range.events.every((e) => 'introduced' in e && e.introduced === '0'))
+    return { kind: 'affected', fixed: undefined };
   if (order.compare(version, version) === undefined) {
     return { kind: 'unordered', why: `"${version}" is not a ${order.scheme} version` };
   }

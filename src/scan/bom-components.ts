@@ -17,7 +17,8 @@ export interface BomComponent {
 
 /** The components, the root and the dependency edges of one SBOM. */
 export interface BomGraph {
-  readonly root: { readonly ref: string; readonly name: string; readonly version: string };
+  /** The project; `purl` is '' when the SBOM gives none. */
+  readonly root: { readonly ref: string; readonly name: string; readonly version: string; readonly purl: string };
   readonly components: readonly BomComponent[];
   readonly dependsOn: ReadonlyMap<string, readonly string[]>;
 }
@@ -26,7 +27,7 @@ export interface BomGraph {
 export function bomGraph(bom: unknown, where: string): BomGraph {
   const invalid = (what: string) =>
     new KilnError('E_SBOM_INVALID', `${where} is not a CycloneDX JSON SBOM: ${what}`, {
-      hint: 'pass the .cdx.json SBOM Kiln wrote beside the artifact',
+      hint: 'Kiln scans CycloneDX JSON SBOMs (the .cdx.json it delivers beside each artifact); check the file was not replaced',
     });
   if (!isRecord(bom) || bom.bomFormat !== 'CycloneDX') throw invalid('bomFormat is not "CycloneDX"');
   const meta = isRecord(bom.metadata) && isRecord(bom.metadata.component) ? bom.metadata.component : {};
@@ -34,6 +35,7 @@ export function bomGraph(bom: unknown, where: string): BomGraph {
     ref: text(meta['bom-ref']) || 'root',
     name: text(meta.name) || 'root',
     version: text(meta.version),
+    purl: text(meta.purl),
   };
   const components: BomComponent[] = [];
   const list = Array.isArray(bom.components) ? bom.components : [];

@@ -30,17 +30,31 @@ export function coordinatesOfPurl(purl: string): PackageCoordinates | undefined 
   if (!ecosystem) return undefined;
   let path = match[2];
   const at = path.lastIndexOf('@');
-  const version = at > 0 ? decodeURIComponent(path.slice(at + 1)) : '';
+  const version = at > 0 ? decodePart(path.slice(at + 1)) : '';
   if (at > 0) path = path.slice(0, at);
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = path.split('/').filter(Boolean).map(decodePart);
   // Maven names are group:artifact in OSV; everything else joins the namespace and name with '/'.
   const name = type === 'maven' ? segments.join(':') : segments.join('/');
   return { ecosystem, name: packageKey(ecosystem, name), version };
 }
 
-/** The name as stored and compared: PyPI names normalised (PEP 503), every other ecosystem's taken as written. */
+/**
+ * The name as stored and compared: PyPI names normalised (PEP 503); Go module paths lower-cased, since purls
+ * carry them lower-cased (pkg:golang/github.com/burntsushi/toml) while OSV keeps GitHub's case (BurntSushi);
+ * every other ecosystem's taken as written.
+ */
 export function packageKey(ecosystem: string, name: string): string {
-  return ecosystem === 'PyPI' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+  if (ecosystem === 'PyPI') return name.toLowerCase().replace(/[-_.]+/g, '-');
+  return ecosystem === 'Go' ? name.toLowerCase() : name;
+}
+
+/** A percent-decoded purl segment; a malformed escape (`%ZZ`) is kept as written rather than thrown. */
+function decodePart(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** The ecosystem without its release suffix (OSV's `Debian:12`, `Alpine:v3.18`), as ecosystems are ordered by it. */

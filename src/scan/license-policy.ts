@@ -69,6 +69,19 @@ const WITH_EXCEPTION: Readonly<Record<string, readonly [string, string]>> = {
 
 const compiled = new WeakMap<LicensePolicy, CompiledPolicy>();
 
+/** The policy of kiln.yaml's `policy.licenses` (whose `unknown` says `block` where a verdict says `deny`). */
+export function licensePolicyOf(lists: {
+  readonly allow?: readonly string[] | undefined;
+  readonly deny: readonly string[];
+  readonly unknown: 'allow' | 'warn' | 'block';
+}): LicensePolicy {
+  return {
+    ...(lists.allow ? { allow: lists.allow } : {}),
+    deny: lists.deny,
+    unknown: lists.unknown === 'block' ? 'deny' : lists.unknown,
+  };
+}
+
 /** Decides whether a component's declared license (raw text, or undefined when none is known) complies. */
 export function judgeLicense(declared: string | undefined, policy: LicensePolicy): LicenseVerdict {
   const unknown = (reason: string): LicenseVerdict =>

@@ -51,7 +51,7 @@ export function matchVulnerabilities(
   const notes = new Set<string>();
   const findings: Finding[] = [];
   for (const { component, coords } of targets) {
-    const hits: { record: OsvRecord; severity: FindingSeverity; fixedIn: readonly string[] }[] = [];
+    const hits: Hit[] = [];
     for (const record of recordsFor(coords)) {
       if (record.withdrawn) continue;
       for (const entry of record.affected ?? []) {

@@ -258,7 +258,7 @@ function show(value: unknown): string {
 /**
  * The not_affected statement that suppresses a finding, if any. A statement is about the finding when its
  * vulnerability name or an alias equals one of `ids` (case-insensitively), and either a product is the component
- * `purl`, or a subcomponent is (then a product must be `artifactPurl` when that is given), or a product is
+ * `purl`, or a subcomponent is and a product is `artifactPurl` (never without it), or a product is
  * `artifactPurl` and the statement lists no subcomponents (the whole artifact is ruled out). Purls are compared
  * without qualifiers and subpath, and a product purl without version matches every version. Of the statements
  * about the finding, the latest wins (statement timestamp, else its document's; then document order), as the spec
@@ -284,7 +284,9 @@ export function vexSuppression(
 function isAbout(statement: VexStatement, purl: string, artifactPurl: string | undefined): boolean {
   const matches = (ids: readonly string[], target: string) => ids.some((id) => sameComponent(id, target));
   if (matches(statement.products, purl)) return true;
-  if (artifactPurl === undefined) return matches(statement.subcomponents, purl);
+  // A subcomponent is only ruled out inside the product named with it: without our own product's purl, a
+  // statement about someone else's product must not waive findings in ours.
+  if (artifactPurl === undefined) return false;
   if (!matches(statement.products, artifactPurl)) return false;
   return statement.subcomponents.length === 0 || matches(statement.subcomponents, purl);
 }

@@ -52,9 +52,9 @@ describe('the policy gate in a real build', () => {
     const out = JSON.parse(r.stdout);
     expect(out.status).toBe('blocked');
     expect(out.violations.map((v: { message: string }) => v.message)).toEqual([
-      'demo → debug@4.4.3: GHSA-kiln-test-dbg1 (critical 9.8), fixed in 4.4.4',
+      'hello-node → debug@4.4.3: GHSA-kiln-test-dbg1 (critical 9.8), fixed in 4.4.4',
     ]);
-    expect(r.stderr).toContain('demo → debug@4.4.3: GHSA-kiln-test-dbg1 (critical 9.8), fixed in 4.4.4');
+    expect(r.stderr).toContain('hello-node → debug@4.4.3: GHSA-kiln-test-dbg1 (critical 9.8), fixed in 4.4.4');
     expect(r.stderr).toContain('hint: upgrade the named dependencies, or add a policy.exceptions entry');
     // Not in the OCI layout, not in the output directory.
     const indexFile = join(home, 'oci', 'index.json');
@@ -145,7 +145,7 @@ describe('the policy gate in a real build', () => {
     writeFiles(repo, { 'kiln-out/demo.tgz.cdx.json': '{"tampered": true}' });
     const text = kiln(['scan', '--all'], { cwd: repo, home });
     expect(text.stdout).toContain(`${digest} demo/demo`);
-    expect(text.stdout).toContain('demo → debug@4.4.3: GHSA-kiln-test-dbg1 (critical 9.8), fixed in 4.4.4');
+    expect(text.stdout).toContain('hello-node → debug@4.4.3: GHSA-kiln-test-dbg1 (critical 9.8), fixed in 4.4.4');
     // And the next build of the same commit is not handed back as up to date: the verdict would differ.
     const again = kiln(['build', '--json'], { cwd: repo, home });
     expect(again.status).toBe(5);

@@ -18,7 +18,7 @@ function policy(raw: object = {}): PolicyConfig {
 
 const bom = {
   bomFormat: 'CycloneDX',
-  metadata: { component: { 'bom-ref': 'app', name: 'app', version: '1.0.0' } },
+  metadata: { component: { 'bom-ref': 'app', name: 'app', version: '1.0.0', purl: 'pkg:npm/app@1.0.0' } },
   components: [
     {
       'bom-ref': 'e',
@@ -78,8 +78,7 @@ function gate(p: PolicyConfig, over: Partial<GateInput> = {}) {
   return decide({
     policy: p,
     scan,
-    components: graph.components,
-    root: 'app',
+    graph,
     vex: [],
     evidence,
     today: '2026-11-26',
@@ -139,39 +138,60 @@ describe('the policy gate', () => {
     ).toBe('pass');
   });
 
+  it('prefers a live exception to an expired one for the same finding (also under an alias)', () => {
+    const exceptions = [
+      { id: 'GHSA-hrpp-h998-j3pp', reason: 'old', expires: '2024-01-01' },
+      { id: 'CVE-2022-24999', reason: 'renewed', expires: '2099-01-01' },
+    ];
+    const d = gate(policy({ vulnerabilities: { failOn: 'high' }, exceptions }));
+    expect(d.verdict).toBe('pass');
+    expect(d.waived[0]?.reason).toBe('exception until 2099-01-01: renewed');
+  });
+
   it('does not apply an exception for another package', () => {
     const exception = { id: 'GHSA-hrpp-h998-j3pp', package: 'express', reason: 'x', expires: '2099-01-01' };
     expect(gate(policy({ vulnerabilities: { failOn: 'high' }, exceptions: [exception] })).verdict).toBe('block');
   });
 
-  it('waives a finding an OpenVEX not_affected statement covers', () => {
-    const vex = parseOpenVex(
-      JSON.stringify({
-        '@context': 'https://openvex.dev/ns/v0.2.0',
-        '@id': 'https://example.com/vex/1',
-        author: 'Security Team',
-        timestamp: '2026-01-01T00:00:00Z',
-        version: 1,
-        statements: [
-          {
-            vulnerability: { name: 'CVE-2022-24999' },
-            products: [{ '@id': 'pkg:npm/qs@6.7.0' }],
-            status: 'not_affected',
-            justification: 'vulnerable_code_not_in_execute_path',
-          },
-        ],
-      }),
-      'vex.json',
-    );
-    const d = gate(policy({ vulnerabilities: { failOn: 'high' } }), { vex: [vex] });
-    expect(d.verdict).toBe('pass');
-    expect(d.waived[0]).toMatchObject({ by: 'vex', reason: 'VEX not_affected: vulnerable_code_not_in_execute_path' });
+  it('waives a finding an OpenVEX not_affected statement covers: the component itself, or it inside our product', () => {
+    const vexOf = (products: object[]) =>
+      parseOpenVex(
+        JSON.stringify({
+          '@context': 'https://openvex.dev/ns/v0.2.0',
+          '@id': 'https://example.com/vex/1',
+          author: 'Security Team',
+          timestamp: '2026-01-01T00:00:00Z',
+          version: 1,
+          statements: [
+            {
+              vulnerability: { name: 'CVE-2022-24999' },
+              products,
+              status: 'not_affected',
+              justification: 'vulnerable_code_not_in_execute_path',
+            },
+          ],
+        }),
+        'vex.json',
+      );
+    const strict = policy({ vulnerabilities: { failOn: 'high' } });
+    const direct = gate(strict, { vex: [vexOf([{ '@id': 'pkg:npm/qs@6.7.0' }])] });
+    expect(direct.verdict).toBe('pass');
+    expect(direct.waived[0]).toMatchObject({
+      by: 'vex',
+      reason: 'VEX not_affected: vulnerable_code_not_in_execute_path',
+    });
+    const ours = [{ '@id': 'pkg:npm/app', subcomponents: [{ '@id': 'pkg:npm/qs@6.7.0' }] }];
+    expect(gate(strict, { vex: [vexOf(ours)] }).verdict).toBe('pass');
+    // Someone else's product ruling out qs in *their* use says nothing about ours.
+    const theirs = [{ '@id': 'pkg:npm/other-app@9.9.9', subcomponents: [{ '@id': 'pkg:npm/qs@6.7.0' }] }];
+    expect(gate(strict, { vex: [vexOf(theirs)] }).verdict).toBe('block');
   });
 
   it('denies licenses of shipped dependencies only, and allows with an allow list that covers them', () => {
     const d = gate(policy({ licenses: { deny: ['GPL-3.0-only'] } }));
     expect(d.verdict).toBe('block');
     expect(d.violations.map((v) => `${v.kind} ${v.component}`)).toEqual(['license pkg:npm/gpl-thing@1.0.0']);
+    expect(d.violations[0]?.message).toMatch(/^app → gpl-thing@1\.0\.0: license GPL-3\.0-only: /);
     expect(gate(policy({ licenses: { allow: ['MIT', 'BSD-3-Clause', 'GPL-3.0-only'] } })).verdict).toBe('pass');
     const narrow = gate(policy({ licenses: { allow: ['MIT'] } }));
     expect(narrow.violations.map((v) => v.component).sort()).toEqual(['pkg:npm/gpl-thing@1.0.0', 'pkg:npm/qs@6.7.0']);

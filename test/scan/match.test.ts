@@ -68,6 +68,12 @@ describe('whether an OSV affected entry covers a version', () => {
     expect(affectsVersion(entry, 'PyPI', '2.7.9').affected).toBe(false);
   });
 
+  it('needs no ordering for "every version, never fixed": any version string is affected', () => {
+    const entry = npm([{ introduced: '0' }]);
+    expect(affectsVersion(entry, 'npm', 'not-a-version').affected).toBe(true);
+    expect(affectsVersion(entry, 'npm', '1.2.3').affected).toBe(true);
+  });
+
   it('says when it cannot order a range instead of guessing', () => {
     const answer = affectsVersion(
       { package: { ecosystem: 'Hackage', name: 'x' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '1' }] }] },
@@ -176,6 +182,38 @@ describe('matching an SBOM against records', () => {
     ];
     const ids = matchVulnerabilities(g, () => records).findings.map((f) => `${f.id}:${f.severity.level}`);
     expect(ids).toEqual(['GHSA-crit:critical', 'GHSA-low:low', 'GHSA-none:unknown']);
+  });
+});
+
+describe('matching Go modules', () => {
+  it('finds a record for a module whose path has capitals, though its purl is lower-cased', () => {
+    const bom = {
+      bomFormat: 'CycloneDX',
+      metadata: { component: { 'bom-ref': 'root', name: 'app' } },
+      components: [
+        {
+          'bom-ref': 'toml',
+          name: 'github.com/burntsushi/toml',
+          version: 'v1.2.0',
+          purl: 'pkg:golang/github.com/burntsushi/toml@v1.2.0',
+        },
+      ],
+      dependencies: [{ ref: 'root', dependsOn: ['toml'] }],
+    };
+    const record: OsvRecord = {
+      id: 'GO-2099-0001',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'Go', name: 'github.com/BurntSushi/toml' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }],
+        },
+      ],
+    };
+    const found = matchVulnerabilities(bomGraph(bom, 'go SBOM'), (c) =>
+      c.name === 'github.com/burntsushi/toml' ? [record] : [],
+    );
+    expect(found.findings.map((f) => `${f.id} ${f.fixedIn.join()}`)).toEqual(['GO-2099-0001 1.3.0']);
   });
 });
 

@@ -305,15 +305,17 @@ describe('vexSuppression', () => {
     expect(vexSuppression([spring], { ids: ['CVE-2021-44228'], purl: purl.replace('M3', 'M4') })).toBeUndefined();
   });
 
-  it('matches subcomponents, within the product the artifact is when that is given', () => {
+  it('matches subcomponents only within the product the artifact is', () => {
     const scout = parse(VEXCTL_SUBCOMPONENTS);
     const ids = ['CVE-2022-24999'];
     const artifactPurl = 'pkg:docker/example/scout-demo-service@v1';
     expect(vexSuppression([scout], { ids, purl: 'pkg:npm/qs@6.7.0', artifactPurl })?.justification).toBe(
       'vulnerable_code_not_in_execute_path',
     );
-    expect(vexSuppression([scout], { ids, purl: 'pkg:npm/qs@6.7.0' })).toBeDefined();
-    expect(vexSuppression([scout], { ids, purl: 'pkg:npm/qs@6.7.0?arch=any#lib' })).toBeDefined(); // qualifiers, subpath
+    // Without our product's purl a subcomponent statement is about someone else's product: no waiver.
+    expect(vexSuppression([scout], { ids, purl: 'pkg:npm/qs@6.7.0' })).toBeUndefined();
+    const withQualifiers = { ids, purl: 'pkg:npm/qs@6.7.0?arch=any#lib', artifactPurl }; // qualifiers, subpath
+    expect(vexSuppression([scout], withQualifiers)).toBeDefined();
     expect(vexSuppression([scout], { ids, purl: 'pkg:npm/qs@6.7.1', artifactPurl })).toBeUndefined();
     expect(
       vexSuppression([scout], { ids, purl: 'pkg:npm/qs@6.7.0', artifactPurl: 'pkg:docker/other@v1' }),
