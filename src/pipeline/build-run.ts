@@ -1,12 +1,14 @@
 // A build that runs: work dir, steps (cached or not), package, sign, publish, deliver, record. Loaded only when an
 // identical earlier build could not be handed back (see reuse.ts), so an up-to-date build does not load any of it.
 import { join } from 'node:path';
-import { restoreOutputs, treeDigest } from '../cache/index.js';
+import { type BlobStore, restoreOutputs, treeDigest } from '../cache/index.js';
 import type { PolicyConfig } from '../config/index.js';
 import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
+import type { EventSink } from '../core/events.js';
 import type { KilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
+import { bomGraph } from '../scan/bom-components.js';
 import { type BuildRecord, recordBuild, type Store } from '../store/index.js';
 import {
   type BuildEnvironment,
@@ -19,10 +21,11 @@ import {
 import type { BuilderIdentity } from './builder.js';
 import { deliver } from './deliver.js';
 import { executeSteps, type StepReport } from './execute.js';
+import { installedLicenses } from './installed-licenses.js';
 import type { PreparedBuild } from './prepare.js';
 import { buildRecord, cacheFigures } from './record.js';
 import type { StepResult } from './run-step.js';
-import { assertLockfileUnchanged, type BuildSbom, casSbomMemo, makeSbom } from './sbom.js';
+import { assertLockfileUnchanged, type BuildSbom, casSbomMemo, type LockfileSbom, makeSbom } from './sbom.js';
 import { type BuildScan, readVexDocuments, scanBom } from './scan.js';
 import type { SourceView } from './source-view.js';
 import { setupSteps } from './step-setup.js';
@@ -146,7 +149,8 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       const tree = results.get(from)?.tree;
       if (tree) await restoreOutputs(tree, join(outputsDir, from), cache.blobs);
     }
-    const scan = await scanning;
+    // From here on (signing, the gate, delivery) the SBOM has the licenses the installed packages declare.
+    const { sbom: built, scan } = await withInstalledLicenses(sbom, await scanning, results, cache.blobs, world.emit);
     const delivered = await deliver({
       buildId,
       config,
@@ -154,7 +158,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       scan,
       configDigest: sha256Digest(configText),
       source,
-      sbom,
+      sbom: built,
       stepOutputs: (step) => join(outputsDir, step),
       steps: steps.map((st) => {
         const r = results.get(st.name);
@@ -239,6 +243,32 @@ async function scanStage(
   });
   for (const note of found.result.notes) world.emit({ kind: 'warning', message: `scan: ${note}` });
   return { ...found, vex };
+}
+
+/**
+ * The SBOM and scan with the licenses the lockfiles lack (pnpm-lock.yaml and yarn.lock record none) taken from the
+ * package.json files the steps installed; unchanged, at the cost of a pass over the output trees at most, when no npm
+ * component lacks one or no step's outputs hold an installed package.
+ */
+async function withInstalledLicenses(
+  sbom: LockfileSbom,
+  scan: BuildScan,
+  results: ReadonlyMap<string, StepResult>,
+  blobs: BlobStore,
+  emit: EventSink,
+): Promise<{ sbom: BuildSbom; scan: BuildScan }> {
+  const steps = [...results].flatMap(([step, r]) => (r.tree ? [{ step, tree: r.tree }] : []));
+  const found = await installedLicenses({ components: scan.graph.components, steps, blobs });
+  for (const message of found.warnings) emit({ kind: 'warning', message });
+  if (found.licenses.size === 0) return { sbom, scan };
+  const licensed = await sbom.withLicenses(found.licenses);
+  emit({
+    kind: 'stage',
+    stage: 'sbom',
+    detail: `licenses of ${found.licenses.size} npm package(s) from the package.json files the steps installed`,
+  });
+  // The gate judges licenses by the scan's components: the same SBOM that is signed and delivered.
+  return { sbom: licensed, scan: { ...scan, graph: bomGraph(licensed.bom, 'the build SBOM') } };
 }
 
 function stepSummary(report: StepReport, result: StepResult | undefined): StepSummary {

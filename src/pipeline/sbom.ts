@@ -5,10 +5,11 @@ import type { LocalCas } from '../cache/index.js';
 import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { pathExists, writeFileAtomic } from '../core/fsutil.js';
-import { canonicalJson } from '../core/json.js';
+import { canonicalJson, deepFreeze } from '../core/json.js';
 import {
   type BuildTool,
   type ComponentGraph,
+  type CycloneDxMeta,
   cycloneDxDocument,
   hostNpmPlatform,
   mergeGraphs,
@@ -42,6 +43,16 @@ export interface BuildSbom {
   readonly lockfiles: readonly { readonly path: string; readonly digest: Digest }[];
   /** Lockfiles found but not read, or none found: said as warnings, never a silently empty SBOM. */
   readonly warnings: readonly string[];
+}
+
+/** The SBOM of the lockfiles as committed, which can be made again once the steps installed the packages. */
+export interface LockfileSbom extends BuildSbom {
+  /**
+   * The same SBOM with `licenses` (purl → license) given to the npm components the lockfiles left without one (never
+   * replacing one they gave); validated like the first. The same SBOM and licenses give the same bytes; when no
+   * component gets a license, this SBOM itself.
+   */
+  withLicenses(licenses: ReadonlyMap<string, string>): Promise<BuildSbom>;
 }
 
 /** A content-addressed memo of SBOMs (the local cache). */
@@ -207,7 +218,7 @@ export async function makeSbom(input: {
   buildTools?: readonly BuildTool[] | undefined;
   /** Remembers SBOM bytes by the digest of everything they are made from. */
   memo?: SbomMemo | undefined;
-}): Promise<BuildSbom> {
+}): Promise<LockfileSbom> {
   const meta = {
     commit: input.source.commit,
     sourceDateEpoch: input.source.sourceDateEpoch,
@@ -236,7 +247,8 @@ export async function makeSbom(input: {
     validateCycloneDx(bom);
     validateSpdx(spdx);
     const bytes = serializeBom(bom);
-    return { bom, bytes, spdx: { doc: spdx, bytes: serializeSpdx(spdx) }, lockfiles: [], warnings };
+    const sbom = { bom, bytes, spdx: { doc: spdx, bytes: serializeSpdx(spdx) }, lockfiles: [], warnings };
+    return { ...sbom, withLicenses: async () => sbom }; // no components: nothing to give a license to
   }
   // Companions (go.mod, pyproject.toml, `-r` includes) shape the graph as much as the lockfiles: they are keyed,
   // attested and checked for changes the same way.
@@ -248,40 +260,110 @@ export async function makeSbom(input: {
   // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
   const manifest = await read('package.json');
   const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
-  // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
-  // come back verified against their digest).
-  const inputs = { lockfiles, manifest: manifest ? sha256Digest(manifest) : null, platform, ...meta };
-  const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
-  const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
-  const [cached, cachedSpdx] = await Promise.all([input.memo?.get(key), input.memo?.get(spdxKey)]);
-  if (cached && cachedSpdx) {
-    const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
-    return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx, lockfiles, warnings };
-  }
   const ctx: ReadContext = {
     platform,
     manifest: manifest ? { text: manifest.toString('utf8'), file: 'package.json' } : undefined,
     companions: new Map([...companions].map(([path, bytes]) => [path, bytes.toString('utf8')])),
   };
-  const graph = mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx)));
+  // Read only when needed: not when the SBOM comes from the memo and no license is added.
+  let graph: ComponentGraph | undefined;
+  const graphOf = () =>
+    (graph ??= mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx))));
+  const made = await lockfileSbom(graphOf, { meta, lockfiles, manifest, platform, memo: input.memo });
+  const sbom: BuildSbom = { ...made, lockfiles, warnings };
+  return {
+    ...sbom,
+    withLicenses: (licenses) => withInstalledLicenses(graphOf(), licenses, sbom, { meta, memo: input.memo }),
+  };
+}
+
+/** The rendered documents of a build SBOM, without what was read to make them. */
+type RenderedSbom = Pick<BuildSbom, 'bom' | 'bytes' | 'spdx'>;
+
+/** The documents of the lockfiles' graph, from the memo when it has them. */
+async function lockfileSbom(
+  graphOf: () => ComponentGraph,
+  input: {
+    meta: CycloneDxMeta;
+    lockfiles: BuildSbom['lockfiles'];
+    manifest: Buffer | undefined;
+    platform: NpmPlatform;
+    memo: SbomMemo | undefined;
+  },
+): Promise<RenderedSbom> {
+  const { meta, lockfiles, memo } = input;
+  // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
+  // come back verified against their digest).
+  const manifest = input.manifest ? sha256Digest(input.manifest) : null;
+  const inputs = { lockfiles, manifest, platform: input.platform, ...meta };
+  const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
+  const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
+  const [cached, cachedSpdx] = await Promise.all([memo?.get(key), memo?.get(spdxKey)]);
+  if (cached && cachedSpdx) {
+    const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
+    return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx };
+  }
+  const rendered = await renderSbom(graphOf(), meta, memo, { lockfiles });
+  await memo?.put(key, rendered.bytes);
+  await memo?.put(spdxKey, rendered.spdx.bytes);
+  return rendered;
+}
+
+/**
+ * `sbom` again with licenses found after the steps ran (see installed-licenses.ts: the package.json files the steps
+ * installed) given to npm components the lockfiles left without one. Such a license is what the package itself
+ * declares, so CycloneDX says `acknowledgement: declared` as for one from a lockfile, and SPDX `licenseDeclared`.
+ */
+async function withInstalledLicenses(
+  graph: ComponentGraph,
+  licenses: ReadonlyMap<string, string>,
+  sbom: BuildSbom,
+  ctx: { meta: CycloneDxMeta; memo: SbomMemo | undefined },
+): Promise<BuildSbom> {
+  const given: [string, string][] = [];
+  const components = graph.components.map((c) => {
+    const license = c.license === undefined && c.purl.startsWith('pkg:npm/') ? licenses.get(c.purl)?.trim() : undefined;
+    if (!license) return c;
+    given.push([c.ref, license]);
+    return { ...c, license };
+  });
+  if (given.length === 0) return sbom;
+  // Components are sorted by ref, so `given` is too. The documents' serial number and namespace are derived from the
+  // graph's source digest: folding the added licenses into it keeps them distinct from the lockfile-only documents
+  // (a different document must not share its identifier), and the same for the same licenses.
+  const installed = sha256Digest(canonicalJson({ installedLicenses: given }));
+  const digest = sha256Digest(`${graph.lockfile.digest}\n${installed}`);
+  const licensed: ComponentGraph = deepFreeze({ ...graph, components, lockfile: { ...graph.lockfile, digest } });
+  const rendered = await renderSbom(licensed, ctx.meta, ctx.memo, { lockfiles: sbom.lockfiles, installed });
+  return { ...rendered, lockfiles: sbom.lockfiles, warnings: sbom.warnings };
+}
+
+/** Builds both documents of `graph` and validates them, once per shape (see below). */
+async function renderSbom(
+  graph: ComponentGraph,
+  meta: CycloneDxMeta,
+  memo: SbomMemo | undefined,
+  shapeOf: { lockfiles: BuildSbom['lockfiles']; installed?: string },
+): Promise<RenderedSbom> {
   const bom = cycloneDxDocument(graph, meta);
   const spdx = spdxDocument(graph, meta);
   // Between commits only the serial number and timestamp change, both written in fixed formats by the writers;
   // so documents pass their schemas for every commit once they passed for one. Validate once per set of
-  // lockfiles and Kiln version, and skip compiling the schemas (the slow part) after that.
+  // lockfiles (and installed licenses) and Kiln version, and skip compiling the schemas (the slow part) after that.
   const shape = sha256Digest(
-    canonicalJson({ sbomSchemaPassed: 'cyclonedx-1.6+spdx-2.3', lockfiles, tool: meta.toolVersion }),
+    canonicalJson({
+      sbomSchemaPassed: 'cyclonedx-1.6+spdx-2.3',
+      lockfiles: shapeOf.lockfiles,
+      tool: meta.toolVersion,
+      ...(shapeOf.installed === undefined ? {} : { installedLicenses: shapeOf.installed }),
+    }),
   );
-  if (!(await input.memo?.get(shape))) {
+  if (!(await memo?.get(shape))) {
     validateCycloneDx(bom);
     validateSpdx(spdx);
-    await input.memo?.put(shape, Buffer.from('valid\n'));
+    await memo?.put(shape, Buffer.from('valid\n'));
   }
-  const bytes = serializeBom(bom);
-  const spdxBytes = serializeSpdx(spdx);
-  await input.memo?.put(key, bytes);
-  await input.memo?.put(spdxKey, spdxBytes);
-  return { bom, bytes, spdx: { doc: spdx, bytes: spdxBytes }, lockfiles, warnings };
+  return { bom, bytes: serializeBom(bom), spdx: { doc: spdx, bytes: serializeSpdx(spdx) } };
 }
 
 /** Fails when a step rewrote a lockfile: the SBOM and provenance must describe what was committed. */
