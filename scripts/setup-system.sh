@@ -3,10 +3,12 @@
 #   bubblewrap - the build sandbox (kiln build's default runner)
 #   nginx      - a real Bazel HTTP remote cache for the tests
 #   faketime   - varies the clock in the reproducibility test
+#   docker-registry, skopeo, apache2-utils (htpasswd) - a real OCI registry and an independent client for the tests
 #   git, tar, gzip - present on most machines
 set -euo pipefail
 missing=()
-for pair in bwrap:bubblewrap nginx:nginx faketime:faketime git:git tar:tar gzip:gzip; do
+for pair in bwrap:bubblewrap nginx:nginx faketime:faketime docker-registry:docker-registry skopeo:skopeo \
+  htpasswd:apache2-utils git:git tar:tar gzip:gzip; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

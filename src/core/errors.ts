@@ -25,7 +25,10 @@ export type KilnErrorCode =
   | 'E_SANDBOX'
   | 'E_CACHE_CORRUPT'
   | 'E_CACHE_REMOTE'
-  | 'E_POLICY_BLOCKED';
+  | 'E_POLICY_BLOCKED'
+  | 'E_REGISTRY_HTTP'
+  | 'E_REGISTRY_AUTH'
+  | 'E_TAG_IMMUTABLE';
 
 /** A failure the user can understand and act on: what went wrong, where, and a hint how to fix it. */
 export class KilnError extends Error {
@@ -76,6 +79,9 @@ export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze
   E_CACHE_CORRUPT: 4,
   E_CACHE_REMOTE: 4,
   E_POLICY_BLOCKED: 5,
+  E_REGISTRY_HTTP: 4,
+  E_REGISTRY_AUTH: 4,
+  E_TAG_IMMUTABLE: 2,
 });
 
 /** Exit status for an unexpected failure (a bug). */
