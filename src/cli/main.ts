@@ -19,6 +19,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import('./verify.js')).verifyCommand,
     summary: 'verify an artifact against its Sigstore bundle and a key',
   },
+  sbom: {
+    load: async () => (await import('./sbom.js')).sbomCommand,
+    summary: 'the SBOM (CycloneDX or SPDX) of a project’s lockfiles, without building',
+  },
   db: {
     load: async () => (await import('./db.js')).dbCommand,
     summary: 'import OSV vulnerability data into the store; show what it holds',

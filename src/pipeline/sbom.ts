@@ -210,8 +210,9 @@ const UNREAD_LOCKFILES = ['npm-shrinkwrap.json', 'bun.lockb', 'Pipfile.lock', 'G
 
 /** Builds and validates the CycloneDX and SPDX SBOMs of the project as committed. */
 export async function makeSbom(input: {
-  view: SourceView;
-  source: SourceRef;
+  /** Where the project's files are read (a commit's tree in a build; the working tree for `kiln sbom`). */
+  view: Pick<SourceView, 'readFile' | 'projectDir'>;
+  source: Pick<SourceRef, 'commit' | 'sourceDateEpoch' | 'subdir'>;
   config: { name: string };
   kilnVersion: string;
   /** What builds the artifact (the builder's tools, Kiln's builder): listed in both SBOMs as build-time. */

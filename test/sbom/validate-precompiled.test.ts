@@ -5,6 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../src/core/errors.js';
 import { compileCycloneDxSchema, PRECOMPILED_VALIDATOR_FILE } from '../../src/sbom/cyclonedx-ajv.js';
 import { cycloneDxValidatorSource } from '../../src/sbom/cyclonedx-standalone.js';
+import {
+  compileSpdxSchema,
+  PRECOMPILED_SPDX_VALIDATOR_FILE,
+  spdxValidatorSource,
+} from '../../src/sbom/spdx-validate.js';
 import { assertValid, loadPrecompiledValidator, type SchemaCheck } from '../../src/sbom/validate.js';
 import { fileTempDir, tempDir } from '../helpers/tmp.js';
 
@@ -84,5 +89,41 @@ describe('the precompiled CycloneDX validator', () => {
 
   it('is absent, not an error, when the build did not generate it', () => {
     expect(loadPrecompiledValidator(pathToFileURL(path.join(tempDir(), PRECOMPILED_VALIDATOR_FILE)))).toBeUndefined();
+  });
+});
+
+describe('the precompiled SPDX validator', () => {
+  const example = JSON.parse(
+    readFileSync(path.resolve(process.cwd(), '../shared/vectors/spdx/SPDXJSONExample-v2.3.spdx.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  const spdxCases: [string, unknown][] = [
+    ['the SPDX 2.3 example', example],
+    ['a package without a name', { ...example, packages: [{ SPDXID: 'SPDXRef-x', downloadLocation: 'NONE' }] }],
+    ['a wrong spdxVersion type', { ...example, spdxVersion: 23 }],
+    ['not an object', 'SPDX'],
+  ];
+  let generated: SchemaCheck;
+  let compiled: SchemaCheck;
+
+  beforeAll(() => {
+    const dir = fileTempDir();
+    symlinkSync(path.resolve(process.cwd(), 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const file = path.join(dir, PRECOMPILED_SPDX_VALIDATOR_FILE);
+    writeFileSync(file, spdxValidatorSource());
+    const loaded = loadPrecompiledValidator(pathToFileURL(file));
+    if (loaded === undefined) throw new Error(`the generated validator was not loaded from ${file}`);
+    generated = loaded;
+    compiled = compileSpdxSchema();
+  });
+
+  for (const [name, doc] of spdxCases) {
+    it(`gives the run-time compiled validator's verdict and errors for ${name}`, () => {
+      expect(generated(doc)).toBe(compiled(doc));
+      expect(generated.errors ?? null).toEqual(compiled.errors ?? null);
+    });
+  }
+
+  it('accepts the example and rejects the broken documents', () => {
+    expect(spdxCases.map(([, doc]) => generated(doc))).toEqual([true, false, false, false]);
   });
 });
