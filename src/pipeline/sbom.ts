@@ -29,6 +29,7 @@ import {
   validateCycloneDx,
   validateSpdx,
 } from '../sbom/index.js';
+import { pythonEnvironment } from '../sbom/python-markers.js';
 import type { SourceRef } from '../source/index.js';
 import type { SourceView } from './source-view.js';
 
@@ -157,16 +158,27 @@ const LOCKFILE_READERS: readonly LockfileReader[] = [
     companions: () => ['pyproject.toml'],
     read: (text, path, ctx) => {
       const pyproject = companion(ctx, 'pyproject.toml');
-      return readPoetryLockfile(text, path, pyproject ? { pyproject } : {});
+      return readPoetryLockfile(text, path, {
+        environment: pythonEnvironment(ctx.platform),
+        ...(pyproject ? { pyproject } : {}),
+      });
     },
   },
-  { path: 'uv.lock', read: (text, path) => readUvLockfile(text, path) },
+  {
+    path: 'uv.lock',
+    read: (text, path, ctx) => readUvLockfile(text, path, { environment: pythonEnvironment(ctx.platform) }),
+  },
   {
     path: 'requirements.txt',
     companions: (text, path) => (path.endsWith('.toml') ? [] : [...requirementIncludes(text, path), 'pyproject.toml']),
     read: (text, path, ctx) => {
       const pyproject = companion(ctx, 'pyproject.toml');
-      return readRequirementsTxt(text, path, { files: ctx.companions, ...(pyproject ? { pyproject } : {}) });
+      const environment = pythonEnvironment(ctx.platform); // packages for another platform are not installed
+      return readRequirementsTxt(text, path, {
+        files: ctx.companions,
+        environment,
+        ...(pyproject ? { pyproject } : {}),
+      });
     },
   },
 ];

@@ -8,14 +8,17 @@ import {
   type ComponentScope,
   lockfileInvalid,
 } from './graph.js';
+import { anyMarker, type MarkerEnvironment, type MarkerTruth, markerTruth } from './python-markers.js';
 import { normalizePythonName, parsePythonHash, pypiPurl, UNNAMED_PYTHON_ROOT } from './python-name.js';
 import { type PythonProject, readPyproject } from './python-pyproject.js';
-import { propagatePythonScopes } from './python-scope.js';
+import { installedPythonGraph, type MarkedEdge, propagatePythonScopes } from './python-scope.js';
 import { isTomlTable, parseTomlFile, showToml, type TomlTable, type TomlValue } from './toml.js';
 
-/** What poetry.lock does not record: the project's name and direct dependencies, from its pyproject.toml. */
+/** What poetry.lock does not record: the project (its pyproject.toml), and where Poetry installs. */
 export interface ReadPoetryLockfileOptions {
   readonly pyproject?: { readonly text: string; readonly file: string };
+  /** pythonEnvironment(platform); without it, markers naming the platform are unknown. */
+  readonly environment?: MarkerEnvironment;
 }
 
 interface LockedPackage {
@@ -24,7 +27,10 @@ interface LockedPackage {
   readonly purl: string;
   readonly marked: ComponentScope | undefined;
   readonly hashes: readonly ComponentHash[];
-  readonly dependencies: readonly string[];
+  /** Its `markers` (Poetry 2: for any of its groups) where Poetry installs; true when it has none. */
+  readonly when: MarkerTruth;
+  /** Normalised names, each with its `markers` where Poetry installs. */
+  readonly dependencies: readonly { readonly name: string; readonly when: MarkerTruth }[];
 }
 
 const HINT = 'Regenerate it with `poetry lock` and commit the result.';
@@ -35,7 +41,9 @@ const PYPI_SIMPLE = /^https:\/\/pypi\.org\/simple\/?$/;
  * Scope: lock-version 1.x and poetry 1.1–1.4 mark `category = "main" | "dev"`, poetry 2 marks `groups`; packages
  * only an extra installs (`optional = true`) are `optional`. Lockfiles of poetry 1.5–1.8 mark neither: then the
  * scope follows the edges from pyproject.toml's main, optional and dev dependencies. Direct: pyproject.toml's
- * dependencies; without it, the locked packages no other locked package depends on.
+ * dependencies; without it, the locked packages no other locked package depends on. Markers are evaluated where
+ * Poetry installs (`options.environment`): a dependency whose `markers` are false is no edge, and a package is left
+ * out when its own `markers` are false or every edge to it is; what turns on an unknown (the Python version) is kept.
  */
 export function readPoetryLockfile(
   text: string,
@@ -65,7 +73,10 @@ export function readPoetryLockfile(
     );
   }
   const tables = Array.isArray(packageList) ? packageList.filter(isTomlTable) : [];
-  const packages = tables.map((t) => packageOf(t, at, oldFiles, problems)).filter((p) => p !== undefined);
+  const environment = options.environment ?? {};
+  const packages = tables
+    .map((t) => packageOf(t, at, { oldFiles, environment }, problems))
+    .filter((p) => p !== undefined);
   if (problems.length > 0) throw lockfileInvalid(file, 'poetry lockfile', problems, HINT);
   const project = options.pyproject ? readPyproject(options.pyproject.text, options.pyproject.file) : undefined;
   return buildGraph(packages, project, { path: file, digest: sha256Digest(text) });
@@ -81,31 +92,36 @@ function buildGraph(
     byName.set(normalizePythonName(p.name), [...(byName.get(normalizePythonName(p.name)) ?? []), p.purl]);
   const refsOf = (names: Iterable<string>) => [...names].flatMap((n) => byName.get(n) ?? []);
   // A dependency poetry did not lock (another platform's, or an extra nobody asked for) is not installed: no edge.
-  const edges = new Map(packages.map((p) => [p.purl, refsOf(p.dependencies)]));
-  const dependedOn = new Set([...edges.values()].flat());
+  const marked = new Map(
+    packages.map((p) => [p.purl, p.dependencies.flatMap((d) => refsOf([d.name]).map((to) => ({ to, when: d.when })))]),
+  );
+  const declared = (names: Iterable<string>): MarkedEdge[] => refsOf(names).map((to) => ({ to, when: true }));
+  const { leftOut, edges, starts } = installedPythonGraph(
+    new Map(packages.map((p) => [p.purl, p.when])),
+    marked,
+    project
+      ? { main: declared(project.main), optional: declared(project.optional), dev: declared(project.dev) }
+      : { main: [], optional: [], dev: [] },
+  );
+  const dependedOn = new Set([...marked.values()].flat().map((e) => e.to));
   const direct = project
-    ? refsOf([...project.main, ...project.optional, ...project.dev])
-    : packages.map((p) => p.purl).filter((r) => !dependedOn.has(r));
+    ? [...starts.main, ...starts.optional, ...starts.dev]
+    : packages.map((p) => p.purl).filter((r) => !dependedOn.has(r) && !leftOut.has(r));
   const unmarked = packages.every((p) => p.marked === undefined);
-  const propagated =
-    unmarked && project
-      ? propagatePythonScopes(edges, {
-          main: refsOf(project.main),
-          optional: refsOf(project.optional),
-          dev: refsOf(project.dev),
-        })
-      : undefined;
+  const propagated = unmarked && project ? propagatePythonScopes(edges, starts) : undefined;
   return assembleGraph({
     root: project?.root ?? UNNAMED_PYTHON_ROOT,
     rootDependsOn: direct,
-    installed: packages.map((p) => ({
-      name: p.name,
-      version: p.version,
-      purl: p.purl,
-      scope: p.marked ?? propagated?.get(p.purl) ?? 'runtime',
-      hashes: p.hashes,
-      dependsOn: edges.get(p.purl) ?? [],
-    })),
+    installed: packages
+      .filter((p) => !leftOut.has(p.purl))
+      .map((p) => ({
+        name: p.name,
+        version: p.version,
+        purl: p.purl,
+        scope: p.marked ?? propagated?.get(p.purl) ?? 'runtime',
+        hashes: p.hashes,
+        dependsOn: edges.get(p.purl) ?? [],
+      })),
     lockfile,
   });
 }
@@ -113,7 +129,7 @@ function buildGraph(
 function packageOf(
   t: TomlTable,
   at: (t: TomlTable, key?: string) => string,
-  oldFiles: TomlTable | undefined,
+  ctx: { oldFiles: TomlTable | undefined; environment: MarkerEnvironment },
   problems: string[],
 ): LockedPackage | undefined {
   const field = (key: string, ok: (v: TomlValue) => boolean, expected: string): TomlValue | undefined => {
@@ -139,8 +155,8 @@ function packageOf(
   const source = field('source', isTomlTable, 'a table') as TomlTable | undefined;
   const files =
     field('files', (v) => Array.isArray(v), 'an array') ??
-    oldFiles?.[name] ??
-    oldFiles?.[normalizePythonName(name)] ??
+    ctx.oldFiles?.[name] ??
+    ctx.oldFiles?.[normalizePythonName(name)] ??
     [];
   const main =
     groups === undefined ? (category === undefined ? undefined : category === 'main') : groups.includes('main');
@@ -153,14 +169,27 @@ function packageOf(
     if (typeof parsed === 'string') problems.push(`${at(t, 'files')}: package "${name}": ${parsed}`);
     else hashes.push(parsed);
   }
-  return {
-    name,
-    version,
-    purl: purlOf(name, version, source),
-    marked,
-    hashes,
-    dependencies: Object.keys(deps ?? {}).map(normalizePythonName),
+  const truth = (marker: TomlValue | undefined, table: TomlTable, key: string): MarkerTruth => {
+    if (marker === undefined) return true;
+    const report = (problem: string) => problems.push(`${at(table, key)}: package "${name}": ${problem}`);
+    if (typeof marker === 'string') return markerTruth(marker, ctx.environment, report);
+    report(`"${key}" must be a marker string, found ${showToml(marker)}`);
+    return 'unknown'; // so that reading goes on to the other problems
   };
+  const any = (truths: readonly MarkerTruth[]) => (truths.length === 0 ? true : anyMarker(truths));
+  // Poetry 2 writes one marker for all the package's groups, or a table of them by group (none: that group always).
+  const markers = t.markers;
+  const when = isTomlTable(markers)
+    ? any((groups ?? Object.keys(markers)).map((g) => truth(markers[g], markers, g)))
+    : truth(markers, t, 'markers');
+  // `name = ">=1"`, `name = { version, markers }`, or a list of such tables (one per constraint): any of them.
+  const dependencies = Object.entries(deps ?? {}).map(([dep, spec]) => ({
+    name: normalizePythonName(dep),
+    when: any(
+      (Array.isArray(spec) ? spec : [spec]).map((c) => (isTomlTable(c) ? truth(c.markers, c, 'markers') : true)),
+    ),
+  }));
+  return { name, version, purl: purlOf(name, version, source), marked, hashes, when, dependencies };
 }
 
 /** PyPI's purl; another index gives `repository_url`, git `vcs_url` (at the resolved commit), a URL `download_url`. */

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { assembleGraph, type ComponentGraph, type ComponentHash } from './graph.js';
+import { type MarkerEnvironment, type MarkerTruth, markerTruth } from './python-markers.js';
 import { isPythonName, normalizePythonName, parsePythonHash, pypiPurl, UNNAMED_PYTHON_ROOT } from './python-name.js';
 import { readPyproject } from './python-pyproject.js';
 
@@ -11,13 +12,16 @@ export interface ReadRequirementsOptions {
   /** Project files by path relative to the project directory (`-r` targets are looked up here). */
   readonly files?: ReadonlyMap<string, string>;
   readonly pyproject?: { readonly text: string; readonly file: string };
+  /** Where pip installs (pythonEnvironment(platform)); without it, markers naming the platform are unknown. */
+  readonly environment?: MarkerEnvironment;
 }
 
 interface Requirement {
   readonly name: string;
   readonly version: string;
   readonly purl: string;
-  readonly marker: boolean;
+  /** Its marker's value where pip installs; undefined when it has none. */
+  readonly marker: MarkerTruth | undefined;
   readonly hashes: ComponentHash[];
   /** pip-compile's `# via` annotation: `-r file` (direct) or the packages that need this one. */
   readonly via: string[];
@@ -48,13 +52,16 @@ export function requirementIncludes(text: string, file: string): string[] {
 /**
  * Reads a requirements file (and the files it `-r`-includes) into a frozen ComponentGraph. Pure.
  * Every requirement must be `name==version` (or `===`) or `name @ url`: anything looser names a range, not what is
- * installed, so it is refused. Markers are kept, not evaluated: a pin for another platform is listed. Edges and
- * direct dependencies come from pip-compile's `# via` annotations; a file without them lists every pin as direct.
+ * installed, so it is refused. A pin whose marker is false where pip installs (`options.environment`) is left out, as
+ * pip skips it; an unknown one (the Python version) is kept. Edges and direct dependencies come from pip-compile's
+ * `# via` annotations; a file without them lists every pin as direct.
  * Everything is `runtime`: requirements.txt does not say which pins are development tools.
  */
 export function readRequirementsTxt(text: string, file: string, options: ReadRequirementsOptions = {}): ComponentGraph {
   const problems: string[] = [];
   const requirements: Requirement[] = [];
+  // pip evaluates a requirement line's marker with `extra` = '' (InstallRequirement.match_markers).
+  const environment: MarkerEnvironment = { ...options.environment, extra: '' };
   const visit = (body: string, path: string, seen: readonly string[]) => {
     let last: Requirement | undefined;
     let inVia = false;
@@ -99,10 +106,10 @@ export function readRequirementsTxt(text: string, file: string, options: ReadReq
         problems.push(`${where}: unknown option "${content.split(/\s/)[0]}"`);
         continue;
       }
-      last = requirementOf(content, where, problems);
+      last = requirementOf(content, where, environment, problems);
       if (last) {
         if (inline?.[1]) last.via.push(...splitVia(inline[1]));
-        requirements.push(last);
+        if (last.marker !== false) requirements.push(last); // pip: "Ignoring …: markers … don't match"
       }
     }
   };
@@ -145,7 +152,12 @@ export function readRequirementsTxt(text: string, file: string, options: ReadReq
 }
 
 /** `name==1.0 ; marker --hash=sha256:…` or `name @ url ; marker --hash=…` → a requirement, or a problem. */
-function requirementOf(content: string, where: string, problems: string[]): Requirement | undefined {
+function requirementOf(
+  content: string,
+  where: string,
+  environment: MarkerEnvironment,
+  problems: string[],
+): Requirement | undefined {
   const optionAt = content.search(/\s--?[A-Za-z]/);
   const spec = (optionAt < 0 ? content : content.slice(0, optionAt)).trim();
   const options = optionAt < 0 ? [] : content.slice(optionAt).trim().split(/\s+/);
@@ -156,7 +168,9 @@ function requirementOf(content: string, where: string, problems: string[]): Requ
     return undefined;
   }
   const [constraint = '', ...markerParts] = (m[2] ?? '').split(';');
-  const marker = markerParts.join(';').trim() !== '';
+  const markerText = markerParts.join(';').trim();
+  const report = (problem: string) => problems.push(`${where}: ${name}: ${problem}`);
+  const marker = markerText === '' ? undefined : markerTruth(markerText, environment, report);
   const hashes: ComponentHash[] = [];
   for (let i = 0; i < options.length; i++) {
     const o = options[i] ?? '';
@@ -183,13 +197,13 @@ function requirementOf(content: string, where: string, problems: string[]): Requ
   return { name, version: pin, purl: pypiPurl(name, pin), marker, hashes, via: [], where };
 }
 
-/** Requirements by normalised name; the same name at two versions is refused unless markers tell them apart. */
+/** Requirements by normalised name; one name at two versions is refused (as pip does) unless a marker may part them. */
 function mergeRequirements(requirements: readonly Requirement[], problems: string[]): Map<string, Requirement[]> {
   const byName = new Map<string, Requirement[]>();
   for (const r of requirements) {
     const key = normalizePythonName(r.name);
     const same = byName.get(key) ?? [];
-    const clash = same.find((s) => s.purl !== r.purl && !(s.marker && r.marker));
+    const clash = same.find((s) => s.purl !== r.purl && s.marker !== 'unknown' && r.marker !== 'unknown');
     if (clash)
       problems.push(
         `${r.where}: ${r.name} is given again (as ${clash.version || 'a URL'} at ${clash.where}); pip refuses double requirements`,

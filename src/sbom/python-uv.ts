@@ -2,14 +2,22 @@
 import { sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { assembleGraph, type ComponentGraph, type ComponentHash, type GraphRoot, lockfileInvalid } from './graph.js';
+import { anyMarker, type MarkerEnvironment, type MarkerTruth, markerTruth } from './python-markers.js';
 import { normalizePythonName, parsePythonHash, pypiPurl, pythonRoot } from './python-name.js';
-import { propagatePythonScopes } from './python-scope.js';
+import { installedPythonGraph, type MarkedEdge, propagatePythonScopes } from './python-scope.js';
 import { isTomlTable, parseTomlFile, showToml, type TomlTable, type TomlValue } from './toml.js';
+
+/** Where uv installs: pythonEnvironment(platform); without it, markers naming the platform are unknown. */
+export interface ReadUvLockfileOptions {
+  readonly environment?: MarkerEnvironment;
+}
 
 interface UvDependency {
   readonly name: string;
   readonly version: string | undefined;
   readonly source: string | undefined;
+  /** Its `marker` where uv installs; true when it has none. */
+  readonly when: MarkerTruth;
 }
 
 interface UvPackage {
@@ -20,6 +28,8 @@ interface UvPackage {
   readonly member: string | undefined;
   readonly sourceKey: string;
   readonly hashes: readonly ComponentHash[];
+  /** Its `resolution-markers` (any of the forks it was locked for) where uv installs; true when it has none. */
+  readonly when: MarkerTruth;
   readonly main: readonly UvDependency[];
   readonly optional: readonly UvDependency[];
   readonly dev: readonly UvDependency[];
@@ -33,10 +43,12 @@ const PYPI = 'https://pypi.org/simple';
  * Reads uv.lock's text into a frozen ComponentGraph. Pure.
  * The root is the package whose source is the project directory (`editable = "."` or `virtual = "."`); its
  * `dependencies` are direct and runtime, its `optional-dependencies` optional and its `dev-dependencies` (dependency
- * groups) dev, each scope carried down the edges. Markers are not evaluated: a package locked for another platform
- * is listed, as the lockfile lists it.
+ * groups) dev, each scope carried down the edges. Markers are evaluated where uv installs (`options.environment`):
+ * an edge whose `marker` is false is dropped, and a package is left out when its `resolution-markers` are all false
+ * or every edge to it is; what turns on an unknown (the Python version, an extra) is kept.
  */
-export function readUvLockfile(text: string, file: string): ComponentGraph {
+export function readUvLockfile(text: string, file: string, options: ReadUvLockfileOptions = {}): ComponentGraph {
+  const environment = options.environment ?? {};
   const doc = parseTomlFile(text, file, `Fix the syntax error or restore the file from git. ${HINT}`);
   const at = (t: TomlTable, key?: string) => `${file}:${doc.line(t, key)}`;
   const version = doc.root.version;
@@ -57,11 +69,11 @@ export function readUvLockfile(text: string, file: string): ComponentGraph {
       `${at(doc.root, 'package')}: "package" must be an array of tables ([[package]]), found ${showToml(list)}`,
     );
   const tables = Array.isArray(list) ? list.filter(isTomlTable) : [];
-  const packages = tables.map((t) => packageOf(t, at, problems)).filter((p) => p !== undefined);
+  const packages = tables.map((t) => packageOf(t, at, environment, problems)).filter((p) => p !== undefined);
   // Packages that could not be read would make edges to them look dangling: stop here; else report all at once.
   if (packages.length < tables.length || !Array.isArray(list))
     throw lockfileInvalid(file, 'uv lockfile', problems, HINT);
-  const resolve = (from: UvPackage, deps: readonly UvDependency[]) =>
+  const resolve = (from: UvPackage, deps: readonly UvDependency[]): MarkedEdge[] =>
     deps.flatMap((d) => {
       const found = packages.filter(
         (p) =>
@@ -73,18 +85,27 @@ export function readUvLockfile(text: string, file: string): ComponentGraph {
         problems.push(
           `${from.where}: depends on "${d.name}"${d.version ? ` ${d.version}` : ''}, which the lockfile does not list`,
         );
-      return found.map((p) => p.purl);
+      return found.map((p) => ({ to: p.purl, when: d.when }));
     });
   const root = packages.find((p) => p.member === '.');
   const members = packages.filter((p) => p.member !== undefined && p !== root);
-  const edges = new Map(
-    packages.map((p) => [p.purl, [...new Set([...resolve(p, p.main), ...resolve(p, p.optional)])]]),
+  const installed = packages.filter((p) => p !== root);
+  const marked = new Map(
+    installed.map((p) => [
+      p.purl,
+      [...resolve(p, p.main), ...resolve(p, p.optional), ...(p.member ? resolve(p, p.dev) : [])],
+    ]),
   );
-  const starts = root
+  const member = (m: UvPackage): MarkedEdge => ({ to: m.purl, when: true });
+  const markedStarts = root
     ? { main: resolve(root, root.main), optional: resolve(root, root.optional), dev: resolve(root, root.dev) }
-    : { main: members.map((m) => m.purl), optional: [], dev: members.flatMap((m) => resolve(m, m.dev)) };
-  for (const m of members) edges.set(m.purl, [...(edges.get(m.purl) ?? []), ...resolve(m, m.dev)]);
+    : { main: members.map(member), optional: [], dev: members.flatMap((m) => resolve(m, m.dev)) };
   if (problems.length > 0) throw lockfileInvalid(file, 'uv lockfile', problems, HINT);
+  const { leftOut, edges, starts } = installedPythonGraph(
+    new Map(installed.map((p) => [p.purl, p.when])),
+    marked,
+    markedStarts,
+  );
   const scopes = propagatePythonScopes(edges, starts);
   const graphRoot: GraphRoot = root
     ? pythonRoot(root.name, root.version)
@@ -92,8 +113,8 @@ export function readUvLockfile(text: string, file: string): ComponentGraph {
   return assembleGraph({
     root: graphRoot,
     rootDependsOn: [...starts.main, ...starts.optional, ...starts.dev],
-    installed: packages
-      .filter((p) => p !== root)
+    installed: installed
+      .filter((p) => !leftOut.has(p.purl))
       .map((p) => ({
         name: p.name,
         version: p.version,
@@ -109,6 +130,7 @@ export function readUvLockfile(text: string, file: string): ComponentGraph {
 function packageOf(
   t: TomlTable,
   at: (t: TomlTable, key?: string) => string,
+  environment: MarkerEnvironment,
   problems: string[],
 ): UvPackage | undefined {
   const name = t.name;
@@ -138,6 +160,17 @@ function packageOf(
     if (typeof parsedHash === 'string') problems.push(`${where}: ${parsedHash}`);
     else hashes.push(parsedHash);
   }
+  const truth = (marker: TomlValue | undefined, table: TomlTable, key: string): MarkerTruth => {
+    const report = (problem: string) => problems.push(`${at(table, key)}: package "${name}": ${problem}`);
+    if (typeof marker === 'string') return markerTruth(marker, environment, report);
+    report(`a marker must be a string, found ${showToml(marker)}`);
+    return 'unknown'; // so that reading goes on to the other problems
+  };
+  const forks = t['resolution-markers'];
+  const when =
+    forks === undefined || (Array.isArray(forks) && forks.length === 0)
+      ? true
+      : anyMarker((Array.isArray(forks) ? forks : [forks]).map((m) => truth(m, t, 'resolution-markers')));
   const deps = (value: TomlValue | undefined, key: string): UvDependency[] => {
     if (value === undefined) return [];
     const lists = key === 'dependencies' ? [value] : isTomlTable(value) ? Object.values(value) : [value];
@@ -156,6 +189,7 @@ function packageOf(
           name: normalizePythonName(dep.name),
           version: dep.version,
           source: typeof depSource === 'string' ? depSource : undefined,
+          when: dep.marker === undefined ? true : truth(dep.marker, dep, 'marker'),
         });
       }
     }
@@ -168,6 +202,7 @@ function packageOf(
     member: kind === 'editable' || kind === 'virtual' ? value : undefined,
     sourceKey: value,
     hashes,
+    when,
     main: deps(t.dependencies, 'dependencies'),
     optional: deps(t['optional-dependencies'], 'optional-dependencies'),
     dev: deps(t['dev-dependencies'], 'dev-dependencies'),

@@ -7,9 +7,12 @@ import { KilnError } from '../../src/core/errors.js';
 import { makeSbom } from '../../src/pipeline/sbom.js';
 import type { SourceView } from '../../src/pipeline/source-view.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
+import { hostNpmPlatform } from '../../src/sbom/npm-platform.js';
+import { type MarkerEnvironment, type MarkerTruth, pythonEnvironment } from '../../src/sbom/python-markers.js';
 import { normalizePythonName, pypiPurl } from '../../src/sbom/python-name.js';
 import { readPoetryLockfile } from '../../src/sbom/python-poetry.js';
 import { readRequirementsTxt, requirementIncludes } from '../../src/sbom/python-requirements.js';
+import { installedPythonGraph } from '../../src/sbom/python-scope.js';
 import { readUvLockfile } from '../../src/sbom/python-uv.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
@@ -258,6 +261,363 @@ describe('readRequirementsTxt on pip-compile output (see python-requirements/REA
   });
 });
 
+describe('markers evaluated for the build platform (pythonEnvironment)', () => {
+  const LINUX = pythonEnvironment({ os: 'linux', cpu: 'x64', libc: 'glibc' });
+  const WINDOWS = pythonEnvironment({ os: 'win32', cpu: 'x64' });
+  const MAC_ARM = pythonEnvironment({ os: 'darwin', cpu: 'arm64' });
+  const names = (g: ComponentGraph) => g.components.map((c) => c.name);
+  const COLORAMA = `pkg:pypi/colorama@0.4.6${INDEX}`;
+  const CLICK = `pkg:pypi/click@8.4.0${INDEX}`;
+
+  it('installedPythonGraph: what only false edges or false packages reach is left out; loose ends are kept', () => {
+    const edge = (to: string, when: MarkerTruth = true) => ({ to, when });
+    const packages = new Map<string, MarkerTruth>(
+      [...'acdfghwxyz'].map((p) => [p, p !== 'h'] as [string, MarkerTruth]),
+    );
+    const edges = new Map([
+      ['a', [edge('c', false), edge('d', 'unknown'), edge('h')]],
+      ['w', [edge('x')]],
+      ['f', [edge('g', false)]],
+      ['y', [edge('z')]],
+      ['z', [edge('y')]], // a cycle nothing reaches: listed, so kept
+    ]);
+    const g = installedPythonGraph(packages, edges, { main: [edge('a')], optional: [], dev: [edge('w', false)] });
+    expect([...g.leftOut].sort()).toEqual(['c', 'g', 'h', 'w', 'x']);
+    expect(g.edges.get('a')).toEqual(['d']);
+    expect(g.starts).toEqual({ main: ['a'], optional: [], dev: [] });
+  });
+
+  describe('poetry.lock', () => {
+    const lock = (dir: string, environment?: MarkerEnvironment, withPyproject = true) =>
+      readPoetryLockfile(fixture(`${dir}/poetry.lock`), 'poetry.lock', {
+        ...(withPyproject ? { pyproject: pyproject(dir) } : {}),
+        ...(environment ? { environment } : {}),
+      });
+
+    it('drops click’s Windows-only colorama edge on linux-x86_64, and colorama with it', () => {
+      // python-poetry-1.3: `colorama = {version = "*", markers = "platform_system == \"Windows\""}` under click.
+      const g = lock('python-poetry-1.3', LINUX);
+      expect(names(g)).not.toContain('colorama');
+      expect(g.components).toHaveLength(9);
+      expect(get(g, CLICK).dependsOn).toEqual([]);
+      expect(lock('python-poetry-1.3', WINDOWS).components).toEqual(lock('python-poetry-1.3').components);
+      expect(get(lock('python-poetry-1.3', WINDOWS), CLICK).dependsOn).toEqual([COLORAMA]);
+    });
+
+    it('does not mistake the package it left out for a direct one when there is no pyproject.toml', () => {
+      const g = lock('python-poetry-1.3', LINUX, false);
+      expect(names(g)).not.toContain('colorama');
+      expect(g.components.filter((c) => c.direct).map((c) => c.name)).toEqual(['flask', 'setuptools', 'wheel']);
+    });
+
+    it('reads Poetry 2’s package `markers` (and 1.1’s layout) into the same linux graph', () => {
+      expect(fixture('python-poetry-2/poetry.lock')).toContain('markers = "platform_system == \\"Windows\\""');
+      const linux = lock('python-poetry-1.3', LINUX);
+      expect(lock('python-poetry-2', LINUX).components).toEqual(linux.components);
+      expect(lock('python-poetry-1.1', LINUX).components).toEqual(linux.components);
+      const bare = fixture('python-poetry-2/poetry.lock').replace(/^colorama = .*\n/m, ''); // only the package marker
+      const g = readPoetryLockfile(bare, 'poetry.lock', {
+        pyproject: pyproject('python-poetry-2'),
+        environment: LINUX,
+      });
+      expect(names(g)).not.toContain('colorama');
+    });
+
+    it('reads per-group markers and lists of constraints, keeping what turns on the Python version', () => {
+      // Shaped as Poetry 2.x writes them: cffi's `markers = {main = …, dev = …}` (from a public Poetry 2 lockfile),
+      // and numpy as one dependency with two constraints under their own markers (the second made Windows-only).
+      const text = `[[package]]
+name = "app-lib"
+version = "1.0.0"
+optional = false
+python-versions = ">=3.9"
+groups = ["main"]
+files = []
+
+[package.dependencies]
+cffi = {version = ">=1.12", markers = "platform_python_implementation != \\"PyPy\\""}
+numpy = [
+    {version = ">=1.22,<2", markers = "python_version < \\"3.10\\""},
+    {version = ">=2", markers = "python_version >= \\"3.10\\" and sys_platform == \\"win32\\""},
+]
+
+[[package]]
+name = "cffi"
+version = "2.0.0"
+optional = false
+python-versions = ">=3.9"
+groups = ["main", "dev"]
+markers = {main = "platform_python_implementation != \\"PyPy\\"", dev = "platform_python_implementation != \\"PyPy\\" or os_name == \\"nt\\""}
+files = []
+
+[[package]]
+name = "dev-tool"
+version = "0.1.0"
+optional = false
+python-versions = ">=3.9"
+groups = ["dev"]
+files = []
+
+[package.dependencies]
+cffi = ">=1.12"
+
+[[package]]
+name = "numpy"
+version = "2.2.6"
+optional = false
+python-versions = ">=3.10"
+groups = ["main"]
+files = []
+
+[metadata]
+lock-version = "2.1"
+python-versions = ">=3.9"
+content-hash = "x"
+`;
+      const read = (environment: MarkerEnvironment) => names(readPoetryLockfile(text, 'poetry.lock', { environment }));
+      expect(read(LINUX)).toEqual(['app-lib', 'cffi', 'dev-tool', 'numpy']);
+      const pypy = { ...LINUX, implementation_name: 'pypy', platform_python_implementation: 'PyPy' };
+      expect(read(pypy)).toEqual(['app-lib', 'dev-tool', 'numpy']); // false for both groups, though dev-tool needs it
+      expect(read({ ...pypy, os_name: 'nt' })).toEqual(['app-lib', 'cffi', 'dev-tool', 'numpy']); // dev's marker holds
+      expect(read({ ...LINUX, python_version: '3.9' })).toContain('numpy'); // the first constraint holds
+      expect(read({ ...LINUX, python_version: '3.12' })).not.toContain('numpy'); // neither does
+    });
+
+    it('refuses a marker that is not one, naming the line', () => {
+      const text = fixture('python-poetry-1.3/poetry.lock').replace(
+        'markers = "platform_system == \\"Windows\\""',
+        'markers = "platform_system = \\"Windows\\""',
+      );
+      const line = text.split('\n').findIndex((l) => l.startsWith('colorama = ')) + 1;
+      expect(failure(() => readPoetryLockfile(text, 'poetry.lock', { environment: LINUX })).message).toContain(
+        `poetry.lock:${line}: package "click": unexpected "=" at column 17 of marker "platform_system = "Windows""`,
+      );
+    });
+  });
+
+  describe('uv.lock', () => {
+    const uvLock = (environment?: MarkerEnvironment) =>
+      readUvLockfile(fixture('python-uv/uv.lock'), 'uv.lock', environment ? { environment } : {});
+
+    it('drops the colorama edge (`marker = "platform_system == \'Windows\'"`) and colorama on linux-x86_64', () => {
+      const g = uvLock(LINUX);
+      expect(names(g)).not.toContain('colorama');
+      expect(get(g, CLICK).dependsOn).toEqual([]);
+      expect(g.components).toEqual(
+        readPoetryLockfile(fixture('python-poetry-1.3/poetry.lock'), 'poetry.lock', {
+          pyproject: pyproject('python-poetry-1.3'),
+          environment: LINUX,
+        }).components,
+      );
+      expect(uvLock(WINDOWS).components).toEqual(uvLock().components);
+      expect(names(uvLock(WINDOWS))).toContain('colorama');
+    });
+
+    // keyring's own requirements (jaraco/keyring pyproject.toml): pywin32-ctypes on win32, SecretStorage and jeepney
+    // on linux, importlib_metadata below Python 3.12; SecretStorage needs cryptography and jeepney, cryptography cffi
+    // (not on PyPy), cffi pycparser. Written as uv writes markers (single quotes, python_full_version).
+    const KEYRING = `version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "keyring" },
+]
+
+[[package]]
+name = "cffi"
+version = "1.17.1"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "pycparser" },
+]
+
+[[package]]
+name = "cryptography"
+version = "45.0.5"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "cffi", marker = "platform_python_implementation != 'PyPy'" },
+]
+
+[[package]]
+name = "importlib-metadata"
+version = "8.7.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "zipp" },
+]
+
+[[package]]
+name = "jeepney"
+version = "0.9.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "keyring"
+version = "25.6.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "importlib-metadata", marker = "python_full_version < '3.12'" },
+    { name = "jeepney", marker = "sys_platform == 'linux'" },
+    { name = "pywin32-ctypes", marker = "sys_platform == 'win32'" },
+    { name = "secretstorage", marker = "sys_platform == 'linux'" },
+]
+
+[[package]]
+name = "pycparser"
+version = "2.22"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pywin32-ctypes"
+version = "0.2.3"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "secretstorage"
+version = "3.3.3"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "cryptography" },
+    { name = "jeepney" },
+]
+
+[[package]]
+name = "zipp"
+version = "3.23.0"
+source = { registry = "https://pypi.org/simple" }
+`;
+
+    it('leaves out what only a left-out package needs, and keeps what turns on the Python version', () => {
+      const read = (environment?: MarkerEnvironment) =>
+        names(readUvLockfile(KEYRING, 'uv.lock', environment ? { environment } : {}));
+      const common = ['importlib-metadata', 'keyring', 'zipp'];
+      expect(read(LINUX)).toEqual([...common, 'cffi', 'cryptography', 'jeepney', 'pycparser', 'secretstorage'].sort());
+      expect(read(WINDOWS)).toEqual([...common, 'pywin32-ctypes'].sort());
+      expect(read(MAC_ARM)).toEqual(common);
+      expect(read({ ...MAC_ARM, python_full_version: '3.12.4' })).toEqual(['keyring']);
+      expect(read()).toHaveLength(9); // no environment: every platform marker is unknown, all but the project kept
+      const g = readUvLockfile(KEYRING, 'uv.lock', { environment: WINDOWS });
+      expect(get(g, 'pkg:pypi/keyring@25.6.0').dependsOn).toEqual([
+        'pkg:pypi/importlib-metadata@8.7.0',
+        'pkg:pypi/pywin32-ctypes@0.2.3',
+      ]);
+    });
+
+    it('keeps one of two versions locked for different platforms by `resolution-markers`', () => {
+      // The shape uv writes when a dependency resolves differently per platform: one [[package]] per fork.
+      const text = `version = 1
+revision = 3
+requires-python = ">=3.10"
+resolution-markers = [
+    "sys_platform == 'darwin'",
+    "sys_platform != 'darwin'",
+]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "torch", version = "2.7.1", source = { registry = "https://pypi.org/simple" }, marker = "sys_platform == 'darwin'" },
+    { name = "torch", version = "2.7.1+cpu", source = { registry = "https://download.pytorch.org/whl/cpu" }, marker = "sys_platform != 'darwin'" },
+]
+
+[[package]]
+name = "torch"
+version = "2.7.1"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = [
+    "sys_platform == 'darwin'",
+]
+
+[[package]]
+name = "torch"
+version = "2.7.1+cpu"
+source = { registry = "https://download.pytorch.org/whl/cpu" }
+resolution-markers = [
+    "sys_platform != 'darwin'",
+]
+`;
+      const refs = (environment: MarkerEnvironment) =>
+        readUvLockfile(text, 'uv.lock', { environment }).components.map((c) => c.ref);
+      expect(refs(LINUX)).toEqual(['pkg:pypi/torch@2.7.1%2Bcpu?repository_url=https://download.pytorch.org/whl/cpu']);
+      expect(refs(MAC_ARM)).toEqual(['pkg:pypi/torch@2.7.1']);
+      // A fork's own resolution-markers decide even without an edge marker.
+      const unmarkedEdges = text.replace(/, marker = "sys_platform [!=]= 'darwin'"/g, '');
+      expect(readUvLockfile(unmarkedEdges, 'uv.lock', { environment: LINUX }).components).toHaveLength(1);
+      expect(readUvLockfile(text, 'uv.lock').components).toHaveLength(2);
+    });
+
+    it('refuses a marker that is not one, naming its line', () => {
+      const text = KEYRING.replace('marker = "sys_platform == \'win32\'"', 'marker = "sys_platform == \'win32"');
+      const line = text.split('\n').findIndex((l) => l.includes('pywin32-ctypes", marker')) + 1;
+      expect(failure(() => readUvLockfile(text, 'uv.lock', { environment: LINUX })).message).toContain(
+        `uv.lock:${line}: package "keyring": an unterminated string at column 17 of marker "sys_platform == 'win32"`,
+      );
+    });
+  });
+
+  describe('requirements.txt', () => {
+    // As `uv pip compile --universal --generate-hashes` writes markers; colorama's hashes are PyPI's.
+    const text = `click==8.1.7
+    # via -r requirements.in
+colorama==0.4.6 ; sys_platform == 'win32' \\
+    --hash=sha256:08695f5cb7ed6e0531a20572697297273c47b8cae5a63ffc6d6ed5c201be6e44 \\
+    --hash=sha256:4f1d9991f5acc0ca119f9d443620b77f9d6b33703e51011c16baf57afb285fc6
+    # via click
+importlib-metadata==8.7.0 ; python_full_version < '3.10'
+    # via -r requirements.in
+pysocks==1.7.1 ; extra == 'socks'
+    # via -r requirements.in
+pywin32==306 ; platform_system == "Windows"
+    # via -r requirements.in
+`;
+    const read = (environment?: MarkerEnvironment, body = text) =>
+      readRequirementsTxt(body, 'requirements.txt', environment ? { environment } : {});
+
+    it('leaves out the pins whose markers are false on linux-x86_64, as pip ignores them', () => {
+      expect(names(read(LINUX))).toEqual(['click', 'importlib-metadata']);
+      expect(get(read(LINUX), 'pkg:pypi/click@8.1.7').dependsOn).toEqual([]);
+      expect(names(read(WINDOWS))).toEqual(['click', 'colorama', 'importlib-metadata', 'pywin32']);
+      expect(get(read(WINDOWS), 'pkg:pypi/click@8.1.7').dependsOn).toEqual(['pkg:pypi/colorama@0.4.6']);
+      // pip evaluates a requirement's marker with extra = "": pysocks is never installed from this file.
+      expect(names(read())).toEqual(['click', 'colorama', 'importlib-metadata', 'pywin32']);
+    });
+
+    it('refuses the same name twice when both pins hold, as pip does, and a broken marker', () => {
+      const twice = 'six==1.16.0 ; sys_platform == "linux"\nsix==1.15.0 ; os_name == "posix"\n';
+      expect(failure(() => read(LINUX, twice)).message).toContain(
+        'requirements.txt:2: six is given again (as 1.16.0 at requirements.txt:1)',
+      );
+      expect(names(read(undefined, twice))).toEqual(['six', 'six']); // may be told apart: both kept
+      expect(names(read(WINDOWS, twice))).toEqual([]);
+      expect(failure(() => read(LINUX, 'six==1.16.0 ; sys_platform = "linux"\n')).message).toContain(
+        'requirements.txt:1: six: unexpected "=" at column 14 of marker "sys_platform = "linux""',
+      );
+    });
+
+    it('gives poetry’s runtime graph on linux-x86_64 for the pip-compile fixture', () => {
+      const strip = (ref: string) => ref.replace(INDEX, '');
+      const linux = readPoetryLockfile(fixture('python-poetry-1.3/poetry.lock'), 'poetry.lock', {
+        pyproject: pyproject('python-poetry-1.3'),
+        environment: LINUX,
+      }).components.filter((c) => c.scope === 'runtime');
+      const g = readRequirementsTxt(fixture('python-requirements/requirements.txt'), 'requirements.txt', {
+        environment: LINUX,
+      });
+      expect(g.components.map((c) => [c.ref, c.dependsOn])).toEqual(
+        linux.map((c) => [strip(c.ref), c.dependsOn.map(strip)]),
+      );
+    });
+  });
+});
+
 describe('makeSbom with Python lockfiles', () => {
   it('reads poetry.lock with pyproject.toml, and requirements.txt with what it includes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-python-sbom-'));
@@ -284,5 +644,8 @@ describe('makeSbom with Python lockfiles', () => {
       expect.arrayContaining(['pkg:pypi/six@1.16.0', `pkg:pypi/flask@3.1.3${INDEX}`]),
     );
     expect(bom.components.find((c) => c.purl === `pkg:pypi/wheel@0.40.0${INDEX}`)?.scope).toBe('excluded');
+    // Read for this host: the Windows-only colorama is in the SBOM only of a build on Windows.
+    const windows = pythonEnvironment(hostNpmPlatform()).platform_system === 'Windows';
+    expect(bom.components.some((c) => c.purl.startsWith('pkg:pypi/colorama@'))).toBe(windows);
   });
 });
