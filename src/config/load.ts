@@ -72,7 +72,9 @@ export function parseConfig(text: string, file: string): KilnConfig {
   for (const p of checkGraph(parsed.success ? parsed.data : graphShapeOf(raw)))
     problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
   if (parsed.success) {
-    for (const p of licenseListProblems(parsed.data)) problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
+    for (const p of [...licenseListProblems(parsed.data), ...environmentProblems(parsed.data)]) {
+      problems.push({ ...p, path: dotPath(p.path), ...locate(p.path) });
+    }
   }
   if (!parsed.success || problems.length > 0) throw configError(file, problems);
   return deepFreeze(parsed.data);
@@ -88,6 +90,24 @@ function licenseListProblems(config: KilnConfig): { path: (string | number)[]; m
   });
 }
 
+/** `after` must name another environment of the file. */
+function environmentProblems(config: KilnConfig): { path: (string | number)[]; message: string }[] {
+  const names = Object.keys(config.environments);
+  return Object.entries(config.environments).flatMap(([name, env]) => {
+    if (env.after === undefined || (env.after !== name && names.includes(env.after))) return [];
+    const hint = closest(
+      env.after,
+      names.filter((n) => n !== name),
+    );
+    return [
+      {
+        path: ['environments', name, 'after'],
+        message: `unknown environment "${env.after}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      },
+    ];
+  });
+}
+
 function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.root;
   if (path[0] === 'steps' && path.length === 2) return KNOWN_KEYS.step;
@@ -95,6 +115,9 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path[0] === 'signing') return KNOWN_KEYS.signing;
   if (path[0] === 'cache') return KNOWN_KEYS.cache;
   if (path[0] === 'sandbox') return KNOWN_KEYS.sandbox;
+  if (path[0] === 'publish') return KNOWN_KEYS.publish;
+  if (path[0] === 'environments' && path.length === 2) return KNOWN_KEYS.environment;
+  if (path[0] === 'retention') return KNOWN_KEYS.retention;
   if (path[0] === 'policy') {
     if (path.length === 1) return KNOWN_KEYS.policy;
     if (path[1] === 'vulnerabilities') return KNOWN_KEYS.vulnerabilities;

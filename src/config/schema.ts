@@ -164,6 +164,58 @@ export const PolicySchema = z.strictObject({
   exceptions: z.array(PolicyExceptionSchema).default([]),
 });
 
+/** `host[:port]/path` of an OCI repository, without tag or digest. */
+const REPOSITORY = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/,
+    'expected registry/repository, e.g. 127.0.0.1:5000/team/app (lower case, no tag or digest)',
+  );
+const TAG = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'expected an OCI tag: [A-Za-z0-9_][A-Za-z0-9._-]*');
+const ENV_KEY = /^[a-z][a-z0-9-]*$/;
+
+/** Publishing to an OCI registry at the end of every build the gate passes (besides the local OCI layout). */
+export const PublishSchema = z.strictObject({
+  to: REPOSITORY.describe(
+    'The repository every artifact is pushed to (one artifact), or under (several: <to>/<name>).',
+  ),
+  tags: z.array(TAG).default([]).describe('Tags to set on each artifact (the digest is always printed).'),
+  mutableTags: z
+    .array(TAG)
+    .default([])
+    .describe('Tags that may move to another digest; every other tag is immutable once set.'),
+  insecure: z
+    .boolean()
+    .default(false)
+    .describe('Allow plain http to a registry that is not on loopback (loopback may always use http).'),
+});
+
+/** One deployment environment artifacts are promoted to, by digest. */
+export const EnvironmentSchema = z.strictObject({
+  repository: REPOSITORY.describe('Where promoted artifacts are copied (blobs, manifest and all evidence).'),
+  tag: TAG.optional().describe('The tag that points at what the environment runs (default: the environment name).'),
+  after: z
+    .string()
+    .regex(ENV_KEY)
+    .optional()
+    .describe('An environment the artifact must have been promoted to first (dev → staging → prod).'),
+  protected: z
+    .boolean()
+    .default(false)
+    .describe('Keep everything ever promoted here for the rollback window, whatever else retention says.'),
+});
+
+/** What `kiln gc` keeps. */
+export const RetentionSchema = z.strictObject({
+  keepLast: z.number().int().positive().default(10).describe('Succeeded builds kept per branch (newest first).'),
+  rollbackDays: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(30)
+    .describe('Days an artifact promoted to a protected environment is kept after it was last promoted.'),
+});
+
 /** The whole kiln.yaml document. */
 export const KilnConfigSchema = z.strictObject({
   name: z.string().regex(STEP_NAME).describe('Project name.'),
@@ -178,6 +230,12 @@ export const KilnConfigSchema = z.strictObject({
     require: ['sbom', 'signature'],
     exceptions: [],
   }).describe('What an artifact must satisfy to be published.'),
+  publish: PublishSchema.optional(),
+  environments: z
+    .record(z.string().regex(ENV_KEY), EnvironmentSchema)
+    .default({})
+    .describe('Deployment environments, for `kiln promote`.'),
+  retention: RetentionSchema.default({ keepLast: 10, rollbackDays: 30 }),
   output: relPath.default('kiln-out').describe('Directory (relative to the project) that receives artifacts.'),
 });
 
@@ -185,6 +243,10 @@ export const KilnConfigSchema = z.strictObject({
 export type KilnConfig = z.output<typeof KilnConfigSchema>;
 /** One validated step. */
 export type StepConfig = z.output<typeof StepSchema>;
+/** One validated environment. */
+export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
+/** The validated publish section. */
+export type PublishConfig = z.output<typeof PublishSchema>;
 /** The validated policy. */
 export type PolicyConfig = z.output<typeof PolicySchema>;
 /** One validated artifact. */
@@ -202,6 +264,9 @@ export const KNOWN_KEYS = {
   vulnerabilities: Object.keys(VulnerabilityPolicySchema.shape),
   licenses: Object.keys(LicensePolicySchema.shape),
   exception: Object.keys(PolicyExceptionSchema.shape),
+  publish: Object.keys(PublishSchema.shape),
+  environment: Object.keys(EnvironmentSchema.shape),
+  retention: Object.keys(RetentionSchema.shape),
 } as const;
 
 /** The JSON Schema editors use for kiln.yaml (committed as schema/kiln.schema.json). */

@@ -10,7 +10,17 @@ export {
   osvRecordsFor,
   upsertOsvRecords,
 } from './osv.js';
-export type { ArtifactRow, BuildRow, EvidenceRow, KilnDatabase, StepActionRow, StepRow } from './schema.js';
+export { promotionsOf, recordPromotion } from './promotions.js';
+export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
+export type {
+  ArtifactRow,
+  BuildRow,
+  EvidenceRow,
+  KilnDatabase,
+  PromotionsTable,
+  StepActionRow,
+  StepRow,
+} from './schema.js';
 export {
   type ArtifactSbom,
   artifactSboms,

@@ -151,6 +151,36 @@ const vulnerabilities: Migration = {
   },
 };
 
+// The branch a build was of (for retention per branch), and every promotion of an artifact to an environment.
+const promotions: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').addColumn('branch', 'text').execute();
+    await db.schema
+      .createTable('promotions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('artifact_name', 'text', (c) => c.notNull())
+      .addColumn('manifest_digest', 'text', (c) => c.notNull())
+      .addColumn('environment', 'text', (c) => c.notNull())
+      .addColumn('from_ref', 'text', (c) => c.notNull())
+      .addColumn('to_ref', 'text', (c) => c.notNull())
+      .addColumn('promoted_at', 'text', (c) => c.notNull())
+      .addColumn('key_hint', 'text', (c) => c.notNull())
+      .addColumn('statement_digest', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('promotions_env')
+      .on('promotions')
+      .columns(['project', 'environment', 'promoted_at'])
+      .execute();
+    await db.schema.createIndex('promotions_digest').on('promotions').column('manifest_digest').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('promotions').execute();
+    await db.schema.alterTable('builds').dropColumn('branch').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -159,6 +189,7 @@ export const migrationProvider: MigrationProvider = {
       '0002_step_actions': stepActions,
       '0003_build_fingerprint': buildFingerprint,
       '0004_vulnerabilities': vulnerabilities,
+      '0005_promotions': promotions,
     };
   },
 };

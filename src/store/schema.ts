@@ -23,6 +23,8 @@ export interface BuildsTable {
   time_saved_ms: ColumnType<number, number | undefined, number>;
   /** What determines a succeeded build's artifacts (see pipeline/reuse.ts); null for failed or dirty builds. */
   fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The branch built (HEAD's, or `--rev` naming one); null for a detached HEAD or another revision. */
+  branch: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A step's action key and how the cache answered; ingredients (JSON) explain the next miss. */
@@ -113,6 +115,21 @@ export interface OsvStateTable {
   records: number;
 }
 
+/** One promotion: an artifact manifest copied by digest to an environment, and the signed statement saying so. */
+export interface PromotionsTable {
+  id: string;
+  project: string;
+  artifact_name: string;
+  manifest_digest: string;
+  environment: string;
+  /** `registry/repo@sha256:…` it was copied from, and `registry/repo@sha256:…` (tagged) it went to. */
+  from_ref: string;
+  to_ref: string;
+  promoted_at: string;
+  key_hint: string;
+  statement_digest: string;
+}
+
 /** The database as Kysely sees it. */
 export interface KilnDatabase {
   builds: BuildsTable;
@@ -124,6 +141,7 @@ export interface KilnDatabase {
   osv_packages: OsvPackagesTable;
   osv_imports: OsvImportsTable;
   osv_state: OsvStateTable;
+  promotions: PromotionsTable;
 }
 
 /** Row types as read back. */

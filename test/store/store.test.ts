@@ -48,6 +48,7 @@ describe('SQLite store', () => {
       { name: '0002_step_actions' },
       { name: '0003_build_fingerprint' },
       { name: '0004_vulnerabilities' },
+      { name: '0005_promotions' },
     ]);
     db.close();
     const check = await openSqliteStore(file);

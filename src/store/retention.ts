@@ -1,0 +1,108 @@
+// What `kiln gc` reads from the store (a project's builds with their artifacts, every promotion) and how it deletes.
+import type { Selectable } from 'kysely';
+import type { BuildRow, PromotionsTable } from './schema.js';
+import type { Store } from './store.js';
+
+/** One promotion row as read back. */
+export type PromotionRow = Selectable<PromotionsTable>;
+
+/** A build as retention judges it: who it is, and the artifact manifests it published. */
+export interface RetainedBuild {
+  readonly id: string;
+  readonly project: string;
+  readonly branch: string | null;
+  readonly status: BuildRow['status'];
+  readonly commit: string;
+  readonly startedAt: string;
+  readonly artifacts: readonly { readonly name: string; readonly manifestDigest: string; readonly path: string }[];
+}
+
+/** Everything the retention planner needs from the store, read in one go. */
+export interface RetentionRecords {
+  /** The project's builds, newest first. */
+  readonly builds: readonly RetainedBuild[];
+  /** Artifact manifests the project's builds published that builds of other projects recorded too. */
+  readonly sharedElsewhere: readonly {
+    readonly manifestDigest: string;
+    readonly buildId: string;
+    readonly project: string;
+  }[];
+  /** Every promotion (all projects: an environment's live artifact is decided over all of its rows). */
+  readonly promotions: readonly PromotionRow[];
+}
+
+/** Reads `project`'s builds with their artifacts, who else recorded those manifests, and every promotion. */
+export async function retentionRecords(store: Store, project: string): Promise<RetentionRecords> {
+  const [builds, artifacts, shared, promotions] = await Promise.all([
+    store.db
+      .selectFrom('builds')
+      .select(['id', 'project', 'branch', 'status', 'commit_sha', 'started_at'])
+      .where('project', '=', project)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute(),
+    store.db
+      .selectFrom('artifacts')
+      .innerJoin('builds', 'builds.id', 'artifacts.build_id')
+      .select(['artifacts.build_id', 'artifacts.name', 'artifacts.manifest_digest', 'artifacts.path'])
+      .where('builds.project', '=', project)
+      .orderBy('artifacts.name')
+      .execute(),
+    store.db
+      .selectFrom('artifacts as theirs')
+      .innerJoin('builds as other', 'other.id', 'theirs.build_id')
+      .innerJoin('artifacts as ours', 'ours.manifest_digest', 'theirs.manifest_digest')
+      .innerJoin('builds as own', 'own.id', 'ours.build_id')
+      .select(['theirs.manifest_digest', 'theirs.build_id', 'other.project'])
+      .distinct()
+      .where('own.project', '=', project)
+      .where('other.project', '!=', project)
+      .execute(),
+    store.db.selectFrom('promotions').selectAll().orderBy('promoted_at').orderBy('id').execute(),
+  ]);
+  const byBuild = new Map<string, { name: string; manifestDigest: string; path: string }[]>();
+  for (const a of artifacts) {
+    const list = byBuild.get(a.build_id) ?? [];
+    list.push({ name: a.name, manifestDigest: a.manifest_digest, path: a.path });
+    byBuild.set(a.build_id, list);
+  }
+  return {
+    builds: builds.map((b) => ({
+      id: b.id,
+      project: b.project,
+      branch: b.branch,
+      status: b.status,
+      commit: b.commit_sha,
+      startedAt: b.started_at,
+      artifacts: byBuild.get(b.id) ?? [],
+    })),
+    sharedElsewhere: shared.map((s) => ({
+      manifestDigest: s.manifest_digest,
+      buildId: s.build_id,
+      project: s.project,
+    })),
+    promotions,
+  };
+}
+
+/**
+ * Deletes builds in one transaction. Their steps, artifacts, evidence and step actions go with them: every child
+ * table references builds.id ON DELETE CASCADE (migrations 0001 and 0002), deleted here explicitly as well so the
+ * result does not depend on a connection having foreign keys switched on. Promotions stay: they are history.
+ */
+export async function deleteBuilds(store: Store, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  let deleted = 0;
+  await store.db.transaction().execute(async (tx) => {
+    // SQLite allows 32766 bound parameters; batches keep far below that.
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      for (const table of ['step_actions', 'evidence', 'artifacts', 'steps'] as const) {
+        await tx.deleteFrom(table).where('build_id', 'in', batch).execute();
+      }
+      const result = await tx.deleteFrom('builds').where('id', 'in', batch).executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+  });
+  return deleted;
+}
