@@ -1,6 +1,7 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
 import { availableParallelism } from 'node:os';
 import { parseCacheMode } from '../cache/remote-mode.js';
+import type { PublishConfig } from '../config/index.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
 import { runBuild } from '../pipeline/build.js';
@@ -105,6 +106,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         },
       },
     );
+    const published = result.publish ? await publishAfterBuild(ctx, result.buildId, result.publish) : [];
     if (values.json) {
       const artifacts = result.artifacts.map(({ name, path, digest, size, evidence }) => ({
         name,
@@ -118,7 +120,8 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         policy: evidence['policy-attestation'],
       }));
       const { buildId, commit, status, upToDate, cache, steps } = result;
-      println(ctx.stdout, JSON.stringify({ buildId, commit, status, upToDate, artifacts, cache, steps }, null, 2));
+      const out = { buildId, commit, status, upToDate, artifacts, cache, steps, published };
+      println(ctx.stdout, JSON.stringify(out, null, 2));
     } else {
       for (const a of result.artifacts) {
         println(ctx.stdout, `${a.name}: ${a.path}`);
@@ -128,6 +131,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
         println(ctx.stdout, `  scan       ${a.evidence['vulns-attestation']}`);
         println(ctx.stdout, `  policy     ${a.evidence['policy-attestation']}`);
       }
+      for (const p of published) println(ctx.stdout, `published ${p.ref}`);
       const how = result.upToDate
         ? 'is up to date (nothing ran; --force builds again)'
         : `succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss)`;
@@ -154,6 +158,43 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.stop();
+  }
+}
+
+/**
+ * kiln.yaml's `publish:` after a build the gate passed (or an up-to-date one: pushing what is already there changes
+ * nothing). A failure here leaves the build recorded and delivered; `kiln publish <id>` retries.
+ */
+async function publishAfterBuild(ctx: CliContext, buildId: string, publish: PublishConfig) {
+  const { publishBuild } = await import('../pipeline/publish-remote.js');
+  const { registryClient, registryRef } = await import('./registry.js');
+  const { openSqliteStore } = await import('../store/index.js');
+  const to = registryRef(publish.to);
+  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
+  try {
+    return await publishBuild({
+      store,
+      ociDir: kilnPaths(ctx.kilnHome).oci,
+      buildId,
+      target: {
+        registry: to.registry,
+        repository: to.repository,
+        tags: [...new Set([...publish.tags, ...publish.mutableTags])],
+        mutableTags: publish.mutableTags,
+      },
+      client: await registryClient(ctx, to.registry, publish.insecure),
+      emit: (message) => println(ctx.stderr, `kiln: ${message}`),
+    });
+  } catch (err) {
+    if (err instanceof KilnError) {
+      throw new KilnError(err.code, `build ${buildId} succeeded, but publishing it failed: ${err.message}`, {
+        cause: err,
+        hint: `${err.hint ?? ''}${err.hint ? '; ' : ''}retry with: kiln publish ${buildId} --to ${publish.to}`,
+      });
+    }
+    throw err;
+  } finally {
+    await store.close();
   }
 }
 

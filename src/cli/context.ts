@@ -16,6 +16,13 @@ export interface CliContext {
 /** Builds the context from the real process. */
 export function processContext(version: string): CliContext {
   const env = process.env;
+  // A reader that stops early (`kiln builds | head`) closes the pipe: stop quietly, as other CLI tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   return {
     cwd: process.cwd(),
     env,

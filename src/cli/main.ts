@@ -23,6 +23,14 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import('./sbom.js')).sbomCommand,
     summary: 'the SBOM (CycloneDX or SPDX) of a project’s lockfiles, without building',
   },
+  publish: {
+    load: async () => (await import('./publish.js')).publishCommand,
+    summary: 'push a recorded build’s artifacts and evidence to an OCI registry, by digest',
+  },
+  promote: {
+    load: async () => (await import('./promote.js')).promoteCommand,
+    summary: 'verify, re-check and copy an artifact by digest to an environment',
+  },
   db: {
     load: async () => (await import('./db.js')).dbCommand,
     summary: 'import OSV vulnerability data into the store; show what it holds',
@@ -35,6 +43,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
   show: {
     load: async () => (await import('./builds.js')).showCommand,
     summary: 'show one build: steps, timings, artifacts, evidence',
+  },
+  gc: {
+    load: async () => (await import('./gc.js')).gcCommand,
+    summary: 'keep what retention says and remove the rest (dry run unless --apply)',
   },
   cache: {
     load: async () => (await import('./cache.js')).cacheCommand,

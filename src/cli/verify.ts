@@ -1,15 +1,19 @@
 // `kiln verify FILE`: offline check of an artifact against its Sigstore bundle, a public key and expectations.
 import { promises as fsp } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { toReport, verifyBundle } from '../attest/index.js';
 import { KilnError } from '../core/errors.js';
 import { pathExists } from '../core/fsutil.js';
 import { kilnPaths } from '../core/home.js';
+import { fetchArtifact } from '../pipeline/fetch-oci.js';
 import { REQUIRABLE, verifyRequiredEvidence } from '../pipeline/verify-evidence.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { registryClient, registryRef } from './registry.js';
 
 const HELP = `usage: kiln verify FILE [--bundle BUNDLE] [--key KEY.pub] [options]
+       kiln verify oci://REGISTRY/REPO@sha256:…|:TAG [--key KEY.pub] [options]
 
 Verifies, offline, that FILE is what its bundle says: the DSSE signature (with KEY.pub), that the
 statement's subject digest equals FILE's sha256, the predicate type and, when given, the builder,
@@ -27,13 +31,47 @@ options:
                          key and subject: sbom (FILE.cdx.sigstore.json), spdx (FILE.spdx.sigstore.json),
                          vulns (FILE.vulns.sigstore.json), policy (FILE.policy.sigstore.json: the
                          decision must be PASSED, and the evidence it judged must be the files here)
+  --insecure-registry    allow plain http to a registry that is not on loopback
   --json                 print the report as JSON
+
+oci://: the artifact and its evidence are fetched from the registry (a tag is resolved to a digest
+first, and the digest is what is verified and printed), each checked against its digest, and then
+verified exactly as files are. Evidence is found through the referrers API or the sha256-<hex> tag.
 
 exit status: 0 verified, 3 a check failed, 2 usage error`;
 
 /** Verifies and prints each check. */
 export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
+  const { values, positionals } = parseVerifyArgs(argv);
+  if (values.help) {
+    println(ctx.stdout, HELP);
+    return 0;
+  }
+  const target = positionals[0];
+  if (!target) throw new KilnError('E_USAGE', 'kiln verify: missing FILE', { hint: HELP });
+  if (!target.startsWith('oci://')) return verifyFile(ctx, values, resolve(ctx.cwd, target), undefined);
+  // From a registry: fetched into a private temp dir, verified as files, and named by registry/repo@digest.
+  const ref = registryRef(target);
+  const client = await registryClient(ctx, ref.registry, Boolean(values['insecure-registry']));
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'kiln-verify-'));
+  try {
+    const fetched = await fetchArtifact(client, ref.repository, ref.digest ?? ref.tag ?? 'latest', dir);
+    const shown = `${ref.registry}/${ref.repository}@${fetched.digest}`;
+    if (!values.json)
+      println(
+        ctx.stderr,
+        `kiln: fetched ${shown} and ${fetched.evidence.length} evidence file(s) (referrers: ${fetched.referrers})`,
+      );
+    return await verifyFile(ctx, { ...values, bundle: undefined }, fetched.path, shown);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+type VerifyValues = ReturnType<typeof parseVerifyArgs>['values'];
+
+function parseVerifyArgs(argv: string[]) {
+  return parseCommandArgs(
     'verify',
     argv,
     {
@@ -45,17 +83,16 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
       'source-commit': { type: 'string' },
       'source-repo': { type: 'string' },
       require: { type: 'string' },
+      'insecure-registry': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     1,
   );
-  if (values.help) {
-    println(ctx.stdout, HELP);
-    return 0;
-  }
-  const file = positionals[0];
-  if (!file) throw new KilnError('E_USAGE', 'kiln verify: missing FILE', { hint: HELP });
-  const artifact = resolve(ctx.cwd, file);
+}
+
+/** Verifies a file on disk against its bundle and the required evidence beside it; `shown` names it in output. */
+async function verifyFile(ctx: CliContext, values: VerifyValues, artifact: string, shown: string | undefined) {
+  const file = artifact;
   const bundlePath = resolve(ctx.cwd, values.bundle ?? `${file}.sigstore.json`);
   const bundleJson = await readText(
     bundlePath,
@@ -105,10 +142,14 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
     report = toReport([...report.checks, ...more]);
   }
   if (values.json) {
-    println(ctx.stdout, JSON.stringify({ artifact, bundle: bundlePath, key: keyPath ?? null, ...report }, null, 2));
+    const named = shown ?? artifact;
+    println(
+      ctx.stdout,
+      JSON.stringify({ artifact: named, bundle: bundlePath, key: keyPath ?? null, ...report }, null, 2),
+    );
   } else {
     for (const c of report.checks) println(ctx.stdout, `${c.ok ? '✓' : '✗'} ${c.check}: ${c.message}`);
-    println(ctx.stdout, report.ok ? `verified: ${artifact}` : `NOT verified: ${artifact}`);
+    println(ctx.stdout, report.ok ? `verified: ${shown ?? artifact}` : `NOT verified: ${shown ?? artifact}`);
   }
   return report.ok ? 0 : 3;
 }

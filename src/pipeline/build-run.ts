@@ -199,6 +199,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       artifacts: delivered.artifacts,
       cache: done.figures,
       steps: reports.map((r) => stepSummary(r, results.get(r.name))),
+      publish: config.publish ?? null,
     };
   } catch (err) {
     const failed = firstFailure(reports);

@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CacheModes } from '../cache/remote-mode.js';
 import { type BuildCacheFigures, NO_CACHE_FIGURES } from '../cache/stats.js';
-import type { KilnConfig } from '../config/index.js';
+import type { KilnConfig, PublishConfig } from '../config/index.js';
 import type { EventSink } from '../core/events.js';
 import { type KilnPaths, kilnPaths } from '../core/home.js';
 import type { StepRunner } from '../sandbox/index.js';
@@ -54,6 +54,8 @@ export interface BuildResult {
   readonly artifacts: readonly DeliveredArtifact[];
   readonly cache: BuildCacheFigures;
   readonly steps: readonly StepSummary[];
+  /** kiln.yaml's `publish:` section, for the CLI to publish the build to a registry; null without one. */
+  readonly publish: PublishConfig | null;
 }
 
 /** One step as `--json` and `--explain` show it. */
@@ -143,6 +145,7 @@ async function reuseEarlier(
     artifacts,
     cache: NO_CACHE_FIGURES,
     steps: [],
+    publish: opts.config.publish ?? null,
   };
 }
 

@@ -53,6 +53,7 @@ export function buildRecord(input: {
     bytes_restored: figures.bytesRestored,
     time_saved_ms: figures.timeSavedMs,
     fingerprint: input.fingerprint,
+    branch: source.branch,
     ...input.outcome,
   };
   const steps = input.reports.map((r, position) => ({

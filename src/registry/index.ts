@@ -3,6 +3,21 @@ export { blobPath } from './blobs.js';
 export { addToIndex, emptyIndex, refNameOf } from './index-plan.js';
 export type { OpenOciLayoutOptions } from './layout.js';
 export { INDEX_LOCK_NAME, openOciLayout } from './layout.js';
+export {
+  type LayoutGcOptions,
+  type LayoutManifest,
+  readLayoutIndex,
+  readLayoutManifests,
+  removeManifests,
+  withoutManifests,
+} from './layout-gc.js';
+export {
+  type BlobSweep,
+  DEFAULT_BLOB_GRACE_MS,
+  referencedBlobs,
+  type SweepOptions,
+  sweepLayoutBlobs,
+} from './layout-sweep.js';
 export type { LockEnv, LockHolder, LockOptions } from './lock.js';
 export { DEFAULT_LOCK_OPTIONS, PROCESS_LOCK_ENV } from './lock.js';
 export { artifactManifest, EMPTY_DESCRIPTOR, EMPTY_JSON, evidenceManifest } from './manifest.js';

@@ -15,6 +15,8 @@ export interface ProjectCommit {
   readonly isHead: boolean;
   /** Commit time in seconds: the SOURCE_DATE_EPOCH for everything built from it. */
   readonly sourceDateEpoch: number;
+  /** The local branch built: HEAD's when building HEAD, or the one `--rev` names; null otherwise (retention groups by it). */
+  readonly branch: string | null;
 }
 
 /** The exact source a build starts from. */
@@ -34,11 +36,12 @@ export async function locateProject(projectPath: string, rev: string | undefined
       hint: 'pass the directory that holds kiln.yaml',
     });
   });
-  // Three independent git processes at once; their failures are looked at in order, the clearest first.
-  const [top, resolved, head] = await Promise.all([
+  // Independent git processes at once; their failures are looked at in order, the clearest first.
+  const [top, resolved, head, branch] = await Promise.all([
     settle(git(abs, ['rev-parse', '--show-toplevel'], env)),
     settle(commitAndTime(abs, rev ?? 'HEAD', env)),
     rev === undefined ? undefined : settle(commitAndTime(abs, 'HEAD', env)),
+    branchNamed(abs, rev, env),
   ]);
   if (!top.ok) {
     throw new KilnError('E_SOURCE_GIT', `${abs} is not inside a git repository`, {
@@ -67,7 +70,34 @@ export async function locateProject(projectPath: string, rev: string | undefined
     .join('/');
   const { commit, sourceDateEpoch } = resolved.value;
   const isHead = head === undefined || (head.ok && head.value.commit === commit);
-  return Object.freeze({ repoRoot, subdir, commit, isHead, sourceDateEpoch });
+  // A name that also names a tag resolves to the tag (git's order): the branch counts only if it is what was built.
+  const onBranch = branch !== undefined && (branch.commit ?? commit) === commit ? branch.name : null;
+  return Object.freeze({ repoRoot, subdir, commit, isHead, sourceDateEpoch, branch: onBranch });
+}
+
+// Rev syntax (`~ ^ : ? * [ \` and spaces) never appears in a branch name; other bad names simply do not exist.
+const PLAIN_REF = /^[^\s~^:?*[\\]+$/;
+
+/**
+ * The local branch `rev` names (HEAD's branch when `rev` is absent or `HEAD`, then without a commit: it is HEAD's)
+ * and its commit, from one git process; undefined for a detached HEAD, a tag, a SHA or anything not a local branch.
+ */
+async function branchNamed(
+  cwd: string,
+  rev: string | undefined,
+  env: GitEnv,
+): Promise<{ name: string; commit?: string } | undefined> {
+  if (rev === undefined || rev === 'HEAD' || rev === '@') {
+    // `symbolic-ref` exits 1 on a detached HEAD; then HEAD is the commit itself.
+    const out = await git(cwd, ['symbolic-ref', '-q', 'HEAD'], env).catch(() => '');
+    const ref = out.trim();
+    return ref.startsWith('refs/heads/') ? { name: ref.slice('refs/heads/'.length) } : undefined;
+  }
+  // Only a plain name can be a branch: `main~1`, `main^{commit}` or `main@{1}` name a commit, not the branch.
+  if (!PLAIN_REF.test(rev) || rev.includes('..') || rev.includes('@{')) return undefined;
+  const ref = rev.startsWith('refs/heads/') ? rev : `refs/heads/${rev}`;
+  const out = await git(cwd, ['rev-parse', '--verify', '-q', `${ref}^{commit}`], env).catch(() => '');
+  return out.trim() ? { name: ref.slice('refs/heads/'.length), commit: out.trim() } : undefined;
 }
 
 /** The full SHA of `rev` and its commit time, from one `git rev-list --timestamp`. */

@@ -14,7 +14,8 @@ export interface RegistryRef {
 
 /** Where the credentials for a registry came from: none, `user:password` basic auth, or an identity/bearer token. */
 export type RegistryCredentials =
-  | { readonly kind: 'anonymous' }
+  /** `source` (optional) says what was looked at and why nothing was usable, for error messages. */
+  | { readonly kind: 'anonymous'; readonly source?: string }
   | { readonly kind: 'basic'; readonly username: string; readonly password: string; readonly source: string }
   | { readonly kind: 'token'; readonly token: string; readonly source: string };
 

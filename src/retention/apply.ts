@@ -1,0 +1,87 @@
+// Carries out a retention plan in the order that stays safe after a crash at any point: index.json first (a
+// manifest is never listed while its blobs are gone), then the store, the builds' logs, and the blobs last (a crash
+// before then only leaves unreferenced blobs, which the next gc removes).
+import { promises as fsp } from 'node:fs';
+import {
+  type BlobSweep,
+  type Descriptor,
+  type LockOptions,
+  removeManifests,
+  sweepLayoutBlobs,
+} from '../registry/index.js';
+import { deleteBuilds, type Store } from '../store/index.js';
+import type { RetentionPlan } from './types.js';
+
+/** What applying touches, passed in: the store, where build logs live, the clock for the blob grace period. */
+export interface RetentionEffects {
+  readonly store: Store;
+  /** `$KILN_HOME/builds/<id>`: logs and a blocked build's evidence, Kiln's own files. */
+  readonly buildDir: (id: string) => string;
+  readonly now: Date;
+  readonly graceMs?: number;
+  readonly lock?: Partial<LockOptions>;
+  readonly onProgress?: (phase: RetentionPhase, done: number, total: number) => void;
+}
+
+/** The stages of applying, in order. */
+export type RetentionPhase = 'index' | 'store' | 'logs' | 'blobs';
+
+/** What applying did. */
+export interface RetentionResult {
+  readonly manifestsRemoved: number;
+  readonly buildsDeleted: number;
+  readonly buildDirsRemoved: number;
+  readonly blobs: BlobSweep;
+}
+
+/** Applies the whole plan: index, store, build directories, blobs. */
+export async function applyRetention(plan: RetentionPlan, effects: RetentionEffects): Promise<RetentionResult> {
+  const progress = effects.onProgress ?? (() => {});
+  progress('index', 0, plan.layout.remove.length);
+  const removed = await removePlannedManifests(plan, effects);
+  progress('store', 0, plan.store.remove.length);
+  const buildsDeleted = await deleteBuilds(effects.store, plan.store.remove);
+  progress('logs', 0, plan.store.remove.length);
+  const buildDirsRemoved = await removeBuildDirs(plan, effects.buildDir);
+  const blobs = await sweepPlannedLayout(plan, effects);
+  return { manifestsRemoved: removed.length, buildsDeleted, buildDirsRemoved, blobs };
+}
+
+/** Step 1: takes the plan's manifests out of index.json (under the layout lock, written atomically). */
+export function removePlannedManifests(
+  plan: RetentionPlan,
+  effects: Pick<RetentionEffects, 'lock'> = {},
+): Promise<readonly Descriptor[]> {
+  return removeManifests(plan.layout.dir, plan.layout.remove, effects.lock ? { lock: effects.lock } : {});
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Step 3: removes the going builds' directories under the Kiln home (never the delivered files). */
+export async function removeBuildDirs(plan: RetentionPlan, buildDir: (id: string) => string): Promise<number> {
+  let removed = 0;
+  for (const id of plan.store.remove) {
+    if (!SAFE_ID.test(id)) continue; // ids are Kiln's own; never let one reach outside the builds directory
+    const dir = buildDir(id);
+    const existed = await fsp.lstat(dir).then(
+      () => true,
+      () => false,
+    );
+    await fsp.rm(dir, { recursive: true, force: true });
+    if (existed) removed++;
+  }
+  return removed;
+}
+
+/** Step 4: deletes the layout's blobs nothing listed in index.json needs any more (older than the grace period). */
+export function sweepPlannedLayout(
+  plan: RetentionPlan,
+  effects: Pick<RetentionEffects, 'now' | 'graceMs' | 'lock' | 'onProgress'>,
+): Promise<BlobSweep> {
+  return sweepLayoutBlobs(plan.layout.dir, {
+    now: effects.now,
+    ...(effects.graceMs === undefined ? {} : { graceMs: effects.graceMs }),
+    ...(effects.lock === undefined ? {} : { lock: effects.lock }),
+    onProgress: (done, total) => effects.onProgress?.('blobs', done, total),
+  });
+}

@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Digest } from '../../src/core/digest.js';
+import { sha256Digest } from '../../src/core/digest.js';
+import { listReferrers, recordReferrers, referrerDescriptor } from '../../src/registry/referrers.js';
+import { createRegistryClient } from '../../src/registry/remote/index.js';
+import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
+import { fileTempDir } from '../helpers/tmp.js';
+import { loadOciSchemas } from '../registry/helpers.js';
+
+const skopeoRaw = (ref: string) =>
+  execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' });
+
+describe('publishing to a real registry, verifying from it, promoting by digest', () => {
+  let registry: TestRegistry;
+  let root: string;
+  let repo: string;
+  let home: string;
+  let buildId: string;
+  let manifestDigest: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    root = fileTempDir();
+    repo = join(root, 'repo');
+    home = join(root, 'home');
+    const environments = [
+      'environments:',
+      '  staging:',
+      `    repository: ${registry.host}/team/demo-staging`,
+      '  prod:',
+      `    repository: ${registry.host}/team/demo-prod`,
+      '    after: staging',
+      '    protected: true',
+      '',
+    ].join('\n');
+    makeRepo(repo, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}${environments}` }));
+    const built = kiln(['build', '--json'], { cwd: repo, home });
+    expect(built.status, built.stderr).toBe(0);
+    buildId = JSON.parse(built.stdout).buildId;
+    const shown = JSON.parse(kiln(['show', buildId, '--json'], { cwd: repo, home }).stdout);
+    manifestDigest = shown.artifacts[0].manifest_digest;
+  }, 60_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  const run = (args: string[], env?: Record<string, string>) =>
+    kiln(args, { cwd: repo, home, ...(env ? { env } : {}) });
+
+  it('publishes by digest with every piece of evidence, found through the sha256-<hex> tag', async () => {
+    const r = run(['publish', buildId, '--to', `${registry.host}/team/demo:v1`]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${registry.host}/team/demo@${manifestDigest}`);
+    // An independent client sees the same manifest bytes under the tag.
+    const raw = skopeoRaw(`${registry.host}/team/demo:v1`);
+    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(manifestDigest);
+    const schemas = await loadOciSchemas();
+    expect(schemas.manifest(JSON.parse(raw.toString('utf8')))).toEqual([]);
+    // distribution 2.8 has no referrers API: the evidence is listed by the fallback tag, as cosign reads it.
+    const index = JSON.parse(skopeoRaw(`${registry.host}/team/demo:sha256-${manifestDigest.slice(7)}`).toString());
+    expect(schemas.index(index)).toEqual([]);
+    expect(index.manifests).toHaveLength(7);
+    for (const d of index.manifests) {
+      const evidence = JSON.parse(skopeoRaw(`${registry.host}/team/demo@${d.digest}`).toString());
+      expect(evidence.subject.digest).toBe(manifestDigest);
+      expect(schemas.manifest(evidence)).toEqual([]);
+    }
+    // Running it again changes nothing and succeeds.
+    const again = run(['publish', buildId, '--to', `${registry.host}/team/demo:v1`, '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)[0]).toMatchObject({ digest: manifestDigest, referrers: 'tag', tags: ['v1'] });
+  });
+
+  it('refuses to move an immutable tag, and moves a mutable one', () => {
+    writeFiles(repo, { 'src/extra.js': 'export const extra = 1;\n' });
+    git(repo, ['add', '-A']);
+    git(repo, ['commit', '-q', '-m', 'second'], '2024-05-02T12:00:00Z');
+    const second = JSON.parse(run(['build', '--json']).stdout).buildId;
+    const moved = run(['publish', second, '--to', `${registry.host}/team/demo:v1`]);
+    expect(moved.status).toBe(2);
+    expect(moved.stderr).toContain(`${registry.host}/team/demo:v1 already points at ${manifestDigest}`);
+    const mutable = run(['publish', second, '--to', `${registry.host}/team/demo`, '--mutable-tag', 'latest']);
+    expect(mutable.status, mutable.stderr).toBe(0);
+    const again = run(['publish', buildId, '--to', `${registry.host}/team/demo`, '--mutable-tag', 'latest']);
+    expect(again.status, again.stderr).toBe(0);
+    const raw = skopeoRaw(`${registry.host}/team/demo:latest`);
+    expect(sha256Digest(raw)).toBe(manifestDigest);
+  });
+
+  it('verifies from the registry: a tag is resolved and the digest is what is printed', () => {
+    const r = run(['verify', `oci://${registry.host}/team/demo:v1`, '--require', 'sbom,vulns,policy']);
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain(`verified: ${registry.host}/team/demo@${manifestDigest}`);
+    expect(r.stdout).toContain('✓ policy-result: the policy decision is PASSED');
+    const missing = run(['verify', `oci://${registry.host}/team/demo:nope`]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`${registry.host}/team/demo:nope does not exist`);
+  });
+
+  it('promotes in order, by digest, with all evidence and a signed promotion statement', () => {
+    const ref = `${registry.host}/team/demo@${manifestDigest}`;
+    const early = run(['promote', ref, '--to', 'prod']);
+    expect(early.status).toBe(3);
+    expect(early.stderr).toContain('was never promoted to staging');
+    const staging = run(['promote', ref, '--to', 'staging', '--json']);
+    expect(staging.status, staging.stderr).toBe(0);
+    expect(JSON.parse(staging.stdout)).toMatchObject({ digest: manifestDigest, tag: 'staging' });
+    expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-staging:staging`))).toBe(manifestDigest);
+    const index = JSON.parse(
+      skopeoRaw(`${registry.host}/team/demo-staging:sha256-${manifestDigest.slice(7)}`).toString('utf8'),
+    );
+    const types = index.manifests.map(
+      (d: { annotations?: Record<string, string> }) => d.annotations?.['dev.kiln.predicate-type'],
+    );
+    expect(types).toContain('https://kiln.dev/promotion/v1');
+    expect(index.manifests).toHaveLength(8); // the 7 pieces of evidence and the promotion statement
+    const prod = run(['promote', ref, '--to', 'prod']);
+    expect(prod.status, prod.stderr).toBe(0);
+    expect(prod.stdout).toContain(`promoted ${ref} to prod: ${registry.host}/team/demo-prod:prod@${manifestDigest}`);
+    // From prod it still verifies, evidence and all.
+    const verified = run(['verify', `oci://${registry.host}/team/demo-prod:prod`, '--require', 'sbom,vulns,policy']);
+    expect(verified.status, verified.stdout).toBe(0);
+  });
+
+  it('refuses to promote a tampered artifact, with the reason', async () => {
+    // The same evidence (validly signed) re-attached to a manifest whose file is different bytes.
+    const client = createRegistryClient({ registry: registry.host });
+    const repository = 'team/demo';
+    const original = JSON.parse(((await client.getManifest(repository, manifestDigest))?.bytes ?? '').toString());
+    const evil = Buffer.from('not what was built\n');
+    await client.putBlob(repository, { digest: sha256Digest(evil), size: evil.length, source: evil });
+    const tampered = {
+      ...original,
+      layers: [{ ...original.layers[0], digest: sha256Digest(evil), size: evil.length }],
+    };
+    const tamperedBytes = Buffer.from(JSON.stringify(tampered));
+    const tamperedDigest = await client.putManifest(
+      repository,
+      sha256Digest(tamperedBytes),
+      tamperedBytes,
+      tampered.mediaType,
+    );
+    const subject = { mediaType: tampered.mediaType, digest: tamperedDigest, size: tamperedBytes.length };
+    const copies = [];
+    for (const ref of (await listReferrers(client, repository, manifestDigest as Digest)).referrers) {
+      const m = JSON.parse(((await client.getManifest(repository, ref.digest))?.bytes ?? '').toString());
+      const bytes = Buffer.from(JSON.stringify({ ...m, subject }));
+      await client.putManifest(repository, sha256Digest(bytes), bytes, m.mediaType);
+      copies.push(referrerDescriptor(bytes, m));
+    }
+    await recordReferrers(client, repository, tamperedDigest, copies);
+    const r = run(['promote', `${registry.host}/${repository}@${tamperedDigest}`, '--to', 'staging']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('promotion refused');
+    expect(r.stderr).toContain('subject-digest');
+    // Nothing was tagged for it.
+    expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-staging:staging`))).toBe(manifestDigest);
+  });
+});
