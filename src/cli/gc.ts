@@ -3,10 +3,17 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../config/index.js';
 import { kilnPaths } from '../core/home.js';
 import { readLayoutManifests } from '../registry/index.js';
-import { applyRetention, planRetention, type RetentionPhase, retentionReport } from '../retention/index.js';
+import {
+  applyRetention,
+  deleteRegistryCopies,
+  planRetention,
+  type RetentionPhase,
+  retentionReport,
+} from '../retention/index.js';
 import { openSqliteStore, retentionRecords } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { registryClient } from './registry.js';
 
 const HELP = `usage: kiln gc [PATH] [--apply] [--json]
 
@@ -62,11 +69,21 @@ export async function gcCommand(ctx: CliContext, argv: string[]): Promise<number
       outputDir: resolve(projectPath, config.output),
       publishTo: config.publish?.to ?? null,
     });
+    // Registries first: if one cannot be reached, nothing local is touched and the next run has the same plan.
+    const registries = values.apply
+      ? await deleteRegistryCopies(plan, (registry) => registryClient(ctx, registry, config.publish?.insecure ?? false))
+      : undefined;
     const applied = values.apply
       ? await applyRetention(plan, { store, buildDir: paths.buildDir, now, onProgress: progressLine(ctx) })
       : undefined;
-    if (values.json) println(ctx.stdout, JSON.stringify({ dryRun: !applied, plan, applied: applied ?? null }, null, 2));
-    else for (const line of retentionReport(plan, applied)) println(ctx.stdout, line);
+    if (values.json) {
+      const out = { dryRun: !applied, plan, applied: applied ?? null, registries: registries ?? null };
+      println(ctx.stdout, JSON.stringify(out, null, 2));
+    } else {
+      for (const line of retentionReport(plan, applied)) println(ctx.stdout, line);
+      for (const ref of registries?.deleted ?? []) println(ctx.stdout, `deleted from the registry: ${ref}`);
+      for (const l of registries?.left ?? []) println(ctx.stdout, `left in the registry: ${l.ref} (${l.why})`);
+    }
     return 0;
   } finally {
     await store.close();

@@ -10,5 +10,6 @@ export {
 } from './apply.js';
 export { planRetention, type RetentionInput } from './plan.js';
 export { type PromotionFact, type Protection, protectedManifests } from './protect.js';
+export { deleteRegistryCopies, type RegistryDeletion } from './registry.js';
 export { describeReason, retentionReport } from './report.js';
 export type { ArtifactDecision, BuildDecision, RegistryCopy, RetentionPlan, RetentionReason } from './types.js';

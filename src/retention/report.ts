@@ -53,9 +53,10 @@ export function retentionReport(plan: RetentionPlan, applied?: RetentionResult):
     `store:  ${store.remove.length} of ${store.remove.length + store.keep} builds go, with their steps, artifacts, evidence, step actions and logs; promotions stay as history`,
     `left:   delivered files in ${plan.outputDir} are yours; gc never removes them`,
   );
-  if (plan.registry.copies.length > 0 || plan.registry.publishTo !== null) {
-    lines.push('left:   registries: kiln gc does not delete there yet; copies of what goes:');
-    if (plan.registry.publishTo) lines.push(`          whatever was published to ${plan.registry.publishTo}`);
+  const going = layout.artifacts > 0;
+  if (going && (plan.registry.copies.length > 0 || plan.registry.publishTo !== null)) {
+    lines.push('registry: the copies of what goes are deleted too (evidence first), where the registry allows it:');
+    if (plan.registry.publishTo) lines.push(`          in ${plan.registry.publishTo}, if they were published there`);
     for (const c of plan.registry.copies) lines.push(`          ${c.environment}: ${c.ref}`);
   }
   if (layout.unrecorded.length > 0) {

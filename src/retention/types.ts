@@ -68,7 +68,7 @@ export interface BuildDecision {
   readonly artifacts: readonly ArtifactDecision[];
 }
 
-/** A copy of a going artifact in a registry (from a promotion): the seam for registry deletion, not done yet. */
+/** A copy of a going artifact in a registry (from a promotion), deleted there by registry.ts. */
 export interface RegistryCopy {
   readonly manifest: string;
   readonly environment: string;

@@ -13,7 +13,10 @@ import { fileTempDir } from '../helpers/tmp.js';
 import { loadOciSchemas } from '../registry/helpers.js';
 
 const skopeoRaw = (ref: string) =>
-  execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' });
+  execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], {
+    encoding: 'buffer',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 describe('publishing to a real registry, verifying from it, promoting by digest', () => {
   let registry: TestRegistry;
@@ -161,5 +164,38 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
     expect(r.stderr).toContain('subject-digest');
     // Nothing was tagged for it.
     expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-staging:staging`))).toBe(manifestDigest);
+  });
+
+  it('gc deletes the registry copies of what goes, evidence and all, and keeps what environments run', () => {
+    // Two more builds published; with keepLast: 1 the middle one goes (the first is live in prod, the last is newest).
+    const published: string[] = [];
+    for (const [file, date] of [
+      ['src/third.js', '2024-05-03T12:00:00Z'],
+      ['src/fourth.js', '2024-05-04T12:00:00Z'],
+    ] as const) {
+      writeFiles(repo, { [file]: 'export const x = 1;\n' });
+      git(repo, ['add', '-A']);
+      git(repo, ['commit', '-q', '-m', file], date);
+      const id = JSON.parse(run(['build', '--json']).stdout).buildId;
+      const r = run(['publish', id, '--to', `${registry.host}/team/gc`]);
+      expect(r.status, r.stderr).toBe(0);
+      published.push(r.stdout.trim());
+    }
+    const prodRef = `${registry.host}/team/gc@${manifestDigest}`;
+    expect(run(['publish', buildId, '--to', `${registry.host}/team/gc`]).status).toBe(0);
+    // gc reads kiln.yaml from disk: keep one build per branch, and delete from where builds are published.
+    const yaml = `${DEMO_KILN_YAML}publish:\n  to: ${registry.host}/team/gc\nretention:\n  keepLast: 1\nenvironments:\n  staging:\n    repository: ${registry.host}/team/demo-staging\n  prod:\n    repository: ${registry.host}/team/demo-prod\n    protected: true\n`;
+    writeFiles(repo, { 'kiln.yaml': yaml });
+    const dry = run(['gc']);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('registry: the copies of what goes are deleted too');
+    const applied = run(['gc', '--apply']);
+    expect(applied.status, applied.stderr).toBe(0);
+    const [gone, newest] = published as [string, string];
+    expect(applied.stdout).toContain(`deleted from the registry: ${gone}`);
+    expect(() => skopeoRaw(gone)).toThrow();
+    expect(sha256Digest(skopeoRaw(newest))).toBe(newest.split('@')[1]);
+    expect(sha256Digest(skopeoRaw(prodRef))).toBe(manifestDigest); // live in prod: stays
+    expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-prod:prod`))).toBe(manifestDigest);
   });
 });
