@@ -3,6 +3,7 @@
 // their referrers entry, and the tags last. Running it again after an interruption completes it.
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
+import { runSlots } from '../core/slots.js';
 import { type ReferrersMode, recordReferrers, referrerDescriptor } from './referrers.js';
 import type { RegistryClient } from './remote/types.js';
 import type { Descriptor, Manifest } from './types.js';
@@ -63,15 +64,13 @@ export async function copyArtifact(
   for (const m of [artifact, ...evidence.map((e) => e.manifest)]) {
     for (const d of [m.config, ...m.layers]) blobs.set(d.digest, d);
   }
-  for (const d of blobs.values()) {
-    await client.putBlob(
-      repository,
-      { digest: d.digest, size: d.size, source: await source.blob(d.digest) },
-      mountFrom,
-    );
-  }
+  // Blobs, then manifests, each group several at a time: every request is a round trip, and they do not depend on
+  // each other within a group.
+  await inParallel([...blobs.values()], async (d) =>
+    client.putBlob(repository, { digest: d.digest, size: d.size, source: await source.blob(d.digest) }, mountFrom),
+  );
   await putExact(client, repository, digest, artifactBytes, target);
-  for (const e of evidence) await putExact(client, repository, e.descriptor.digest, e.bytes, target);
+  await inParallel(evidence, (e) => putExact(client, repository, e.descriptor.digest, e.bytes, target));
   const referrers = await recordReferrers(
     client,
     repository,
@@ -80,6 +79,23 @@ export async function copyArtifact(
   );
   for (const tag of rules.tags) await client.putManifest(repository, tag, artifactBytes, OCI_MANIFEST);
   return { digest, evidence: evidence.map((e) => e.descriptor), referrers, tags: [...rules.tags] };
+}
+
+/** Concurrent requests to one registry: enough to hide round trips, few enough not to be rate limited. */
+const PARALLEL_REQUESTS = 4;
+
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  const slots = runSlots(PARALLEL_REQUESTS);
+  await Promise.all(
+    items.map(async (item) => {
+      const release = await slots.acquire();
+      try {
+        await work(item);
+      } finally {
+        release();
+      }
+    }),
+  );
 }
 
 /** A tag may be set when it is new, already points at `digest`, or is listed as mutable. */
