@@ -1,16 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/core/digest.js';
 import { sha256Digest } from '../../src/core/digest.js';
 import { listReferrers, recordReferrers, referrerDescriptor } from '../../src/registry/referrers.js';
 import { createRegistryClient } from '../../src/registry/remote/index.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startFaultProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
 import { fileTempDir } from '../helpers/tmp.js';
 import { loadOciSchemas } from '../registry/helpers.js';
+
+const KILN_BIN = resolve(import.meta.dirname, '../../bin/kiln.js');
 
 const skopeoRaw = (ref: string) =>
   execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], {
@@ -55,6 +57,22 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
 
   const run = (args: string[], env?: Record<string, string>) =>
     kiln(args, { cwd: repo, home, ...(env ? { env } : {}) });
+  const runAsync = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [KILN_BIN, ...args], {
+        cwd: repo,
+        env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (status) => done({ status, stdout, stderr }));
+    });
 
   it('publishes by digest with every piece of evidence, found through the sha256-<hex> tag', async () => {
     const r = run(['publish', buildId, '--to', `${registry.host}/team/demo:v1`]);
@@ -198,4 +216,32 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
     expect(sha256Digest(skopeoRaw(prodRef))).toBe(manifestDigest); // live in prod: stays
     expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-prod:prod`))).toBe(manifestDigest);
   });
+
+  it('survives the registry dying in the middle of a publish: no tag until a rerun completes it, same digest', async () => {
+    const proxy = await startFaultProxy(registry);
+    try {
+      let killed = false;
+      // The registry dies when the first manifest arrives: every blob is there, no manifest and no tag yet.
+      proxy.rule = ({ method, path }) => {
+        if (killed || method !== 'PUT' || !path.includes('/manifests/')) return undefined;
+        killed = true;
+        void registry.kill();
+        return { kind: 'reset' };
+      };
+      const target = `${proxy.host}/team/crash:v1`;
+      // Asynchronously: the proxy runs in this process, and a synchronous child would wait on it forever.
+      const failed = await runAsync(['publish', buildId, '--to', target]);
+      expect(failed.status).toBe(4);
+      expect(failed.stderr).toMatch(/127\.0\.0\.1:\d+/);
+      await registry.restart();
+      expect(() => skopeoRaw(`${registry.host}/team/crash:v1`)).toThrow(); // no dangling tag
+      proxy.rule = () => undefined;
+      const rerun = await runAsync(['publish', buildId, '--to', target]);
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stdout.trim()).toBe(`${proxy.host}/team/crash@${manifestDigest}`);
+      expect(sha256Digest(skopeoRaw(`${registry.host}/team/crash:v1`))).toBe(manifestDigest);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
 });
