@@ -244,4 +244,24 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
       await proxy.stop();
     }
   }, 60_000);
+
+  it('publishes at the end of a build when kiln.yaml says so, and says how to retry when it cannot', () => {
+    const auto = join(root, 'auto');
+    const yaml = `${DEMO_KILN_YAML}publish:\n  to: ${registry.host}/team/auto\n  tags: [v1]\n`;
+    makeRepo(auto, demoProject({ 'kiln.yaml': yaml }));
+    const r = kiln(['build', '--json'], { cwd: auto, home });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.published).toHaveLength(1);
+    const digest = out.published[0].digest;
+    expect(out.published[0].ref).toBe(`${registry.host}/team/auto@${digest}`);
+    expect(sha256Digest(skopeoRaw(`${registry.host}/team/auto:v1`))).toBe(digest);
+    // A registry that is not there: the build is still recorded and delivered, and the hint says how to publish it.
+    const away = join(root, 'away');
+    makeRepo(away, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}publish:\n  to: 127.0.0.1:9/team/auto\n` }));
+    const failed = kiln(['build'], { cwd: away, home });
+    expect(failed.status).toBe(4);
+    expect(failed.stderr).toMatch(/build \S+ succeeded, but publishing it failed/);
+    expect(failed.stderr).toMatch(/retry with: kiln publish \S+ --to 127\.0\.0\.1:9\/team\/auto/);
+  }, 60_000);
 });
