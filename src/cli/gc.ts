@@ -15,7 +15,7 @@ import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { registryClient } from './registry.js';
 
-const HELP = `usage: kiln gc [PATH] [--apply] [--json]
+const HELP = `usage: kiln gc [PATH] [--apply [--local-only]] [--json]
 
 Applies the \`retention\` of PATH/kiln.yaml (default PATH: .; the file as it is on disk) to that project's builds:
   - the last retention.keepLast (default 10) succeeded builds of each branch stay; builds of a
@@ -27,8 +27,11 @@ Applies the \`retention\` of PATH/kiln.yaml (default PATH: .; the file as it is 
   - evidence (signed provenance, SBOMs, attestations) goes only together with its artifact.
 Without --apply nothing changes: the report says what would go and what stays, and why. With --apply,
 the manifests leave the OCI layout in $KILN_HOME/oci (index.json first, then the blobs nothing listed
-there needs), the builds leave the store with their logs in $KILN_HOME/builds. Delivered files in the
-output directory are never touched, and neither are registries.
+there needs), the builds leave the store with their logs in $KILN_HOME/builds. Before any of that, the
+registry copies of what goes (promoted to environments, or in publish.to) are deleted, evidence first,
+where the registry allows deletes; a registry that cannot be reached stops gc before anything local
+changes. --local-only leaves registries alone (their copies of what goes are then no longer tracked).
+Delivered files in the output directory are never touched.
 
 options:
   --apply      remove what the report marks "goes"
@@ -42,7 +45,7 @@ export async function gcCommand(ctx: CliContext, argv: string[]): Promise<number
   const { values, positionals } = parseCommandArgs(
     'gc',
     argv,
-    { apply: { type: 'boolean' }, json: { type: 'boolean' } },
+    { apply: { type: 'boolean' }, 'local-only': { type: 'boolean' }, json: { type: 'boolean' } },
     1,
   );
   if (values.help) {
@@ -70,9 +73,12 @@ export async function gcCommand(ctx: CliContext, argv: string[]): Promise<number
       publishTo: config.publish?.to ?? null,
     });
     // Registries first: if one cannot be reached, nothing local is touched and the next run has the same plan.
-    const registries = values.apply
-      ? await deleteRegistryCopies(plan, (registry) => registryClient(ctx, registry, config.publish?.insecure ?? false))
-      : undefined;
+    const registries =
+      values.apply && !values['local-only']
+        ? await deleteRegistryCopies(plan, (registry) =>
+            registryClient(ctx, registry, config.publish?.insecure ?? false),
+          )
+        : undefined;
     const applied = values.apply
       ? await applyRetention(plan, { store, buildDir: paths.buildDir, now, onProgress: progressLine(ctx) })
       : undefined;

@@ -6,18 +6,20 @@ import { readLayoutManifests, referencedBlobs } from '../../src/registry/index.j
 import { planRetention, type RetentionPlan, removePlannedManifests } from '../../src/retention/index.js';
 import { openSqliteStore, retentionRecords } from '../../src/store/index.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
+import { startRegistry } from '../helpers/registry.js';
 import { git, kiln, makeRepo } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 import { loadOciSchemas } from '../registry/helpers.js';
 
-const POLICY = `retention:
+/** Retention and environments in a registry started by the test (gc asks it about copies of what goes). */
+const policy = (registry: string) => `retention:
   keepLast: 1
   rollbackDays: 1
 environments:
   staging:
-    repository: 127.0.0.1:5000/demo/staging
+    repository: ${registry}/demo/staging
   prod:
-    repository: 127.0.0.1:5000/demo/prod
+    repository: ${registry}/demo/prod
     after: staging
     protected: true
 `;
@@ -91,7 +93,8 @@ describe('kiln gc', () => {
     const root = tempDir();
     const repo = join(root, 'repo');
     const home = join(root, 'home');
-    makeRepo(repo, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}${POLICY}` }));
+    const registry = await startRegistry();
+    makeRepo(repo, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}${policy(registry.host)}` }));
     const old = build(repo, home); // main, never promoted: goes
     commit(repo, 'src/a.js', 'export const a = 1;\n');
     const live = build(repo, home); // main, what staging runs: stays
@@ -108,7 +111,7 @@ describe('kiln gc', () => {
     commit(repo, 'src/e.js', 'export const e = 5;\n');
     const feat2 = build(repo, home);
     git(repo, ['checkout', '-q', 'main']);
-    commit(repo, 'kiln.yaml', `${DEMO_KILN_YAML.replace('echo tests ok', 'exit 3')}${POLICY}`);
+    commit(repo, 'kiln.yaml', `${DEMO_KILN_YAML.replace('echo tests ok', 'exit 3')}${policy(registry.host)}`);
     const failed = build(repo, home, [], 1); // main, newest: a failed build among the newest 1 stays
 
     const recorded = JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout) as {
@@ -148,8 +151,8 @@ describe('kiln gc', () => {
           artifact_name: 'demo',
           manifest_digest: manifest,
           environment,
-          from_ref: `127.0.0.1:5000/demo@${manifest}`,
-          to_ref: `127.0.0.1:5000/demo/${environment}:${environment}@${manifest}`,
+          from_ref: `${registry.host}/demo@${manifest}`,
+          to_ref: `${registry.host}/demo/${environment}:${environment}@${manifest}`,
           promoted_at: new Date(now - agoMs).toISOString(),
           key_hint: 'default',
           statement_digest: manifest,
@@ -229,7 +232,8 @@ describe('kiln gc', () => {
     const root = tempDir();
     const repo = join(root, 'repo');
     const home = join(root, 'home');
-    makeRepo(repo, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}${POLICY}` }));
+    const registry = await startRegistry();
+    makeRepo(repo, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}${policy(registry.host)}` }));
     const old = build(repo, home);
     commit(repo, 'src/a.js', 'export const a = 1;\n');
     build(repo, home);
