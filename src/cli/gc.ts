@@ -75,8 +75,10 @@ export async function gcCommand(ctx: CliContext, argv: string[]): Promise<number
     // Registries first: if one cannot be reached, nothing local is touched and the next run has the same plan.
     const registries =
       values.apply && !values['local-only']
-        ? await deleteRegistryCopies(plan, (registry) =>
-            registryClient(ctx, registry, config.publish?.insecure ?? false),
+        ? await deleteRegistryCopies(
+            plan,
+            (registry) => registryClient(ctx, registry, config.publish?.insecure ?? false),
+            config.environments,
           )
         : undefined;
     const applied = values.apply

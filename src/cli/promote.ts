@@ -59,6 +59,11 @@ export async function promoteCommand(ctx: CliContext, argv: string[]): Promise<n
     });
   }
   const from = registryRef(refText);
+  if (!from.digest && !from.tag) {
+    throw new KilnError('E_USAGE', `kiln promote: ${refText} names neither a digest nor a tag`, {
+      hint: 'give REGISTRY/REPO@sha256:… (what kiln publish printed) or REGISTRY/REPO:TAG',
+    });
+  }
   const to = registryRef(envConfig.repository);
   const insecure = Boolean(values['insecure-registry']);
   const paths = kilnPaths(ctx.kilnHome);
@@ -80,7 +85,7 @@ export async function promoteCommand(ctx: CliContext, argv: string[]): Promise<n
       source: {
         client: await registryClient(ctx, from.registry, insecure),
         repository: from.repository,
-        reference: from.digest ?? from.tag ?? 'latest',
+        reference: from.digest ?? (from.tag as string),
       },
       environment: {
         name: values.to,

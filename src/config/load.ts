@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
+import { parseRegistryRef } from '../registry/remote/ref.js';
 import { checkLicensePolicy, licensePolicyOf } from '../scan/license-policy.js';
 import { checkGraph, graphShapeOf } from './graph.js';
 import { type KilnConfig, KilnConfigSchema, KNOWN_KEYS } from './schema.js';
@@ -90,9 +91,28 @@ function licenseListProblems(config: KilnConfig): { path: (string | number)[]; m
   });
 }
 
-/** `after` must name another environment of the file. */
+/** Repositories must be what the registry client accepts (one parser for both), and `after` another environment. */
 function environmentProblems(config: KilnConfig): { path: (string | number)[]; message: string }[] {
   const names = Object.keys(config.environments);
+  const repositories: [(string | number)[], string][] = [
+    ...(config.publish ? [[['publish', 'to'], config.publish.to] as [(string | number)[], string]] : []),
+    ...Object.entries(config.environments).map(([name, env]): [(string | number)[], string] => [
+      ['environments', name, 'repository'],
+      env.repository,
+    ]),
+  ];
+  const refProblems = repositories.flatMap(([path, text]) => {
+    try {
+      parseRegistryRef(text);
+      return [];
+    } catch (err) {
+      return [{ path, message: err instanceof Error ? err.message : String(err) }];
+    }
+  });
+  return [...refProblems, ...afterProblems(config, names)];
+}
+
+function afterProblems(config: KilnConfig, names: readonly string[]): { path: (string | number)[]; message: string }[] {
   return Object.entries(config.environments).flatMap(([name, env]) => {
     if (env.after === undefined || (env.after !== name && names.includes(env.after))) return [];
     const hint = closest(

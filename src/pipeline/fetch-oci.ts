@@ -16,6 +16,8 @@ export interface FetchedArtifact {
   readonly digest: Digest;
   readonly path: string;
   readonly evidence: readonly string[];
+  /** The manifests of the evidence placed in the directory (what verification then checks). */
+  readonly evidenceManifests: readonly Digest[];
   readonly referrers: ReferrersMode;
 }
 
@@ -34,7 +36,11 @@ export async function fetchArtifact(
     });
   }
   const found = await client.getManifest(repository, digest);
-  if (!found) throw new KilnError('E_NOT_FOUND', `${where}@${digest} does not exist`, { hint: 'check the digest' });
+  if (!found) {
+    throw new KilnError('E_NOT_FOUND', `${where}@${digest} does not exist`, {
+      hint: `check the digest (kiln publish prints it), or list the tags: skopeo list-tags docker://${where}`,
+    });
+  }
   const manifest = parseManifest(found.bytes.toString('utf8'), `${where}@${digest}`);
   const layer = manifest.layers[0];
   if (manifest.subject || !layer || manifest.layers.length !== 1) {
@@ -52,6 +58,7 @@ export async function fetchArtifact(
   await writeFileAtomic(path, await client.getBlob(repository, layer.digest));
   const { mode, referrers } = await listReferrers(client, repository, digest);
   const evidence: string[] = [];
+  const evidenceManifests: Digest[] = [];
   for (const ref of referrers) {
     const bytes = (await client.getManifest(repository, ref.digest))?.bytes;
     if (!bytes) continue; // listed but gone: the checks that need it will say it is missing
@@ -64,8 +71,9 @@ export async function fetchArtifact(
     }
     await writeFileAtomic(join(dir, name), await client.getBlob(repository, file.digest));
     evidence.push(name);
+    evidenceManifests.push(ref.digest);
   }
-  return { digest, path, evidence: evidence.sort(), referrers: mode };
+  return { digest, path, evidence: evidence.sort(), evidenceManifests, referrers: mode };
 }
 
 /** A file name from an annotation: its last path segment, never `..` or empty. */

@@ -10,7 +10,7 @@ import { KilnError } from '../core/errors.js';
 import { canonicalJson, isRecord } from '../core/json.js';
 import { isoSeconds } from '../core/time.js';
 import { decide } from '../policy/gate.js';
-import { copyArtifact } from '../registry/copy.js';
+import { copyArtifact, tagArtifact } from '../registry/copy.js';
 import { EMPTY_JSON, evidenceManifest } from '../registry/manifest.js';
 import { recordReferrers, referrerDescriptor } from '../registry/referrers.js';
 import type { RegistryClient } from '../registry/remote/types.js';
@@ -70,15 +70,18 @@ export async function promote(input: PromoteInput): Promise<PromotionResult> {
   await assertPolicyPasses(input, fetched.path, from);
 
   input.emit(`copying ${from} to ${env.client.registry}/${env.repository}:${tag}`);
+  // Copied untagged: the environment's tag moves last, once the promotion is signed, attached and recorded, so a
+  // failure on the way leaves the environment running what the store says it runs.
   const copied = await copyArtifact(
     registrySource(source.client, source.repository),
     env.client,
     env.repository,
     fetched.digest,
-    { tags: [tag], mutable: [tag] }, // the environment's tag is what promotion moves
+    { tags: [], mutable: [] },
+    { requireEvidence: fetched.evidenceManifests },
   );
   const to = `${env.client.registry}/${env.repository}:${tag}@${fetched.digest}`;
-  const promotedAt = isoSeconds(input.now());
+  const promotedAt = input.now().toISOString(); // milliseconds: the latest promotion of an environment is what it runs
   const statement = await attachPromotion(input, fetched, { from, to, tag, promotedAt, copied: copied.digest });
   await recordPromotion(input.store, {
     id: `${promotedAt}-${statement.slice(7, 19)}`,
@@ -92,6 +95,8 @@ export async function promote(input: PromoteInput): Promise<PromotionResult> {
     key_hint: input.signer.keyHint,
     statement_digest: statement,
   });
+  const artifactBytes = await registrySource(env.client, env.repository).manifest(fetched.digest);
+  await tagArtifact(env.client, env.repository, fetched.digest, artifactBytes, { tags: [tag], mutable: [tag] });
   return { digest: fetched.digest, from, to, tag, statement };
 }
 

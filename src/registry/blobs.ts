@@ -21,6 +21,7 @@ export async function storeBlobFile(layoutDir: string, file: string): Promise<{ 
     const written = await copyHashing(file, tmp);
     const final = blobPath(layoutDir, written.digest);
     if (!(await isIntact(final, written.digest, written.size))) await renameDurable(tmp, final);
+    else await touch(final);
     return written;
   } finally {
     await fsp.rm(tmp, { force: true });
@@ -32,7 +33,17 @@ export async function storeBlobBytes(layoutDir: string, bytes: Uint8Array): Prom
   const digest = sha256Digest(bytes);
   const final = blobPath(layoutDir, digest);
   if (!(await isIntact(final, digest, bytes.length))) await writeFileAtomic(final, bytes);
+  else await touch(final);
   return { digest, size: bytes.length };
+}
+
+/**
+ * Marks a kept blob as just stored: `kiln gc`'s sweep spares blobs younger than its grace period, so content a
+ * build is about to index again is not deleted between being stored and being listed.
+ */
+async function touch(path: string): Promise<void> {
+  const now = new Date();
+  await fsp.utimes(path, now, now).catch(() => undefined); // a blob kept read-only by its owner stays as it is
 }
 
 /** A blob's bytes after checking them against the digest; throws E_OCI_LAYOUT naming the blob on mismatch. */

@@ -43,6 +43,7 @@ export async function copyArtifact(
   repository: string,
   digest: Digest,
   rules: TagRules,
+  opts: { readonly requireEvidence?: readonly Digest[] } = {},
 ): Promise<CopyResult> {
   const target = `${client.registry}/${repository}`;
   // Refuse a moved tag before anything is pushed: a refused copy changes nothing a reader could see.
@@ -56,6 +57,17 @@ export async function copyArtifact(
     if (manifest.subject?.digest !== digest) continue;
     evidence.push({ descriptor: referrerDescriptor(bytes, manifest), bytes, manifest });
   }
+  // Evidence the caller verified must still be there: a copy without it would carry less than was checked.
+  const missing = (opts.requireEvidence ?? []).filter((d) => !evidence.some((e) => e.descriptor.digest === d));
+  if (missing.length > 0) {
+    throw new KilnError(
+      'E_VERIFY_FAILED',
+      `${source.name} no longer lists evidence ${missing.join(', ')} of ${digest}`,
+      {
+        hint: 'it was verified a moment ago and is gone now (a concurrent gc or push?): run the command again',
+      },
+    );
+  }
   const mountFrom =
     source.mountFrom?.registry === client.registry && source.mountFrom.repository !== repository
       ? { mountFrom: source.mountFrom.repository }
@@ -66,8 +78,8 @@ export async function copyArtifact(
   }
   // Blobs, then manifests, each group several at a time: every request is a round trip, and they do not depend on
   // each other within a group.
-  await inParallel([...blobs.values()], async (d) =>
-    client.putBlob(repository, { digest: d.digest, size: d.size, source: await source.blob(d.digest) }, mountFrom),
+  await inParallel([...blobs.values()], (d) =>
+    client.putBlob(repository, { digest: d.digest, size: d.size, source: () => source.blob(d.digest) }, mountFrom),
   );
   await putExact(client, repository, digest, artifactBytes, target);
   await inParallel(evidence, (e) => putExact(client, repository, e.descriptor.digest, e.bytes, target));
@@ -77,8 +89,25 @@ export async function copyArtifact(
     digest,
     evidence.map((e) => e.descriptor),
   );
-  for (const tag of rules.tags) await client.putManifest(repository, tag, artifactBytes, OCI_MANIFEST);
+  await tagArtifact(client, repository, digest, artifactBytes, rules);
   return { digest, evidence: evidence.map((e) => e.descriptor), referrers, tags: [...rules.tags] };
+}
+
+/**
+ * Points `rules.tags` at the artifact (its exact manifest bytes), each checked again right before it is set: a tag
+ * created meanwhile is not overwritten unless mutable (registries have no conditional PUT; this narrows the race).
+ */
+export async function tagArtifact(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  artifactBytes: Buffer,
+  rules: TagRules,
+): Promise<void> {
+  for (const tag of rules.tags) {
+    await assertTagMayPoint(client, repository, tag, digest, rules);
+    await client.putManifest(repository, tag, artifactBytes, OCI_MANIFEST);
+  }
 }
 
 /** Concurrent requests to one registry: enough to hide round trips, few enough not to be rate limited. */

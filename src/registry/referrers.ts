@@ -2,6 +2,7 @@
 // `sha256-<hex>` tag holding an image index of the referrers (distribution-spec 1.1 "referrers tag schema",
 // which cosign and oras also read).
 import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { RegistryClient } from './remote/types.js';
 import { type Descriptor, type Index, OCI_INDEX } from './types.js';
@@ -39,20 +40,27 @@ export async function recordReferrers(
 ): Promise<ReferrersMode> {
   const viaApi = await client.referrersApi(repository, subject);
   if (viaApi !== undefined) return 'api';
-  const existing = (await fallbackIndex(client, repository, subject))?.manifests ?? [];
-  const byDigest = new Map<string, Descriptor>(existing.map((d) => [d.digest, d]));
-  for (const d of added) byDigest.set(d.digest, d);
-  if (byDigest.size === existing.length && added.every((d) => existing.some((e) => e.digest === d.digest))) {
-    return 'tag'; // already recorded: pushing again changes nothing
+  // Read, merge, write, and read again: another writer may have replaced the index in between (registries have no
+  // conditional PUT), so merge again until every descriptor is listed, a few times at most.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const existing = (await fallbackIndex(client, repository, subject))?.manifests ?? [];
+    if (added.every((d) => existing.some((e) => e.digest === d.digest))) return 'tag';
+    const byDigest = new Map<string, Descriptor>(existing.map((d) => [d.digest, d]));
+    for (const d of added) byDigest.set(d.digest, d);
+    const index: Index = {
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [...byDigest.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
+    };
+    await client.putManifest(repository, referrersTag(subject), Buffer.from(canonicalJson(index), 'utf8'), OCI_INDEX);
   }
-  const index: Index = {
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: [...byDigest.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
-  };
-  const bytes = Buffer.from(canonicalJson(index), 'utf8');
-  await client.putManifest(repository, referrersTag(subject), bytes, OCI_INDEX);
-  return 'tag';
+  throw new KilnError(
+    'E_REGISTRY_HTTP',
+    `${client.registry}/${repository}:${referrersTag(subject)} keeps losing entries`,
+    {
+      hint: 'another client rewrites the referrers index at the same time; run the command again when it is done',
+    },
+  );
 }
 
 async function fallbackIndex(client: RegistryClient, repository: string, subject: Digest): Promise<Index | undefined> {

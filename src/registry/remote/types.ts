@@ -38,7 +38,12 @@ export interface RegistryClient {
    */
   putBlob(
     repository: string,
-    blob: { readonly digest: Digest; readonly size: number; readonly source: string | Uint8Array },
+    blob: {
+      readonly digest: Digest;
+      readonly size: number;
+      /** A file path, bytes, or a function that gives them, called only when the blob must be uploaded. */
+      readonly source: string | Uint8Array | (() => Promise<string | Uint8Array>);
+    },
     opts?: { readonly mountFrom?: string },
   ): Promise<void>;
   /** Downloads a blob, verified against its digest (a mismatch is an error, never returned bytes). */

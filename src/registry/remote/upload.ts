@@ -8,11 +8,14 @@ import { assertRepository } from './ref.js';
 import { TransientFailure } from './retry.js';
 import { repositoryScope, type Session } from './session.js';
 
-/** A blob to upload: its digest and size, and where its bytes are (a file is read chunk by chunk). */
+/** Where a blob's bytes are: a file (read chunk by chunk) or bytes; or a function giving them only when needed. */
+export type BlobSource = string | Uint8Array;
+
+/** A blob to upload: its digest and size, and its bytes (fetched lazily when `source` is a function). */
 export interface BlobUpload {
   readonly digest: Digest;
   readonly size: number;
-  readonly source: string | Uint8Array;
+  readonly source: BlobSource | (() => Promise<BlobSource>);
 }
 
 /**
@@ -27,20 +30,31 @@ export async function putBlob(s: Session, repository: string, blob: BlobUpload, 
   const scopes = [repositoryScope(repository, 'pull,push'), ...(from ? [repositoryScope(from, 'pull')] : [])];
   const uploads = `/v2/${repository}/blobs/uploads/`;
   let verified = false;
+  // A lazy source is only asked for when the blob is neither there nor mountable (a copy between registries
+  // downloads nothing the target already has).
+  let bytes: BlobSource | undefined;
+  const sourceOf = async () => {
+    bytes ??= typeof blob.source === 'function' ? await blob.source() : blob.source;
+    return bytes;
+  };
 
   await s.retrying(async () => {
     const head = await s.attempt({ method: 'HEAD', url: s.url(`/v2/${repository}/blobs/${blob.digest}`) }, scopes, ctx);
     if (head.status === 200) return;
     if (head.status !== 404) throw statusError(head, ctx);
-    if (!verified) await checkSource(blob);
-    verified = true;
-
+    // The content is checked before anything is sent; with a mount to try first, only once the mount missed.
+    const check = async () => {
+      if (!verified) await checkSource({ ...blob, source: await sourceOf() });
+      verified = true;
+    };
+    if (!from) await check();
     const query = from ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}` : '';
     const started = await s.attempt({ method: 'POST', url: s.url(`${uploads}${query}`) }, scopes, ctx);
     if (started.status === 201 && from) return; // Mounted: the registry linked the blob from `from`.
     let location = sessionLocation(started, ctx, s);
+    await check();
 
-    const reader = await openSource(blob.source);
+    const reader = await openSource(await sourceOf());
     try {
       let done: HttpResponse;
       if (blob.size <= s.chunkSize) {
@@ -122,7 +136,7 @@ export function withDigest(location: string, digest: Digest): string {
   return `${base}${sep}digest=${encodeURIComponent(digest)}`;
 }
 
-async function checkSource(blob: BlobUpload): Promise<void> {
+async function checkSource(blob: BlobUpload & { source: BlobSource }): Promise<void> {
   const actual =
     typeof blob.source === 'string'
       ? await sha256File(blob.source).catch((err: NodeJS.ErrnoException) => {
