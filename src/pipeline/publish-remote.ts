@@ -5,7 +5,7 @@ import { type CopyResult, copyArtifact } from '../registry/copy.js';
 import { openOciLayout } from '../registry/index.js';
 import type { RegistryClient } from '../registry/remote/types.js';
 import { layoutSource } from '../registry/sources.js';
-import { getBuild, type Store } from '../store/index.js';
+import { getBuild, recordPublication, type Store } from '../store/index.js';
 
 /** Where to publish: `registry/repository`, the tags to set, and which of them may move. */
 export interface PublishTarget {
@@ -54,6 +54,14 @@ export async function publishBuild(input: {
     const copied = await copyArtifact(source, input.client, repository, artifact.manifest_digest as Digest, {
       tags: input.target.tags,
       mutable: input.target.mutableTags,
+    });
+    await recordPublication(input.store, {
+      manifest_digest: copied.digest,
+      registry: input.client.registry,
+      repository,
+      build_id: detail.build.id,
+      artifact_name: artifact.name,
+      published_at: new Date().toISOString(),
     });
     out.push({ ...copied, artifact: artifact.name, ref: `${where}@${copied.digest}` });
   }

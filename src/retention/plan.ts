@@ -109,6 +109,10 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     const copy = { manifest: p.manifest_digest, environment: p.environment, ref: p.to_ref };
     copies.set(`${copy.environment}\u0000${copy.ref}`, copy);
   }
+  for (const p of input.records.publications) {
+    if (!goingManifests.has(p.manifestDigest)) continue;
+    copies.set(`published\u0000${p.ref}`, { manifest: p.manifestDigest, environment: 'published', ref: p.ref });
+  }
   const recorded = new Set(builds.flatMap((b) => b.artifacts.map((a) => a.manifestDigest)));
   const unrecorded = input.layout.manifests
     .filter((m) => !recorded.has(m.digest) && m.refNames.some((r) => r.startsWith(`${input.project}/`)))

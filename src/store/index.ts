@@ -10,7 +10,7 @@ export {
   osvRecordsFor,
   upsertOsvRecords,
 } from './osv.js';
-export { promotionsOf, recordPromotion } from './promotions.js';
+export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
 export type {
   ArtifactRow,

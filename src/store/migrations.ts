@@ -181,6 +181,25 @@ const promotions: Migration = {
   },
 };
 
+// Where each artifact was pushed by `kiln publish` (or publish: in kiln.yaml), so gc can find its copies there.
+const publications: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('publications')
+      .addColumn('manifest_digest', 'text', (c) => c.notNull())
+      .addColumn('registry', 'text', (c) => c.notNull())
+      .addColumn('repository', 'text', (c) => c.notNull())
+      .addColumn('build_id', 'text', (c) => c.notNull())
+      .addColumn('artifact_name', 'text', (c) => c.notNull())
+      .addColumn('published_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('publications_pk', ['manifest_digest', 'registry', 'repository'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('publications').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -190,6 +209,7 @@ export const migrationProvider: MigrationProvider = {
       '0003_build_fingerprint': buildFingerprint,
       '0004_vulnerabilities': vulnerabilities,
       '0005_promotions': promotions,
+      '0006_publications': publications,
     };
   },
 };

@@ -1,6 +1,6 @@
-// Promotions in the store: every copy of an artifact to an environment, written once, never changed.
+// Promotions and publications in the store: every copy of an artifact to a registry, written once, never changed.
 import type { Insertable } from 'kysely';
-import type { PromotionsTable } from './schema.js';
+import type { PromotionsTable, PublicationsTable } from './schema.js';
 import type { Store } from './store.js';
 
 /** Records one promotion. */
@@ -16,5 +16,14 @@ export async function promotionsOf(store: Store, manifestDigest: string) {
     .where('manifest_digest', '=', manifestDigest)
     .orderBy('promoted_at', 'desc')
     .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Records that an artifact is in a registry repository; a repeated push keeps the first row. */
+export async function recordPublication(store: Store, row: Insertable<PublicationsTable>): Promise<void> {
+  await store.db
+    .insertInto('publications')
+    .values(row)
+    .onConflict((oc) => oc.columns(['manifest_digest', 'registry', 'repository']).doNothing())
     .execute();
 }

@@ -29,11 +29,13 @@ export interface RetentionRecords {
   }[];
   /** Every promotion (all projects: an environment's live artifact is decided over all of its rows). */
   readonly promotions: readonly PromotionRow[];
+  /** Where the project's artifacts were published (registry and repository), for deleting those copies too. */
+  readonly publications: readonly { readonly manifestDigest: string; readonly ref: string }[];
 }
 
 /** Reads `project`'s builds with their artifacts, who else recorded those manifests, and every promotion. */
 export async function retentionRecords(store: Store, project: string): Promise<RetentionRecords> {
-  const [builds, artifacts, shared, promotions] = await Promise.all([
+  const [builds, artifacts, shared, promotions, published] = await Promise.all([
     store.db
       .selectFrom('builds')
       .select(['id', 'project', 'branch', 'status', 'commit_sha', 'started_at'])
@@ -59,6 +61,15 @@ export async function retentionRecords(store: Store, project: string): Promise<R
       .where('other.project', '!=', project)
       .execute(),
     store.db.selectFrom('promotions').selectAll().orderBy('promoted_at').orderBy('id').execute(),
+    // By manifest, not by the build that first pushed it: a later build of the same bytes shares the copies.
+    store.db
+      .selectFrom('publications')
+      .innerJoin('artifacts', 'artifacts.manifest_digest', 'publications.manifest_digest')
+      .innerJoin('builds', 'builds.id', 'artifacts.build_id')
+      .select(['publications.manifest_digest', 'publications.registry', 'publications.repository'])
+      .distinct()
+      .where('builds.project', '=', project)
+      .execute(),
   ]);
   const byBuild = new Map<string, { name: string; manifestDigest: string; path: string }[]>();
   for (const a of artifacts) {
@@ -82,6 +93,10 @@ export async function retentionRecords(store: Store, project: string): Promise<R
       project: s.project,
     })),
     promotions,
+    publications: published.map((p) => ({
+      manifestDigest: p.manifest_digest,
+      ref: `${p.registry}/${p.repository}@${p.manifest_digest}`,
+    })),
   };
 }
 

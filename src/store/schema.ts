@@ -130,6 +130,16 @@ export interface PromotionsTable {
   statement_digest: string;
 }
 
+/** One artifact manifest pushed to one registry repository (the first time; pushing again changes nothing). */
+export interface PublicationsTable {
+  manifest_digest: string;
+  registry: string;
+  repository: string;
+  build_id: string;
+  artifact_name: string;
+  published_at: string;
+}
+
 /** The database as Kysely sees it. */
 export interface KilnDatabase {
   builds: BuildsTable;
@@ -142,6 +152,7 @@ export interface KilnDatabase {
   osv_imports: OsvImportsTable;
   osv_state: OsvStateTable;
   promotions: PromotionsTable;
+  publications: PublicationsTable;
 }
 
 /** Row types as read back. */

@@ -198,6 +198,8 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
       const r = run(['publish', id, '--to', `${registry.host}/team/gc`]);
       expect(r.status, r.stderr).toBe(0);
       published.push(r.stdout.trim());
+      // Also pushed somewhere kiln.yaml does not name: the store remembers it.
+      expect(run(['publish', id, '--to', `${registry.host}/team/elsewhere`]).status).toBe(0);
     }
     const prodRef = `${registry.host}/team/gc@${manifestDigest}`;
     expect(run(['publish', buildId, '--to', `${registry.host}/team/gc`]).status).toBe(0);
@@ -212,6 +214,10 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
     const [gone, newest] = published as [string, string];
     expect(applied.stdout).toContain(`deleted from the registry: ${gone}`);
     expect(() => skopeoRaw(gone)).toThrow();
+    const goneElsewhere = gone.replace('/team/gc@', '/team/elsewhere@');
+    expect(applied.stdout).toContain(`deleted from the registry: ${goneElsewhere}`);
+    expect(() => skopeoRaw(goneElsewhere)).toThrow();
+    expect(sha256Digest(skopeoRaw(newest.replace('/team/gc@', '/team/elsewhere@')))).toBe(newest.split('@')[1]);
     expect(sha256Digest(skopeoRaw(newest))).toBe(newest.split('@')[1]);
     expect(sha256Digest(skopeoRaw(prodRef))).toBe(manifestDigest); // live in prod: stays
     expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-prod:prod`))).toBe(manifestDigest);

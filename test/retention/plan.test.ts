@@ -82,7 +82,7 @@ function input(over: Partial<RetentionInput> & { builds: RetainedBuild[] }): Ret
     outputDir: '/repo/kiln-out',
     publishTo: null,
     ...over,
-    records: { builds: over.builds, sharedElsewhere: [], promotions: [], ...over.records },
+    records: { builds: over.builds, sharedElsewhere: [], promotions: [], publications: [], ...over.records },
   };
 }
 
@@ -144,6 +144,7 @@ describe('planRetention: promotions', () => {
         records: {
           builds,
           sharedElsewhere: [],
+          publications: [],
           promotions: [
             promotion(m2, 'staging', '2026-01-05T00:00:00Z'),
             promotion(m1, 'staging', '2026-01-06T00:00:00Z'), // rolled back to a1: a1 is live, a2 no longer
@@ -182,7 +183,7 @@ describe('planRetention: promotions', () => {
           builds,
           environments: { prod: { protected: true }, dev: { protected: false } },
           now: new Date(now),
-          records: { builds, sharedElsewhere: [], promotions },
+          records: { builds, sharedElsewhere: [], promotions, publications: [] },
         }),
       );
     const inside = at('2026-03-02T23:59:59.999Z'); // 2026-02-01 + 30 days = 2026-03-03T00:00:00Z
@@ -219,6 +220,7 @@ describe('planRetention: promotions', () => {
         records: {
           builds,
           sharedElsewhere: [],
+          publications: [],
           promotions: [promotion(m3, 'prod', '2026-02-05T00:00:00Z'), promotion(m1, 'prod', 'last tuesday')],
         },
       }),
@@ -264,6 +266,7 @@ describe('planRetention: the layout', () => {
         records: {
           builds,
           promotions: [],
+          publications: [],
           sharedElsewhere: [{ manifestDigest: d('c'), buildId: 'o1', project: 'other' }],
         },
       }),

@@ -9,7 +9,14 @@ import { openSqliteStore } from '../../src/store/index.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const ALL = ['0001_initial', '0002_step_actions', '0003_build_fingerprint', '0004_vulnerabilities', '0005_promotions'];
+const ALL = [
+  '0001_initial',
+  '0002_step_actions',
+  '0003_build_fingerprint',
+  '0004_vulnerabilities',
+  '0005_promotions',
+  '0006_publications',
+];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {
   const db = new Database(file, { readonly: true });

@@ -49,6 +49,7 @@ describe('SQLite store', () => {
       { name: '0003_build_fingerprint' },
       { name: '0004_vulnerabilities' },
       { name: '0005_promotions' },
+      { name: '0006_publications' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
