@@ -55,7 +55,7 @@ export async function fetchArtifact(
   const title = safeName(layer.annotations?.[ANNOTATION_TITLE] ?? 'artifact');
   await fsp.mkdir(dir, { recursive: true });
   const path = join(dir, title);
-  await writeFileAtomic(path, await client.getBlob(repository, layer.digest));
+  await writeFileAtomic(path, await client.getBlob(repository, layer.digest, layer.size));
   const { mode, referrers } = await listReferrers(client, repository, digest);
   const evidence: string[] = [];
   const evidenceManifests: Digest[] = [];
@@ -69,7 +69,7 @@ export async function fetchArtifact(
     if (m.subject?.digest !== digest || !file || !name || !EVIDENCE.some((e) => name === `${title}${e.suffix}`)) {
       continue;
     }
-    await writeFileAtomic(join(dir, name), await client.getBlob(repository, file.digest));
+    await writeFileAtomic(join(dir, name), await client.getBlob(repository, file.digest, file.size));
     evidence.push(name);
     evidenceManifests.push(ref.digest);
   }

@@ -16,7 +16,7 @@ export interface ContentSource {
   readonly name: string;
   manifest(digest: Digest): Promise<Buffer>;
   /** A blob as a file path (streamed when pushed) or bytes. */
-  blob(digest: Digest): Promise<string | Uint8Array>;
+  blob(digest: Digest, size: number): Promise<string | Uint8Array>;
   referrers(subject: Digest): Promise<readonly Descriptor[]>;
   /** Set when the source is a repository of the target's registry: blobs are mounted from it, not uploaded. */
   readonly mountFrom?: { readonly registry: string; readonly repository: string };
@@ -79,7 +79,7 @@ export async function copyArtifact(
   // Blobs, then manifests, each group several at a time: every request is a round trip, and they do not depend on
   // each other within a group.
   await inParallel([...blobs.values()], (d) =>
-    client.putBlob(repository, { digest: d.digest, size: d.size, source: () => source.blob(d.digest) }, mountFrom),
+    client.putBlob(repository, { digest: d.digest, size: d.size, source: () => source.blob(d.digest, d.size) }, mountFrom),
   );
   await putExact(client, repository, digest, artifactBytes, target);
   await inParallel(evidence, (e) => putExact(client, repository, e.descriptor.digest, e.bytes, target));

@@ -31,7 +31,7 @@ export function registrySource(client: RegistryClient, repository: string): Cont
       }
       return found.bytes;
     },
-    blob: (digest) => client.getBlob(repository, digest),
+    blob: (digest, size) => client.getBlob(repository, digest, size),
     referrers: async (subject) => (await listReferrers(client, repository, subject)).referrers,
     mountFrom: { registry: client.registry, repository },
   };

@@ -99,3 +99,14 @@ describe('gc in a registry', () => {
     expect(await client.resolve(repository, 'staging')).toBe(running.digest);
   });
 });
+
+describe('reading blobs by their declared size', () => {
+  it('refuses a body longer than the size the manifest declared, without buffering the rest', async () => {
+    const blob = await putBlob('twelve bytes');
+    expect((await client.getBlob(repository, blob.digest, blob.size)).toString()).toBe('twelve bytes');
+    await expect(client.getBlob(repository, blob.digest, 5)).rejects.toMatchObject({
+      code: 'E_REGISTRY_HTTP',
+      message: expect.stringContaining('sent more than 5 bytes'),
+    });
+  });
+});

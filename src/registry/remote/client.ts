@@ -20,7 +20,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     registry: s.registry,
     hasBlob: (repository: string, digest: Digest) => hasBlob(s, repository, digest),
     putBlob: (repository, blob, putOpts) => putBlob(s, repository, blob, putOpts?.mountFrom),
-    getBlob: (repository: string, digest: Digest) => getBlob(s, repository, digest),
+    getBlob: (repository: string, digest: Digest, size?: number) => getBlob(s, repository, digest, size),
     putManifest: (repository, reference, bytes, mediaType) => putManifest(s, repository, reference, bytes, mediaType),
     getManifest: (repository, reference) => getManifest(s, repository, reference),
     resolve: (repository, reference) => resolveManifest(s, repository, reference),
@@ -43,11 +43,13 @@ async function hasBlob(s: Session, repository: string, digest: Digest): Promise<
   throw statusError(res, ctx);
 }
 
-async function getBlob(s: Session, repository: string, digest: Digest): Promise<Buffer> {
+async function getBlob(s: Session, repository: string, digest: Digest, size?: number): Promise<Buffer> {
   checkBlobArgs(repository, digest);
   const ctx = s.context(repository, 'pull', `blob ${digest}`);
   const url = s.url(`/v2/${repository}/blobs/${digest}`);
-  const res = await s.request({ method: 'GET', url }, [repositoryScope(repository, 'pull')], ctx, constants.MAX_LENGTH);
+  // With the size a manifest declares, no more than that is ever read: a registry cannot make Kiln buffer more.
+  const limit = size ?? constants.MAX_LENGTH;
+  const res = await s.request({ method: 'GET', url }, [repositoryScope(repository, 'pull')], ctx, limit);
   if (res.status !== 200) throw statusError(res, ctx);
   const actual = sha256Digest(res.body);
   if (actual !== digest) {

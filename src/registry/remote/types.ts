@@ -46,8 +46,11 @@ export interface RegistryClient {
     },
     opts?: { readonly mountFrom?: string },
   ): Promise<void>;
-  /** Downloads a blob, verified against its digest (a mismatch is an error, never returned bytes). */
-  getBlob(repository: string, digest: Digest): Promise<Buffer>;
+  /**
+   * Downloads a blob, verified against its digest (a mismatch is an error, never returned bytes); with `size` (as
+   * a manifest declares it), a body longer than that is refused unread.
+   */
+  getBlob(repository: string, digest: Digest, size?: number): Promise<Buffer>;
   /** PUT of a manifest by tag or digest; returns the digest of `bytes` (checked against the registry's answer). */
   putManifest(repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Digest>;
   /** GET of a manifest (OCI manifest and index, Docker v2 accepted); undefined when the registry says 404. */
