@@ -5,7 +5,8 @@ import { type BomComponent, type BomGraph, dependencyPaths } from '../scan/bom-c
 import { SEVERITY_RANK } from '../scan/cvss.js';
 import { judgeLicense, licensePolicyOf } from '../scan/license-policy.js';
 import type { Finding, ScanResult } from '../scan/match.js';
-import { type VexDocument, vexSuppression } from '../scan/openvex.js';
+import type { VexDocument } from '../scan/openvex.js';
+import { vexSuppression } from '../scan/openvex-match.js';
 
 /** What the build can show for each requirement of the policy. */
 export interface GateEvidence {

@@ -79,7 +79,11 @@ export async function copyArtifact(
   // Blobs, then manifests, each group several at a time: every request is a round trip, and they do not depend on
   // each other within a group.
   await inParallel([...blobs.values()], (d) =>
-    client.putBlob(repository, { digest: d.digest, size: d.size, source: () => source.blob(d.digest, d.size) }, mountFrom),
+    client.putBlob(
+      repository,
+      { digest: d.digest, size: d.size, source: () => source.blob(d.digest, d.size) },
+      mountFrom,
+    ),
   );
   await putExact(client, repository, digest, artifactBytes, target);
   await inParallel(evidence, (e) => putExact(client, repository, e.descriptor.digest, e.bytes, target));
