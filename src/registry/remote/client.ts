@@ -1,11 +1,11 @@
 // The OCI distribution client: one registry, one set of credentials, every call verified and retried where safe.
 import { constants } from 'node:buffer';
-import { type Digest, isDigest, sha256Digest } from '../../core/digest.js';
+import { type Digest, sha256Digest } from '../../core/digest.js';
 import { KilnError } from '../../core/errors.js';
 import { statusError } from './failures.js';
 import { listReferrers, listTags } from './listing.js';
 import { deleteManifest, getManifest, putManifest, resolveManifest } from './manifests.js';
-import { assertRepository } from './ref.js';
+import { assertDigest, assertRepository } from './ref.js';
 import { createSession, type RegistryClientOptions, repositoryScope, type Session } from './session.js';
 import type { RegistryClient } from './types.js';
 import { putBlob } from './upload.js';
@@ -66,9 +66,5 @@ async function getBlob(s: Session, repository: string, digest: Digest, size?: nu
 
 function checkBlobArgs(repository: string, digest: Digest): void {
   assertRepository(repository);
-  if (!isDigest(digest)) {
-    throw new KilnError('E_USAGE', `"${String(digest).slice(0, 100)}" is not a sha256 digest`, {
-      hint: 'blobs are addressed as sha256:<64 lower-case hex>',
-    });
-  }
+  assertDigest(digest, 'blobs are addressed as sha256:<64 lower-case hex>');
 }

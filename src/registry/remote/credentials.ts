@@ -1,7 +1,9 @@
 // Which credentials to use for a registry, and where they came from: flags, then env, then ~/.docker/config.json.
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KilnError } from '../../core/errors.js';
+import { isRecord } from '../../core/json.js';
 import type { RegistryCredentials } from './types.js';
 
 /** Environment variables Kiln reads registry credentials from (both must be set). */
@@ -134,8 +136,4 @@ function readIfExists(path: string): string | undefined {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,7 @@ import { KilnError } from '../../core/errors.js';
 import { type Descriptor, OCI_INDEX } from '../types.js';
 import { type CallContext, statusError } from './failures.js';
 import type { HttpResponse } from './http.js';
-import { assertRepository } from './ref.js';
+import { assertDigest, assertRepository } from './ref.js';
 import { repositoryScope, type Session } from './session.js';
 
 const MAX_PAGES = 10_000;
@@ -34,10 +34,7 @@ export async function listReferrers(
   artifactType?: string,
 ): Promise<Descriptor[] | undefined> {
   assertRepository(repository);
-  if (!isDigest(subject))
-    throw new KilnError('E_USAGE', `"${String(subject).slice(0, 100)}" is not a sha256 digest`, {
-      hint: 'referrers are looked up by the subject manifest digest',
-    });
+  assertDigest(subject, 'referrers are looked up by the subject manifest digest');
   const ctx = s.context(repository, 'pull', `referrers of ${subject}`);
   const query = artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`;
   const found: Descriptor[] = [];

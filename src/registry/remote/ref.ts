@@ -65,6 +65,12 @@ export function formatRegistryRef(ref: RegistryRef): string {
 }
 
 /** Throws E_USAGE unless `repository` is a valid repository name (checked again by the client for every call). */
+/** Throws E_USAGE unless `digest` is `sha256:<64 hex>`; `hint` says what the digest addresses. */
+export function assertDigest(digest: string, hint: string): void {
+  if (isDigest(digest)) return;
+  throw new KilnError('E_USAGE', `"${short(digest)}" is not a sha256 digest`, { hint });
+}
+
 export function assertRepository(repository: string): void {
   const problem = repositoryProblem(repository);
   if (problem === undefined) return;
