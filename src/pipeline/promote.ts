@@ -124,7 +124,7 @@ async function assertPromotedBefore(store: Store, digest: Digest, after: string,
   const history = await promotionsOf(store, digest);
   if (history.some((p) => p.environment === after)) return;
   throw new KilnError('E_VERIFY_FAILED', `promotion refused: ${from} was never promoted to ${after}`, {
-    hint: `environment ${env} comes after ${after} (kiln.yaml environments.${env}.after): kiln promote it --to ${after} first`,
+    hint: `environment ${env} comes after ${after} (kiln.yaml environments.${env}.after): kiln promote ${from} --to ${after} first`,
   });
 }
 
