@@ -10,3 +10,14 @@ export function thrown(fn: () => unknown): KilnError {
   }
   throw new Error('expected a KilnError');
 }
+
+/** The KilnError `promise` rejects with; fulfilling, or rejecting with anything else, fails the test. */
+export async function rejected(promise: Promise<unknown>): Promise<KilnError> {
+  const outcome = await promise.then(
+    () => ({ settled: 'fulfilled' as const }),
+    (err: unknown) => ({ settled: 'rejected' as const, err }),
+  );
+  if (outcome.settled === 'fulfilled') throw new Error('expected a KilnError, but it succeeded');
+  if (!isKilnError(outcome.err)) throw outcome.err;
+  return outcome.err;
+}

@@ -2,9 +2,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './net.js';
 
 /** A running nginx cache; `stop()` kills it and waits for the exit. */
 export interface NginxCache {
@@ -137,18 +137,6 @@ async function waitReady(url: string, child: ChildProcess, logs: () => string): 
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`nginx did not become ready on ${url}:\n${logs()}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function listFiles(root: string): string[] {

@@ -9,10 +9,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { freePort } from './net.js';
 
 /** A running registry; `stop()` kills it (and its token service) and removes its temp dir. */
 export interface TestRegistry {
@@ -311,19 +311,6 @@ export async function startFaultProxy(target: { readonly port: number }): Promis
   return proxy;
 }
 
-/** A port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -355,3 +342,5 @@ async function waitReady(url: string, child: ChildProcess, logs: () => string): 
 function b64url(text: string): string {
   return Buffer.from(text).toString('base64url');
 }
+
+export { freePort } from './net.js';

@@ -3,13 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Digest, sha256Digest } from '../../src/core/digest.js';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { canonicalJson } from '../../src/core/json.js';
 import { artifactManifest, EMPTY_JSON } from '../../src/registry/manifest.js';
 import { createRegistryClient } from '../../src/registry/remote/client.js';
 import { resolveCredentials } from '../../src/registry/remote/credentials.js';
 import type { RegistryClientOptions } from '../../src/registry/remote/session.js';
 import { OCI_MANIFEST } from '../../src/registry/types.js';
+import { rejected } from '../helpers/errors.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -29,15 +29,6 @@ function recordingFetch(log: string[]): typeof fetch {
     log.push(`${init?.method ?? 'GET'} ${url.pathname} -> ${res.status} (${scheme})`);
     return res;
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<KilnError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isKilnError(err)) throw new Error(`expected a KilnError, got ${String(err)}`);
-  return err;
 }
 
 /** Pushes the empty config, one layer and a manifest tagged v1; returns the manifest digest. */
@@ -96,7 +87,7 @@ describe('htpasswd (Basic) registry', () => {
   it('says which credentials were rejected on a wrong password, without the password', async () => {
     const env = { KILN_REGISTRY_USERNAME: 'alice', KILN_REGISTRY_PASSWORD: 'wrong-password' };
     const client = createRegistryClient({ registry: registry.host, env });
-    const err = await failure(client.getManifest('team/app', 'v1'));
+    const err = await rejected(client.getManifest('team/app', 'v1'));
     expect(err.code).toBe('E_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${registry.host} rejected user "alice" (credentials from the environment (KILN_REGISTRY_USERNAME/KILN_REGISTRY_PASSWORD)) for pull of team/app (manifest v1): 401 Unauthorized — registry says UNAUTHORIZED: authentication required`,
@@ -110,7 +101,7 @@ describe('htpasswd (Basic) registry', () => {
   it('says that no credentials were found, and where it looked', async () => {
     const home = tempDir();
     const client = createRegistryClient({ registry: registry.host, env: { HOME: home } });
-    const err = await failure(client.putBlob('team/app', blobOf('anonymous push')));
+    const err = await rejected(client.putBlob('team/app', blobOf('anonymous push')));
     expect(err.code).toBe('E_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${registry.host} requires authentication to push team/app (blob ${sha256Digest('anonymous push')}); no credentials were sent: none found (checked flags, KILN_REGISTRY_USERNAME/KILN_REGISTRY_PASSWORD, ${home}/.docker/config.json) (401 Unauthorized)`,
@@ -205,7 +196,7 @@ describe('token (Bearer) registry', () => {
       registry: registry.host,
       credentials: { ...basic, password: 'nope', source: 'the --username/--password flags' },
     });
-    const err = await failure(client.getManifest('tok/app', 'v1'));
+    const err = await rejected(client.getManifest('tok/app', 'v1'));
     expect(err.code).toBe('E_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${registry.host} (token service ${tokens().realm}) rejected user "alice" (credentials from the --username/--password flags) for pull of tok/app (manifest v1): 401 Unauthorized — registry says UNAUTHORIZED: invalid username or password`,
@@ -215,7 +206,7 @@ describe('token (Bearer) registry', () => {
 
   it('reports anonymous access that the token service does not grant', async () => {
     const client = createRegistryClient({ registry: registry.host, env: { HOME: tempDir() } });
-    const err = await failure(client.getManifest('tok/app', 'v1'));
+    const err = await rejected(client.getManifest('tok/app', 'v1'));
     expect(err.code).toBe('E_REGISTRY_AUTH');
     expect(err.message).toMatch(
       /^registry 127\.0\.0\.1:\d+ requires authentication to pull tok\/app \(manifest v1\); no credentials were sent: none found/,

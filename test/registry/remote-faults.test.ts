@@ -4,10 +4,11 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Digest, digestHex, sha256Digest } from '../../src/core/digest.js';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
+import type { KilnError } from '../../src/core/errors.js';
 import { createRegistryClient } from '../../src/registry/remote/client.js';
 import type { RegistryClientOptions } from '../../src/registry/remote/session.js';
 import { OCI_INDEX, OCI_MANIFEST } from '../../src/registry/types.js';
+import { rejected } from '../helpers/errors.js';
 import {
   type Fault,
   type FaultProxy,
@@ -49,15 +50,6 @@ function blobOf(text: string): { digest: Digest; size: number; source: Uint8Arra
   return { digest: sha256Digest(bytes), size: bytes.length, source: bytes };
 }
 
-async function failure(promise: Promise<unknown>): Promise<KilnError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isKilnError(err)) throw new Error(`expected a KilnError, got ${String(err)}`);
-  return err;
-}
-
 /** distribution's error body (docs/spec/api.md "Errors"). */
 const errorBody = (code: string, message: string): string => JSON.stringify({ errors: [{ code, message }] });
 
@@ -84,7 +76,7 @@ describe('HTTP errors: each with its own message', () => {
         ? { kind: 'answer', status: 403, body: errorBody('DENIED', 'requested access to the resource is denied') }
         : undefined;
     const from = proxy.requests.length;
-    const err = await failure(pushManifest('team/locked', 'v1'));
+    const err = await rejected(pushManifest('team/locked', 'v1'));
     expect(err.code).toBe('E_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${proxy.host} denied push access to repository team/locked for anonymous access (403 Forbidden — registry says DENIED: requested access to the resource is denied)`,
@@ -99,7 +91,7 @@ describe('HTTP errors: each with its own message', () => {
       path.includes('/blobs/')
         ? { kind: 'answer', status: 404, body: errorBody('NAME_UNKNOWN', 'repository name not known to registry') }
         : undefined;
-    const err = await failure(client().getBlob('team/gone', digest));
+    const err = await rejected(client().getBlob('team/gone', digest));
     expect(err.code).toBe('E_NOT_FOUND');
     expect(err.message).toBe(
       `repository team/gone does not exist on registry ${proxy.host} (looking for blob ${digest}; 404 Not Found — registry says NAME_UNKNOWN: repository name not known to registry)`,
@@ -125,7 +117,7 @@ describe('HTTP errors: each with its own message', () => {
       headers: { 'Retry-After': '120' },
       body: errorBody('TOOMANYREQUESTS', 'pull rate limit exceeded'),
     });
-    const err = await failure(client().getManifest('team/app', 'v1'));
+    const err = await rejected(client().getManifest('team/app', 'v1'));
     expect(err.code).toBe('E_REGISTRY_HTTP');
     expect(err.message).toBe(
       `registry ${proxy.host} kept rate limiting pull of manifest v1 in team/app: 429 Too Many Requests (gave up after 5 attempts) — registry says TOOMANYREQUESTS: pull rate limit exceeded`,
@@ -139,7 +131,7 @@ describe('HTTP errors: each with its own message', () => {
       status: 500,
       body: errorBody('UNKNOWN', 'unknown error\n\u001b[31mdisk full'),
     });
-    const err = await failure(client().getManifest('team/app', 'v1'));
+    const err = await rejected(client().getManifest('team/app', 'v1'));
     expect(err.code).toBe('E_REGISTRY_HTTP');
     // Control characters from the registry body are flattened to spaces.
     expect(err.message).toBe(
@@ -176,7 +168,7 @@ describe('HTTP errors: each with its own message', () => {
       method === 'GET' && path.includes('/manifests/')
         ? { kind: 'answer', status: 200, headers: { 'Content-Type': OCI_MANIFEST }, body: forged }
         : undefined;
-    const err = await failure(client().getManifest('team/tamper', digest));
+    const err = await rejected(client().getManifest('team/tamper', digest));
     expect(err.code).toBe('E_VERIFY_FAILED');
     expect(err.message).toBe(
       `manifest ${digest} from ${proxy.host}/team/tamper has digest ${sha256Digest(forged)}: the registry returned other bytes than it names`,
@@ -191,9 +183,9 @@ describe('HTTP errors: each with its own message', () => {
             body: forged,
           }
         : undefined;
-    expect((await failure(client().getManifest('team/tamper', 'v1'))).code).toBe('E_VERIFY_FAILED');
+    expect((await rejected(client().getManifest('team/tamper', 'v1'))).code).toBe('E_VERIFY_FAILED');
     proxy.rule = ({ method }) => (method === 'GET' ? { kind: 'answer', status: 200, body: 'not the blob' } : undefined);
-    expect((await failure(client().getBlob('team/tamper', sha256Digest('{}')))).code).toBe('E_VERIFY_FAILED');
+    expect((await rejected(client().getBlob('team/tamper', sha256Digest('{}')))).code).toBe('E_VERIFY_FAILED');
   });
 });
 
@@ -219,7 +211,7 @@ describe('connection failures', () => {
       sleep: async (ms) => void slept.push(ms),
       random: () => 0,
     });
-    const err = await failure(c.getManifest('team/app', 'v1'));
+    const err = await rejected(c.getManifest('team/app', 'v1'));
     expect(err.code).toBe('E_REGISTRY_HTTP');
     expect(err.message).toBe(
       `cannot reach registry 127.0.0.1:${port} (ECONNREFUSED) to pull manifest v1 in team/app (gave up after 5 attempts)`,
@@ -238,7 +230,7 @@ describe('connection failures', () => {
       return res;
     };
     const direct = { registry: registry.host, chunkSize: 100_000, sleep: async (ms: number) => void slept.push(ms) };
-    const err = await failure(createRegistryClient({ ...direct, fetch: killing }).putBlob('team/crash', blob));
+    const err = await rejected(createRegistryClient({ ...direct, fetch: killing }).putBlob('team/crash', blob));
     expect(err.message).toMatch(
       /^cannot reach registry 127\.0\.0\.1:\d+ \(ECONNREFUSED\) to push blob sha256:[0-9a-f]{64} in team\/crash \(gave up after 5 attempts\)$/,
     );
@@ -339,7 +331,7 @@ describe('scheme and redirects', () => {
         path.includes('/blobs/')
           ? { kind: 'answer', status: 302, headers: { Location: 'http://10.255.255.1/data' } }
           : undefined;
-      const err = await failure(client().getBlob('team/app', sha256Digest('{}')));
+      const err = await rejected(client().getBlob('team/app', sha256Digest('{}')));
       expect(err.code).toBe('E_USAGE');
       expect(err.message).toMatch(
         /^refusing http:\/\/10\.255\.255\.1 for registry 127\.0\.0\.1:\d+: plain http is only used for loopback addresses$/,
@@ -372,7 +364,7 @@ describe('listings the way newer registries answer them', () => {
     expect(await client().listTags('team/paged')).toEqual(['a', 'b', 'c', 'd', 'e']);
 
     proxy.rule = () => page(['a'], '<http://127.0.0.2:1/v2/team/paged/tags/list?last=a>; rel="next"');
-    const err = await failure(client().listTags('team/paged'));
+    const err = await rejected(client().listTags('team/paged'));
     expect(err.message).toBe(
       `registry ${proxy.host} sent an invalid tags listing for team/paged: its next page link points to another origin (http://127.0.0.2:1)`,
     );

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
-import { KilnError } from '../../src/core/errors.js';
 import { makeSbom } from '../../src/pipeline/sbom.js';
 import type { SourceView } from '../../src/pipeline/source-view.js';
 import { readCargoLockfile } from '../../src/sbom/cargo-lockfile.js';
 import { cargoPurl, parseCargoSource } from '../../src/sbom/cargo-purl.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
 import { parseToml } from '../../src/sbom/toml.js';
+import { thrown } from '../helpers/errors.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const LOCKS = {
@@ -25,15 +25,6 @@ const get = (g: ComponentGraph, ref: string) => {
   const c = g.components.find((x) => x.ref === ref);
   if (c === undefined) throw new Error(`no component ${ref}`);
   return c;
-};
-const failure = (fn: () => unknown): KilnError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KilnError) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
 };
 
 describe('readCargoLockfile on lockfiles cargo wrote for one workspace (see test/fixtures/sbom/cargo-v4/README.md)', () => {
@@ -172,7 +163,7 @@ describe('readCargoLockfile refuses malformed lockfiles, naming file and line', 
   const base = LOCKS.v4;
 
   it('names the line and column of a TOML error', () => {
-    const err = failure(() => readCargoLockfile(base.replace('name = "ryu"', 'name = "ryu'), 'Cargo.lock'));
+    const err = thrown(() => readCargoLockfile(base.replace('name = "ryu"', 'name = "ryu'), 'Cargo.lock'));
     expect(err.code).toBe('E_LOCKFILE_INVALID');
     const line = base.split('\n').indexOf('name = "ryu"') + 1;
     expect(err.message).toBe(`Cargo.lock:${line}:8: not valid TOML: a single-line string cannot contain a newline`);
@@ -185,7 +176,7 @@ describe('readCargoLockfile refuses malformed lockfiles, naming file and line', 
         'checksum = "Could not get crate checksum"',
       )
       .replace(' "ryu",\n', ' "ryu 9.9.9",\n');
-    const err = failure(() => readCargoLockfile(text, 'Cargo.lock'));
+    const err = thrown(() => readCargoLockfile(text, 'Cargo.lock'));
     const lines = text.split('\n');
     const sumLine = lines.indexOf('checksum = "Could not get crate checksum"') + 1;
     expect(err.message).toContain(
@@ -206,17 +197,17 @@ describe('readCargoLockfile refuses malformed lockfiles, naming file and line', 
         'name = "anyhow"\nversion = "1.0.69"\nsource = "registry+',
         'name = "anyhow"\nversion = "1.0.69"\nsource = "svn+',
       );
-    const err = failure(() => readCargoLockfile(text, 'Cargo.lock'));
+    const err = thrown(() => readCargoLockfile(text, 'Cargo.lock'));
     expect(err.message).toMatch(/Cargo\.lock:\d+: "name" must be a non-empty string, found nothing/);
     expect(err.message).toMatch(
       /Cargo\.lock:\d+: "source" "svn\+https:\/\/github.com\/rust-lang\/crates.io-index" is not a registry or git source/,
     );
-    const again = failure(() => readCargoLockfile(base.replace(' "itoa 0.4.8",\n', ' "itoa",\n'), 'Cargo.lock'));
+    const again = thrown(() => readCargoLockfile(base.replace(' "itoa 0.4.8",\n', ' "itoa",\n'), 'Cargo.lock'));
     expect(again.message).toContain('package "kiln-app 0.1.0": depends on "itoa", which matches 2 packages');
   });
 
   it('refuses a format newer than 4', () => {
-    const err = failure(() => readCargoLockfile(base.replace('version = 4', 'version = 5'), 'Cargo.lock'));
+    const err = thrown(() => readCargoLockfile(base.replace('version = 4', 'version = 5'), 'Cargo.lock'));
     expect(err.message).toBe('Cargo.lock:3: Cargo.lock version 5; Kiln reads 1 to 4');
   });
 });

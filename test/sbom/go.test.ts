@@ -3,27 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
-import { KilnError } from '../../src/core/errors.js';
 import { makeSbom } from '../../src/pipeline/sbom.js';
 import type { SourceView } from '../../src/pipeline/source-view.js';
 import { parseGoMod } from '../../src/sbom/go-modfile.js';
 import { golangPurl, readGoModules } from '../../src/sbom/go-sum.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
+import { thrown } from '../helpers/errors.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const read = (dir: string, goMod = fixture(`${dir}/go.mod`), goSum = fixture(`${dir}/go.sum`)) =>
   readGoModules(goSum, 'go.sum', { text: goMod, file: 'go.mod' });
 const refs = (g: ComponentGraph, pick: (c: ComponentGraph['components'][number]) => boolean = () => true) =>
   g.components.filter(pick).map((c) => c.ref);
-const failure = (fn: () => unknown): KilnError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KilnError) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
-};
 
 describe('readGoModules on testify v1.8.1’s own go.mod and go.sum (written by the go command, see go-testify/README.md)', () => {
   const g = read('go-testify');
@@ -116,7 +107,7 @@ describe('readGoModules refuses malformed files, naming file and line', () => {
   it('names bad go.sum lines and go.mod directives, all at once', () => {
     const goSum = `${fixture('go-module/go.sum')}github.com/x/y v1.0.0 sha256:abc\n`;
     const goMod = fixture('go-module/go.mod').replace('go 1.19', 'go 1.19\nrequir github.com/a/b v1.0.0');
-    const err = failure(() => read('go-module', goMod, goSum));
+    const err = thrown(() => read('go-module', goMod, goSum));
     expect(err.code).toBe('E_LOCKFILE_INVALID');
     expect(err.message).toContain('go.mod and go.sum is not a valid Go module (2 problems)');
     expect(err.message).toContain('go.mod:4: unknown directive "requir"');

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
-import { KilnError } from '../../src/core/errors.js';
 import { makeSbom } from '../../src/pipeline/sbom.js';
 import type { SourceView } from '../../src/pipeline/source-view.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
@@ -14,6 +13,7 @@ import { readPoetryLockfile } from '../../src/sbom/python-poetry.js';
 import { readRequirementsTxt, requirementIncludes } from '../../src/sbom/python-requirements.js';
 import { installedPythonGraph } from '../../src/sbom/python-scope.js';
 import { readUvLockfile } from '../../src/sbom/python-uv.js';
+import { thrown } from '../helpers/errors.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const pyproject = (dir: string) => ({ text: fixture(`${dir}/pyproject.toml`), file: 'pyproject.toml' });
@@ -26,15 +26,6 @@ const get = (g: ComponentGraph, ref: string) => {
   const c = g.components.find((x) => x.ref === ref);
   if (c === undefined) throw new Error(`no component ${ref}`);
   return c;
-};
-const failure = (fn: () => unknown): KilnError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KilnError) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
 };
 // PyPI's sha256 of setuptools-65.5.0-py3-none-any.whl and wheel-0.40.0-py3-none-any.whl (the wheels CPython bundles;
 // the same values are in public poetry.lock, Pipfile.lock and pip-compile files).
@@ -110,7 +101,7 @@ describe('readPoetryLockfile on poetry lockfiles of one project (see python-poet
     const text = fixture('python-poetry-1.3/poetry.lock')
       .replace('category = "dev"', 'category = "test"')
       .replace('hash = "sha256:d236b20e7cb522daf2390fa84c55eea81c5c30190f90f29ae2ca1ad8355bf247"', 'hash = "md5:00"');
-    const err = failure(() => readPoetryLockfile(text, 'poetry.lock'));
+    const err = thrown(() => readPoetryLockfile(text, 'poetry.lock'));
     const line = (s: string) => text.split('\n').indexOf(s) + 1;
     expect(err.message).toContain('poetry.lock is not a valid poetry lockfile (2 problems)');
     expect(err.message).toContain(
@@ -120,10 +111,10 @@ describe('readPoetryLockfile on poetry lockfiles of one project (see python-poet
       /poetry\.lock:\d+: package "wheel": "md5:00" is not sha256:, sha384: or sha512: followed by hex digits/,
     );
     const newer = fixture('python-poetry-2/poetry.lock').replace('lock-version = "2.1"', 'lock-version = "3.0"');
-    expect(failure(() => readPoetryLockfile(newer, 'poetry.lock')).message).toContain(
+    expect(thrown(() => readPoetryLockfile(newer, 'poetry.lock')).message).toContain(
       'lock-version 3.0; Kiln reads poetry lockfiles 1.x and 2.x',
     );
-    const broken = failure(() => readPoetryLockfile('[[package]]\nname = "x"\nversion = 1.0\n', 'poetry.lock'));
+    const broken = thrown(() => readPoetryLockfile('[[package]]\nname = "x"\nversion = 1.0\n', 'poetry.lock'));
     expect(broken.message).toContain('poetry.lock:3: package "x": "version" must be a non-empty string, found 1');
   });
 });
@@ -165,13 +156,13 @@ describe('readUvLockfile (see python-uv/README.md)', () => {
     const text = fixture('python-uv/uv.lock')
       .replace('{ name = "blinker" }', '{ name = "blinkr" }')
       .replace('hash = "sha256:e1934eec', 'hash = "sha1:e1934eec');
-    const err = failure(() => readUvLockfile(text, 'uv.lock'));
+    const err = thrown(() => readUvLockfile(text, 'uv.lock'));
     const flaskLine = text.split('\n').indexOf('name = "flask"');
     expect(err.message).toContain(
       `uv.lock:${flaskLine}: package "flask": depends on "blinkr", which the lockfile does not list`,
     );
     expect(err.message).toMatch(/uv\.lock:\d+: package "blinker": "sha1:e1934eec.*" is not sha256:/);
-    const v2 = failure(() =>
+    const v2 = thrown(() =>
       readUvLockfile(fixture('python-uv/uv.lock').replace('version = 1\n', 'version = 2\n'), 'uv.lock'),
     );
     expect(v2.message).toBe('uv.lock:1: uv.lock version 2; Kiln reads version 1');
@@ -209,7 +200,7 @@ describe('readRequirementsTxt on pip-compile output (see python-requirements/REA
   });
 
   it('refuses an unpinned requirement, saying where and that the SBOM would not be exact', () => {
-    const err = failure(() => requirements(`${text}requests>=2.31 \\\n    --hash=sha256:${'a'.repeat(64)}\nidna\n`));
+    const err = thrown(() => requirements(`${text}requests>=2.31 \\\n    --hash=sha256:${'a'.repeat(64)}\nidna\n`));
     const line = text.split('\n').length;
     expect(err.code).toBe('E_LOCKFILE_INVALID');
     expect(err.message).toContain(
@@ -228,16 +219,16 @@ describe('readRequirementsTxt on pip-compile output (see python-requirements/REA
       ['pkg:pypi/pip?download_url=https://example.com/pip-24.0-py3-none-any.whl', true, 1],
       ['pkg:pypi/six@1.16.0', true, 1],
     ]);
-    expect(failure(() => requirements('six==1.16.0\nsix==1.15.0\n')).message).toContain(
+    expect(thrown(() => requirements('six==1.16.0\nsix==1.15.0\n')).message).toContain(
       'requirements.txt:2: six is given again (as 1.16.0 at requirements.txt:1)',
     );
-    expect(failure(() => requirements(`six==1.16.0 --hash=sha256:${'b'.repeat(63)}\n`)).message).toContain(
+    expect(thrown(() => requirements(`six==1.16.0 --hash=sha256:${'b'.repeat(63)}\n`)).message).toContain(
       'must have 64 hex digits',
     );
-    expect(failure(() => requirements('-e git+https://github.com/x/y#egg=y\n')).message).toContain(
+    expect(thrown(() => requirements('-e git+https://github.com/x/y#egg=y\n')).message).toContain(
       'editable "git+https://github.com/x/y#egg=y" is not pinned',
     );
-    expect(failure(() => requirements('--frobnicate\n')).message).toContain(
+    expect(thrown(() => requirements('--frobnicate\n')).message).toContain(
       'requirements.txt:1: unknown option "--frobnicate"',
     );
   });
@@ -250,7 +241,7 @@ describe('readRequirementsTxt on pip-compile output (see python-requirements/REA
       'pkg:pypi/idna@3.7',
       'pkg:pypi/six@1.16.0',
     ]);
-    const err = failure(() =>
+    const err = thrown(() =>
       requirements('-r base.txt\n-r ../outside.txt\n-r missing.txt\n', { 'base.txt': '-r requirements.txt\n' }),
     );
     expect(err.message).toContain('base.txt:1: includes "requirements.txt", which includes base.txt (a cycle)');
@@ -389,7 +380,7 @@ content-hash = "x"
         'markers = "platform_system = \\"Windows\\""',
       );
       const line = text.split('\n').findIndex((l) => l.startsWith('colorama = ')) + 1;
-      expect(failure(() => readPoetryLockfile(text, 'poetry.lock', { environment: LINUX })).message).toContain(
+      expect(thrown(() => readPoetryLockfile(text, 'poetry.lock', { environment: LINUX })).message).toContain(
         `poetry.lock:${line}: package "click": unexpected "=" at column 17 of marker "platform_system = "Windows""`,
       );
     });
@@ -557,7 +548,7 @@ resolution-markers = [
     it('refuses a marker that is not one, naming its line', () => {
       const text = KEYRING.replace('marker = "sys_platform == \'win32\'"', 'marker = "sys_platform == \'win32"');
       const line = text.split('\n').findIndex((l) => l.includes('pywin32-ctypes", marker')) + 1;
-      expect(failure(() => readUvLockfile(text, 'uv.lock', { environment: LINUX })).message).toContain(
+      expect(thrown(() => readUvLockfile(text, 'uv.lock', { environment: LINUX })).message).toContain(
         `uv.lock:${line}: package "keyring": an unterminated string at column 17 of marker "sys_platform == 'win32"`,
       );
     });
@@ -592,12 +583,12 @@ pywin32==306 ; platform_system == "Windows"
 
     it('refuses the same name twice when both pins hold, as pip does, and a broken marker', () => {
       const twice = 'six==1.16.0 ; sys_platform == "linux"\nsix==1.15.0 ; os_name == "posix"\n';
-      expect(failure(() => read(LINUX, twice)).message).toContain(
+      expect(thrown(() => read(LINUX, twice)).message).toContain(
         'requirements.txt:2: six is given again (as 1.16.0 at requirements.txt:1)',
       );
       expect(names(read(undefined, twice))).toEqual(['six', 'six']); // may be told apart: both kept
       expect(names(read(WINDOWS, twice))).toEqual([]);
-      expect(failure(() => read(LINUX, 'six==1.16.0 ; sys_platform = "linux"\n')).message).toContain(
+      expect(thrown(() => read(LINUX, 'six==1.16.0 ; sys_platform = "linux"\n')).message).toContain(
         'requirements.txt:1: six: unexpected "=" at column 14 of marker "sys_platform = "linux""',
       );
     });

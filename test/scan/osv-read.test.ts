@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { type OsvReadResult, readOsvRecords } from '../../src/scan/osv-read.js';
 import { checkOsvRecord } from '../../src/scan/osv-validate.js';
+import { rejected } from '../helpers/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // ossf/osv-schema at 51b8156b (see PROVENANCE.tsv): the JSON examples of docs/schema.md and the osv-linter testdata.
@@ -24,16 +24,6 @@ async function collect(source: string): Promise<OsvReadResult[]> {
   const out: OsvReadResult[] = [];
   for await (const result of readOsvRecords(source)) out.push(result);
   return out;
-}
-
-async function failure(source: string): Promise<KilnError> {
-  try {
-    await collect(source);
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
 }
 
 function vectorCopy(): string {
@@ -135,12 +125,12 @@ describe('readOsvRecords on files that are not good records', () => {
 
   it('refuses a source that does not exist, or is not a directory, zip or JSON file, with a hint', async () => {
     const dir = tempDir('kiln-osv-');
-    const missing = await failure(join(dir, 'nope'));
+    const missing = await rejected(collect(join(dir, 'nope')));
     expect(missing.code).toBe('E_NOT_FOUND');
     expect(missing.message).toContain(join(dir, 'nope'));
     expect(missing.hint).toContain('all.zip');
     writeFileSync(join(dir, 'notes.txt'), '{}');
-    const neither = await failure(join(dir, 'notes.txt'));
+    const neither = await rejected(collect(join(dir, 'notes.txt')));
     expect(neither.code).toBe('E_USAGE');
     expect(neither.message).toBe(
       `OSV source ${join(dir, 'notes.txt')} is neither a directory, a ZIP archive nor a .json file`,
@@ -163,7 +153,7 @@ describe('readOsvRecords on files that are not good records', () => {
   it('lets a damaged zip stop the import with the archive error rather than reading part of it', async () => {
     const dir = tempDir('kiln-osv-');
     writeFileSync(join(dir, 'all.zip'), `PK\u0003\u0004${' not really a zip'.repeat(4)}`);
-    const err = await failure(join(dir, 'all.zip'));
+    const err = await rejected(collect(join(dir, 'all.zip')));
     expect(err.code).toBe('E_IO');
     expect(err.message).toContain('no end of central directory record');
   });

@@ -4,8 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { readZipEntries, tableCrc32, type ZipReadOptions } from '../../src/scan/zip.js';
+import { rejected } from '../helpers/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Archives are made by the real writers (Info-ZIP zip 3.0, CPython's zipfile); field offsets below are those of
@@ -42,16 +42,6 @@ async function entries(path: string, opts?: ZipReadOptions): Promise<Record<stri
   const out: Record<string, Buffer> = {};
   for await (const entry of readZipEntries(path, opts)) out[entry.name] = entry.bytes;
   return out;
-}
-
-async function failure(path: string, opts?: ZipReadOptions): Promise<KilnError> {
-  try {
-    await entries(path, opts);
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a KilnError');
 }
 
 /** Offsets of `name`'s central directory header and local header in `zip`. */
@@ -158,7 +148,7 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
     const original = FILES[entryName] as Buffer;
     const damaged = Buffer.from(original.toString().replace('"modified"', '"Modified"'));
     const hex = (data: Buffer) => `0x${zlib.crc32(data).toString(16).padStart(8, '0')}`;
-    const err = await failure(path);
+    const err = await rejected(entries(path));
     expect(err.code).toBe('E_IO');
     expect(err.message).toBe(
       `cannot read ZIP archive ${path}, entry "${entryName}": its CRC-32 is ${hex(damaged)}, the archive declares ${hex(original)}`,
@@ -170,7 +160,7 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
     const dir = fixture();
     zipCli(dir, ['-q', '-X', 'big.zip', 'a/big.json']);
     const path = patched(join(dir, 'big.zip'), (zip) => zip.fill(0xff, 200, 260));
-    expect((await failure(path)).message).toMatch(
+    expect((await rejected(entries(path))).message).toMatch(
       /entry "a\/big\.json": (its deflate data is corrupt|its CRC-32|it holds)/,
     );
   });
@@ -179,11 +169,11 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
     const path = storedPair();
     const whole = readFileSync(path);
     writeFileSync(path, whole.subarray(0, whole.length - 1));
-    expect((await failure(path)).message).toBe(
+    expect((await rejected(entries(path))).message).toBe(
       `cannot read ZIP archive ${path}: it has no end of central directory record (not a ZIP archive, or cut short)`,
     );
     writeFileSync(path, whole.subarray(0, 10));
-    expect((await failure(path)).message).toContain('it is 10 bytes, too short for a ZIP archive');
+    expect((await rejected(entries(path))).message).toContain('it is 10 bytes, too short for a ZIP archive');
   });
 
   it('refuses a local header that disagrees with the central directory', async () => {
@@ -192,7 +182,7 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
       zip[local + 30] = 0x62; // local name "a/b/…" -> "b/b/…"
       zip.writeUInt16LE(8, local + 8); // local method stored -> deflate
     });
-    expect((await failure(path)).message).toMatch(
+    expect((await rejected(entries(path))).message).toMatch(
       /entry "a\/b\/GHSA-1234-5678-9abc\.json": its local header disagrees with the central directory \(name "b\/b\/GHSA-1234-5678-9abc\.json", method 8 vs "a\/b\//,
     );
   });
@@ -209,10 +199,10 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
     const compressed = readFileSync(join(dir, 'bomb.zip')).readUInt32LE(
       headersOf(readFileSync(join(dir, 'bomb.zip')), 'a/big.json').central + 20,
     );
-    expect((await failure(declare(compressed + 1000))).message).toContain(
+    expect((await rejected(entries(declare(compressed + 1000)))).message).toContain(
       `"a/big.json": it inflates to more than the ${compressed + 1000} bytes it declares`,
     );
-    expect((await failure(declare(1000))).message).toContain(
+    expect((await rejected(entries(declare(1000)))).message).toContain(
       `"a/big.json": it declares ${compressed} bytes of data for 1000 bytes of content`,
     );
   });
@@ -221,14 +211,14 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
     const dir = fixture();
     zipCli(dir, ['-q', '-X', 'big.zip', 'a/big.json']);
     const size = (FILES['a/big.json'] as Buffer).length;
-    const err = await failure(join(dir, 'big.zip'), { maxEntryBytes: 4096 });
+    const err = await rejected(entries(join(dir, 'big.zip'), { maxEntryBytes: 4096 }));
     expect(err.message).toContain(`it declares ${size} bytes uncompressed, more than the 4096-byte limit`);
   });
 
   it('refuses encrypted entries and compression methods other than stored and deflate', async () => {
     const dir = fixture();
     zipCli(dir, ['-q', '-X', '-P', 'secret', 'enc.zip', 'top.txt']);
-    const encrypted = await failure(join(dir, 'enc.zip'));
+    const encrypted = await rejected(entries(join(dir, 'enc.zip')));
     expect(encrypted.message).toContain('entry "top.txt": it is encrypted');
     expect(encrypted.hint).toContain('unencrypted');
     const path = patched(storedPair(), (zip) => {
@@ -236,7 +226,7 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
       zip.writeUInt16LE(12, central + 10);
       zip.writeUInt16LE(12, local + 8);
     });
-    const bzip2 = await failure(path);
+    const bzip2 = await rejected(entries(path));
     expect(bzip2.message).toContain('entry "top.txt": it uses compression method 12 (bzip2)');
     expect(bzip2.hint).toContain('re-create the archive');
   });
@@ -251,11 +241,13 @@ with zipfile.ZipFile('twice.zip', 'w') as z:
     z.writestr('b.json', '{}')`,
     );
     const path = patched(join(dir, 'twice.zip'), (zip) => zip.writeUInt32LE(0, headersOf(zip, 'b.json').central + 42));
-    expect((await failure(path)).message).toContain('entry "b.json": its local header at 0 overlaps the entry before');
+    expect((await rejected(entries(path))).message).toContain(
+      'entry "b.json": its local header at 0 overlaps the entry before',
+    );
   });
 
   it('reports a missing archive as not found', async () => {
-    const err = await failure(join(tempDir('kiln-zip-'), 'all.zip'));
+    const err = await rejected(entries(join(tempDir('kiln-zip-'), 'all.zip')));
     expect(err.code).toBe('E_NOT_FOUND');
     expect(err.hint).toContain('all.zip');
   });
