@@ -1,4 +1,5 @@
 // Package identity across purls and OSV: which OSV ecosystem a purl type is, and names as matching compares them.
+import { parsePurl } from '../sbom/purl.js';
 
 /** OSV ecosystem names by purl type (https://ossf.github.io/osv-schema/#affectedpackage-field). */
 const ECOSYSTEM_OF_PURL_TYPE: Readonly<Record<string, string>> = {
@@ -23,19 +24,12 @@ export interface PackageCoordinates {
 
 /** The OSV coordinates of a purl (`pkg:npm/%40scope/name@1.0.0`); undefined for a type OSV has no ecosystem for. */
 export function coordinatesOfPurl(purl: string): PackageCoordinates | undefined {
-  const match = /^pkg:([a-zA-Z][a-zA-Z0-9.+-]*)\/([^?#]+)/.exec(purl);
-  if (!match?.[1] || !match[2]) return undefined;
-  const type = match[1].toLowerCase();
-  const ecosystem = ECOSYSTEM_OF_PURL_TYPE[type];
-  if (!ecosystem) return undefined;
-  let path = match[2];
-  const at = path.lastIndexOf('@');
-  const version = at > 0 ? decodePart(path.slice(at + 1)) : '';
-  if (at > 0) path = path.slice(0, at);
-  const segments = path.split('/').filter(Boolean).map(decodePart);
+  const parts = parsePurl(purl);
+  const ecosystem = parts && ECOSYSTEM_OF_PURL_TYPE[parts.type];
+  if (!parts || !ecosystem) return undefined;
   // Maven names are group:artifact in OSV; everything else joins the namespace and name with '/'.
-  const name = type === 'maven' ? segments.join(':') : segments.join('/');
-  return { ecosystem, name: packageKey(ecosystem, name), version };
+  const name = parts.segments.join(parts.type === 'maven' ? ':' : '/');
+  return { ecosystem, name: packageKey(ecosystem, name), version: parts.version ?? '' };
 }
 
 /**
@@ -46,15 +40,6 @@ export function coordinatesOfPurl(purl: string): PackageCoordinates | undefined 
 export function packageKey(ecosystem: string, name: string): string {
   if (ecosystem === 'PyPI') return name.toLowerCase().replace(/[-_.]+/g, '-');
   return ecosystem === 'Go' ? name.toLowerCase() : name;
-}
-
-/** A percent-decoded purl segment; a malformed escape (`%ZZ`) is kept as written rather than thrown. */
-function decodePart(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /** The ecosystem without its release suffix (OSV's `Debian:12`, `Alpine:v3.18`), as ecosystems are ordered by it. */

@@ -1,4 +1,5 @@
 // Which OpenVEX statement, if any, waives a finding: by vulnerability id or alias, and by product or subcomponent purl.
+import { parsePurl } from '../sbom/purl.js';
 import type { VexDocument, VexStatement } from './openvex.js';
 
 /**
@@ -40,31 +41,9 @@ function isAbout(statement: VexStatement, purl: string, artifactPurl: string | u
 /** True when product id `id` names `purl`: equal strings, or the same package ignoring qualifiers and subpath. */
 function sameComponent(id: string, purl: string): boolean {
   if (id === purl) return true;
-  const a = purlParts(id);
-  const b = purlParts(purl);
+  const a = parsePurl(id);
+  const b = parsePurl(purl);
   if (a === undefined || b === undefined) return false;
-  return a.type === b.type && a.path === b.path && (a.version === undefined || a.version === b.version);
-}
-
-/** Type, decoded namespace/name and version of a purl (`pkg:type/namespace/name@version?qualifiers#subpath`). */
-function purlParts(purl: string): { type: string; path: string; version: string | undefined } | undefined {
-  const match = /^pkg:\/*([a-zA-Z.+-][a-zA-Z0-9.+-]*)\/([^?#]+)/i.exec(purl);
-  if (match === null) return undefined;
-  const rest = match[2] ?? '';
-  const at = rest.indexOf('@', rest.lastIndexOf('/') + 1);
-  const path = (at < 0 ? rest : rest.slice(0, at))
-    .split('/')
-    .filter((s) => s !== '')
-    .map(decode)
-    .join('/');
-  const version = at < 0 || at === rest.length - 1 ? undefined : decode(rest.slice(at + 1));
-  return { type: (match[1] ?? '').toLowerCase(), path, version };
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  const samePath = a.segments.join('/') === b.segments.join('/');
+  return a.type === b.type && samePath && (a.version === undefined || a.version === b.version);
 }
