@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
 import { importOsv } from '../pipeline/db-import.js';
-import { lastOsvImport, openSqliteStore, osvDataState } from '../store/index.js';
+import { scanDatabase } from '../pipeline/scan.js';
+import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 
@@ -36,14 +37,10 @@ export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number
   const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
   try {
     if (sub === 'status') {
-      const [state, last] = await Promise.all([osvDataState(store), lastOsvImport(store)]);
-      const status = { records: state.records, revision: state.revision, lastImport: last ?? null };
+      const { records, revision, lastUpdate } = await scanDatabase(store);
+      const status = { records, revision, lastImport: lastUpdate ?? null };
       if (values.json) println(ctx.stdout, JSON.stringify(status, null, 2));
-      else
-        println(
-          ctx.stdout,
-          `${state.records} OSV records (revision ${state.revision}), last import: ${last ?? 'never'}`,
-        );
+      else println(ctx.stdout, `${records} OSV records (revision ${revision}), last import: ${lastUpdate ?? 'never'}`);
       return 0;
     }
     if (sub !== 'import') {

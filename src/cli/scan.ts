@@ -62,6 +62,9 @@ export async function scanCommand(ctx: CliContext, argv: string[]): Promise<numb
     const report = await rescanRecorded(store, paths.oci, {
       ...(values.project ? { project: values.project } : {}),
       ...(buildId ? { buildId } : {}),
+      onProgress: (done, total) => {
+        if (!values.json && done > 0 && done % 100 === 0) println(ctx.stderr, `kiln: scan: ${done}/${total} artifacts`);
+      },
     });
     if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));
     else {

@@ -6,7 +6,7 @@ import { blobPath } from '../registry/index.js';
 import type { Finding } from '../scan/match.js';
 import type { ScanDatabase } from '../scan/vulns-predicate.js';
 import { artifactSboms, type Store } from '../store/index.js';
-import { scanBom } from './scan.js';
+import { matchBom, scanDatabase } from './scan.js';
 
 /** One artifact (by digest) the current data finds vulnerabilities in, and every build that produced it. */
 export interface AffectedArtifact {
@@ -38,11 +38,15 @@ export async function rescanRecorded(
 ): Promise<RescanReport> {
   const rows = await artifactSboms(store, opts);
   const byArtifact = new Map<string, typeof rows>();
-  for (const row of rows) byArtifact.set(row.digest, [...(byArtifact.get(row.digest) ?? []), row]);
-  const scans = new Map<string, Awaited<ReturnType<typeof scanBom>>>();
+  for (const row of rows) {
+    const list = byArtifact.get(row.digest);
+    if (list) list.push(row);
+    else byArtifact.set(row.digest, [row]);
+  }
+  const scans = new Map<string, Awaited<ReturnType<typeof matchBom>>>();
   const affected: AffectedArtifact[] = [];
   const unreadable: { digest: string; build: string; why: string }[] = [];
-  let database: ScanDatabase | undefined;
+  const database = await scanDatabase(store); // one revision for the whole report
   let done = 0;
   for (const [digest, builds] of byArtifact) {
     const newest = builds[0];
@@ -56,7 +60,7 @@ export async function rescanRecorded(
         continue;
       }
       try {
-        scan = await scanBom(store, bom.value, `the SBOM of ${digest} (build ${newest.build_id})`);
+        scan = await matchBom(store, bom.value, `the SBOM of ${digest} (build ${newest.build_id})`);
       } catch (err) {
         if (!isKilnError(err)) throw err;
         unreadable.push({ digest, build: newest.build_id, why: err.message });
@@ -64,7 +68,6 @@ export async function rescanRecorded(
       }
       scans.set(newest.sbom_digest, scan);
     }
-    database = scan.database;
     if (scan.result.findings.length === 0) continue;
     affected.push({
       digest,
@@ -76,7 +79,6 @@ export async function rescanRecorded(
       findings: scan.result.findings,
     });
   }
-  database ??= (await scanBom(store, { bomFormat: 'CycloneDX' }, 'an empty SBOM')).database;
   return { database, scanned: byArtifact.size, affected, unreadable };
 }
 

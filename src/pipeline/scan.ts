@@ -17,28 +17,42 @@ export interface BuildScan {
   readonly vex: readonly VexDocument[];
 }
 
-/** Matches an SBOM (CycloneDX JSON) against the store's OSV records; `where` names the SBOM in errors. */
+/** Matches an SBOM (CycloneDX JSON) against the store's OSV records, and says against which data. */
 export async function scanBom(store: Store, bom: unknown, where: string): Promise<Omit<BuildScan, 'vex'>> {
+  const [found, database] = await Promise.all([matchBom(store, bom, where), scanDatabase(store)]);
+  return { ...found, database };
+}
+
+/** Matches an SBOM against the store's OSV records; `where` names the SBOM in errors. */
+export async function matchBom(
+  store: Store,
+  bom: unknown,
+  where: string,
+): Promise<Pick<BuildScan, 'graph' | 'result'>> {
   const graph = bomGraph(bom, where);
   const targets = scanTargets(graph);
-  const [rows, state, last] = await Promise.all([
-    osvRecordsFor(
-      store,
-      targets.map((t) => t.coords),
-    ),
-    osvDataState(store),
-    lastOsvImport(store),
-  ]);
+  const rows = await osvRecordsFor(
+    store,
+    targets.map((t) => t.coords),
+  );
   const byPackage = new Map<string, OsvRecord[]>();
-  const parsed = new Map<string, OsvRecord>();
+  const parsed = new Map<string, OsvRecord>(); // a record affecting several packages is parsed once
   for (const row of rows) {
+    const record = parsed.get(row.id) ?? (JSON.parse(row.body) as OsvRecord);
+    parsed.set(row.id, record);
     const key = packageKeyOf(row);
-    const record = parsed.get(row.body) ?? (JSON.parse(row.body) as OsvRecord);
-    parsed.set(row.body, record);
-    byPackage.set(key, [...(byPackage.get(key) ?? []), record]);
+    const list = byPackage.get(key);
+    if (list) list.push(record);
+    else byPackage.set(key, [record]);
   }
-  const result = matchVulnerabilities(graph, (coords) => byPackage.get(packageKeyOf(coords)) ?? []);
-  return { graph, result, database: { records: state.records, revision: state.revision, lastUpdate: last } };
+  const result = matchVulnerabilities(graph, (coords) => byPackage.get(packageKeyOf(coords)) ?? [], targets);
+  return { graph, result };
+}
+
+/** The vulnerability data as a scan names it: how many records, their revision, and when they were imported. */
+export async function scanDatabase(store: Store): Promise<ScanDatabase> {
+  const [state, lastUpdate] = await Promise.all([osvDataState(store), lastOsvImport(store)]);
+  return { records: state.records, revision: state.revision, lastUpdate };
 }
 
 /** Reads and parses the VEX documents the policy names, from the project as committed. */

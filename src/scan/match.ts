@@ -44,8 +44,8 @@ export function scanTargets(graph: BomGraph): { component: BomComponent; coords:
 export function matchVulnerabilities(
   graph: BomGraph,
   recordsFor: (coords: PackageCoordinates) => readonly OsvRecord[],
+  targets: ReturnType<typeof scanTargets> = scanTargets(graph),
 ): ScanResult {
-  const targets = scanTargets(graph);
   const names = new Map(graph.components.map((c) => [c.ref, `${c.name}@${c.version}`]));
   const paths = dependencyPaths(graph);
   const notes = new Set<string>();

@@ -120,8 +120,8 @@ export async function finishOsvImport(
 export async function osvRecordsFor(
   store: Store,
   packages: readonly { readonly ecosystem: string; readonly name: string }[],
-): Promise<{ ecosystem: string; name: string; body: string }[]> {
-  const out: { ecosystem: string; name: string; body: string }[] = [];
+): Promise<{ id: string; ecosystem: string; name: string; body: string }[]> {
+  const out: { id: string; ecosystem: string; name: string; body: string }[] = [];
   const byEcosystem = new Map<string, Set<string>>();
   for (const p of packages) byEcosystem.set(p.ecosystem, (byEcosystem.get(p.ecosystem) ?? new Set()).add(p.name));
   // Ecosystem and name together use the (ecosystem, name) index: a lookup, not a scan of every record.
@@ -130,7 +130,7 @@ export async function osvRecordsFor(
       const rows = await store.db
         .selectFrom('osv_packages')
         .innerJoin('osv_records', 'osv_records.id', 'osv_packages.record_id')
-        .select(['osv_packages.ecosystem', 'osv_packages.name', 'osv_records.body'])
+        .select(['osv_records.id', 'osv_packages.ecosystem', 'osv_packages.name', 'osv_records.body'])
         .where('osv_packages.ecosystem', '=', ecosystem)
         .where('osv_packages.name', 'in', part)
         .orderBy('osv_records.id')
