@@ -1,5 +1,5 @@
 // Sigstore bundle v0.3 for key-signed DSSE envelopes: the one evidence file a verifier needs besides the key.
-import { deepFreeze } from '../core/json.js';
+import { canonicalJson, deepFreeze, isRecord } from '../core/json.js';
 import { type DsseEnvelope, signDsse } from './dsse.js';
 import type { Signer } from './signer.js';
 import { IN_TOTO_PAYLOAD_TYPE, type Statement, statementBytes } from './statement.js';
@@ -35,4 +35,24 @@ export function makeBundle(envelope: DsseEnvelope, keyHint: string): SigstoreBun
 export async function signStatement(statement: Statement, signer: Signer): Promise<SigstoreBundle> {
   const envelope = await signDsse(statementBytes(statement), IN_TOTO_PAYLOAD_TYPE, signer);
   return makeBundle(envelope, signer.keyHint);
+}
+
+/** A bundle as Kiln writes it to disk and to registries: canonical JSON, indented, newline-terminated. */
+export function bundleBytes(bundle: SigstoreBundle): Buffer {
+  return Buffer.from(`${canonicalJson(bundle, 2)}\n`, 'utf8');
+}
+
+/**
+ * The predicate of a bundle's in-toto statement, decoded without any check (verify the bundle first); undefined when
+ * the text is not a DSSE bundle of a statement.
+ */
+export function bundlePredicate(bundleJson: string): unknown {
+  try {
+    const bundle = JSON.parse(bundleJson) as { dsseEnvelope?: { payload?: string } };
+    const payload = bundle.dsseEnvelope?.payload ?? '';
+    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as unknown;
+    return isRecord(statement) ? statement.predicate : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,12 @@
 // Public API of the attest stage: statements, provenance, DSSE, signers, bundles, verification.
-export { makeBundle, SIGSTORE_BUNDLE_V03, type SigstoreBundle, signStatement } from './bundle.js';
+export {
+  bundleBytes,
+  bundlePredicate,
+  makeBundle,
+  SIGSTORE_BUNDLE_V03,
+  type SigstoreBundle,
+  signStatement,
+} from './bundle.js';
 export { type DsseEnvelope, pae, signDsse } from './dsse.js';
 export { writeKeyPair } from './keyfile.js';
 export { generateKeyPair, type KeyAlgorithm, keyHint, loadPublicKey, type PublicKey } from './keys.js';

@@ -1,7 +1,7 @@
 // After the steps: package each artifact, sign its evidence, let the policy decide, publish, deliver files.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { signStatement } from '../attest/bundle.js';
+import { bundleBytes, signStatement } from '../attest/bundle.js';
 import { type DsseEnvelope, dsseSignedBy } from '../attest/dsse.js';
 import { LOCAL_BUILDER_ID, provenancePredicate } from '../attest/provenance.js';
 import type { Signer } from '../attest/signer.js';
@@ -140,10 +140,13 @@ async function attestAndGate(
   subjects: { name: string; digest: Digest }[],
 ): Promise<EvidenceBytes> {
   const { source, sbom, scan, signer } = input;
-  const sign = async (predicateType: string, predicate: unknown) =>
-    Buffer.from(
-      `${canonicalJson(await signStatement(makeStatement(subjects, predicateType, predicate), signer), 2)}\n`,
-    );
+  // Each envelope is kept to check the signer's signatures (a KMS signer could return bad ones).
+  const envelopes: DsseEnvelope[] = [];
+  const sign = async (predicateType: string, predicate: unknown) => {
+    const bundle = await signStatement(makeStatement(subjects, predicateType, predicate), signer);
+    envelopes.push(bundle.dsseEnvelope);
+    return bundleBytes(bundle);
+  };
   const provenance = await sign(
     SLSA_PROVENANCE_V1,
     provenancePredicate({
@@ -172,7 +175,7 @@ async function attestAndGate(
     today: isoSeconds(input.now()).slice(0, 10),
     evidence: {
       sbom: sbom.bytes.length > 0,
-      signed: [provenance, sbomAttestation, spdxAttestation].every((b) => bundleSignedBy(b, signer.publicKeyPem)),
+      signed: envelopes.every((e) => dsseSignedBy(e, signer.publicKeyPem)),
       hermetic: !input.runner.hermetic
         ? { ok: false, why: `steps ran with the ${input.runner.kind} runner, outside the sandbox` }
         : network.length > 0
@@ -256,11 +259,6 @@ async function blocked(
       details: { buildId: input.buildId, violations: decision.violations, evidenceDir: dir },
     },
   );
-}
-
-function bundleSignedBy(bundle: Buffer, publicKeyPem: string): boolean {
-  const parsed = JSON.parse(bundle.toString('utf8')) as { dsseEnvelope: DsseEnvelope };
-  return dsseSignedBy(parsed.dsseEnvelope, publicKeyPem);
 }
 
 function storeRows(

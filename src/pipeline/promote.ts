@@ -1,7 +1,7 @@
 // `kiln promote`: verify an artifact where it is, re-check today's policy, copy it by digest (blobs, manifest, all
 // evidence) to an environment, and record that in the store and as a signed statement attached to the artifact.
 import { promises as fsp } from 'node:fs';
-import { signStatement } from '../attest/bundle.js';
+import { bundleBytes, bundlePredicate, signStatement } from '../attest/bundle.js';
 import { type Signer, verifyBundle } from '../attest/index.js';
 import { makeStatement } from '../attest/statement.js';
 import type { EnvironmentConfig, PolicyConfig } from '../config/index.js';
@@ -131,8 +131,8 @@ async function assertPromotedBefore(store: Store, digest: Digest, after: string,
 /** The signed SBOM scanned against today's data and judged by today's policy, as the gate does at build time. */
 async function assertPolicyPasses(input: PromoteInput, artifact: string, from: string): Promise<void> {
   const paths = evidencePaths(artifact);
-  const sbom = signedPredicate(await fsp.readFile(paths['sbom-attestation'], 'utf8'));
-  const provenance = signedPredicate(await fsp.readFile(paths.provenance, 'utf8'));
+  const sbom = bundlePredicate(await fsp.readFile(paths['sbom-attestation'], 'utf8'));
+  const provenance = bundlePredicate(await fsp.readFile(paths.provenance, 'utf8'));
   const [scan, vex] = await Promise.all([
     scanBom(input.store, sbom, `the SBOM of ${from}`),
     readVexDocuments(input.policy, input.readProjectFile),
@@ -183,7 +183,7 @@ async function attachPromotion(
     promotedOn: at.promotedAt,
     promoter: { keyHint: input.signer.keyHint },
   });
-  const bundle = Buffer.from(`${canonicalJson(await signStatement(statement, input.signer), 2)}\n`);
+  const bundle = bundleBytes(await signStatement(statement, input.signer));
   const layer = {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     digest: sha256Digest(bundle),
@@ -206,13 +206,6 @@ async function attachPromotion(
     referrerDescriptor(bytes, parseManifest(bytes.toString('utf8'), 'the promotion manifest')),
   ]);
   return digest;
-}
-
-/** The predicate of a bundle's statement (its signature was verified before this is called). */
-function signedPredicate(bundleJson: string): unknown {
-  const bundle = JSON.parse(bundleJson) as { dsseEnvelope: { payload: string } };
-  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as unknown;
-  return isRecord(statement) ? statement.predicate : undefined;
 }
 
 function pick(value: unknown, path: readonly string[]): unknown {

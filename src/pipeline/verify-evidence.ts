@@ -1,7 +1,7 @@
 // `kiln verify --require sbom,vulns,policy`: the evidence beside an artifact, each bundle verified like provenance.
 import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
-import { fail, pass, type VerifyCheck, verifyBundle } from '../attest/index.js';
+import { bundlePredicate, fail, pass, type VerifyCheck, verifyBundle } from '../attest/index.js';
 import { sha256Digest } from '../core/digest.js';
 import { isRecord } from '../core/json.js';
 import { EVIDENCE, type EvidenceKind, evidencePaths } from './evidence.js';
@@ -59,9 +59,8 @@ export async function verifyRequiredEvidence(opts: {
  * says which file to compare, whichever artifact is verified. A judged file that is not here is not compared.
  */
 async function checkDecision(bundleJson: string, artifact: string): Promise<VerifyCheck[]> {
-  const bundle = JSON.parse(bundleJson) as { dsseEnvelope: { payload: string } };
-  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as unknown;
-  const predicate = isRecord(statement) && isRecord(statement.predicate) ? statement.predicate : {};
+  const signed = bundlePredicate(bundleJson); // verified by the caller
+  const predicate = isRecord(signed) ? signed : {};
   const result = String(predicate.verificationResult);
   const checks = [
     result === 'PASSED'
