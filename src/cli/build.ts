@@ -166,24 +166,14 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
  * nothing). A failure here leaves the build recorded and delivered; `kiln publish <id>` retries.
  */
 async function publishAfterBuild(ctx: CliContext, buildId: string, publish: PublishConfig) {
-  const { publishBuild } = await import('../pipeline/publish-remote.js');
-  const { registryClient, registryRef } = await import('./registry.js');
-  const { openSqliteStore } = await import('../store/index.js');
-  const to = registryRef(publish.to);
-  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
+  const { publishRecorded } = await import('./publish.js');
   try {
-    return await publishBuild({
-      store,
-      ociDir: kilnPaths(ctx.kilnHome).oci,
-      buildId,
-      target: {
-        registry: to.registry,
-        repository: to.repository,
-        tags: [...new Set([...publish.tags, ...publish.mutableTags])],
-        mutableTags: publish.mutableTags,
-      },
-      client: await registryClient(ctx, to.registry, publish.insecure),
-      emit: (message) => println(ctx.stderr, `kiln: ${message}`),
+    return await publishRecorded(ctx, buildId, {
+      to: publish.to,
+      tags: publish.tags,
+      mutableTags: publish.mutableTags,
+      insecure: publish.insecure,
+      quiet: false,
     });
   } catch (err) {
     if (err instanceof KilnError) {
@@ -193,8 +183,6 @@ async function publishAfterBuild(ctx: CliContext, buildId: string, publish: Publ
       });
     }
     throw err;
-  } finally {
-    await store.close();
   }
 }
 

@@ -7,10 +7,11 @@ import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
 import { promote } from '../pipeline/promote.js';
 import { resolveSigner } from '../pipeline/signing-key.js';
+import { parseRegistryRef } from '../registry/remote/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
-import { REGISTRY_HELP, registryClient, registryRef } from './registry.js';
+import { REGISTRY_HELP, registryClient } from './registry.js';
 
 const HELP = `usage: kiln promote REGISTRY/REPO@sha256:…|:TAG --to ENV [PATH] [--key FILE] [--trusted-key FILE.pub] [--json]
 
@@ -58,13 +59,13 @@ export async function promoteCommand(ctx: CliContext, argv: string[]): Promise<n
       hint: known.length > 0 ? `environments: ${known.join(', ')}` : 'add an environments: section to kiln.yaml',
     });
   }
-  const from = registryRef(refText);
+  const from = parseRegistryRef(refText);
   if (!from.digest && !from.tag) {
     throw new KilnError('E_USAGE', `kiln promote: ${refText} names neither a digest nor a tag`, {
       hint: 'give REGISTRY/REPO@sha256:… (what kiln publish printed) or REGISTRY/REPO:TAG',
     });
   }
-  const to = registryRef(envConfig.repository);
+  const to = parseRegistryRef(envConfig.repository);
   const insecure = Boolean(values['insecure-registry']);
   const paths = kilnPaths(ctx.kilnHome);
   const { signer } = await resolveSigner({

@@ -1,11 +1,12 @@
 // `kiln publish BUILD-ID --to REGISTRY/REPO[:TAG]`: a recorded build's artifacts and evidence to a registry.
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
-import { publishBuild } from '../pipeline/publish-remote.js';
+import { type PublishedRef, publishBuild } from '../pipeline/publish-remote.js';
+import { parseRegistryRef } from '../registry/remote/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
-import { REGISTRY_HELP, registryClient, registryRef } from './registry.js';
+import { REGISTRY_HELP, registryClient } from './registry.js';
 
 const HELP = `usage: kiln publish BUILD-ID --to REGISTRY/REPO[:TAG] [--tag TAG]... [--mutable-tag TAG]... [--insecure-registry] [--json]
 
@@ -42,30 +43,50 @@ export async function publishCommand(ctx: CliContext, argv: string[]): Promise<n
   }
   const buildId = positionals[0];
   if (!buildId || !values.to) throw new KilnError('E_USAGE', 'kiln publish: give BUILD-ID and --to', { hint: HELP });
-  const to = registryRef(values.to);
+  const to = parseRegistryRef(values.to);
   if (to.digest) {
     throw new KilnError('E_USAGE', `--to ${values.to} names a digest`, {
       hint: 'give REGISTRY/REPO or REGISTRY/REPO:TAG',
     });
   }
   const mutable = values['mutable-tag'] ?? [];
-  const tags = [...new Set([...(to.tag ? [to.tag] : []), ...(values.tag ?? []), ...mutable])];
-  const client = await registryClient(ctx, to.registry, Boolean(values['insecure-registry']));
-  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
+  const published = await publishRecorded(ctx, buildId, {
+    to: values.to,
+    tags: values.tag ?? [],
+    mutableTags: mutable,
+    insecure: Boolean(values['insecure-registry']),
+    quiet: Boolean(values.json),
+  });
+  if (values.json) println(ctx.stdout, JSON.stringify(published, null, 2));
+  else for (const p of published) println(ctx.stdout, p.ref);
+  return 0;
+}
+
+/**
+ * Publishes a recorded build from the store and OCI layout in the Kiln home: what `kiln publish` and kiln.yaml's
+ * `publish:` both do. Mutable tags are set too; `to` may carry a tag, which `tags` then need not repeat.
+ */
+export async function publishRecorded(
+  ctx: CliContext,
+  buildId: string,
+  opts: { to: string; tags: readonly string[]; mutableTags: readonly string[]; insecure: boolean; quiet: boolean },
+): Promise<PublishedRef[]> {
+  const to = parseRegistryRef(opts.to);
+  const tags = [...new Set([...(to.tag ? [to.tag] : []), ...opts.tags, ...opts.mutableTags])];
+  const client = await registryClient(ctx, to.registry, opts.insecure);
+  const paths = kilnPaths(ctx.kilnHome);
+  const store = await openSqliteStore(paths.store);
   try {
-    const published = await publishBuild({
+    return await publishBuild({
       store,
-      ociDir: kilnPaths(ctx.kilnHome).oci,
+      ociDir: paths.oci,
       buildId,
-      target: { registry: to.registry, repository: to.repository, tags, mutableTags: mutable },
+      target: { registry: to.registry, repository: to.repository, tags, mutableTags: opts.mutableTags },
       client,
       emit: (message) => {
-        if (!values.json) println(ctx.stderr, `kiln: ${message}`);
+        if (!opts.quiet) println(ctx.stderr, `kiln: ${message}`);
       },
     });
-    if (values.json) println(ctx.stdout, JSON.stringify(published, null, 2));
-    else for (const p of published) println(ctx.stdout, p.ref);
-    return 0;
   } finally {
     await store.close();
   }

@@ -1,22 +1,11 @@
 // The registry client a command talks through: credentials from the environment or ~/.docker/config.json.
-import {
-  createRegistryClient,
-  parseRegistryRef,
-  type RegistryClient,
-  type RegistryRef,
-  resolveCredentials,
-} from '../registry/remote/index.js';
+import { createRegistryClient, type RegistryClient, resolveCredentials } from '../registry/remote/index.js';
 import type { CliContext } from './context.js';
 
 /** A client for `registry` with the user's credentials; plain http only for loopback unless `insecure`. */
 export async function registryClient(ctx: CliContext, registry: string, insecure: boolean): Promise<RegistryClient> {
   const credentials = await resolveCredentials({ registry, env: ctx.env });
   return createRegistryClient({ registry, credentials, insecure, env: ctx.env });
-}
-
-/** Parses `[oci://]registry/repo[:tag|@digest]` as the commands take it. */
-export function registryRef(text: string): RegistryRef {
-  return parseRegistryRef(text);
 }
 
 /** Help text shared by the commands that talk to registries. */

@@ -8,9 +8,10 @@ import { pathExists } from '../core/fsutil.js';
 import { kilnPaths } from '../core/home.js';
 import { fetchArtifact } from '../pipeline/fetch-oci.js';
 import { REQUIRABLE, verifyRequiredEvidence } from '../pipeline/verify-evidence.js';
+import { parseRegistryRef } from '../registry/remote/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
-import { registryClient, registryRef } from './registry.js';
+import { registryClient } from './registry.js';
 
 const HELP = `usage: kiln verify FILE [--bundle BUNDLE] [--key KEY.pub] [options]
        kiln verify oci://REGISTRY/REPO@sha256:…|:TAG [--key KEY.pub] [options]
@@ -51,7 +52,7 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
   if (!target) throw new KilnError('E_USAGE', 'kiln verify: missing FILE', { hint: HELP });
   if (!target.startsWith('oci://')) return verifyFile(ctx, values, resolve(ctx.cwd, target), undefined);
   // From a registry: fetched into a private temp dir, verified as files, and named by registry/repo@digest.
-  const ref = registryRef(target);
+  const ref = parseRegistryRef(target);
   const client = await registryClient(ctx, ref.registry, Boolean(values['insecure-registry']));
   const dir = await fsp.mkdtemp(join(tmpdir(), 'kiln-verify-'));
   try {
