@@ -92,12 +92,11 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     const { view, baseEnv, steps, cache, local, writable, previous } = await setupSteps(prepared, {
       workDir,
       paths,
-      env: world.env,
+      world,
       runner,
       builder,
       cacheModes: req.cacheModes,
       store,
-      onWarning: (message) => world.emit({ kind: 'warning', message }),
     });
     // The SBOM describes the lockfile as committed, read before any step could change it.
     world.emit({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });

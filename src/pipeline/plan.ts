@@ -43,12 +43,11 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
     const { view, steps, cache, previous } = await setupSteps(prepared, {
       workDir,
       paths,
-      env: world.env,
+      world,
       runner,
       builder,
       cacheModes: req.cacheModes,
       store,
-      onWarning: (message) => world.emit({ kind: 'warning', message }),
     });
     const outputs = new Map<string, Digest>();
     const planned: PlannedStepStatus[] = [];

@@ -7,6 +7,7 @@ import { expandInputsFrom } from '../plan/inputs.js';
 import { type PlannedStep, planSteps } from '../plan/steps.js';
 import type { StepRunner } from '../sandbox/index.js';
 import type { Store } from '../store/index.js';
+import type { BuildEnvironment } from './build.js';
 import { type BuilderIdentity, stepPath } from './builder.js';
 import { openStepCache } from './cache-setup.js';
 import type { PreparedBuild } from './prepare.js';
@@ -20,24 +21,25 @@ export async function setupSteps(
   opts: {
     workDir: string;
     paths: KilnPaths;
-    env: Readonly<Record<string, string | undefined>>;
+    /** The caller's environment (PATH, the remote cache settings) and where warnings go. */
+    world: Pick<BuildEnvironment, 'env' | 'emit'>;
     runner: StepRunner;
     builder: BuilderIdentity;
     /** Both tiers read-write unless said otherwise. */
     cacheModes: CacheModes | undefined;
     store: Store;
-    onWarning: (message: string) => void;
   },
 ) {
   const { source, config } = prepared;
+  const { env } = opts.world;
   const view = await sourceView(
     source,
     join(opts.workDir, 'tree'),
-    { PATH: opts.env.PATH },
+    { PATH: env.PATH },
     { blobMemo: opts.paths.blobMemo },
   );
   const baseEnv = {
-    PATH: stepPath(opts.runner, opts.env),
+    PATH: stepPath(opts.runner, env),
     HOME: join(opts.workDir, 'home'),
     LANG: 'C.UTF-8',
     TZ: 'UTC',
@@ -53,13 +55,13 @@ export async function setupSteps(
     workDir: opts.workDir,
     modes: opts.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
     remote: {
-      url: config.cache.remote ?? opts.env.KILN_REMOTE_CACHE,
-      authorization: opts.env.KILN_REMOTE_CACHE_AUTH,
+      url: config.cache.remote ?? env.KILN_REMOTE_CACHE,
+      authorization: env.KILN_REMOTE_CACHE_AUTH,
     },
     signer: prepared.signing.signer,
     trustFiles: config.cache.trust,
     projectPath: prepared.projectPath,
-    onWarning: opts.onWarning,
+    onWarning: (message: string) => opts.world.emit({ kind: 'warning', message }),
   });
   const previous = lazyPreviousIngredients(() =>
     previousIngredients(
