@@ -251,14 +251,8 @@ function resolveZip64(values: readonly number[], extra: Buffer, entry: CentralEn
   });
 }
 
-interface LocalHeader {
-  readonly nameBytes: Buffer;
-  readonly flags: number;
-  readonly method: number;
-  readonly crc: number;
-  readonly compressedSize: number;
-  readonly size: number;
-}
+/** What a local file header repeats of its central directory entry (they must agree). */
+type LocalHeader = Omit<CentralEntry, 'name' | 'localOffset'>;
 
 /** Reads the local file header (APPNOTE 4.3.7) and the entry's data: one read, unless the header is unusually long. */
 async function readLocal(fh: FileHandle, entry: CentralEntry, cdOffset: number, fail: Fail) {
