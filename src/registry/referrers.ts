@@ -40,8 +40,9 @@ export async function recordReferrers(
 ): Promise<ReferrersMode> {
   const viaApi = await client.referrersApi(repository, subject);
   if (viaApi !== undefined) return 'api';
-  // Read, merge, write, and read again: another writer may have replaced the index in between (registries have no
-  // conditional PUT), so merge again until every descriptor is listed, a few times at most.
+  // Read, merge, write, and read again: another writer may have replaced the index in between, so merge again until
+  // every descriptor is listed, a few times at most. This narrows the race, it does not close it: registries have no
+  // conditional PUT, so a writer that overwrites after our read-back still drops our entries.
   for (let attempt = 0; attempt < 4; attempt++) {
     const existing = (await fallbackIndex(client, repository, subject))?.manifests ?? [];
     if (added.every((d) => existing.some((e) => e.digest === d.digest))) return 'tag';

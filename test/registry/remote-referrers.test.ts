@@ -48,14 +48,18 @@ async function putEvidence(subject: Descriptor, text: string): Promise<Descripto
 }
 
 describe('the sha256-<hex> referrers index', () => {
-  it('keeps every entry when two writers add referrers at the same moment', async () => {
-    const artifact = await putArtifact('concurrent');
+  it('merges what a later push adds into the index an earlier one wrote, and rewrites nothing already there', async () => {
+    // Two writers in turn. At the same moment they can still lose an entry: registries have no conditional PUT,
+    // and recordReferrers only narrows that window by reading back (see its comment).
+    const artifact = await putArtifact('merged');
     const a = await putEvidence(artifact.descriptor, 'evidence-a');
     const b = await putEvidence(artifact.descriptor, 'evidence-b');
-    await Promise.all([
-      recordReferrers(client, repository, artifact.digest, [a]),
-      recordReferrers(client, repository, artifact.digest, [b]),
-    ]);
+    await recordReferrers(client, repository, artifact.digest, [a]);
+    await recordReferrers(client, repository, artifact.digest, [b]);
+    const tag = `sha256-${artifact.digest.slice(7)}`;
+    const before = await client.resolve(repository, tag);
+    await recordReferrers(client, repository, artifact.digest, [a]); // already listed: no new index
+    expect(await client.resolve(repository, tag)).toBe(before);
     const { mode, referrers } = await listReferrers(client, repository, artifact.digest);
     expect(mode).toBe('tag');
     expect(referrers.map((r) => r.digest).sort()).toEqual([a.digest, b.digest].sort());
