@@ -1,7 +1,7 @@
 // Shared test inputs for the attest tests: a provenance input, temp dirs, and a signed artifact on disk.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   generateKeyPair,
   type KeyAlgorithm,
@@ -17,8 +17,7 @@ import {
 } from '../../src/attest/index.js';
 import { sha256Digest } from '../../src/core/digest.js';
 
-/** Offline test vectors: CI checks out shared/ beside the repository. */
-export const VECTORS = resolve(process.cwd(), '../shared/vectors');
+export { VECTORS } from '../helpers/vectors.js';
 
 export const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 export const REPO = 'https://git.example.com/acme/app';

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
+import { VECTORS } from '../helpers/vectors.js';
 
-const VECTORS = resolve(process.cwd(), '../shared/vectors');
 const CASES = join(VECTORS, 'sigstore-conformance', 'bundle-verify');
 // The key-based cases: a key.pub is given, or the bundle is key-signed and the key is missing.
 const KEY_CASES = readdirSync(CASES).filter(

@@ -10,8 +10,8 @@ import * as ts from 'typescript';
 const Ajv04 = Ajv04Module.default;
 const addFormats = addFormatsModule.default;
 
-/** Where the shared test vectors live (the repo is checked out next to /work/shared). */
-export const VECTORS = path.resolve(process.cwd(), '../shared/vectors');
+import { VECTORS } from '../helpers/vectors.js';
+
 const SCHEMA_DIR = path.join(VECTORS, 'oci-image-spec', 'schema');
 const BASE = 'https://opencontainers.org/schema/';
 

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKilnError } from '../../src/core/errors.js';
 import { validateSpdx } from '../../src/sbom/index.js';
+import { VECTORS } from '../helpers/vectors.js';
 
-const EXAMPLE = path.resolve(process.cwd(), '../shared/vectors/spdx/SPDXJSONExample-v2.3.spdx.json');
+const EXAMPLE = path.join(VECTORS, 'spdx/SPDXJSONExample-v2.3.spdx.json');
 const example = () => JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown> & { packages: unknown[] };
 
 function problemsOf(doc: unknown): string[] {

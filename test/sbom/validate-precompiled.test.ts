@@ -12,11 +12,12 @@ import {
 } from '../../src/sbom/spdx-validate.js';
 import { assertValid, loadPrecompiledValidator, type SchemaCheck } from '../../src/sbom/validate.js';
 import { fileTempDir, tempDir } from '../helpers/tmp.js';
+import { VECTORS } from '../helpers/vectors.js';
 
 // vitest runs src/, where validateCycloneDx falls back to compiling the schema; this file checks the build's
 // precompiled validator (written by the same code as scripts/gen-validators.mjs) against that fallback.
 
-const EXAMPLES = path.resolve(process.cwd(), '../shared/vectors/cyclonedx/examples-1.6');
+const EXAMPLES = path.join(VECTORS, 'cyclonedx/examples-1.6');
 const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
 const load = (file: string): unknown => JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8'));
 const minimal = (extra: Record<string, unknown>) => ({ bomFormat: 'CycloneDX', specVersion: '1.6', ...extra });
@@ -93,9 +94,10 @@ describe('the precompiled CycloneDX validator', () => {
 });
 
 describe('the precompiled SPDX validator', () => {
-  const example = JSON.parse(
-    readFileSync(path.resolve(process.cwd(), '../shared/vectors/spdx/SPDXJSONExample-v2.3.spdx.json'), 'utf8'),
-  ) as Record<string, unknown>;
+  const example = JSON.parse(readFileSync(path.join(VECTORS, 'spdx/SPDXJSONExample-v2.3.spdx.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const spdxCases: [string, unknown][] = [
     ['the SPDX 2.3 example', example],
     ['a package without a name', { ...example, packages: [{ SPDXID: 'SPDXRef-x', downloadLocation: 'NONE' }] }],

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKilnError, type KilnError } from '../../src/core/errors.js';
 import { validateCycloneDx } from '../../src/sbom/index.js';
+import { VECTORS } from '../helpers/vectors.js';
 
-const EXAMPLES = path.resolve(process.cwd(), '../shared/vectors/cyclonedx/examples-1.6');
+const EXAMPLES = path.join(VECTORS, 'cyclonedx/examples-1.6');
 const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
 const load = (file: string): unknown => JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8'));
 

@@ -11,6 +11,7 @@ import {
   parseLicenseExpression,
 } from '../../src/scan/license-expression.js';
 import { closestSpdxId, spdxExceptions, spdxLicense, spdxLicenses } from '../../src/scan/spdx-ids.js';
+import { VECTORS } from '../helpers/vectors.js';
 
 const lic = (id: string, orLater = false, exception?: string): LicenseExpression =>
   exception === undefined ? { kind: 'license', id, orLater } : { kind: 'license', id, orLater, exception };
@@ -263,9 +264,10 @@ describe('licenseChoices', () => {
 });
 
 describe('the vendored SPDX License List', () => {
-  const schema = JSON.parse(
-    readFileSync(path.resolve(process.cwd(), '../shared/vectors/cyclonedx/schema/spdx.schema.json'), 'utf8'),
-  ) as { enum: string[]; $comment: string };
+  const schema = JSON.parse(readFileSync(path.join(VECTORS, 'cyclonedx/schema/spdx.schema.json'), 'utf8')) as {
+    enum: string[];
+    $comment: string;
+  };
 
   it('holds exactly the ids of the CycloneDX spdx.schema.json enum (license list 3.28.0)', () => {
     expect(schema.$comment).toBe('v1.1-3.28.0');

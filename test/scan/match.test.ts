@@ -6,9 +6,10 @@ import { type BomGraph, bomGraph } from '../../src/scan/bom-components.js';
 import { coordinatesOfPurl } from '../../src/scan/ecosystem.js';
 import { matchVulnerabilities } from '../../src/scan/match.js';
 import type { OsvAffected, OsvRecord } from '../../src/scan/osv-types.js';
+import { VECTORS } from '../helpers/vectors.js';
 
-const VECTORS = join(import.meta.dirname, '../../../shared/vectors/osv');
-const vector = (path: string) => JSON.parse(readFileSync(join(VECTORS, path), 'utf8')) as OsvRecord;
+const OSV = join(VECTORS, 'osv');
+const vector = (path: string) => JSON.parse(readFileSync(join(OSV, path), 'utf8')) as OsvRecord;
 
 const npm = (events: object[], extra: Partial<OsvAffected> = {}): OsvAffected => ({
   package: { ecosystem: 'npm', name: 'qs' },

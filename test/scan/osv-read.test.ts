@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type OsvReadResult, readOsvRecords } from '../../src/scan/osv-read.js';
 import { checkOsvRecord } from '../../src/scan/osv-validate.js';
 import { rejected } from '../helpers/errors.js';
 import { tempDir } from '../helpers/tmp.js';
+import { VECTORS } from '../helpers/vectors.js';
 
 // ossf/osv-schema at 51b8156b (see PROVENANCE.tsv): the JSON examples of docs/schema.md and the osv-linter testdata.
-const OSV = resolve(process.cwd(), '../shared/vectors/osv');
+const OSV = join(VECTORS, 'osv');
 const VECTOR_DIRS = ['docs-examples', 'testdata'] as const;
 const vectorFiles = VECTOR_DIRS.flatMap((dir) => readdirSync(join(OSV, dir)).map((name) => `${dir}/${name}`)).sort();
 const vector = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(OSV, file), 'utf8'));

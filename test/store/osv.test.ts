@@ -5,8 +5,9 @@ import { importOsv } from '../../src/pipeline/db-import.js';
 import { scanBom } from '../../src/pipeline/scan.js';
 import { openSqliteStore, osvDataState, type Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { VECTORS } from '../helpers/vectors.js';
 
-const VECTORS = join(import.meta.dirname, '../../../shared/vectors/osv');
+const OSV = join(VECTORS, 'osv');
 const now = () => new Date('2026-11-26T00:00:00Z');
 
 async function withStore<T>(fn: (store: Store, dir: string) => Promise<T>): Promise<T> {
@@ -33,7 +34,7 @@ describe('kiln db import', () => {
   it('imports every vector record the schema accepts and reports the one it rejects, with why', async () => {
     await withStore(async (store, dir) => {
       const source = join(dir, 'osv');
-      cpSync(VECTORS, source, { recursive: true });
+      cpSync(OSV, source, { recursive: true });
       const report = await importOsv(store, source, { now });
       // osv-schema.json itself is not a record: it is rejected as one, not silently skipped.
       expect(report.rejected.map((r) => r.origin).sort()).toEqual([
@@ -52,7 +53,7 @@ describe('kiln db import', () => {
     await withStore(async (store, dir) => {
       const src = join(dir, 'data');
       mkdirSync(src);
-      const base = JSON.parse(readFileSync(join(VECTORS, 'docs-examples/GHSA-r9p9-mrjm-926w.json'), 'utf8'));
+      const base = JSON.parse(readFileSync(join(OSV, 'docs-examples/GHSA-r9p9-mrjm-926w.json'), 'utf8'));
       const write = (record: object) => writeFileSync(join(src, 'GHSA-r9p9-mrjm-926w.json'), JSON.stringify(record));
       write(base);
       expect(await importOsv(store, src, { now })).toMatchObject({ added: 1, updated: 0, unchanged: 0 });
@@ -73,7 +74,7 @@ describe('kiln db import', () => {
 
   it('finds the imported vulnerability in an SBOM, and not in the fixed version', async () => {
     await withStore(async (store) => {
-      await importOsv(store, join(VECTORS, 'docs-examples'), { now });
+      await importOsv(store, join(OSV, 'docs-examples'), { now });
       const scan = await scanBom(store, bomOf('pkg:npm/elliptic@6.5.3', 'pkg:npm/elliptic@6.5.4'), 'test');
       expect(scan.result.findings.map((f) => `${f.id} ${f.component.version} ${f.severity.level}`)).toEqual([
         'GHSA-r9p9-mrjm-926w 6.5.3 medium',
@@ -87,7 +88,7 @@ describe('kiln db import', () => {
     await withStore(async (store, dir) => {
       const zip = join(dir, 'all.zip');
       const { execFileSync } = await import('node:child_process');
-      execFileSync('zip', ['-q', '-r', zip, '.'], { cwd: join(VECTORS, 'docs-examples') });
+      execFileSync('zip', ['-q', '-r', zip, '.'], { cwd: join(OSV, 'docs-examples') });
       const report = await importOsv(store, zip, { now });
       expect(report).toMatchObject({ added: 8, rejected: [] });
     });
