@@ -2,9 +2,9 @@
 // tsc), so no build compiles a schema at run time (~350 ms and ~50 ms). It uses the compiled dist/sbom/ modules;
 // without the generated files (a bare `tsc`), the validators compile their schema when first asked.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { PRECOMPILED_VALIDATOR_FILE } from '../dist/sbom/cyclonedx-ajv.js';
-import { cycloneDxValidatorSource } from '../dist/sbom/cyclonedx-standalone.js';
-import { PRECOMPILED_SPDX_VALIDATOR_FILE, spdxValidatorSource } from '../dist/sbom/spdx-validate.js';
+import { PRECOMPILED_VALIDATOR_FILE } from '../dist/sbom/formats/cyclonedx/ajv.js';
+import { cycloneDxValidatorSource } from '../dist/sbom/formats/cyclonedx/standalone.js';
+import { PRECOMPILED_SPDX_VALIDATOR_FILE, spdxValidatorSource } from '../dist/sbom/formats/spdx/validate.js';
 
 const dir = new URL('../dist/sbom/', import.meta.url);
 mkdirSync(dir, { recursive: true });

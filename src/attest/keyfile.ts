@@ -1,7 +1,7 @@
 // Key pairs on disk: the private half readable by its owner only, never silently replaced.
 import { promises as fsp } from 'node:fs';
 import { KilnError } from '../core/errors.js';
-import { pathExists, writeFileAtomic } from '../core/fsutil.js';
+import { pathExists, writeFileAtomic } from '../platform/fsutil.js';
 import { generateKeyPair, type KeyAlgorithm, keyHint } from './keys.js';
 
 /** Generates a key pair and writes `<prefix>.key` (0600) and `<prefix>.pub` (0644) atomically. */

@@ -1,10 +1,10 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
 import { availableParallelism } from 'node:os';
-import { parseCacheMode } from '../cache/remote-mode.js';
+import { runBuild } from '../app/build/build.js';
+import { parseCacheMode } from '../cache/modes.js';
 import type { PublishConfig } from '../config/index.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
-import { runBuild } from '../pipeline/build.js';
 import { bubblewrapRunner, hostRunner, probeBubblewrap, type StepRunner } from '../sandbox/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';

@@ -1,9 +1,9 @@
 // `kiln db import|status`: the vulnerability data (OSV records) builds and `kiln scan` match against.
 import { resolve } from 'node:path';
+import { importOsv } from '../app/db.js';
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
-import { importOsv } from '../pipeline/db-import.js';
-import { scanDatabase } from '../pipeline/scan.js';
+import { scanDatabase } from '../scan/database.js';
 import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';

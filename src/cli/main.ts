@@ -1,6 +1,7 @@
 // Dispatches `kiln <command>` and turns every failure into a clear message and a meaningful exit status.
 import { readFileSync } from 'node:fs';
 import { EXIT_BUG, EXIT_CODES, KilnError } from '../core/errors.js';
+import { packageFile } from '../platform/assets.js';
 import { type CliContext, println, processContext } from './context.js';
 
 type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
@@ -109,6 +110,6 @@ export function reportFailure(ctx: CliContext, err: unknown): number {
 
 /** Kiln's own version, from its package.json. */
 export function kilnVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -1,7 +1,7 @@
 // `kiln plan [PATH]`: each step's action key and whether the cache would replay it, without building.
 import { availableParallelism } from 'node:os';
-import { parseCacheMode } from '../cache/remote-mode.js';
-import { planBuild } from '../pipeline/plan.js';
+import { planBuild } from '../app/plan.js';
+import { parseCacheMode } from '../cache/modes.js';
 import { parseCommandArgs } from './args.js';
 import { BUILD_OPTIONS, chooseRunner } from './build.js';
 import { type CliContext, println } from './context.js';

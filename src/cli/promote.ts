@@ -2,11 +2,11 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promote } from '../app/promote.js';
+import { resolveSigner } from '../attest/signing-key.js';
 import { loadConfigFile } from '../config/index.js';
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
-import { promote } from '../pipeline/promote.js';
-import { resolveSigner } from '../pipeline/signing-key.js';
 import { parseRegistryRef } from '../registry/remote/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';

@@ -1,7 +1,8 @@
 // `kiln publish BUILD-ID --to REGISTRY/REPO[:TAG]`: a recorded build's artifacts and evidence to a registry.
+
+import { type PublishedRef, publishBuild } from '../app/publish.js';
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
-import { type PublishedRef, publishBuild } from '../pipeline/publish-remote.js';
 import { parseRegistryRef } from '../registry/remote/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';

@@ -2,8 +2,8 @@
 import { promises as fsp } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { KilnError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fsutil.js';
-import { makeSbom } from '../pipeline/sbom.js';
+import { writeFileAtomic } from '../platform/fsutil.js';
+import { makeSbom } from '../sbom/make.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 

@@ -1,7 +1,8 @@
 // `kiln scan`: which recorded artifacts today's vulnerability data finds vulnerabilities in.
+
+import { rescanRecorded } from '../app/scan.js';
 import { KilnError } from '../core/errors.js';
 import { kilnPaths } from '../core/home.js';
-import { rescanRecorded } from '../pipeline/rescan.js';
 import { findingLine } from '../policy/gate.js';
 import { getBuild, openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';

@@ -1,5 +1,5 @@
 // Graph rules over a schema-valid config: unknown needs, cycles, artifact sources, duplicate names.
-import { closest } from './suggest.js';
+import { closest } from '../core/suggest.js';
 
 /** A graph problem with the path of the offending value (located by the caller). */
 export interface GraphProblem {

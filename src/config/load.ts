@@ -3,11 +3,11 @@ import { promises as fsp } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
+import { closest } from '../core/suggest.js';
+import { checkLicensePolicy, licensePolicyOf } from '../license/policy.js';
 import { parseRegistryRef } from '../registry/remote/ref.js';
-import { checkLicensePolicy, licensePolicyOf } from '../scan/license-policy.js';
 import { checkGraph, graphShapeOf } from './graph.js';
 import { type KilnConfig, KilnConfigSchema, KNOWN_KEYS } from './schema.js';
-import { closest } from './suggest.js';
 
 /** One thing wrong with a config file, located precisely. */
 export interface ConfigProblem {

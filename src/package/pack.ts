@@ -4,7 +4,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { renameDurable, tempPathFor } from '../core/fsutil.js';
+import { renameDurable, tempPathFor } from '../platform/fsutil.js';
 import { DeterministicGzip } from './gzip.js';
 import { linkStaysInside } from './paths.js';
 import { padding, type TarEntry, tarHeader, tarTrailer } from './tar.js';

@@ -3,7 +3,7 @@
 // → ~20 ms). It is only a cache: a missing, unreadable or malformed file is empty, and saving never fails a build.
 import { readFile } from 'node:fs/promises';
 import type { Digest } from '../core/digest.js';
-import { writeFileAtomic } from '../core/fsutil.js';
+import { writeFileAtomic } from '../platform/fsutil.js';
 import type { CommitBlobSizes } from '../source/commit-blob-sizes.js';
 
 // One `<format>:<kind>:<blob id> <sha256 hex> <size>` line per entry, oldest first. Plain lines, not JSON: 50k

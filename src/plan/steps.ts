@@ -2,8 +2,8 @@
 // packages of the checked-out tree, checked again as a graph and put in dependency order.
 import { checkGraph, type KilnConfig, topoOrder } from '../config/index.js';
 import { KilnError } from '../core/errors.js';
-import { expandPerPackage, npmBinDirs, readWorkspaces } from './workspaces.js';
-import { globWorkspaceDirs, type ListDirs } from './workspaces-glob.js';
+import { globWorkspaceDirs, type ListDirs } from './workspaces/glob.js';
+import { expandPerPackage, npmBinDirs, readWorkspaces } from './workspaces/read.js';
 
 /** A step ready for the executor: a concrete command with project-relative inputs and outputs. */
 export interface PlannedStep {

@@ -1,12 +1,12 @@
 // The policy gate: findings, licenses and evidence against kiln.yaml's `policy:` → pass or block, with reasons.
 import type { PolicyConfig } from '../config/index.js';
 import { deepFreeze } from '../core/json.js';
+import { judgeLicense, licensePolicyOf } from '../license/policy.js';
 import { type BomComponent, type BomGraph, dependencyPaths } from '../scan/bom-components.js';
-import { SEVERITY_RANK } from '../scan/cvss.js';
-import { judgeLicense, licensePolicyOf } from '../scan/license-policy.js';
+import { SEVERITY_RANK } from '../scan/cvss/score.js';
 import type { Finding, ScanResult } from '../scan/match.js';
-import type { VexDocument } from '../scan/openvex.js';
-import { vexSuppression } from '../scan/openvex-match.js';
+import { vexSuppression } from '../scan/vex/match.js';
+import type { VexDocument } from '../scan/vex/openvex.js';
 
 /** What the build can show for each requirement of the policy. */
 export interface GateEvidence {

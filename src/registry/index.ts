@@ -1,8 +1,5 @@
 // Public API of the registry stage: publish artifacts and their evidence into OCI targets.
-export { blobPath } from './blobs.js';
-export { addToIndex, emptyIndex, refNameOf } from './index-plan.js';
-export type { OpenOciLayoutOptions } from './layout.js';
-export { INDEX_LOCK_NAME, openOciLayout } from './layout.js';
+export { blobPath } from './layout/blobs.js';
 export {
   type LayoutGcOptions,
   type LayoutManifest,
@@ -10,16 +7,19 @@ export {
   readLayoutManifests,
   removeManifests,
   withoutManifests,
-} from './layout-gc.js';
+} from './layout/gc.js';
+export { addToIndex, emptyIndex, refNameOf } from './layout/index-plan.js';
+export type { OpenOciLayoutOptions } from './layout/layout.js';
+export { INDEX_LOCK_NAME, openOciLayout } from './layout/layout.js';
+export type { LockEnv, LockHolder, LockOptions } from './layout/lock.js';
+export { DEFAULT_LOCK_OPTIONS, PROCESS_LOCK_ENV } from './layout/lock.js';
 export {
   type BlobSweep,
   DEFAULT_BLOB_GRACE_MS,
   referencedBlobs,
   type SweepOptions,
   sweepLayoutBlobs,
-} from './layout-sweep.js';
-export type { LockEnv, LockHolder, LockOptions } from './lock.js';
-export { DEFAULT_LOCK_OPTIONS, PROCESS_LOCK_ENV } from './lock.js';
+} from './layout/sweep.js';
 export { artifactManifest, EMPTY_DESCRIPTOR, EMPTY_JSON, evidenceManifest } from './manifest.js';
 export type { AttachOptions, Descriptor, Index, Manifest, OciLayout, OciTarget, PushArtifactOptions } from './types.js';
 export {

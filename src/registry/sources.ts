@@ -1,8 +1,8 @@
 // The two places artifacts are copied from: Kiln's OCI layout, and a repository of a registry.
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { blobPath } from './blobs.js';
 import type { ContentSource } from './copy.js';
+import { blobPath } from './layout/blobs.js';
 import { listReferrers } from './referrers.js';
 import type { RegistryClient } from './remote/types.js';
 import type { OciLayout } from './types.js';

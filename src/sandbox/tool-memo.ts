@@ -2,8 +2,8 @@
 // ~100 MB node binary every build: ~130 ms becomes ~1 ms. It is only a cache: unreadable or malformed → empty.
 
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../core/fsutil.js';
 import { isRecord } from '../core/json.js';
+import { writeFileAtomic } from '../platform/fsutil.js';
 import type { ToolFacts, ToolMemo } from './builder.js';
 
 const FORMAT = 'kiln-tool-memo-v1';

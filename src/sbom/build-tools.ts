@@ -2,8 +2,8 @@
 import { sha256Hex } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
+import { encodePurlComponent, npmPurl } from '../ecosystems/purl.js';
 import { compareStrings } from './graph.js';
-import { encodePurlComponent, npmPurl } from './purl.js';
 
 /** One program used to build the artifact but not shipped in it; `sha256` is the bare lowercase hex of its binary. */
 export interface BuildTool {

@@ -1,10 +1,10 @@
 // Components × OSV records → findings: one per vulnerability (aliases merged) per component, with its path.
 import { deepFreeze } from '../core/json.js';
-import { affectsVersion } from './affected.js';
+import { coordinatesOfPurl, type PackageCoordinates, packageKey } from '../ecosystems/ecosystem.js';
 import { type BomComponent, type BomGraph, dependencyPaths } from './bom-components.js';
-import { coordinatesOfPurl, type PackageCoordinates, packageKey } from './ecosystem.js';
-import type { OsvRecord } from './osv-types.js';
-import { type FindingSeverity, recordSeverity, severityRank } from './severity.js';
+import { affectsVersion } from './osv/affected.js';
+import { type FindingSeverity, recordSeverity, severityRank } from './osv/severity.js';
+import type { OsvRecord } from './osv/types.js';
 
 /** One vulnerability in one component. */
 export interface Finding {

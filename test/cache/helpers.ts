@@ -1,24 +1,13 @@
 // Test helpers for the cache: a plain-JS build of the CAS for child processes, and a child runner.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as ts from 'typescript';
-
-/** The source files a child process needs to run the local CAS. */
-const CAS_SOURCES = [
-  'core/digest.ts',
-  'core/errors.ts',
-  'core/fsutil.ts',
-  'cache/cas.ts',
-  'cache/cas-files.ts',
-  'cache/cas-gc.ts',
-  'cache/types.ts',
-];
+import { transpileSources } from '../helpers/transpile.js';
 
 /** A child script: `<dir> <digest> <file> <goFile>`; waits for `goFile` to exist, then stores `file` under `digest`. */
 const WRITER = `
 import { existsSync } from 'node:fs';
-import { LocalCas } from './cache/cas.js';
+import { LocalCas } from './cache/local/cas.js';
 const [dir, digest, file, go] = process.argv.slice(2);
 const cas = new LocalCas({ dir });
 process.stdout.write('ready\\n');
@@ -28,21 +17,9 @@ await cas.putBlobFromFile(digest, file);
 process.stdout.write('done\\n');
 `;
 
-/**
- * Transpiles the CAS sources into `outDir` as plain ESM JS (imports already end in `.js`) and adds the writer script,
- * so child processes run the real code without a build step or a TS loader. Returns the writer script's path.
- */
+/** The real CAS code, transpiled into `outDir`, plus the writer script; returns the writer script's path. */
 export async function buildCasWriter(outDir: string): Promise<string> {
-  const srcRoot = path.resolve(import.meta.dirname, '../../src');
-  for (const file of CAS_SOURCES) {
-    const source = await readFile(path.join(srcRoot, file), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-    });
-    await mkdir(path.join(outDir, path.dirname(file)), { recursive: true });
-    await writeFile(path.join(outDir, file.replace(/\.ts$/, '.js')), outputText);
-  }
-  await writeFile(path.join(outDir, 'package.json'), '{"type":"module"}');
+  transpileSources(outDir);
   const writer = path.join(outDir, 'writer.mjs');
   await writeFile(writer, WRITER);
   return writer;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { remoteCache } from '../../src/cache/remote.js';
+import { remoteCache } from '../../src/cache/remote/client.js';
 import { sha256Digest } from '../../src/core/digest.js';
 import { isKilnError } from '../../src/core/errors.js';
 import type { NginxCache } from '../helpers/nginx.js';

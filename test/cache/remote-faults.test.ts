@@ -3,8 +3,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RemoteCacheOptions } from '../../src/cache/remote.js';
-import { remoteCache } from '../../src/cache/remote.js';
+import type { RemoteCacheOptions } from '../../src/cache/remote/client.js';
+import { remoteCache } from '../../src/cache/remote/client.js';
 import { digestHex, sha256Digest } from '../../src/core/digest.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCacheMode } from '../../src/cache/remote-mode.js';
+import { parseCacheMode } from '../../src/cache/modes.js';
 import { KilnError } from '../../src/core/errors.js';
 
 function failure(spec: string): KilnError {

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RemoteCache, RemoteCacheOptions } from '../../src/cache/remote.js';
-import { remoteCache } from '../../src/cache/remote.js';
+import type { RemoteCache, RemoteCacheOptions } from '../../src/cache/remote/client.js';
+import { remoteCache } from '../../src/cache/remote/client.js';
 import { digestHex, sha256Digest } from '../../src/core/digest.js';
 import type { NginxCache } from '../helpers/nginx.js';
 import { startNginxCache } from '../helpers/nginx.js';

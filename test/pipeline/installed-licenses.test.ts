@@ -3,14 +3,14 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type BlobStore, captureOutputs, LocalCas, type OutputTree } from '../../src/cache/index.js';
+import type { SourceView } from '../../src/plan/source-view.js';
 import {
   declaredLicense,
   installedLicenses,
   type LicenseSubject,
   type StepOutputs,
-} from '../../src/pipeline/installed-licenses.js';
-import { casSbomMemo, makeSbom } from '../../src/pipeline/sbom.js';
-import type { SourceView } from '../../src/pipeline/source-view.js';
+} from '../../src/sbom/installed-licenses.js';
+import { casSbomMemo, makeSbom } from '../../src/sbom/make.js';
 import { bomGraph } from '../../src/scan/bom-components.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -19,7 +19,7 @@ import {
   sweepStaleWorkDirs,
   type TmpfsProbe,
   workRoot,
-} from '../../src/pipeline/workdir.js';
+} from '../../src/platform/workdir.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // /dev/shm is a tmpfs on Linux; a fresh dir inside it stands in for it, so the test never touches the real one.

@@ -10,7 +10,7 @@ import {
   readWorkspaces,
   type StepTemplate,
   type WorkspacePackage,
-} from '../../src/plan/workspaces.js';
+} from '../../src/plan/workspaces/read.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/workspaces');

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../src/core/errors.js';
-import { globWorkspaceDirs, readWorkspaces } from '../../src/plan/workspaces.js';
+import { globWorkspaceDirs, readWorkspaces } from '../../src/plan/workspaces/read.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/workspaces');

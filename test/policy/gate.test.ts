@@ -3,8 +3,8 @@ import { KilnConfigSchema, type PolicyConfig } from '../../src/config/schema.js'
 import { decide, type GateEvidence, type GateInput } from '../../src/policy/gate.js';
 import { bomGraph } from '../../src/scan/bom-components.js';
 import { matchVulnerabilities } from '../../src/scan/match.js';
-import { parseOpenVex } from '../../src/scan/openvex.js';
-import type { OsvRecord } from '../../src/scan/osv-types.js';
+import type { OsvRecord } from '../../src/scan/osv/types.js';
+import { parseOpenVex } from '../../src/scan/vex/openvex.js';
 
 /** The policy as kiln.yaml would give it (defaults filled in by the real schema). */
 function policy(raw: object = {}): PolicyConfig {

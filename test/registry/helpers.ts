@@ -1,10 +1,10 @@
 // Test helpers: the official OCI JSON schemas (draft-04), temp dirs, and a JS build of the registry for child processes.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Ajv04Module from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
-import * as ts from 'typescript';
+import { transpileSources } from '../helpers/transpile.js';
 
 // Both are CommonJS with `exports.default`; under NodeNext the default import is the whole module.
 const Ajv04 = Ajv04Module.default;
@@ -70,24 +70,9 @@ export async function listTree(dir: string): Promise<string[]> {
     .sort();
 }
 
-/**
- * Transpiles src/core and src/registry into `outDir` as plain ESM JS (imports already end in `.js`),
- * so child processes can run the real code without a build step or a TS loader.
- */
+/** The real registry code, transpiled into `outDir`; returns the path of its index module. */
 export async function buildRegistryJs(outDir: string): Promise<string> {
-  const srcRoot = path.resolve(process.cwd(), 'src');
-  for (const sub of ['core', 'registry']) {
-    await mkdir(path.join(outDir, sub), { recursive: true });
-    for (const file of await readdir(path.join(srcRoot, sub))) {
-      if (!file.endsWith('.ts')) continue;
-      const source = await readFile(path.join(srcRoot, sub, file), 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-      });
-      await writeFile(path.join(outDir, sub, file.replace(/\.ts$/, '.js')), outputText);
-    }
-  }
-  await writeFile(path.join(outDir, 'package.json'), '{"type":"module"}');
+  transpileSources(outDir);
   return path.join(outDir, 'registry', 'index.js');
 }
 

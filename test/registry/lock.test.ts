@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../src/core/errors.js';
 import { INDEX_LOCK_NAME, openOciLayout } from '../../src/registry/index.js';
-import type { LockHolder, LockOptions } from '../../src/registry/lock.js';
-import { DEFAULT_LOCK_OPTIONS, withFileLock } from '../../src/registry/lock.js';
+import type { LockHolder, LockOptions } from '../../src/registry/layout/lock.js';
+import { DEFAULT_LOCK_OPTIONS, withFileLock } from '../../src/registry/layout/lock.js';
 import { cleanup, listTree, tempDir } from './helpers.js';
 
 const dirs: string[] = [];

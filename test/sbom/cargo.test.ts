@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
-import { makeSbom } from '../../src/pipeline/sbom.js';
-import type { SourceView } from '../../src/pipeline/source-view.js';
-import { readCargoLockfile } from '../../src/sbom/cargo-lockfile.js';
-import { cargoPurl, parseCargoSource } from '../../src/sbom/cargo-purl.js';
+import type { SourceView } from '../../src/plan/source-view.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
-import { parseToml } from '../../src/sbom/toml.js';
+import { readCargoLockfile } from '../../src/sbom/lockfiles/cargo/lockfile.js';
+import { cargoPurl, parseCargoSource } from '../../src/sbom/lockfiles/cargo/purl.js';
+import { parseToml } from '../../src/sbom/lockfiles/toml/toml.js';
+import { makeSbom } from '../../src/sbom/make.js';
 import { thrown } from '../helpers/errors.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');

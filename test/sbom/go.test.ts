@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
-import { makeSbom } from '../../src/pipeline/sbom.js';
-import type { SourceView } from '../../src/pipeline/source-view.js';
-import { parseGoMod } from '../../src/sbom/go-modfile.js';
-import { golangPurl, readGoModules } from '../../src/sbom/go-sum.js';
+import type { SourceView } from '../../src/plan/source-view.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
+import { parseGoMod } from '../../src/sbom/lockfiles/go/modfile.js';
+import { golangPurl, readGoModules } from '../../src/sbom/lockfiles/go/sum.js';
+import { makeSbom } from '../../src/sbom/make.js';
 import { thrown } from '../helpers/errors.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');

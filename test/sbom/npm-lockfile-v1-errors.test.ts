@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
+import { readNpmLockfile } from '../../src/sbom/lockfiles/npm/lockfile.js';
 import { thrown } from '../helpers/errors.js';
 
 const SHA1 = 'sha1-K0tC6BvM4dm7VHjScdgspbWQQtg=';

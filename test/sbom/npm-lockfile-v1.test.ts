@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ComponentGraph } from '../../src/sbom/index.js';
-import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
+import { readNpmLockfile } from '../../src/sbom/lockfiles/npm/lockfile.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const V1 = fixture('npm-nested-v1/package-lock.json');

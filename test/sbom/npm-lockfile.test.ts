@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
+import { npmPurl } from '../../src/ecosystems/purl.js';
 import { readNpmLockfile } from '../../src/sbom/index.js';
-import { npmPurl } from '../../src/sbom/purl.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/sbom/${name}/package-lock.json`, import.meta.url), 'utf8');

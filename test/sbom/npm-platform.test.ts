@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ComponentGraph } from '../../src/sbom/index.js';
-import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
-import { hostNpmPlatform, type NpmPlatform, platformMatches } from '../../src/sbom/npm-platform.js';
+import { readNpmLockfile } from '../../src/sbom/lockfiles/npm/lockfile.js';
+import { hostNpmPlatform, type NpmPlatform, platformMatches } from '../../src/sbom/lockfiles/npm/platform.js';
 
 const LOCK = readFileSync(new URL('../fixtures/sbom/npm-platform/package-lock.json', import.meta.url), 'utf8');
 const LINUX_X64_GLIBC: NpmPlatform = { os: 'linux', cpu: 'x64', libc: 'glibc' };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { integrityToHashes } from '../../src/sbom/integrity.js';
-import { parseJsonText } from '../../src/sbom/json-text.js';
-import { workspaceMatcher } from '../../src/sbom/npm-resolve.js';
-import { npmPurl, purlNamespaceAndName } from '../../src/sbom/purl.js';
-import { isSpdxExpression } from '../../src/sbom/spdx-expression.js';
+import { parseJsonText } from '../../src/core/json-text.js';
+import { npmPurl, purlNamespaceAndName } from '../../src/ecosystems/purl.js';
+import { isSpdxExpression } from '../../src/license/declared.js';
+import { integrityToHashes } from '../../src/sbom/lockfiles/integrity.js';
+import { workspaceMatcher } from '../../src/sbom/lockfiles/npm/resolve.js';
 
 describe('npmPurl / purlNamespaceAndName', () => {
   it('encodes the scope @ and reserved characters, and round-trips', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyFlags, type KindedEdge } from '../../src/sbom/pnpm-dep-flags.js';
-import { depPathOfRef, packageIdOf, removePeersSuffix } from '../../src/sbom/pnpm-dep-path.js';
+import { dependencyFlags, type KindedEdge } from '../../src/sbom/lockfiles/pnpm/dep-flags.js';
+import { depPathOfRef, packageIdOf, removePeersSuffix } from '../../src/sbom/lockfiles/pnpm/dep-path.js';
 
 describe('depPathOfRef follows pnpm refToRelative', () => {
   it('9.0: versions become name@version, aliases and scoped keys are keys already, links are not keys', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { readPnpmLockfile } from '../../src/sbom/pnpm-lockfile.js';
+import { readPnpmLockfile } from '../../src/sbom/lockfiles/pnpm/lockfile.js';
 import { thrown } from '../helpers/errors.js';
 
 const SHA1 = 'sha1-K0tC6BvM4dm7VHjScdgspbWQQtg=';

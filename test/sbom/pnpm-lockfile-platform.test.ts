@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
-import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
-import { hostNpmPlatform, type NpmPlatform } from '../../src/sbom/npm-platform.js';
-import { readPnpmLockfile } from '../../src/sbom/pnpm-lockfile.js';
+import { readNpmLockfile } from '../../src/sbom/lockfiles/npm/lockfile.js';
+import { hostNpmPlatform, type NpmPlatform } from '../../src/sbom/lockfiles/npm/platform.js';
+import { readPnpmLockfile } from '../../src/sbom/lockfiles/pnpm/lockfile.js';
 
 const V9 = readFileSync(new URL('../fixtures/sbom/pnpm-v9/pnpm-lock.yaml', import.meta.url), 'utf8');
 const V6 = readFileSync(new URL('../fixtures/sbom/pnpm-v6/pnpm-lock.yaml', import.meta.url), 'utf8');

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
-import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
-import type { NpmPlatform } from '../../src/sbom/npm-platform.js';
-import { readPnpmLockfile } from '../../src/sbom/pnpm-lockfile.js';
+import { readNpmLockfile } from '../../src/sbom/lockfiles/npm/lockfile.js';
+import type { NpmPlatform } from '../../src/sbom/lockfiles/npm/platform.js';
+import { readPnpmLockfile } from '../../src/sbom/lockfiles/pnpm/lockfile.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const V9 = fixture('pnpm-v9/pnpm-lock.yaml');

@@ -7,7 +7,7 @@ import {
   markerTruth,
   parseMarker,
   pythonEnvironment,
-} from '../../src/sbom/python-markers.js';
+} from '../../src/sbom/lockfiles/python/markers.js';
 
 /** The marker's value in `env`; a marker that does not parse fails the test. */
 const truth = (text: string, env: MarkerEnvironment): MarkerTruth =>

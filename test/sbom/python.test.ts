@@ -3,16 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
-import { makeSbom } from '../../src/pipeline/sbom.js';
-import type { SourceView } from '../../src/pipeline/source-view.js';
+import type { SourceView } from '../../src/plan/source-view.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
-import { hostNpmPlatform } from '../../src/sbom/npm-platform.js';
-import { type MarkerEnvironment, type MarkerTruth, pythonEnvironment } from '../../src/sbom/python-markers.js';
-import { normalizePythonName, pypiPurl } from '../../src/sbom/python-name.js';
-import { readPoetryLockfile } from '../../src/sbom/python-poetry.js';
-import { readRequirementsTxt, requirementIncludes } from '../../src/sbom/python-requirements.js';
-import { installedPythonGraph } from '../../src/sbom/python-scope.js';
-import { readUvLockfile } from '../../src/sbom/python-uv.js';
+import { hostNpmPlatform } from '../../src/sbom/lockfiles/npm/platform.js';
+import {
+  type MarkerEnvironment,
+  type MarkerTruth,
+  pythonEnvironment,
+} from '../../src/sbom/lockfiles/python/markers.js';
+import { normalizePythonName, pypiPurl } from '../../src/sbom/lockfiles/python/name.js';
+import { readPoetryLockfile } from '../../src/sbom/lockfiles/python/poetry.js';
+import { readRequirementsTxt, requirementIncludes } from '../../src/sbom/lockfiles/python/requirements.js';
+import { installedPythonGraph } from '../../src/sbom/lockfiles/python/scope.js';
+import { readUvLockfile } from '../../src/sbom/lockfiles/python/uv.js';
+import { makeSbom } from '../../src/sbom/make.js';
 import { thrown } from '../helpers/errors.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');

@@ -3,14 +3,14 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../src/core/errors.js';
-import { compileCycloneDxSchema, PRECOMPILED_VALIDATOR_FILE } from '../../src/sbom/cyclonedx-ajv.js';
-import { cycloneDxValidatorSource } from '../../src/sbom/cyclonedx-standalone.js';
+import { compileCycloneDxSchema, PRECOMPILED_VALIDATOR_FILE } from '../../src/sbom/formats/cyclonedx/ajv.js';
+import { cycloneDxValidatorSource } from '../../src/sbom/formats/cyclonedx/standalone.js';
+import { assertValid, loadPrecompiledValidator, type SchemaCheck } from '../../src/sbom/formats/cyclonedx/validate.js';
 import {
   compileSpdxSchema,
   PRECOMPILED_SPDX_VALIDATOR_FILE,
   spdxValidatorSource,
-} from '../../src/sbom/spdx-validate.js';
-import { assertValid, loadPrecompiledValidator, type SchemaCheck } from '../../src/sbom/validate.js';
+} from '../../src/sbom/formats/spdx/validate.js';
 import { fileTempDir, tempDir } from '../helpers/tmp.js';
 import { VECTORS } from '../helpers/vectors.js';
 

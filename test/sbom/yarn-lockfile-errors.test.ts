@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readYarnLockfile } from '../../src/sbom/yarn-lockfile.js';
+import { readYarnLockfile } from '../../src/sbom/lockfiles/yarn/lockfile.js';
 import { thrown } from '../helpers/errors.js';
 
 const manifest = (deps: Record<string, unknown> = { a: '^1.0.0' }, extra: Record<string, unknown> = {}) => ({

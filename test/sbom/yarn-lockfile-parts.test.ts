@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
-import { parseClassicSyntax } from '../../src/sbom/yarn-classic-syntax.js';
-import { readYarnLockfile } from '../../src/sbom/yarn-lockfile.js';
+import { parseClassicSyntax } from '../../src/sbom/lockfiles/yarn/classic-syntax.js';
+import { readYarnLockfile } from '../../src/sbom/lockfiles/yarn/lockfile.js';
 
 const SHA1_HEX = '2b4b42e81bccef19dbbb5478de2d72c5a59042d8';
 const manifest = (sections: Record<string, Record<string, string>>, extra: Record<string, unknown> = {}) => ({

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/core/digest.js';
 import type { ComponentGraph } from '../../src/sbom/graph.js';
-import { readNpmLockfile } from '../../src/sbom/npm-lockfile.js';
-import { readYarnLockfile, yarnLockfileFormat } from '../../src/sbom/yarn-lockfile.js';
+import { readNpmLockfile } from '../../src/sbom/lockfiles/npm/lockfile.js';
+import { readYarnLockfile, yarnLockfileFormat } from '../../src/sbom/lockfiles/yarn/lockfile.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const CLASSIC = fixture('yarn-classic/yarn.lock');

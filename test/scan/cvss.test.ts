@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseSeverityLevel, SEVERITY_RANK, scoreCvss, severityOfScore } from '../../src/scan/cvss.js';
-import { cvssV3RoundUp } from '../../src/scan/cvss-v3.js';
-import { CVSS4_MACROVECTOR_SCORES } from '../../src/scan/cvss-v4-lookup.js';
+import { parseSeverityLevel, SEVERITY_RANK, scoreCvss, severityOfScore } from '../../src/scan/cvss/score.js';
+import { cvssV3RoundUp } from '../../src/scan/cvss/v3.js';
+import { CVSS4_MACROVECTOR_SCORES } from '../../src/scan/cvss/v4-lookup.js';
 
 // Where the expected values come from:
 // [RH31]  Red Hat's cvss library test list tests/vectors_simple31 (github.com/RedHatProductSecurity/cvss), base column.

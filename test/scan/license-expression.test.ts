@@ -9,8 +9,8 @@ import {
   type LicenseParseError,
   licenseChoices,
   parseLicenseExpression,
-} from '../../src/scan/license-expression.js';
-import { closestSpdxId, spdxExceptions, spdxLicense, spdxLicenses } from '../../src/scan/spdx-ids.js';
+} from '../../src/license/expression.js';
+import { closestSpdxId, spdxExceptions, spdxLicense, spdxLicenses } from '../../src/license/spdx-ids.js';
 import { VECTORS } from '../helpers/vectors.js';
 
 const lic = (id: string, orLater = false, exception?: string): LicenseExpression =>

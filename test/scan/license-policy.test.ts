@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLicensePolicy, judgeLicense, type LicensePolicy } from '../../src/scan/license-policy.js';
+import { checkLicensePolicy, judgeLicense, type LicensePolicy } from '../../src/license/policy.js';
 
 const policy = (p: Partial<LicensePolicy>): LicensePolicy => ({ unknown: 'warn', ...p });
 const allowed = (chosen: string[]) => ({ kind: 'allowed', chosen });

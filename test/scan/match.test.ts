@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { affectsVersion } from '../../src/scan/affected.js';
+import { coordinatesOfPurl } from '../../src/ecosystems/ecosystem.js';
 import { type BomGraph, bomGraph } from '../../src/scan/bom-components.js';
-import { coordinatesOfPurl } from '../../src/scan/ecosystem.js';
 import { matchVulnerabilities } from '../../src/scan/match.js';
-import type { OsvAffected, OsvRecord } from '../../src/scan/osv-types.js';
+import { affectsVersion } from '../../src/scan/osv/affected.js';
+import type { OsvAffected, OsvRecord } from '../../src/scan/osv/types.js';
 import { VECTORS } from '../helpers/vectors.js';
 
 const OSV = join(VECTORS, 'osv');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseOpenVex, type VexDocument } from '../../src/scan/openvex.js';
-import { vexSuppression } from '../../src/scan/openvex-match.js';
+import { vexSuppression } from '../../src/scan/vex/match.js';
+import { parseOpenVex, type VexDocument } from '../../src/scan/vex/openvex.js';
 import { thrown } from '../helpers/errors.js';
 
 // The OpenVEX spec's own examples (github.com/openvex/spec, OPENVEX-SPEC.md, v0.0.2 text). The spec prints some of

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEMVER_ORDER, type VersionOrder, versionOrderFor } from '../../src/scan/versions.js';
+import { SEMVER_ORDER, type VersionOrder, versionOrderFor } from '../../src/ecosystems/versions/order.js';
 
 function orderFor(ecosystem: string): VersionOrder {
   const order = versionOrderFor(ecosystem);

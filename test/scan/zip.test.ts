@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { readZipEntries, tableCrc32, type ZipReadOptions } from '../../src/scan/zip.js';
+import { readZipEntries, tableCrc32, type ZipReadOptions } from '../../src/scan/osv/zip.js';
 import { rejected } from '../helpers/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 

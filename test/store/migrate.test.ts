@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/index.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { tempDir } from '../helpers/tmp.js';
+import { transpileSources } from '../helpers/transpile.js';
 
 const ALL = [
   '0001_initial',
@@ -32,23 +32,9 @@ function inspect(file: string): { version: unknown; migrations: string[]; tables
   }
 }
 
-/** Writes JS of the store (and what it imports) for child processes; node_modules resolves through a link. */
+/** The real store code, transpiled for a child process that opens (and so migrates) a store. */
 function buildStoreJs(dir: string): string {
-  const src = resolve(process.cwd(), 'src');
-  for (const [sub, files] of [
-    ['core', ['errors.ts']],
-    ['store', readdirSync(join(src, 'store')).filter((f) => f.endsWith('.ts'))],
-  ] as const) {
-    mkdirSync(join(dir, sub), { recursive: true });
-    for (const file of files) {
-      const { outputText } = ts.transpileModule(readFileSync(join(src, sub, file), 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-      });
-      writeFileSync(join(dir, sub, file.replace(/\.ts$/, '.js')), outputText);
-    }
-  }
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  symlinkSync(resolve(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
+  transpileSources(dir);
   const child = join(dir, 'open.mjs');
   writeFileSync(
     child,

@@ -1,8 +1,8 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importOsv } from '../../src/pipeline/db-import.js';
-import { scanBom } from '../../src/pipeline/scan.js';
+import { importOsv } from '../../src/app/db.js';
+import { scanBom } from '../../src/scan/database.js';
 import { openSqliteStore, osvDataState, type Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { VECTORS } from '../helpers/vectors.js';

@@ -1,0 +1,103 @@
+// The store rows of one build attempt: build, steps, cache figures and step actions (to explain later misses).
+import { LOCAL_BUILDER_ID } from '../../attest/provenance.js';
+import { addCacheHit, addCacheMiss, type BuildCacheFigures, NO_CACHE_FIGURES, treeDigest } from '../../cache/index.js';
+import type { StepReport } from '../../execute/dag.js';
+import type { StepResult } from '../../execute/run-step.js';
+import { type ActionIngredients, ingredientsJson } from '../../plan/key.js';
+import type { SourceRef } from '../../source/index.js';
+import type { BuildRecord, Store } from '../../store/index.js';
+import { lastStepActions } from '../../store/index.js';
+
+/** Cache figures of a build from its step results. */
+export function cacheFigures(results: ReadonlyMap<string, StepResult>): BuildCacheFigures {
+  let figures = NO_CACHE_FIGURES;
+  for (const r of results.values()) {
+    if (r.report.status === 'cached') figures = addCacheHit(figures, r);
+    else if (r.key !== undefined) figures = addCacheMiss(figures);
+  }
+  return figures;
+}
+
+/** Everything recorded about an attempt, succeeded or failed. */
+export function buildRecord(input: {
+  buildId: string;
+  project: string;
+  source: SourceRef;
+  runner: string;
+  startedAt: Date;
+  finishedAt: Date;
+  outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>;
+  /** Set for a succeeded build only: what lets an identical later build reuse it. */
+  fingerprint: string | null;
+  reports: readonly StepReport[];
+  results: ReadonlyMap<string, StepResult>;
+  artifacts: BuildRecord['artifacts'];
+  evidence: BuildRecord['evidence'];
+}): BuildRecord {
+  const { buildId, source } = input;
+  const figures = cacheFigures(input.results);
+  const build = {
+    id: buildId,
+    project: input.project,
+    repo_url: source.repoUrl,
+    commit_sha: source.commit,
+    subdir: source.subdir,
+    dirty: source.dirty ? 1 : 0,
+    builder_id: LOCAL_BUILDER_ID,
+    runner: input.runner,
+    started_at: input.startedAt.toISOString(),
+    finished_at: input.finishedAt.toISOString(),
+    duration_ms: input.finishedAt.getTime() - input.startedAt.getTime(),
+    cache_hits: figures.hits,
+    cache_misses: figures.misses,
+    bytes_restored: figures.bytesRestored,
+    time_saved_ms: figures.timeSavedMs,
+    fingerprint: input.fingerprint,
+    branch: source.branch,
+    ...input.outcome,
+  };
+  const steps = input.reports.map((r, position) => ({
+    build_id: buildId,
+    name: r.name,
+    status: r.status,
+    exit_code: r.exitCode,
+    duration_ms: r.durationMs,
+    log_path: r.logPath,
+    position,
+  }));
+  const stepActions = [...input.results.entries()].flatMap(([step, r]) =>
+    r.key === undefined || r.ingredients === undefined
+      ? []
+      : [
+          {
+            build_id: buildId,
+            step,
+            project: input.project,
+            action_key: r.key,
+            cache: r.report.status === 'cached' ? ('hit' as const) : ('miss' as const),
+            produced_by: r.producedBy ?? (r.tree ? buildId : null),
+            outputs_digest: r.tree ? treeDigest(r.tree) : null,
+            ingredients: ingredientsJson(r.ingredients),
+            explanation: r.explanation.length ? JSON.stringify(r.explanation) : null,
+          },
+        ],
+  );
+  return { build, steps, artifacts: input.artifacts, evidence: input.evidence, stepActions };
+}
+
+/** Key ingredients of each step's last recorded run, parsed; unreadable rows are simply left out. */
+export async function previousIngredients(
+  store: Store,
+  project: string,
+  steps: readonly string[],
+): Promise<Map<string, ActionIngredients>> {
+  const out = new Map<string, ActionIngredients>();
+  for (const [step, json] of await lastStepActions(store, project, steps)) {
+    try {
+      out.set(step, JSON.parse(json) as ActionIngredients);
+    } catch {
+      // An unreadable row only costs the explanation of a miss.
+    }
+  }
+  return out;
+}

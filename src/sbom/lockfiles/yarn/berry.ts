@@ -1,0 +1,180 @@
+// yarn berry (v2+) yarn.lock → YarnLock: a YAML map of `"name@npm:range, …"` keys to resolved packages.
+import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { formatPath } from '../npm/lockfile-schema.js';
+import { splitDescriptor, splitKeyList } from './descriptor.js';
+import type { YarnDependency, YarnEntry, YarnLock } from './graph.js';
+import type { YarnManifest } from './manifest.js';
+
+/** What berry writes as the version of workspaces and `link:`/`portal:` folders: it does not know theirs. */
+const UNKNOWN_VERSION = '0.0.0-use.local';
+const PROTOCOL_RE = /^[a-z][a-z0-9+.-]*:/i;
+
+interface Field {
+  readonly node: unknown;
+  /** The line of its key. */
+  readonly line: number;
+}
+
+/** Where problems go, and how a node's offset becomes a line number. */
+interface Ctx {
+  readonly lineOf: (offset: number | undefined) => number;
+  readonly problems: string[];
+}
+
+/**
+ * Parses and checks a berry lockfile, reporting every problem as `line N: path: why`. Every scalar is read as a
+ * string (YAML's failsafe schema), so `version: 1.10` stays "1.10". `checksum` is not read: it is yarn's sha512 of
+ * the zip archive in its own cache (the cacheKey says how it was compressed), not of the tarball the registry serves,
+ * so recorded as a SHA-512 component hash it would contradict npm's integrity for the very same package.
+ */
+export function readBerryLock(text: string, manifest: YarnManifest): { lock?: YarnLock; problems: string[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, schema: 'failsafe', uniqueKeys: true });
+  const problems = doc.errors.map((e) => {
+    const reason = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
+    return `line ${e.linePos?.[0].line ?? 1}: not valid YAML: ${reason}`;
+  });
+  if (problems.length > 0) return { problems };
+  const ctx: Ctx = { lineOf: (offset) => lineCounter.linePos(offset ?? 0).line, problems };
+  const top = doc.contents === null ? new Map<string, Field>() : fields({ node: doc.contents, line: 1 }, [], ctx);
+  const entries: YarnEntry[] = [];
+  let root: { resolution: string; ranges: ReadonlyMap<string, string> } | undefined;
+  for (const [key, field] of top) {
+    if (key === '__metadata') continue;
+    const entry = entryOf(key, field, ctx);
+    if (entry?.root === true) root = entry;
+    else if (entry !== undefined) entries.push(entry.entry);
+  }
+  if (!top.has('__metadata')) problems.push('line 1: has no __metadata block: not a yarn berry lockfile');
+  if (problems.length > 0) return { problems };
+  const rootDependencies = manifest.dependencies.map(({ name, range, kind, where }): YarnDependency => {
+    const locked = root?.ranges.get(name); // berry writes the root's descriptors as it normalized them
+    return { name, descriptors: candidates(name, locked ?? range, root?.resolution), kind, where };
+  });
+  return { lock: { entries, rootDependencies, unreached: 'omit' }, problems };
+}
+
+type Read = { root: true; resolution: string; ranges: ReadonlyMap<string, string> } | { root: false; entry: YarnEntry };
+
+function entryOf(key: string, field: Field, ctx: Ctx): Read | undefined {
+  const { problems } = ctx;
+  const path = [key];
+  const where = `line ${field.line}: ${formatPath(path)}`;
+  if (!isMap(field.node)) return void fields(field, path, ctx); // reports it
+  const own = fields(field, path, ctx);
+  const version = str(own, 'version', path, problems);
+  const resolution = str(own, 'resolution', path, problems);
+  if (version === undefined && !own.has('version')) problems.push(`${where}: has no "version"`);
+  if (resolution === undefined && !own.has('resolution')) problems.push(`${where}: has no "resolution"`);
+  const locator = resolution === undefined ? undefined : splitDescriptor(resolution);
+  if (resolution !== undefined && locator === undefined) {
+    problems.push(`${where}.resolution: "${resolution}" is not a name@reference locator`);
+  }
+  const meta = (section: string) => optionalNames(own.get(section), [...path, section], ctx);
+  const optional = meta('dependenciesMeta');
+  const ranges = stringMap(own.get('dependencies'), [...path, 'dependencies'], ctx);
+  if (resolution !== undefined && locator?.range === 'workspace:.') {
+    return { root: true, resolution, ranges: new Map([...ranges].map(([n, r]) => [n, r.range])) };
+  }
+  const peerOptional = meta('peerDependenciesMeta');
+  const peers = stringMap(own.get('peerDependencies'), [...path, 'peerDependencies'], ctx);
+  if (version === undefined || locator === undefined) return undefined;
+  const dependencies = [...ranges].map(
+    ([name, { range, where }]): YarnDependency => ({
+      name,
+      descriptors: candidates(name, range, resolution),
+      kind: optional.has(name) ? 'optional' : 'prod',
+      where,
+    }),
+  );
+  const entry: YarnEntry = {
+    descriptors: splitKeyList(key),
+    name: locator.name,
+    version: version === UNKNOWN_VERSION ? '' : version,
+    hashes: [],
+    dependencies,
+    peers: [...peers.keys()].map((name) => ({ name, optional: peerOptional.has(name) })),
+    workspace: locator.range.startsWith('workspace:'),
+    where,
+  };
+  return { root: false, entry };
+}
+
+/**
+ * The keys a dependency may be filed under: as written; bound to its dependent (berry keys a relative `file:`,
+ * `link:` or `portal:` range as `range::locator=<dependent, URL-encoded>`); with berry's default `npm:` protocol,
+ * which older lockfiles leave out of entries' dependencies.
+ */
+function candidates(name: string, range: string, dependent: string | undefined): string[] {
+  const out = [`${name}@${range}`];
+  if (dependent !== undefined) {
+    out.push(`${name}@${range}${range.includes('::') ? '&' : '::'}locator=${encodeURIComponent(dependent)}`);
+  }
+  if (!PROTOCOL_RE.test(range)) out.push(`${name}@npm:${range}`);
+  return out;
+}
+
+/** A map node's entries by (string) key with the line each key is on; anything else is a problem. */
+function fields(field: Field, path: readonly string[], ctx: Ctx): Map<string, Field> {
+  const out = new Map<string, Field>();
+  const { node } = field;
+  if (!isMap(node)) {
+    ctx.problems.push(`line ${field.line}: ${formatPath(path)}: expected a map, found ${describe(node)}`);
+    return out;
+  }
+  for (const pair of node.items) {
+    const line = ctx.lineOf((pair.key as YamlNode | null)?.range?.[0]);
+    if (!isScalar(pair.key) || typeof pair.key.value !== 'string') {
+      ctx.problems.push(`line ${line}: ${formatPath(path)}: has a key that is not a string`);
+    } else out.set(pair.key.value, { node: pair.value, line });
+  }
+  return out;
+}
+
+/** `dependencies`/`peerDependencies`: name → range, each with where it is written. */
+function stringMap(field: Field | undefined, path: readonly string[], ctx: Ctx): Map<string, Range> {
+  const out = new Map<string, Range>();
+  if (field === undefined) return out;
+  for (const [name, { node, line }] of fields(field, path, ctx)) {
+    const where = `line ${line}: ${formatPath([...path, name])}`;
+    if (isScalar(node) && typeof node.value === 'string') out.set(name, { range: node.value, where });
+    else ctx.problems.push(`${where}: expected a version range, found ${describe(node)}`);
+  }
+  return out;
+}
+
+interface Range {
+  readonly range: string;
+  readonly where: string;
+}
+
+/** The names a `dependenciesMeta`/`peerDependenciesMeta` map marks `optional: true`. */
+function optionalNames(field: Field | undefined, path: readonly string[], ctx: Ctx): Set<string> {
+  const names = new Set<string>();
+  if (field === undefined) return names;
+  for (const [name, meta] of fields(field, path, ctx)) {
+    const optional = fields(meta, [...path, name], ctx).get('optional')?.node;
+    if (isScalar(optional) && optional.value === 'true') names.add(name);
+  }
+  return names;
+}
+
+function str(
+  own: ReadonlyMap<string, Field>,
+  key: string,
+  path: readonly string[],
+  problems: string[],
+): string | undefined {
+  const field = own.get(key);
+  if (field === undefined) return undefined;
+  if (isScalar(field.node) && typeof field.node.value === 'string') return field.node.value;
+  problems.push(`line ${field.line}: ${formatPath([...path, key])}: expected a string, found ${describe(field.node)}`);
+  return undefined;
+}
+
+function describe(node: unknown): string {
+  if (node === null || node === undefined) return 'nothing';
+  if (isMap(node)) return 'a map';
+  if (isScalar(node)) return node.value === '' ? 'nothing' : 'a string';
+  return 'a list or alias';
+}
