@@ -1,6 +1,9 @@
-// `kiln db import`: OSV records from a directory or zip into the store, in batches, each batch all or nothing.
+// `kiln db import` and `kiln db status`: OSV records from a directory or zip into the store, in batches, each batch
+// all or nothing; and what the store holds.
+import { resolve } from 'node:path';
 import { canonicalJson } from '../core/json.js';
 import { packageKey } from '../ecosystems/ecosystem.js';
+import { scanDatabase } from '../scan/database.js';
 import { readOsvRecords } from '../scan/osv/read.js';
 import type { OsvRecord } from '../scan/osv/types.js';
 import {
@@ -8,9 +11,9 @@ import {
   finishOsvImport,
   type OsvRow,
   type OsvUpsertCounts,
-  type Store,
   upsertOsvRecords,
 } from '../store/index.js';
+import type { KilnPorts } from './ports.js';
 
 /** What an import did; rejected records are listed with every problem, never skipped in silence. */
 export interface ImportReport {
@@ -24,29 +27,38 @@ export interface ImportReport {
 /** Records per transaction: large enough to be fast, small enough not to hold the store's write lock for long. */
 const BATCH = 1000;
 
+/** Records per `progress` event. */
+const PROGRESS_EVERY = 5000;
+
 /**
- * Imports every record of `source`. A crash between batches leaves the batches before it, each record whole;
- * running the import again completes it (a record already stored is unchanged).
+ * Imports every record of `source` (a directory, zip or JSON file; relative to the caller's directory). A crash
+ * between batches leaves the batches before it, each record whole; running the import again completes it (a record
+ * already stored is unchanged).
  */
-export async function importOsv(
-  store: Store,
+export async function importVulnerabilities(
+  ports: Pick<KilnPorts, 'store' | 'now' | 'events' | 'cwd'>,
   source: string,
-  opts: { now: () => Date; onProgress?: (seen: number) => void },
 ): Promise<ImportReport> {
-  const seq = await beginOsvImport(store, source, opts.now().toISOString());
+  const path = resolve(ports.cwd, source);
+  const store = await ports.store();
+  const seq = await beginOsvImport(store, path, ports.now().toISOString());
   const counts: OsvUpsertCounts = { added: 0, updated: 0, unchanged: 0 };
   const rejected: { origin: string; problems: readonly string[] }[] = [];
   let batch: OsvRow[] = [];
   let seen = 0;
+  let reported = 0;
   const flush = async () => {
     const done = await upsertOsvRecords(store, seq, batch);
     counts.added += done.added;
     counts.updated += done.updated;
     counts.unchanged += done.unchanged;
     batch = [];
-    opts.onProgress?.(seen);
+    if (seen - reported >= PROGRESS_EVERY) {
+      reported = seen;
+      ports.events({ kind: 'progress', task: 'db-import', done: seen });
+    }
   };
-  for await (const item of readOsvRecords(source)) {
+  for await (const item of readOsvRecords(path)) {
     seen++;
     if (item.kind === 'rejected') {
       rejected.push({ origin: item.origin, problems: item.problems });
@@ -57,7 +69,12 @@ export async function importOsv(
   }
   await flush();
   await finishOsvImport(store, seq, { ...counts, rejected: rejected.length });
-  return { source, ...counts, rejected };
+  return { source: path, ...counts, rejected };
+}
+
+/** What vulnerability data the store holds: how many records, their revision, when they were last imported. */
+export async function vulnerabilityData(ports: Pick<KilnPorts, 'store'>) {
+  return scanDatabase(await ports.store());
 }
 
 /** RFC 3339 times in one form (UTC, milliseconds), so they order as text whatever precision a record used. */

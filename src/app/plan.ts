@@ -3,15 +3,16 @@
 import { join } from 'node:path';
 import { treeDigest } from '../cache/index.js';
 import type { Digest } from '../core/digest.js';
-import { kilnPaths } from '../core/home.js';
-import { stepKey } from '../execute/run-step.js';
 import { explainMiss } from '../plan/explain.js';
+import { stepKey } from '../plan/step-key.js';
 import { createWorkDir, removeWorkDir, workRoot } from '../platform/workdir.js';
 import { identifyBuilder, resolveBuilder } from '../sandbox/identity.js';
-import { openSqliteStore } from '../store/index.js';
-import { type BuildEnvironment, type BuildRequest, closeQuietly, newBuildId } from './build/build.js';
+import { buildWorld } from './build/build.js';
+import { newBuildId } from './build/id.js';
 import { prepareBuild } from './build/prepare.js';
 import { setupSteps } from './build/setup.js';
+import type { BuildRequest } from './build/types.js';
+import type { KilnPorts } from './ports.js';
 
 /** One step of the plan. */
 export interface PlannedStepStatus {
@@ -23,32 +24,23 @@ export interface PlannedStepStatus {
   readonly explanation: readonly string[];
 }
 
-/** The plan of a build of `req`, frozen. */
-export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment, 'signal' | 'checkpoint'>) {
-  const paths = kilnPaths(world.kilnHome);
-  const gitEnv = { PATH: world.env.PATH };
-  const prepared = await prepareBuild(req, world as BuildEnvironment, paths, gitEnv);
+/** The plan of a build of `request`: what each step's key is and whether the cache would replay it, frozen. */
+export async function planBuild(ports: KilnPorts, request: Omit<BuildRequest, 'force'>) {
+  const world = buildWorld(ports, request);
+  const prepared = await prepareBuild(request, ports);
   const { source, config } = prepared;
-  const store = await openSqliteStore(paths.store);
-  const workDir = join(await workRoot(paths, world.env), `plan-${newBuildId(world.now())}`);
+  const store = await ports.store();
+  const workDir = join(await workRoot(ports.home, ports.env), `plan-${newBuildId(ports.now())}`);
   try {
     await createWorkDir(workDir);
     const { runner, builder } = await resolveBuilder(
-      prepared,
+      { sandbox: config.sandbox, projectPath: prepared.projectPath },
       world.runner,
-      (extra) => identifyBuilder(world.runner, world.env, paths, extra),
-      (message) => world.emit({ kind: 'notice', message }),
-      paths.home,
+      (extra) => identifyBuilder(world.runner, ports.env, ports.home, extra),
+      (message) => ports.events({ kind: 'notice', message }),
+      ports.home.home,
     );
-    const { view, steps, cache, previous } = await setupSteps(prepared, {
-      workDir,
-      paths,
-      world,
-      runner,
-      builder,
-      cacheModes: req.cacheModes,
-      store,
-    });
+    const { view, steps, cache, previous } = await setupSteps(world, prepared, { workDir, runner, builder, store });
     const outputs = new Map<string, Digest>();
     const planned: PlannedStepStatus[] = [];
     for (const step of steps) {
@@ -87,6 +79,5 @@ export async function planBuild(req: BuildRequest, world: Omit<BuildEnvironment,
     });
   } finally {
     await removeWorkDir(workDir);
-    await closeQuietly(store);
   }
 }

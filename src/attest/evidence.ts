@@ -1,15 +1,27 @@
 // The evidence every artifact carries: one table for its file names, OCI media types, predicates and store kinds.
-
-import { SPDX_JSON, SPDX_PREDICATE } from '../sbom/formats/spdx/document.js';
-import type { EvidenceRow } from '../store/index.js';
 import { SIGSTORE_BUNDLE_V03 } from './bundle.js';
-import { CYCLONEDX_PREDICATE, SLSA_PROVENANCE_V1, VSA_PREDICATE, VULNS_PREDICATE } from './statement.js';
+import {
+  CYCLONEDX_PREDICATE,
+  SLSA_PROVENANCE_V1,
+  SPDX_PREDICATE,
+  VSA_PREDICATE,
+  VULNS_PREDICATE,
+} from './statement.js';
 
 /** Media type of a CycloneDX JSON document. */
 export const CYCLONEDX_JSON = 'application/vnd.cyclonedx+json';
+/** Media type of an SPDX JSON document. */
+export const SPDX_JSON = 'application/spdx+json';
 
-/** One kind of evidence, as the store names it. */
-export type EvidenceKind = EvidenceRow['kind'];
+/** One kind of evidence, as files, manifests and the store name it. */
+export type EvidenceKind =
+  | 'provenance'
+  | 'sbom'
+  | 'sbom-attestation'
+  | 'spdx'
+  | 'spdx-attestation'
+  | 'vulns-attestation'
+  | 'policy-attestation';
 
 /** How one kind of evidence is delivered: beside the artifact as `<artifact><suffix>`, and as an OCI referrer. */
 export interface EvidenceSpec {

@@ -15,8 +15,8 @@ export async function writeKeyPair(
   if (!opts.force) {
     for (const path of [keyPath, pubPath]) {
       if (await pathExists(path)) {
-        throw new KilnError('E_USAGE', `refusing to overwrite existing key file ${path}`, {
-          hint: 'choose another prefix, or pass force to replace it (signatures made with the old key stay valid only for its old public key)',
+        throw new KilnError('KILN_USAGE', `refusing to overwrite existing key file ${path}`, {
+          hint: 'choose another prefix, or pass --force to replace it (signatures made with the old key stay valid only for its old public key)',
         });
       }
     }

@@ -114,7 +114,7 @@ function pemLabel(pem: string, source: string): string {
 }
 
 function keyError(message: string, opts: { hint?: string | undefined; cause?: unknown }): KilnError {
-  return new KilnError('E_KEY_INVALID', message, {
+  return new KilnError('KILN_KEY_INVALID', message, {
     ...(opts.hint === undefined ? {} : { hint: opts.hint }),
     ...(opts.cause === undefined ? {} : { cause: opts.cause }),
   });

@@ -56,7 +56,7 @@ async function fromFile(path: string, via: string): Promise<ResolvedSigner> {
     pem = await fsp.readFile(path, 'utf8');
   } catch (cause) {
     throw new KilnError(
-      'E_KEY_NOT_FOUND',
+      'KILN_KEY_NOT_FOUND',
       `cannot read the signing key ${path} (from ${via}): ${(cause as Error).message}`,
       {
         cause,

@@ -10,6 +10,8 @@ export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 /** predicateType of a CycloneDX SBOM. */
 export const CYCLONEDX_PREDICATE = 'https://cyclonedx.org/bom';
+/** predicateType of an SPDX 2.3 document attestation. */
+export const SPDX_PREDICATE = 'https://spdx.dev/Document';
 /** predicateType of a vulnerability scan result. */
 export const VULNS_PREDICATE = 'https://in-toto.io/attestation/vulns/v0.2';
 /** predicateType of a SLSA verification summary (the policy gate's decision). */

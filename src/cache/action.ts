@@ -43,7 +43,7 @@ export type ActionEntryRead =
 /** Signs `entry` as a single-signature DSSE envelope whose keyid is the signer's key hint; returns the bytes to store. */
 export async function signActionEntry(entry: ActionEntry, signer: Signer): Promise<Buffer> {
   const problem = entryProblem(entry);
-  if (problem !== undefined) throw new KilnError('E_USAGE', `refusing to sign an invalid action entry: ${problem}`);
+  if (problem !== undefined) throw new KilnError('KILN_USAGE', `refusing to sign an invalid action entry: ${problem}`);
   const envelope = await signDsse(Buffer.from(canonicalJson(entry), 'utf8'), ACTION_PAYLOAD_TYPE, signer);
   const sig = envelope.signatures[0]?.sig ?? '';
   return Buffer.from(canonicalJson({ ...envelope, signatures: [{ keyid: signer.keyHint, sig }] }), 'utf8');

@@ -14,7 +14,7 @@ const TIERS = ['local', 'remote'] as const;
 const MODES: readonly CacheTierMode[] = ['rw', 'r', 'off'];
 const EXAMPLE = 'local:rw,remote:r';
 
-/** Parses a cache-mode spec such as `local:rw,remote:r`; reports every bad entry at once as E_USAGE. */
+/** Parses a cache-mode spec such as `local:rw,remote:r`; reports every bad entry at once as KILN_USAGE. */
 export function parseCacheMode(spec: string, where = '--cache'): CacheModes {
   const modes: { local: CacheTierMode; remote: CacheTierMode } = { local: 'rw', remote: 'rw' };
   const seen = new Set<string>();
@@ -28,7 +28,7 @@ export function parseCacheMode(spec: string, where = '--cache'): CacheModes {
     });
   if (problems.length > 0) {
     throw new KilnError(
-      'E_USAGE',
+      'KILN_USAGE',
       `${where} ${JSON.stringify(spec)} is not a valid cache mode: ${problems.join('; ')}`,
       {
         hint: `write ${where} ${EXAMPLE}: comma-separated TIER:MODE with TIER local or remote (each at most once) and MODE rw, r or off; an unmentioned tier stays rw`,

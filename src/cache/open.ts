@@ -4,7 +4,6 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { loadPublicKey, type PublicKey } from '../attest/keys.js';
 import type { Signer } from '../attest/signer.js';
 import { KilnError } from '../core/errors.js';
-import type { KilnPaths } from '../core/home.js';
 import { LocalCas } from './index.js';
 import type { CacheModes } from './modes.js';
 import { type RemoteCache, remoteCache } from './remote/client.js';
@@ -18,7 +17,8 @@ export interface RemoteCacheConfig {
 
 /** The StepCache for one build. */
 export async function openStepCache(opts: {
-  paths: KilnPaths;
+  /** The persistent local CAS (`$KILN_HOME/cache`). */
+  localDir: string;
   workDir: string;
   modes: CacheModes;
   remote: RemoteCacheConfig;
@@ -29,7 +29,7 @@ export async function openStepCache(opts: {
 }): Promise<{ cache: StepCache; remote: RemoteCache | undefined; local: LocalCas; writable: LocalCas }> {
   const scratch = () => new LocalCas({ dir: join(opts.workDir, 'scratch-cache'), onWarning: opts.onWarning });
   const local =
-    opts.modes.local === 'off' ? scratch() : new LocalCas({ dir: opts.paths.cache, onWarning: opts.onWarning });
+    opts.modes.local === 'off' ? scratch() : new LocalCas({ dir: opts.localDir, onWarning: opts.onWarning });
   // local:r reads the persistent cache but adds nothing to it: this build's blobs go to a scratch CAS instead.
   const writable = opts.modes.local === 'r' ? scratch() : local;
   const remote =
@@ -45,10 +45,14 @@ export async function openStepCache(opts: {
   for (const file of opts.trustFiles) {
     const path = isAbsolute(file) ? file : resolve(opts.projectPath, file);
     const pem = await fsp.readFile(path, 'utf8').catch((cause: unknown) => {
-      throw new KilnError('E_CONFIG_INVALID', `cannot read the trusted cache key ${path} (cache.trust in kiln.yaml)`, {
-        cause,
-        hint: 'list public key files (.pub, PEM) relative to the project, or remove the entry',
-      });
+      throw new KilnError(
+        'KILN_CONFIG_INVALID',
+        `cannot read the trusted cache key ${path} (cache.trust in kiln.yaml)`,
+        {
+          cause,
+          hint: 'list public key files (.pub, PEM) relative to the project, or remove the entry',
+        },
+      );
     });
     trusted.push(loadPublicKey(pem, path));
   }

@@ -19,14 +19,18 @@ export function parseCommandArgs<O extends Options>(
       strict: true,
     });
     if (parsed.positionals.length > maxPositionals) {
-      throw new KilnError('E_USAGE', `kiln ${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`, {
-        hint: `see \`kiln ${command} --help\``,
-      });
+      throw new KilnError(
+        'KILN_USAGE',
+        `kiln ${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`,
+        {
+          hint: `see \`kiln ${command} --help\``,
+        },
+      );
     }
     return parsed;
   } catch (err) {
     if (err instanceof KilnError) throw err;
-    throw new KilnError('E_USAGE', `kiln ${command}: ${(err as Error).message}`, {
+    throw new KilnError('KILN_USAGE', `kiln ${command}: ${(err as Error).message}`, {
       hint: `see \`kiln ${command} --help\``,
     });
   }

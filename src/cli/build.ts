@@ -1,14 +1,9 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
-import { availableParallelism } from 'node:os';
-import { runBuild } from '../app/build/build.js';
-import { parseCacheMode } from '../cache/modes.js';
-import type { PublishConfig } from '../config/index.js';
-import { isKilnError, KilnError } from '../core/errors.js';
-import { kilnPaths } from '../core/home.js';
-import { bubblewrapRunner, hostRunner, probeBubblewrap, type StepRunner } from '../sandbox/index.js';
+import { isKilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
-import { progressDisplay } from './progress.js';
+import { errorJson, reportFailure } from './errors.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln build [PATH] [options]
 
@@ -70,136 +65,89 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     println(ctx.stdout, HELP);
     return 0;
   }
-  const cacheModes = values.cache ? parseCacheMode(values.cache) : undefined;
-  const runner = await chooseRunner(values.runner, ctx);
-  const progress = progressDisplay(ctx.stderr, {
-    live: Boolean(ctx.stderr.isTTY) && !values.json,
-    explain: Boolean(values.explain),
-  });
+  const show = { json: values.json, explain: values.explain, buildProgress: true };
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const fault = ctx.env.KILN_FAULT_INJECT; // test-only: simulate a crash (kill -9) at a named point
   try {
-    const result = await runBuild(
-      {
-        projectPath: positionals[0] ?? '.',
-        rev: values.rev,
-        allowDirty: Boolean(values['allow-dirty']),
-        keyFlag: values.key,
-        cacheModes,
-        force: Boolean(values.force),
-      },
-      {
-        kilnHome: ctx.kilnHome,
-        cwd: ctx.cwd,
-        env: ctx.env,
-        runner,
-        parallelism: Math.max(1, availableParallelism()),
-        kilnVersion: ctx.version,
-        now: ctx.now,
-        emit: progress.onEvent,
-        signal: abort.signal,
-        checkpoint: (name) => {
-          if (fault === name) process.kill(process.pid, 'SIGKILL');
+    const result = await withKiln(ctx, show, (kiln) =>
+      kiln.build(
+        {
+          projectPath: positionals[0] ?? '.',
+          rev: values.rev,
+          allowDirty: Boolean(values['allow-dirty']),
+          key: values.key,
+          runner: values.runner,
+          cache: values.cache,
+          force: Boolean(values.force),
         },
-      },
+        {
+          signal: abort.signal,
+          checkpoint: (name) => {
+            if (fault === name) process.kill(process.pid, 'SIGKILL');
+          },
+        },
+      ),
     );
-    const published = result.publish ? await publishAfterBuild(ctx, result.buildId, result.publish) : [];
-    if (values.json) {
-      const artifacts = result.artifacts.map(({ name, path, digest, size, evidence }) => ({
-        name,
-        path,
-        digest,
-        size,
-        bundle: evidence.provenance,
-        sbom: evidence.sbom,
-        spdx: evidence.spdx,
-        vulns: evidence['vulns-attestation'],
-        policy: evidence['policy-attestation'],
-      }));
-      const { buildId, commit, status, upToDate, cache, steps } = result;
-      const out = { buildId, commit, status, upToDate, artifacts, cache, steps, published };
-      println(ctx.stdout, JSON.stringify(out, null, 2));
-    } else {
-      for (const a of result.artifacts) {
-        println(ctx.stdout, `${a.name}: ${a.path}`);
-        println(ctx.stdout, `  digest     ${a.digest} (${a.size} bytes)`);
-        println(ctx.stdout, `  provenance ${a.evidence.provenance}`);
-        println(ctx.stdout, `  sbom       ${a.evidence.sbom} (CycloneDX 1.6), ${a.evidence.spdx} (SPDX 2.3)`);
-        println(ctx.stdout, `  scan       ${a.evidence['vulns-attestation']}`);
-        println(ctx.stdout, `  policy     ${a.evidence['policy-attestation']}`);
-      }
-      for (const p of published) println(ctx.stdout, `published ${p.ref}`);
-      const how = result.upToDate
-        ? 'is up to date (nothing ran; --force builds again)'
-        : `succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss)`;
-      println(
-        ctx.stdout,
-        `build ${result.buildId} of ${result.commit.slice(0, 12)} ${how}; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
-      );
-      if (values.explain) {
-        for (const st of result.steps) {
-          const why = st.cache === 'hit' ? `cache hit (from build ${st.producedBy})` : st.explanation.join('; ');
-          println(ctx.stdout, `  ${st.name}: ${why}`);
-        }
-      }
-    }
+    if (values.json) println(ctx.stdout, JSON.stringify(buildJson(result), null, 2));
+    else printBuild(ctx, result, Boolean(values.explain));
     return 0;
   } catch (err) {
     // A machine reading --json learns of a blocked build from stdout too, with every violation.
-    if (values.json && isKilnError(err, 'E_POLICY_BLOCKED')) {
+    if (values.json && isKilnError(err, 'KILN_POLICY_BLOCKED')) {
       const { buildId, violations, evidenceDir } = err.details ?? {};
-      println(ctx.stdout, JSON.stringify({ buildId, status: 'blocked', violations, evidenceDir }, null, 2));
+      const error = errorJson(err);
+      println(ctx.stdout, JSON.stringify({ buildId, status: 'blocked', violations, evidenceDir, error }, null, 2));
+      return reportFailure(ctx, err);
     }
     throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    progress.stop();
   }
 }
 
-/**
- * kiln.yaml's `publish:` after a build the gate passed (or an up-to-date one: pushing what is already there changes
- * nothing). A failure here leaves the build recorded and delivered; `kiln publish <id>` retries.
- */
-async function publishAfterBuild(ctx: CliContext, buildId: string, publish: PublishConfig) {
-  const { publishRecorded } = await import('./publish.js');
-  try {
-    return await publishRecorded(ctx, buildId, {
-      to: publish.to,
-      tags: publish.tags,
-      mutableTags: publish.mutableTags,
-      insecure: publish.insecure,
-      quiet: false,
-    });
-  } catch (err) {
-    if (err instanceof KilnError) {
-      throw new KilnError(err.code, `build ${buildId} succeeded, but publishing it failed: ${err.message}`, {
-        cause: err,
-        hint: `${err.hint ?? ''}${err.hint ? '; ' : ''}retry with: kiln publish ${buildId} --to ${publish.to}`,
-      });
-    }
-    throw err;
-  }
+type Built = Awaited<ReturnType<import('../app/index.js').Kiln['build']>>;
+
+/** What `kiln build --json` prints. */
+function buildJson(result: Built) {
+  const artifacts = result.artifacts.map(({ name, path, digest, size, evidence }) => ({
+    name,
+    path,
+    digest,
+    size,
+    bundle: evidence.provenance,
+    sbom: evidence.sbom,
+    spdx: evidence.spdx,
+    vulns: evidence['vulns-attestation'],
+    policy: evidence['policy-attestation'],
+  }));
+  const { buildId, commit, status, upToDate, cache, steps, published } = result;
+  return { buildId, commit, status, upToDate, artifacts, cache, steps, published };
 }
 
-/** The sandbox by default; the host runner only when asked for by name. */
-export async function chooseRunner(kind: string | undefined, ctx: CliContext): Promise<StepRunner> {
-  if (kind === 'host') return hostRunner();
-  if (kind !== undefined && kind !== 'bubblewrap') {
-    throw new KilnError('E_USAGE', `unknown --runner "${kind}"`, { hint: 'use bubblewrap (the default) or host' });
+function printBuild(ctx: CliContext, result: Built, explain: boolean): void {
+  for (const a of result.artifacts) {
+    println(ctx.stdout, `${a.name}: ${a.path}`);
+    println(ctx.stdout, `  digest     ${a.digest} (${a.size} bytes)`);
+    println(ctx.stdout, `  provenance ${a.evidence.provenance}`);
+    println(ctx.stdout, `  sbom       ${a.evidence.sbom} (CycloneDX 1.6), ${a.evidence.spdx} (SPDX 2.3)`);
+    println(ctx.stdout, `  scan       ${a.evidence['vulns-attestation']}`);
+    println(ctx.stdout, `  policy     ${a.evidence['policy-attestation']}`);
   }
-  // Probed in the background (~11 ms): a build that runs no step (an up-to-date one) never waits for it.
-  const probe = probeBubblewrap().then((result) => {
-    if (!result.ok) {
-      throw new KilnError('E_SANDBOX', result.reason, {
-        hint: 'install bubblewrap (apt-get install bubblewrap) so steps run sandboxed, or pass --runner host to build without isolation (provenance will say so)',
-      });
-    }
-  });
-  probe.catch(() => undefined); // reported where ready() is awaited, never as an unhandled rejection
-  return { ...bubblewrapRunner({ hidden: [kilnPaths(ctx.kilnHome).home] }), ready: () => probe };
+  for (const p of result.published) println(ctx.stdout, `published ${p.ref}`);
+  const how = result.upToDate
+    ? 'is up to date (nothing ran; --force builds again)'
+    : `succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss)`;
+  println(
+    ctx.stdout,
+    `build ${result.buildId} of ${result.commit.slice(0, 12)} ${how}; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,
+  );
+  if (!explain) return;
+  for (const st of result.steps) {
+    const why = st.cache === 'hit' ? `cache hit (from build ${st.producedBy})` : st.explanation.join('; ');
+    println(ctx.stdout, `  ${st.name}: ${why}`);
+  }
 }

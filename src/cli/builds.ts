@@ -1,10 +1,9 @@
 // `kiln builds` and `kiln show <id>`: read the provenance store.
 
 import { KilnError } from '../core/errors.js';
-import { kilnPaths } from '../core/home.js';
-import { type BuildDetail, getBuild, listBuilds, openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
 const BUILDS_HELP = `usage: kiln builds [--limit N] [--project NAME] [--json]
 
@@ -26,42 +25,41 @@ export async function buildsCommand(ctx: CliContext, argv: string[]): Promise<nu
   if (values.help) return help(ctx, BUILDS_HELP);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new KilnError('E_USAGE', `--limit must be a positive integer, got "${values.limit}"`);
+    throw new KilnError('KILN_USAGE', `--limit must be a positive integer, got "${values.limit}"`, {
+      hint: 'give the number of builds to list, e.g. --limit 50',
+    });
   }
-  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
-  try {
-    const rows = await listBuilds(store, { limit, ...(values.project ? { project: values.project } : {}) });
-    if (values.json) {
-      println(
-        ctx.stdout,
-        JSON.stringify(
-          rows.map((r) => ({ ...r, dirty: r.dirty === 1 })),
-          null,
-          2,
-        ),
-      );
-      return 0;
-    }
-    if (rows.length === 0) {
-      println(ctx.stdout, 'no builds recorded yet (run `kiln build`)');
-      return 0;
-    }
-    table(
-      ctx,
-      ['BUILD', 'PROJECT', 'COMMIT', 'STATUS', 'DURATION', 'STARTED'],
-      rows.map((r) => [
-        r.id,
-        r.project,
-        r.commit_sha.slice(0, 12) + (r.dirty ? '+dirty' : ''),
-        r.status,
-        `${(r.duration_ms / 1000).toFixed(1)}s`,
-        r.started_at,
-      ]),
+  const rows = await withKiln(ctx, { json: values.json }, (kiln) =>
+    kiln.listBuilds({ limit, project: values.project }),
+  );
+  if (values.json) {
+    println(
+      ctx.stdout,
+      JSON.stringify(
+        rows.map((r) => ({ ...r, dirty: r.dirty === 1 })),
+        null,
+        2,
+      ),
     );
     return 0;
-  } finally {
-    await store.close();
   }
+  if (rows.length === 0) {
+    println(ctx.stdout, 'no builds recorded yet (run `kiln build`)');
+    return 0;
+  }
+  table(
+    ctx,
+    ['BUILD', 'PROJECT', 'COMMIT', 'STATUS', 'DURATION', 'STARTED'],
+    rows.map((r) => [
+      r.id,
+      r.project,
+      r.commit_sha.slice(0, 12) + (r.dirty ? '+dirty' : ''),
+      r.status,
+      `${(r.duration_ms / 1000).toFixed(1)}s`,
+      r.started_at,
+    ]),
+  );
+  return 0;
 }
 
 /** Shows one build in detail. */
@@ -69,15 +67,8 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
   const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' } }, 1);
   if (values.help) return help(ctx, SHOW_HELP);
   const id = positionals[0];
-  if (!id) throw new KilnError('E_USAGE', 'kiln show: missing build id', { hint: 'list ids with `kiln builds`' });
-  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
-  let detail: BuildDetail | undefined;
-  try {
-    detail = await getBuild(store, id);
-  } finally {
-    await store.close();
-  }
-  if (!detail) throw new KilnError('E_NOT_FOUND', `no build with id "${id}"`, { hint: 'list ids with `kiln builds`' });
+  if (!id) throw new KilnError('KILN_USAGE', 'kiln show: missing build id', { hint: 'list ids with `kiln builds`' });
+  const detail = await withKiln(ctx, { json: values.json }, (kiln) => kiln.showBuild(id));
   if (values.json) {
     println(ctx.stdout, JSON.stringify(detail, null, 2));
     return 0;

@@ -1,9 +1,8 @@
 // `kiln cache stats` and `kiln cache gc --max-size SIZE`: look after the local CAS in $KILN_HOME/cache.
-import { LocalCas } from '../cache/index.js';
 import { KilnError } from '../core/errors.js';
-import { kilnPaths } from '../core/home.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln cache stats [--json]
        kiln cache gc --max-size SIZE [--json]     SIZE like 500M, 2G, 1048576
@@ -26,16 +25,12 @@ export async function cacheCommand(ctx: CliContext, argv: string[]): Promise<num
     println(ctx.stdout, HELP);
     return 0;
   }
-  const cas = new LocalCas({
-    dir: kilnPaths(ctx.kilnHome).cache,
-    onWarning: (m) => println(ctx.stderr, `kiln: warning: ${m}`),
-  });
   const sub = positionals[0];
   if (sub === 'stats') {
-    const stats = await cas.stats();
-    if (values.json) println(ctx.stdout, JSON.stringify({ dir: cas.dir, ...stats }, null, 2));
+    const stats = await withKiln(ctx, {}, (kiln) => kiln.cacheStats());
+    if (values.json) println(ctx.stdout, JSON.stringify(stats, null, 2));
     else {
-      println(ctx.stdout, `cache      ${cas.dir}`);
+      println(ctx.stdout, `cache      ${stats.dir}`);
       println(ctx.stdout, `blobs      ${stats.blobs}`);
       println(ctx.stdout, `actions    ${stats.actions}`);
       println(ctx.stdout, `size       ${formatBytes(stats.bytes)}`);
@@ -44,9 +39,9 @@ export async function cacheCommand(ctx: CliContext, argv: string[]): Promise<num
     return 0;
   }
   if (sub === 'gc') {
-    if (!values['max-size'])
-      throw new KilnError('E_USAGE', 'kiln cache gc: --max-size SIZE is required', { hint: HELP });
-    const result = await cas.gc({ maxSizeBytes: parseSize(values['max-size']) });
+    const maxSize = values['max-size'];
+    if (!maxSize) throw new KilnError('KILN_USAGE', 'kiln cache gc: --max-size SIZE is required', { hint: HELP });
+    const result = await withKiln(ctx, {}, (kiln) => kiln.cacheGc(parseSize(maxSize)));
     if (values.json) println(ctx.stdout, JSON.stringify(result, null, 2));
     else {
       println(
@@ -58,7 +53,7 @@ export async function cacheCommand(ctx: CliContext, argv: string[]): Promise<num
     }
     return 0;
   }
-  throw new KilnError('E_USAGE', `kiln cache: expected "stats" or "gc", got ${sub ?? 'nothing'}`, { hint: HELP });
+  throw new KilnError('KILN_USAGE', `kiln cache: expected "stats" or "gc", got ${sub ?? 'nothing'}`, { hint: HELP });
 }
 
 /** `500M` → bytes; a clear usage error for anything else. */
@@ -66,7 +61,7 @@ export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(text.trim());
   const unit = UNITS[(m?.[2] ?? '').toUpperCase()];
   if (!m || unit === undefined) {
-    throw new KilnError('E_USAGE', `--max-size "${text}" is not a size`, {
+    throw new KilnError('KILN_USAGE', `--max-size "${text}" is not a size`, {
       hint: 'write it like 500M, 2G or 1048576 (bytes)',
     });
   }

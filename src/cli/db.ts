@@ -1,12 +1,8 @@
 // `kiln db import|status`: the vulnerability data (OSV records) builds and `kiln scan` match against.
-import { resolve } from 'node:path';
-import { importOsv } from '../app/db.js';
 import { KilnError } from '../core/errors.js';
-import { kilnPaths } from '../core/home.js';
-import { scanDatabase } from '../scan/database.js';
-import { openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln db import <DIR|ZIP|FILE.json> [--json]
        kiln db status [--json]
@@ -34,31 +30,22 @@ export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number
     println(values.help ? ctx.stdout : ctx.stderr, HELP);
     return values.help ? 0 : 2;
   }
-  const store = await openSqliteStore(kilnPaths(ctx.kilnHome).store);
-  try {
+  if (sub !== 'import' && sub !== 'status') {
+    throw new KilnError('KILN_USAGE', `kiln db: unknown subcommand "${sub}"`, {
+      hint: 'use `kiln db import` or `kiln db status`',
+    });
+  }
+  if (sub === 'import' && !source)
+    throw new KilnError('KILN_USAGE', 'kiln db import: missing DIR or ZIP', { hint: HELP });
+  return withKiln(ctx, { json: values.json }, async (kiln) => {
     if (sub === 'status') {
-      const { records, revision, lastUpdate } = await scanDatabase(store);
+      const { records, revision, lastUpdate } = await kiln.vulnerabilityData();
       const status = { records, revision, lastImport: lastUpdate ?? null };
       if (values.json) println(ctx.stdout, JSON.stringify(status, null, 2));
       else println(ctx.stdout, `${records} OSV records (revision ${revision}), last import: ${lastUpdate ?? 'never'}`);
       return 0;
     }
-    if (sub !== 'import') {
-      throw new KilnError('E_USAGE', `kiln db: unknown subcommand "${sub}"`, {
-        hint: 'use `kiln db import` or `kiln db status`',
-      });
-    }
-    if (!source) throw new KilnError('E_USAGE', 'kiln db import: missing DIR or ZIP', { hint: HELP });
-    const path = resolve(ctx.cwd, source);
-    let lastShown = 0;
-    const report = await importOsv(store, path, {
-      now: ctx.now,
-      onProgress: (seen) => {
-        if (values.json || seen - lastShown < 5000) return;
-        lastShown = seen;
-        println(ctx.stderr, `kiln: db import: ${seen} records read…`);
-      },
-    });
+    const report = await kiln.importVulnerabilities(source as string);
     if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));
     else {
       for (const r of report.rejected) {
@@ -67,11 +54,9 @@ export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number
       }
       println(
         ctx.stdout,
-        `imported ${path}: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected.length} rejected`,
+        `imported ${report.source}: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected.length} rejected`,
       );
     }
     return report.rejected.length > 0 ? 1 : 0;
-  } finally {
-    await store.close();
-  }
+  });
 }

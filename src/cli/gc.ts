@@ -1,19 +1,7 @@
 // `kiln gc [PATH] [--apply] [--json]`: apply kiln.yaml's retention to the store and the OCI layout (dry run by default).
-import { join, resolve } from 'node:path';
-import { loadConfigFile } from '../config/index.js';
-import { kilnPaths } from '../core/home.js';
-import { readLayoutManifests } from '../registry/index.js';
-import {
-  applyRetention,
-  deleteRegistryCopies,
-  planRetention,
-  type RetentionPhase,
-  retentionReport,
-} from '../retention/index.js';
-import { openSqliteStore, retentionRecords } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
-import { registryClient } from './registry.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln gc [PATH] [--apply [--local-only]] [--json]
 
@@ -52,60 +40,16 @@ export async function gcCommand(ctx: CliContext, argv: string[]): Promise<number
     println(ctx.stdout, HELP);
     return 0;
   }
-  const projectPath = resolve(ctx.cwd, positionals[0] ?? '.');
-  const { config } = await loadConfigFile(join(projectPath, 'kiln.yaml'));
-  const paths = kilnPaths(ctx.kilnHome);
-  const now = ctx.now();
-  const store = await openSqliteStore(paths.store);
-  try {
-    const [records, manifests] = await Promise.all([
-      retentionRecords(store, config.name),
-      readLayoutManifests(paths.oci),
-    ]);
-    const plan = planRetention({
-      project: config.name,
-      policy: config.retention,
-      environments: config.environments,
-      now,
-      records,
-      layout: { dir: paths.oci, manifests },
-      outputDir: resolve(projectPath, config.output),
-      publishTo: config.publish?.to ?? null,
-    });
-    // Registries first: if one cannot be reached, nothing local is touched and the next run has the same plan.
-    const registries =
-      values.apply && !values['local-only']
-        ? await deleteRegistryCopies(
-            plan,
-            (registry) => registryClient(ctx, registry, config.publish?.insecure ?? false),
-            config.environments,
-          )
-        : undefined;
-    const applied = values.apply
-      ? await applyRetention(plan, { store, buildDir: paths.buildDir, now, onProgress: progressLine(ctx) })
-      : undefined;
-    if (values.json) {
-      const out = { dryRun: !applied, plan, applied: applied ?? null, registries: registries ?? null };
-      println(ctx.stdout, JSON.stringify(out, null, 2));
-    } else {
-      for (const line of retentionReport(plan, applied)) println(ctx.stdout, line);
-      for (const ref of registries?.deleted ?? []) println(ctx.stdout, `deleted from the registry: ${ref}`);
-      for (const l of registries?.left ?? []) println(ctx.stdout, `left in the registry: ${l.ref} (${l.why})`);
-    }
-    return 0;
-  } finally {
-    await store.close();
-  }
-}
-
-/** Progress on stderr, only for a run that lasts: nothing in its first second, then at most a line a second. */
-function progressLine(ctx: CliContext): (phase: RetentionPhase, done: number, total: number) => void {
-  const start = ctx.now().getTime();
-  let last = start;
-  return (phase, done, total) => {
-    const t = ctx.now().getTime();
-    if (t - start < 1000 || t - last < 1000) return;
-    last = t;
-    println(ctx.stderr, `kiln: gc: ${phase} ${done}/${total}`);
-  };
+  const result = await withKiln(ctx, {}, (kiln) =>
+    kiln.gc({
+      projectPath: positionals[0] ?? '.',
+      apply: Boolean(values.apply),
+      localOnly: Boolean(values['local-only']),
+    }),
+  );
+  if (values.json) {
+    const { dryRun, plan, applied, registries } = result;
+    println(ctx.stdout, JSON.stringify({ dryRun, plan, applied, registries }, null, 2));
+  } else for (const line of result.report) println(ctx.stdout, line);
+  return 0;
 }

@@ -1,16 +1,13 @@
 // `kiln keys generate`: create a signing key pair on disk.
-import { resolve } from 'node:path';
-import { type KeyAlgorithm, writeKeyPair } from '../attest/index.js';
 import { KilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln keys generate --out PREFIX [--algorithm ecdsa-p256|ed25519] [--force] [--json]
 
 Writes PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM). Sign with
 \`kiln build --key PREFIX.key\`; verifiers use \`kiln verify FILE --key PREFIX.pub\`.`;
-
-const ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ed25519'];
 
 /** Generates a key pair. */
 export async function keysCommand(ctx: CliContext, argv: string[]): Promise<number> {
@@ -30,19 +27,16 @@ export async function keysCommand(ctx: CliContext, argv: string[]): Promise<numb
     return 0;
   }
   if (positionals[0] !== 'generate') {
-    throw new KilnError('E_USAGE', `kiln keys: expected "generate", got ${positionals[0] ?? 'nothing'}`, {
+    throw new KilnError('KILN_USAGE', `kiln keys: expected "generate", got ${positionals[0] ?? 'nothing'}`, {
       hint: HELP,
     });
   }
-  if (!values.out) throw new KilnError('E_USAGE', 'kiln keys generate: --out PREFIX is required', { hint: HELP });
-  const algorithm = values.algorithm as KeyAlgorithm;
-  if (!ALGORITHMS.includes(algorithm)) {
-    throw new KilnError('E_USAGE', `unknown --algorithm "${values.algorithm}"`, {
-      hint: `use one of: ${ALGORITHMS.join(', ')}`,
-    });
-  }
-  const written = await writeKeyPair(resolve(ctx.cwd, values.out), algorithm, { force: Boolean(values.force) });
-  if (values.json) println(ctx.stdout, JSON.stringify({ ...written, algorithm }, null, 2));
+  const prefix = values.out;
+  if (!prefix) throw new KilnError('KILN_USAGE', 'kiln keys generate: --out PREFIX is required', { hint: HELP });
+  const written = await withKiln(ctx, {}, (kiln) =>
+    kiln.generateKeys({ prefix, algorithm: values.algorithm, force: Boolean(values.force) }),
+  );
+  if (values.json) println(ctx.stdout, JSON.stringify(written, null, 2));
   else {
     println(ctx.stdout, `wrote ${written.keyPath} (private, mode 0600) and ${written.pubPath}`);
     println(ctx.stdout, `key hint ${written.keyHint}`);

@@ -1,8 +1,8 @@
 // Dispatches `kiln <command>` and turns every failure into a clear message and a meaningful exit status.
 import { readFileSync } from 'node:fs';
-import { EXIT_BUG, EXIT_CODES, KilnError } from '../core/errors.js';
 import { packageFile } from '../platform/assets.js';
 import { type CliContext, println, processContext } from './context.js';
+import { reportFailure } from './errors.js';
 
 type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
 
@@ -90,22 +90,8 @@ export async function main(argv: string[], ctx: CliContext = processContext(kiln
   try {
     return await (await command.load())(ctx, rest);
   } catch (err) {
-    return reportFailure(ctx, err);
+    return reportFailure(ctx, err, { json: rest.includes('--json') });
   }
-}
-
-/** Sorts a failure into user error (message + hint) or bug (stack); secrets never reach these messages. */
-export function reportFailure(ctx: CliContext, err: unknown): number {
-  if (err instanceof KilnError) {
-    println(ctx.stderr, `kiln: error: ${err.message}`);
-    if (err.hint) println(ctx.stderr, `  hint: ${err.hint}`);
-    return EXIT_CODES[err.code];
-  }
-  println(
-    ctx.stderr,
-    `kiln: internal error (this is a bug, please report it):\n${(err as Error)?.stack ?? String(err)}`,
-  );
-  return EXIT_BUG;
 }
 
 /** Kiln's own version, from its package.json. */

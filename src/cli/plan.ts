@@ -1,12 +1,10 @@
 // `kiln plan [PATH]`: each step's action key and whether the cache would replay it, without building.
-import { availableParallelism } from 'node:os';
-import { planBuild } from '../app/plan.js';
-import { parseCacheMode } from '../cache/modes.js';
 import { parseCommandArgs } from './args.js';
-import { BUILD_OPTIONS, chooseRunner } from './build.js';
+import { BUILD_OPTIONS } from './build.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
-const HELP = `usage: kiln plan [PATH] [--rev REV] [--allow-dirty] [--runner KIND] [--cache SPEC] [--json]
+const HELP = `usage: kiln plan [PATH] [--rev REV] [--allow-dirty] [--key FILE] [--runner KIND] [--cache SPEC] [--json]
 
 Shows, without running anything, every step of the build of PATH (after perPackage expansion) with
 its action key and whether the cache would replay it; for a miss, exactly what changed since the
@@ -19,27 +17,15 @@ export async function planCommand(ctx: CliContext, argv: string[]): Promise<numb
     println(ctx.stdout, HELP);
     return 0;
   }
-  const plan = await planBuild(
-    {
+  const plan = await withKiln(ctx, { json: values.json, buildProgress: true }, (kiln) =>
+    kiln.plan({
       projectPath: positionals[0] ?? '.',
       rev: values.rev,
       allowDirty: Boolean(values['allow-dirty']),
-      keyFlag: values.key,
-      cacheModes: values.cache ? parseCacheMode(values.cache) : undefined,
-    },
-    {
-      kilnHome: ctx.kilnHome,
-      cwd: ctx.cwd,
-      env: ctx.env,
-      runner: await chooseRunner(values.runner, ctx),
-      parallelism: Math.max(1, availableParallelism()),
-      kilnVersion: ctx.version,
-      now: ctx.now,
-      emit: (e) => {
-        if (e.kind === 'warning' || e.kind === 'notice')
-          println(ctx.stderr, `kiln: ${e.kind === 'warning' ? 'warning: ' : ''}${e.message}`);
-      },
-    },
+      key: values.key,
+      runner: values.runner,
+      cache: values.cache,
+    }),
   );
   if (values.json) {
     println(ctx.stdout, JSON.stringify(plan, null, 2));

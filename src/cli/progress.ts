@@ -1,4 +1,6 @@
-// Renders KilnEvents: a live step table on a terminal, plain lines otherwise (never on stdout with --json).
+// Renders KilnEvents for people: a live step table on a terminal, plain lines otherwise, on stderr (never on stdout,
+// which --json keeps for the result). Events for machines (registry requests, cache lookups, signature checks, gc
+// actions) are left to `KILN_LOG=json`.
 import type { KilnEvent } from '../core/events.js';
 
 interface Row {
@@ -11,7 +13,13 @@ interface Row {
 /** A progress display over a writable stream; `live` redraws in place (TTY), else one line per event. */
 export function progressDisplay(
   stream: NodeJS.WritableStream,
-  opts: { live: boolean; explain?: boolean; now?: () => number },
+  opts: {
+    live: boolean;
+    explain?: boolean;
+    /** Only warnings (a command printing --json): notices, stages and progress would be noise beside it. */
+    quiet?: boolean;
+    now?: () => number;
+  },
 ) {
   const now = opts.now ?? Date.now;
   const rows = new Map<string, Row>();
@@ -41,9 +49,11 @@ export function progressDisplay(
     line(text);
     draw();
   };
+  const progress = progressLines(line, now);
   return {
     /** Feeds one event to the display. */
     onEvent(event: KilnEvent): void {
+      if (opts.quiet && event.kind !== 'warning') return;
       switch (event.kind) {
         case 'build-started':
           above(
@@ -99,11 +109,47 @@ export function progressDisplay(
           drawn = 0;
           line(`kiln: build ${event.buildId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)}s`);
           break;
+        case 'progress':
+          progress(event);
+          break;
+        case 'cache-lookup':
+        case 'cache-stored':
+        case 'registry-request':
+        case 'artifact-published':
+        case 'signature-verified':
+        case 'gc-action':
+          break;
+        default:
+          event satisfies never;
       }
     },
     /** Stops the redraw timer (on errors before build-finished). */
     stop(): void {
       if (timer) clearInterval(timer);
     },
+  };
+}
+
+/** Progress of long work: db import and scan as reported; gc at most once a second, and not in its first second. */
+function progressLines(line: (text: string) => void, now: () => number) {
+  let gcStart: number | undefined;
+  let gcLast = 0;
+  return (event: Extract<KilnEvent, { kind: 'progress' }>) => {
+    switch (event.task) {
+      case 'db-import':
+        line(`kiln: db import: ${event.done} records read…`);
+        break;
+      case 'scan':
+        line(`kiln: scan: ${event.done}/${event.total} artifacts`);
+        break;
+      case 'gc': {
+        const t = now();
+        gcStart ??= t;
+        if (t - gcStart < 1000 || t - gcLast < 1000) return;
+        gcLast = t;
+        line(`kiln: gc: ${event.phase} ${event.done}/${event.total}`);
+        break;
+      }
+    }
   };
 }

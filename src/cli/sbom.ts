@@ -1,11 +1,9 @@
 // `kiln sbom [PATH]`: the SBOM a build of PATH would carry, from the lockfiles on disk, without building.
-import { promises as fsp } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { KilnError } from '../core/errors.js';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '../platform/fsutil.js';
-import { makeSbom } from '../sbom/make.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln sbom [PATH] [--format cyclonedx|spdx] [--output FILE]
 
@@ -34,23 +32,9 @@ export async function sbomCommand(ctx: CliContext, argv: string[]): Promise<numb
     println(ctx.stdout, HELP);
     return 0;
   }
-  if (values.format !== 'cyclonedx' && values.format !== 'spdx') {
-    throw new KilnError('E_USAGE', `kiln sbom: unknown --format "${values.format}"`, { hint: 'use cyclonedx or spdx' });
-  }
-  const projectDir = resolve(ctx.cwd, positionals[0] ?? '.');
-  const epoch = Number(ctx.env.SOURCE_DATE_EPOCH);
-  const sbom = await makeSbom({
-    view: { projectDir, readFile: (path) => fsp.readFile(path) },
-    source: {
-      commit: '',
-      subdir: '',
-      sourceDateEpoch: Number.isInteger(epoch) && epoch >= 0 ? epoch : Math.floor(ctx.now().getTime() / 1000),
-    },
-    config: { name: basename(projectDir) },
-    kilnVersion: ctx.version,
-  });
-  for (const message of sbom.warnings) println(ctx.stderr, `kiln: warning: ${message}`);
-  const bytes = values.format === 'spdx' ? sbom.spdx.bytes : sbom.bytes;
+  const bytes = await withKiln(ctx, {}, (kiln) =>
+    kiln.sbom({ projectPath: positionals[0] ?? '.', format: values.format }),
+  );
   if (values.output) await writeFileAtomic(resolve(ctx.cwd, values.output), bytes);
   else ctx.stdout.write(bytes);
   return 0;

@@ -1,12 +1,9 @@
 // `kiln scan`: which recorded artifacts today's vulnerability data finds vulnerabilities in.
-
-import { rescanRecorded } from '../app/scan.js';
+import { findingLine } from '../app/render.js';
 import { KilnError } from '../core/errors.js';
-import { kilnPaths } from '../core/home.js';
-import { findingLine } from '../policy/gate.js';
-import { getBuild, openSqliteStore } from '../store/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln scan --all [--project NAME] [--json]
        kiln scan BUILD-ID [--json]
@@ -39,55 +36,30 @@ export async function scanCommand(ctx: CliContext, argv: string[]): Promise<numb
   }
   const id = positionals[0];
   if (Boolean(values.all) === (id !== undefined)) {
-    throw new KilnError('E_USAGE', 'kiln scan: give either --all or one BUILD-ID', { hint: HELP });
+    throw new KilnError('KILN_USAGE', 'kiln scan: give either --all or one BUILD-ID', { hint: HELP });
   }
-  const paths = kilnPaths(ctx.kilnHome);
-  const store = await openSqliteStore(paths.store);
-  try {
-    let buildId: string | undefined;
-    if (id !== undefined) {
-      const found = await getBuild(store, id);
-      if (!found)
-        throw new KilnError('E_NOT_FOUND', `no build ${id} in the store`, { hint: 'list builds with `kiln builds`' });
-      if (found.build.status !== 'succeeded') {
-        throw new KilnError(
-          'E_NOT_FOUND',
-          `build ${found.build.id} ${found.build.status}: it recorded no artifacts to scan`,
-          {
-            hint: 'scan a succeeded build (`kiln builds`), or all of them with --all',
-          },
-        );
-      }
-      buildId = found.build.id;
-    }
-    const report = await rescanRecorded(store, paths.oci, {
-      ...(values.project ? { project: values.project } : {}),
-      ...(buildId ? { buildId } : {}),
-      onProgress: (done, total) => {
-        if (!values.json && done > 0 && done % 100 === 0) println(ctx.stderr, `kiln: scan: ${done}/${total} artifacts`);
-      },
-    });
-    if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));
-    else {
-      const { database } = report;
-      for (const a of report.affected) {
-        println(
-          ctx.stdout,
-          `${a.digest} ${a.project}/${a.name} (commit ${a.commit.slice(0, 12)}, build ${a.builds.join(', ')})`,
-        );
-        for (const f of a.findings) println(ctx.stdout, `  ${findingLine(a.root, f)}`);
-      }
-      for (const u of report.unreadable)
-        println(ctx.stderr, `kiln: cannot scan ${u.digest} (build ${u.build}): ${u.why}`);
-      println(
-        ctx.stdout,
-        `${report.affected.length} of ${report.scanned} recorded artifact(s) affected, against ${database.records} OSV records (revision ${database.revision})`,
-      );
-      if (database.records === 0)
-        println(ctx.stderr, 'kiln: no vulnerability data imported: run `kiln db import <OSV dir or zip>` first');
-    }
+  const report = await withKiln(ctx, { json: values.json }, (kiln) =>
+    kiln.scan(id === undefined ? { all: true, project: values.project } : { buildId: id }),
+  );
+  if (values.json) {
+    println(ctx.stdout, JSON.stringify(report, null, 2));
     return report.affected.length > 0 ? 1 : 0;
-  } finally {
-    await store.close();
   }
+  const { database } = report;
+  for (const a of report.affected) {
+    println(
+      ctx.stdout,
+      `${a.digest} ${a.project}/${a.name} (commit ${a.commit.slice(0, 12)}, build ${a.builds.join(', ')})`,
+    );
+    for (const f of a.findings) println(ctx.stdout, `  ${findingLine(a.root, f)}`);
+  }
+  for (const u of report.unreadable) println(ctx.stderr, `kiln: cannot scan ${u.digest} (build ${u.build}): ${u.why}`);
+  println(
+    ctx.stdout,
+    `${report.affected.length} of ${report.scanned} recorded artifact(s) affected, against ${database.records} OSV records (revision ${database.revision})`,
+  );
+  if (database.records === 0) {
+    println(ctx.stderr, 'kiln: no vulnerability data imported: run `kiln db import <OSV dir or zip>` first');
+  }
+  return report.affected.length > 0 ? 1 : 0;
 }

@@ -17,13 +17,13 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/** Reads and validates a kiln.yaml file; throws E_CONFIG_NOT_FOUND or E_CONFIG_INVALID. */
+/** Reads and validates a kiln.yaml file; throws KILN_CONFIG_NOT_FOUND or KILN_CONFIG_INVALID. */
 export async function loadConfigFile(file: string): Promise<{ config: KilnConfig; text: string }> {
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (cause) {
-    throw new KilnError('E_CONFIG_NOT_FOUND', `no kiln.yaml at ${file}`, {
+    throw new KilnError('KILN_CONFIG_NOT_FOUND', `no kiln.yaml at ${file}`, {
       cause,
       hint: 'create a kiln.yaml in the project directory (see the README for an example) or pass the directory that has one',
     });
@@ -31,7 +31,7 @@ export async function loadConfigFile(file: string): Promise<{ config: KilnConfig
   return { config: parseConfig(text, file), text };
 }
 
-/** Parses kiln.yaml text; all problems at once in one E_CONFIG_INVALID error. */
+/** Parses kiln.yaml text; all problems at once in one KILN_CONFIG_INVALID error. */
 export function parseConfig(text: string, file: string): KilnConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
@@ -176,7 +176,7 @@ function dotPath(path: readonly PropertyKey[]): string {
 
 function configError(file: string, problems: ConfigProblem[]): KilnError {
   const lines = problems.map((p) => `  ${file}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
-  return new KilnError('E_CONFIG_INVALID', `${file} has ${problems.length} problem(s):\n${lines.join('\n')}`, {
+  return new KilnError('KILN_CONFIG_INVALID', `${file} has ${problems.length} problem(s):\n${lines.join('\n')}`, {
     hint: 'fix the listed keys; the JSON Schema in schema/kiln.schema.json gives editors completion and checks',
     details: { problems },
   });

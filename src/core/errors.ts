@@ -1,34 +1,188 @@
 // One error type for everything a user can cause or fix; codes are stable and map to exit/HTTP statuses.
 
-/** Every stable error code Kiln can raise. Add new codes here and in both tables below. */
-export type KilnErrorCode =
-  | 'E_USAGE'
-  | 'E_CONFIG_INVALID'
-  | 'E_CONFIG_NOT_FOUND'
-  | 'E_SOURCE_DIRTY'
-  | 'E_SOURCE_GIT'
-  | 'E_STEP_FAILED'
-  | 'E_INTERRUPTED'
-  | 'E_OUTPUT_MISSING'
-  | 'E_PACKAGE_UNSAFE'
-  | 'E_SBOM_INVALID'
-  | 'E_LOCKFILE_INVALID'
-  | 'E_KEY_INVALID'
-  | 'E_KEY_NOT_FOUND'
-  | 'E_SIGNATURE_INVALID'
-  | 'E_VERIFY_FAILED'
-  | 'E_BUNDLE_INVALID'
-  | 'E_OCI_LAYOUT'
-  | 'E_STORE'
-  | 'E_NOT_FOUND'
-  | 'E_IO'
-  | 'E_SANDBOX'
-  | 'E_CACHE_CORRUPT'
-  | 'E_CACHE_REMOTE'
-  | 'E_POLICY_BLOCKED'
-  | 'E_REGISTRY_HTTP'
-  | 'E_REGISTRY_AUTH'
-  | 'E_TAG_IMMUTABLE';
+/**
+ * Every stable error code Kiln raises, with the exit status a command ends with, the HTTP status an API answers with,
+ * what it means and the usual fix. Users look codes up in docs/reference/errors.md, which is generated from this table.
+ */
+export const ERROR_CODES = Object.freeze({
+  KILN_USAGE: {
+    exit: 2,
+    http: 400,
+    meaning: 'a command was called with unknown, missing or malformed arguments',
+    fix: 'read the hint and `kiln <command> --help`',
+  },
+  KILN_CONFIG_INVALID: {
+    exit: 2,
+    http: 422,
+    meaning: 'kiln.yaml (or a file it names) breaks a rule; every problem is listed with file:line:column',
+    fix: 'correct each listed line; `kiln config check` validates without building',
+  },
+  KILN_CONFIG_NOT_FOUND: {
+    exit: 2,
+    http: 404,
+    meaning: 'the commit or directory has no kiln.yaml',
+    fix: 'create kiln.yaml in the project directory and commit it (or build with --allow-dirty)',
+  },
+  KILN_SOURCE_DIRTY: {
+    exit: 2,
+    http: 409,
+    meaning: 'the working tree has uncommitted changes, so no commit pins what would be built',
+    fix: 'commit or stash the changes, or pass --allow-dirty (provenance then records dirty: true)',
+  },
+  KILN_SOURCE_GIT: {
+    exit: 2,
+    http: 422,
+    meaning: 'git could not resolve the repository, revision or file',
+    fix: 'check the path is inside a git repository and --rev names a commit',
+  },
+  KILN_STEP_FAILED: {
+    exit: 1,
+    http: 422,
+    meaning: 'a build step exited non-zero, timed out or was killed',
+    fix: 'read the log tail in the message (full log: `kiln show BUILD_ID`) and fix the step',
+  },
+  KILN_INTERRUPTED: {
+    exit: 130,
+    http: 503,
+    meaning: 'the build was stopped (Ctrl-C, SIGTERM); its running steps were stopped and the attempt recorded',
+    fix: 'run the build again; cached steps are replayed',
+  },
+  KILN_OUTPUT_MISSING: {
+    exit: 1,
+    http: 422,
+    meaning: 'an artifact names a path its step did not produce',
+    fix: 'make the step write the path, or correct artifacts[].path in kiln.yaml',
+  },
+  KILN_PACKAGE_UNSAFE: {
+    exit: 1,
+    http: 422,
+    meaning:
+      'an output could not be packaged safely (a link or path leaving its root, a file where a directory belongs)',
+    fix: 'make the step write plain files and directories inside its outputs',
+  },
+  KILN_SBOM_INVALID: {
+    exit: 1,
+    http: 422,
+    meaning: 'an SBOM Kiln made or read does not validate against its official schema',
+    fix: 'report it as a bug with the lockfile that caused it',
+  },
+  KILN_LOCKFILE_INVALID: {
+    exit: 1,
+    http: 422,
+    meaning: 'a lockfile (or its companion, such as go.mod or package.json) is malformed or inexact',
+    fix: 'regenerate the lockfile with its package manager; the message names file:line',
+  },
+  KILN_KEY_INVALID: {
+    exit: 2,
+    http: 422,
+    meaning: 'a key file is not a usable PEM key of a supported algorithm (ECDSA P-256, Ed25519)',
+    fix: 'generate one with `kiln keys generate --out NAME`',
+  },
+  KILN_KEY_NOT_FOUND: {
+    exit: 2,
+    http: 422,
+    meaning: 'the signing or trusted key named by a flag, variable or kiln.yaml cannot be read',
+    fix: 'point --key, KILN_SIGNING_KEY or signing.key at an existing key file',
+  },
+  KILN_SIGNATURE_INVALID: {
+    exit: 3,
+    http: 422,
+    meaning: 'a signature does not verify with the trusted key',
+    fix: 'verify with the signer’s public key; do not deploy what fails',
+  },
+  KILN_VERIFY_FAILED: {
+    exit: 3,
+    http: 422,
+    meaning:
+      'an artifact or its evidence failed a check (digest, subject, predicate, builder, source, required evidence), or a promotion was refused because of one',
+    fix: 'read each ✗ line; promote and deploy only artifacts whose evidence verifies',
+  },
+  KILN_BUNDLE_INVALID: {
+    exit: 3,
+    http: 422,
+    meaning: 'a Sigstore bundle is malformed or of an unsupported version',
+    fix: 'pass the .sigstore.json Kiln wrote next to the artifact',
+  },
+  KILN_OCI_LAYOUT: {
+    exit: 4,
+    http: 500,
+    meaning: 'the local OCI image layout is malformed, or a blob in it does not match its digest',
+    fix: 'restore $KILN_HOME/oci from a backup, or move it away and build again',
+  },
+  KILN_STORE: {
+    exit: 4,
+    http: 500,
+    meaning: 'the provenance store cannot be opened, migrated or written',
+    fix: 'check the disk and permissions of $KILN_HOME/store.db',
+  },
+  KILN_NOT_FOUND: {
+    exit: 2,
+    http: 404,
+    meaning: 'a build, artifact, file or reference does not exist',
+    fix: 'list builds with `kiln builds`; check the path or reference',
+  },
+  KILN_IO: {
+    exit: 4,
+    http: 500,
+    meaning: 'a file could not be read or written (permissions, full disk)',
+    fix: 'read the path in the message; free space or fix permissions',
+  },
+  KILN_SANDBOX: {
+    exit: 4,
+    http: 500,
+    meaning: 'the sandbox cannot start (bubblewrap missing or refused) or the builder rootfs is unusable',
+    fix: 'install bubblewrap (apt-get install bubblewrap), or pass --runner host (provenance says not hermetic)',
+  },
+  KILN_CACHE_CORRUPT: {
+    exit: 4,
+    http: 500,
+    meaning: 'a cache entry failed its digest check where it could not simply count as a miss',
+    fix: 'run `kiln cache gc --max-size 0` to empty the local cache, then build again',
+  },
+  KILN_CACHE_REMOTE: {
+    exit: 4,
+    http: 502,
+    meaning: 'the remote cache settings are unusable (bad URL or header)',
+    fix: 'correct cache.remote in kiln.yaml or KILN_REMOTE_CACHE / KILN_REMOTE_CACHE_AUTH',
+  },
+  KILN_POLICY_BLOCKED: {
+    exit: 5,
+    http: 409,
+    meaning: 'kiln.yaml’s policy blocked the build (nothing was published) or a promotion (judged by today’s data)',
+    fix: 'upgrade the named dependencies, or add a policy.exceptions entry with a reason and an expiry',
+  },
+  KILN_REGISTRY_HTTP: {
+    exit: 4,
+    http: 502,
+    meaning: 'a registry answered with an error, or could not be reached after retries',
+    fix: 'check the registry address and that it is up; rerun (publishing resumes)',
+  },
+  KILN_REGISTRY_AUTH: {
+    exit: 4,
+    http: 502,
+    meaning: 'a registry refused the credentials, or none were found for it',
+    fix: 'set KILN_REGISTRY_USERNAME / KILN_REGISTRY_PASSWORD or log in (~/.docker/config.json)',
+  },
+  KILN_TAG_IMMUTABLE: {
+    exit: 2,
+    http: 409,
+    meaning: 'a tag already points at another digest, and tags are immutable unless declared mutable',
+    fix: 'use a new tag, or declare it with --mutable-tag / publish.mutableTags',
+  },
+} satisfies Record<string, ErrorCodeSpec>);
+
+/** What one stable code means to whoever meets it. */
+export interface ErrorCodeSpec {
+  /** Process exit status: 1 build failed, 2 usage/config, 3 verification, 4 environment, 5 policy, 130 interrupted. */
+  readonly exit: number;
+  /** HTTP status of an API answer carrying this error. */
+  readonly http: number;
+  readonly meaning: string;
+  readonly fix: string;
+}
+
+/** Every stable error code Kiln can raise. Add new codes to ERROR_CODES. */
+export type KilnErrorCode = keyof typeof ERROR_CODES;
 
 /** A failure the user can understand and act on: what went wrong, where, and a hint how to fix it. */
 export class KilnError extends Error {
@@ -50,39 +204,10 @@ export class KilnError extends Error {
   }
 }
 
-/**
- * Process exit statuses by error code: 1 = build failed, 2 = usage/config, 3 = verification, 4 = environment,
- * 5 = blocked by policy, 130 = interrupted.
- */
-export const EXIT_CODES: Readonly<Record<KilnErrorCode, number>> = Object.freeze({
-  E_USAGE: 2,
-  E_CONFIG_INVALID: 2,
-  E_CONFIG_NOT_FOUND: 2,
-  E_SOURCE_DIRTY: 2,
-  E_SOURCE_GIT: 2,
-  E_STEP_FAILED: 1,
-  E_INTERRUPTED: 130,
-  E_OUTPUT_MISSING: 1,
-  E_PACKAGE_UNSAFE: 1,
-  E_SBOM_INVALID: 1,
-  E_LOCKFILE_INVALID: 1,
-  E_KEY_INVALID: 2,
-  E_KEY_NOT_FOUND: 2,
-  E_SIGNATURE_INVALID: 3,
-  E_VERIFY_FAILED: 3,
-  E_BUNDLE_INVALID: 3,
-  E_OCI_LAYOUT: 4,
-  E_STORE: 4,
-  E_NOT_FOUND: 2,
-  E_IO: 4,
-  E_SANDBOX: 4,
-  E_CACHE_CORRUPT: 4,
-  E_CACHE_REMOTE: 4,
-  E_POLICY_BLOCKED: 5,
-  E_REGISTRY_HTTP: 4,
-  E_REGISTRY_AUTH: 4,
-  E_TAG_IMMUTABLE: 2,
-});
+/** The exit status a command ends with for `code`. */
+export function exitStatusOf(code: KilnErrorCode): number {
+  return ERROR_CODES[code].exit;
+}
 
 /** Exit status for an unexpected failure (a bug). */
 export const EXIT_BUG = 70;

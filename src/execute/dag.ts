@@ -4,19 +4,9 @@ import { promises as fsp } from 'node:fs';
 import type { OutputTree } from '../cache/index.js';
 import { runSlots } from '../core/slots.js';
 import type { PlannedStep } from '../plan/steps.js';
-import { notRunReport, runStep, type StepContext, type StepResult } from './run-step.js';
-
-export type { PlannedStep } from '../plan/steps.js';
-
-/** The outcome of one step of a build. */
-export interface StepReport {
-  readonly name: string;
-  readonly status: 'succeeded' | 'cached' | 'failed' | 'skipped';
-  readonly exitCode: number | null;
-  readonly durationMs: number;
-  readonly logPath: string | null;
-  readonly logTail: readonly string[];
-}
+import { notRunReport, stepFinished } from './reports.js';
+import { runStep } from './run-step.js';
+import type { StepContext, StepReport, StepResult } from './types.js';
 
 /** Executes `steps` (in topological order); returns one result per step that ran or was replayed, and all reports. */
 export async function executeSteps(opts: {
@@ -40,8 +30,8 @@ export async function executeSteps(opts: {
   const start = (step: PlannedStep) => {
     const task = runStep(step, trees, ctx, { skipCache: forced.has(step.name) })
       .catch((err: unknown): StepResult => {
-        const report = notRunReport(step.name, 'failed', [String(err)]);
-        ctx.emit({ kind: 'step-finished', step: step.name, ...report });
+        const report = notRunReport(step.name, 'failed', ctx.now(), [String(err)]);
+        ctx.emit(stepFinished(step, report));
         return { report, explanation: [], bytesRestored: 0, timeSavedMs: 0 };
       })
       .then((result) => {
@@ -73,8 +63,8 @@ export async function executeSteps(opts: {
   const reports = opts.steps.map((step) => {
     const done = results.get(step.name);
     if (done) return done.report;
-    const skipped = notRunReport(step.name, 'skipped');
-    ctx.emit({ kind: 'step-finished', step: step.name, ...skipped });
+    const skipped = notRunReport(step.name, 'skipped', ctx.now());
+    ctx.emit(stepFinished(step, skipped));
     return skipped;
   });
   return { reports, results };

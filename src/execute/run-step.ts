@@ -3,70 +3,17 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { captureOutputs, type OutputTree, restoreOutputs, treeDigest } from '../cache/index.js';
-import type { StepCache } from '../cache/step-cache.js';
+import type { CacheHit } from '../cache/step-cache.js';
 import { type Digest, sha256Hex } from '../core/digest.js';
 import { isKilnError, KilnError } from '../core/errors.js';
-import type { EventSink } from '../core/events.js';
 import type { RunSlots } from '../core/slots.js';
 import { explainMiss, type MissReason } from '../plan/explain.js';
-import { expandInputsFrom, type InputFile, type InputIndex } from '../plan/inputs.js';
-import { type ActionIngredients, actionIngredients, actionKey } from '../plan/key.js';
-import type { SourceView } from '../plan/source-view.js';
-import type { StepRunner } from '../sandbox/index.js';
-import type { PlannedStep, StepReport } from './dag.js';
-
-/** What every step of a build shares. */
-export interface StepContext {
-  /** The project's files: inputs are listed and hashed here; the tree is checked out only when a step runs. */
-  readonly source: SourceView;
-  readonly stepsDir: string;
-  readonly logDir: string;
-  readonly baseEnv: Readonly<Record<string, string>>;
-  readonly runner: StepRunner;
-  readonly cache: StepCache;
-  readonly builder: Digest;
-  readonly buildId: string;
-  /** Key ingredients of a step's last recorded build, to explain a miss (read from the store on the first one). */
-  readonly previous: PreviousIngredients;
-  readonly emit: EventSink;
-  readonly signal: AbortSignal;
-  /** Bound how many steps are laid out and how many run at once (lookups and replays take no slot). */
-  readonly slots: { readonly layout: RunSlots; readonly run: RunSlots };
-  /** Stops the build's other steps: called by a failing step before it frees its slot, so nothing new starts. */
-  readonly stopOthers: () => void;
-  readonly now: () => Date;
-  /** Steps whose outputs will surely be restored (artifact sources): their hits are verified blob by blob. */
-  readonly verifyOutputsOf: ReadonlySet<string>;
-}
-
-/** Looks up the key ingredients a step had in its last recorded build. */
-export type PreviousIngredients = (step: string) => Promise<ActionIngredients | undefined>;
-
-/** A PreviousIngredients that calls `load` on its first use only: a build whose steps all hit never needs it. */
-export function lazyPreviousIngredients(
-  load: () => Promise<ReadonlyMap<string, ActionIngredients>>,
-): PreviousIngredients {
-  let all: Promise<ReadonlyMap<string, ActionIngredients>> | undefined;
-  return async (step) => {
-    all ??= load().catch(() => new Map()); // only explanations depend on it; the record reports a broken store
-    return (await all).get(step);
-  };
-}
-
-/** A step's outcome together with what downstream steps and the record need. */
-export interface StepResult {
-  readonly report: StepReport;
-  readonly tree?: OutputTree;
-  /** Absent only when the step failed before its key was known. */
-  readonly key?: string;
-  readonly ingredients?: ActionIngredients;
-  readonly producedBy?: string;
-  readonly explanation: readonly MissReason[];
-  readonly bytesRestored: number;
-  readonly timeSavedMs: number;
-  /** Set when a needed step's cached outputs turned out corrupt: that step must run, then this one again. */
-  readonly rerunNeed?: string;
-}
+import type { InputFile } from '../plan/inputs.js';
+import type { ActionIngredients } from '../plan/key.js';
+import { stepKey } from '../plan/step-key.js';
+import type { PlannedStep } from '../plan/steps.js';
+import { notRunReport, stepFinished, treeFileBytes } from './reports.js';
+import type { StepContext, StepReport, StepResult } from './types.js';
 
 /** Runs (or replays) `step`, given the output trees of the steps it needs. */
 export async function runStep(
@@ -84,30 +31,10 @@ export async function runStep(
   const hit = opts.skipCache
     ? undefined
     : await ctx.cache.lookup(key, { verifyContent: ctx.verifyOutputsOf.has(step.name) });
-  const logPath = join(ctx.logDir, `${fileSafeName(step.name)}.log`);
-  if (hit) {
-    const report: StepReport = {
-      name: step.name,
-      status: 'cached',
-      exitCode: 0,
-      durationMs: 0,
-      logPath: null,
-      logTail: [],
-    };
-    ctx.emit({ kind: 'step-finished', step: step.name, ...report, cachedFrom: hit.entry.producedBy.buildId });
-    return {
-      report,
-      tree: hit.tree,
-      key,
-      ingredients,
-      producedBy: hit.entry.producedBy.buildId,
-      explanation: [],
-      // What the cache supplies instead of running the step (restored wherever a later step or artifact needs it).
-      bytesRestored: hit.tree.entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0),
-      timeSavedMs: hit.entry.producedBy.durationMs ?? 0,
-    };
-  }
+  if (hit) return replayed(step, ctx, { key, ingredients, hit });
   const explanation = explainMiss(await ctx.previous(step.name), ingredients);
+  const why = opts.skipCache ? 'its cached outputs were corrupt' : (explanation[0]?.detail ?? 'no cache entry');
+  ctx.emit({ kind: 'cache-lookup', step: step.name, key, result: 'miss', why, bytes: 0 });
   // Laying out the directory and running take separate slots, so the next step's layout overlaps this one's run.
   const layoutSlot = await take(ctx.slots.layout, ctx.signal);
   if (!layoutSlot) return skipped(step, ctx); // stopped (a failure elsewhere, or Ctrl-C) before it started
@@ -123,7 +50,7 @@ export async function runStep(
       ingredients,
       key,
       explanation,
-      logPath,
+      logPath: join(ctx.logDir, `${fileSafeName(step.name)}.log`),
       laidOut,
       ran: () => runSlot?.(),
     });
@@ -131,6 +58,41 @@ export async function runStep(
     layoutSlot();
     runSlot?.();
   }
+}
+
+/** A verified cache hit: the step's outputs are the entry's tree, restored wherever a later step or artifact needs. */
+function replayed(
+  step: PlannedStep,
+  ctx: StepContext,
+  found: { key: string; ingredients: ActionIngredients; hit: CacheHit },
+): StepResult {
+  const { key, ingredients, hit } = found;
+  const producedBy = hit.entry.producedBy.buildId;
+  const bytes = treeFileBytes(hit.tree);
+  ctx.emit({ kind: 'cache-lookup', step: step.name, key, result: 'hit', tier: hit.from, why: producedBy, bytes });
+  const at = ctx.now().toISOString();
+  const report: StepReport = {
+    name: step.name,
+    status: 'cached',
+    exitCode: 0,
+    durationMs: 0,
+    startedAt: at,
+    finishedAt: at,
+    logPath: null,
+    logTail: [],
+  };
+  ctx.emit(stepFinished(step, report, producedBy));
+  return {
+    report,
+    tree: hit.tree,
+    key,
+    ingredients,
+    producedBy,
+    explanation: [],
+    // What the cache supplies instead of running the step.
+    bytesRestored: bytes,
+    timeSavedMs: hit.entry.producedBy.durationMs ?? 0,
+  };
 }
 
 /** A slot from `slots`, as a release function that may be called more than once; undefined if stopped first. */
@@ -171,16 +133,17 @@ async function runMissed(
   try {
     restored = await populate(dir, inputs, step, upstream, ctx);
   } catch (err) {
-    const need = isKilnError(err, 'E_CACHE_CORRUPT') ? (err.details?.need as string | undefined) : undefined;
+    const need = isKilnError(err, 'KILN_CACHE_CORRUPT') ? (err.details?.need as string | undefined) : undefined;
     if (!need) throw err;
     const why = (err as KilnError).message;
     ctx.emit({ kind: 'warning', message: `the cached outputs of step ${need} are corrupt (${why}); running it again` });
-    const report = notRunReport(step.name, 'skipped');
+    const report = notRunReport(step.name, 'skipped', ctx.now());
     return { report, key, ingredients, explanation, bytesRestored: 0, timeSavedMs: 0, rerunNeed: need };
   }
   // A failure elsewhere may have stopped the build while this step was being laid out or waiting to run.
   if (!(await missed.laidOut()) || ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
+  const startedAt = ctx.now().toISOString();
   const outcome = await ctx.runner
     .run({
       name: step.name,
@@ -194,6 +157,7 @@ async function runMissed(
       timeoutMs: step.timeout * 1000,
     })
     .catch((err: unknown) => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
+  const finishedAt = ctx.now().toISOString();
   if (outcome.exitCode !== 0) ctx.stopOthers();
   missed.ran(); // storing the outputs is I/O: the next step can use the CPU meanwhile
   let tree: OutputTree | undefined;
@@ -207,6 +171,7 @@ async function runMissed(
         { buildId: ctx.buildId, step: step.name, durationMs: outcome.durationMs },
         ctx.now(),
       );
+      ctx.emit({ kind: 'cache-stored', step: step.name, key, bytes: treeFileBytes(tree) });
     } catch (err) {
       tree = undefined;
       tail.push(`kiln: ${isKilnError(err) ? err.message : String(err)}`);
@@ -219,16 +184,18 @@ async function runMissed(
     status: ok ? 'succeeded' : 'failed',
     exitCode: ok ? 0 : outcome.exitCode === 0 ? 1 : outcome.exitCode,
     durationMs: outcome.durationMs,
+    startedAt,
+    finishedAt,
     logPath,
     logTail: tail,
   };
-  ctx.emit({ kind: 'step-finished', step: step.name, ...report });
+  ctx.emit(stepFinished(step, report));
   return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
 }
 
 function skipped(step: PlannedStep, ctx: StepContext): StepResult {
-  const report = notRunReport(step.name, 'skipped');
-  ctx.emit({ kind: 'step-finished', step: step.name, ...report });
+  const report = notRunReport(step.name, 'skipped', ctx.now());
+  ctx.emit(stepFinished(step, report));
   return { report, explanation: [], bytesRestored: 0, timeSavedMs: 0 };
 }
 
@@ -236,26 +203,6 @@ function skipped(step: PlannedStep, ctx: StepContext): StepResult {
 function fileSafeName(name: string): string {
   const plain = name.replace(/[^A-Za-z0-9._-]/g, '_');
   return plain === name ? name : `${plain}-${sha256Hex(name).slice(0, 8)}`;
-}
-
-/** A step's action key from its declared inputs (as in the clean tree), its needs' output digests and the builder. */
-export async function stepKey(
-  step: PlannedStep,
-  upstream: Readonly<Record<string, Digest>>,
-  index: InputIndex,
-  builder: Digest,
-): Promise<{ inputs: InputFile[]; ingredients: ActionIngredients; key: string }> {
-  const inputs = await expandInputsFrom(index, step.inputs);
-  const ingredients = actionIngredients({
-    command: step.run,
-    env: step.env,
-    network: step.network,
-    outputs: step.outputs,
-    inputs,
-    upstream,
-    builder,
-  });
-  return { inputs, ingredients, key: actionKey(ingredients) };
 }
 
 /** Lays out the step's directory: declared inputs copied from the clean tree, then the outputs it needs. */
@@ -279,14 +226,9 @@ async function populate(
     try {
       bytes += (await restoreOutputs(tree, dir, ctx.cache.blobs)).bytes;
     } catch (err) {
-      if (!isKilnError(err, 'E_CACHE_CORRUPT')) throw err;
-      throw new KilnError('E_CACHE_CORRUPT', err.message, { cause: err, details: { need } });
+      if (!isKilnError(err, 'KILN_CACHE_CORRUPT')) throw err;
+      throw new KilnError('KILN_CACHE_CORRUPT', err.message, { cause: err, details: { need } });
     }
   }
   return bytes;
-}
-
-/** The report of a step that did not run (skipped, or failed before starting). */
-export function notRunReport(name: string, status: 'failed' | 'skipped', logTail: readonly string[] = []): StepReport {
-  return { name, status, exitCode: null, durationMs: 0, logPath: null, logTail };
 }

@@ -106,7 +106,7 @@ function choiceSets(expr: LicenseExpression): string[][] {
       const left = choiceSets(expr.left);
       const right = choiceSets(expr.right);
       if (left.length * right.length > MAX_CHOICES) {
-        throw new KilnError('E_SBOM_INVALID', `license expression has more than ${MAX_CHOICES} license choices`, {
+        throw new KilnError('KILN_SBOM_INVALID', `license expression has more than ${MAX_CHOICES} license choices`, {
           hint: 'judge such an expression with judgeLicense, which finds a complying choice without listing them all',
           details: { expression: formatLicenseExpression(expr).slice(0, 500) },
         });

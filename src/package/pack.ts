@@ -31,7 +31,7 @@ export async function packDirectory(srcDir: string, destFile: string, mtime: num
           yield chunk;
         }
         if (read !== entry.size) {
-          throw new KilnError('E_PACKAGE_UNSAFE', `${entry.path} changed size while it was being packaged`, {
+          throw new KilnError('KILN_PACKAGE_UNSAFE', `${entry.path} changed size while it was being packaged`, {
             hint: 'make sure no step is still writing into the output directory',
           });
         }
@@ -47,7 +47,7 @@ export async function packDirectory(srcDir: string, destFile: string, mtime: num
 export async function copyFileArtifact(srcFile: string, destFile: string): Promise<PackedArtifact> {
   const stat = await fsp.lstat(srcFile);
   if (!stat.isFile()) {
-    throw new KilnError('E_PACKAGE_UNSAFE', `${srcFile} is not a regular file`, {
+    throw new KilnError('KILN_PACKAGE_UNSAFE', `${srcFile} is not a regular file`, {
       hint: 'use format: tgz for directories; format: file needs the path of one regular file',
     });
   }
@@ -71,13 +71,17 @@ export async function listTree(root: string): Promise<TarEntry[]> {
       } else if (stat.isSymbolicLink()) {
         const target = await fsp.readlink(join(root, path));
         if (!(await linkStaysInside(rootReal, join(rootReal, path), target))) {
-          throw new KilnError('E_PACKAGE_UNSAFE', `symlink ${path} → ${target} points outside the output directory`, {
-            hint: 'make the link relative to a file inside the output, or copy the file it points to',
-          });
+          throw new KilnError(
+            'KILN_PACKAGE_UNSAFE',
+            `symlink ${path} → ${target} points outside the output directory`,
+            {
+              hint: 'make the link relative to a file inside the output, or copy the file it points to',
+            },
+          );
         }
         out.push({ kind: 'symlink', path, target });
       } else {
-        throw new KilnError('E_PACKAGE_UNSAFE', `${path} in ${root} is not a file, directory or symlink`, {
+        throw new KilnError('KILN_PACKAGE_UNSAFE', `${path} in ${root} is not a file, directory or symlink`, {
           hint: 'remove sockets, FIFOs and device files from the output directory',
         });
       }

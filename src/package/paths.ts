@@ -47,5 +47,5 @@ export async function linkStaysInside(rootReal: string, linkPath: string, target
 }
 
 function unsafe(message: string, hint: string): KilnError {
-  return new KilnError('E_PACKAGE_UNSAFE', message, { hint });
+  return new KilnError('KILN_PACKAGE_UNSAFE', message, { hint });
 }

@@ -37,7 +37,7 @@ export async function planSteps(
         : await readWorkspaces(projectDir);
   if (templates.length > 0 && packages.length === 0) {
     throw new KilnError(
-      'E_CONFIG_INVALID',
+      'KILN_CONFIG_INVALID',
       `step ${templates[0]?.[0]} has perPackage: true, but the project has no workspace packages`,
       {
         hint: 'declare workspaces in package.json (npm, yarn) or pnpm-workspace.yaml (pnpm), or drop perPackage',
@@ -80,7 +80,7 @@ export async function planSteps(
   if (problems.length > 0) {
     const lines = problems.map((p) => `  ${p.path.join('.')}: ${p.message}`);
     throw new KilnError(
-      'E_CONFIG_INVALID',
+      'KILN_CONFIG_INVALID',
       `the expanded steps of kiln.yaml have ${problems.length} problem(s):\n${lines.join('\n')}`,
       {
         hint: 'perPackage steps are named <step>:<package name>; check artifact `from` and `needs` against the workspace packages',

@@ -38,7 +38,7 @@ export async function workRoot(
   if (env.KILN_WORK_DIR) {
     const mine = uid === undefined ? env.KILN_WORK_DIR : await privateDir(env.KILN_WORK_DIR, uid);
     if (mine === undefined) {
-      throw new KilnError('E_IO', `${join(env.KILN_WORK_DIR, `kiln-${uid}`)} is not a private directory of yours`, {
+      throw new KilnError('KILN_IO', `${join(env.KILN_WORK_DIR, `kiln-${uid}`)} is not a private directory of yours`, {
         hint: 'remove it (Kiln creates it with mode 0700), or point KILN_WORK_DIR at another directory',
       });
     }

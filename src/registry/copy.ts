@@ -61,7 +61,7 @@ export async function copyArtifact(
   const missing = (opts.requireEvidence ?? []).filter((d) => !evidence.some((e) => e.descriptor.digest === d));
   if (missing.length > 0) {
     throw new KilnError(
-      'E_VERIFY_FAILED',
+      'KILN_VERIFY_FAILED',
       `${source.name} no longer lists evidence ${missing.join(', ')} of ${digest}`,
       {
         hint: 'it was verified a moment ago and is gone now (a concurrent gc or push?): run the command again',
@@ -143,7 +143,7 @@ async function assertTagMayPoint(
   const current = await client.resolve(repository, tag);
   if (current === undefined || current === digest) return;
   throw new KilnError(
-    'E_TAG_IMMUTABLE',
+    'KILN_TAG_IMMUTABLE',
     `${client.registry}/${repository}:${tag} already points at ${current}; moving it to ${digest} is refused`,
     {
       hint: `tags are immutable unless listed in publish.mutableTags (or the environment's tag, which promotion moves); publish under a new tag, or by digest: ${client.registry}/${repository}@${digest}`,
@@ -155,7 +155,7 @@ async function assertTagMayPoint(
 async function putExact(client: RegistryClient, repository: string, digest: Digest, bytes: Buffer, target: string) {
   const stored = await client.putManifest(repository, digest, bytes, OCI_MANIFEST);
   if (stored !== digest) {
-    throw new KilnError('E_REGISTRY_HTTP', `${target} stored manifest ${digest} as ${stored}`, {
+    throw new KilnError('KILN_REGISTRY_HTTP', `${target} stored manifest ${digest} as ${stored}`, {
       hint: 'the registry rewrote the manifest bytes; Kiln needs a registry that keeps manifests byte for byte',
     });
   }

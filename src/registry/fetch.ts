@@ -31,13 +31,13 @@ export async function fetchArtifact(
   const where = `${client.registry}/${repository}`;
   const digest = reference.startsWith('sha256:') ? (reference as Digest) : await client.resolve(repository, reference);
   if (!digest) {
-    throw new KilnError('E_NOT_FOUND', `${where}:${reference} does not exist`, {
+    throw new KilnError('KILN_NOT_FOUND', `${where}:${reference} does not exist`, {
       hint: `list the tags with \`skopeo list-tags docker://${where}\`, or pass the digest kiln publish printed`,
     });
   }
   const found = await client.getManifest(repository, digest);
   if (!found) {
-    throw new KilnError('E_NOT_FOUND', `${where}@${digest} does not exist`, {
+    throw new KilnError('KILN_NOT_FOUND', `${where}@${digest} does not exist`, {
       hint: `check the digest (kiln publish prints it), or list the tags: skopeo list-tags docker://${where}`,
     });
   }
@@ -45,7 +45,7 @@ export async function fetchArtifact(
   const layer = manifest.layers[0];
   if (manifest.subject || !layer || manifest.layers.length !== 1) {
     throw new KilnError(
-      'E_VERIFY_FAILED',
+      'KILN_VERIFY_FAILED',
       `${where}@${digest} is not a Kiln artifact manifest (one layer, no subject)`,
       {
         hint: 'pass the digest of the artifact, not of one of its evidence manifests',

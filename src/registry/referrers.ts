@@ -56,7 +56,7 @@ export async function recordReferrers(
     await client.putManifest(repository, referrersTag(subject), Buffer.from(canonicalJson(index), 'utf8'), OCI_INDEX);
   }
   throw new KilnError(
-    'E_REGISTRY_HTTP',
+    'KILN_REGISTRY_HTTP',
     `${client.registry}/${repository}:${referrersTag(subject)} keeps losing entries`,
     {
       hint: 'another client rewrites the referrers index at the same time; run the command again when it is done',

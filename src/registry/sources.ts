@@ -25,7 +25,7 @@ export function registrySource(client: RegistryClient, repository: string): Cont
     manifest: async (digest: Digest) => {
       const found = await client.getManifest(repository, digest);
       if (!found) {
-        throw new KilnError('E_NOT_FOUND', `${name} has no manifest ${digest}`, {
+        throw new KilnError('KILN_NOT_FOUND', `${name} has no manifest ${digest}`, {
           hint: `check the reference (kiln verify oci://${name}@${digest} says what is there)`,
         });
       }

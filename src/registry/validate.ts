@@ -19,13 +19,13 @@ export function isRefName(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 255 && REF_NAME_RE.test(value);
 }
 
-/** Parses and checks the `oci-layout` file; throws E_OCI_LAYOUT naming the file otherwise. */
+/** Parses and checks the `oci-layout` file; throws KILN_OCI_LAYOUT naming the file otherwise. */
 export function parseLayoutFile(text: string, where: string): void {
   const value = parseJson(text, where, 'an OCI layout marker');
   if (!isObject(value) || value.imageLayoutVersion !== '1.0.0') {
     const got = isObject(value) ? JSON.stringify(value.imageLayoutVersion) : typeName(value);
     throw new KilnError(
-      'E_OCI_LAYOUT',
+      'KILN_OCI_LAYOUT',
       `${where}: expected {"imageLayoutVersion":"1.0.0"}, got imageLayoutVersion ${got}`,
       {
         hint: 'This directory is not an OCI image layout Kiln can write to; choose an empty or a Kiln-created directory.',
@@ -123,16 +123,16 @@ function annotationProblems(value: unknown, path: string, p: Problems): void {
   }
 }
 
-/** Throws E_USAGE listing the problems when `descriptor` is not a valid descriptor. */
+/** Throws KILN_USAGE listing the problems when `descriptor` is not a valid descriptor. */
 export function assertDescriptor(value: unknown, what: string): asserts value is Descriptor {
   const p: Problems = [];
   descriptorProblems(value, what, p);
-  if (p.length > 0) throw new KilnError('E_USAGE', `${what} is not a valid OCI descriptor: ${p.join('; ')}`);
+  if (p.length > 0) throw new KilnError('KILN_USAGE', `${what} is not a valid OCI descriptor: ${p.join('; ')}`);
 }
 
 function invalid(where: string, what: string, problems: string[]): KilnError {
   const shown = problems.slice(0, 10).join('; ') + (problems.length > 10 ? `; … ${problems.length - 10} more` : '');
-  return new KilnError('E_OCI_LAYOUT', `${where} is not ${what} (${problems.length} problems): ${shown}`, {
+  return new KilnError('KILN_OCI_LAYOUT', `${where} is not ${what} (${problems.length} problems): ${shown}`, {
     hint: 'The layout was modified by hand or by another tool; restore it from a backup or publish into a new directory.',
     details: { problems },
   });
@@ -142,7 +142,7 @@ function parseJson(text: string, where: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new KilnError('E_OCI_LAYOUT', `${where} is not ${what}: not valid JSON`, {
+    throw new KilnError('KILN_OCI_LAYOUT', `${where} is not ${what}: not valid JSON`, {
       hint: 'The file is truncated or was edited by hand; restore it or publish into a new directory.',
       cause,
     });

@@ -2,6 +2,7 @@
 // manifest is never listed while its blobs are gone), then the store, the builds' logs, and the blobs last (a crash
 // before then only leaves unreferenced blobs, which the next gc removes).
 import { promises as fsp } from 'node:fs';
+import type { EventSink } from '../core/events.js';
 import {
   type BlobSweep,
   type Descriptor,
@@ -20,7 +21,8 @@ export interface RetentionEffects {
   readonly now: Date;
   readonly graceMs?: number;
   readonly lock?: Partial<LockOptions>;
-  readonly onProgress?: (phase: RetentionPhase, done: number, total: number) => void;
+  /** Receives `progress` (task gc) and a `gc-action` per thing removed. */
+  readonly emit?: EventSink;
 }
 
 /** The stages of applying, in order. */
@@ -36,14 +38,26 @@ export interface RetentionResult {
 
 /** Applies the whole plan: index, store, build directories, blobs. */
 export async function applyRetention(plan: RetentionPlan, effects: RetentionEffects): Promise<RetentionResult> {
-  const progress = effects.onProgress ?? (() => {});
+  const emit = effects.emit ?? (() => {});
+  const progress = (phase: RetentionPhase, done: number, total: number) =>
+    emit({ kind: 'progress', task: 'gc', phase, done, total });
   progress('index', 0, plan.layout.remove.length);
   const removed = await removePlannedManifests(plan, effects);
+  for (const d of removed)
+    emit({ kind: 'gc-action', action: 'remove-manifest', target: d.digest, detail: plan.layout.dir });
   progress('store', 0, plan.store.remove.length);
   const buildsDeleted = await deleteBuilds(effects.store, plan.store.remove);
+  for (const id of plan.store.remove) emit({ kind: 'gc-action', action: 'delete-build', target: id });
   progress('logs', 0, plan.store.remove.length);
   const buildDirsRemoved = await removeBuildDirs(plan, effects.buildDir);
-  const blobs = await sweepPlannedLayout(plan, effects);
+  if (buildDirsRemoved > 0) {
+    emit({ kind: 'gc-action', action: 'remove-build-dir', target: `${buildDirsRemoved} build director(ies)` });
+  }
+  const blobs = await sweepPlannedLayout(plan, { ...effects, progress });
+  if (blobs.removed.length > 0) {
+    const target = `${blobs.removed.length} blob(s), ${blobs.bytesRemoved} bytes`;
+    emit({ kind: 'gc-action', action: 'delete-blobs', target, detail: plan.layout.dir });
+  }
   return { manifestsRemoved: removed.length, buildsDeleted, buildDirsRemoved, blobs };
 }
 
@@ -76,12 +90,14 @@ export async function removeBuildDirs(plan: RetentionPlan, buildDir: (id: string
 /** Step 4: deletes the layout's blobs nothing listed in index.json needs any more (older than the grace period). */
 export function sweepPlannedLayout(
   plan: RetentionPlan,
-  effects: Pick<RetentionEffects, 'now' | 'graceMs' | 'lock' | 'onProgress'>,
+  effects: Pick<RetentionEffects, 'now' | 'graceMs' | 'lock'> & {
+    progress?: (phase: RetentionPhase, done: number, total: number) => void;
+  },
 ): Promise<BlobSweep> {
   return sweepLayoutBlobs(plan.layout.dir, {
     now: effects.now,
     ...(effects.graceMs === undefined ? {} : { graceMs: effects.graceMs }),
     ...(effects.lock === undefined ? {} : { lock: effects.lock }),
-    onProgress: (done, total) => effects.onProgress?.('blobs', done, total),
+    onProgress: (done, total) => effects.progress?.('blobs', done, total),
   });
 }

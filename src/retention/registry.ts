@@ -2,6 +2,7 @@
 // deleted there too, evidence first, where the registry allows deletes. Runs before anything local is removed, so a
 // failure leaves the plan intact for the next run.
 import type { Digest } from '../core/digest.js';
+import type { EventSink } from '../core/events.js';
 import { listReferrers, referrersTag } from '../registry/referrers.js';
 import { parseRegistryRef, type RegistryClient } from '../registry/remote/index.js';
 import type { RetentionPlan } from './types.js';
@@ -17,6 +18,7 @@ export async function deleteRegistryCopies(
   plan: RetentionPlan,
   clientFor: (registry: string) => Promise<RegistryClient>,
   environments: Readonly<Record<string, { readonly repository: string; readonly tag?: string | undefined }>> = {},
+  emit: EventSink = () => {},
 ): Promise<RegistryDeletion> {
   const targets = new Map<string, { registry: string; repository: string; digest: Digest }>();
   const add = (registry: string, repository: string, digest: Digest) =>
@@ -45,6 +47,7 @@ export async function deleteRegistryCopies(
   for (const [ref, t] of targets) {
     if (running.has(ref)) {
       left.push({ ref, why: 'an environment tag points at it' });
+      emit({ kind: 'gc-action', action: 'keep-copy', target: ref, detail: 'an environment tag points at it' });
       continue;
     }
     const client = await clientFor(t.registry);
@@ -61,8 +64,15 @@ export async function deleteRegistryCopies(
         break;
       }
     }
-    if (refused) left.push({ ref, why: `${t.registry} does not allow deletes (storage.delete.enabled)` });
+    const why = `${t.registry} does not allow deletes (storage.delete.enabled)`;
+    if (refused) left.push({ ref, why });
     else deleted.push(ref);
+    emit({
+      kind: 'gc-action',
+      action: refused ? 'keep-copy' : 'delete-copy',
+      target: ref,
+      ...(refused ? { detail: why } : {}),
+    });
   }
   return { deleted, left };
 }

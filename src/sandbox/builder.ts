@@ -62,7 +62,7 @@ export async function hostBuilderDigest(opts: {
   const bad = names.filter((n) => n === '' || n.includes('/'));
   if (bad.length > 0) {
     throw new KilnError(
-      'E_SANDBOX',
+      'KILN_SANDBOX',
       `builder tools must be bare command names, got ${bad.map((n) => JSON.stringify(n)).join(', ')}`,
       {
         hint: 'list commands as the steps call them, e.g. node, npm, git',

@@ -22,7 +22,7 @@ export function sandboxEnv(env: Readonly<Record<string, string>>): Record<string
   const bad = Object.keys(out).filter((k) => k === '' || /[=\0]/.test(k) || (out[k] ?? '').includes('\0'));
   if (bad.length > 0) {
     throw new KilnError(
-      'E_SANDBOX',
+      'KILN_SANDBOX',
       `step environment has invalid variables: ${bad.map((k) => JSON.stringify(k)).join(', ')}`,
       {
         hint: 'variable names must be non-empty without "=" or NUL, and values must not contain NUL',

@@ -63,7 +63,7 @@ async function runInSandbox(
   try {
     return await runProcess(spec, step, now);
   } catch (cause) {
-    throw new KilnError('E_SANDBOX', `cannot start bubblewrap (${bwrap}) for step ${step.name}`, {
+    throw new KilnError('KILN_SANDBOX', `cannot start bubblewrap (${bwrap}) for step ${step.name}`, {
       hint: 'install bubblewrap (apt-get install bubblewrap), pass its path, or choose the host runner explicitly',
       cause,
     });

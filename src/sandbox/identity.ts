@@ -2,7 +2,6 @@
 // every action key and of provenance.
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { PreparedBuild } from '../app/build/prepare.js';
 import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { KilnPaths } from '../core/home.js';
@@ -56,17 +55,24 @@ export function identifyBuilder(
  * kiln.yaml `sandbox.rootfs` names, hashed and checked against its `sandbox.digest` pin.
  */
 export async function resolveBuilder(
-  prepared: PreparedBuild,
+  prepared: {
+    /** kiln.yaml's `sandbox` section. */
+    readonly sandbox:
+      | { readonly rootfs?: string; readonly digest?: string; readonly tools?: readonly string[] }
+      | undefined;
+    /** The project directory a relative rootfs is resolved against. */
+    readonly projectPath: string;
+  },
   runner: StepRunner,
   hostIdentity: (extraTools: readonly string[]) => Promise<BuilderIdentity>,
   onNotice: (message: string) => void,
   kilnHome: string,
 ): Promise<{ runner: StepRunner; builder: BuilderIdentity }> {
-  const sandbox = prepared.config.sandbox;
+  const sandbox = prepared.sandbox;
   if (sandbox?.rootfs === undefined) return { runner, builder: await hostIdentity(sandbox?.tools ?? []) };
   if (!runner.withRootfs) {
     throw new KilnError(
-      'E_CONFIG_INVALID',
+      'KILN_CONFIG_INVALID',
       `kiln.yaml sandbox.rootfs needs the bubblewrap runner, not ${runner.kind}`,
       {
         hint: 'build without --runner host, or remove sandbox from kiln.yaml to build with the host toolchain',
@@ -78,14 +84,14 @@ export async function resolveBuilder(
   const dir = await realpath(given).catch(() => given);
   const home = await realpath(kilnHome).catch(() => kilnHome);
   if (home === dir || home.startsWith(`${dir.replace(/\/$/, '')}/`)) {
-    throw new KilnError('E_SANDBOX', `builder rootfs ${dir} contains the Kiln home ${home}`, {
+    throw new KilnError('KILN_SANDBOX', `builder rootfs ${dir} contains the Kiln home ${home}`, {
       hint: 'steps would see the signing keys, the cache and the store: use a rootfs directory that does not hold KILN_HOME',
     });
   }
   const rootfs = await rootfsBuilderDigest(dir);
   if (sandbox.digest !== undefined && rootfs.digest !== sandbox.digest) {
     throw new KilnError(
-      'E_SANDBOX',
+      'KILN_SANDBOX',
       `builder rootfs ${dir} has digest ${rootfs.digest}, but kiln.yaml pins ${sandbox.digest}`,
       { hint: 'build with the rootfs the pin names, or update sandbox.digest in kiln.yaml if this rootfs is intended' },
     );
@@ -96,4 +102,12 @@ export async function resolveBuilder(
   const digest = sha256Digest(canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, rootfs: rootfs.digest }));
   const tool = { name: 'rootfs', path: dir, realpath: dir, sha256: digestHex(rootfs.digest) };
   return { runner: runner.withRootfs(dir), builder: { digest, tools: [tool] } };
+}
+
+/** What built an artifact, for both SBOMs (build-time components) and provenance (resolvedDependencies). */
+export function builderToolchain(builder: BuilderIdentity, runnerKind: string, kilnVersion: string) {
+  return [
+    { name: `kiln-builder-${runnerKind}`, version: kilnVersion, sha256: digestHex(builder.digest) },
+    ...builder.tools.map((t) => ({ name: t.name, sha256: t.sha256, ...(t.version ? { version: t.version } : {}) })),
+  ];
 }

@@ -41,7 +41,7 @@ export async function hostLayout(dirs: readonly string[], hidden: readonly strin
     const dest = normalize(dir).replace(/(.)\/$/, '$1');
     if (!isAbsolute(dir) || dest === '/' || [...SANDBOX_OWNED].some((own) => within(dest, `/${own}`))) {
       throw new KilnError(
-        'E_SANDBOX',
+        'KILN_SANDBOX',
         `sandbox toolchain entry "${dir}" must be an absolute directory other than / and outside /tmp, /dev, /proc, /work`,
         {
           hint: 'list host directories such as /usr and /opt/node; /tmp, /dev, /proc and /work are the sandbox’s own',
@@ -71,7 +71,7 @@ export async function hostLayout(dirs: readonly string[], hidden: readonly strin
 /** Every top-level entry of a builder rootfs bound read-only at /, except what the sandbox provides itself. */
 export async function rootfsLayout(rootfs: string): Promise<SandboxLayout> {
   const root = await realpath(rootfs).catch((cause: unknown) => {
-    throw new KilnError('E_SANDBOX', `builder rootfs ${rootfs} cannot be opened`, {
+    throw new KilnError('KILN_SANDBOX', `builder rootfs ${rootfs} cannot be opened`, {
       hint: 'give the path of an unpacked root filesystem directory',
       cause,
     });

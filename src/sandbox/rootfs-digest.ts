@@ -28,7 +28,7 @@ export async function rootfsBuilderDigest(dir: string): Promise<RootfsBuilder> {
     top = undefined;
   }
   if (!top?.isDirectory()) {
-    throw new KilnError('E_SANDBOX', `builder rootfs ${dir} is not a directory`, {
+    throw new KilnError('KILN_SANDBOX', `builder rootfs ${dir} is not a directory`, {
       hint: 'give the path of an unpacked root filesystem directory',
     });
   }
@@ -36,7 +36,7 @@ export async function rootfsBuilderDigest(dir: string): Promise<RootfsBuilder> {
   try {
     await walk.dir('');
   } catch (cause) {
-    throw new KilnError('E_SANDBOX', `cannot read builder rootfs ${dir}: ${(cause as Error).message}`, {
+    throw new KilnError('KILN_SANDBOX', `cannot read builder rootfs ${dir}: ${(cause as Error).message}`, {
       hint: 'every file of a builder rootfs must be readable by the user running Kiln',
       cause,
     });

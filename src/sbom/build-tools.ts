@@ -28,7 +28,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 
 /**
  * Checks `tools` (non-empty unique names, 64-hex sha256, `pkg:` purls; identical repeats are merged) and returns them
- * sorted by name, so the documents never depend on the order the builder listed its tools in. Throws E_USAGE listing
+ * sorted by name, so the documents never depend on the order the builder listed its tools in. Throws KILN_USAGE listing
  * every problem.
  */
 export function resolveBuildTools(tools: readonly BuildTool[] | undefined): ResolvedBuildTool[] {
@@ -54,7 +54,7 @@ export function resolveBuildTools(tools: readonly BuildTool[] | undefined): Reso
     else if (canonicalJson(seen) !== canonicalJson(resolved)) problems.push(`${at}: listed twice with different data`);
   }
   if (problems.length > 0) {
-    throw new KilnError('E_USAGE', `invalid build tools for the SBOM:\n  ${problems.join('\n  ')}`, {
+    throw new KilnError('KILN_USAGE', `invalid build tools for the SBOM:\n  ${problems.join('\n  ')}`, {
       hint: 'Describe each tool once, with its sha256 as bare lowercase hex of its binary (as `sha256sum` prints it).',
       details: { problems },
     });

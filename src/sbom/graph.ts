@@ -127,9 +127,13 @@ const MAX_EPOCH = 253402300799; // 9999-12-31T23:59:59Z: the last second RFC 333
 /** An SBOM's creation time from SOURCE_DATE_EPOCH: RFC 3339, whole seconds, UTC; refuses what it cannot write. */
 export function sbomTimestamp(epoch: number): string {
   if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) {
-    throw new KilnError('E_USAGE', `sourceDateEpoch must be whole seconds between 0 and ${MAX_EPOCH}, got ${epoch}`, {
-      hint: 'Set SOURCE_DATE_EPOCH to the commit time in seconds, e.g. `git log -1 --format=%ct`.',
-    });
+    throw new KilnError(
+      'KILN_USAGE',
+      `sourceDateEpoch must be whole seconds between 0 and ${MAX_EPOCH}, got ${epoch}`,
+      {
+        hint: 'Set SOURCE_DATE_EPOCH to the commit time in seconds, e.g. `git log -1 --format=%ct`.',
+      },
+    );
   }
   return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -142,7 +146,7 @@ export function checkGraphEdges(graph: ComponentGraph): void {
   );
   if (refs.size !== graph.components.length || dangling.length > 0) {
     throw new KilnError(
-      'E_SBOM_INVALID',
+      'KILN_SBOM_INVALID',
       `component graph of ${graph.lockfile.path} is inconsistent: ${dangling.length > 0 ? `edges to unknown components: ${dangling.join(', ')}` : 'duplicate refs'}`,
       {
         hint: 'This is a bug in the lockfile reader that built the graph; please report it with the lockfile.',
@@ -158,7 +162,7 @@ export function checkGraphEdges(graph: ComponentGraph): void {
  */
 export function mergeGraphs(graphs: readonly ComponentGraph[]): ComponentGraph {
   const [first] = graphs;
-  if (!first) throw new KilnError('E_USAGE', 'mergeGraphs needs at least one graph');
+  if (!first) throw new KilnError('KILN_USAGE', 'mergeGraphs needs at least one graph');
   if (graphs.length === 1) return first;
   const components = graphs.flatMap((g) => g.components);
   const digests = graphs.map((g) => `${g.lockfile.path}\u0000${g.lockfile.digest}`).join('\n');
@@ -170,7 +174,7 @@ export function mergeGraphs(graphs: readonly ComponentGraph[]): ComponentGraph {
   });
 }
 
-/** E_LOCKFILE_INVALID listing every problem of `file` once, e.g. "is not a valid pnpm lockfile (2 problems)". */
+/** KILN_LOCKFILE_INVALID listing every problem of `file` once, e.g. "is not a valid pnpm lockfile (2 problems)". */
 export function lockfileInvalid(
   file: string,
   what: string,
@@ -180,8 +184,12 @@ export function lockfileInvalid(
 ): KilnError {
   const problems = [...new Set(allProblems)];
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new KilnError('E_LOCKFILE_INVALID', `${file} is not a valid ${what} (${count}):\n  ${problems.join('\n  ')}`, {
-    hint,
-    details: { file, ...details, problems },
-  });
+  return new KilnError(
+    'KILN_LOCKFILE_INVALID',
+    `${file} is not a valid ${what} (${count}):\n  ${problems.join('\n  ')}`,
+    {
+      hint,
+      details: { file, ...details, problems },
+    },
+  );
 }

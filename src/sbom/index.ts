@@ -10,8 +10,6 @@ export type {
 } from './formats/cyclonedx/types.js';
 export { validateCycloneDx } from './formats/cyclonedx/validate.js';
 export {
-  SPDX_JSON,
-  SPDX_PREDICATE,
   type SpdxDocument,
   type SpdxMeta,
   type SpdxPackage,

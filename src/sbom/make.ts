@@ -1,12 +1,11 @@
-// The SBOM for a build: from the committed package-lock.json when there is one, else a document with no dependencies.
+// The SBOM of a project: every lockfile Kiln reads, merged into one component graph, rendered as CycloneDX 1.6 and
+// SPDX 2.3 and validated; a project without one gets a document with no dependencies, and a warning.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalCas } from '../cache/index.js';
-import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
+import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { canonicalJson, deepFreeze } from '../core/json.js';
-import type { SourceView } from '../plan/source-view.js';
-import { pathExists, writeFileAtomic } from '../platform/fsutil.js';
+import { pathExists } from '../platform/fsutil.js';
 import type { SourceRef } from '../source/index.js';
 import {
   type BuildTool,
@@ -16,22 +15,13 @@ import {
   hostNpmPlatform,
   mergeGraphs,
   type NpmPlatform,
-  readCargoLockfile,
-  readGoModules,
-  readNpmLockfile,
-  readPnpmLockfile,
-  readPoetryLockfile,
-  readRequirementsTxt,
-  readUvLockfile,
-  readYarnLockfile,
-  requirementIncludes,
   serializeBom,
   serializeSpdx,
   spdxDocument,
   validateCycloneDx,
   validateSpdx,
 } from './index.js';
-import { pythonEnvironment } from './lockfiles/python/markers.js';
+import { LOCKFILE_READERS, type ReadContext, readCompanions, UNREAD_LOCKFILES } from './lockfiles/readers.js';
 
 /** An SBOM ready to attest and publish. */
 export interface BuildSbom {
@@ -56,174 +46,22 @@ export interface LockfileSbom extends BuildSbom {
   withLicenses(licenses: ReadonlyMap<string, string>): Promise<BuildSbom>;
 }
 
+/** The project's files as the SBOM reads them: a commit's tree in a build, the working tree for `kiln sbom`. */
+export interface ProjectFiles {
+  readonly projectDir: string;
+  readFile(path: string): Promise<Buffer>;
+}
+
 /** A content-addressed memo of SBOMs (the local cache). */
 export interface SbomMemo {
   get(key: Digest): Promise<Buffer | undefined>;
   put(key: Digest, bytes: Buffer): Promise<void>;
 }
 
-/** An SbomMemo over the local CAS (written to `writable`): an index file per key naming the SBOM blob, verified on every read. */
-export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas): SbomMemo {
-  const indexPath = (store: LocalCas, key: Digest) => join(store.dir, 'sbom', key.slice(7));
-  const getFrom = async (store: LocalCas, key: Digest) => {
-    const digest = (await fsp.readFile(indexPath(store, key), 'utf8').catch(() => '')).trim();
-    return isDigest(digest) ? store.getBlob(digest) : undefined;
-  };
-  return {
-    async get(key) {
-      return (await getFrom(cas, key)) ?? (writable === cas ? undefined : getFrom(writable, key));
-    },
-    async put(key, bytes) {
-      const digest = sha256Digest(bytes);
-      await writable.putBlob(digest, bytes);
-      await writeFileAtomic(indexPath(writable, key), digest);
-    },
-  };
-}
-
-/** A lockfile Kiln reads: where it is (relative to the project) and how it becomes a component graph. */
-interface LockfileReader {
-  readonly path: string;
-  /** Other project files it needs, given a file's text and path (go.mod beside go.sum, `-r` includes): read if present. */
-  readonly companions?: (text: string, path: string) => readonly string[];
-  read(text: string, path: string, ctx: ReadContext): ComponentGraph;
-}
-
-/** What a reader may need besides the lockfile: the platform (optional packages) and the project's package.json. */
-interface ReadContext {
-  readonly platform: NpmPlatform;
-  readonly manifest: { readonly text: string; readonly file: string } | undefined;
-  /** The companion files that were found, by path relative to the project. */
-  readonly companions: ReadonlyMap<string, string>;
-}
-
-/** A companion file as the readers take it, when it was found. */
-function companion(ctx: ReadContext, file: string): { text: string; file: string } | undefined {
-  const text = ctx.companions.get(file);
-  return text === undefined ? undefined : { text, file };
-}
-
-/** The lockfiles Kiln reads; when several are found, their graphs are merged into one SBOM. */
-const LOCKFILE_READERS: readonly LockfileReader[] = [
-  {
-    path: 'package-lock.json',
-    read: (text, path, ctx) =>
-      readNpmLockfile(text, path, { platform: ctx.platform, ...(ctx.manifest ? { manifest: ctx.manifest } : {}) }),
-  },
-  {
-    path: 'pnpm-lock.yaml',
-    // pnpm-lock.yaml does not record the project's name and version: package.json does.
-    read: (text, path, ctx) => {
-      const project = projectOf(ctx.manifest);
-      return readPnpmLockfile(text, path, {
-        platform: ctx.platform,
-        ...(project ? { projects: { '.': project } } : {}),
-      });
-    },
-  },
-  {
-    path: 'yarn.lock',
-    // yarn.lock does not say which packages are the project's own, nor dev vs runtime: package.json does.
-    read: (text, path, ctx) => {
-      if (!ctx.manifest) {
-        throw new KilnError(
-          'E_LOCKFILE_INVALID',
-          `${path} needs the project's package.json beside it, and there is none`,
-          {
-            hint: 'commit package.json with yarn.lock',
-          },
-        );
-      }
-      return readYarnLockfile(text, path, ctx.manifest);
-    },
-  },
-  { path: 'Cargo.lock', read: (text, path) => readCargoLockfile(text, path) },
-  {
-    path: 'go.sum',
-    // go.sum lists the modules; go.mod says which are direct and what is replaced or excluded.
-    companions: () => ['go.mod'],
-    read: (text, path, ctx) => {
-      const goMod = companion(ctx, 'go.mod');
-      if (!goMod) {
-        throw new KilnError('E_LOCKFILE_INVALID', `${path} needs the module's go.mod beside it, and there is none`, {
-          hint: 'commit go.mod with go.sum',
-        });
-      }
-      return readGoModules(text, path, goMod);
-    },
-  },
-  {
-    path: 'poetry.lock',
-    // poetry.lock does not record the project's name nor its direct dependencies: pyproject.toml does.
-    companions: () => ['pyproject.toml'],
-    read: (text, path, ctx) => {
-      const pyproject = companion(ctx, 'pyproject.toml');
-      return readPoetryLockfile(text, path, {
-        environment: pythonEnvironment(ctx.platform),
-        ...(pyproject ? { pyproject } : {}),
-      });
-    },
-  },
-  {
-    path: 'uv.lock',
-    read: (text, path, ctx) => readUvLockfile(text, path, { environment: pythonEnvironment(ctx.platform) }),
-  },
-  {
-    path: 'requirements.txt',
-    companions: (text, path) => (path.endsWith('.toml') ? [] : [...requirementIncludes(text, path), 'pyproject.toml']),
-    read: (text, path, ctx) => {
-      const pyproject = companion(ctx, 'pyproject.toml');
-      const environment = pythonEnvironment(ctx.platform); // packages for another platform are not installed
-      return readRequirementsTxt(text, path, {
-        files: ctx.companions,
-        environment,
-        ...(pyproject ? { pyproject } : {}),
-      });
-    },
-  },
-];
-
-/** Reads every companion the present lockfiles need (and those the companions need in turn), by project path. */
-async function readCompanions(
-  present: readonly { reader: LockfileReader; bytes: Buffer }[],
-  read: (path: string) => Promise<Buffer | undefined>,
-): Promise<Map<string, Buffer>> {
-  const found = new Map<string, Buffer>();
-  const asked = new Set<string>();
-  let wanted = present.flatMap((p) =>
-    (p.reader.companions?.(p.bytes.toString('utf8'), p.reader.path) ?? []).map((path) => ({ path, reader: p.reader })),
-  );
-  while (wanted.length > 0 && asked.size < 100) {
-    const next = wanted.filter((w) => !asked.has(w.path));
-    for (const w of next) asked.add(w.path);
-    const bytes = await Promise.all(next.map((w) => (w.path.startsWith('../') ? undefined : read(w.path))));
-    wanted = next.flatMap((w, i) => {
-      const b = bytes[i];
-      if (b === undefined) return [];
-      found.set(w.path, b);
-      return (w.reader.companions?.(b.toString('utf8'), w.path) ?? []).map((path) => ({ path, reader: w.reader }));
-    });
-  }
-  return found;
-}
-
-/** Name and version from package.json, when it has both. */
-function projectOf(manifest: ReadContext['manifest']): { name: string; version: string } | undefined {
-  try {
-    const { name, version } = JSON.parse(manifest?.text ?? '') as { name?: unknown; version?: unknown };
-    return typeof name === 'string' && typeof version === 'string' ? { name, version } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Lockfiles of formats Kiln does not read yet: one found is named in a warning, never silently left out. */
-const UNREAD_LOCKFILES = ['npm-shrinkwrap.json', 'bun.lockb', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock'];
-
 /** Builds and validates the CycloneDX and SPDX SBOMs of the project as committed. */
 export async function makeSbom(input: {
   /** Where the project's files are read (a commit's tree in a build; the working tree for `kiln sbom`). */
-  view: Pick<SourceView, 'readFile' | 'projectDir'>;
+  view: ProjectFiles;
   source: Pick<SourceRef, 'commit' | 'sourceDateEpoch' | 'subdir'>;
   config: { name: string };
   kilnVersion: string;
@@ -380,13 +218,13 @@ async function renderSbom(
 }
 
 /** Fails when a step rewrote a lockfile: the SBOM and provenance must describe what was committed. */
-export async function assertLockfileUnchanged(view: SourceView, lockfiles: BuildSbom['lockfiles']): Promise<void> {
+export async function assertLockfileUnchanged(view: ProjectFiles, lockfiles: BuildSbom['lockfiles']): Promise<void> {
   if (lockfiles.length === 0 || !(await pathExists(view.projectDir))) return; // never checked out: nothing changed
   for (const lockfile of lockfiles) {
     const now = await fsp.readFile(join(view.projectDir, lockfile.path)).then(sha256Digest, () => 'missing');
     if (now !== lockfile.digest) {
       throw new KilnError(
-        'E_LOCKFILE_INVALID',
+        'KILN_LOCKFILE_INVALID',
         `a step changed ${lockfile.path} during the build (committed ${lockfile.digest}, now ${now})`,
         {
           hint: 'install without rewriting it (npm ci, pnpm install --frozen-lockfile, yarn install --immutable, cargo build --locked, go build -mod=readonly, poetry install --no-update), or commit the updated file',

@@ -26,7 +26,7 @@ export interface BomGraph {
 /** Reads the parts of a CycloneDX 1.x JSON document a scan uses; `where` names the document in errors. */
 export function bomGraph(bom: unknown, where: string): BomGraph {
   const invalid = (what: string) =>
-    new KilnError('E_SBOM_INVALID', `${where} is not a CycloneDX JSON SBOM: ${what}`, {
+    new KilnError('KILN_SBOM_INVALID', `${where} is not a CycloneDX JSON SBOM: ${what}`, {
       hint: 'Kiln scans CycloneDX JSON SBOMs (the .cdx.json it delivers beside each artifact); check the file was not replaced',
     });
   if (!isRecord(bom) || bom.bomFormat !== 'CycloneDX') throw invalid('bomFormat is not "CycloneDX"');

@@ -63,7 +63,7 @@ export async function readVexDocuments(
   const docs: VexDocument[] = [];
   for (const [i, path] of policy.vulnerabilities.vex.entries()) {
     const bytes = await read(path).catch((cause: unknown) => {
-      throw new KilnError('E_CONFIG_INVALID', `policy.vulnerabilities.vex[${i}]: cannot read ${path}`, {
+      throw new KilnError('KILN_CONFIG_INVALID', `policy.vulnerabilities.vex[${i}]: cannot read ${path}`, {
         cause,
         hint: 'commit the OpenVEX document at that path, or remove it from kiln.yaml',
       });

@@ -31,7 +31,7 @@ export interface SourceRef extends ProjectCommit {
 export async function locateProject(projectPath: string, rev: string | undefined, env: GitEnv): Promise<ProjectCommit> {
   const abs = resolve(projectPath);
   await fsp.access(abs).catch((cause: unknown) => {
-    throw new KilnError('E_NOT_FOUND', `project directory ${abs} does not exist`, {
+    throw new KilnError('KILN_NOT_FOUND', `project directory ${abs} does not exist`, {
       cause,
       hint: 'pass the directory that holds kiln.yaml',
     });
@@ -44,7 +44,7 @@ export async function locateProject(projectPath: string, rev: string | undefined
     branchNamed(abs, rev, env),
   ]);
   if (!top.ok) {
-    throw new KilnError('E_SOURCE_GIT', `${abs} is not inside a git repository`, {
+    throw new KilnError('KILN_SOURCE_GIT', `${abs} is not inside a git repository`, {
       cause: top.error,
       hint: 'Kiln builds commits: run `git init` and commit the project, or pass the path of a project inside a repository',
     });
@@ -53,7 +53,7 @@ export async function locateProject(projectPath: string, rev: string | undefined
     // Only an unknown revision is explained here; any other git failure is reported as it is.
     if (!/bad revision|unknown revision|ambiguous argument/.test(String(resolved.error))) throw resolved.error;
     throw new KilnError(
-      'E_SOURCE_GIT',
+      'KILN_SOURCE_GIT',
       rev === undefined ? `the repository at ${abs} has no commits yet` : `--rev ${rev} is not a commit in ${abs}`,
       {
         cause: resolved.error,
@@ -142,7 +142,7 @@ export async function checkWorkingTree(
   if (dirtyFiles.length > 0 && !opts.allowDirty) {
     const shown =
       dirtyFiles.slice(0, 10).join(', ') + (dirtyFiles.length > 10 ? `, … (${dirtyFiles.length} in all)` : '');
-    throw new KilnError('E_SOURCE_DIRTY', `the working tree of ${at.repoRoot} has uncommitted changes: ${shown}`, {
+    throw new KilnError('KILN_SOURCE_DIRTY', `the working tree of ${at.repoRoot} has uncommitted changes: ${shown}`, {
       hint: 'commit or stash them (a build must come from one commit), or pass --allow-dirty to build them anyway (provenance will say the tree was dirty)',
     });
   }

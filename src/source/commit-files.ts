@@ -71,13 +71,13 @@ export async function readBlobs(
     child.on('close', done);
   });
   if (missing) {
-    throw new KilnError('E_SOURCE_GIT', `git object ${missing} is missing from ${repoRoot}`, {
+    throw new KilnError('KILN_SOURCE_GIT', `git object ${missing} is missing from ${repoRoot}`, {
       hint: 'check that the repository is intact (git fsck)',
     });
   }
   if (code !== 0) {
     throw new KilnError(
-      'E_SOURCE_GIT',
+      'KILN_SOURCE_GIT',
       `git cat-file --batch failed in ${repoRoot}: ${stderr.trim() || `exit ${code}`}`,
       {
         hint: 'check that the repository is intact (git fsck)',

@@ -28,7 +28,7 @@ const FIXED_CONFIG = [
   'core.symlinks=true',
 ];
 
-/** Runs `git args` in `cwd` and returns stdout; failures become E_SOURCE_GIT naming the command. */
+/** Runs `git args` in `cwd` and returns stdout; failures become KILN_SOURCE_GIT naming the command. */
 export async function git(cwd: string, args: string[], env: GitEnv): Promise<string> {
   try {
     const { stdout } = await execFileP('git', [...FIXED_CONFIG, ...args], {
@@ -40,7 +40,7 @@ export async function git(cwd: string, args: string[], env: GitEnv): Promise<str
     return stdout;
   } catch (cause) {
     const stderr = String((cause as { stderr?: string }).stderr ?? '').trim();
-    throw new KilnError('E_SOURCE_GIT', `git ${args.join(' ')} failed in ${cwd}: ${stderr || String(cause)}`, {
+    throw new KilnError('KILN_SOURCE_GIT', `git ${args.join(' ')} failed in ${cwd}: ${stderr || String(cause)}`, {
       cause,
       hint: 'run kiln inside a git repository with at least one commit, or pass the path of one',
     });

@@ -200,6 +200,19 @@ const publications: Migration = {
   },
 };
 
+// When each step started and finished (not only how long it took), for latency figures and the dashboard's timelines.
+// Rows of older builds keep null: only their durations are known.
+const stepTimes: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('steps').addColumn('started_at', 'text').execute();
+    await db.schema.alterTable('steps').addColumn('finished_at', 'text').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('steps').dropColumn('finished_at').execute();
+    await db.schema.alterTable('steps').dropColumn('started_at').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -210,6 +223,7 @@ export const migrationProvider: MigrationProvider = {
       '0004_vulnerabilities': vulnerabilities,
       '0005_promotions': promotions,
       '0006_publications': publications,
+      '0007_step_times': stepTimes,
     };
   },
 };

@@ -1,5 +1,6 @@
 // Table types of the provenance store: the one description both SQL dialects are queried through.
 import type { ColumnType, Selectable } from 'kysely';
+import type { EvidenceKind } from '../attest/evidence.js';
 
 /** One build attempt (succeeded, failed, or blocked by the policy gate), written in one transaction when it ends. */
 export interface BuildsTable {
@@ -47,6 +48,9 @@ export interface StepsTable {
   status: 'succeeded' | 'cached' | 'failed' | 'skipped';
   exit_code: number | null;
   duration_ms: number;
+  /** RFC 3339; null for builds recorded before step times were kept. */
+  started_at: ColumnType<string | null, string | null | undefined, string | null>;
+  finished_at: ColumnType<string | null, string | null | undefined, string | null>;
   log_path: string | null;
   position: number;
 }
@@ -65,14 +69,7 @@ export interface ArtifactsTable {
 export interface EvidenceTable {
   build_id: string;
   artifact_name: string;
-  kind:
-    | 'provenance'
-    | 'sbom'
-    | 'sbom-attestation'
-    | 'spdx'
-    | 'spdx-attestation'
-    | 'vulns-attestation'
-    | 'policy-attestation';
+  kind: EvidenceKind;
   media_type: string;
   digest: string;
   path: string;

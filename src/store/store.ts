@@ -55,7 +55,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
     sqlite.pragma('foreign_keys = ON');
   } catch (cause) {
     sqlite?.close();
-    throw new KilnError('E_STORE', `cannot open the store at ${file}: ${String(cause)}`, {
+    throw new KilnError('KILN_STORE', `cannot open the store at ${file}: ${String(cause)}`, {
       cause,
       hint: 'check the file is a Kiln SQLite store and its directory is writable, or set KILN_HOME elsewhere',
     });
@@ -91,7 +91,7 @@ async function migrate(db: Kysely<KilnDatabase>, sqlite: Database.Database, wher
     sqlite.exec('COMMIT');
   } catch (cause) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-    throw new KilnError('E_STORE', `migrating the store at ${where} failed: ${String(cause)}`, {
+    throw new KilnError('KILN_STORE', `migrating the store at ${where} failed: ${String(cause)}`, {
       cause,
       hint: 'a newer Kiln may have written this store; upgrade Kiln or point KILN_HOME at a fresh directory',
     });
@@ -142,7 +142,7 @@ export async function getBuild(store: Store, idOrPrefix: string): Promise<BuildD
     .limit(2)
     .execute();
   if (matches.length > 1 && matches[0]?.id !== idOrPrefix) {
-    throw new KilnError('E_USAGE', `build id prefix "${idOrPrefix}" is ambiguous`, {
+    throw new KilnError('KILN_USAGE', `build id prefix "${idOrPrefix}" is ambiguous`, {
       hint: 'give more characters of the id (see `kiln builds`)',
     });
   }

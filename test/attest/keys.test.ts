@@ -10,10 +10,10 @@ function keyError(fn: () => unknown): KilnError {
   try {
     fn();
   } catch (err) {
-    if (isKilnError(err, 'E_KEY_INVALID')) return err;
+    if (isKilnError(err, 'KILN_KEY_INVALID')) return err;
     throw err;
   }
-  throw new Error('expected E_KEY_INVALID');
+  throw new Error('expected KILN_KEY_INVALID');
 }
 
 describe('generateKeyPair / loadSigner', () => {
@@ -102,7 +102,7 @@ describe('writeKeyPair', () => {
     const prefix = join(dir, 'k');
     await writeFile(`${prefix}.pub`, 'existing');
     const err = await writeKeyPair(prefix, 'ecdsa-p256').catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_USAGE')).toBe(true);
+    expect(isKilnError(err, 'KILN_USAGE')).toBe(true);
     expect((err as KilnError).message).toContain(`${prefix}.pub`);
     expect((err as KilnError).hint).toContain('force');
     expect(await readFile(`${prefix}.pub`, 'utf8')).toBe('existing');

@@ -112,6 +112,8 @@ describe('signed action entries', () => {
   });
 
   it('refuses to sign an entry readers would reject', async () => {
-    await expect(signActionEntry({ ...entry, key: 'short' }, ours.signer)).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(signActionEntry({ ...entry, key: 'short' }, ours.signer)).rejects.toMatchObject({
+      code: 'KILN_USAGE',
+    });
   });
 });

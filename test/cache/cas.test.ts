@@ -100,7 +100,7 @@ describe('local CAS blobs', () => {
     const { cas } = open();
     const digest = sha256Digest('the real content');
     const err = await cas.putBlob(digest, Buffer.from('other content')).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_IO')).toBe(true);
+    expect(isKilnError(err, 'KILN_IO')).toBe(true);
     expect(await cas.hasBlob(digest)).toBe(false);
     expect(await readdir(join(cas.dir, 'cas', digest.slice(7, 9)))).toEqual([]);
   });
@@ -112,7 +112,7 @@ describe('local CAS blobs', () => {
     const digest = sha256Digest('as built');
     await writeFile(src, 'rewritten after hashing');
     const err = await cas.putBlobFromFile(digest, src).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_IO')).toBe(true);
+    expect(isKilnError(err, 'KILN_IO')).toBe(true);
     expect((err as Error).message).toContain(src);
     await expect(cas.putBlobFromFile(digest, join(work, 'gone.js'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await cas.hasBlob(digest)).toBe(false);
@@ -158,8 +158,8 @@ describe('local CAS blobs', () => {
 
   it('rejects malformed digests and action keys before they become paths', async () => {
     const { cas } = open();
-    await expect(cas.getBlob('sha256:../../etc/passwd' as Digest)).rejects.toMatchObject({ code: 'E_USAGE' });
-    await expect(cas.getAction('../x')).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(cas.getBlob('sha256:../../etc/passwd' as Digest)).rejects.toMatchObject({ code: 'KILN_USAGE' });
+    await expect(cas.getAction('../x')).rejects.toMatchObject({ code: 'KILN_USAGE' });
   });
 
   it('stores many writers of one blob in one process without a clash', async () => {

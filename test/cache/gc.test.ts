@@ -68,7 +68,7 @@ describe('cache stats and gc', () => {
       oldestAccess: undefined,
       newestAccess: undefined,
     });
-    await expect(cas.gc({ maxSizeBytes: -1 })).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(cas.gc({ maxSizeBytes: -1 })).rejects.toMatchObject({ code: 'KILN_USAGE' });
   });
 
   it('gives an empty summary for a cache directory that does not exist yet', async () => {

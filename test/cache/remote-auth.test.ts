@@ -100,7 +100,7 @@ describe('remote cache with basic auth (nginx)', () => {
     } catch (err) {
       thrown = err;
     }
-    expect(isKilnError(thrown, 'E_CACHE_REMOTE')).toBe(true);
+    expect(isKilnError(thrown, 'KILN_CACHE_REMOTE')).toBe(true);
     const err = thrown as Error & { hint?: string };
     expect(err.message).toContain('scheme must be http or https');
     expect(err.message).toContain('header "bad header" has an invalid name or value');
@@ -111,7 +111,7 @@ describe('remote cache with basic auth (nginx)', () => {
     } catch (e) {
       unparsable = e;
     }
-    expect(isKilnError(unparsable, 'E_CACHE_REMOTE')).toBe(true);
+    expect(isKilnError(unparsable, 'KILN_CACHE_REMOTE')).toBe(true);
     expect(leaks((unparsable as Error).message)).toBe(false);
   });
 });

@@ -150,8 +150,8 @@ describe('remote cache that misbehaves', () => {
   it('a malformed key or digest is a caller bug: rejected before any request', async () => {
     const srv = await misbehaving((_req, res) => res.end(good));
     const { cache } = client(srv.url);
-    await expect(cache.getAction('../../etc/passwd')).rejects.toMatchObject({ code: 'E_USAGE' });
-    await expect(cache.getBlob('sha256:xyz' as `sha256:${string}`)).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(cache.getAction('../../etc/passwd')).rejects.toMatchObject({ code: 'KILN_USAGE' });
+    await expect(cache.getBlob('sha256:xyz' as `sha256:${string}`)).rejects.toMatchObject({ code: 'KILN_USAGE' });
     expect(srv.seen).toEqual([]);
   });
 

@@ -38,7 +38,7 @@ describe('parseCacheMode', () => {
     ['local:', 'unknown mode ""'],
   ])('rejects %j', (spec, message) => {
     const err = failure(spec);
-    expect(err.code).toBe('E_USAGE');
+    expect(err.code).toBe('KILN_USAGE');
     expect(err.message).toContain(`--cache ${JSON.stringify(spec)}`);
     expect(err.message).toContain(message);
     expect(err.hint).toContain('local:rw,remote:r');

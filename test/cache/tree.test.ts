@@ -100,7 +100,7 @@ describe('capture and restore of output trees', () => {
     expect(await snapshot(dest)).toEqual([...(await snapshot(root)), other].sort());
   });
 
-  it('throws E_CACHE_CORRUPT on a missing or corrupt blob and leaves the destination untouched', async () => {
+  it('throws KILN_CACHE_CORRUPT on a missing or corrupt blob and leaves the destination untouched', async () => {
     const root = await stepDir();
     const cas = new LocalCas({ dir: tempDir('kiln-tree-cas-') });
     const tree = await captureOutputs(root, OUTPUTS, cas);
@@ -111,14 +111,14 @@ describe('capture and restore of output trees', () => {
     const before = await snapshot(dest);
 
     await rm(cas.blobPath(file('dist/lib/b.js').digest));
-    await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'E_CACHE_CORRUPT' });
+    await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'KILN_CACHE_CORRUPT' });
     expect(await snapshot(dest)).toEqual(before);
 
     await captureOutputs(root, OUTPUTS, cas); // heal, then rot the large one
     const bigPath = cas.blobPath(file('dist/big.bin').digest);
     await chmod(bigPath, 0o644);
     await writeFile(bigPath, Buffer.alloc(6 << 20, 'bug'));
-    await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'E_CACHE_CORRUPT' });
+    await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'KILN_CACHE_CORRUPT' });
     expect(await snapshot(dest)).toEqual(before);
   });
 
@@ -152,7 +152,7 @@ describe('capture and restore of output trees', () => {
     expect(await loadOutputTree(treeDigest(tree), local)).toEqual(tree);
   });
 
-  it('does not trust the store: wrong bytes from a backend are E_CACHE_CORRUPT', async () => {
+  it('does not trust the store: wrong bytes from a backend are KILN_CACHE_CORRUPT', async () => {
     const root = await stepDir();
     const local = new LocalCas({ dir: tempDir('kiln-tree-cas-') });
     const tree = await captureOutputs(root, ['out/app.txt'], local);
@@ -164,8 +164,8 @@ describe('capture and restore of output trees', () => {
       putAction: async () => {},
     };
     const dest = tempDir('kiln-tree-dest-');
-    await expect(restoreOutputs(tree, dest, lying)).rejects.toMatchObject({ code: 'E_CACHE_CORRUPT' });
-    await expect(loadOutputTree(treeDigest(tree), lying)).rejects.toMatchObject({ code: 'E_CACHE_CORRUPT' });
+    await expect(restoreOutputs(tree, dest, lying)).rejects.toMatchObject({ code: 'KILN_CACHE_CORRUPT' });
+    await expect(loadOutputTree(treeDigest(tree), lying)).rejects.toMatchObject({ code: 'KILN_CACHE_CORRUPT' });
     expect(await readdir(dest)).toEqual([]);
   });
 });
@@ -177,7 +177,7 @@ describe('capture refuses unsafe or missing outputs', () => {
     for (const target of ['../../../etc/passwd', '/etc/passwd', 'lib/up/../../..']) {
       const root = await stepDir();
       await symlink(target, join(root, 'dist/evil'));
-      await expect(captureOutputs(root, ['dist'], cas())).rejects.toMatchObject({ code: 'E_PACKAGE_UNSAFE' });
+      await expect(captureOutputs(root, ['dist'], cas())).rejects.toMatchObject({ code: 'KILN_PACKAGE_UNSAFE' });
     }
   });
 
@@ -186,16 +186,16 @@ describe('capture refuses unsafe or missing outputs', () => {
     const outside = tempDir('kiln-outside-');
     await writeFile(join(outside, 'secret'), 'secret');
     await symlink(outside, join(root, 'via'));
-    await expect(captureOutputs(root, ['via/secret'], cas())).rejects.toMatchObject({ code: 'E_PACKAGE_UNSAFE' });
+    await expect(captureOutputs(root, ['via/secret'], cas())).rejects.toMatchObject({ code: 'KILN_PACKAGE_UNSAFE' });
     for (const bad of ['../x', '/etc', '.', 'a/../../b']) {
-      await expect(captureOutputs(root, [bad], cas())).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' });
+      await expect(captureOutputs(root, [bad], cas())).rejects.toMatchObject({ code: 'KILN_CONFIG_INVALID' });
     }
   });
 
   it('names a declared output the step did not produce', async () => {
     const root = await stepDir();
     await expect(captureOutputs(root, ['dist', 'build/out.js'], cas())).rejects.toMatchObject({
-      code: 'E_OUTPUT_MISSING',
+      code: 'KILN_OUTPUT_MISSING',
       message: expect.stringContaining('build/out.js'),
     });
   });
@@ -242,7 +242,7 @@ describe('cached trees are validated before use', () => {
   for (const [what, value] of bad) {
     it(`rejects ${what}`, () => {
       expect(() => parseOutputTree(Buffer.from(JSON.stringify(value)), 'test')).toThrow(
-        expect.objectContaining({ code: 'E_CACHE_CORRUPT' }),
+        expect.objectContaining({ code: 'KILN_CACHE_CORRUPT' }),
       );
     });
   }
@@ -264,7 +264,7 @@ describe('cached trees are validated before use', () => {
     );
     const dest = tempDir('kiln-tree-dest-');
     const cas = new LocalCas({ dir: tempDir('kiln-tree-cas-') });
-    await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'E_CACHE_CORRUPT' });
+    await expect(restoreOutputs(tree, dest, cas)).rejects.toMatchObject({ code: 'KILN_CACHE_CORRUPT' });
     expect(await readdir(dest)).toEqual([]);
   });
 });

@@ -31,6 +31,9 @@ describe('progress display', () => {
       status: 'failed',
       exitCode: 7,
       durationMs: 1500,
+      startedAt: '2026-12-07T00:00:00.000Z',
+      finishedAt: '2026-12-07T00:00:01.500Z',
+      network: false,
       logTail: ['oops'],
     });
     display.onEvent({ kind: 'build-finished', buildId: 'b1', status: 'failed', durationMs: 1600 });

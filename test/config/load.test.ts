@@ -8,7 +8,7 @@ function problemsOf(text: string): { path: string; line: number; column: number;
     parseConfig(text, 'kiln.yaml');
   } catch (err) {
     expect(err).toBeInstanceOf(KilnError);
-    expect((err as KilnError).code).toBe('E_CONFIG_INVALID');
+    expect((err as KilnError).code).toBe('KILN_CONFIG_INVALID');
     return (err as KilnError).details?.problems as never;
   }
   throw new Error('expected the config to be rejected');

@@ -72,7 +72,7 @@ describe('deterministic packaging', () => {
       symlinkSync(target, join(dir, 'out', 'lib', 'evil'));
       const err = await packDirectory(join(dir, 'out'), join(dir, 'a.tgz'), EPOCH).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KilnError);
-      expect((err as KilnError).code).toBe('E_PACKAGE_UNSAFE');
+      expect((err as KilnError).code).toBe('KILN_PACKAGE_UNSAFE');
       expect((err as KilnError).message).toContain(`lib/evil → ${target}`);
       expect(spawnSync('ls', [join(dir, 'a.tgz')]).status).not.toBe(0); // nothing half-written is left
     }
@@ -85,7 +85,7 @@ describe('deterministic packaging', () => {
     symlinkSync('.', join(dir, 'out', 'a1'));
     symlinkSync('a1/..', join(dir, 'out', 'b')); // textually inside, really the parent of out
     const err = await packDirectory(join(dir, 'out'), join(dir, 'a.tgz'), EPOCH).catch((e: unknown) => e);
-    expect((err as KilnError).code).toBe('E_PACKAGE_UNSAFE');
+    expect((err as KilnError).code).toBe('KILN_PACKAGE_UNSAFE');
     expect((err as KilnError).message).toContain('symlink b → a1/..');
     rmSync(join(dir, 'out', 'b'));
     symlinkSync('a1/sub/f', join(dir, 'out', 'ok'));
@@ -103,7 +103,7 @@ describe('deterministic packaging', () => {
     symlinkSync(join(dir, 'secret'), join(dir, 'project', 'out'));
     for (const rel of ['out', 'out/', 'out/creds.txt']) {
       const err = await resolveInside(join(dir, 'project'), rel, 'artifact x: path').catch((e: unknown) => e);
-      expect((err as KilnError).code).toBe('E_PACKAGE_UNSAFE');
+      expect((err as KilnError).code).toBe('KILN_PACKAGE_UNSAFE');
       expect((err as KilnError).message).toContain('goes through the symlink out');
     }
     mkdirSync(join(dir, 'project', 'real', 'dist'), { recursive: true });

@@ -3,6 +3,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type BlobStore, captureOutputs, LocalCas, type OutputTree } from '../../src/cache/index.js';
+import { casSbomMemo } from '../../src/cache/sbom-memo.js';
 import type { SourceView } from '../../src/plan/source-view.js';
 import {
   declaredLicense,
@@ -10,7 +11,7 @@ import {
   type LicenseSubject,
   type StepOutputs,
 } from '../../src/sbom/installed-licenses.js';
-import { casSbomMemo, makeSbom } from '../../src/sbom/make.js';
+import { makeSbom } from '../../src/sbom/make.js';
 import { bomGraph } from '../../src/scan/bom-components.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -51,7 +51,7 @@ describe('workRoot', () => {
     expect(root.startsWith(join(parent, `kiln-${uid}`, ''))).toBe(true);
     chmodSync(join(parent, `kiln-${uid}`), 0o755);
     await expect(workRoot(kilnPaths('/h'), { KILN_WORK_DIR: parent }, fakeShm())).rejects.toMatchObject({
-      code: 'E_IO',
+      code: 'KILN_IO',
     });
   });
 

@@ -139,7 +139,7 @@ describe('expandPerPackage', () => {
       }
       return undefined;
     });
-    expect(errors.map((e) => (e as KilnError).code)).toEqual(Array(4).fill('E_CONFIG_INVALID'));
+    expect(errors.map((e) => (e as KilnError).code)).toEqual(Array(4).fill('KILN_CONFIG_INVALID'));
     expect((errors[2] as Error).message).toContain('"../../../etc/passwd" of package packages/core leaves the project');
   });
 

@@ -90,7 +90,7 @@ describe('readWorkspaces', () => {
       'packages/e/package.json': { name: 'e', scripts: { build: 42 }, dependencies: ['same'] },
     });
     const err = await rejection(readWorkspaces(root));
-    expect(err.code).toBe('E_CONFIG_INVALID');
+    expect(err.code).toBe('KILN_CONFIG_INVALID');
     expect(err.message).toContain('package name "same" is used by both packages/a and packages/b');
     const problems = err.details?.problems as { file: string; message: string }[];
     expect(problems.map((p) => p.file)).toEqual([
@@ -115,7 +115,7 @@ describe('readWorkspaces', () => {
       'packages/d/package.json': { name: 'd', dependencies: { a: '*' } },
     });
     const err = await rejection(readWorkspaces(root));
-    expect(err.code).toBe('E_CONFIG_INVALID');
+    expect(err.code).toBe('KILN_CONFIG_INVALID');
     expect(err.message).toBe(
       'workspace packages depend on each other in a cycle: a (packages/a) → b (packages/b) → c (packages/c) → a (packages/a)',
     );
@@ -135,14 +135,14 @@ describe('readWorkspaces', () => {
     ] as const;
     for (const [files, message] of bad) {
       const err = await rejection(readWorkspaces(tree(files)));
-      expect(err.code).toBe('E_CONFIG_INVALID');
+      expect(err.code).toBe('KILN_CONFIG_INVALID');
       expect(err.message).toMatch(message);
     }
     const none = await rejection(readWorkspaces(tree({ 'README.md': 'x' })));
-    expect(none.code).toBe('E_CONFIG_NOT_FOUND');
+    expect(none.code).toBe('KILN_CONFIG_NOT_FOUND');
   });
 
-  it('goes through the readFile seam and turns unreadable files into E_IO', async () => {
+  it('goes through the readFile seam and turns unreadable files into KILN_IO', async () => {
     const files: Record<string, string> = {
       '/r/package.json': JSON.stringify({ workspaces: ['p/*'] }),
       '/r/p/a/package.json': JSON.stringify({ name: 'a' }),
@@ -156,7 +156,7 @@ describe('readWorkspaces', () => {
     const glob = async () => ['p/a'];
     expect((await readWorkspaces('/r', read, glob)).map((p) => p.name)).toEqual(['a']);
     const err = await rejection(readWorkspaces('/r', read, async () => ['p/a', 'p/b']));
-    expect(err.code).toBe('E_IO');
+    expect(err.code).toBe('KILN_IO');
     expect(err.message).toContain('/r/p/b/package.json');
   });
 });

@@ -107,7 +107,7 @@ describe('removing manifests from a layout', () => {
       JSON.stringify({ pid: process.pid, host: 'elsewhere', token: 'x', createdAt: Date.now() }),
     );
     const err = await removeManifests(oci, [b.sig.digest], { lock: { timeoutMs: 50 } }).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_OCI_LAYOUT') && err.message).toMatch(/timed out after 50 ms waiting for lock/);
+    expect(isKilnError(err, 'KILN_OCI_LAYOUT') && err.message).toMatch(/timed out after 50 ms waiting for lock/);
   });
 });
 
@@ -162,7 +162,7 @@ describe('sweeping blobs', () => {
     await utimes(path.join(oci, 'blobs', 'sha256', 'f'.repeat(64)), old, old);
     const before = await blobNames(oci);
     const err = await sweepLayoutBlobs(oci, { now: new Date(Date.now() + 2 * HOUR) }).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_OCI_LAYOUT') && err.message).toMatch(/is corrupt/);
+    expect(isKilnError(err, 'KILN_OCI_LAYOUT') && err.message).toMatch(/is corrupt/);
     expect(await blobNames(oci)).toEqual(before);
   });
 });

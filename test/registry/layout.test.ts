@@ -212,12 +212,12 @@ describe('OCI layout publishing', () => {
     const { art } = await publish(layout, artifact);
     await writeFile(blobPath(path.join(dir, 'oci'), art.digest), '{"schemaVersion":2}');
     const err = await layout.readBlob(art.digest).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_OCI_LAYOUT')).toBe(true);
+    expect(isKilnError(err, 'KILN_OCI_LAYOUT')).toBe(true);
     expect((err as Error).message).toContain(art.digest);
     // referrers reads every manifest in the index, so the corruption is loud there too.
-    await expect(layout.referrers(art.digest)).rejects.toMatchObject({ code: 'E_OCI_LAYOUT' });
+    await expect(layout.referrers(art.digest)).rejects.toMatchObject({ code: 'KILN_OCI_LAYOUT' });
     const missing = `sha256:${'0'.repeat(64)}` as const;
-    expect(isKilnError(await layout.readBlob(missing).catch((e: unknown) => e), 'E_NOT_FOUND')).toBe(true);
+    expect(isKilnError(await layout.readBlob(missing).catch((e: unknown) => e), 'KILN_NOT_FOUND')).toBe(true);
   });
 
   it('referrers refuses a corrupted evidence manifest instead of trusting it', async () => {
@@ -225,7 +225,7 @@ describe('OCI layout publishing', () => {
     const { art, sbom } = await publish(layout, artifact);
     await writeFile(blobPath(path.join(dir, 'oci'), sbom.digest), 'garbage');
     const err = await layout.referrers(art.digest).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_OCI_LAYOUT')).toBe(true);
+    expect(isKilnError(err, 'KILN_OCI_LAYOUT')).toBe(true);
     expect((err as Error).message).toContain(sbom.digest);
   });
 
@@ -252,15 +252,15 @@ describe('OCI layout publishing', () => {
         (e: unknown) => (isKilnError(e) ? e.code : String(e)),
       );
     const base = { file: artifact, mediaType: 'application/x-tar', title: 't' };
-    expect(await code(layout.pushArtifact({ ...base, refName: 'bad ref' }))).toBe('E_USAGE');
-    expect(await code(layout.pushArtifact({ ...base, mediaType: 'not a media type' }))).toBe('E_USAGE');
-    expect(await code(layout.pushArtifact({ ...base, file: `${artifact}.missing` }))).toBe('E_NOT_FOUND');
+    expect(await code(layout.pushArtifact({ ...base, refName: 'bad ref' }))).toBe('KILN_USAGE');
+    expect(await code(layout.pushArtifact({ ...base, mediaType: 'not a media type' }))).toBe('KILN_USAGE');
+    expect(await code(layout.pushArtifact({ ...base, file: `${artifact}.missing` }))).toBe('KILN_NOT_FOUND');
     const art = await layout.pushArtifact(base);
     const ev = { subject: art, artifactType: SBOM, mediaType: SBOM, title: 's' };
-    expect(await code(layout.attach(ev))).toBe('E_USAGE');
-    expect(await code(layout.attach({ ...ev, bytes: Buffer.from('x'), file: artifact }))).toBe('E_USAGE');
+    expect(await code(layout.attach(ev))).toBe('KILN_USAGE');
+    expect(await code(layout.attach({ ...ev, bytes: Buffer.from('x'), file: artifact }))).toBe('KILN_USAGE');
     const ghost = { ...art, digest: `sha256:${'1'.repeat(64)}` as const };
-    expect(await code(layout.attach({ ...ev, subject: ghost, bytes: Buffer.from('x') }))).toBe('E_NOT_FOUND');
+    expect(await code(layout.attach({ ...ev, subject: ghost, bytes: Buffer.from('x') }))).toBe('KILN_NOT_FOUND');
     expect((await layout.index()).manifests).toHaveLength(1);
   });
 });

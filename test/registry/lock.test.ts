@@ -62,7 +62,7 @@ describe('index lock', () => {
     const content = lockFile(process.ppid, Date.now());
     await writeFile(lockPath, content);
     const err = await withFileLock(lockPath, async () => 'ran', fast()).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_OCI_LAYOUT')).toBe(true);
+    expect(isKilnError(err, 'KILN_OCI_LAYOUT')).toBe(true);
     expect((err as Error).message).toContain(lockPath);
     expect((err as Error).message).toContain(`pid ${process.ppid}`);
     expect((err as { hint?: string }).hint).toContain(`delete ${lockPath}`);
@@ -72,7 +72,7 @@ describe('index lock', () => {
   it('does not judge a dead pid on another host (it cannot check it there); only age breaks that lock', async () => {
     const lockPath = path.join(await dir(), 'l.lock');
     await writeFile(lockPath, lockFile(await deadPid(), Date.now(), 'some-other-host'));
-    await expect(withFileLock(lockPath, async () => 'ran', fast())).rejects.toMatchObject({ code: 'E_OCI_LAYOUT' });
+    await expect(withFileLock(lockPath, async () => 'ran', fast())).rejects.toMatchObject({ code: 'KILN_OCI_LAYOUT' });
     await writeFile(lockPath, lockFile(await deadPid(), Date.now() - 10 * 60_000, 'some-other-host'));
     expect(await withFileLock(lockPath, async () => 'ran', fast())).toBe('ran');
   });
@@ -80,7 +80,7 @@ describe('index lock', () => {
   it('treats an unreadable lock file by its mtime', async () => {
     const lockPath = path.join(await dir(), 'l.lock');
     await writeFile(lockPath, '');
-    await expect(withFileLock(lockPath, async () => 'ran', fast())).rejects.toMatchObject({ code: 'E_OCI_LAYOUT' });
+    await expect(withFileLock(lockPath, async () => 'ran', fast())).rejects.toMatchObject({ code: 'KILN_OCI_LAYOUT' });
     const old = new Date(Date.now() - 10 * 60_000);
     await utimes(lockPath, old, old);
     expect(await withFileLock(lockPath, async () => 'ran', fast())).toBe('ran');

@@ -52,7 +52,7 @@ describe('openOciLayout', () => {
     if (file === 'index.json') await writeFile(path.join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await writeFile(path.join(root, file), content);
     const err = await openError(root);
-    expect(isKilnError(err, 'E_OCI_LAYOUT')).toBe(true);
+    expect(isKilnError(err, 'KILN_OCI_LAYOUT')).toBe(true);
     expect((err as Error).message).toContain(mention);
     expect((err as Error).message).toContain(path.join(root, file));
     expect((err as { hint?: string }).hint).toBeTruthy();

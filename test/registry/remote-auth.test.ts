@@ -88,7 +88,7 @@ describe('htpasswd (Basic) registry', () => {
     const env = { KILN_REGISTRY_USERNAME: 'alice', KILN_REGISTRY_PASSWORD: 'wrong-password' };
     const client = createRegistryClient({ registry: registry.host, env });
     const err = await rejected(client.getManifest('team/app', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_AUTH');
+    expect(err.code).toBe('KILN_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${registry.host} rejected user "alice" (credentials from the environment (KILN_REGISTRY_USERNAME/KILN_REGISTRY_PASSWORD)) for pull of team/app (manifest v1): 401 Unauthorized — registry says UNAUTHORIZED: authentication required`,
     );
@@ -102,7 +102,7 @@ describe('htpasswd (Basic) registry', () => {
     const home = tempDir();
     const client = createRegistryClient({ registry: registry.host, env: { HOME: home } });
     const err = await rejected(client.putBlob('team/app', blobOf('anonymous push')));
-    expect(err.code).toBe('E_REGISTRY_AUTH');
+    expect(err.code).toBe('KILN_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${registry.host} requires authentication to push team/app (blob ${sha256Digest('anonymous push')}); no credentials were sent: none found (checked flags, KILN_REGISTRY_USERNAME/KILN_REGISTRY_PASSWORD, ${home}/.docker/config.json) (401 Unauthorized)`,
     );
@@ -197,7 +197,7 @@ describe('token (Bearer) registry', () => {
       credentials: { ...basic, password: 'nope', source: 'the --username/--password flags' },
     });
     const err = await rejected(client.getManifest('tok/app', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_AUTH');
+    expect(err.code).toBe('KILN_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${registry.host} (token service ${tokens().realm}) rejected user "alice" (credentials from the --username/--password flags) for pull of tok/app (manifest v1): 401 Unauthorized — registry says UNAUTHORIZED: invalid username or password`,
     );
@@ -207,7 +207,7 @@ describe('token (Bearer) registry', () => {
   it('reports anonymous access that the token service does not grant', async () => {
     const client = createRegistryClient({ registry: registry.host, env: { HOME: tempDir() } });
     const err = await rejected(client.getManifest('tok/app', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_AUTH');
+    expect(err.code).toBe('KILN_REGISTRY_AUTH');
     expect(err.message).toMatch(
       /^registry 127\.0\.0\.1:\d+ requires authentication to pull tok\/app \(manifest v1\); no credentials were sent: none found/,
     );

@@ -43,7 +43,7 @@ describe('resolveCredentials', () => {
 
   it('refuses half a pair from flags or env', () => {
     const flag = thrown(() => resolveCredentials({ registry: REGISTRY, env: {}, username: 'u' }));
-    expect(flag.code).toBe('E_USAGE');
+    expect(flag.code).toBe('KILN_USAGE');
     expect(flag.message).toBe(
       'registry credentials from the --username/--password flags are incomplete: a username and a password are both needed',
     );
@@ -89,7 +89,7 @@ describe('resolveCredentials', () => {
     const broken = thrown(() =>
       resolveCredentials({ registry: REGISTRY, ...withConfig('{"auths": {"x": {"auth": "c2VjcmV0LXZhbHVl" ') }),
     );
-    expect(broken.code).toBe('E_CONFIG_INVALID');
+    expect(broken.code).toBe('KILN_CONFIG_INVALID');
     expect(broken.message).toBe('/home/u/.docker/config.json is not valid JSON');
     expect(broken.cause).toBeUndefined();
     const bad = thrown(() =>

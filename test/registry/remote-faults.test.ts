@@ -77,7 +77,7 @@ describe('HTTP errors: each with its own message', () => {
         : undefined;
     const from = proxy.requests.length;
     const err = await rejected(pushManifest('team/locked', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_AUTH');
+    expect(err.code).toBe('KILN_REGISTRY_AUTH');
     expect(err.message).toBe(
       `registry ${proxy.host} denied push access to repository team/locked for anonymous access (403 Forbidden — registry says DENIED: requested access to the resource is denied)`,
     );
@@ -92,7 +92,7 @@ describe('HTTP errors: each with its own message', () => {
         ? { kind: 'answer', status: 404, body: errorBody('NAME_UNKNOWN', 'repository name not known to registry') }
         : undefined;
     const err = await rejected(client().getBlob('team/gone', digest));
-    expect(err.code).toBe('E_NOT_FOUND');
+    expect(err.code).toBe('KILN_NOT_FOUND');
     expect(err.message).toBe(
       `repository team/gone does not exist on registry ${proxy.host} (looking for blob ${digest}; 404 Not Found — registry says NAME_UNKNOWN: repository name not known to registry)`,
     );
@@ -118,7 +118,7 @@ describe('HTTP errors: each with its own message', () => {
       body: errorBody('TOOMANYREQUESTS', 'pull rate limit exceeded'),
     });
     const err = await rejected(client().getManifest('team/app', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_HTTP');
+    expect(err.code).toBe('KILN_REGISTRY_HTTP');
     expect(err.message).toBe(
       `registry ${proxy.host} kept rate limiting pull of manifest v1 in team/app: 429 Too Many Requests (gave up after 5 attempts) — registry says TOOMANYREQUESTS: pull rate limit exceeded`,
     );
@@ -132,7 +132,7 @@ describe('HTTP errors: each with its own message', () => {
       body: errorBody('UNKNOWN', 'unknown error\n\u001b[31mdisk full'),
     });
     const err = await rejected(client().getManifest('team/app', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_HTTP');
+    expect(err.code).toBe('KILN_REGISTRY_HTTP');
     // Control characters from the registry body are flattened to spaces.
     expect(err.message).toBe(
       `registry ${proxy.host} failed on pull of manifest v1 in team/app: 500 Internal Server Error (gave up after 5 attempts) — registry says UNKNOWN: unknown error [31mdisk full`,
@@ -169,7 +169,7 @@ describe('HTTP errors: each with its own message', () => {
         ? { kind: 'answer', status: 200, headers: { 'Content-Type': OCI_MANIFEST }, body: forged }
         : undefined;
     const err = await rejected(client().getManifest('team/tamper', digest));
-    expect(err.code).toBe('E_VERIFY_FAILED');
+    expect(err.code).toBe('KILN_VERIFY_FAILED');
     expect(err.message).toBe(
       `manifest ${digest} from ${proxy.host}/team/tamper has digest ${sha256Digest(forged)}: the registry returned other bytes than it names`,
     );
@@ -183,9 +183,9 @@ describe('HTTP errors: each with its own message', () => {
             body: forged,
           }
         : undefined;
-    expect((await rejected(client().getManifest('team/tamper', 'v1'))).code).toBe('E_VERIFY_FAILED');
+    expect((await rejected(client().getManifest('team/tamper', 'v1'))).code).toBe('KILN_VERIFY_FAILED');
     proxy.rule = ({ method }) => (method === 'GET' ? { kind: 'answer', status: 200, body: 'not the blob' } : undefined);
-    expect((await rejected(client().getBlob('team/tamper', sha256Digest('{}')))).code).toBe('E_VERIFY_FAILED');
+    expect((await rejected(client().getBlob('team/tamper', sha256Digest('{}')))).code).toBe('KILN_VERIFY_FAILED');
   });
 });
 
@@ -212,7 +212,7 @@ describe('connection failures', () => {
       random: () => 0,
     });
     const err = await rejected(c.getManifest('team/app', 'v1'));
-    expect(err.code).toBe('E_REGISTRY_HTTP');
+    expect(err.code).toBe('KILN_REGISTRY_HTTP');
     expect(err.message).toBe(
       `cannot reach registry 127.0.0.1:${port} (ECONNREFUSED) to pull manifest v1 in team/app (gave up after 5 attempts)`,
     );
@@ -283,7 +283,7 @@ describe('scheme and redirects', () => {
       }
       throw new Error('expected a refusal');
     })();
-    expect(err.code).toBe('E_USAGE');
+    expect(err.code).toBe('KILN_USAGE');
     expect(err.message).toBe(
       'refusing http://10.255.255.1:5000 for registry 10.255.255.1:5000: plain http is only used for loopback addresses',
     );
@@ -332,7 +332,7 @@ describe('scheme and redirects', () => {
           ? { kind: 'answer', status: 302, headers: { Location: 'http://10.255.255.1/data' } }
           : undefined;
       const err = await rejected(client().getBlob('team/app', sha256Digest('{}')));
-      expect(err.code).toBe('E_USAGE');
+      expect(err.code).toBe('KILN_USAGE');
       expect(err.message).toMatch(
         /^refusing http:\/\/10\.255\.255\.1 for registry 127\.0\.0\.1:\d+: plain http is only used for loopback addresses$/,
       );

@@ -60,7 +60,7 @@ describe('parseRegistryRef', () => {
     [`ghcr.io/${'a/'.repeat(130)}a`, /longer than 255 characters/],
   ])('rejects %j', (text, why) => {
     const err = thrown(() => parseRegistryRef(text));
-    expect(err.code).toBe('E_USAGE');
+    expect(err.code).toBe('KILN_USAGE');
     expect(err.message).toMatch(why);
     expect(err.hint).toMatch(/^expected host\[:port\]\/repository\[:tag\|@sha256:<64 hex>\]/);
   });
@@ -74,8 +74,8 @@ describe('parseRegistryRef', () => {
   it('accepts a manifest reference only as a tag or a sha256 digest', () => {
     expect(() => assertReference(`sha256:${HEX}`)).not.toThrow();
     expect(() => assertReference('v1.0_rc-1')).not.toThrow();
-    expect(thrown(() => assertReference('../../etc')).code).toBe('E_USAGE');
-    expect(thrown(() => assertReference('a/b')).code).toBe('E_USAGE');
+    expect(thrown(() => assertReference('../../etc')).code).toBe('KILN_USAGE');
+    expect(thrown(() => assertReference('a/b')).code).toBe('KILN_USAGE');
   });
 });
 
@@ -177,10 +177,10 @@ describe('registryEndpoint', () => {
     expect(thrown(() => registryEndpoint('http://ghcr.io', false)).message).toBe(
       'refusing http://ghcr.io for registry ghcr.io: plain http is only used for loopback addresses',
     );
-    expect(thrown(() => registryEndpoint('ghcr.io/team', false)).code).toBe('E_USAGE');
-    expect(thrown(() => registryEndpoint('ftp://ghcr.io', false)).code).toBe('E_USAGE');
-    expect(thrown(() => registryEndpoint('', false)).code).toBe('E_USAGE');
-    expect(thrown(() => registryEndpoint('127.0.0.256:5000', false)).code).toBe('E_USAGE'); // Not an IPv4 address.
+    expect(thrown(() => registryEndpoint('ghcr.io/team', false)).code).toBe('KILN_USAGE');
+    expect(thrown(() => registryEndpoint('ftp://ghcr.io', false)).code).toBe('KILN_USAGE');
+    expect(thrown(() => registryEndpoint('', false)).code).toBe('KILN_USAGE');
+    expect(thrown(() => registryEndpoint('127.0.0.256:5000', false)).code).toBe('KILN_USAGE'); // Not an IPv4 address.
   });
 
   it('knows loopback addresses', () => {

@@ -110,7 +110,7 @@ describe('blobs', () => {
     const from = proxy.requests.length;
     const wrong = { ...blobOf('actual content'), digest: sha256Digest('claimed content') };
     const err = await client.putBlob('team/app', wrong).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_IO')).toBe(true);
+    expect(isKilnError(err, 'KILN_IO')).toBe(true);
     expect((err as Error).message).toMatch(
       /blob bytes hold sha256:[0-9a-f]{64} \(14 bytes\), not the expected sha256:.*nothing was sent/,
     );
@@ -120,7 +120,7 @@ describe('blobs', () => {
   it('names the missing blob on a 404', async () => {
     const missing = sha256Digest('never pushed');
     const err = await client.getBlob('team/app', missing).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_NOT_FOUND')).toBe(true);
+    expect(isKilnError(err, 'KILN_NOT_FOUND')).toBe(true);
     expect((err as Error).message).toBe(
       `blob ${missing} is not in repository team/app on registry ${proxy.host} (404 Not Found — registry says BLOB_UNKNOWN: blob unknown to registry)`,
     );
@@ -207,7 +207,7 @@ describe('manifests, tags and deletes', () => {
   it('reports a manifest whose blobs are missing with the registry error code', async () => {
     const bytes = manifestOf('never uploaded layer', 'x');
     const err = await client.putManifest('team/missing', 'v1', bytes, OCI_MANIFEST).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_REGISTRY_HTTP')).toBe(true);
+    expect(isKilnError(err, 'KILN_REGISTRY_HTTP')).toBe(true);
     // distribution answers 400 MANIFEST_BLOB_UNKNOWN (docs/spec/api.md, "Put Manifest" errors).
     expect((err as Error).message).toMatch(
       /^registry 127\.0\.0\.1:\d+ refused push of manifest v1 in team\/missing: 400 Bad Request — registry says MANIFEST_BLOB_UNKNOWN: blob unknown to registry$/,

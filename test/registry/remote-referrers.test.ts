@@ -109,7 +109,7 @@ describe('reading blobs by their declared size', () => {
     const blob = await putBlob('twelve bytes');
     expect((await client.getBlob(repository, blob.digest, blob.size)).toString()).toBe('twelve bytes');
     await expect(client.getBlob(repository, blob.digest, 5)).rejects.toMatchObject({
-      code: 'E_REGISTRY_HTTP',
+      code: 'KILN_REGISTRY_HTTP',
       message: expect.stringContaining('sent more than 5 bytes'),
     });
   });

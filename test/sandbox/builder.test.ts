@@ -56,7 +56,7 @@ describe('host builder digest', () => {
     const { path } = fakeToolchain();
     const plain = await hostBuilderDigest({ tools: ['faketool'], path });
     expect(await hostBuilderDigest({ tools: ['faketool'], path: `:.:bin:${path}` })).toEqual(plain);
-    await expect(hostBuilderDigest({ tools: ['./faketool'], path })).rejects.toMatchObject({ code: 'E_SANDBOX' });
+    await expect(hostBuilderDigest({ tools: ['./faketool'], path })).rejects.toMatchObject({ code: 'KILN_SANDBOX' });
   });
 
   it('can remember hashes across processes in a memo file, and ignores a corrupt one', async () => {
@@ -127,7 +127,7 @@ describe('rootfs builder digest', () => {
     expect(seen.size).toBe(changes.length + 2);
   });
 
-  it('fails with E_SANDBOX for a missing directory', async () => {
-    await expect(rootfsBuilderDigest(join(tempDir(), 'nope'))).rejects.toMatchObject({ code: 'E_SANDBOX' });
+  it('fails with KILN_SANDBOX for a missing directory', async () => {
+    await expect(rootfsBuilderDigest(join(tempDir(), 'nope'))).rejects.toMatchObject({ code: 'KILN_SANDBOX' });
   });
 });

@@ -162,9 +162,9 @@ describe('bubblewrap availability', () => {
     expect(missing).toEqual({ ok: false, reason: expect.stringContaining('/nonexistent/bwrap') });
   });
 
-  it('reports a missing bwrap on run as E_SANDBOX with a hint', async () => {
+  it('reports a missing bwrap on run as KILN_SANDBOX with a hint', async () => {
     await expect(runStep(bubblewrapRunner({ bwrapPath: '/nonexistent/bwrap' }), 'true')).rejects.toMatchObject({
-      code: 'E_SANDBOX',
+      code: 'KILN_SANDBOX',
       hint: expect.stringContaining('bubblewrap'),
     });
   });

@@ -42,9 +42,9 @@ describe('bubblewrap arguments', () => {
       TZ: 'UTC',
     });
     expect(() => sandboxEnv({ 'A=B': '1' })).toThrow(
-      expect.objectContaining({ code: 'E_SANDBOX', message: expect.stringContaining('"A=B"') }),
+      expect.objectContaining({ code: 'KILN_SANDBOX', message: expect.stringContaining('"A=B"') }),
     );
-    expect(() => sandboxEnv({ OK: 'a\0b' })).toThrow(expect.objectContaining({ code: 'E_SANDBOX' }));
+    expect(() => sandboxEnv({ OK: 'a\0b' })).toThrow(expect.objectContaining({ code: 'KILN_SANDBOX' }));
   });
 });
 
@@ -79,7 +79,7 @@ describe('sandbox layout', () => {
 
   it('refuses /, relative entries and places the sandbox mounts over (/tmp would hide /tmp/x)', async () => {
     for (const bad of ['/', 'usr', '/tmp/toolchain', '/work', '/proc/']) {
-      await expect(hostLayout([bad], []), bad).rejects.toMatchObject({ code: 'E_SANDBOX' });
+      await expect(hostLayout([bad], []), bad).rejects.toMatchObject({ code: 'KILN_SANDBOX' });
     }
   });
 
@@ -127,8 +127,8 @@ describe('builder rootfs', () => {
     expect(run.log).toMatch(/Read-only file system/);
   });
 
-  it('fails with E_SANDBOX when the rootfs does not exist', async () => {
+  it('fails with KILN_SANDBOX when the rootfs does not exist', async () => {
     const runner = bubblewrapRunner({ rootfs: join(tempDir(), 'nope') });
-    await expect(runStep(runner, 'true')).rejects.toMatchObject({ code: 'E_SANDBOX' });
+    await expect(runStep(runner, 'true')).rejects.toMatchObject({ code: 'KILN_SANDBOX' });
   });
 });

@@ -207,8 +207,8 @@ describe('build tool checks', () => {
     } catch (e) {
       err = e;
     }
-    expect(isKilnError(err, 'E_USAGE')).toBe(true);
-    expect(() => spdxDocument(V3, { ...META, buildTools })).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
+    expect(isKilnError(err, 'KILN_USAGE')).toBe(true);
+    expect(() => spdxDocument(V3, { ...META, buildTools })).toThrow(expect.objectContaining({ code: 'KILN_USAGE' }));
     return (err as { details: { problems: string[] } }).details.problems;
   };
 

@@ -164,7 +164,7 @@ describe('readCargoLockfile refuses malformed lockfiles, naming file and line', 
 
   it('names the line and column of a TOML error', () => {
     const err = thrown(() => readCargoLockfile(base.replace('name = "ryu"', 'name = "ryu'), 'Cargo.lock'));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     const line = base.split('\n').indexOf('name = "ryu"') + 1;
     expect(err.message).toBe(`Cargo.lock:${line}:8: not valid TOML: a single-line string cannot contain a newline`);
   });

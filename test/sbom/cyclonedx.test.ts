@@ -113,7 +113,7 @@ describe('cycloneDxDocument', () => {
       } catch (e) {
         err = e;
       }
-      expect(isKilnError(err, 'E_USAGE')).toBe(true);
+      expect(isKilnError(err, 'KILN_USAGE')).toBe(true);
     }
   });
 

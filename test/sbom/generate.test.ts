@@ -38,7 +38,7 @@ describe('generateNpmSbom', () => {
     expect(await generateNpmSbom({ ...OPTS, dir: join(dir, 'no-such-dir') })).toBeUndefined();
   });
 
-  it('uses the injected readFile and turns other read failures into E_IO', async () => {
+  it('uses the injected readFile and turns other read failures into KILN_IO', async () => {
     const seen: string[] = [];
     const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     const readFileDenied = async (p: string): Promise<string> => {
@@ -47,7 +47,7 @@ describe('generateNpmSbom', () => {
     };
     const err = await generateNpmSbom({ ...OPTS, dir: '/srv/app', readFile: readFileDenied }).catch((e: unknown) => e);
     expect(seen).toEqual(['/srv/app/package-lock.json']);
-    expect(isKilnError(err, 'E_IO')).toBe(true);
+    expect(isKilnError(err, 'KILN_IO')).toBe(true);
     expect((err as Error).cause).toBe(denied);
   });
 
@@ -57,7 +57,7 @@ describe('generateNpmSbom', () => {
       dir: '/srv/app',
       readFile: async () => '{"lockfileVersion": 3,',
     }).catch((e: unknown) => e);
-    expect(isKilnError(err, 'E_LOCKFILE_INVALID')).toBe(true);
+    expect(isKilnError(err, 'KILN_LOCKFILE_INVALID')).toBe(true);
     expect((err as Error).message).toMatch(/^package-lock\.json:1:23: not valid JSON/);
   });
 });

@@ -108,7 +108,7 @@ describe('readGoModules refuses malformed files, naming file and line', () => {
     const goSum = `${fixture('go-module/go.sum')}github.com/x/y v1.0.0 sha256:abc\n`;
     const goMod = fixture('go-module/go.mod').replace('go 1.19', 'go 1.19\nrequir github.com/a/b v1.0.0');
     const err = thrown(() => read('go-module', goMod, goSum));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toContain('go.mod and go.sum is not a valid Go module (2 problems)');
     expect(err.message).toContain('go.mod:4: unknown directive "requir"');
     expect(err.message).toContain(

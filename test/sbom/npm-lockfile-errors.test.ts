@@ -27,7 +27,7 @@ describe('readNpmLockfile rejects what it cannot read, clearly', () => {
   it('names file, line and column of a JSON syntax error', () => {
     const text = '{\n  "lockfileVersion": 3,\n  "packages": {\n    "": {}\n    "node_modules/a": {}\n  }\n}\n';
     const err = thrown(() => readNpmLockfile(text, 'package-lock.json'));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toContain('package-lock.json:5:5: not valid JSON');
     expect(err.details).toMatchObject({ line: 5, column: 5 });
   });
@@ -85,7 +85,7 @@ describe('readNpmLockfile rejects what it cannot read, clearly', () => {
 
   it('rejects non-object documents without crashing', () => {
     for (const text of ['null', '[]', '"x"', '3']) {
-      expect(thrown(() => readNpmLockfile(text, 'package-lock.json')).code).toBe('E_LOCKFILE_INVALID');
+      expect(thrown(() => readNpmLockfile(text, 'package-lock.json')).code).toBe('KILN_LOCKFILE_INVALID');
     }
   });
 });

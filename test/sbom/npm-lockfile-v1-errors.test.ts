@@ -18,7 +18,7 @@ describe('readNpmLockfile rejects malformed v1 lockfiles with located problems',
       },
     });
     const err = thrown(() => readNpmLockfile(text, 'package-lock.json'));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toMatch(/^package-lock\.json is not a valid npm lockfile \(5 problems\)/);
     expect(err.details?.problems).toEqual([
       expect.stringMatching(/^dependencies\.a\.version: /),

@@ -15,7 +15,7 @@ describe('readPnpmLockfile rejects what it cannot read, clearly', () => {
   it('names file, line and column of a YAML syntax error', () => {
     const text = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies: [a\n  b: 1\n";
     const err = thrown(() => read(text));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toMatch(/^app\/pnpm-lock\.yaml:5:\d+: not valid YAML: /);
     expect(err.details).toMatchObject({ file: 'app/pnpm-lock.yaml', line: 5 });
     expect(err.hint).toContain('pnpm install --lockfile-only');
@@ -43,7 +43,7 @@ describe('readPnpmLockfile rejects what it cannot read, clearly', () => {
   it('rejects documents that are not mappings without crashing', () => {
     for (const text of ['', '# only a comment\n', 'null\n', '- a\n', '3\n', '"x"\n']) {
       const err = thrown(() => read(text));
-      expect(err.code).toBe('E_LOCKFILE_INVALID');
+      expect(err.code).toBe('KILN_LOCKFILE_INVALID');
       expect(err.details?.problems).toEqual([expect.stringMatching(/^\(top level\): expected a mapping/)]);
     }
   });
@@ -112,7 +112,7 @@ describe('readPnpmLockfile rejects what it cannot read, clearly', () => {
   it('tells a wrong importer apart from a lockfile without a root project', () => {
     const text = v9({ importers: { 'packages/a': {} } });
     const usage = thrown(() => read(text, 'packages/b'));
-    expect(usage.code).toBe('E_USAGE');
+    expect(usage.code).toBe('KILN_USAGE');
     expect(usage.message).toBe('app/pnpm-lock.yaml has no importer "packages/b" (importers: packages/a)');
     expect(thrown(() => read(text)).details?.problems).toEqual([
       'importers: has no "." (the root project); has packages/a',
@@ -129,7 +129,7 @@ describe('readPnpmLockfile rejects what it cannot read, clearly', () => {
           .join(', ')}]`,
       );
     const err = thrown(() => read(lines.join('\n')));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toMatch(/^app\/pnpm-lock\.yaml: not a readable lockfile: Excessive alias count/);
   });
 

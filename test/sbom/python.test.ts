@@ -206,7 +206,7 @@ describe('readRequirementsTxt on pip-compile output (see python-requirements/REA
   it('refuses an unpinned requirement, saying where and that the SBOM would not be exact', () => {
     const err = thrown(() => requirements(`${text}requests>=2.31 \\\n    --hash=sha256:${'a'.repeat(64)}\nidna\n`));
     const line = text.split('\n').length;
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toContain(
       `requirements.txt:${line}: requests is pinned to ">=2.31", not one version (==): the SBOM would not be exact`,
     );

@@ -12,7 +12,7 @@ function problemsOf(doc: unknown): string[] {
   try {
     validateSpdx(doc);
   } catch (err) {
-    if (isKilnError(err, 'E_SBOM_INVALID')) {
+    if (isKilnError(err, 'KILN_SBOM_INVALID')) {
       expect(err.message).toMatch(/^document is not valid SPDX 2\.3 \(\d+ problems?\):/);
       return err.details?.problems as string[];
     }

@@ -187,7 +187,7 @@ describe('spdxDocument fields', () => {
   it('refuses a sourceDateEpoch that is not whole seconds in range', () => {
     for (const sourceDateEpoch of [-1, 1.5, Number.NaN, 1e15]) {
       expect(() => spdxDocument(V3, { ...META, sourceDateEpoch })).toThrow(
-        expect.objectContaining({ code: 'E_USAGE' }),
+        expect.objectContaining({ code: 'KILN_USAGE' }),
       );
     }
   });

@@ -34,9 +34,9 @@ describe('validateCycloneDx against the official 1.6 examples', () => {
   }
 
   for (const file of examples.filter((f) => f.startsWith('invalid-'))) {
-    it(`rejects ${file} with E_SBOM_INVALID`, () => {
+    it(`rejects ${file} with KILN_SBOM_INVALID`, () => {
       const err = failure(load(file));
-      expect(err.code).toBe('E_SBOM_INVALID');
+      expect(err.code).toBe('KILN_SBOM_INVALID');
       expect(err.details?.problems).toEqual(expect.arrayContaining([expect.any(String)]));
     });
   }
@@ -82,6 +82,6 @@ describe('validateCycloneDx error reports', () => {
   });
 
   it('rejects things that are not objects', () => {
-    for (const doc of [null, 'CycloneDX', [], 42]) expect(failure(doc).code).toBe('E_SBOM_INVALID');
+    for (const doc of [null, 'CycloneDX', [], 42]) expect(failure(doc).code).toBe('KILN_SBOM_INVALID');
   });
 });

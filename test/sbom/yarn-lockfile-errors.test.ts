@@ -15,7 +15,7 @@ const problemsOf = (text: string, m = manifest()) =>
 describe('readYarnLockfile rejects broken classic lockfiles with lines and paths', () => {
   it('names the file, the format, every problem and a hint', () => {
     const err = thrown(() => readYarnLockfile(classic('a@^1.0.0:', '   version "1.0.0"'), 'app/yarn.lock', manifest()));
-    expect(err.code).toBe('E_LOCKFILE_INVALID');
+    expect(err.code).toBe('KILN_LOCKFILE_INVALID');
     expect(err.message).toBe(
       'app/yarn.lock is not a valid yarn classic lockfile (1 problem):\n  line 4: is indented by 3 spaces, not a multiple of 2',
     );
@@ -158,7 +158,7 @@ describe('readYarnLockfile rejects broken berry lockfiles with lines and paths',
 
   it('turns hostile YAML (deep nesting, aliases, empty entries) into located problems', () => {
     const deep = berry(`"a@npm:^1.0.0": ${'['.repeat(50_000)}`);
-    expect(thrown(() => readYarnLockfile(deep, 'yarn.lock', manifest())).code).toBe('E_LOCKFILE_INVALID');
+    expect(thrown(() => readYarnLockfile(deep, 'yarn.lock', manifest())).code).toBe('KILN_LOCKFILE_INVALID');
     const text = berry('base: &b { version: 1.0.0 }', '"a@npm:^1.0.0": *b', '"b@npm:1":');
     expect(problemsOf(text)).toEqual([
       'line 5: base: has no "resolution"',

@@ -258,7 +258,7 @@ describe('licenseChoices', () => {
     } catch (err) {
       caught = err;
     }
-    expect(isKilnError(caught, 'E_SBOM_INVALID')).toBe(true);
+    expect(isKilnError(caught, 'KILN_SBOM_INVALID')).toBe(true);
     expect((caught as Error).message).toBe('license expression has more than 1000 license choices');
   });
 });

@@ -228,7 +228,7 @@ describe('parseOpenVex reports every problem with its path', () => {
     const err = thrown(() =>
       parseOpenVex(doc([notAffected('pkg:npm/a@1.0.0', { justification: 'not_exploitable' })]), 'x.json'),
     );
-    expect(err.code).toBe('E_CONFIG_INVALID');
+    expect(err.code).toBe('KILN_CONFIG_INVALID');
     expect(err.message).toMatch(/^x\.json is not a valid OpenVEX document \(1 problem\):/);
     expect(err.details?.problems).toEqual([
       'statements[0].justification: "not_exploitable" is not an OpenVEX justification (use one of component_not_present, vulnerable_code_not_present, vulnerable_code_not_in_execute_path, vulnerable_code_cannot_be_controlled_by_adversary, inline_mitigations_already_exist)',
@@ -288,7 +288,7 @@ describe('parseOpenVex reports every problem with its path', () => {
     const err = thrown(() =>
       parseOpenVex('{\n  "@context": "https://openvex.dev/ns/v0.2.0",\n  "statements": [,]\n}', 'vex.json'),
     );
-    expect(err.code).toBe('E_CONFIG_INVALID');
+    expect(err.code).toBe('KILN_CONFIG_INVALID');
     expect(err.message).toMatch(/^vex\.json:3:18: not valid JSON: expected a value or '\]', found ",\]/);
     expect(err.details).toMatchObject({ file: 'vex.json', line: 3, column: 18 });
   });

@@ -127,12 +127,12 @@ describe('readOsvRecords on files that are not good records', () => {
   it('refuses a source that does not exist, or is not a directory, zip or JSON file, with a hint', async () => {
     const dir = tempDir('kiln-osv-');
     const missing = await rejected(collect(join(dir, 'nope')));
-    expect(missing.code).toBe('E_NOT_FOUND');
+    expect(missing.code).toBe('KILN_NOT_FOUND');
     expect(missing.message).toContain(join(dir, 'nope'));
     expect(missing.hint).toContain('all.zip');
     writeFileSync(join(dir, 'notes.txt'), '{}');
     const neither = await rejected(collect(join(dir, 'notes.txt')));
-    expect(neither.code).toBe('E_USAGE');
+    expect(neither.code).toBe('KILN_USAGE');
     expect(neither.message).toBe(
       `OSV source ${join(dir, 'notes.txt')} is neither a directory, a ZIP archive nor a .json file`,
     );
@@ -155,7 +155,7 @@ describe('readOsvRecords on files that are not good records', () => {
     const dir = tempDir('kiln-osv-');
     writeFileSync(join(dir, 'all.zip'), `PK\u0003\u0004${' not really a zip'.repeat(4)}`);
     const err = await rejected(collect(join(dir, 'all.zip')));
-    expect(err.code).toBe('E_IO');
+    expect(err.code).toBe('KILN_IO');
     expect(err.message).toContain('no end of central directory record');
   });
 });

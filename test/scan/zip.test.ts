@@ -149,7 +149,7 @@ describe('readZipEntries refuses damaged and hostile archives', () => {
     const damaged = Buffer.from(original.toString().replace('"modified"', '"Modified"'));
     const hex = (data: Buffer) => `0x${zlib.crc32(data).toString(16).padStart(8, '0')}`;
     const err = await rejected(entries(path));
-    expect(err.code).toBe('E_IO');
+    expect(err.code).toBe('KILN_IO');
     expect(err.message).toBe(
       `cannot read ZIP archive ${path}, entry "${entryName}": its CRC-32 is ${hex(damaged)}, the archive declares ${hex(original)}`,
     );
@@ -248,7 +248,7 @@ with zipfile.ZipFile('twice.zip', 'w') as z:
 
   it('reports a missing archive as not found', async () => {
     const err = await rejected(entries(join(tempDir('kiln-zip-'), 'all.zip')));
-    expect(err.code).toBe('E_NOT_FOUND');
+    expect(err.code).toBe('KILN_NOT_FOUND');
     expect(err.hint).toContain('all.zip');
   });
 });

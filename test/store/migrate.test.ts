@@ -16,6 +16,7 @@ const ALL = [
   '0004_vulnerabilities',
   '0005_promotions',
   '0006_publications',
+  '0007_step_times',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {
@@ -98,7 +99,7 @@ describe('store migrations', () => {
     raw.pragma(`user_version = ${ALL.length + 1}`);
     raw.close();
     await expect(openSqliteStore(file)).rejects.toMatchObject({
-      code: 'E_STORE',
+      code: 'KILN_STORE',
       message: expect.stringContaining('9999_future'),
     });
     expect(inspect(file)).toMatchObject({ version: ALL.length + 1, migrations: [...ALL, '9999_future'] });

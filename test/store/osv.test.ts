@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importOsv } from '../../src/app/db.js';
+import { importVulnerabilities } from '../../src/app/db.js';
 import { scanBom } from '../../src/scan/database.js';
 import { openSqliteStore, osvDataState, type Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -9,6 +9,10 @@ import { VECTORS } from '../helpers/vectors.js';
 
 const OSV = join(VECTORS, 'osv');
 const now = () => new Date('2026-11-26T00:00:00Z');
+
+/** The import use case over one open store. */
+const importOsv = (store: Store, source: string, opts: { now: () => Date }) =>
+  importVulnerabilities({ store: async () => store, now: opts.now, events: () => {}, cwd: '/' }, source);
 
 async function withStore<T>(fn: (store: Store, dir: string) => Promise<T>): Promise<T> {
   const dir = tempDir();

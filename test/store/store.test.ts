@@ -50,6 +50,7 @@ describe('SQLite store', () => {
       { name: '0004_vulnerabilities' },
       { name: '0005_promotions' },
       { name: '0006_publications' },
+      { name: '0007_step_times' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
@@ -91,7 +92,7 @@ describe('SQLite store', () => {
     const file = join(tempDir(), 'store.db');
     writeFileSync(file, 'this is not a database, it is a text file that happens to be long enough to be read');
     await expect(openSqliteStore(file)).rejects.toMatchObject({
-      code: 'E_STORE',
+      code: 'KILN_STORE',
       message: expect.stringContaining(file),
     });
   });

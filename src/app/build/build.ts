@@ -1,142 +1,98 @@
-// The build stage end to end: source → SBOM → steps → package → attest → publish → deliver → record. This part
-// resolves what is built and hands back an identical earlier build; build-run.ts runs a new one.
-import { randomBytes } from 'node:crypto';
+// `kiln build`: source → SBOM → steps → package → attest → gate → publish → deliver → record, then kiln.yaml's
+// `publish:` to a registry. This part resolves what is built and hands back an identical earlier build; run.ts runs a
+// new one.
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CacheModes } from '../../cache/modes.js';
-import { type BuildCacheFigures, NO_CACHE_FIGURES } from '../../cache/stats.js';
+import { parseCacheMode } from '../../cache/modes.js';
+import { NO_CACHE_FIGURES } from '../../cache/stats.js';
 import type { KilnConfig, PublishConfig } from '../../config/index.js';
-import type { EventSink } from '../../core/events.js';
-import { type KilnPaths, kilnPaths } from '../../core/home.js';
-import type { StepReport } from '../../execute/dag.js';
-import { type BuilderIdentity, identifyBuilder, resolveBuilder } from '../../sandbox/identity.js';
-import type { StepRunner } from '../../sandbox/index.js';
-import { findBuildByFingerprint, openSqliteStore, osvDataState, type Store } from '../../store/index.js';
-import type { DeliveredArtifact } from './deliver.js';
+import { KilnError } from '../../core/errors.js';
+import { identifyBuilder, resolveBuilder } from '../../sandbox/identity.js';
+import { findBuildByFingerprint, osvDataState, type Store } from '../../store/index.js';
+import type { KilnPorts, RunnerKind } from '../ports.js';
+import { type PublishedRef, publish } from '../publish.js';
 import { prepareBuild } from './prepare.js';
 import { buildFingerprint, redeliver } from './reuse.js';
+import type { BuildOptions, BuildRequest, BuildResult, BuildWorld } from './types.js';
 
-/** What a user asks for when building. */
-export interface BuildRequest {
-  readonly projectPath: string;
-  readonly rev?: string | undefined;
-  readonly allowDirty: boolean;
-  readonly keyFlag?: string | undefined;
-  /** Which cache tiers to read and write (`--cache local:rw,remote:r`); both read-write by default. */
-  readonly cacheModes?: CacheModes | undefined;
-  /** Build even when an identical build already succeeded (see reuse.ts). */
-  readonly force?: boolean | undefined;
+/** Runs one build (and kiln.yaml's `publish:`); throws KilnError on failure. Once started, every outcome is recorded. */
+export async function build(
+  ports: KilnPorts,
+  request: BuildRequest,
+  opts: BuildOptions = {},
+): Promise<BuildResult & { readonly published: readonly PublishedRef[] }> {
+  const result = await runBuild(buildWorld(ports, request, opts), request);
+  const published = result.publish ? await publishAfterBuild(ports, result.buildId, result.publish) : [];
+  return { ...result, published };
 }
 
-/** The world a build runs in, passed in by the CLI (or a worker later). */
-export interface BuildEnvironment {
-  readonly kilnHome: string;
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly runner: StepRunner;
-  readonly parallelism: number;
-  readonly kilnVersion: string;
-  readonly now: () => Date;
-  readonly emit: EventSink;
-  /** Aborted on Ctrl-C/SIGTERM: running steps are stopped and the build is recorded as failed. */
-  readonly signal?: AbortSignal | undefined;
-  /** Test seam: called between stages; a crash test kills the process at a named point. */
-  readonly checkpoint?: (name: 'before-deliver' | 'before-record') => void;
+/** What every part of a build works with: the ports, the runner and cache tiers asked for, and the abort signal. */
+export function buildWorld(ports: KilnPorts, request: Pick<BuildRequest, 'runner' | 'cache'>, opts: BuildOptions = {}) {
+  const world: BuildWorld = {
+    ports,
+    runner: ports.runners(runnerKind(request.runner)),
+    cacheModes: parseCacheMode(request.cache ?? 'local:rw,remote:rw'),
+    signal: opts.signal,
+    checkpoint: opts.checkpoint,
+  };
+  return world;
 }
 
-/** What `kiln build --json` prints. */
-export interface BuildResult {
-  readonly buildId: string;
-  readonly commit: string;
-  readonly status: 'succeeded';
-  /** True when an identical earlier build (`buildId`) was handed back instead of building again. */
-  readonly upToDate: boolean;
-  readonly artifacts: readonly DeliveredArtifact[];
-  readonly cache: BuildCacheFigures;
-  readonly steps: readonly StepSummary[];
-  /** kiln.yaml's `publish:` section, for the CLI to publish the build to a registry; null without one. */
-  readonly publish: PublishConfig | null;
-}
-
-/** One step as `--json` and `--explain` show it. */
-export interface StepSummary {
-  readonly name: string;
-  readonly status: StepReport['status'];
-  readonly durationMs: number;
-  readonly key: string | null;
-  readonly cache: 'hit' | 'miss';
-  readonly producedBy: string | null;
-  readonly explanation: readonly string[];
-}
-
-/** Runs one build; throws KilnError on failure. Once started, every outcome is recorded in the store. */
-export async function runBuild(req: BuildRequest, world: BuildEnvironment): Promise<BuildResult> {
-  const startedAt = world.now();
-  const paths = kilnPaths(world.kilnHome);
-  const gitEnv = { PATH: world.env.PATH };
+async function runBuild(world: BuildWorld, req: BuildRequest): Promise<BuildResult> {
+  const { ports } = world;
+  const startedAt = ports.now();
   // The builder identity (tool hashes: ~0.2 s for node's binary on a fresh home) is computed while git works.
-  const identifying = identifyBuilder(world.runner, world.env, paths);
+  const identifying = identifyBuilder(world.runner, ports.env, ports.home);
   identifying.catch(() => undefined); // awaited below; a failure of prepare must not leave it unhandled
-  const prepared = await prepareBuild(req, world, paths, gitEnv);
+  const prepared = await prepareBuild(req, ports);
   const { projectPath, source, config, configText, signing } = prepared;
-  const store = await openSqliteStore(paths.store); // before any work: an unusable store fails fast
-  let runner: StepRunner;
-  let builder: BuilderIdentity;
-  let fingerprint: string | undefined;
-  let running: typeof import('./run.js');
-  try {
-    ({ runner, builder } = await resolveBuilder(
-      prepared,
-      world.runner,
-      (extra) => (extra.length ? identifyBuilder(world.runner, world.env, paths, extra) : identifying),
-      (message) => world.emit({ kind: 'notice', message }),
-      paths.home,
-    ));
-    const today = world.now().toISOString().slice(0, 10);
-    fingerprint = buildFingerprint({
-      kilnVersion: world.kilnVersion,
-      source,
-      configText,
-      builder: builder.digest,
-      publicKeyPem: signing.signer.publicKeyPem,
-      // The policy's verdict changes with new vulnerability data and when an exception expires.
-      verdictInputs: {
-        vulnerabilityData: (await osvDataState(store)).revision,
-        liveExceptions: config.policy.exceptions.flatMap((e, i) => (e.expires >= today ? [i] : [])),
-      },
-      trustedKeys: await Promise.all(
-        config.cache.trust.map((file) =>
-          fsp.readFile(resolve(projectPath, file), 'utf8').catch(() => `missing ${file}`),
-        ),
-      ),
-    });
-    if (fingerprint && !req.force) {
-      const reused = await reuseEarlier(store, fingerprint, { config, projectPath, paths, emit: world.emit });
-      if (reused) return reused;
-    }
-    await world.runner.ready?.();
-    running = await import('./run.js'); // not loaded for an up-to-date build
-  } catch (err) {
-    await closeQuietly(store); // nothing started: there is no build to record
-    throw err;
+  const store = await ports.store(); // before any work: an unusable store fails fast
+  const { runner, builder } = await resolveBuilder(
+    { sandbox: config.sandbox, projectPath },
+    world.runner,
+    (extra) => (extra.length ? identifyBuilder(world.runner, ports.env, ports.home, extra) : identifying),
+    (message) => ports.events({ kind: 'notice', message }),
+    ports.home.home,
+  );
+  const today = ports.now().toISOString().slice(0, 10);
+  const fingerprint = buildFingerprint({
+    kilnVersion: ports.version,
+    source,
+    configText,
+    builder: builder.digest,
+    publicKeyPem: signing.signer.publicKeyPem,
+    // The policy's verdict changes with new vulnerability data and when an exception expires.
+    verdictInputs: {
+      vulnerabilityData: (await osvDataState(store)).revision,
+      liveExceptions: config.policy.exceptions.flatMap((e, i) => (e.expires >= today ? [i] : [])),
+    },
+    trustedKeys: await Promise.all(
+      config.cache.trust.map((file) => fsp.readFile(resolve(projectPath, file), 'utf8').catch(() => `missing ${file}`)),
+    ),
+  });
+  if (fingerprint && !req.force) {
+    const reused = await reuseEarlier(ports, store, fingerprint, { config, projectPath });
+    if (reused) return reused;
   }
-  return running.runSteppedBuild({ req, world, paths, prepared, store, runner, builder, fingerprint, startedAt });
+  await world.runner.ready?.();
+  const running = await import('./run.js'); // not loaded for an up-to-date build
+  return running.runSteppedBuild({ world: { ...world, runner }, prepared, store, builder, fingerprint, startedAt });
 }
 
 /** The result of an identical earlier build, its files checked (or restored) in the output dir; else undefined. */
 async function reuseEarlier(
+  ports: KilnPorts,
   store: Store,
   fingerprint: string,
-  opts: { config: KilnConfig; projectPath: string; paths: KilnPaths; emit: EventSink },
+  opts: { config: KilnConfig; projectPath: string },
 ): Promise<BuildResult | undefined> {
   const earlier = await findBuildByFingerprint(store, opts.config.name, fingerprint);
   if (!earlier) return undefined;
   const outputDir = join(opts.projectPath, opts.config.output);
-  const artifacts = await redeliver(earlier, outputDir, opts.paths.oci);
+  const artifacts = await redeliver(earlier, outputDir, await ports.artifacts.source());
   if (!artifacts) return undefined;
   const { build } = earlier;
-  opts.emit({ kind: 'build-reused', buildId: build.id, commit: build.commit_sha, outputDir });
-  await closeQuietly(store);
+  ports.events({ kind: 'build-reused', buildId: build.id, commit: build.commit_sha, outputDir });
   return {
     buildId: build.id,
     commit: build.commit_sha,
@@ -149,15 +105,30 @@ async function reuseEarlier(
   };
 }
 
-export async function closeQuietly(store: Store): Promise<void> {
-  await store.close().catch(() => undefined);
+/**
+ * kiln.yaml's `publish:` after a build the gate passed (or an up-to-date one: pushing what is already there changes
+ * nothing). A failure here leaves the build recorded and delivered; `kiln publish <id>` retries.
+ */
+async function publishAfterBuild(ports: KilnPorts, buildId: string, config: PublishConfig) {
+  try {
+    return await publish(ports, {
+      buildId,
+      to: config.to,
+      tags: config.tags,
+      mutableTags: config.mutableTags,
+      insecure: config.insecure,
+    });
+  } catch (err) {
+    if (!(err instanceof KilnError)) throw err;
+    throw new KilnError(err.code, `build ${buildId} succeeded, but publishing it failed: ${err.message}`, {
+      cause: err,
+      hint: `${err.hint ?? ''}${err.hint ? '; ' : ''}retry with: kiln publish ${buildId} --to ${config.to}`,
+    });
+  }
 }
 
-/** Sortable, unique build ids: UTC time then randomness (`20261126T011234Z-3f9a1c`). */
-export function newBuildId(at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+/** The runner kind a request names; anything else is a usage error. */
+function runnerKind(kind: string | undefined): RunnerKind | undefined {
+  if (kind === undefined || kind === 'bubblewrap' || kind === 'host') return kind;
+  throw new KilnError('KILN_USAGE', `unknown --runner "${kind}"`, { hint: 'use bubblewrap (the default) or host' });
 }

@@ -1,12 +1,12 @@
 // Before anything runs: the exact commit, its kiln.yaml, the working-tree check and the signing key.
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type ResolvedSigner, resolveSigner } from '../../attest/signing-key.js';
+import type { ResolvedSigner } from '../../attest/signing-key.js';
 import { type KilnConfig, parseConfig } from '../../config/index.js';
 import { KilnError } from '../../core/errors.js';
-import type { KilnPaths } from '../../core/home.js';
-import { checkWorkingTree, type GitEnv, locateProject, readAtCommit, type SourceRef } from '../../source/index.js';
-import type { BuildEnvironment, BuildRequest } from './build.js';
+import { checkWorkingTree, locateProject, readAtCommit, type SourceRef } from '../../source/index.js';
+import type { KilnPorts } from '../ports.js';
+import type { BuildRequest } from './types.js';
 
 /** Everything decided before the build starts. */
 export interface PreparedBuild {
@@ -19,12 +19,11 @@ export interface PreparedBuild {
 
 /** Resolves source and config (kiln.yaml as committed, or as in the working tree for --allow-dirty) and the key. */
 export async function prepareBuild(
-  req: BuildRequest,
-  world: BuildEnvironment,
-  paths: KilnPaths,
-  gitEnv: GitEnv,
+  req: Pick<BuildRequest, 'projectPath' | 'rev' | 'allowDirty' | 'key'>,
+  ports: Pick<KilnPorts, 'cwd' | 'env' | 'signer' | 'events' | 'home'>,
 ): Promise<PreparedBuild> {
-  const projectPath = resolve(world.cwd, req.projectPath);
+  const gitEnv = { PATH: ports.env.PATH };
+  const projectPath = resolve(ports.cwd, req.projectPath);
   const at = await locateProject(projectPath, req.rev, gitEnv);
   const short = at.commit.slice(0, 12);
   const workingFile = join(projectPath, 'kiln.yaml');
@@ -36,7 +35,7 @@ export async function prepareBuild(
   const configText = useWorking ? working : committed;
   if (configText === undefined) {
     throw new KilnError(
-      'E_CONFIG_NOT_FOUND',
+      'KILN_CONFIG_NOT_FOUND',
       `commit ${short} has no ${[at.subdir, 'kiln.yaml'].filter(Boolean).join('/')}`,
       {
         hint:
@@ -49,18 +48,12 @@ export async function prepareBuild(
   const label = configText === working ? workingFile : `${[at.subdir, 'kiln.yaml'].filter(Boolean).join('/')}@${short}`;
   const config = parseConfig(configText, label);
   const source = await checkWorkingTree(at, { allowDirty: req.allowDirty, ignore: [config.output], env: gitEnv });
-  const signing = await resolveSigner({
-    keyFlag: req.keyFlag,
-    keyEnv: world.env.KILN_SIGNING_KEY,
-    configKey: config.signing?.key,
-    projectPath,
-    cwd: world.cwd,
-    paths,
-  });
+  const signing = await ports.signer({ flag: req.key, configKey: config.signing?.key, projectPath });
   if (signing.created) {
-    world.emit({
+    const { defaultKey, defaultPub } = ports.home;
+    ports.events({
       kind: 'notice',
-      message: `created a local signing key ${paths.defaultKey} (public key ${paths.defaultPub}); keep the .key private and share the .pub with verifiers`,
+      message: `created a local signing key ${defaultKey} (public key ${defaultPub}); keep the .key private and share the .pub with verifiers`,
     });
   }
   return { projectPath, source, config, configText, signing };

@@ -1,12 +1,16 @@
 // The store rows of one build attempt: build, steps, cache figures and step actions (to explain later misses).
+
+import type { EvidenceKind } from '../../attest/evidence.js';
+import { EVIDENCE } from '../../attest/evidence.js';
 import { LOCAL_BUILDER_ID } from '../../attest/provenance.js';
 import { addCacheHit, addCacheMiss, type BuildCacheFigures, NO_CACHE_FIGURES, treeDigest } from '../../cache/index.js';
-import type { StepReport } from '../../execute/dag.js';
-import type { StepResult } from '../../execute/run-step.js';
+import type { StepReport, StepResult } from '../../execute/index.js';
 import { type ActionIngredients, ingredientsJson } from '../../plan/key.js';
+import type { PublishedArtifact } from '../../registry/target.js';
 import type { SourceRef } from '../../source/index.js';
 import type { BuildRecord, Store } from '../../store/index.js';
 import { lastStepActions } from '../../store/index.js';
+import type { DeliveredArtifact } from './deliver.js';
 
 /** Cache figures of a build from its step results. */
 export function cacheFigures(results: ReadonlyMap<string, StepResult>): BuildCacheFigures {
@@ -62,6 +66,8 @@ export function buildRecord(input: {
     status: r.status,
     exit_code: r.exitCode,
     duration_ms: r.durationMs,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
     log_path: r.logPath,
     position,
   }));
@@ -100,4 +106,35 @@ export async function previousIngredients(
     }
   }
   return out;
+}
+
+/** The artifact and evidence rows of a delivered build: each file with its digest and the manifest it was published as. */
+export function artifactRows(
+  buildId: string,
+  delivered: readonly DeliveredArtifact[],
+  published: readonly PublishedArtifact[],
+): Pick<BuildRecord, 'artifacts' | 'evidence'> {
+  const artifacts = delivered.map((d) => ({
+    build_id: buildId,
+    name: d.name,
+    digest: d.digest,
+    size: d.size,
+    path: d.path,
+    manifest_digest: d.manifestDigest,
+  }));
+  const evidence = delivered.flatMap((d, i) =>
+    (published[i]?.evidence ?? []).map((e, j) => {
+      const kind = EVIDENCE[j]?.kind as EvidenceKind;
+      return {
+        build_id: buildId,
+        artifact_name: d.name,
+        kind,
+        media_type: e.layer.mediaType,
+        digest: e.layer.digest,
+        path: d.evidence[kind],
+        manifest_digest: e.manifest.digest,
+      };
+    }),
+  );
+  return { artifacts, evidence };
 }

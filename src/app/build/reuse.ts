@@ -1,7 +1,8 @@
 // An unchanged build hands back its earlier result. The same commit, kiln.yaml, builder, signing key, repository
 // URL and Kiln version make the same artifacts (every step would be a cache hit), and the same vulnerability data
-// and live policy exceptions the same verdict, so nothing is run, re-signed or re-published: the files in the output directory are checked against the recorded digests instead, and any that
-// are missing or different are restored from the OCI layout, verified by digest.
+// and live policy exceptions the same verdict, so nothing is run, re-signed or re-published: the files in the output
+// directory are checked against the recorded digests instead, and any that are missing or different are restored from
+// where the build published them, verified by digest.
 import { promises as fsp, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EVIDENCE, evidencePaths } from '../../attest/evidence.js';
@@ -9,8 +10,8 @@ import { copyOutVerified } from '../../cache/local/files.js';
 import { type Digest, sha256Digest, sha256File, sha256Hex } from '../../core/digest.js';
 import { canonicalJson } from '../../core/json.js';
 import { compiledFile } from '../../platform/assets.js';
-import { fsyncDir } from '../../platform/fsutil.js';
-import { blobPath } from '../../registry/index.js';
+import { fsyncDir, writeFileAtomic } from '../../platform/fsutil.js';
+import type { ContentSource } from '../../registry/copy.js';
 import type { SourceRef } from '../../source/index.js';
 import type { BuildDetail, EvidenceRow } from '../../store/index.js';
 import type { DeliveredArtifact } from './deliver.js';
@@ -60,13 +61,13 @@ export function buildFingerprint(input: {
 
 /**
  * Puts `earlier`'s artifacts and evidence into `outputDir` exactly as recorded (evidence first, each artifact last,
- * as a build delivers them). Undefined when that is not possible (a file or published manifest is gone from the OCI
- * layout, or the record lacks evidence): the caller then builds normally.
+ * as a build delivers them). Undefined when that is not possible (a file or published manifest is gone from where the
+ * build published it, or the record lacks evidence): the caller then builds normally.
  */
 export async function redeliver(
   earlier: BuildDetail,
   outputDir: string,
-  ociDir: string,
+  published: ContentSource,
 ): Promise<DeliveredArtifact[] | undefined> {
   const delivered: DeliveredArtifact[] = [];
   for (const artifact of earlier.artifacts) {
@@ -76,13 +77,13 @@ export async function redeliver(
     if (rows.some((r) => r === undefined)) return undefined; // recorded by a Kiln that delivered less evidence
     const evidence = rows as EvidenceRow[];
     const manifests = [artifact.manifest_digest, ...evidence.map((e) => e.manifest_digest)] as Digest[];
-    if (!(await allPresent(manifests.map((d) => blobPath(ociDir, d))))) return undefined; // no longer published
+    if (!(await allPresent(published, manifests))) return undefined; // no longer published
     const path = join(outputDir, basename(artifact.path));
     const paths = evidencePaths(path);
     for (const row of evidence) {
-      if (!(await ensureFile(paths[row.kind], row.digest as Digest, ociDir))) return undefined;
+      if (!(await ensureFile(paths[row.kind], row.digest as Digest, published))) return undefined;
     }
-    if (!(await ensureFile(path, artifact.digest as Digest, ociDir))) return undefined;
+    if (!(await ensureFile(path, artifact.digest as Digest, published))) return undefined;
     delivered.push({
       name: artifact.name,
       path,
@@ -96,15 +97,21 @@ export async function redeliver(
 }
 
 /**
- * True when `path` holds `digest`, after restoring it from the layout's blob if needed (durably, as a build delivers);
- * false when that fails for any reason, so the caller builds instead.
+ * True when `path` holds `digest`, after restoring it from the published blob if needed (durably, as a build
+ * delivers); false when that fails for any reason, so the caller builds instead.
  */
-async function ensureFile(path: string, digest: Digest, ociDir: string): Promise<boolean> {
+async function ensureFile(path: string, digest: Digest, published: ContentSource): Promise<boolean> {
   const have = await sha256File(path).catch(() => undefined);
   if (have?.digest === digest) return true;
   try {
     await fsp.mkdir(dirname(path), { recursive: true });
-    if ((await copyOutVerified(blobPath(ociDir, digest), digest, path)).kind !== 'ok') return false;
+    const blob = await published.blob(digest, MAX_RESTORE_BYTES);
+    if (typeof blob !== 'string') {
+      if (sha256Digest(blob) !== digest) return false;
+      await writeFileAtomic(path, blob);
+      return true;
+    }
+    if ((await copyOutVerified(blob, digest, path)).kind !== 'ok') return false;
     const fh = await fsp.open(path, 'r');
     await fh.sync().finally(() => fh.close());
     await fsyncDir(dirname(path));
@@ -114,14 +121,19 @@ async function ensureFile(path: string, digest: Digest, ociDir: string): Promise
   }
 }
 
-async function allPresent(paths: readonly string[]): Promise<boolean> {
-  for (const path of paths) if (!(await isFile(path))) return false;
-  return true;
-}
+/** A restored file held in memory (from a registry) is at most this large; a layout's are streamed. */
+const MAX_RESTORE_BYTES = 1 << 30;
 
-function isFile(path: string): Promise<boolean> {
-  return fsp.stat(path).then(
-    (st) => st.isFile(),
-    () => false,
-  );
+/** True when every manifest can be read (verified) where the build published it. */
+async function allPresent(published: ContentSource, manifests: readonly Digest[]): Promise<boolean> {
+  for (const digest of manifests) {
+    if (
+      !(await published.manifest(digest).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
+  }
+  return true;
 }

@@ -1,42 +1,32 @@
 // What running (or planning) the steps needs, set up the same way for `kiln build` and `kiln plan`.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { type CacheModes, parseCacheMode } from '../../cache/modes.js';
 import { openStepCache } from '../../cache/open.js';
-import type { KilnPaths } from '../../core/home.js';
-import { lazyPreviousIngredients } from '../../execute/run-step.js';
+import { lazyPreviousIngredients } from '../../execute/index.js';
 import { expandInputsFrom } from '../../plan/inputs.js';
 import { sourceView } from '../../plan/source-view.js';
 import { type PlannedStep, planSteps } from '../../plan/steps.js';
 import { type BuilderIdentity, stepPath } from '../../sandbox/identity.js';
 import type { StepRunner } from '../../sandbox/index.js';
 import type { Store } from '../../store/index.js';
-import type { BuildEnvironment } from './build.js';
 import type { PreparedBuild } from './prepare.js';
 import { previousIngredients } from './record.js';
+import type { BuildWorld } from './types.js';
 
 /** Everything the executor needs besides the build id and the event sink, for `kiln build` and `kiln plan` alike. */
 export async function setupSteps(
+  world: BuildWorld,
   prepared: PreparedBuild,
-  opts: {
-    workDir: string;
-    paths: KilnPaths;
-    /** The caller's environment (PATH, the remote cache settings) and where warnings go. */
-    world: Pick<BuildEnvironment, 'env' | 'emit'>;
-    runner: StepRunner;
-    builder: BuilderIdentity;
-    /** Both tiers read-write unless said otherwise. */
-    cacheModes: CacheModes | undefined;
-    store: Store;
-  },
+  opts: { workDir: string; runner: StepRunner; builder: BuilderIdentity; store: Store },
 ) {
+  const { ports } = world;
   const { source, config } = prepared;
-  const { env } = opts.world;
+  const { env } = ports;
   const view = await sourceView(
     source,
     join(opts.workDir, 'tree'),
     { PATH: env.PATH },
-    { blobMemo: opts.paths.blobMemo },
+    { blobMemo: ports.home.blobMemo },
   );
   const baseEnv = {
     PATH: stepPath(opts.runner, env),
@@ -51,17 +41,14 @@ export async function setupSteps(
   await expandInputsFrom(view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
   // `local` is the persistent cache, or a scratch one when the local tier is off.
   const { cache, local, writable } = await openStepCache({
-    paths: opts.paths,
+    localDir: ports.cache.localDir,
     workDir: opts.workDir,
-    modes: opts.cacheModes ?? parseCacheMode('local:rw,remote:rw'),
-    remote: {
-      url: config.cache.remote ?? env.KILN_REMOTE_CACHE,
-      authorization: env.KILN_REMOTE_CACHE_AUTH,
-    },
+    modes: world.cacheModes,
+    remote: { url: config.cache.remote ?? ports.cache.remote.url, authorization: ports.cache.remote.authorization },
     signer: prepared.signing.signer,
     trustFiles: config.cache.trust,
     projectPath: prepared.projectPath,
-    onWarning: (message: string) => opts.world.emit({ kind: 'warning', message }),
+    onWarning: (message: string) => ports.events({ kind: 'warning', message }),
   });
   const previous = lazyPreviousIngredients(() =>
     previousIngredients(

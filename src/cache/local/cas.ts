@@ -57,7 +57,7 @@ export class LocalCas implements BlobStore {
   /** Where the action entry for `key` lives (whether or not it is there). */
   actionPath(key: string): string {
     if (!isActionKey(key))
-      throw new KilnError('E_USAGE', `expected an action key (64 hex), got ${JSON.stringify(key)}`);
+      throw new KilnError('KILN_USAGE', `expected an action key (64 hex), got ${JSON.stringify(key)}`);
     return join(this.dir, 'ac', key);
   }
 
@@ -186,6 +186,6 @@ export class LocalCas implements BlobStore {
 
 function checkDigest(digest: Digest): Digest {
   if (!isDigest(digest))
-    throw new KilnError('E_USAGE', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
+    throw new KilnError('KILN_USAGE', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
   return digest;
 }

@@ -46,7 +46,7 @@ async function writeTemp(tmp: string, source: WriteSource, expected: Digest, ati
     if (landed.digest !== expected) {
       const what = source.kind === 'file' ? source.path : `${landed.size} bytes`;
       throw new KilnError(
-        'E_IO',
+        'KILN_IO',
         `cache write of ${what} as ${expected} produced content hashing to ${landed.digest}`,
         {
           hint: 'the source changed while it was being stored, or the caller passed the wrong digest; nothing was stored',

@@ -63,7 +63,7 @@ export async function statCache(dir: string): Promise<CasStats> {
 /** Evicts least-recently-used items of `dir` until at most `maxSizeBytes` remain; removes stale temp files. */
 export async function gcCache(dir: string, maxSizeBytes: number, nowMs: number): Promise<GcResult> {
   if (!Number.isSafeInteger(maxSizeBytes) || maxSizeBytes < 0) {
-    throw new KilnError('E_USAGE', `cache size limit must be a whole number of bytes >= 0, got ${maxSizeBytes}`);
+    throw new KilnError('KILN_USAGE', `cache size limit must be a whole number of bytes >= 0, got ${maxSizeBytes}`);
   }
   const all = await scan(dir);
   let staleTempFiles = 0;

@@ -200,12 +200,13 @@ export function remoteCache(opts: RemoteCacheOptions): RemoteCache {
 
 // A malformed digest or key is the caller's bug, never the server's: it throws before it can become a URL.
 function hexOf(digest: Digest): string {
-  if (!isDigest(digest)) throw new KilnError('E_USAGE', `expected a sha256 digest, got ${JSON.stringify(digest)}`);
+  if (!isDigest(digest)) throw new KilnError('KILN_USAGE', `expected a sha256 digest, got ${JSON.stringify(digest)}`);
   return digestHex(digest);
 }
 
 function keyOf(key: string): string {
-  if (!isActionKey(key)) throw new KilnError('E_USAGE', `expected an action key (64 hex), got ${JSON.stringify(key)}`);
+  if (!isActionKey(key))
+    throw new KilnError('KILN_USAGE', `expected an action key (64 hex), got ${JSON.stringify(key)}`);
   return key;
 }
 

@@ -51,7 +51,7 @@ export interface ResolvedRemoteOptions {
 
 const MiB = 1024 * 1024;
 
-/** Validates the options (all problems at once, as E_CACHE_REMOTE) and fills in production defaults. */
+/** Validates the options (all problems at once, as KILN_CACHE_REMOTE) and fills in production defaults. */
 export function resolveRemoteOptions(opts: RemoteCacheOptions): ResolvedRemoteOptions {
   const problems: string[] = [];
   const url = parseUrl(opts.url, problems);
@@ -98,7 +98,7 @@ export function resolveRemoteOptions(opts: RemoteCacheOptions): ResolvedRemoteOp
     sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
   if (problems.length > 0) {
-    throw new KilnError('E_CACHE_REMOTE', `remote cache settings are invalid: ${problems.join('; ')}`, {
+    throw new KilnError('KILN_CACHE_REMOTE', `remote cache settings are invalid: ${problems.join('; ')}`, {
       hint: 'set the remote cache URL to http(s)://host[:port][/prefix] and give headers as NAME: VALUE',
       details: { problems },
     });

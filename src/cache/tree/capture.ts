@@ -63,7 +63,7 @@ async function walk(root: string, rootReal: string, rel: string, declared: strin
   const abs = join(root, rel);
   const st = await fsp.lstat(abs).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
-    throw new KilnError('E_OUTPUT_MISSING', `output ${declared} was not produced (no ${rel} after the step ran)`, {
+    throw new KilnError('KILN_OUTPUT_MISSING', `output ${declared} was not produced (no ${rel} after the step ran)`, {
       hint: 'make the step write this path, or remove it from the step outputs',
     });
   });
@@ -90,9 +90,13 @@ function normalizeOutputPath(declared: string): string {
     .filter((seg) => seg !== '' && seg !== '.')
     .join('/');
   if (declared.startsWith('/') || !isSafeRelPath(rel)) {
-    throw new KilnError('E_CONFIG_INVALID', `output path ${JSON.stringify(declared)} is not a path inside the step`, {
-      hint: 'declare outputs as relative paths below the step directory, without ".." (e.g. dist or out/app.js)',
-    });
+    throw new KilnError(
+      'KILN_CONFIG_INVALID',
+      `output path ${JSON.stringify(declared)} is not a path inside the step`,
+      {
+        hint: 'declare outputs as relative paths below the step directory, without ".." (e.g. dist or out/app.js)',
+      },
+    );
   }
   return rel;
 }
@@ -110,7 +114,7 @@ async function checkParents(root: string, rel: string, declared: string): Promis
 }
 
 function unsafe(message: string, declared: string): KilnError {
-  return new KilnError('E_PACKAGE_UNSAFE', message, {
+  return new KilnError('KILN_PACKAGE_UNSAFE', message, {
     hint: `make the step write real files for the output ${declared}; links may only point inside the step directory`,
   });
 }

@@ -21,7 +21,7 @@ export interface RestoreResult {
 
 /**
  * Recreates `tree` under `root` bit for bit (content, executable bit, symlinks, empty dirs), replacing what is there.
- * A missing or corrupt blob throws E_CACHE_CORRUPT before anything under `root` changed; each top-level output
+ * A missing or corrupt blob throws KILN_CACHE_CORRUPT before anything under `root` changed; each top-level output
  * appears whole or not at all (staged next to it, then renamed into place).
  */
 export async function restoreOutputs(tree: OutputTree, root: string, cas: BlobStore): Promise<RestoreResult> {
@@ -101,7 +101,7 @@ async function swapIn(staged: string, dest: string, aside: string): Promise<void
     await fsp.rename(staged, dest);
   } catch (err) {
     if (hadOld) await fsp.rename(aside, dest).catch(() => undefined);
-    throw new KilnError('E_IO', `cannot move the restored output into place at ${dest}`, { cause: err });
+    throw new KilnError('KILN_IO', `cannot move the restored output into place at ${dest}`, { cause: err });
   }
 }
 
@@ -129,7 +129,7 @@ async function checkParents(root: string, rel: string, create: boolean): Promise
       await fsp.mkdir(current);
     } else if (!st.isDirectory()) {
       const what = st.isSymbolicLink() ? 'a symlink' : 'not a directory';
-      throw new KilnError('E_PACKAGE_UNSAFE', `cannot restore ${rel}: ${current} is ${what}`, {
+      throw new KilnError('KILN_PACKAGE_UNSAFE', `cannot restore ${rel}: ${current} is ${what}`, {
         hint: 'remove it from the step directory; Kiln never writes outputs through links',
       });
     }

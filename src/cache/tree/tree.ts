@@ -31,7 +31,7 @@ export function treeDigest(tree: OutputTree): Digest {
   return sha256Digest(treeBytes(tree));
 }
 
-/** Fetches and validates the tree stored under `digest`; a missing or bad tree is E_CACHE_CORRUPT (callers: a miss). */
+/** Fetches and validates the tree stored under `digest`; a missing or bad tree is KILN_CACHE_CORRUPT (callers: a miss). */
 export async function loadOutputTree(digest: Digest, store: BlobStore): Promise<OutputTree> {
   const bytes = await store.getBlob(digest);
   if (bytes === undefined) throw corrupt(`output tree ${digest} is not in the cache`);
@@ -112,7 +112,7 @@ function parseEntry(value: unknown, at: string, problems: string[]): TreeEntry |
 
 /** The error every unusable cached tree raises: callers treat it as a cache miss and rebuild. */
 export function corrupt(message: string, cause?: unknown, problems?: string[]): KilnError {
-  return new KilnError('E_CACHE_CORRUPT', message, {
+  return new KilnError('KILN_CACHE_CORRUPT', message, {
     hint: 'the cached outputs cannot be used, so the step runs again; if this keeps happening, check the cache disk',
     ...(cause === undefined ? {} : { cause }),
     ...(problems === undefined ? {} : { details: { problems } }),

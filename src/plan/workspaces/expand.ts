@@ -64,7 +64,7 @@ export function expandPerPackage(
 ): readonly ExpandedStep[] {
   const { script, run } = template;
   if ((script === undefined) === (run === undefined) || script === '' || run === '') {
-    throw new KilnError('E_CONFIG_INVALID', `step "${template.name}" needs exactly one of "script" or "run"`, {
+    throw new KilnError('KILN_CONFIG_INVALID', `step "${template.name}" needs exactly one of "script" or "run"`, {
       hint: 'script: a package.json script run in each package that has it; run: a command run in every package',
     });
   }
@@ -115,7 +115,7 @@ function pathLine(step: string, dirs: readonly string[]): string {
   if (dirs.length === 0) return '';
   for (const dir of dirs) {
     if (dir.includes(':') || dir.includes('\n')) {
-      throw new KilnError('E_CONFIG_INVALID', `step "${step}": bin directory "${dir}" cannot go on PATH`, {
+      throw new KilnError('KILN_CONFIG_INVALID', `step "${step}": bin directory "${dir}" cannot go on PATH`, {
         hint: 'PATH entries cannot contain ":" or a newline; rename the directory',
       });
     }
@@ -128,9 +128,13 @@ function pathLine(step: string, dirs: readonly string[]): string {
 function inPackage(step: string, pkg: WorkspacePackage, path: string): string {
   const joined = posix.normalize(`${pkg.dir}/${path}`).replace(/\/+$/, '');
   if (path.startsWith('/') || joined === '..' || joined.startsWith('../')) {
-    throw new KilnError('E_CONFIG_INVALID', `step "${step}": path "${path}" of package ${pkg.dir} leaves the project`, {
-      hint: 'inputs and outputs are relative to each package; "../" may reach the project root but not beyond',
-    });
+    throw new KilnError(
+      'KILN_CONFIG_INVALID',
+      `step "${step}": path "${path}" of package ${pkg.dir} leaves the project`,
+      {
+        hint: 'inputs and outputs are relative to each package; "../" may reach the project root but not beyond',
+      },
+    );
   }
   return joined;
 }

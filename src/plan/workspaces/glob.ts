@@ -82,7 +82,7 @@ function splitPattern(pattern: string): string[] {
     .replace(/\/+$/, '');
   const segments = clean.split('/').filter((s) => s !== '' && s !== '.');
   if (pattern.trim().startsWith('/') || segments.includes('..')) {
-    throw new KilnError('E_CONFIG_INVALID', `workspace pattern "${pattern}" points outside the project`, {
+    throw new KilnError('KILN_CONFIG_INVALID', `workspace pattern "${pattern}" points outside the project`, {
       hint: 'workspace patterns are relative to the project root, e.g. "packages/*"; remove the leading "/" or ".."',
     });
   }
@@ -120,7 +120,7 @@ function segmentRegex(segment: string): RegExp {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   if (depth > 0) {
-    throw new KilnError('E_CONFIG_INVALID', `workspace pattern segment "${segment}" has an unclosed "{"`, {
+    throw new KilnError('KILN_CONFIG_INVALID', `workspace pattern segment "${segment}" has an unclosed "{"`, {
       hint: 'close the alternative, e.g. "{apps,packages}/*"',
     });
   }

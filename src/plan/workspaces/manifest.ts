@@ -72,12 +72,12 @@ export function parseJsonObject(text: string, file: string, problems: Problem[])
   return value as Record<string, unknown>;
 }
 
-/** One E_CONFIG_INVALID listing every problem, sorted by file. */
+/** One KILN_CONFIG_INVALID listing every problem, sorted by file. */
 export function problemsError(projectDir: string, unsorted: readonly Problem[]): KilnError {
   const problems = [...unsorted].sort((a, b) => compare(a.file, b.file));
   const lines = problems.map((p) => `  ${p.file}: ${p.message}`);
   return new KilnError(
-    'E_CONFIG_INVALID',
+    'KILN_CONFIG_INVALID',
     `workspace in ${projectDir} has ${problems.length} problem(s):\n${lines.join('\n')}`,
     {
       hint: 'fix these package.json files; npm, yarn and pnpm read them the same way',

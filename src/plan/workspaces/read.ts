@@ -29,7 +29,7 @@ export type ReadTextFile = (absPath: string) => Promise<string>;
  * The workspace packages under `projectDir`, sorted by name: from `pnpm-workspace.yaml` `packages:` when that file
  * exists (pnpm), else from the root package.json `workspaces` (an array, or `{ packages: [...] }`: npm, yarn classic
  * and berry). `!pattern` excludes. A matched directory without package.json is not a package. An empty list when
- * the root package.json declares no workspaces. Throws E_CONFIG_INVALID listing every problem found.
+ * the root package.json declares no workspaces. Throws KILN_CONFIG_INVALID listing every problem found.
  */
 export async function readWorkspaces(
   projectDir: string,
@@ -70,7 +70,7 @@ export async function readWorkspaces(
   const cycle = findPackageCycle(packages);
   if (cycle) {
     const shown = cycle.map((name) => `${name} (${byName.get(name)})`).join(' → ');
-    throw new KilnError('E_CONFIG_INVALID', `workspace packages depend on each other in a cycle: ${shown}`, {
+    throw new KilnError('KILN_CONFIG_INVALID', `workspace packages depend on each other in a cycle: ${shown}`, {
       hint: 'steps run in dependency order, which a cycle does not have; drop one of these dependencies or move the shared code into a package both depend on',
       details: { cycle },
     });
@@ -85,14 +85,14 @@ async function workspacePatterns(projectDir: string, readFile: ReadTextFile): Pr
     try {
       doc = parseYaml(pnpm);
     } catch (err) {
-      throw new KilnError('E_CONFIG_INVALID', `pnpm-workspace.yaml is not valid YAML: ${(err as Error).message}`, {
+      throw new KilnError('KILN_CONFIG_INVALID', `pnpm-workspace.yaml is not valid YAML: ${(err as Error).message}`, {
         cause: err,
         hint: 'fix the YAML syntax (pnpm itself would reject this file too)',
       });
     }
     const packages = (doc as { packages?: unknown } | null)?.packages;
     if (!isStringArray(packages) || packages.length === 0) {
-      throw new KilnError('E_CONFIG_INVALID', 'pnpm-workspace.yaml has no "packages:" list of patterns', {
+      throw new KilnError('KILN_CONFIG_INVALID', 'pnpm-workspace.yaml has no "packages:" list of patterns', {
         hint: 'list the package directories, e.g. packages: ["packages/*", "!**/test/**"]',
       });
     }
@@ -100,7 +100,7 @@ async function workspacePatterns(projectDir: string, readFile: ReadTextFile): Pr
   }
   const text = await readOptional(readFile, join(projectDir, 'package.json'));
   if (text === undefined) {
-    throw new KilnError('E_CONFIG_NOT_FOUND', `no package.json or pnpm-workspace.yaml in ${projectDir}`, {
+    throw new KilnError('KILN_CONFIG_NOT_FOUND', `no package.json or pnpm-workspace.yaml in ${projectDir}`, {
       hint: 'per-package steps need the root of an npm, yarn or pnpm workspace',
     });
   }
@@ -112,7 +112,7 @@ async function workspacePatterns(projectDir: string, readFile: ReadTextFile): Pr
   const patterns = Array.isArray(field) ? field : (field as { packages?: unknown } | null)?.packages;
   if (!isStringArray(patterns)) {
     throw new KilnError(
-      'E_CONFIG_INVALID',
+      'KILN_CONFIG_INVALID',
       'package.json "workspaces" is neither a list of patterns nor { packages: [...] }',
       {
         hint: 'write e.g. "workspaces": ["packages/*"]',
@@ -127,7 +127,7 @@ async function readOptional(readFile: ReadTextFile, path: string): Promise<strin
     return await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KilnError('E_IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new KilnError('KILN_IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

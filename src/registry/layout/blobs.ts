@@ -46,16 +46,16 @@ async function touch(path: string): Promise<void> {
   await fsp.utimes(path, now, now).catch(() => undefined); // a blob kept read-only by its owner stays as it is
 }
 
-/** A blob's bytes after checking them against the digest; throws E_OCI_LAYOUT naming the blob on mismatch. */
+/** A blob's bytes after checking them against the digest; throws KILN_OCI_LAYOUT naming the blob on mismatch. */
 export async function readBlobVerified(layoutDir: string, digest: Digest, expectedSize?: number): Promise<Buffer> {
   if (!isDigest(digest))
-    throw new KilnError('E_USAGE', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
+    throw new KilnError('KILN_USAGE', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
   let bytes: Buffer;
   try {
     bytes = await fsp.readFile(blobPath(layoutDir, digest));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new KilnError('E_NOT_FOUND', `blob ${digest} is not in the OCI layout ${layoutDir}`, {
+    throw new KilnError('KILN_NOT_FOUND', `blob ${digest} is not in the OCI layout ${layoutDir}`, {
       hint: 'Publish the artifact again, or check that the digest and layout directory are the ones you meant.',
       cause: err,
     });
@@ -67,7 +67,7 @@ export async function readBlobVerified(layoutDir: string, digest: Digest, expect
         ? `, ${bytes.length} bytes instead of ${expectedSize}`
         : '';
     throw new KilnError(
-      'E_OCI_LAYOUT',
+      'KILN_OCI_LAYOUT',
       `blob ${digest} in ${layoutDir} is corrupt: its content hashes to ${actual}${sizeNote}`,
       {
         hint: `Delete ${blobPath(layoutDir, digest)} and publish again; never use content that fails its digest.`,
@@ -111,10 +111,11 @@ async function copyHashing(file: string, tmp: string): Promise<{ digest: Digest;
     }
     await out.sync();
     const onDisk = (await out.stat()).size;
-    if (onDisk !== size) throw new KilnError('E_IO', `wrote ${onDisk} bytes to ${tmp} but read ${size} from ${file}`);
+    if (onDisk !== size)
+      throw new KilnError('KILN_IO', `wrote ${onDisk} bytes to ${tmp} but read ${size} from ${file}`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new KilnError('E_NOT_FOUND', `cannot publish ${file}: no such file`, {
+    throw new KilnError('KILN_NOT_FOUND', `cannot publish ${file}: no such file`, {
       hint: 'Check that the build produced this output before publishing it.',
       cause: err,
     });

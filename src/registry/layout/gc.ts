@@ -38,14 +38,14 @@ export async function readLayoutIndex(dir: string): Promise<Index | undefined> {
     text = await fsp.readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KilnError('E_OCI_LAYOUT', `cannot read ${path}: ${String(err)}`, { cause: err });
+    throw new KilnError('KILN_OCI_LAYOUT', `cannot read ${path}: ${String(err)}`, { cause: err });
   }
   return deepFreeze(parseIndex(text, path));
 }
 
 /**
  * Every manifest index.json lists, once per digest, with its subject read from the (verified) manifest blob; sorted
- * by digest. Empty when there is no layout. A listed OCI manifest whose blob is corrupt throws E_OCI_LAYOUT.
+ * by digest. Empty when there is no layout. A listed OCI manifest whose blob is corrupt throws KILN_OCI_LAYOUT.
  */
 export async function readLayoutManifests(dir: string): Promise<readonly LayoutManifest[]> {
   const index = await readLayoutIndex(dir);
@@ -67,7 +67,7 @@ export async function readLayoutManifests(dir: string): Promise<readonly LayoutM
       continue;
     }
     const bytes = await readBlobVerified(dir, first.digest, first.size).catch((err: unknown) => {
-      if (err instanceof KilnError && err.code === 'E_NOT_FOUND') return undefined;
+      if (err instanceof KilnError && err.code === 'KILN_NOT_FOUND') return undefined;
       throw err;
     });
     if (bytes === undefined) {

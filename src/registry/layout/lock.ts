@@ -160,7 +160,7 @@ function timedOut(lockPath: string, holder: LockHolder, opts: LockOptions): Kiln
   const who =
     holder.pid === undefined ? 'an unknown holder' : `pid ${holder.pid} on ${holder.host ?? 'an unknown host'}`;
   return new KilnError(
-    'E_OCI_LAYOUT',
+    'KILN_OCI_LAYOUT',
     `timed out after ${opts.timeoutMs} ms waiting for lock ${lockPath} (held by ${who} since ${new Date(holder.createdAt).toISOString()})`,
     { hint: `Another Kiln process is publishing to this layout. If none is running, delete ${lockPath}.` },
   );

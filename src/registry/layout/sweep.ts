@@ -49,7 +49,7 @@ const TEMP_NAME = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
 
 /**
  * Every blob reachable from index.json: each listed manifest, its config, layers and subject, and for an image
- * index the manifests it lists, recursively. A manifest blob that fails its digest throws E_OCI_LAYOUT (what it
+ * index the manifests it lists, recursively. A manifest blob that fails its digest throws KILN_OCI_LAYOUT (what it
  * names cannot be known, so nothing may be deleted); a missing one is reported and its children are unreachable.
  */
 export async function referencedBlobs(dir: string): Promise<{ digests: Set<string>; missing: Digest[] }> {
@@ -61,7 +61,7 @@ export async function referencedBlobs(dir: string): Promise<{ digests: Set<strin
     digests.add(d.digest);
     if (!MANIFEST_TYPES.has(d.mediaType)) return;
     const bytes = await readBlobVerified(dir, d.digest).catch((err: unknown) => {
-      if (err instanceof KilnError && err.code === 'E_NOT_FOUND') return undefined;
+      if (err instanceof KilnError && err.code === 'KILN_NOT_FOUND') return undefined;
       throw err;
     });
     if (bytes === undefined) {
@@ -124,13 +124,13 @@ export async function sweepLayoutBlobs(dir: string, opts: SweepOptions): Promise
   );
 }
 
-/** The descriptors a manifest or index blob points at, with where they sit; throws E_OCI_LAYOUT if it is not JSON. */
+/** The descriptors a manifest or index blob points at, with where they sit; throws KILN_OCI_LAYOUT if it is not JSON. */
 function childDescriptors(bytes: Buffer, where: string): [string, Descriptor][] {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch (cause) {
-    throw new KilnError('E_OCI_LAYOUT', `${where} is not JSON, so the blobs it names cannot be known`, {
+    throw new KilnError('KILN_OCI_LAYOUT', `${where} is not JSON, so the blobs it names cannot be known`, {
       cause,
       hint: 'Nothing was deleted. Restore the manifest or remove its index.json entry by hand, then run gc again.',
     });

@@ -103,7 +103,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
       if (!(err instanceof ConnectionError)) throw err;
       const build = (attempts: number): KilnError =>
         new KilnError(
-          'E_REGISTRY_AUTH',
+          'KILN_REGISTRY_AUTH',
           `cannot reach the token service ${realm} of registry ${ctx.registry} (${err.code})${attempts > 1 ? ` after ${attempts} attempts` : ''}`,
           {
             hint: 'the registry names this service in its WWW-Authenticate challenge; check that it is reachable from here',
@@ -172,7 +172,7 @@ function tokenOf(res: HttpResponse, realm: string): string {
   const token = typeof record.token === 'string' && record.token !== '' ? record.token : record.access_token;
   if (typeof token !== 'string' || !/^[\x21-\x7e]{1,16384}$/.test(token)) {
     throw new KilnError(
-      'E_REGISTRY_AUTH',
+      'KILN_REGISTRY_AUTH',
       `token service ${realm} answered 200 without a usable "token" or "access_token"`,
       {
         hint: 'the token service is not speaking the distribution token protocol; check the realm the registry names',

@@ -11,7 +11,7 @@ import type { RegistryClient } from './types.js';
 import { putBlob } from './upload.js';
 
 /**
- * A client for one registry. Throws E_USAGE right away (before any request) for a malformed registry name or plain
+ * A client for one registry. Throws KILN_USAGE right away (before any request) for a malformed registry name or plain
  * http to a host that is neither loopback nor marked insecure.
  */
 export function createRegistryClient(opts: RegistryClientOptions): RegistryClient {
@@ -54,7 +54,7 @@ async function getBlob(s: Session, repository: string, digest: Digest, size?: nu
   const actual = sha256Digest(res.body);
   if (actual !== digest) {
     throw new KilnError(
-      'E_VERIFY_FAILED',
+      'KILN_VERIFY_FAILED',
       `blob ${digest} from ${s.registry}/${repository} has digest ${actual} (${res.body.length} bytes): the registry returned other content`,
       {
         hint: 'do not use this copy; the registry or something between it and Kiln changed the content',

@@ -54,7 +54,7 @@ function fromDockerConfig(text: string, path: string, registry: string): Registr
     config = JSON.parse(text);
   } catch {
     // No cause attached: JSON.parse quotes the text around the error, which may be a secret.
-    throw new KilnError('E_CONFIG_INVALID', `${path} is not valid JSON`, {
+    throw new KilnError('KILN_CONFIG_INVALID', `${path} is not valid JSON`, {
       hint: 'fix or remove the file (docker login rewrites it)',
     });
   }
@@ -75,7 +75,7 @@ function fromDockerConfig(text: string, path: string, registry: string): Registr
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) {
-      throw new KilnError('E_CONFIG_INVALID', `${where}.auth is not base64 of "user:password"`, {
+      throw new KilnError('KILN_CONFIG_INVALID', `${where}.auth is not base64 of "user:password"`, {
         hint: `run docker login ${registry} again, or set ${REGISTRY_USERNAME_ENV}/${REGISTRY_PASSWORD_ENV}`,
       });
     }
@@ -104,7 +104,7 @@ function pair(
 ): RegistryCredentials {
   if (user === undefined || user === '' || password === undefined) {
     throw new KilnError(
-      'E_USAGE',
+      'KILN_USAGE',
       `registry credentials from ${source} are incomplete: a username and a password are both needed`,
       {
         hint: `set ${both}, or neither (then ~/.docker/config.json is used)`,
@@ -127,7 +127,7 @@ function readIfExists(path: string): string | undefined {
     return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KilnError('E_IO', `cannot read ${path}: ${(err as Error).message}`, {
+    throw new KilnError('KILN_IO', `cannot read ${path}: ${(err as Error).message}`, {
       hint: 'check the permissions of the docker config file',
       cause: err,
     });

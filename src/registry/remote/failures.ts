@@ -50,7 +50,7 @@ export function connectionFailure(
 ): TransientFailure | KilnError {
   const build = (attempts: number): KilnError =>
     new KilnError(
-      'E_REGISTRY_HTTP',
+      'KILN_REGISTRY_HTTP',
       `cannot reach registry ${ctx.registry} (${err.code}) to ${ctx.action} ${ctx.object} in ${ctx.repository}${tried(attempts)}`,
       {
         hint: isTransientConnection(err)
@@ -75,26 +75,29 @@ export function statusError(res: HttpResponse, ctx: CallContext, attempts = 1): 
     registryCode: reg?.code,
     attempts,
   };
-  const err = (code: 'E_REGISTRY_HTTP' | 'E_REGISTRY_AUTH' | 'E_NOT_FOUND', message: string, hint: string): KilnError =>
-    new KilnError(code, message, { hint, details });
+  const err = (
+    code: 'KILN_REGISTRY_HTTP' | 'KILN_REGISTRY_AUTH' | 'KILN_NOT_FOUND',
+    message: string,
+    hint: string,
+  ): KilnError => new KilnError(code, message, { hint, details });
   if (res.status === 401 && ctx.credentials.kind === 'anonymous') {
     const checked = ctx.credentials.source ?? 'none configured';
     return err(
-      'E_REGISTRY_AUTH',
+      'KILN_REGISTRY_AUTH',
       `registry ${ctx.registry} requires authentication to ${ctx.action} ${ctx.repository} (${ctx.object}); no credentials were sent: ${checked} (${status}${said})`,
       loginHint(ctx),
     );
   }
   if (res.status === 401 && !/insufficient_scope/.test(res.headers.get('www-authenticate') ?? '')) {
     return err(
-      'E_REGISTRY_AUTH',
+      'KILN_REGISTRY_AUTH',
       `registry ${ctx.registry} rejected ${credentialsText(ctx.credentials)} for ${ctx.action} of ${ctx.repository} (${ctx.object}): ${status}${said}`,
       `check the credentials in ${ctx.credentials.source}; ${loginHint(ctx)}`,
     );
   }
   if (res.status === 401 || res.status === 403) {
     return err(
-      'E_REGISTRY_AUTH',
+      'KILN_REGISTRY_AUTH',
       `registry ${ctx.registry} denied ${ctx.action} access to repository ${ctx.repository} for ${credentialsText(ctx.credentials)} (${status}${said})`,
       `ask the registry's administrator for ${ctx.action} permission on ${ctx.repository}, or use credentials that have it (check the repository name too)`,
     );
@@ -102,14 +105,14 @@ export function statusError(res: HttpResponse, ctx: CallContext, attempts = 1): 
   if (res.status === 404) return notFound(ctx, reg?.code, `${status}${said}`, err);
   if (res.status === 429) {
     return err(
-      'E_REGISTRY_HTTP',
+      'KILN_REGISTRY_HTTP',
       `registry ${ctx.registry} kept rate limiting ${ctx.action} of ${ctx.object} in ${ctx.repository}: ${status}${tried(attempts)}${said}`,
       'wait before running again; authenticated requests usually get a higher limit, or use a mirror',
     );
   }
   if (res.status >= 500) {
     return err(
-      'E_REGISTRY_HTTP',
+      'KILN_REGISTRY_HTTP',
       `registry ${ctx.registry} failed on ${ctx.action} of ${ctx.object} in ${ctx.repository}: ${status}${tried(attempts)}${said}`,
       'the registry itself is failing: check its logs or status page, then run again (pushing again is safe)',
     );
@@ -121,7 +124,7 @@ export function statusError(res: HttpResponse, ctx: CallContext, attempts = 1): 
         ? 'the registry refuses objects this large'
         : 'the registry did not accept the request; its error code above says why';
   return err(
-    'E_REGISTRY_HTTP',
+    'KILN_REGISTRY_HTTP',
     `registry ${ctx.registry} refused ${ctx.action} of ${ctx.object} in ${ctx.repository}: ${status}${said}`,
     hint,
   );
@@ -131,19 +134,19 @@ function notFound(
   ctx: CallContext,
   code: string | undefined,
   status: string,
-  err: (c: 'E_NOT_FOUND', m: string, h: string) => KilnError,
+  err: (c: 'KILN_NOT_FOUND', m: string, h: string) => KilnError,
 ): KilnError {
   const on = `on registry ${ctx.registry}`;
   if (code === 'NAME_UNKNOWN') {
     return err(
-      'E_NOT_FOUND',
+      'KILN_NOT_FOUND',
       `repository ${ctx.repository} does not exist ${on} (looking for ${ctx.object}; ${status})`,
       'check the repository name; a repository exists once something was pushed to it',
     );
   }
   if (code === 'BLOB_UPLOAD_UNKNOWN') {
     return err(
-      'E_NOT_FOUND',
+      'KILN_NOT_FOUND',
       `the upload of ${ctx.object} to ${ctx.repository} is unknown ${on}: the session expired or the registry restarted (${status})`,
       'run the push again: it starts a new upload',
     );
@@ -151,7 +154,7 @@ function notFound(
   const kind = code === 'BLOB_UNKNOWN' ? 'blob' : code === 'MANIFEST_UNKNOWN' ? 'manifest' : '';
   const what = kind !== '' && !ctx.object.startsWith(kind) ? `${kind} (${ctx.object})` : ctx.object;
   return err(
-    'E_NOT_FOUND',
+    'KILN_NOT_FOUND',
     `${what} is not in repository ${ctx.repository} ${on} (${status})`,
     'check the reference/digest; it may never have been pushed, or was deleted or garbage-collected',
   );

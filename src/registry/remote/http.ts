@@ -64,7 +64,7 @@ export function resolveUrl(location: string, base: string): string | undefined {
 
 function invalidRegistry(registry: string): never {
   throw new KilnError(
-    'E_USAGE',
+    'KILN_USAGE',
     `registry "${registry.slice(0, 100)}" is not a host[:port] (optionally with http(s)://)`,
     {
       hint: 'name the registry like ghcr.io or 127.0.0.1:5000, without a path',
@@ -72,13 +72,13 @@ function invalidRegistry(registry: string): never {
   );
 }
 
-/** Throws E_USAGE when `url` is plain http to a host that is not loopback and the registry was not marked insecure. */
+/** Throws KILN_USAGE when `url` is plain http to a host that is not loopback and the registry was not marked insecure. */
 export function assertAllowedUrl(url: string, insecure: boolean, registry: string): void {
   const parsed = new URL(url);
   if (parsed.protocol === 'https:') return;
   if (parsed.protocol === 'http:' && (insecure || isLoopbackHost(parsed.host))) return;
   throw new KilnError(
-    'E_USAGE',
+    'KILN_USAGE',
     `refusing ${parsed.protocol}//${parsed.host} for registry ${registry}: plain http is only used for loopback addresses`,
     {
       hint: `use https, or pass --insecure-registry ${registry} if this registry really has no TLS`,
@@ -124,13 +124,17 @@ export async function send(req: HttpRequest, opts: SendOptions): Promise<HttpRes
     }
     await res.body?.cancel();
     if (hop >= MAX_REDIRECTS) {
-      throw new KilnError('E_REGISTRY_HTTP', `registry ${opts.registry} redirected more than ${MAX_REDIRECTS} times`, {
-        hint: 'the registry or a proxy in front of it is misconfigured (a redirect loop)',
-      });
+      throw new KilnError(
+        'KILN_REGISTRY_HTTP',
+        `registry ${opts.registry} redirected more than ${MAX_REDIRECTS} times`,
+        {
+          hint: 'the registry or a proxy in front of it is misconfigured (a redirect loop)',
+        },
+      );
     }
     const next = resolveUrl(location, url);
     if (next === undefined) {
-      throw new KilnError('E_REGISTRY_HTTP', `registry ${opts.registry} redirected to an invalid URL`, {
+      throw new KilnError('KILN_REGISTRY_HTTP', `registry ${opts.registry} redirected to an invalid URL`, {
         hint: 'the registry or a proxy in front of it sends a malformed Location header',
       });
     }
@@ -159,7 +163,7 @@ async function readBody(res: Response, method: string, opts: SendOptions): Promi
       total += chunk.length;
       if (total > opts.maxBytes) {
         await res.body.cancel().catch(() => undefined);
-        throw new KilnError('E_REGISTRY_HTTP', `registry ${opts.registry} sent more than ${opts.maxBytes} bytes`, {
+        throw new KilnError('KILN_REGISTRY_HTTP', `registry ${opts.registry} sent more than ${opts.maxBytes} bytes`, {
           hint: 'the answer is larger than Kiln accepts for this kind of object; check the reference',
         });
       }

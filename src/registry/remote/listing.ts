@@ -157,7 +157,7 @@ function jsonOrUndefined(res: HttpResponse): Record<string, unknown> | undefined
 
 function invalid(s: Session, ctx: CallContext, why: string): never {
   throw new KilnError(
-    'E_REGISTRY_HTTP',
+    'KILN_REGISTRY_HTTP',
     `registry ${s.registry} sent an invalid ${ctx.object} listing for ${ctx.repository}: ${why}`,
     {
       hint: 'the registry does not follow the distribution spec here; report it to its operator',

@@ -52,7 +52,7 @@ export async function putManifest(
   const stored = res.headers.get('docker-content-digest');
   if (stored !== null && stored !== digest) {
     throw new KilnError(
-      'E_REGISTRY_HTTP',
+      'KILN_REGISTRY_HTTP',
       `registry ${s.registry} stored manifest ${reference} of ${repository} as ${stored.slice(0, 80)}, not ${digest}`,
       {
         hint: 'the registry rewrote the manifest (some convert media types); push to a registry that stores manifests byte for byte',
@@ -130,7 +130,7 @@ function checkDigest(s: Session, repository: string, reference: string, digest: 
 
 function mismatch(s: Session, repository: string, expected: string, actual: string): never {
   throw new KilnError(
-    'E_VERIFY_FAILED',
+    'KILN_VERIFY_FAILED',
     `manifest ${expected} from ${s.registry}/${repository} has digest ${actual}: the registry returned other bytes than it names`,
     {
       hint: 'do not use this copy; the registry or something between it and Kiln changed the content',
@@ -151,5 +151,5 @@ function mediaTypeOf(res: HttpResponse): string {
 }
 
 function usage(message: string, hint: string): never {
-  throw new KilnError('E_USAGE', message, { hint });
+  throw new KilnError('KILN_USAGE', message, { hint });
 }

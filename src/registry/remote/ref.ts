@@ -14,7 +14,7 @@ const IPV6_RE = /^\[[0-9a-f:.]+\]$/;
 /** Docker's limit on the length of a full name (registry + repository). */
 const NAME_MAX = 255;
 
-/** Parses `[oci://]host[:port]/repo[:tag][@sha256:…]`; every problem is an E_USAGE error with the expected form. */
+/** Parses `[oci://]host[:port]/repo[:tag][@sha256:…]`; every problem is an KILN_USAGE error with the expected form. */
 export function parseRegistryRef(text: string): RegistryRef {
   const input = text.trim();
   if (input === '') fail(text, 'the reference is empty');
@@ -64,25 +64,25 @@ export function formatRegistryRef(ref: RegistryRef): string {
   return ref.tag === undefined ? name : `${name}:${ref.tag}`;
 }
 
-/** Throws E_USAGE unless `repository` is a valid repository name (checked again by the client for every call). */
-/** Throws E_USAGE unless `digest` is `sha256:<64 hex>`; `hint` says what the digest addresses. */
+/** Throws KILN_USAGE unless `repository` is a valid repository name (checked again by the client for every call). */
+/** Throws KILN_USAGE unless `digest` is `sha256:<64 hex>`; `hint` says what the digest addresses. */
 export function assertDigest(digest: string, hint: string): void {
   if (isDigest(digest)) return;
-  throw new KilnError('E_USAGE', `"${short(digest)}" is not a sha256 digest`, { hint });
+  throw new KilnError('KILN_USAGE', `"${short(digest)}" is not a sha256 digest`, { hint });
 }
 
 export function assertRepository(repository: string): void {
   const problem = repositoryProblem(repository);
   if (problem === undefined) return;
-  throw new KilnError('E_USAGE', `repository name "${short(repository)}" is not valid: ${problem}`, {
+  throw new KilnError('KILN_USAGE', `repository name "${short(repository)}" is not valid: ${problem}`, {
     hint: 'use lower-case path components separated by "/", e.g. team/app',
   });
 }
 
-/** Throws E_USAGE unless `reference` is a tag or a sha256 digest. */
+/** Throws KILN_USAGE unless `reference` is a tag or a sha256 digest. */
 export function assertReference(reference: string): void {
   if (isDigest(reference) || TAG_RE.test(reference)) return;
-  throw new KilnError('E_USAGE', `manifest reference "${short(reference)}" is neither a tag nor a sha256 digest`, {
+  throw new KilnError('KILN_USAGE', `manifest reference "${short(reference)}" is neither a tag nor a sha256 digest`, {
     hint: 'a tag is letters, digits, "_", "." and "-" (at most 128); a digest is sha256:<64 lower-case hex>',
   });
 }
@@ -118,7 +118,7 @@ function parseHost(text: string, hostText: string): string {
 }
 
 function fail(text: string, why: string): never {
-  throw new KilnError('E_USAGE', `registry reference "${short(text)}" is not valid: ${why}`, { hint: EXPECTED });
+  throw new KilnError('KILN_USAGE', `registry reference "${short(text)}" is not valid: ${why}`, { hint: EXPECTED });
 }
 
 function short(value: string): string {

@@ -35,11 +35,11 @@ export class TransientFailure extends Error {
   }
 }
 
-/** Runs `unit` until it succeeds, throws something that is not a TransientFailure, or the attempts run out. */
-export async function retrying<T>(unit: () => Promise<T>, deps: RetryDeps): Promise<T> {
+/** Runs `unit` (given the attempt number, from 1) until it succeeds, throws something that is not a TransientFailure, or the attempts run out. */
+export async function retrying<T>(unit: (attempt: number) => Promise<T>, deps: RetryDeps): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await unit();
+      return await unit(attempt);
     } catch (err) {
       if (!(err instanceof TransientFailure)) throw err;
       if (attempt >= deps.policy.attempts) throw err.final(attempt);

@@ -1,4 +1,5 @@
 // The shared state of one registry client: endpoint, authenticator, retry policy, and one-request helpers.
+import type { EventSink } from '../../core/events.js';
 import { createAuthenticator } from './auth.js';
 import { resolveCredentials } from './credentials.js';
 import { type CallContext, connectionFailure, isTransientStatus, transientResponse } from './failures.js';
@@ -25,6 +26,8 @@ export interface RegistryClientOptions {
   readonly chunkSize?: number;
   /** Per-request timeout (default 120 s); a timeout counts as a connection failure and is retried. */
   readonly timeoutMs?: number;
+  /** Receives a `registry-request` event per attempt (status, bytes, duration), for logs and metrics. */
+  readonly onEvent?: EventSink;
 }
 
 /** What the client's operations share. */
@@ -36,12 +39,21 @@ export interface Session {
   readonly now: () => number;
   /** Absolute URL of a registry API path such as `/v2/team/app/tags/list`. */
   url(path: string): string;
-  /** One authenticated request; 429/5xx/connection failures become TransientFailure, other answers are returned. */
-  attempt(req: HttpRequest, scopes: readonly string[], ctx: CallContext, maxBytes?: number): Promise<HttpResponse>;
+  /**
+   * One authenticated request (`attempt` says which try of it this is, for events); 429/5xx/connection failures become
+   * TransientFailure, other answers are returned.
+   */
+  attempt(
+    req: HttpRequest,
+    scopes: readonly string[],
+    ctx: CallContext,
+    maxBytes?: number,
+    attempt?: number,
+  ): Promise<HttpResponse>;
   /** `attempt`, retried with backoff. */
   request(req: HttpRequest, scopes: readonly string[], ctx: CallContext, maxBytes?: number): Promise<HttpResponse>;
   /** Runs a multi-request unit (an upload) with retries; a TransientFailure anywhere restarts it. */
-  retrying<T>(unit: () => Promise<T>): Promise<T>;
+  retrying<T>(unit: (attempt: number) => Promise<T>): Promise<T>;
   /** The context of an operation on `repository`, for error messages. */
   context(repository: string, action: CallContext['action'], object: string): CallContext;
 }
@@ -49,7 +61,7 @@ export interface Session {
 const DEFAULT_CHUNK = 8 << 20;
 const SMALL_BODY = 1 << 20;
 
-/** Builds the session; throws E_USAGE (before any request) for a bad registry name or disallowed plain http. */
+/** Builds the session; throws KILN_USAGE (before any request) for a bad registry name or disallowed plain http. */
 export function createSession(opts: RegistryClientOptions): Session {
   const insecure = opts.insecure ?? false;
   const endpoint = registryEndpoint(opts.registry, insecure);
@@ -74,13 +86,28 @@ export function createSession(opts: RegistryClientOptions): Session {
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1)
     throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
 
-  const attempt: Session['attempt'] = async (req, scopes, ctx, maxBytes = SMALL_BODY) => {
+  const emit = opts.onEvent ?? (() => {});
+  const attempt: Session['attempt'] = async (req, scopes, ctx, maxBytes = SMALL_BODY, n = 1) => {
+    const started = now();
+    const event = (status: number | null, received: number) =>
+      emit({
+        kind: 'registry-request',
+        registry: endpoint.host,
+        method: req.method,
+        path: new URL(req.url).pathname,
+        status,
+        attempt: n,
+        bytes: bodySize(req.body) + received,
+        durationMs: now() - started,
+      });
     let res: HttpResponse;
     try {
       res = await auth.send(req, scopes, ctx, maxBytes);
     } catch (err) {
+      event(null, 0);
       throw err instanceof ConnectionError ? connectionFailure(err, ctx, endpoint.origin) : err;
     }
+    event(res.status, res.body.length);
     if (isTransientStatus(res.status)) throw transientResponse(res, ctx, now());
     return res;
   };
@@ -92,8 +119,8 @@ export function createSession(opts: RegistryClientOptions): Session {
     now,
     url: (path: string) => `${endpoint.origin}${path}`,
     attempt,
-    request: (req, scopes, ctx, maxBytes) => retrying(() => attempt(req, scopes, ctx, maxBytes), retry),
-    retrying: <T>(unit: () => Promise<T>) => retrying(unit, retry),
+    request: (req, scopes, ctx, maxBytes) => retrying((n) => attempt(req, scopes, ctx, maxBytes, n), retry),
+    retrying: <T>(unit: (attempt: number) => Promise<T>) => retrying(unit, retry),
     context: (repository, action, object) => ({ registry: endpoint.host, repository, action, object, credentials }),
   };
   return Object.freeze(session);
@@ -102,4 +129,9 @@ export function createSession(opts: RegistryClientOptions): Session {
 /** Token scope for `actions` on a repository (distribution token scope grammar). */
 export function repositoryScope(repository: string, actions: string): string {
   return `repository:${repository}:${actions}`;
+}
+
+/** Bytes of a request body. */
+function bodySize(body: HttpRequest['body']): number {
+  return body?.length ?? 0;
 }

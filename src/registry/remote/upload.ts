@@ -38,8 +38,14 @@ export async function putBlob(s: Session, repository: string, blob: BlobUpload, 
     return bytes;
   };
 
-  await s.retrying(async () => {
-    const head = await s.attempt({ method: 'HEAD', url: s.url(`/v2/${repository}/blobs/${blob.digest}`) }, scopes, ctx);
+  await s.retrying(async (n) => {
+    const head = await s.attempt(
+      { method: 'HEAD', url: s.url(`/v2/${repository}/blobs/${blob.digest}`) },
+      scopes,
+      ctx,
+      undefined,
+      n,
+    );
     if (head.status === 200) return;
     if (head.status !== 404) throw statusError(head, ctx);
     // The content is checked before anything is sent; with a mount to try first, only once the mount missed.
@@ -49,7 +55,7 @@ export async function putBlob(s: Session, repository: string, blob: BlobUpload, 
     };
     if (!from) await check();
     const query = from ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}` : '';
-    const started = await s.attempt({ method: 'POST', url: s.url(`${uploads}${query}`) }, scopes, ctx);
+    const started = await s.attempt({ method: 'POST', url: s.url(`${uploads}${query}`) }, scopes, ctx, undefined, n);
     if (started.status === 201 && from) return; // Mounted: the registry linked the blob from `from`.
     let location = sessionLocation(started, ctx, s);
     await check();
@@ -63,22 +69,30 @@ export async function putBlob(s: Session, repository: string, blob: BlobUpload, 
           { method: 'PUT', url: withDigest(location, blob.digest), headers: OCTETS, body },
           scopes,
           ctx,
+          undefined,
+          n,
         );
       } else {
         for (let start = 0; start < blob.size; start += s.chunkSize) {
           const body = await reader.read(start, Math.min(s.chunkSize, blob.size - start));
           const headers = { ...OCTETS, 'Content-Range': `${start}-${start + body.length - 1}` };
-          const res = await s.attempt({ method: 'PATCH', url: location, headers, body }, scopes, ctx);
+          const res = await s.attempt({ method: 'PATCH', url: location, headers, body }, scopes, ctx, undefined, n);
           if (res.status !== 202) throw restartable(res, ctx);
           location = sessionLocation(res, ctx, s);
         }
-        done = await s.attempt({ method: 'PUT', url: withDigest(location, blob.digest), headers: OCTETS }, scopes, ctx);
+        done = await s.attempt(
+          { method: 'PUT', url: withDigest(location, blob.digest), headers: OCTETS },
+          scopes,
+          ctx,
+          undefined,
+          n,
+        );
       }
       if (done.status !== 201) throw restartable(done, ctx);
       const stored = done.headers.get('docker-content-digest');
       if (stored !== null && stored !== blob.digest) {
         throw new KilnError(
-          'E_REGISTRY_HTTP',
+          'KILN_REGISTRY_HTTP',
           `registry ${s.registry} stored blob ${blob.digest} of ${repository} under digest ${stored.slice(0, 80)}`,
           {
             hint: 'the registry (or a proxy) changed the bytes on the way; do not use it until that is explained',
@@ -99,7 +113,7 @@ function sessionLocation(res: HttpResponse, ctx: CallContext, s: Session): strin
   const location = res.headers.get('location');
   if (location === null || location === '') {
     throw new KilnError(
-      'E_REGISTRY_HTTP',
+      'KILN_REGISTRY_HTTP',
       `registry ${s.registry} started an upload to ${ctx.repository} without a Location header`,
       {
         hint: 'the registry does not follow the distribution spec for uploads',
@@ -109,7 +123,7 @@ function sessionLocation(res: HttpResponse, ctx: CallContext, s: Session): strin
   const url = resolveUrl(location, res.url);
   if (url === undefined) {
     throw new KilnError(
-      'E_REGISTRY_HTTP',
+      'KILN_REGISTRY_HTTP',
       `registry ${s.registry} answered an upload to ${ctx.repository} with an invalid Location`,
       {
         hint: 'the registry or a proxy in front of it sends a malformed Location header',
@@ -140,7 +154,7 @@ async function checkSource(blob: BlobUpload & { source: BlobSource }): Promise<v
   const actual =
     typeof blob.source === 'string'
       ? await sha256File(blob.source).catch((err: NodeJS.ErrnoException) => {
-          throw new KilnError('E_IO', `cannot read blob file ${blob.source}: ${err.code ?? err.message}`, {
+          throw new KilnError('KILN_IO', `cannot read blob file ${blob.source}: ${err.code ?? err.message}`, {
             hint: 'the file to push must exist and be readable',
             cause: err,
           });
@@ -149,7 +163,7 @@ async function checkSource(blob: BlobUpload & { source: BlobSource }): Promise<v
   if (actual.digest !== blob.digest || actual.size !== blob.size) {
     const where = typeof blob.source === 'string' ? `blob file ${blob.source}` : 'blob bytes';
     throw new KilnError(
-      'E_IO',
+      'KILN_IO',
       `${where} hold ${actual.digest} (${actual.size} bytes), not the expected ${blob.digest} (${blob.size} bytes); nothing was sent`,
       {
         hint: 'the content changed after its digest was taken: rebuild, then push again',
@@ -176,7 +190,7 @@ async function openSource(source: string | Uint8Array): Promise<SourceReader> {
       while (filled < length) {
         const { bytesRead } = await fh.read(buf, filled, length - filled, offset + filled);
         if (bytesRead === 0)
-          throw new KilnError('E_IO', `blob file ${source} got shorter while it was being pushed`, {
+          throw new KilnError('KILN_IO', `blob file ${source} got shorter while it was being pushed`, {
             hint: 'do not change build outputs while publishing',
           });
         filled += bytesRead;

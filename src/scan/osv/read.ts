@@ -57,12 +57,15 @@ async function sourceKind(source: string): Promise<'dir' | 'zip' | 'file'> {
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
     const what = missing ? 'does not exist' : `cannot be read (${(cause as Error).message})`;
-    throw new KilnError(missing ? 'E_NOT_FOUND' : 'E_IO', `OSV source ${source} ${what}`, { cause, hint: SOURCE_HINT });
+    throw new KilnError(missing ? 'KILN_NOT_FOUND' : 'KILN_IO', `OSV source ${source} ${what}`, {
+      cause,
+      hint: SOURCE_HINT,
+    });
   }
   if (info.isDirectory()) return 'dir';
   if (info.isFile() && (/\.zip$/i.test(source) || (await startsLikeZip(source)))) return 'zip';
   if (info.isFile() && isJsonName(source)) return 'file'; // one record, or an array of them (curl's vuln.json)
-  throw new KilnError('E_USAGE', `OSV source ${source} is neither a directory, a ZIP archive nor a .json file`, {
+  throw new KilnError('KILN_USAGE', `OSV source ${source} is neither a directory, a ZIP archive nor a .json file`, {
     hint: SOURCE_HINT,
   });
 }
@@ -87,7 +90,7 @@ async function jsonFilesUnder(root: string): Promise<string[]> {
     try {
       entries = await readdir(join(root, dir), { withFileTypes: true });
     } catch (cause) {
-      throw new KilnError('E_IO', `cannot list ${join(root, dir)}: ${(cause as Error).message}`, {
+      throw new KilnError('KILN_IO', `cannot list ${join(root, dir)}: ${(cause as Error).message}`, {
         cause,
         hint: 'Make the whole OSV directory readable, or import a copy of it.',
       });

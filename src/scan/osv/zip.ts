@@ -90,7 +90,7 @@ type Fail = (what: string, entry?: CentralEntry, hint?: string) => never;
 function failure(zip: string): Fail {
   return (what, entry, hint = DAMAGED) => {
     const where = entry === undefined ? zip : `${zip}, entry "${entry.name}"`;
-    throw new KilnError('E_IO', `cannot read ZIP archive ${where}: ${what}`, { hint });
+    throw new KilnError('KILN_IO', `cannot read ZIP archive ${where}: ${what}`, { hint });
   };
 }
 
@@ -100,7 +100,7 @@ async function openZip(path: string): Promise<FileHandle> {
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
     throw new KilnError(
-      missing ? 'E_NOT_FOUND' : 'E_IO',
+      missing ? 'KILN_NOT_FOUND' : 'KILN_IO',
       `cannot open ZIP archive ${path}: ${(cause as Error).message}`,
       {
         cause,

@@ -51,7 +51,7 @@ export function parseOpenVex(text: string, file: string): VexDocument {
   const parsed = parseJsonText(text);
   if (!parsed.ok) {
     throw new KilnError(
-      'E_CONFIG_INVALID',
+      'KILN_CONFIG_INVALID',
       `${file}:${parsed.line}:${parsed.column}: not valid JSON: ${parsed.reason}`,
       {
         hint: 'OpenVEX documents are JSON; fix the syntax error (vexctl writes valid documents).',
@@ -64,7 +64,7 @@ export function parseOpenVex(text: string, file: string): VexDocument {
   if (doc === undefined || problems.length > 0) {
     const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
     throw new KilnError(
-      'E_CONFIG_INVALID',
+      'KILN_CONFIG_INVALID',
       `${file} is not a valid OpenVEX document (${count}):\n  ${problems.join('\n  ')}`,
       {
         hint: 'Fix the fields named above; the format is specified at https://github.com/openvex/spec.',

@@ -120,9 +120,13 @@ function formulaOf(graph: ComponentGraph, tools: readonly ResolvedBuildTool[]): 
   const runtimeRefs = new Set([graph.root.ref, ...graph.components.map((c) => c.ref)]);
   const clash = tools.map((t) => `${BUILD_TOOL_REF}${t.name}`).filter((ref) => runtimeRefs.has(ref));
   if (clash.length > 0) {
-    throw new KilnError('E_SBOM_INVALID', `build tool bom-refs ${clash.join(', ')} are also runtime component refs`, {
-      hint: 'This is a bug in the lockfile reader (component refs must be purls); please report it with the lockfile.',
-    });
+    throw new KilnError(
+      'KILN_SBOM_INVALID',
+      `build tool bom-refs ${clash.join(', ')} are also runtime component refs`,
+      {
+        hint: 'This is a bug in the lockfile reader (component refs must be purls); please report it with the lockfile.',
+      },
+    );
   }
   return { components: tools.map(buildToolComponentOf) };
 }

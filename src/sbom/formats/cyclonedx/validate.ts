@@ -19,7 +19,7 @@ const PRECOMPILED = compiledFile(`sbom/${PRECOMPILED_VALIDATOR_FILE}`);
 
 let compiled: SchemaCheck | undefined;
 
-/** Throws E_SBOM_INVALID listing every schema violation (with its instance path) unless `bom` is valid CycloneDX 1.6. */
+/** Throws KILN_SBOM_INVALID listing every schema violation (with its instance path) unless `bom` is valid CycloneDX 1.6. */
 export function validateCycloneDx(bom: unknown): void {
   compiled ??= loadPrecompiledValidator(PRECOMPILED) ?? compileCycloneDxSchema().validate;
   assertValid(compiled, bom);
@@ -39,10 +39,14 @@ export function assertValid(check: SchemaCheck, bom: unknown): void {
   if (check(bom)) return;
   const problems = [...new Set((check.errors ?? []).map(describeSchemaError))];
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  throw new KilnError('E_SBOM_INVALID', `document is not valid CycloneDX 1.6 (${count}):\n  ${problems.join('\n  ')}`, {
-    hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
-    details: { problems },
-  });
+  throw new KilnError(
+    'KILN_SBOM_INVALID',
+    `document is not valid CycloneDX 1.6 (${count}):\n  ${problems.join('\n  ')}`,
+    {
+      hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
+      details: { problems },
+    },
+  );
 }
 
 /** One Ajv error as a line a person can act on: where, what, and the allowed values or the unexpected key. */

@@ -13,11 +13,6 @@ import {
 } from '../../graph.js';
 import type { CycloneDxMeta } from '../cyclonedx/document.js';
 
-/** The in-toto predicate type under which an SPDX document is attested. */
-export const SPDX_PREDICATE = 'https://spdx.dev/Document';
-/** The IANA media type of SPDX JSON documents (OCI artifact and attestation payload type). */
-export const SPDX_JSON = 'application/spdx+json';
-
 /** The same inputs the CycloneDX writer takes (commit, SOURCE_DATE_EPOCH, tool, build tools), so one meta serves both. */
 export type SpdxMeta = CycloneDxMeta;
 

@@ -20,12 +20,12 @@ const ELEMENT_LISTS = ['packages', 'files', 'snippets'] as const;
 const load = createRequire(import.meta.url);
 let compiled: ValidateFunction | undefined;
 
-/** Throws E_SBOM_INVALID listing every problem (each with its instance path) unless `doc` is valid SPDX 2.3 JSON. */
+/** Throws KILN_SBOM_INVALID listing every problem (each with its instance path) unless `doc` is valid SPDX 2.3 JSON. */
 export function validateSpdx(doc: unknown): void {
   const problems = spdxProblems(doc);
   if (problems.length === 0) return;
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  throw new KilnError('E_SBOM_INVALID', `document is not valid SPDX 2.3 (${count}):\n  ${problems.join('\n  ')}`, {
+  throw new KilnError('KILN_SBOM_INVALID', `document is not valid SPDX 2.3 (${count}):\n  ${problems.join('\n  ')}`, {
     hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
     details: { problems },
   });

@@ -59,7 +59,7 @@ export function readCargoLockfile(text: string, file: string, options: ReadCargo
   const version = doc.root.version;
   if (typeof version === 'number' && version > 4) {
     throw new KilnError(
-      'E_LOCKFILE_INVALID',
+      'KILN_LOCKFILE_INVALID',
       `${at(doc.root, 'version')}: Cargo.lock version ${version}; Kiln reads 1 to 4`,
       {
         hint: 'Upgrade Kiln, or have an older cargo write it: set `rust-version` in Cargo.toml and run `cargo update`.',

@@ -36,7 +36,7 @@ export async function generateNpmSbom(opts: GenerateNpmSbomOptions): Promise<Npm
     text = await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return undefined;
-    throw new KilnError('E_IO', `cannot read ${path}: ${(err as Error).message}`, {
+    throw new KilnError('KILN_IO', `cannot read ${path}: ${(err as Error).message}`, {
       hint: 'Check that the file is readable by the user running Kiln.',
       cause: err,
     });

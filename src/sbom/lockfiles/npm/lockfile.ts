@@ -28,10 +28,14 @@ export function readNpmLockfile(text: string, file: string, options: ReadNpmLock
   const value = parseJson(text, file, `Fix the syntax error or restore the file from git. ${REGENERATE_HINT}`);
   const lockfileVersion = isRecord(value) ? value.lockfileVersion : undefined;
   if (typeof lockfileVersion === 'number' && lockfileVersion > 3) {
-    throw new KilnError('E_LOCKFILE_INVALID', `${file} has lockfileVersion ${lockfileVersion}; Kiln reads 1, 2 and 3`, {
-      hint: 'Upgrade Kiln, or write the lockfile in a version it reads: `npm install --lockfile-version 3`.',
-      details: { file, lockfileVersion },
-    });
+    throw new KilnError(
+      'KILN_LOCKFILE_INVALID',
+      `${file} has lockfileVersion ${lockfileVersion}; Kiln reads 1, 2 and 3`,
+      {
+        hint: 'Upgrade Kiln, or write the lockfile in a version it reads: `npm install --lockfile-version 3`.',
+        details: { file, lockfileVersion },
+      },
+    );
   }
   const { tree, problems } =
     lockfileVersion === 1 ? checkV1Lockfile(value, checkedManifest(options.manifest)) : treeOfPackages(value);
@@ -64,7 +68,7 @@ function checkedManifest(manifest: ReadNpmLockfileOptions['manifest']): CheckedM
   const parsed = NpmManifest.safeParse(value);
   if (parsed.success) return { file, entry: value as CheckedManifest['entry'] }; // the JSON.parse value: see v1 reader
   const problems = issuesToProblems(parsed.error.issues, []);
-  throw new KilnError('E_LOCKFILE_INVALID', `${file} is not a valid package.json:\n  ${problems.join('\n  ')}`, {
+  throw new KilnError('KILN_LOCKFILE_INVALID', `${file} is not a valid package.json:\n  ${problems.join('\n  ')}`, {
     hint: 'Dependencies must map package names to version strings; fix package.json and regenerate the lockfile.',
     details: { file, problems },
   });
@@ -74,7 +78,7 @@ function parseJson(text: string, file: string, hint: string): unknown {
   const parsed = parseJsonText(text);
   if (parsed.ok) return parsed.value;
   throw new KilnError(
-    'E_LOCKFILE_INVALID',
+    'KILN_LOCKFILE_INVALID',
     `${file}:${parsed.line}:${parsed.column}: not valid JSON: ${parsed.reason}`,
     {
       hint,

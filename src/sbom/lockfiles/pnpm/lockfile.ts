@@ -41,7 +41,7 @@ export function readPnpmLockfile(text: string, file: string, options: ReadPnpmLo
   if (!lockfile.importers.has(importer)) {
     const known = [...lockfile.importers.keys()].join(', ');
     if (options.importer === undefined) throw invalid(file, [`importers: has no "." (the root project); has ${known}`]);
-    throw new KilnError('E_USAGE', `${file} has no importer "${importer}" (importers: ${known})`, {
+    throw new KilnError('KILN_USAGE', `${file} has no importer "${importer}" (importers: ${known})`, {
       hint: 'Name the project by its directory relative to the lockfile, as the `importers` keys of pnpm-lock.yaml do.',
       details: { file, importer },
     });
@@ -61,7 +61,7 @@ function parseYaml(text: string, file: string): Record<string, unknown> {
     if (err === undefined) continue;
     const { line, col } = err.linePos?.[0] ?? { line: 1, col: 1 };
     const reason = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
-    throw new KilnError('E_LOCKFILE_INVALID', `${file}:${line}:${col}: not valid YAML: ${reason}`, {
+    throw new KilnError('KILN_LOCKFILE_INVALID', `${file}:${line}:${col}: not valid YAML: ${reason}`, {
       hint: `Fix the syntax error or restore the file from git. ${REGENERATE_HINT}`,
       details: { file, line, column: col },
     });
@@ -70,7 +70,7 @@ function parseYaml(text: string, file: string): Record<string, unknown> {
   try {
     value = documents.at(-1)?.toJS(); // refuses more than 100 alias expansions (pnpm writes no aliases)
   } catch (err) {
-    throw new KilnError('E_LOCKFILE_INVALID', `${file}: not a readable lockfile: ${(err as Error).message}`, {
+    throw new KilnError('KILN_LOCKFILE_INVALID', `${file}: not a readable lockfile: ${(err as Error).message}`, {
       hint: REGENERATE_HINT,
       cause: err,
       details: { file },
@@ -88,7 +88,7 @@ function unknownVersion(file: string, version: unknown): KilnError {
   const major = Number.parseFloat(String(version));
   const newer = Number.isFinite(major) && major > 9;
   return new KilnError(
-    'E_LOCKFILE_INVALID',
+    'KILN_LOCKFILE_INVALID',
     `${file} has lockfileVersion ${JSON.stringify(version)}; Kiln reads ${known} (pnpm 8, 9 and 10)`,
     {
       hint: newer

@@ -57,7 +57,7 @@ export function readPoetryLockfile(
   const lockVersion = isTomlTable(metadata) ? metadata['lock-version'] : undefined;
   if (typeof lockVersion === 'string' && Number.parseInt(lockVersion, 10) > 2) {
     throw new KilnError(
-      'E_LOCKFILE_INVALID',
+      'KILN_LOCKFILE_INVALID',
       `${file}: lock-version ${lockVersion}; Kiln reads poetry lockfiles 1.x and 2.x`,
       {
         hint: 'Upgrade Kiln, or lock with a Poetry version that writes lock-version 2.x.',

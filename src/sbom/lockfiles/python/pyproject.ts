@@ -21,7 +21,7 @@ export interface PythonProject {
   readonly dev: ReadonlySet<string>;
 }
 
-/** Reads pyproject.toml; throws E_LOCKFILE_INVALID naming file:line for broken TOML or wrongly typed fields. */
+/** Reads pyproject.toml; throws KILN_LOCKFILE_INVALID naming file:line for broken TOML or wrongly typed fields. */
 export function readPyproject(text: string, file: string): PythonProject {
   const doc = parseTomlFile(text, file, 'Fix the syntax error in pyproject.toml or restore it from git.');
   const problems: string[] = [];

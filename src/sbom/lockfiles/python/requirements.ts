@@ -118,7 +118,7 @@ export function readRequirementsTxt(text: string, file: string, options: ReadReq
   if (problems.length > 0) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     throw new KilnError(
-      'E_LOCKFILE_INVALID',
+      'KILN_LOCKFILE_INVALID',
       `${file} is not an exact list of requirements (${count}):\n  ${problems.join('\n  ')}`,
       {
         hint: PIN_HINT,

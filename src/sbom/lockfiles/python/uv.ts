@@ -60,7 +60,7 @@ export function readUvLockfile(text: string, file: string, options: ReadUvLockfi
   const version = doc.root.version;
   if (version !== 1) {
     throw new KilnError(
-      'E_LOCKFILE_INVALID',
+      'KILN_LOCKFILE_INVALID',
       `${at(doc.root, 'version')}: uv.lock version ${showToml(version)}; Kiln reads version 1`,
       {
         hint: 'Upgrade Kiln, or lock with a uv release that writes `version = 1`.',

@@ -312,12 +312,12 @@ class Parser {
   }
 }
 
-/** Parses a lockfile or manifest in TOML; broken TOML is E_LOCKFILE_INVALID at file:line:column with `hint`. */
+/** Parses a lockfile or manifest in TOML; broken TOML is KILN_LOCKFILE_INVALID at file:line:column with `hint`. */
 export function parseTomlFile(text: string, file: string, hint: string): TomlDocument {
   const parsed = parseToml(text);
   if (parsed.ok) return parsed.doc;
   throw new KilnError(
-    'E_LOCKFILE_INVALID',
+    'KILN_LOCKFILE_INVALID',
     `${file}:${parsed.line}:${parsed.column}: not valid TOML: ${parsed.reason}`,
     {
       hint,

@@ -20,7 +20,7 @@ export function yarnLockfileFormat(text: string): YarnLockfileFormat {
 /**
  * Reads a yarn.lock into a frozen ComponentGraph; `file` names it in errors and in the graph. A yarn.lock records
  * neither the project nor which of its dependencies are dev or optional, so those come from the project's
- * package.json (`manifest`). Throws E_LOCKFILE_INVALID listing every problem with its line and path. Pure.
+ * package.json (`manifest`). Throws KILN_LOCKFILE_INVALID listing every problem with its line and path. Pure.
  */
 export function readYarnLockfile(
   text: string,

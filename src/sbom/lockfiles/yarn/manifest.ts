@@ -32,7 +32,7 @@ const KIND: Readonly<Record<(typeof SECTIONS)[number], EdgeKind>> = {
 };
 
 /**
- * Reads package.json (throws a located E_LOCKFILE_INVALID when it is not JSON or not a manifest). A name in several
+ * Reads package.json (throws a located KILN_LOCKFILE_INVALID when it is not JSON or not a manifest). A name in several
  * sections counts once, as npm counts it: optional over prod over dev.
  */
 export function readYarnManifest(manifest: { readonly text: string; readonly file: string }): YarnManifest {
@@ -40,7 +40,7 @@ export function readYarnManifest(manifest: { readonly text: string; readonly fil
   const parsed = parseJsonText(manifest.text);
   if (!parsed.ok) {
     throw new KilnError(
-      'E_LOCKFILE_INVALID',
+      'KILN_LOCKFILE_INVALID',
       `${file}:${parsed.line}:${parsed.column}: not valid JSON: ${parsed.reason}`,
       {
         hint: 'Fix the syntax error in package.json or restore it from git.',
@@ -51,7 +51,7 @@ export function readYarnManifest(manifest: { readonly text: string; readonly fil
   const checked = NpmManifest.safeParse(parsed.value);
   if (!checked.success) {
     const problems = issuesToProblems(checked.error.issues, []);
-    throw new KilnError('E_LOCKFILE_INVALID', `${file} is not a valid package.json:\n  ${problems.join('\n  ')}`, {
+    throw new KilnError('KILN_LOCKFILE_INVALID', `${file} is not a valid package.json:\n  ${problems.join('\n  ')}`, {
       hint: 'Dependencies must map package names to version strings; fix package.json, then run `yarn install`.',
       details: { file, problems },
     });

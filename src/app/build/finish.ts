@@ -1,0 +1,162 @@
+// After the steps: package each artifact, sign its evidence, let the policy decide, publish, deliver files. Each stage
+// takes its own input; this file only hands one stage's output to the next.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { LOCAL_BUILDER_ID } from '../../attest/provenance.js';
+import { treeDigest } from '../../cache/index.js';
+import { artifactFileName } from '../../config/index.js';
+import { type Digest, sha256Digest } from '../../core/digest.js';
+import { isoSeconds } from '../../core/time.js';
+import type { StepResult } from '../../execute/index.js';
+import { packageArtifact } from '../../package/index.js';
+import type { PlannedStep } from '../../plan/steps.js';
+import { type BuilderIdentity, builderToolchain } from '../../sandbox/identity.js';
+import type { BuildSbom } from '../../sbom/make.js';
+import type { BuildScan } from '../../scan/database.js';
+import { type AttestInput, judge, signStatements, signVerdict } from './attest.js';
+import { blockedBuild, type Deliverable, deliverFiles } from './deliver.js';
+import type { PreparedBuild } from './prepare.js';
+import { publishArtifacts } from './publish.js';
+import { artifactRows } from './record.js';
+import type { BuildWorld } from './types.js';
+
+/** What the steps left for the finishing stages. */
+export interface FinishInput {
+  readonly buildId: string;
+  readonly workDir: string;
+  readonly startedAt: Date;
+  readonly builder: BuilderIdentity;
+  readonly sbom: BuildSbom;
+  readonly scan: BuildScan;
+  readonly steps: readonly PlannedStep[];
+  readonly results: ReadonlyMap<string, StepResult>;
+  /** Where the outputs of each artifact's step were restored (`<outputsDir>/<step>`). */
+  readonly outputsDir: string;
+  /** Throws when the build was interrupted; called between units of work. */
+  readonly interrupted: () => void;
+}
+
+/** Runs package → attest → gate → publish → deliver; returns the delivered artifacts and their store rows. */
+export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, input: FinishInput) {
+  const { ports } = world;
+  const { config, source } = prepared;
+  const packed = await packageAll(world, prepared, input);
+  const subjects = packed.map((p) => ({ name: p.title, digest: p.digest }));
+  const signer = prepared.signing.signer;
+  ports.events({
+    kind: 'stage',
+    stage: 'sign',
+    detail: `provenance, SBOM and scan statements with key ${signer.keyHint}`,
+  });
+  const attest: AttestInput = { subjects, signer, provenance: provenanceOf(world, prepared, input), sbom: input.sbom };
+  const signed = await signStatements(attest);
+
+  ports.events({ kind: 'stage', stage: 'gate', detail: 'policy: vulnerabilities, licenses, required evidence' });
+  const now = ports.now();
+  const networkSteps = input.steps.filter((s) => s.network).map((s) => s.name);
+  const gate = {
+    policy: config.policy,
+    scan: input.scan,
+    today: isoSeconds(now).slice(0, 10),
+    runner: world.runner,
+    networkSteps,
+  };
+  const decision = judge(gate, signed, signer, input.sbom.bytes.length);
+  for (const message of decision.warnings) ports.events({ kind: 'warning', message });
+  for (const w of decision.waived) {
+    ports.events({ kind: 'notice', message: `policy: ${w.id} in ${w.component} let through by ${w.reason}` });
+  }
+  const verdict = {
+    decision,
+    scan: input.scan,
+    policy: config.policy,
+    kilnVersion: ports.version,
+    startedAt: input.startedAt,
+    finishedAt: ports.now(),
+    resourceUri: `git+${source.repoUrl}@${source.commit}`,
+  };
+  const evidence = await signVerdict(attest, verdict, signed, input.sbom);
+  const outputDir = join(prepared.projectPath, config.output);
+  if (decision.verdict === 'block') {
+    const kept = { buildId: input.buildId, dir: join(ports.home.buildDir(input.buildId), 'blocked'), outputDir };
+    throw await blockedBuild(decision, { ...kept, project: config.name }, subjects, evidence);
+  }
+
+  ports.events({ kind: 'stage', stage: 'publish', detail: ports.artifacts.name });
+  const published = await publishArtifacts(ports.artifacts, {
+    buildId: input.buildId,
+    project: config.name,
+    source,
+    evidence,
+    artifacts: packed,
+    interrupted: input.interrupted,
+  });
+  input.interrupted();
+  world.checkpoint?.('before-deliver');
+  const deliverables: Deliverable[] = packed.map((p, i) => ({
+    ...p,
+    published: published[i] as Deliverable['published'],
+  }));
+  const artifacts = await deliverFiles(outputDir, deliverables, evidence);
+  return { artifacts, rows: artifactRows(input.buildId, artifacts, published) };
+}
+
+/** Packs every artifact of kiln.yaml into the work dir's `out/`. */
+async function packageAll(world: BuildWorld, prepared: PreparedBuild, input: FinishInput) {
+  const { config, source } = prepared;
+  const outDir = join(input.workDir, 'out');
+  await fsp.mkdir(outDir, { recursive: true });
+  const packed = [];
+  for (const artifact of config.artifacts) {
+    input.interrupted();
+    const title = artifactFileName(artifact);
+    world.ports.events({ kind: 'stage', stage: 'package', detail: `${artifact.path} → ${title}` });
+    const file = join(outDir, title);
+    const result = await packageArtifact(artifact, {
+      stepOutputs: join(input.outputsDir, artifact.from),
+      dest: file,
+      sourceDateEpoch: source.sourceDateEpoch,
+      declaredOutputs: config.steps[artifact.from]?.outputs ?? [],
+    });
+    packed.push({
+      name: artifact.name,
+      format: artifact.format,
+      file,
+      title,
+      digest: result.digest,
+      size: result.size,
+    });
+  }
+  return packed;
+}
+
+/** What provenance says about the build: source, kiln.yaml, steps as they ran, lockfiles, toolchain, runner. */
+function provenanceOf(world: BuildWorld, prepared: PreparedBuild, input: FinishInput) {
+  const { ports, runner } = world;
+  const { source, configText } = prepared;
+  return {
+    builderId: LOCAL_BUILDER_ID,
+    buildId: input.buildId,
+    startedOn: isoSeconds(input.startedAt),
+    finishedOn: isoSeconds(ports.now()),
+    source: { repoUrl: source.repoUrl, commit: source.commit, subdir: source.subdir, dirty: source.dirty },
+    config: { path: [source.subdir, 'kiln.yaml'].filter(Boolean).join('/'), digest: sha256Digest(configText) },
+    steps: input.steps.map((st) => {
+      const r = input.results.get(st.name);
+      return {
+        name: st.name,
+        run: st.run,
+        network: st.network,
+        ...(r?.tree ? { outputs: treeDigest(r.tree) } : {}),
+        ...(r?.producedBy && r.report.status === 'cached' ? { cachedFrom: r.producedBy } : {}),
+      };
+    }),
+    lockfiles: [...input.sbom.lockfiles],
+    toolchain: builderToolchain(input.builder, runner.kind, ports.version).map((t) => ({
+      name: t.name,
+      version: t.version ?? 'unknown',
+      digest: `sha256:${t.sha256}` as Digest,
+    })),
+    runner: { kind: runner.kind, hermetic: runner.hermetic },
+  };
+}

@@ -1,0 +1,5 @@
+// The application layer's public face: what the surfaces (CLI, server, workers, dashboard) use besides core/.
+export type { BuildOptions, BuildRequest, BuildResult, StepSummary } from './build/types.js';
+export { type EmbeddedOptions, embeddedPorts } from './embedded.js';
+export { createKiln, type Kiln } from './kiln.js';
+export type { KilnPorts, RunnerKind } from './ports.js';

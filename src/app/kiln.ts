@@ -1,0 +1,79 @@
+// The composition root: createKiln(ports) binds every use case to one set of ports. The CLI, the server and the
+// workers each compose their ports (embedded.ts has the defaults) and call the same use cases through it. Use cases
+// are loaded when first called, so a command loads only the code it runs.
+import type { Store } from '../store/index.js';
+import type { build } from './build/build.js';
+import type { BuildOptions, BuildRequest } from './build/types.js';
+import type { listBuilds, showBuild } from './builds.js';
+import type { cacheGc, cacheStats } from './cache.js';
+import type { checkConfig } from './config.js';
+import type { importVulnerabilities, vulnerabilityData } from './db.js';
+import type { GcRequest, gc } from './gc.js';
+import type { generateKeys } from './keys.js';
+import type { planBuild } from './plan.js';
+import type { KilnPorts } from './ports.js';
+import type { PromoteRequest, promote } from './promote/promote.js';
+import type { PublishRequest, publish } from './publish.js';
+import type { projectSbom } from './sbom.js';
+import type { ScanRequest, scanRecorded } from './scan.js';
+import type { VerifyRequest, verify } from './verify.js';
+
+/** Every user-visible operation of Kiln, over one set of ports. */
+export interface Kiln {
+  readonly ports: KilnPorts;
+  build(request: BuildRequest, opts?: BuildOptions): ReturnType<typeof build>;
+  plan(request: Omit<BuildRequest, 'force'>): ReturnType<typeof planBuild>;
+  verify(request: VerifyRequest): ReturnType<typeof verify>;
+  publish(request: PublishRequest): ReturnType<typeof publish>;
+  promote(request: PromoteRequest): ReturnType<typeof promote>;
+  scan(request: ScanRequest): ReturnType<typeof scanRecorded>;
+  importVulnerabilities(source: string): ReturnType<typeof importVulnerabilities>;
+  vulnerabilityData(): ReturnType<typeof vulnerabilityData>;
+  gc(request: GcRequest): ReturnType<typeof gc>;
+  listBuilds(opts: Parameters<typeof listBuilds>[1]): ReturnType<typeof listBuilds>;
+  showBuild(id: string): ReturnType<typeof showBuild>;
+  sbom(request: Parameters<typeof projectSbom>[1]): ReturnType<typeof projectSbom>;
+  cacheStats(): ReturnType<typeof cacheStats>;
+  cacheGc(maxSizeBytes: number): ReturnType<typeof cacheGc>;
+  generateKeys(request: Parameters<typeof generateKeys>[1]): ReturnType<typeof generateKeys>;
+  checkConfig(target: string): ReturnType<typeof checkConfig>;
+  configSchema(): Promise<unknown>;
+  /** Closes what the use cases opened (the store, if one did). */
+  close(): Promise<void>;
+}
+
+/** Binds the use cases to `ports`; the store is opened once, on first use, and closed by `close()`. */
+export function createKiln(given: KilnPorts): Kiln {
+  let opened: Promise<Store> | undefined;
+  const ports: KilnPorts = {
+    ...given,
+    store: () => {
+      opened ??= given.store();
+      return opened;
+    },
+  };
+  return {
+    ports,
+    build: async (request, opts) => (await import('./build/build.js')).build(ports, request, opts),
+    plan: async (request) => (await import('./plan.js')).planBuild(ports, request),
+    verify: async (request) => (await import('./verify.js')).verify(ports, request),
+    publish: async (request) => (await import('./publish.js')).publish(ports, request),
+    promote: async (request) => (await import('./promote/promote.js')).promote(ports, request),
+    scan: async (request) => (await import('./scan.js')).scanRecorded(ports, request),
+    importVulnerabilities: async (source) => (await import('./db.js')).importVulnerabilities(ports, source),
+    vulnerabilityData: async () => (await import('./db.js')).vulnerabilityData(ports),
+    gc: async (request) => (await import('./gc.js')).gc(ports, request),
+    listBuilds: async (opts) => (await import('./builds.js')).listBuilds(ports, opts),
+    showBuild: async (id) => (await import('./builds.js')).showBuild(ports, id),
+    sbom: async (request) => (await import('./sbom.js')).projectSbom(ports, request),
+    cacheStats: async () => (await import('./cache.js')).cacheStats(ports),
+    cacheGc: async (maxSizeBytes) => (await import('./cache.js')).cacheGc(ports, maxSizeBytes),
+    generateKeys: async (request) => (await import('./keys.js')).generateKeys(ports, request),
+    checkConfig: async (target) => (await import('./config.js')).checkConfig(ports, target),
+    configSchema: async () => (await import('./config.js')).configSchema(),
+    async close() {
+      const store = await opened?.catch(() => undefined);
+      await store?.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// `kiln verify`: offline checks of an artifact against its Sigstore bundle, a public key and expectations, for a
+// file on disk or an artifact in a registry (fetched by digest with its evidence, then checked as files are).
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { toReport, type VerifyCheck, verifyBundle } from '../attest/index.js';
+import { REQUIRABLE, verifyRequiredEvidence } from '../attest/verify-evidence.js';
+import type { VerifyExpectations } from '../attest/verify-statement.js';
+import { KilnError } from '../core/errors.js';
+import type { KilnEvent } from '../core/events.js';
+import { pathExists } from '../platform/fsutil.js';
+import { fetchArtifact } from '../registry/fetch.js';
+import { parseRegistryRef } from '../registry/remote/index.js';
+import type { KilnPorts } from './ports.js';
+
+/** What to verify and against what. Paths are relative to the caller's directory. */
+export interface VerifyRequest {
+  /** A file, or `oci://REGISTRY/REPO@sha256:…` / `oci://REGISTRY/REPO:TAG`. */
+  readonly target: string;
+  /** The bundle (default: `<file>.sigstore.json`; never used for oci://). */
+  readonly bundle?: string | undefined;
+  /** The public key (default: the local key in the Kiln home, when there is one). */
+  readonly key?: string | undefined;
+  readonly trustedRoot?: string | undefined;
+  readonly expect: VerifyExpectations;
+  /** Evidence that must be present and verify too: sbom, spdx, vulns, policy. */
+  readonly require: readonly string[];
+  /** Plain http to a registry that is not on loopback. */
+  readonly insecure: boolean;
+}
+
+/** The verdict: every check that ran, what was verified (a path or registry/repo@digest), with which key. */
+export interface VerifyResult {
+  readonly artifact: string;
+  readonly bundle: string;
+  readonly key: string | null;
+  readonly ok: boolean;
+  readonly checks: readonly VerifyCheck[];
+}
+
+/** Verifies and returns every check; `ok` only when each passed. */
+export async function verify(
+  ports: Pick<KilnPorts, 'cwd' | 'home' | 'registries' | 'events'>,
+  request: VerifyRequest,
+): Promise<VerifyResult> {
+  const unknown = request.require.filter((name) => !Object.hasOwn(REQUIRABLE, name));
+  if (unknown.length > 0) {
+    throw new KilnError('KILN_USAGE', `kiln verify: cannot --require "${unknown.join(', ')}"`, {
+      hint: `choose from ${Object.keys(REQUIRABLE).join(', ')}`,
+    });
+  }
+  if (!request.target.startsWith('oci://')) return verifyFile(ports, request, resolve(ports.cwd, request.target));
+  // From a registry: fetched into a private temp dir, verified as files, and named by registry/repo@digest.
+  const ref = parseRegistryRef(request.target);
+  const client = ports.registries(ref.registry, { insecure: request.insecure });
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'kiln-verify-'));
+  try {
+    const fetched = await fetchArtifact(client, ref.repository, ref.digest ?? ref.tag ?? 'latest', dir);
+    const shown = `${ref.registry}/${ref.repository}@${fetched.digest}`;
+    ports.events({
+      kind: 'notice',
+      message: `fetched ${shown} and ${fetched.evidence.length} evidence file(s) (referrers: ${fetched.referrers})`,
+    });
+    return await verifyFile(ports, { ...request, bundle: undefined }, fetched.path, shown);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Verifies a file against its bundle and the required evidence beside it; `shown` names it in the result. */
+async function verifyFile(
+  ports: Pick<KilnPorts, 'cwd' | 'home' | 'events'>,
+  request: VerifyRequest,
+  artifact: string,
+  shown = artifact,
+): Promise<VerifyResult> {
+  const bundle = resolve(ports.cwd, request.bundle ?? `${artifact}.sigstore.json`);
+  const bundleJson = await readText(
+    bundle,
+    'bundle',
+    'pass --bundle with the .sigstore.json written next to the artifact',
+  );
+  const key = await keyPath(ports, request.key);
+  const keys = {
+    ...(key === undefined
+      ? {}
+      : { publicKeyPem: await readText(key, 'public key', 'pass --key with the signer’s .pub file') }),
+    ...(request.trustedRoot === undefined
+      ? {}
+      : {
+          trustedRootJson: await readText(
+            resolve(ports.cwd, request.trustedRoot),
+            'trusted root',
+            'pass a Sigstore trusted_root.json',
+          ),
+        }),
+  };
+  const provenance = await verifyBundle({ bundleJson, artifact: { path: artifact }, ...keys, expect: request.expect });
+  ports.events(signatureVerified('verify', shown, 'provenance', provenance.checks));
+  const checks = [...provenance.checks];
+  for (const name of request.require) {
+    const more = await verifyRequiredEvidence({ artifact, require: [name], ...keys });
+    // The first check is the bundle's own; the rest judge its content.
+    ports.events(signatureVerified('verify', shown, name, more.slice(0, 1)));
+    checks.push(...more);
+  }
+  const report = toReport(checks);
+  return { artifact: shown, bundle, key: key ?? null, ok: report.ok, checks: report.checks };
+}
+
+/** The `signature-verified` event of one bundle's checks (ok when none failed). */
+export function signatureVerified(
+  context: 'verify' | 'promote',
+  subject: string,
+  evidence: string,
+  checks: readonly VerifyCheck[],
+): KilnEvent {
+  const failed = checks.find((c) => !c.ok);
+  const why = failed?.message ?? 'signed by the trusted key and names the artifact';
+  return { kind: 'signature-verified', context, subject, evidence, ok: !failed, why };
+}
+
+/** The key given, else the local one in the Kiln home when it exists (said in a notice), else none. */
+async function keyPath(ports: Pick<KilnPorts, 'cwd' | 'home' | 'events'>, given: string | undefined) {
+  if (given) return resolve(ports.cwd, given);
+  const local = ports.home.defaultPub;
+  if (!(await pathExists(local))) return undefined;
+  ports.events({ kind: 'notice', message: `no --key given; using the local key ${local}` });
+  return local;
+}
+
+async function readText(path: string, what: string, hint: string): Promise<string> {
+  try {
+    return await fsp.readFile(path, 'utf8');
+  } catch (cause) {
+    throw new KilnError('KILN_NOT_FOUND', `cannot read the ${what} ${path}: ${(cause as Error).message}`, {
+      cause,
+      hint,
+    });
+  }
+}

@@ -1,0 +1,32 @@
+// The SBOM memo: SBOM bytes remembered in the local CAS by the digest of everything they are made from, so an
+// unchanged lockfile's SBOM is not read, rendered and validated again. Every read is verified against its digest.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
+import { writeFileAtomic } from '../platform/fsutil.js';
+import type { LocalCas } from './local/cas.js';
+
+/** SBOM bytes by key (the shape sbom/make.ts takes). */
+export interface SbomBytesMemo {
+  get(key: Digest): Promise<Buffer | undefined>;
+  put(key: Digest, bytes: Buffer): Promise<void>;
+}
+
+/** An SbomBytesMemo over the local CAS (written to `writable`): an index file per key naming the SBOM blob, verified on every read. */
+export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas): SbomBytesMemo {
+  const indexPath = (store: LocalCas, key: Digest) => join(store.dir, 'sbom', key.slice(7));
+  const getFrom = async (store: LocalCas, key: Digest) => {
+    const digest = (await fsp.readFile(indexPath(store, key), 'utf8').catch(() => '')).trim();
+    return isDigest(digest) ? store.getBlob(digest) : undefined;
+  };
+  return {
+    async get(key) {
+      return (await getFrom(cas, key)) ?? (writable === cas ? undefined : getFrom(writable, key));
+    },
+    async put(key, bytes) {
+      const digest = sha256Digest(bytes);
+      await writable.putBlob(digest, bytes);
+      await writeFileAtomic(indexPath(writable, key), digest);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// The Kiln a command talks to: the embedded defaults over this process's home, environment and directory, with
+// its events shown on stderr (or written there as JSON lines when KILN_LOG=json).
+import { createKiln, embeddedPorts, type Kiln } from '../app/index.js';
+import { eventSink, type TimedEvent } from '../core/events.js';
+import type { CliContext } from './context.js';
+import { progressDisplay } from './progress.js';
+
+/** How a command shows its events: `json` commands print only warnings; `explain` adds cache-miss reasons. */
+export interface DisplayOptions {
+  readonly json?: boolean | undefined;
+  readonly explain?: boolean | undefined;
+  /** The build's own --json: progress stays on stderr, as plain lines. */
+  readonly buildProgress?: boolean | undefined;
+}
+
+/** A Kiln for one command, and the display to stop once it is done. */
+export function openKiln(ctx: CliContext, show: DisplayOptions = {}): { kiln: Kiln; stop: () => void } {
+  const display = progressDisplay(ctx.stderr, {
+    live: Boolean(ctx.stderr.isTTY) && !show.json,
+    explain: Boolean(show.explain),
+    quiet: Boolean(show.json) && !show.buildProgress,
+  });
+  const listener =
+    ctx.env.KILN_LOG === 'json'
+      ? (event: TimedEvent) => ctx.stderr.write(`${JSON.stringify(event)}\n`)
+      : (event: TimedEvent) => display.onEvent(event);
+  const ports = embeddedPorts({
+    home: ctx.kilnHome,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    version: ctx.version,
+    now: ctx.now,
+    events: eventSink(ctx.now, listener),
+  });
+  return { kiln: createKiln(ports), stop: () => display.stop() };
+}
+
+/** Runs `use` with a Kiln for this command, then closes it (the store) and stops the display. */
+export async function withKiln<T>(ctx: CliContext, show: DisplayOptions, use: (kiln: Kiln) => Promise<T>): Promise<T> {
+  const { kiln, stop } = openKiln(ctx, show);
+  try {
+    return await use(kiln);
+  } finally {
+    stop();
+    await kiln.close();
+  }
+}
