@@ -2,21 +2,12 @@
 // packages of the checked-out tree, checked again as a graph and put in dependency order.
 import { checkGraph, type KilnConfig, topoOrder } from '../config/index.js';
 import { KilnError } from '../core/errors.js';
+import type { PlannedStep } from './types.js';
+import { expandPerPackage, npmBinDirs } from './workspaces/expand.js';
 import { globWorkspaceDirs, type ListDirs } from './workspaces/glob.js';
-import { expandPerPackage, npmBinDirs, readWorkspaces } from './workspaces/read.js';
+import { readWorkspaces } from './workspaces/read.js';
 
-/** A step ready for the executor: a concrete command with project-relative inputs and outputs. */
-export interface PlannedStep {
-  readonly name: string;
-  readonly run: string;
-  readonly needs: readonly string[];
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly network: boolean;
-  /** Seconds before the step is stopped. */
-  readonly timeout: number;
-}
+export type { PlannedStep } from './types.js';
 
 /** Expands and orders the steps of `config` for the project checked out at `projectDir`. */
 export async function planSteps(

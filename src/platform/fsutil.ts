@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ownPid } from './processes.js';
 
 /** Writes `data` to `path` atomically and durably (temp + fsync + rename + fsync dir). */
 export async function writeFileAtomic(
@@ -50,7 +51,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** A hidden temp name next to `path`, so the final rename stays on one filesystem. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${ownPid()}-${randomBytes(4).toString('hex')}`);
 }
 
 /** True when something exists at `path` (without following a final symlink). */

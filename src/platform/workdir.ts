@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { sha256Hex } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { KilnPaths } from '../core/home.js';
-import { type LockEnv, PROCESS_LOCK_ENV } from '../registry/index.js';
 import { writeFileAtomic } from './fsutil.js';
+import { type LockEnv, ownUid, PROCESS_LOCK_ENV } from './processes.js';
 
 const OWNER = 'owner.json';
 const TMPFS_MAGIC = 0x01021994;
@@ -34,7 +34,7 @@ export async function workRoot(
   env: Readonly<Record<string, string | undefined>>,
   shm: TmpfsProbe = SHM,
 ): Promise<string> {
-  const uid = process.getuid?.();
+  const uid = ownUid();
   if (env.KILN_WORK_DIR) {
     const mine = uid === undefined ? env.KILN_WORK_DIR : await privateDir(env.KILN_WORK_DIR, uid);
     if (mine === undefined) {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { signalGroup } from '../platform/processes.js';
 import { LineTail } from './line-tail.js';
 import type { StepInvocation, StepOutcome } from './runner.js';
 
@@ -100,12 +101,7 @@ function feed(stream: Writable | null, data: Uint8Array): void {
 function processGroup(pid: number | undefined) {
   let timer: NodeJS.Timeout | undefined;
   const send = (sig: NodeJS.Signals) => {
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // The group is already gone.
-    }
+    if (pid !== undefined) signalGroup(pid, sig);
   };
   return {
     stop(): void {

@@ -5,11 +5,11 @@ import { kilnPaths } from '../../src/core/home.js';
 import { readLayoutManifests, referencedBlobs } from '../../src/registry/index.js';
 import { planRetention, type RetentionPlan, removePlannedManifests } from '../../src/retention/index.js';
 import { openSqliteStore, retentionRecords } from '../../src/store/index.js';
+import { loadOciSchemas } from '../helpers/oci.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { startRegistry } from '../helpers/registry.js';
 import { git, kiln, makeRepo } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
-import { loadOciSchemas } from '../registry/helpers.js';
 
 /** Retention and environments in a registry started by the test (gc asks it about copies of what goes). */
 const policy = (registry: string) => `retention:

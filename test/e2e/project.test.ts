@@ -1,10 +1,10 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadOciSchemas } from '../helpers/oci.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { git, kiln, makeRepo } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
-import { loadOciSchemas } from '../registry/helpers.js';
 
 function prefixed(prefix: string, files: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${prefix}/${k}`, v]));

@@ -6,11 +6,11 @@ import type { Digest } from '../../src/core/digest.js';
 import { sha256Digest } from '../../src/core/digest.js';
 import { listReferrers, recordReferrers, referrerDescriptor } from '../../src/registry/referrers.js';
 import { createRegistryClient } from '../../src/registry/remote/index.js';
+import { loadOciSchemas } from '../helpers/oci.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { startFaultProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
 import { fileTempDir } from '../helpers/tmp.js';
-import { loadOciSchemas } from '../registry/helpers.js';
 
 const KILN_BIN = resolve(import.meta.dirname, '../../bin/kiln.js');
 

@@ -1,9 +1,9 @@
 // One kiln.yaml step template → one step per workspace package, ordered by the packages' own dependencies.
 import { posix } from 'node:path';
 import { KilnError } from '../../core/errors.js';
-import type { PlannedStep } from '../steps.js';
+import type { PlannedStep } from '../types.js';
 import { nearestWithStep } from './graph.js';
-import type { WorkspacePackage } from './read.js';
+import type { WorkspacePackage } from './types.js';
 
 /** A step written once for all packages: `script` (a package.json script) or `run` (a command), not both. */
 export interface StepTemplate extends Omit<PlannedStep, 'run'> {

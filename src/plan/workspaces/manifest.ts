@@ -1,6 +1,6 @@
 // package.json files of workspace packages, validated once: every problem is collected, each with its file.
 import { KilnError } from '../../core/errors.js';
-import type { WorkspacePackage } from './read.js';
+import type { WorkspacePackage } from './types.js';
 
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
 

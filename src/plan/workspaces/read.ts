@@ -6,21 +6,12 @@ import { KilnError } from '../../core/errors.js';
 import { globWorkspaceDirs, type WorkspaceGlob } from './glob.js';
 import { findPackageCycle } from './graph.js';
 import { compare, type Problem, parseJsonObject, problemsError, toPackage } from './manifest.js';
+import type { WorkspacePackage } from './types.js';
 
 export { type ExpandedStep, expandPerPackage, npmBinDirs, type StepTemplate } from './expand.js';
 export { globWorkspaceDirs, type ListDirs, type WorkspaceGlob } from './glob.js';
 
-/** One package of the workspace, as much of its package.json as planning needs. */
-export interface WorkspacePackage {
-  readonly name: string;
-  /** Relative to the project directory, POSIX separators, never "." (the root is not a workspace package). */
-  readonly dir: string;
-  /** "" when package.json has none. */
-  readonly version: string;
-  readonly scripts: Readonly<Record<string, string>>;
-  /** Other workspace packages named in any dependency field (any version spec, `workspace:*` too), sorted. */
-  readonly dependsOn: readonly string[];
-}
+export type { WorkspacePackage } from './types.js';
 
 /** Reads a file as UTF-8; must reject with an error whose `code` is "ENOENT" when the file does not exist. */
 export type ReadTextFile = (absPath: string) => Promise<string>;

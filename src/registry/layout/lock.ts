@@ -1,18 +1,12 @@
 // A cross-process file lock (O_EXCL-style via link) so concurrent Kiln processes never lose an index update.
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { hostname } from 'node:os';
 import { KilnError } from '../../core/errors.js';
 import { createExclusive } from '../../platform/fsutil.js';
+import { type LockEnv, PROCESS_LOCK_ENV } from '../../platform/processes.js';
 
-/** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
-export interface LockEnv {
-  readonly pid: number;
-  readonly host: string;
-  now(): number;
-  isAlive(pid: number): boolean;
-  sleep(ms: number): Promise<void>;
-}
+export type { LockEnv } from '../../platform/processes.js';
+export { PROCESS_LOCK_ENV } from '../../platform/processes.js';
 
 /** How long to wait for a lock, when a held lock counts as stale, and who to tell when one is broken. */
 export interface LockOptions {
@@ -31,22 +25,6 @@ export interface LockHolder {
   readonly raw: string;
   readonly ino: number;
 }
-
-/** The real process: its pid and host, the wall clock, and `kill(pid, 0)` to test liveness. */
-export const PROCESS_LOCK_ENV: LockEnv = Object.freeze({
-  pid: process.pid,
-  host: hostname(),
-  now: () => Date.now(),
-  isAlive: (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  },
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-});
 
 /** Index updates take milliseconds: a lock older than 5 minutes belongs to a hung or dead process. */
 export const DEFAULT_LOCK_OPTIONS: LockOptions = Object.freeze({

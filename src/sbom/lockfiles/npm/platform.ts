@@ -1,4 +1,5 @@
 // Which platform-specific optional packages npm installs: os/cpu/libc checks and the optional set npm then skips.
+import { hostPlatform } from '../../../platform/processes.js';
 
 /** The platform a build installs for, in npm's terms (`process.platform`, `process.arch`, libc family). */
 export interface NpmPlatform {
@@ -21,30 +22,9 @@ export interface LocationEdge {
   readonly optional: boolean;
 }
 
-let hostPlatform: NpmPlatform | undefined;
-
-/** The platform this process runs on: the production default, read once (libc from the process report, as npm does). */
+/** The platform this process runs on, in npm's terms: the production default. */
 export function hostNpmPlatform(): NpmPlatform {
-  hostPlatform ??= { os: process.platform, cpu: process.arch, libc: hostLibc() };
-  return hostPlatform;
-}
-
-function hostLibc(): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  const report = process.report as typeof process.report & { excludeNetwork?: boolean };
-  const excludeNetwork = report.excludeNetwork;
-  report.excludeNetwork = true; // the report would otherwise resolve host names of open sockets
-  try {
-    const { header, sharedObjects } = report.getReport() as {
-      header?: { glibcVersionRuntime?: string };
-      sharedObjects?: unknown;
-    };
-    if (header?.glibcVersionRuntime !== undefined) return 'glibc';
-    const musl = (so: unknown) => typeof so === 'string' && (so.includes('libc.musl-') || so.includes('ld-musl-'));
-    return Array.isArray(sharedObjects) && sharedObjects.some(musl) ? 'musl' : undefined;
-  } finally {
-    report.excludeNetwork = excludeNetwork;
-  }
+  return hostPlatform();
 }
 
 /** npm-install-checks' checkPlatform: every restriction present must match; a missing libc matches no `libc` list. */

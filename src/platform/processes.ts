@@ -1,0 +1,82 @@
+// This process and the others it deals with, as the operating system knows them: the only file outside the CLI that
+// reads process state. Locks record who holds them, work dirs are private to a user, steps run in process groups,
+// and an SBOM lists the packages npm would install on this platform.
+import { hostname } from 'node:os';
+
+/** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
+export interface LockEnv {
+  readonly pid: number;
+  readonly host: string;
+  now(): number;
+  isAlive(pid: number): boolean;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real process: its pid and host, the wall clock, and `kill(pid, 0)` to test liveness. */
+export const PROCESS_LOCK_ENV: LockEnv = Object.freeze({
+  pid: process.pid,
+  host: hostname(),
+  now: () => Date.now(),
+  isAlive: (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  },
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+});
+
+/** This process's id (temp file names carry it, so a sweep can tell whose they are). */
+export function ownPid(): number {
+  return process.pid;
+}
+
+/** The user id this process runs as; undefined where there is none (Windows). */
+export function ownUid(): number | undefined {
+  return process.getuid?.();
+}
+
+/** Sends `signal` to the process group `pid` leads; a group already gone is not an error. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** The platform a build installs for, in npm's terms (os, cpu, libc family), read once per process. */
+export interface HostPlatform {
+  readonly os: string;
+  readonly cpu: string;
+  /** 'glibc' or 'musl' on Linux; undefined elsewhere or when unknown. */
+  readonly libc?: string | undefined;
+}
+
+let host: HostPlatform | undefined;
+
+/** This machine's platform (libc from the process report, as npm reads it). */
+export function hostPlatform(): HostPlatform {
+  host ??= { os: process.platform, cpu: process.arch, libc: hostLibc() };
+  return host;
+}
+
+function hostLibc(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const report = process.report as typeof process.report & { excludeNetwork?: boolean };
+  const excludeNetwork = report.excludeNetwork;
+  report.excludeNetwork = true; // the report would otherwise resolve host names of open sockets
+  try {
+    const { header, sharedObjects } = report.getReport() as {
+      header?: { glibcVersionRuntime?: string };
+      sharedObjects?: unknown;
+    };
+    if (header?.glibcVersionRuntime !== undefined) return 'glibc';
+    const musl = (so: unknown) => typeof so === 'string' && (so.includes('libc.musl-') || so.includes('ld-musl-'));
+    return Array.isArray(sharedObjects) && sharedObjects.some(musl) ? 'musl' : undefined;
+  } finally {
+    report.excludeNetwork = excludeNetwork;
+  }
+}

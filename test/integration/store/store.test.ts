@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { getBuild, listBuilds, openSqliteStore, recordBuild } from '../../../src/store/index.js';
+import { buildRow } from '../../helpers/store.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+function record(id: string, startedAt: string, stepNames = ['compile', 'test']) {
+  return {
+    build: buildRow(id, startedAt, 'demo', 1200),
+    steps: stepNames.map((name, position) => ({
+      build_id: id,
+      name,
+      status: 'succeeded' as const,
+      exit_code: 0,
+      duration_ms: 10,
+      log_path: null,
+      position,
+    })),
+    artifacts: [
+      {
+        build_id: id,
+        name: 'demo',
+        digest: `sha256:${'b'.repeat(64)}`,
+        size: 10,
+        path: '/x/demo.tgz',
+        manifest_digest: `sha256:${'c'.repeat(64)}`,
+      },
+    ],
+    evidence: [],
+  };
+}
+
+describe('SQLite store', () => {
+  it('runs WAL with synchronous=FULL and migrates once', async () => {
+    const file = join(tempDir(), 'store.db');
+    const store = await openSqliteStore(file);
+    await store.close();
+    const again = await openSqliteStore(file); // a second open finds the migrations applied
+    await again.close();
+    const db = new Database(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const migrations = db.prepare('select name from kysely_migration').all();
+    expect(migrations).toEqual([
+      { name: '0001_initial' },
+      { name: '0002_step_actions' },
+      { name: '0003_build_fingerprint' },
+      { name: '0004_vulnerabilities' },
+      { name: '0005_promotions' },
+      { name: '0006_publications' },
+      { name: '0007_step_times' },
+    ]);
+    db.close();
+    const check = await openSqliteStore(file);
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(check.db);
+    expect(rows[0]?.synchronous).toBe(2); // FULL
+    await check.close();
+  });
+
+  it('writes a build with all its rows, or nothing at all', async () => {
+    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z'));
+    // Two steps with the same name violate the primary key half way through the transaction.
+    await expect(
+      recordBuild(store, record('20240102T000000Z-bbbbbb', '2024-01-02T00:00:00.000Z', ['x', 'x'])),
+    ).rejects.toThrow();
+    const builds = await listBuilds(store, { limit: 10 });
+    expect(builds.map((b) => b.id)).toEqual(['20240101T000000Z-aaaaaa']);
+    expect(await getBuild(store, '20240102')).toBeUndefined();
+    await store.close();
+  });
+
+  it('lists newest first and finds a build by unique prefix, refusing an ambiguous one', async () => {
+    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z'));
+    await recordBuild(store, record('20240101T000001Z-bbbbbb', '2024-01-01T00:00:01.000Z'));
+    expect((await listBuilds(store, { limit: 10 })).map((b) => b.id)).toEqual([
+      '20240101T000001Z-bbbbbb',
+      '20240101T000000Z-aaaaaa',
+    ]);
+    const detail = await getBuild(store, '20240101T000001');
+    expect(detail?.steps.map((s) => s.name)).toEqual(['compile', 'test']);
+    expect(detail?.artifacts[0]?.digest).toBe(`sha256:${'b'.repeat(64)}`);
+    await expect(getBuild(store, '20240101')).rejects.toThrow(/ambiguous/);
+    expect(await getBuild(store, '%')).toBeUndefined();
+    await store.close();
+  });
+
+  it('refuses a file that is not a SQLite store with a clear error', async () => {
+    const file = join(tempDir(), 'store.db');
+    writeFileSync(file, 'this is not a database, it is a text file that happens to be long enough to be read');
+    await expect(openSqliteStore(file)).rejects.toMatchObject({
+      code: 'KILN_STORE',
+      message: expect.stringContaining(file),
+    });
+  });
+});

@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  CONTROL_PLANE_BUILDER_ID,
+  KILN_BUILD_TYPE,
+  LOCAL_BUILDER_ID,
+  provenancePredicate,
+} from '../../../src/attest/index.js';
+import { sha256Digest, sha256Hex } from '../../../src/core/digest.js';
+import { canonicalJson } from '../../../src/core/json.js';
+import { COMMIT, provenanceInput, REPO, VECTORS } from '../../helpers/attest.js';
+
+describe('provenancePredicate', () => {
+  it('matches the golden SLSA v1 predicate', () => {
+    expect(provenancePredicate(provenanceInput())).toEqual({
+      buildDefinition: {
+        buildType: KILN_BUILD_TYPE,
+        externalParameters: {
+          source: { uri: `git+${REPO}`, digest: { gitCommit: COMMIT }, subdir: 'services/api', dirty: false },
+          config: { path: 'kiln.yaml', digest: { sha256: sha256Hex('config') } },
+          networkSteps: [{ name: 'install', run: 'npm ci' }],
+        },
+        internalParameters: { runner: { kind: 'bubblewrap', hermetic: true } },
+        resolvedDependencies: [
+          { uri: `git+${REPO}@${COMMIT}`, digest: { gitCommit: COMMIT } },
+          { uri: 'Cargo.lock', digest: { sha256: sha256Hex('cargo') } },
+          { uri: 'services/api/package-lock.json', digest: { sha256: sha256Hex('lock') } },
+          { uri: 'pkg:generic/bash@5.2' },
+          { uri: 'pkg:generic/node@20.20.2', digest: { sha256: sha256Hex('node') } },
+        ],
+      },
+      runDetails: {
+        builder: { id: LOCAL_BUILDER_ID },
+        metadata: { invocationId: 'build-42', startedOn: '2026-01-02T03:04:05Z', finishedOn: '2026-01-02T03:09:00Z' },
+        byproducts: [
+          {
+            name: 'step:install',
+            uri: 'kiln:step/install/outputs',
+            digest: { sha256: sha256Digest('modules').slice(7) },
+            annotations: { cache: 'hit', producedBy: 'build-41' },
+          },
+          {
+            name: 'step:build',
+            uri: 'kiln:step/build/outputs',
+            digest: { sha256: sha256Digest('dist').slice(7) },
+            annotations: { cache: 'miss' },
+          },
+        ],
+      },
+    });
+  });
+
+  it('is frozen, deterministic and distinguishes local from control-plane builds', () => {
+    const p = provenancePredicate(provenanceInput());
+    expect(Object.isFrozen(p.buildDefinition.resolvedDependencies)).toBe(true);
+    const reordered = provenanceInput();
+    reordered.lockfiles.reverse();
+    reordered.toolchain.reverse();
+    expect(canonicalJson(provenancePredicate(reordered))).toBe(canonicalJson(p));
+    const cp = provenancePredicate(provenanceInput({ builderId: CONTROL_PLANE_BUILDER_ID }));
+    expect(cp.runDetails.builder.id).not.toBe(p.runDetails.builder.id);
+  });
+
+  it('has the same top-level shape as the SLSA v1 example', async () => {
+    const example = JSON.parse(
+      await readFile(join(VECTORS, 'slsa/github-actions-buildtypes-workflow-v1-example.json'), 'utf8'),
+    );
+    const p = provenancePredicate(provenanceInput());
+    const keys = (o: object) => Object.keys(o).sort();
+    expect(keys(p)).toEqual(keys(example.predicate));
+    expect(keys(p.buildDefinition)).toEqual(keys(example.predicate.buildDefinition));
+    expect(keys(p.runDetails.metadata)).toEqual([...keys(example.predicate.runDetails.metadata), 'finishedOn'].sort());
+    for (const dep of p.buildDefinition.resolvedDependencies) {
+      expect(typeof dep.uri).toBe('string');
+      for (const v of Object.values(dep.digest ?? {})) expect(v).toMatch(/^[0-9a-f]{40,64}$/);
+    }
+  });
+
+  it('records a dirty tree and rejects malformed inputs', () => {
+    const dirty = provenanceInput();
+    dirty.source = { ...dirty.source, dirty: true };
+    expect(provenancePredicate(dirty).buildDefinition.externalParameters.source.dirty).toBe(true);
+    const bad = provenanceInput({ startedOn: 'yesterday' });
+    bad.source = { ...bad.source, commit: 'abc' };
+    expect(() => provenancePredicate(bad)).toThrow(/source.commit "abc".*startedOn "yesterday"/);
+  });
+});

@@ -1,0 +1,66 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { progressDisplay } from '../../../src/cli/progress.js';
+
+function capture(live: boolean) {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d) => {
+    text += String(d);
+  });
+  let clock = 1000;
+  const display = progressDisplay(stream, { live, now: () => clock });
+  return { display, text: () => text, tick: (ms: number) => (clock += ms) };
+}
+
+describe('progress display', () => {
+  it('prints plain lines without a terminal: step states, times, the failing step’s log tail', () => {
+    const { display, text } = capture(false);
+    display.onEvent({
+      kind: 'build-started',
+      buildId: 'b1',
+      project: 'demo',
+      commit: 'a'.repeat(40),
+      subdir: '',
+      dirty: false,
+    });
+    display.onEvent({ kind: 'step-started', step: 'compile' });
+    display.onEvent({
+      kind: 'step-finished',
+      step: 'compile',
+      status: 'failed',
+      exitCode: 7,
+      durationMs: 1500,
+      startedAt: '2026-12-07T00:00:00.000Z',
+      finishedAt: '2026-12-07T00:00:01.500Z',
+      network: false,
+      logTail: ['oops'],
+    });
+    display.onEvent({ kind: 'build-finished', buildId: 'b1', status: 'failed', durationMs: 1600 });
+    expect(text()).not.toContain('\x1b[');
+    expect(text()).toContain('kiln: step compile started\n');
+    expect(text()).toContain('kiln: step compile failed in 1.5s (exit 7)\n');
+    expect(text()).toContain('  | oops\n');
+    expect(text()).toContain('kiln: build b1 failed in 1.6s\n');
+  });
+
+  it('redraws a live table of steps with elapsed time on a terminal', () => {
+    const { display, text, tick } = capture(true);
+    display.onEvent({
+      kind: 'build-started',
+      buildId: 'b1',
+      project: 'demo',
+      commit: 'a'.repeat(40),
+      subdir: '',
+      dirty: true,
+    });
+    display.onEvent({ kind: 'step-started', step: 'compile' });
+    tick(2500);
+    display.onEvent({ kind: 'step-output', step: 'compile', line: 'building module 3/9' });
+    display.onEvent({ kind: 'notice', message: 'hello' });
+    display.stop();
+    expect(text()).toContain('(dirty tree)');
+    expect(text()).toMatch(/… compile +running +2\.5s {2}building module 3\/9/);
+    expect(text()).toContain('\x1b[1A\x1b[J'); // the table is redrawn in place
+  });
+});

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { kilnJsonSchema, parseConfig, topoOrder } from '../../../src/config/index.js';
+import { KilnError } from '../../../src/core/errors.js';
+
+function problemsOf(text: string): { path: string; line: number; column: number; message: string }[] {
+  try {
+    parseConfig(text, 'kiln.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).code).toBe('KILN_CONFIG_INVALID');
+    return (err as KilnError).details?.problems as never;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+const GOOD = `name: demo
+steps:
+  deps:
+    run: npm ci
+    network: true
+  build:
+    run: make
+    needs: [deps]
+    outputs: [dist]
+artifacts:
+  - name: demo
+    from: build
+    path: dist
+`;
+
+describe('kiln.yaml loading', () => {
+  it('applies defaults and orders steps after what they need', () => {
+    const config = parseConfig(GOOD, 'kiln.yaml');
+    expect(config.output).toBe('kiln-out');
+    expect(config.artifacts[0]?.format).toBe('tgz');
+    expect(config.steps.build?.env).toEqual({});
+    expect(topoOrder(config)).toEqual(['deps', 'build']);
+    expect(Object.isFrozen(config.steps)).toBe(true);
+  });
+
+  it('reports bad YAML with its line and column', () => {
+    expect(problemsOf('name: demo\nsteps: a: b\n')).toEqual([
+      { path: '', line: 2, column: 8, message: 'Nested mappings are not allowed in compact mappings' },
+    ]);
+    expect(problemsOf('name: demo\nname: x\n')[0]).toMatchObject({
+      line: 2,
+      column: 1,
+      message: 'Map keys must be unique',
+    });
+  });
+
+  it('rejects unknown keys with their location and a did-you-mean', () => {
+    const problems = problemsOf(
+      GOOD.replace('    needs: [deps]', '    need: [deps]').replace('name: demo\n', 'nme: demo\n'),
+    );
+    const step = problems.find((p) => p.path === 'steps.build.need');
+    expect(step).toMatchObject({ line: 8, column: 5 });
+    expect(step?.message).toContain('did you mean "needs"');
+    const root = problems.find((p) => p.path === 'nme');
+    expect(root).toMatchObject({ line: 1, column: 1 });
+    expect(root?.message).toContain('did you mean "name"');
+    expect(problems.find((p) => p.path === 'name')?.message).toMatch(/expected string/);
+  });
+
+  it('reports every problem at once, each with its dot-path', () => {
+    const text = GOOD.replace('run: make', 'run: 42').replace('format', 'x').replace('path: dist', 'path: /abs');
+    const problems = problemsOf(text);
+    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['steps.build.run', 'artifacts[0].path']));
+    expect(problems.find((p) => p.path === 'artifacts[0].path')).toMatchObject({ line: 13 });
+  });
+
+  it('rejects unknown needs with the step list', () => {
+    const problems = problemsOf(GOOD.replace('needs: [deps]', 'needs: [dep]'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'steps.build.needs[0]', line: 8, column: 13 });
+    expect(problems[0]?.message).toContain('did you mean "deps"');
+  });
+
+  it('rejects a cycle and names it', () => {
+    const problems = problemsOf(GOOD.replace('    network: true', '    network: true\n    needs: [build]'));
+    const cycle = problems.find((p) => p.message.startsWith('dependency cycle'));
+    expect(cycle?.message).toMatch(/build → deps → build|deps → build → deps/);
+    expect(cycle?.line).toBeGreaterThan(1);
+  });
+
+  it('rejects an artifact from an unknown step', () => {
+    const problems = problemsOf(GOOD.replace('from: build', 'from: bild'));
+    expect(problems[0]).toMatchObject({ path: 'artifacts[0].from', line: 12 });
+  });
+
+  it('keeps the committed editor schema in sync with the code', () => {
+    const committed = JSON.parse(readFileSync('schema/kiln.schema.json', 'utf8'));
+    expect(committed).toEqual(kilnJsonSchema());
+  });
+});
+
+describe('artifact paths', () => {
+  it('must lie inside an output declared by the step they come from', () => {
+    const problems = problemsOf(GOOD.replace('    path: dist', '    path: build/app'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'artifacts[0].path', line: 13, column: 11 });
+    expect(problems[0]?.message).toContain('not among the outputs of step "build" (declared: dist)');
+    expect(() => parseConfig(GOOD.replace('    path: dist', '    path: dist/app.js'), 'kiln.yaml')).not.toThrow();
+  });
+});
+
+describe('delivered file names', () => {
+  it('must not collide between artifacts', () => {
+    const text = `${GOOD}  - name: other
+    from: build
+    path: dist/demo.tgz
+    format: file
+`;
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'artifacts[1].path', line: 16 });
+    expect(problems[0]?.message).toContain('delivers demo.tgz, as artifacts[0] does');
+  });
+});

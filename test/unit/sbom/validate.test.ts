@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isKilnError, type KilnError } from '../../../src/core/errors.js';
+import { validateCycloneDx } from '../../../src/sbom/index.js';
+import { VECTORS } from '../../helpers/vectors.js';
+
+const EXAMPLES = path.join(VECTORS, 'cyclonedx/examples-1.6');
+const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
+const load = (file: string): unknown => JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8'));
+
+function failure(doc: unknown): KilnError {
+  try {
+    validateCycloneDx(doc);
+  } catch (err) {
+    if (isKilnError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected the document to be rejected');
+}
+
+const minimal = (extra: Record<string, unknown>) => ({ bomFormat: 'CycloneDX', specVersion: '1.6', ...extra });
+
+describe('validateCycloneDx against the official 1.6 examples', () => {
+  it('finds both valid and invalid examples', () => {
+    expect(examples.filter((f) => f.startsWith('valid-')).length).toBeGreaterThanOrEqual(5);
+    expect(examples.filter((f) => f.startsWith('invalid-')).length).toBeGreaterThanOrEqual(4);
+  });
+
+  for (const file of examples.filter((f) => f.startsWith('valid-'))) {
+    it(`accepts ${file}`, () => {
+      expect(() => validateCycloneDx(load(file))).not.toThrow();
+    });
+  }
+
+  for (const file of examples.filter((f) => f.startsWith('invalid-'))) {
+    it(`rejects ${file} with KILN_SBOM_INVALID`, () => {
+      const err = failure(load(file));
+      expect(err.code).toBe('KILN_SBOM_INVALID');
+      expect(err.details?.problems).toEqual(expect.arrayContaining([expect.any(String)]));
+    });
+  }
+});
+
+describe('validateCycloneDx error reports', () => {
+  it('names the instance path of each violation', () => {
+    const err = failure(load('invalid-component-type-1.6.json'));
+    expect(err.message).toContain(
+      '/components/0/type: must be equal to one of the allowed values (application, framework, library',
+    );
+  });
+
+  it('lists every problem, not just the first', () => {
+    const err = failure(
+      minimal({
+        serialNumber: 'not-a-urn',
+        components: [{ type: 'library', name: 'a', hashes: [{ alg: 'SHA-256', content: 'foo' }] }],
+        extra: 1,
+      }),
+    );
+    const problems = err.details?.problems as string[];
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        '(document): must NOT have additional properties "extra"',
+        expect.stringMatching(/^\/serialNumber: must match pattern/),
+        expect.stringMatching(/^\/components\/0\/hashes\/0\/content: must match pattern/),
+      ]),
+    );
+  });
+
+  it('checks iri-reference and idn-email formats, which ajv-formats lacks', () => {
+    const ref = (url: string) => minimal({ externalReferences: [{ type: 'website', url }] });
+    expect(() => validateCycloneDx(ref('https://例え.jp/パス?q=ü'))).not.toThrow();
+    expect(failure(ref('https://exa mple.com/')).message).toContain(
+      '/externalReferences/0/url: must match format "iri-reference"',
+    );
+    const contact = (email: string) => minimal({ metadata: { authors: [{ email }] } });
+    expect(() => validateCycloneDx(contact('jürgen@beispiel.de'))).not.toThrow();
+    expect(failure(contact('not an email')).message).toContain(
+      '/metadata/authors/0/email: must match format "idn-email"',
+    );
+  });
+
+  it('rejects things that are not objects', () => {
+    for (const doc of [null, 'CycloneDX', [], 42]) expect(failure(doc).code).toBe('KILN_SBOM_INVALID');
+  });
+});
