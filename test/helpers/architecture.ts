@@ -142,3 +142,33 @@ function cycles(nodes: readonly string[], edges: readonly ImportEdge[]): string[
   for (const n of nodes) if (!index.has(n)) visit(n);
   return found;
 }
+
+/** Files allowed to read process state (`process.*`): the CLI, and the one OS adapter of platform/. */
+const PROCESS_ALLOWED = [/^cli\//, /^platform\/processes\.ts$/];
+
+/** The composition root: the one place that opens the store. */
+const STORE_OPENERS = ['app/embedded.ts'];
+
+/** Rules about what files say rather than import: who reads process state, who opens the store. */
+export function sourceProblems(root: string, files: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const code = withoutComments(readFileSync(join(root, file), 'utf8'));
+    if (/\bprocess\.[a-zA-Z]/.test(code) && !PROCESS_ALLOWED.some((re) => re.test(file))) {
+      problems.push(
+        `${file} reads process state (process.*): pass it in from the CLI, or add to platform/processes.ts`,
+      );
+    }
+    const opens = code.match(/\bopenSqliteStore\(/g)?.length ?? 0;
+    const defines = /export (async )?function openSqliteStore\(/.test(code) ? 1 : 0;
+    if (opens - defines > 0 && !STORE_OPENERS.includes(file)) {
+      problems.push(`${file} opens the store: only the composition root (${STORE_OPENERS.join(', ')}) may`);
+    }
+  }
+  return problems;
+}
+
+/** Source text without // and /* *\/ comments (strings are kept; a URL in a string is not a comment). */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
