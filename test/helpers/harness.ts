@@ -1,0 +1,45 @@
+// An in-process Kiln for use-case tests: the embedded ports over a temp home, with a signer whose key was made in
+// memory (real ECDSA), the runner asked for, and every event kept, stamped by a clock the test can read.
+import { createKiln, embeddedPorts, type Kiln, type KilnPorts } from '../../src/app/index.js';
+import { generateKeyPair, loadSigner, type Signer } from '../../src/attest/index.js';
+import { eventSink, type KilnEvent, type TimedEvent } from '../../src/core/events.js';
+import { chooseRunner } from '../../src/sandbox/choose.js';
+import { tempDir } from './tmp.js';
+
+/** A Kiln for one test and what it observed. */
+export interface Harness {
+  readonly kiln: Kiln;
+  readonly home: string;
+  readonly signer: Signer;
+  readonly events: TimedEvent[];
+  /** The events of one kind, typed. */
+  of<K extends KilnEvent['kind']>(kind: K): Extract<TimedEvent, { kind: K }>[];
+}
+
+/** A Kiln over a fresh home in `cwd`; `overrides` replace ports (an artifact target, registries, …). */
+export function harness(opts: { cwd: string; overrides?: Partial<KilnPorts> }): Harness {
+  const home = tempDir('kiln-home-');
+  const signer = loadSigner(generateKeyPair('ecdsa-p256').privateKeyPem, 'the test key');
+  const events: TimedEvent[] = [];
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const ports = embeddedPorts({
+    home,
+    env,
+    cwd: opts.cwd,
+    version: '0.0.0-test',
+    events: eventSink(
+      () => new Date(),
+      (e) => events.push(e),
+    ),
+    parallelism: 2,
+  });
+  const kiln = createKiln({
+    ...ports,
+    signer: async () => ({ signer, source: 'the test key', created: false }),
+    runners: (kind) => chooseRunner(kind, { hidden: [home] }),
+    ...opts.overrides,
+  });
+  const of = <K extends KilnEvent['kind']>(kind: K) =>
+    events.filter((e): e is Extract<TimedEvent, { kind: K }> => e.kind === kind);
+  return { kiln, home, signer, events, of };
+}
