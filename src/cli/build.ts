@@ -34,9 +34,10 @@ options:
                    (remote URL: cache.remote in kiln.yaml or $KILN_REMOTE_CACHE;
                    Authorization header value: $KILN_REMOTE_CACHE_AUTH)
   --explain        say for every step that missed the cache exactly what changed
-  --force          build even if an identical build (same commit, kiln.yaml, builder, key and
-                   Kiln) already succeeded; without it, that build's artifacts are checked in
-                   the output directory (restored from the OCI layout if changed) and reused
+  --force          build even if an identical build already succeeded (same commit, repository,
+                   kiln.yaml, builder, key, trusted cache keys, Kiln, vulnerability data and live
+                   policy exceptions); without it, that build's artifacts are checked in the
+                   output directory (restored from where it published them if changed) and reused
   --json           print only a JSON result on stdout (progress stays on stderr)
   -h, --help       show this help
 

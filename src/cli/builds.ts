@@ -7,7 +7,7 @@ import { withKiln } from './kiln.js';
 
 const BUILDS_HELP = `usage: kiln builds [--limit N] [--project NAME] [--json]
 
-Lists recorded builds, newest first.`;
+Lists recorded builds, newest first: the last N (default 20), of one project with --project.`;
 
 const SHOW_HELP = `usage: kiln show <build-id> [--json]
 

@@ -60,6 +60,9 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
   },
 };
 
+/** Every command with its one-line summary, in the order `kiln --help` lists them. */
+export const COMMAND_SUMMARIES = Object.entries(COMMANDS).map(([name, c]) => ({ name, summary: c.summary }));
+
 const USAGE = `usage: kiln <command> [options]
 
 commands:

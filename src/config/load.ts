@@ -25,7 +25,7 @@ export async function loadConfigFile(file: string): Promise<{ config: KilnConfig
   } catch (cause) {
     throw new KilnError('KILN_CONFIG_NOT_FOUND', `no kiln.yaml at ${file}`, {
       cause,
-      hint: 'create a kiln.yaml in the project directory (see the README for an example) or pass the directory that has one',
+      hint: 'create a kiln.yaml in the project directory (docs/guide/kiln-yaml.md has examples) or pass the directory that has one',
     });
   }
   return { config: parseConfig(text, file), text };

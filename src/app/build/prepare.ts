@@ -40,7 +40,7 @@ export async function prepareBuild(
       {
         hint:
           working === undefined
-            ? 'create a kiln.yaml in the project directory (see the README) and commit it'
+            ? 'create a kiln.yaml in the project directory (docs/guide/kiln-yaml.md has examples) and commit it'
             : 'commit kiln.yaml: a build only uses what the commit contains (or pass --allow-dirty)',
       },
     );
