@@ -25,7 +25,7 @@ await build({
   logLevel: 'warning',
 });
 
-// A digest of the code just bundled: an identical earlier build is only reused by the same code (pipeline/reuse.ts),
+// A digest of the code just bundled: an identical earlier build is only reused by the same code (app/build/reuse.ts),
 // even when the version number did not change (a development build).
 const code = createHash('sha256');
 for (const name of readdirSync('dist/cli')

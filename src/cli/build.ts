@@ -1,4 +1,5 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
+import type { BuildRequest } from '../app/index.js';
 import { isKilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
@@ -54,6 +55,21 @@ export const BUILD_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+/** The request `kiln build` and `kiln plan` make of their shared options. */
+export function buildRequest(
+  values: { rev?: string; 'allow-dirty'?: boolean; key?: string; runner?: string; cache?: string },
+  positionals: readonly string[],
+): BuildRequest {
+  return {
+    projectPath: positionals[0] ?? '.',
+    rev: values.rev,
+    allowDirty: Boolean(values['allow-dirty']),
+    key: values.key,
+    runner: values.runner,
+    cache: values.cache,
+  };
+}
+
 /** Runs a build and prints its result. */
 export async function buildCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -75,15 +91,7 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
   try {
     const result = await withKiln(ctx, show, (kiln) =>
       kiln.build(
-        {
-          projectPath: positionals[0] ?? '.',
-          rev: values.rev,
-          allowDirty: Boolean(values['allow-dirty']),
-          key: values.key,
-          runner: values.runner,
-          cache: values.cache,
-          force: Boolean(values.force),
-        },
+        { ...buildRequest(values, positionals), force: Boolean(values.force) },
         {
           signal: abort.signal,
           checkpoint: (name) => {

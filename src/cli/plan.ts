@@ -1,6 +1,6 @@
 // `kiln plan [PATH]`: each step's action key and whether the cache would replay it, without building.
 import { parseCommandArgs } from './args.js';
-import { BUILD_OPTIONS } from './build.js';
+import { BUILD_OPTIONS, buildRequest } from './build.js';
 import { type CliContext, println } from './context.js';
 import { withKiln } from './kiln.js';
 
@@ -18,14 +18,7 @@ export async function planCommand(ctx: CliContext, argv: string[]): Promise<numb
     return 0;
   }
   const plan = await withKiln(ctx, { json: values.json, buildProgress: true }, (kiln) =>
-    kiln.plan({
-      projectPath: positionals[0] ?? '.',
-      rev: values.rev,
-      allowDirty: Boolean(values['allow-dirty']),
-      key: values.key,
-      runner: values.runner,
-      cache: values.cache,
-    }),
+    kiln.plan(buildRequest(values, positionals)),
   );
   if (values.json) {
     println(ctx.stdout, JSON.stringify(plan, null, 2));

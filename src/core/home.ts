@@ -9,7 +9,7 @@ export interface KilnPaths {
   readonly keys: string;
   readonly defaultKey: string;
   readonly defaultPub: string;
-  /** Where build work dirs go when there is no tmpfs and no KILN_WORK_DIR (see pipeline/workdir.ts). */
+  /** Where build work dirs go when there is no tmpfs and no KILN_WORK_DIR (see platform/workdir.ts). */
   readonly work: string;
   readonly cache: string;
   readonly toolMemo: string;

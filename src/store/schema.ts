@@ -22,7 +22,7 @@ export interface BuildsTable {
   cache_misses: ColumnType<number, number | undefined, number>;
   bytes_restored: ColumnType<number, number | undefined, number>;
   time_saved_ms: ColumnType<number, number | undefined, number>;
-  /** What determines a succeeded build's artifacts (see pipeline/reuse.ts); null for failed or dirty builds. */
+  /** What determines a succeeded build's artifacts (see app/build/reuse.ts); null for failed or dirty builds. */
   fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   /** The branch built (HEAD's, or `--rev` naming one); null for a detached HEAD or another revision. */
   branch: ColumnType<string | null, string | null | undefined, string | null>;
