@@ -6,7 +6,7 @@ import { KilnError } from '../core/errors.js';
 import type { KilnPorts } from './ports.js';
 
 /** The algorithms `kiln keys generate` offers. */
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ed25519'];
+const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ed25519'];
 
 /** Writes PREFIX.key (0600) and PREFIX.pub; `prefix` is relative to the caller's directory. */
 export async function generateKeys(

@@ -20,7 +20,6 @@ import type { VerifyRequest, verify } from './verify.js';
 
 /** Every user-visible operation of Kiln, over one set of ports. */
 export interface Kiln {
-  readonly ports: KilnPorts;
   build(request: BuildRequest, opts?: BuildOptions): ReturnType<typeof build>;
   plan(request: Omit<BuildRequest, 'force'>): ReturnType<typeof planBuild>;
   verify(request: VerifyRequest): ReturnType<typeof verify>;
@@ -53,7 +52,6 @@ export function createKiln(given: KilnPorts): Kiln {
     },
   };
   return {
-    ports,
     build: async (request, opts) => (await import('./build/build.js')).build(ports, request, opts),
     plan: async (request) => (await import('./plan.js')).planBuild(ports, request),
     verify: async (request) => (await import('./verify.js')).verify(ports, request),
@@ -73,6 +71,7 @@ export function createKiln(given: KilnPorts): Kiln {
     configSchema: async () => (await import('./config.js')).configSchema(),
     async close() {
       const store = await opened?.catch(() => undefined);
+      opened = undefined; // a use case called after close() opens the store again
       await store?.close().catch(() => undefined);
     },
   };

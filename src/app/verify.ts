@@ -3,11 +3,11 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { toReport, type VerifyCheck, verifyBundle } from '../attest/index.js';
+import { toReport, type VerifyCheck, type VerifyCheckName, verifyBundle } from '../attest/index.js';
 import { REQUIRABLE, verifyRequiredEvidence } from '../attest/verify-evidence.js';
 import type { VerifyExpectations } from '../attest/verify-statement.js';
 import { KilnError } from '../core/errors.js';
-import type { KilnEvent } from '../core/events.js';
+import type { EventSink, KilnEvent } from '../core/events.js';
 import { pathExists } from '../platform/fsutil.js';
 import { fetchArtifact } from '../registry/fetch.js';
 import { parseRegistryRef } from '../registry/remote/index.js';
@@ -97,27 +97,58 @@ async function verifyFile(
   };
   const provenance = await verifyBundle({ bundleJson, artifact: { path: artifact }, ...keys, expect: request.expect });
   ports.events(signatureVerified('verify', shown, 'provenance', provenance.checks));
-  const checks = [...provenance.checks];
-  for (const name of request.require) {
-    const more = await verifyRequiredEvidence({ artifact, require: [name], ...keys });
-    // The first check is the bundle's own; the rest judge its content.
-    ports.events(signatureVerified('verify', shown, name, more.slice(0, 1)));
-    checks.push(...more);
-  }
+  const required = await verifyEvidenceSet({ artifact, require: request.require, keys }, ports.events, {
+    context: 'verify',
+    subject: shown,
+  });
+  const checks = [...provenance.checks, ...required];
   const report = toReport(checks);
   return { artifact: shown, bundle, key: key ?? null, ok: report.ok, checks: report.checks };
 }
 
-/** The `signature-verified` event of one bundle's checks (ok when none failed). */
+/** The checks a `signature-verified` event is about: the bundle parses, its signature verifies, it names the artifact. */
+const SIGNATURE_CHECKS: ReadonlySet<VerifyCheckName> = new Set<VerifyCheckName>([
+  'bundle',
+  'signature-count',
+  'public-key',
+  'trusted-root',
+  'signature',
+  'payload-type',
+  'statement',
+  'subject-digest',
+  'evidence',
+]);
+
+/** The `signature-verified` event of one bundle's checks: failed when one of its signature checks failed. */
 export function signatureVerified(
   context: 'verify' | 'promote',
   subject: string,
   evidence: string,
   checks: readonly VerifyCheck[],
 ): KilnEvent {
-  const failed = checks.find((c) => !c.ok);
+  const failed = checks.find((c) => !c.ok && SIGNATURE_CHECKS.has(c.check));
   const why = failed?.message ?? 'signed by the trusted key and names the artifact';
   return { kind: 'signature-verified', context, subject, evidence, ok: !failed, why };
+}
+
+/** Verifies each required piece of evidence beside `artifact`, telling of each bundle's signature as an event. */
+export async function verifyEvidenceSet(
+  opts: {
+    readonly artifact: string;
+    readonly require: readonly string[];
+    readonly keys: { readonly publicKeyPem?: string; readonly trustedRootJson?: string };
+  },
+  emit: EventSink,
+  about: { readonly context: 'verify' | 'promote'; readonly subject: string },
+): Promise<VerifyCheck[]> {
+  const checks: VerifyCheck[] = [];
+  for (const name of opts.require) {
+    const more = await verifyRequiredEvidence({ artifact: opts.artifact, require: [name], ...opts.keys });
+    // The first check is the bundle's own; the rest judge its content (a policy decision's result).
+    emit(signatureVerified(about.context, about.subject, name, more.slice(0, 1)));
+    checks.push(...more);
+  }
+  return checks;
 }
 
 /** The key given, else the local one in the Kiln home when it exists (said in a notice), else none. */

@@ -29,7 +29,7 @@ export async function verifyRequiredEvidence(opts: {
   for (const name of opts.require) {
     const kind = REQUIRABLE[name];
     const spec = EVIDENCE.find((e) => e.kind === kind);
-    if (!kind || !spec) continue; // names are checked by the CLI
+    if (!kind || !spec) continue; // names are checked by the caller (app/verify.ts)
     const bundleJson = await fsp.readFile(paths[kind], 'utf8').catch(() => undefined);
     if (bundleJson === undefined) {
       checks.push(fail('evidence', `required ${name} evidence is missing`, paths[kind], 'no such file'));

@@ -6,24 +6,21 @@ import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
 import { writeFileAtomic } from '../platform/fsutil.js';
 import type { LocalCas } from './local/cas.js';
 
-/** SBOM bytes by key (the shape sbom/make.ts takes). */
-export interface SbomBytesMemo {
-  get(key: Digest): Promise<Buffer | undefined>;
-  put(key: Digest, bytes: Buffer): Promise<void>;
-}
-
-/** An SbomBytesMemo over the local CAS (written to `writable`): an index file per key naming the SBOM blob, verified on every read. */
-export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas): SbomBytesMemo {
+/**
+ * The SBOM memo (sbom/make.ts's SbomMemo) over the local CAS, written to `writable`: an index file per key naming the
+ * SBOM blob, verified on every read.
+ */
+export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas) {
   const indexPath = (store: LocalCas, key: Digest) => join(store.dir, 'sbom', key.slice(7));
   const getFrom = async (store: LocalCas, key: Digest) => {
     const digest = (await fsp.readFile(indexPath(store, key), 'utf8').catch(() => '')).trim();
     return isDigest(digest) ? store.getBlob(digest) : undefined;
   };
   return {
-    async get(key) {
+    async get(key: Digest): Promise<Buffer | undefined> {
       return (await getFrom(cas, key)) ?? (writable === cas ? undefined : getFrom(writable, key));
     },
-    async put(key, bytes) {
+    async put(key: Digest, bytes: Buffer): Promise<void> {
       const digest = sha256Digest(bytes);
       await writable.putBlob(digest, bytes);
       await writeFileAtomic(indexPath(writable, key), digest);

@@ -1,6 +1,8 @@
-// The only place Kiln reads process state: everything below the CLI receives these values as parameters.
+// Where the CLI reads its process state (with platform/processes.ts, the only code that does): everything below the
+// CLI receives these values as parameters.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { KilnEvent } from '../core/events.js';
 
 /** What a command may touch of the outside world. */
 export interface CliContext {
@@ -37,4 +39,13 @@ export function processContext(version: string): CliContext {
 /** Writes one line to a stream. */
 export function println(stream: NodeJS.WritableStream, line = ''): void {
   stream.write(`${line}\n`);
+}
+
+/**
+ * A line for people on stderr (`kiln: TEXT`), or, when `KILN_LOG=json` asks for a machine-readable log, the event it
+ * stands for as one JSON line: stderr then holds nothing else.
+ */
+export function tell(ctx: CliContext, event: KilnEvent, text: string): void {
+  if (ctx.env.KILN_LOG === 'json') println(ctx.stderr, JSON.stringify({ ...event, at: ctx.now().toISOString() }));
+  else println(ctx.stderr, `kiln: ${text}`);
 }

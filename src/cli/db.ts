@@ -1,7 +1,7 @@
 // `kiln db import|status`: the vulnerability data (OSV records) builds and `kiln scan` match against.
 import { KilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
-import { type CliContext, println } from './context.js';
+import { type CliContext, println, tell } from './context.js';
 import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln db import <DIR|ZIP|FILE.json> [--json]
@@ -49,8 +49,8 @@ export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number
     if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));
     else {
       for (const r of report.rejected) {
-        println(ctx.stderr, `kiln: rejected ${r.origin}:`);
-        for (const problem of r.problems) println(ctx.stderr, `  ${problem}`);
+        const message = `rejected ${r.origin}:\n${r.problems.map((p) => `  ${p}`).join('\n')}`;
+        tell(ctx, { kind: 'warning', message }, message);
       }
       println(
         ctx.stdout,

@@ -14,7 +14,7 @@ export interface DisplayOptions {
 }
 
 /** A Kiln for one command, and the display to stop once it is done. */
-export function openKiln(ctx: CliContext, show: DisplayOptions = {}): { kiln: Kiln; stop: () => void } {
+function openKiln(ctx: CliContext, show: DisplayOptions = {}): { kiln: Kiln; stop: () => void } {
   const display = progressDisplay(ctx.stderr, {
     live: Boolean(ctx.stderr.isTTY) && !show.json,
     explain: Boolean(show.explain),

@@ -72,7 +72,8 @@ ${Object.entries(COMMANDS)
 
 Run \`kiln <command> --help\` for a command's options.
 Exit status: 0 ok, 1 build failed, 2 usage or configuration error, 3 verification failed,
-4 environment problem (store, disk, layout), 5 blocked by policy, 70 internal error (a bug).`;
+4 environment problem (store, disk, layout), 5 blocked by policy, 70 internal error (a bug),
+130 interrupted. Every error line names its code (KILN_…): docs/reference/errors.md.`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
 export async function main(argv: string[], ctx: CliContext = processContext(kilnVersion())): Promise<number> {
@@ -93,8 +94,15 @@ export async function main(argv: string[], ctx: CliContext = processContext(kiln
   try {
     return await (await command.load())(ctx, rest);
   } catch (err) {
-    return reportFailure(ctx, err, { json: rest.includes('--json') });
+    return reportFailure(ctx, err, { json: jsonRequested(rest) });
   }
+}
+
+/** True when the arguments ask for --json output (as an option, before any `--`). */
+function jsonRequested(argv: readonly string[]): boolean {
+  const at = argv.indexOf('--json');
+  const end = argv.indexOf('--');
+  return at !== -1 && (end === -1 || at < end);
 }
 
 /** Kiln's own version, from its package.json. */

@@ -107,6 +107,7 @@ export function progressDisplay(
           if (timer) clearInterval(timer);
           draw();
           drawn = 0;
+          rows.clear(); // the table stays as drawn; lines after the build (publishing) must not draw it again
           line(`kiln: build ${event.buildId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)}s`);
           break;
         case 'progress':
@@ -118,6 +119,7 @@ export function progressDisplay(
         case 'artifact-published':
         case 'signature-verified':
         case 'gc-action':
+        case 'error':
           break;
         default:
           event satisfies never;

@@ -27,26 +27,35 @@ async function cliPage(): Promise<string> {
   return lines.join('\n');
 }
 
-/** What `kiln ARGS` prints on stdout, run in process with nothing of this machine in it. */
+/** What `kiln ARGS` prints on stdout, run in process with nothing of this machine in it; anything else is an error. */
 async function output(argv: string[]): Promise<string> {
+  const out = collector();
+  const err = collector();
+  const ctx: CliContext = {
+    cwd: '/',
+    env: {},
+    stdout: out.stream,
+    stderr: err.stream,
+    kilnHome: '/nonexistent/kiln-home',
+    version: '0.0.0',
+    now: () => new Date(0),
+  };
+  const status = await main(argv, ctx);
+  if (status !== 0 || err.text() !== '') {
+    throw new Error(`kiln ${argv.join(' ')} exited ${status}: ${err.text()}`);
+  }
+  return out.text().trimEnd();
+}
+
+function collector() {
   let text = '';
-  const sink = new Writable({
+  const stream = new Writable({
     write(chunk, _encoding, done) {
       text += String(chunk);
       done();
     },
   });
-  const ctx: CliContext = {
-    cwd: '/',
-    env: {},
-    stdout: sink,
-    stderr: sink,
-    kilnHome: '/nonexistent/kiln-home',
-    version: '0.0.0',
-    now: () => new Date(0),
-  };
-  await main(argv, ctx);
-  return text.trimEnd();
+  return { stream, text: () => text };
 }
 
 type Schema = {
@@ -127,7 +136,8 @@ function errorsPage(): string {
     '```',
     '',
     'With `--json`, stdout carries it too: `{"error": {"code": "KILN_…", "message": "…", "hint": "…", "exitStatus": 2}}`.',
-    `Anything else is a bug: Kiln prints the stack trace and exits ${EXIT_BUG}.`,
+    `Anything else is a bug: Kiln prints the stack trace and exits ${EXIT_BUG} (with \`--json\`, code \`KILN_BUG\`).`,
+    'With `KILN_LOG=json`, stderr carries the error as one JSON line: `{"kind": "error", "code": …, "at": …}`.',
     '',
     '## Exit statuses',
     '',

@@ -2,7 +2,7 @@
 import { findingLine } from '../app/render.js';
 import { KilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
-import { type CliContext, println } from './context.js';
+import { type CliContext, println, tell } from './context.js';
 import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln scan --all [--project NAME] [--json]
@@ -53,13 +53,17 @@ export async function scanCommand(ctx: CliContext, argv: string[]): Promise<numb
     );
     for (const f of a.findings) println(ctx.stdout, `  ${findingLine(a.root, f)}`);
   }
-  for (const u of report.unreadable) println(ctx.stderr, `kiln: cannot scan ${u.digest} (build ${u.build}): ${u.why}`);
+  for (const u of report.unreadable) {
+    const message = `cannot scan ${u.digest} (build ${u.build}): ${u.why}`;
+    tell(ctx, { kind: 'warning', message }, message);
+  }
   println(
     ctx.stdout,
     `${report.affected.length} of ${report.scanned} recorded artifact(s) affected, against ${database.records} OSV records (revision ${database.revision})`,
   );
   if (database.records === 0) {
-    println(ctx.stderr, 'kiln: no vulnerability data imported: run `kiln db import <OSV dir or zip>` first');
+    const message = 'no vulnerability data imported: run `kiln db import <OSV dir or zip>` first';
+    tell(ctx, { kind: 'warning', message }, message);
   }
   return report.affected.length > 0 ? 1 : 0;
 }

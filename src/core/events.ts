@@ -2,8 +2,8 @@
 // metrics and the dashboard all read it. Code emits `KilnEvent`s into an injected `EventSink`; the composition root
 // stamps each with the time (`TimedEvent`) before listeners see it.
 
-/** A stage of a build or promotion, as the progress display names it. */
-export type StageName = 'package' | 'sbom' | 'scan' | 'sign' | 'gate' | 'publish' | 'record' | 'verify' | 'copy';
+/** A stage of a build, as the progress display names it. */
+export type StageName = 'package' | 'sbom' | 'scan' | 'sign' | 'gate' | 'publish' | 'record';
 
 /** What the process is busy with in a long operation that reports progress. */
 export type ProgressTask = 'db-import' | 'scan' | 'gc';
@@ -85,7 +85,9 @@ export type KilnEvent =
       target: string;
       detail?: string;
     }
-  | { kind: 'progress'; task: ProgressTask; phase?: string; done: number; total?: number };
+  | { kind: 'progress'; task: ProgressTask; phase?: string; done: number; total?: number }
+  /** A command failed: written by the surface that ran it (the CLI's JSON log), never by a use case. */
+  | { kind: 'error'; code: string; message: string; hint: string | null; exitStatus: number };
 
 /** An event as listeners see it: stamped with when it happened (RFC 3339, milliseconds). */
 export type TimedEvent = KilnEvent & { readonly at: string };

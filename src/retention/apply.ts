@@ -46,19 +46,17 @@ export async function applyRetention(plan: RetentionPlan, effects: RetentionEffe
   for (const d of removed)
     emit({ kind: 'gc-action', action: 'remove-manifest', target: d.digest, detail: plan.layout.dir });
   progress('store', 0, plan.store.remove.length);
-  const buildsDeleted = await deleteBuilds(effects.store, plan.store.remove);
-  for (const id of plan.store.remove) emit({ kind: 'gc-action', action: 'delete-build', target: id });
+  const deleted = await deleteBuilds(effects.store, plan.store.remove);
+  for (const id of deleted) emit({ kind: 'gc-action', action: 'delete-build', target: id });
   progress('logs', 0, plan.store.remove.length);
-  const buildDirsRemoved = await removeBuildDirs(plan, effects.buildDir);
-  if (buildDirsRemoved > 0) {
-    emit({ kind: 'gc-action', action: 'remove-build-dir', target: `${buildDirsRemoved} build director(ies)` });
-  }
+  const dirs = await removeBuildDirs(plan, effects.buildDir);
+  for (const dir of dirs) emit({ kind: 'gc-action', action: 'remove-build-dir', target: dir });
   const blobs = await sweepPlannedLayout(plan, { ...effects, progress });
   if (blobs.removed.length > 0) {
     const target = `${blobs.removed.length} blob(s), ${blobs.bytesRemoved} bytes`;
     emit({ kind: 'gc-action', action: 'delete-blobs', target, detail: plan.layout.dir });
   }
-  return { manifestsRemoved: removed.length, buildsDeleted, buildDirsRemoved, blobs };
+  return { manifestsRemoved: removed.length, buildsDeleted: deleted.length, buildDirsRemoved: dirs.length, blobs };
 }
 
 /** Step 1: takes the plan's manifests out of index.json (under the layout lock, written atomically). */
@@ -71,9 +69,9 @@ export function removePlannedManifests(
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Step 3: removes the going builds' directories under the Kiln home (never the delivered files). */
-export async function removeBuildDirs(plan: RetentionPlan, buildDir: (id: string) => string): Promise<number> {
-  let removed = 0;
+/** Step 3: removes the going builds' directories under the Kiln home (never the delivered files); returns those removed. */
+export async function removeBuildDirs(plan: RetentionPlan, buildDir: (id: string) => string): Promise<string[]> {
+  const removed: string[] = [];
   for (const id of plan.store.remove) {
     if (!SAFE_ID.test(id)) continue; // ids are Kiln's own; never let one reach outside the builds directory
     const dir = buildDir(id);
@@ -82,7 +80,7 @@ export async function removeBuildDirs(plan: RetentionPlan, buildDir: (id: string
       () => false,
     );
     await fsp.rm(dir, { recursive: true, force: true });
-    if (existed) removed++;
+    if (existed) removed.push(dir);
   }
   return removed;
 }

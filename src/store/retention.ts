@@ -104,19 +104,21 @@ export async function retentionRecords(store: Store, project: string): Promise<R
  * Deletes builds in one transaction. Their steps, artifacts, evidence and step actions go with them: every child
  * table references builds.id ON DELETE CASCADE (migrations 0001 and 0002), deleted here explicitly as well so the
  * result does not depend on a connection having foreign keys switched on. Promotions stay: they are history.
+ * Returns the ids that were there to delete.
  */
-export async function deleteBuilds(store: Store, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  let deleted = 0;
+export async function deleteBuilds(store: Store, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const deleted: string[] = [];
   await store.db.transaction().execute(async (tx) => {
     // SQLite allows 32766 bound parameters; batches keep far below that.
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500);
+      const found = await tx.selectFrom('builds').select('id').where('id', 'in', batch).execute();
       for (const table of ['step_actions', 'evidence', 'artifacts', 'steps'] as const) {
         await tx.deleteFrom(table).where('build_id', 'in', batch).execute();
       }
-      const result = await tx.deleteFrom('builds').where('id', 'in', batch).executeTakeFirst();
-      deleted += Number(result.numDeletedRows);
+      await tx.deleteFrom('builds').where('id', 'in', batch).execute();
+      deleted.push(...found.map((r) => r.id));
     }
   });
   return deleted;

@@ -87,7 +87,7 @@ export interface OsvRecordsTable {
   import_seq: number;
 }
 
-/** Which packages a record affects, by OSV ecosystem and the name as matching compares it (see scan/ecosystem.ts). */
+/** Which packages a record affects, by OSV ecosystem and the name as matching compares it (see ecosystems/ecosystem.ts). */
 export interface OsvPackagesTable {
   record_id: string;
   ecosystem: string;

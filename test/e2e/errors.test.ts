@@ -48,4 +48,18 @@ describe('errors and event logs of the CLI', () => {
     expect(kinds.at(-1)).toBe('build-finished');
     for (const e of events) expect(e.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
+
+  it('keeps stderr pure JSON with KILN_LOG=json when a command fails, the error as its last line', () => {
+    const cwd = tempDir();
+    const r = kiln(['build', '--runner', 'docker'], { cwd, home: join(cwd, 'home'), env: { KILN_LOG: 'json' } });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.at(-1)).toMatchObject({
+      kind: 'error',
+      code: 'KILN_USAGE',
+      exitStatus: 2,
+      message: 'unknown --runner "docker"',
+    });
+  });
 });

@@ -153,8 +153,9 @@ const STORE_OPENERS = ['app/embedded.ts'];
 export function sourceProblems(root: string, files: readonly string[]): string[] {
   const problems: string[] = [];
   for (const file of files) {
-    const code = withoutComments(readFileSync(join(root, file), 'utf8'));
-    if (/\bprocess\.[a-zA-Z]/.test(code) && !PROCESS_ALLOWED.some((re) => re.test(file))) {
+    const text = readFileSync(join(root, file), 'utf8');
+    const code = withoutComments(text);
+    if (readsProcess(file, text) && !PROCESS_ALLOWED.some((re) => re.test(file))) {
       problems.push(
         `${file} reads process state (process.*): pass it in from the CLI, or add to platform/processes.ts`,
       );
@@ -171,4 +172,36 @@ export function sourceProblems(root: string, files: readonly string[]): string[]
 /** Source text without // and /* *\/ comments (strings are kept; a URL in a string is not a comment). */
 function withoutComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/**
+ * True when a file uses the `process` global or imports `node:process` (so `const { env } = process` and
+ * `import { env } from 'node:process'` count, while `step.process` or the word in a string does not).
+ */
+function readsProcess(file: string, text: string): boolean {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      if (['process', 'node:process'].includes(node.moduleSpecifier.text)) found = true;
+    } else if (ts.isIdentifier(node) && node.text === 'process' && isValueUse(node)) {
+      found = true;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** An identifier used as a value: not a property name (`x.process`, `{ process: 1 }`) nor a declared name. */
+function isValueUse(node: ts.Identifier): boolean {
+  const parent = node.parent;
+  if (ts.isPropertyAccessExpression(parent) && parent.name === node) return false;
+  if ((ts.isPropertyAssignment(parent) || ts.isPropertySignature(parent)) && parent.name === node) return false;
+  if ((ts.isMethodDeclaration(parent) || ts.isPropertyDeclaration(parent)) && parent.name === node) return false;
+  if (ts.isQualifiedName(parent)) return false; // NodeJS.Process and the like are types
+  return (
+    !(ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent)) || parent.name !== node
+  );
 }

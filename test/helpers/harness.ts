@@ -2,7 +2,7 @@
 // memory (real ECDSA), the runner asked for, and every event kept, stamped by a clock the test can read.
 import { createKiln, embeddedPorts, type Kiln, type KilnPorts } from '../../src/app/index.js';
 import { generateKeyPair, loadSigner, type Signer } from '../../src/attest/index.js';
-import { eventSink, type KilnEvent, type TimedEvent } from '../../src/core/events.js';
+import { type EventSink, eventSink, type KilnEvent, type TimedEvent } from '../../src/core/events.js';
 import { chooseRunner } from '../../src/sandbox/choose.js';
 import { tempDir } from './tmp.js';
 
@@ -16,8 +16,8 @@ export interface Harness {
   of<K extends KilnEvent['kind']>(kind: K): Extract<TimedEvent, { kind: K }>[];
 }
 
-/** A Kiln over a fresh home in `cwd`; `overrides` replace ports (an artifact target, registries, …). */
-export function harness(opts: { cwd: string; overrides?: Partial<KilnPorts> }): Harness {
+/** A Kiln over a fresh home in `cwd`; `overrides` replace ports (an artifact target, …), given the event sink. */
+export function harness(opts: { cwd: string; overrides?: (events: EventSink) => Partial<KilnPorts> }): Harness {
   const home = tempDir('kiln-home-');
   const signer = loadSigner(generateKeyPair('ecdsa-p256').privateKeyPem, 'the test key');
   const events: TimedEvent[] = [];
@@ -37,7 +37,7 @@ export function harness(opts: { cwd: string; overrides?: Partial<KilnPorts> }): 
     ...ports,
     signer: async () => ({ signer, source: 'the test key', created: false }),
     runners: (kind) => chooseRunner(kind, { hidden: [home] }),
-    ...opts.overrides,
+    ...opts.overrides?.(ports.events),
   });
   const of = <K extends KilnEvent['kind']>(kind: K) =>
     events.filter((e): e is Extract<TimedEvent, { kind: K }> => e.kind === kind);

@@ -82,7 +82,8 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     throw await blockedBuild(decision, { ...kept, project: config.name }, subjects, evidence);
   }
 
-  ports.events({ kind: 'stage', stage: 'publish', detail: ports.artifacts.name });
+  const { layoutDir, name } = ports.artifacts;
+  ports.events({ kind: 'stage', stage: 'publish', detail: layoutDir === undefined ? name : `OCI layout ${layoutDir}` });
   const published = await publishArtifacts(ports.artifacts, {
     buildId: input.buildId,
     project: config.name,

@@ -4,7 +4,6 @@ import { promises as fsp } from 'node:fs';
 import { bundlePredicate } from '../../attest/bundle.js';
 import { evidencePaths } from '../../attest/evidence.js';
 import { verifyBundle } from '../../attest/index.js';
-import { verifyRequiredEvidence } from '../../attest/verify-evidence.js';
 import type { Digest } from '../../core/digest.js';
 import { KilnError } from '../../core/errors.js';
 import { isRecord } from '../../core/json.js';
@@ -12,7 +11,7 @@ import { isoSeconds } from '../../core/time.js';
 import { decide } from '../../policy/gate.js';
 import { readVexDocuments, scanBom } from '../../scan/database.js';
 import { promotionsOf, type Store } from '../../store/index.js';
-import { signatureVerified } from '../verify.js';
+import { signatureVerified, verifyEvidenceSet } from '../verify.js';
 import type { PromoteInput } from './types.js';
 
 /** Provenance and the required evidence (SBOM, scan, a PASSED decision) verify with the trusted key. */
@@ -21,13 +20,10 @@ export async function assertVerified(input: PromoteInput, artifact: string, from
   const bundleJson = await fsp.readFile(paths.provenance, 'utf8').catch(() => '');
   const report = await verifyBundle({ bundleJson, artifact: { path: artifact }, publicKeyPem: input.trustedKeyPem });
   input.emit(signatureVerified('promote', from, 'provenance', report.checks));
-  const checks = [...report.checks];
-  for (const name of ['sbom', 'vulns', 'policy']) {
-    const more = await verifyRequiredEvidence({ artifact, require: [name], publicKeyPem: input.trustedKeyPem });
-    input.emit(signatureVerified('promote', from, name, more.slice(0, 1)));
-    checks.push(...more);
-  }
-  const failed = checks.filter((c) => !c.ok);
+  const keys = { publicKeyPem: input.trustedKeyPem };
+  const evidence = { artifact, require: ['sbom', 'vulns', 'policy'], keys };
+  const more = await verifyEvidenceSet(evidence, input.emit, { context: 'promote', subject: from });
+  const failed = [...report.checks, ...more].filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new KilnError(
       'KILN_VERIFY_FAILED',

@@ -90,17 +90,13 @@ async function promoteArtifact(input: PromoteInput): Promise<PromotionResult> {
   const tag = env.config.tag ?? env.name;
   const fetched = await fetchArtifact(source.client, source.repository, source.reference, input.workDir);
   const from = `${source.client.registry}/${source.repository}@${fetched.digest}`;
-  input.emit({ kind: 'stage', stage: 'verify', detail: `${from} and its evidence, with the trusted key` });
+  input.emit({ kind: 'notice', message: `verifying ${from}` });
   await assertVerified(input, fetched.path, from);
   if (env.config.after) await assertPromotedBefore(input.store, fetched.digest, env.config.after, from, env.name);
-  input.emit({ kind: 'stage', stage: 'gate', detail: `today's policy against today's vulnerability data` });
+  input.emit({ kind: 'notice', message: `re-checking the policy against today's vulnerability data` });
   await assertPolicyPasses(input, fetched.path, from);
 
-  input.emit({
-    kind: 'stage',
-    stage: 'copy',
-    detail: `${from} → ${env.client.registry}/${env.repository}:${tag}`,
-  });
+  input.emit({ kind: 'notice', message: `copying ${from} to ${env.client.registry}/${env.repository}:${tag}` });
   // Copied untagged: the environment's tag moves last, once the promotion is signed, attached and recorded, so a
   // failure on the way leaves the environment running what the store says it runs.
   const copied = await copyArtifact(

@@ -1,5 +1,5 @@
 // Taking manifests out of a layout: what index.json lists (with each manifest's subject), and removing entries from it
-// under the same lock and atomic write publishing uses. Blobs are swept afterwards (layout-sweep.ts), never before.
+// under the same lock and atomic write publishing uses. Blobs are swept afterwards (sweep.ts), never before.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Digest } from '../../core/digest.js';

@@ -2,6 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Digest } from '../../core/digest.js';
+import { KilnError } from '../../core/errors.js';
 import { canonicalJson, deepFreeze } from '../../core/json.js';
 import { createExclusive, writeFileAtomic } from '../../platform/fsutil.js';
 import { artifactManifest, EMPTY_JSON, evidenceManifest } from '../manifest.js';
@@ -25,15 +26,37 @@ export const INDEX_LOCK_NAME = 'index.json.lock';
 /** Opens (creating if absent) an OCI image layout; refuses a directory whose oci-layout or index.json is invalid. */
 export async function openOciLayout(dir: string, opts: OpenOciLayoutOptions = {}): Promise<OciLayout> {
   const root = resolve(dir);
-  await fsp.mkdir(root, { recursive: true });
-  const markerPath = join(root, 'oci-layout');
-  await createExclusive(markerPath, canonicalJson({ imageLayoutVersion: '1.0.0' }), { durable: true });
-  parseLayoutFile(await fsp.readFile(markerPath, 'utf8'), markerPath);
-  const indexPath = join(root, 'index.json');
-  await createExclusive(indexPath, canonicalJson(emptyIndex()), { durable: true });
-  parseIndex(await fsp.readFile(indexPath, 'utf8'), indexPath);
-  await fsp.mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+  try {
+    await fsp.mkdir(root, { recursive: true });
+    const markerPath = join(root, 'oci-layout');
+    await createExclusive(markerPath, canonicalJson({ imageLayoutVersion: '1.0.0' }), { durable: true });
+    parseLayoutFile(await fsp.readFile(markerPath, 'utf8'), markerPath);
+    const indexPath = join(root, 'index.json');
+    await createExclusive(indexPath, canonicalJson(emptyIndex()), { durable: true });
+    parseIndex(await fsp.readFile(indexPath, 'utf8'), indexPath);
+    await fsp.mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+  } catch (err) {
+    throw asLayoutError(err, root);
+  }
   return new LayoutDir(root, { ...DEFAULT_LOCK_OPTIONS, ...opts.lock });
+}
+
+/**
+ * A layout to read from, as it is: nothing is created or written (reading a missing blob or index is an error of
+ * its own), so reading works on a layout that is read-only or not there yet.
+ */
+export function readOciLayout(dir: string): OciLayout {
+  return new LayoutDir(resolve(dir), DEFAULT_LOCK_OPTIONS);
+}
+
+/** A file-system failure while opening `root` as a KilnError that says where (a full disk, a read-only layout). */
+function asLayoutError(err: unknown, root: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (err instanceof KilnError || code === undefined) return err;
+  return new KilnError('KILN_OCI_LAYOUT', `cannot open the OCI layout ${root}: ${(err as Error).message}`, {
+    cause: err,
+    hint: 'check that the directory is writable and the disk has room (KILN_HOME chooses where it is)',
+  });
 }
 
 class LayoutDir implements OciLayout {
@@ -121,7 +144,14 @@ class LayoutDir implements OciLayout {
 
   async index(): Promise<Index> {
     const path = join(this.dir, 'index.json');
-    return deepFreeze(parseIndex(await fsp.readFile(path, 'utf8'), path));
+    const text = await fsp.readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw asLayoutError(err, this.dir);
+      throw new KilnError('KILN_NOT_FOUND', `the OCI layout ${this.dir} has no index.json`, {
+        cause: err,
+        hint: 'nothing was published there yet, or it was removed: build again',
+      });
+    });
+    return deepFreeze(parseIndex(text, path));
   }
 
   #readBlob(digest: Digest, size?: number): Promise<Buffer> {

@@ -3,7 +3,7 @@ import { layoutSource } from '../sources.js';
 import type { ArtifactTarget, PublishedArtifact } from '../target.js';
 import type { Descriptor, OciLayout } from '../types.js';
 import { parseManifest } from '../validate.js';
-import { openOciLayout } from './layout.js';
+import { openOciLayout, readOciLayout } from './layout.js';
 
 /** An artifact target over the layout in `dir` (created when first published to). */
 export function layoutTarget(dir: string): ArtifactTarget {
@@ -31,8 +31,9 @@ export function layoutTarget(dir: string): ArtifactTarget {
         evidence: manifests.map((m, i) => ({ manifest: m, layer: layers[i] as Descriptor })),
       };
     },
+    // Reading creates nothing: `kiln scan` or `kiln publish` on a fresh or read-only home must not write to it.
     async source() {
-      return layoutSource(await layout());
+      return layoutSource(readOciLayout(dir));
     },
   };
 }

@@ -16,7 +16,14 @@ import type { RegistryCredentials } from './types.js';
 /** Sends registry requests with whatever authorization the registry asked for, caching bearer tokens per scope. */
 export interface Authenticator {
   /** `scopes` are token scopes such as `repository:team/app:pull,push`; one re-authentication on a 401. */
-  send(req: HttpRequest, scopes: readonly string[], ctx: CallContext, maxBytes: number): Promise<HttpResponse>;
+  /** Sends `req` with the credentials the registry asks for; `onExchange` hears every HTTP exchange it took. */
+  send(
+    req: HttpRequest,
+    scopes: readonly string[],
+    ctx: CallContext,
+    maxBytes: number,
+    onExchange?: SendOptions['onExchange'],
+  ): Promise<HttpResponse>;
 }
 
 /** Everything the authenticator needs; `origin` is the only origin credentials are sent to (besides the realm). */
@@ -47,14 +54,18 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   const tokens = new Map<string, Promise<CachedToken>>();
   const { credentials } = opts;
 
-  async function authorization(scopes: readonly string[], ctx: CallContext): Promise<string | undefined> {
+  async function authorization(
+    scopes: readonly string[],
+    ctx: CallContext,
+    onExchange: SendOptions['onExchange'],
+  ): Promise<string | undefined> {
     if (mode.kind === 'basic' && credentials.kind === 'basic') return basicHeader(credentials);
     if (mode.kind !== 'bearer') return undefined;
     const key = scopeKey(scopes);
     let cached = tokens.get(key);
     const current = cached ? await cached.catch(() => undefined) : undefined;
     if (!cached || !current || current.expiresAt <= opts.now()) {
-      cached = fetchToken(mode, key.split(' '), ctx);
+      cached = fetchToken(mode, key.split(' '), ctx, onExchange);
       tokens.set(key, cached);
       cached.catch(() => tokens.get(key) === cached && tokens.delete(key));
     }
@@ -65,6 +76,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     bearer: Mode & { kind: 'bearer' },
     scopes: readonly string[],
     ctx: CallContext,
+    onExchange: SendOptions['onExchange'],
   ): Promise<CachedToken> {
     const url = new URL(bearer.realm);
     const realm = `${url.origin}${url.pathname}`;
@@ -98,6 +110,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
         maxBytes: TOKEN_MAX_BYTES,
         authorization: auth,
         authOrigin: url.origin,
+        onExchange,
       });
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
@@ -119,10 +132,10 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   }
 
   return {
-    async send(req, scopes, ctx, maxBytes) {
+    async send(req, scopes, ctx, maxBytes, onExchange) {
       const attempt = async (header: string | undefined): Promise<HttpResponse> =>
-        send(req, { ...opts.transport, maxBytes, authorization: header, authOrigin: opts.origin });
-      const first = await authorization(scopes, ctx);
+        send(req, { ...opts.transport, maxBytes, authorization: header, authOrigin: opts.origin, onExchange });
+      const first = await authorization(scopes, ctx, onExchange);
       const res = await attempt(first);
       if (res.status !== 401) return res;
       const challenge = parseChallenge(res.headers.get('www-authenticate'));
@@ -138,7 +151,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
           retryScopes = [...scopes, asked];
         tokens.delete(scopeKey(retryScopes)); // A cached token was refused: fetch a fresh one.
       }
-      return attempt(await authorization(retryScopes, ctx));
+      return attempt(await authorization(retryScopes, ctx, onExchange));
     },
   };
 }

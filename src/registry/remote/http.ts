@@ -17,6 +17,16 @@ export interface HttpResponse {
   readonly url: string;
 }
 
+/** One HTTP exchange as it happened, for events: `status` null when no answer came. */
+export interface HttpExchange {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number | null;
+  readonly sent: number;
+  readonly received: number;
+  readonly durationMs: number;
+}
+
 /** A request that never got an HTTP answer: refused, reset, timed out, TLS failure … `code` names the cause. */
 export class ConnectionError extends Error {
   readonly code: string;
@@ -104,6 +114,8 @@ export interface SendOptions {
   /** `Authorization` value, sent only to `authOrigin` (never to a redirect target elsewhere). */
   readonly authorization?: string | undefined;
   readonly authOrigin?: string | undefined;
+  /** Told of every exchange (each redirect hop, each token request), answered or not. */
+  readonly onExchange?: ((exchange: HttpExchange) => void) | undefined;
 }
 
 const MAX_REDIRECTS = 5;
@@ -117,11 +129,32 @@ export async function send(req: HttpRequest, opts: SendOptions): Promise<HttpRes
     if (opts.authorization !== undefined && new URL(url).origin === opts.authOrigin) {
       headers.Authorization = opts.authorization;
     }
-    const res = await fetchOnce(opts, url, { method, headers, ...(body === undefined ? {} : { body }) });
+    const started = performance.now();
+    const exchange = (status: number | null, received: number) =>
+      opts.onExchange?.({
+        method,
+        url,
+        status,
+        sent: body?.length ?? 0,
+        received,
+        durationMs: Math.round(performance.now() - started),
+      });
+    const res = await fetchOnce(opts, url, { method, headers, ...(body === undefined ? {} : { body }) }).catch(
+      (err: unknown) => {
+        exchange(null, 0);
+        throw err;
+      },
+    );
     const location = res.headers.get('location');
     if (!isRedirect(res.status) || location === null) {
-      return { status: res.status, headers: res.headers, url, body: await readBody(res, method, opts) };
+      const read = await readBody(res, method, opts).catch((err: unknown) => {
+        exchange(err instanceof ConnectionError ? null : res.status, 0);
+        throw err;
+      });
+      exchange(res.status, read.length);
+      return { status: res.status, headers: res.headers, url, body: read };
     }
+    exchange(res.status, 0);
     await res.body?.cancel();
     if (hop >= MAX_REDIRECTS) {
       throw new KilnError(

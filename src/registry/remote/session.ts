@@ -3,7 +3,7 @@ import type { EventSink } from '../../core/events.js';
 import { createAuthenticator } from './auth.js';
 import { resolveCredentials } from './credentials.js';
 import { type CallContext, connectionFailure, isTransientStatus, transientResponse } from './failures.js';
-import { ConnectionError, type HttpRequest, type HttpResponse, registryEndpoint } from './http.js';
+import { ConnectionError, type HttpExchange, type HttpRequest, type HttpResponse, registryEndpoint } from './http.js';
 import { DEFAULT_RETRY, type RetryDeps, type RetryPolicy, retrying } from './retry.js';
 import type { RegistryCredentials } from './types.js';
 
@@ -88,26 +88,27 @@ export function createSession(opts: RegistryClientOptions): Session {
 
   const emit = opts.onEvent ?? (() => {});
   const attempt: Session['attempt'] = async (req, scopes, ctx, maxBytes = SMALL_BODY, n = 1) => {
-    const started = now();
-    const event = (status: number | null, received: number) =>
+    const onExchange = (x: HttpExchange) => {
+      const url = new URL(x.url);
+      const bytes = x.sent + x.received;
+      const { method, status, durationMs } = x;
       emit({
         kind: 'registry-request',
-        registry: endpoint.host,
-        method: req.method,
-        path: new URL(req.url).pathname,
+        registry: url.host,
+        method,
+        path: url.pathname,
         status,
         attempt: n,
-        bytes: bodySize(req.body) + received,
-        durationMs: now() - started,
+        bytes,
+        durationMs,
       });
+    };
     let res: HttpResponse;
     try {
-      res = await auth.send(req, scopes, ctx, maxBytes);
+      res = await auth.send(req, scopes, ctx, maxBytes, opts.onEvent ? onExchange : undefined);
     } catch (err) {
-      event(null, 0);
       throw err instanceof ConnectionError ? connectionFailure(err, ctx, endpoint.origin) : err;
     }
-    event(res.status, res.body.length);
     if (isTransientStatus(res.status)) throw transientResponse(res, ctx, now());
     return res;
   };
@@ -129,9 +130,4 @@ export function createSession(opts: RegistryClientOptions): Session {
 /** Token scope for `actions` on a repository (distribution token scope grammar). */
 export function repositoryScope(repository: string, actions: string): string {
   return `repository:${repository}:${actions}`;
-}
-
-/** Bytes of a request body. */
-function bodySize(body: HttpRequest['body']): number {
-  return body?.length ?? 0;
 }

@@ -126,6 +126,17 @@ describe('the verify use case', () => {
       ['policy', true],
     ]);
 
+    h.events.length = 0;
+    const otherCommit = await h.kiln.verify({
+      target: artifact,
+      key: join(h.home, 'test.pub'),
+      expect: { sourceCommit: 'f'.repeat(40) },
+      require: [],
+      insecure: false,
+    });
+    expect(otherCommit.ok).toBe(false); // what was signed is not what was expected, but the signature is fine
+    expect(h.of('signature-verified')).toMatchObject([{ evidence: 'provenance', ok: true }]);
+
     writeFileSync(artifact, `${readFileSync(artifact, 'latin1')}tampered`, 'latin1');
     h.events.length = 0;
     const tampered = await h.kiln.verify({

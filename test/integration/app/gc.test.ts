@@ -9,6 +9,7 @@ import { tempDir } from '../../helpers/tmp.js';
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.kiln.close();
+  h = undefined;
 });
 
 describe('the gc use case', () => {
@@ -34,6 +35,8 @@ describe('the gc use case', () => {
     const manifests = actions.filter((a) => a.action === 'remove-manifest').map((a) => a.target);
     expect(manifests).toContain(old.artifacts[0]?.manifestDigest);
     expect(manifests).not.toContain(kept.artifacts[0]?.manifestDigest);
+    const dirs = actions.filter((a) => a.action === 'remove-build-dir').map((a) => a.target);
+    expect(dirs).toEqual([join(h.home, 'builds', old.buildId)]);
     expect(applied.report.some((line) => line.includes(old.buildId))).toBe(true);
     expect((await h.kiln.listBuilds({ limit: 10 })).map((b) => b.id)).toEqual([kept.buildId]);
   });

@@ -1,9 +1,10 @@
 // A worker's shape, without editing the pipeline: builds publish to a registry repository instead of the OCI
 // layout, through the artifact-target port; kiln publish, verify oci://, promote and scan work from there. Against a
-// real docker-registry; every request shows up as a registry-request event.
-import { rmSync, writeFileSync } from 'node:fs';
+// real docker-registry; every request, the target's own included, shows up as a registry-request event.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../../src/core/digest.js';
 import { isKilnError } from '../../../src/core/errors.js';
 import { createRegistryClient } from '../../../src/registry/remote/index.js';
 import { registryTarget } from '../../../src/registry/remote/target.js';
@@ -27,8 +28,17 @@ function workerLike(): { h: Harness; repo: string } {
   const repo = join(root, 'repo');
   const environments = `environments:\n  staging:\n    repository: ${registry.host}/team/staging\n`;
   makeRepo(repo, demoProject({ 'kiln.yaml': `${DEMO_KILN_YAML}${environments}` }));
-  const client = createRegistryClient({ registry: registry.host, credentials: { kind: 'anonymous' } });
-  const h = harness({ cwd: root, overrides: { artifacts: registryTarget(client, 'kiln/builds') } });
+  const h = harness({
+    cwd: root,
+    overrides: (events) => {
+      const client = createRegistryClient({
+        registry: registry.host,
+        credentials: { kind: 'anonymous' },
+        onEvent: events,
+      });
+      return { artifacts: registryTarget(client, 'kiln/builds') };
+    },
+  });
   return { h, repo };
 }
 
@@ -39,6 +49,12 @@ describe('a registry as the artifact target', () => {
       const built = await h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host' });
       const manifest = built.artifacts[0]?.manifestDigest as string;
       expect(h.of('stage').find((e) => e.stage === 'publish')?.detail).toBe(`${registry.host}/kiln/builds`);
+      const pushed = h
+        .of('registry-request')
+        .filter((e) => e.method === 'PUT' && e.path.startsWith('/v2/kiln/builds/'));
+      // The artifact, the empty config, 7 evidence files and their 8 manifests, the referrers index and the tag.
+      expect(pushed.filter((e) => e.path.includes('/manifests/')).length).toBeGreaterThanOrEqual(10);
+      expect(pushed.every((e) => e.status === 201)).toBe(true);
       h.events.length = 0;
       const verified = await h.kiln.verify({
         target: `oci://${registry.host}/kiln/builds@${manifest}`,
@@ -94,6 +110,25 @@ describe('a registry as the artifact target', () => {
       rmSync(built.artifacts[0]?.evidence.sbom as string);
       const scanned = await h.kiln.scan({ buildId: built.buildId });
       expect(scanned).toMatchObject({ scanned: 1, unreadable: [], affected: [] });
+    } finally {
+      await h.kiln.close();
+    }
+  });
+
+  it('hands back an identical build, restoring its deleted files from the registry, verified', async () => {
+    const { h, repo } = workerLike();
+    try {
+      const built = await h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host' });
+      const artifact = built.artifacts[0];
+      const before = readFileSync(artifact?.path as string);
+      rmSync(artifact?.path as string);
+      rmSync(artifact?.evidence.sbom as string);
+      const again = await h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host' });
+      expect(again).toMatchObject({ buildId: built.buildId, upToDate: true });
+      expect(readFileSync(artifact?.path as string)).toEqual(before);
+      expect(sha256Digest(readFileSync(artifact?.evidence.sbom as string))).toBe(
+        (await h.kiln.showBuild(built.buildId)).evidence.find((e) => e.kind === 'sbom')?.digest,
+      );
     } finally {
       await h.kiln.close();
     }

@@ -95,6 +95,9 @@ describe('the architecture check', () => {
     const problems = problemsOf({
       ...ok,
       'misc/util.ts': 'export const u = process.env.HOME;\n',
+      'sbom/env.ts': "import { env } from 'node:process';\nexport const e = env;\n",
+      'scan/env.ts': 'const { env } = process;\nexport const f = env;\n',
+      'cache/words.ts': "export const w = { process: 'the process group' };\nexport const v = w.process;\n",
       'app/worker.ts': "import { openSqliteStore } from '../store/store.js';\nexport const s = openSqliteStore('x');\n",
       'store/store.ts': 'export async function openSqliteStore(file: string) { return file; }\n',
     });

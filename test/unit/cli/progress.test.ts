@@ -63,4 +63,34 @@ describe('progress display', () => {
     expect(text()).toMatch(/… compile +running +2\.5s {2}building module 3\/9/);
     expect(text()).toContain('\x1b[1A\x1b[J'); // the table is redrawn in place
   });
+
+  it('draws the step table once more at the end of a build, and not again under lines that come after it', () => {
+    const { display, text } = capture(true);
+    display.onEvent({
+      kind: 'build-started',
+      buildId: 'b1',
+      project: 'demo',
+      commit: 'a'.repeat(40),
+      subdir: '',
+      dirty: false,
+    });
+    display.onEvent({ kind: 'step-started', step: 'compile' });
+    display.onEvent({
+      kind: 'step-finished',
+      step: 'compile',
+      status: 'succeeded',
+      exitCode: 0,
+      durationMs: 1000,
+      startedAt: '2026-12-07T00:00:00.000Z',
+      finishedAt: '2026-12-07T00:00:01.000Z',
+      network: false,
+      logTail: [],
+    });
+    display.onEvent({ kind: 'build-finished', buildId: 'b1', status: 'succeeded', durationMs: 1100 });
+    const atEnd = text();
+    display.onEvent({ kind: 'notice', message: 'publishing demo to 127.0.0.1:5000/team/demo' });
+    display.stop();
+    expect(text().slice(atEnd.length)).toBe('kiln: publishing demo to 127.0.0.1:5000/team/demo\n');
+    expect(atEnd).toMatch(/✓ compile +succeeded +1\.0s\n/);
+  });
 });

@@ -5,7 +5,7 @@ import type { ComponentScope } from '../../graph.js';
 export type EdgeKind = 'prod' | 'dev' | 'optional';
 
 /**
- * The scope npm-lock-graph.ts reads from npm's flags for each node 0…count-1: `dev` when no path from the root
+ * The scope npm/lock-graph.ts reads from npm's flags for each node 0…count-1: `dev` when no path from the root
  * avoids a dev edge, `optional` when none avoids an optional edge, `devOptional` (read as dev) when every path
  * has one or the other. Undefined for a node the root cannot reach: npm prunes those, the caller decides.
  */
