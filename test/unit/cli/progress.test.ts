@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { progressDisplay } from '../../../src/cli/progress.js';
+import type { KilnEvent } from '../../../src/core/events.js';
 
 function capture(live: boolean) {
   const stream = new PassThrough();
@@ -13,29 +14,40 @@ function capture(live: boolean) {
   return { display, text: () => text, tick: (ms: number) => (clock += ms) };
 }
 
+const started = (dirty = false): KilnEvent => ({
+  kind: 'build-started',
+  buildId: 'b1',
+  project: 'demo',
+  commit: 'a'.repeat(40),
+  subdir: '',
+  dirty,
+});
+
+/** A step-finished event of `step` that took `durationMs`, started at midnight. */
+const finished = (
+  step: string,
+  status: 'succeeded' | 'failed',
+  exitCode: number,
+  durationMs: number,
+  logTail: string[] = [],
+): KilnEvent => ({
+  kind: 'step-finished',
+  step,
+  status,
+  exitCode,
+  durationMs,
+  startedAt: '2026-12-07T00:00:00.000Z',
+  finishedAt: new Date(Date.parse('2026-12-07T00:00:00.000Z') + durationMs).toISOString(),
+  network: false,
+  logTail,
+});
+
 describe('progress display', () => {
   it('prints plain lines without a terminal: step states, times, the failing step’s log tail', () => {
     const { display, text } = capture(false);
-    display.onEvent({
-      kind: 'build-started',
-      buildId: 'b1',
-      project: 'demo',
-      commit: 'a'.repeat(40),
-      subdir: '',
-      dirty: false,
-    });
+    display.onEvent(started());
     display.onEvent({ kind: 'step-started', step: 'compile' });
-    display.onEvent({
-      kind: 'step-finished',
-      step: 'compile',
-      status: 'failed',
-      exitCode: 7,
-      durationMs: 1500,
-      startedAt: '2026-12-07T00:00:00.000Z',
-      finishedAt: '2026-12-07T00:00:01.500Z',
-      network: false,
-      logTail: ['oops'],
-    });
+    display.onEvent(finished('compile', 'failed', 7, 1500, ['oops']));
     display.onEvent({ kind: 'build-finished', buildId: 'b1', status: 'failed', durationMs: 1600 });
     expect(text()).not.toContain('\x1b[');
     expect(text()).toContain('kiln: step compile started\n');
@@ -46,14 +58,7 @@ describe('progress display', () => {
 
   it('redraws a live table of steps with elapsed time on a terminal', () => {
     const { display, text, tick } = capture(true);
-    display.onEvent({
-      kind: 'build-started',
-      buildId: 'b1',
-      project: 'demo',
-      commit: 'a'.repeat(40),
-      subdir: '',
-      dirty: true,
-    });
+    display.onEvent(started(true));
     display.onEvent({ kind: 'step-started', step: 'compile' });
     tick(2500);
     display.onEvent({ kind: 'step-output', step: 'compile', line: 'building module 3/9' });
@@ -66,26 +71,9 @@ describe('progress display', () => {
 
   it('draws the step table once more at the end of a build, and not again under lines that come after it', () => {
     const { display, text } = capture(true);
-    display.onEvent({
-      kind: 'build-started',
-      buildId: 'b1',
-      project: 'demo',
-      commit: 'a'.repeat(40),
-      subdir: '',
-      dirty: false,
-    });
+    display.onEvent(started());
     display.onEvent({ kind: 'step-started', step: 'compile' });
-    display.onEvent({
-      kind: 'step-finished',
-      step: 'compile',
-      status: 'succeeded',
-      exitCode: 0,
-      durationMs: 1000,
-      startedAt: '2026-12-07T00:00:00.000Z',
-      finishedAt: '2026-12-07T00:00:01.000Z',
-      network: false,
-      logTail: [],
-    });
+    display.onEvent(finished('compile', 'succeeded', 0, 1000));
     display.onEvent({ kind: 'build-finished', buildId: 'b1', status: 'succeeded', durationMs: 1100 });
     const atEnd = text();
     display.onEvent({ kind: 'notice', message: 'publishing demo to 127.0.0.1:5000/team/demo' });
