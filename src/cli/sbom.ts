@@ -7,11 +7,13 @@ import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln sbom [PATH] [--format cyclonedx|spdx] [--output FILE]
 
-Writes the SBOM of the project in PATH (default: the current directory) as \`kiln build\` makes it,
-from the lockfiles there as they are on disk (package-lock.json, pnpm-lock.yaml, yarn.lock,
+Writes the SBOM of the project in PATH (default: the current directory), read from its lockfiles
+as \`kiln build\` reads them but as they are on disk (package-lock.json, pnpm-lock.yaml, yarn.lock,
 Cargo.lock, go.sum + go.mod, poetry.lock, uv.lock, requirements.txt): CycloneDX 1.6 JSON (default)
 or SPDX 2.3 JSON, validated against its schema, to stdout or FILE. Nothing is built, signed or
-recorded, and no network is used. The timestamp is $SOURCE_DATE_EPOCH when set, else now.
+recorded, and no network is used, so it lacks what only a build knows: the build-time tools, and
+the licenses a build reads from the packages its steps installed (pnpm, yarn). The project is
+named after its directory; the timestamp is $SOURCE_DATE_EPOCH when set, else now.
 
 options:
   --format F      cyclonedx (default) or spdx

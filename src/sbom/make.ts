@@ -227,7 +227,7 @@ export async function assertLockfileUnchanged(view: ProjectFiles, lockfiles: Bui
         'KILN_LOCKFILE_INVALID',
         `a step changed ${lockfile.path} during the build (committed ${lockfile.digest}, now ${now})`,
         {
-          hint: 'install without rewriting it (npm ci, pnpm install --frozen-lockfile, yarn install --immutable, cargo build --locked, go build -mod=readonly, poetry install --no-update), or commit the updated file',
+          hint: 'install without rewriting it (npm ci, pnpm install --frozen-lockfile, yarn install --immutable, cargo build --locked, go build -mod=readonly, uv sync --frozen; poetry install never rewrites a current poetry.lock), or commit the updated file',
         },
       );
     }
