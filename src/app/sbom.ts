@@ -5,9 +5,6 @@ import { KilnError } from '../core/errors.js';
 import { makeSbom } from '../sbom/make.js';
 import type { KilnPorts } from './ports.js';
 
-/** The SBOM formats `kiln sbom` writes. */
-export type SbomFormat = 'cyclonedx' | 'spdx';
-
 /** The SBOM of the project in `projectPath` (relative to the caller), validated against its schema, as bytes. */
 export async function projectSbom(
   ports: Pick<KilnPorts, 'cwd' | 'env' | 'now' | 'version' | 'events'>,

@@ -134,7 +134,7 @@ async function readSbom(
 ): Promise<{ kind: 'ok'; value: unknown } | { kind: 'missing'; why: string }> {
   const candidates: [string, () => Promise<Buffer | undefined>][] = [
     [path, () => fsp.readFile(path).catch(() => undefined)],
-    [`${published.name}`, () => readPublished(published, digest)],
+    [published.name, () => readPublished(published, digest)],
   ];
   for (const [where, read] of candidates) {
     const bytes = await read();

@@ -2,7 +2,7 @@
 // its events shown on stderr (or written there as JSON lines when KILN_LOG=json).
 import { createKiln, embeddedPorts, type Kiln } from '../app/index.js';
 import { eventSink, type TimedEvent } from '../core/events.js';
-import type { CliContext } from './context.js';
+import { type CliContext, println } from './context.js';
 import { progressDisplay } from './progress.js';
 
 /** How a command shows its events: `json` commands print only warnings; `explain` adds cache-miss reasons. */
@@ -13,8 +13,8 @@ export interface DisplayOptions {
   readonly buildProgress?: boolean | undefined;
 }
 
-/** A Kiln for one command, and the display to stop once it is done. */
-function openKiln(ctx: CliContext, show: DisplayOptions = {}): { kiln: Kiln; stop: () => void } {
+/** Runs `use` with a Kiln for this command (its events shown as asked), then closes it and stops the display. */
+export async function withKiln<T>(ctx: CliContext, show: DisplayOptions, use: (kiln: Kiln) => Promise<T>): Promise<T> {
   const display = progressDisplay(ctx.stderr, {
     live: Boolean(ctx.stderr.isTTY) && !show.json,
     explain: Boolean(show.explain),
@@ -22,26 +22,22 @@ function openKiln(ctx: CliContext, show: DisplayOptions = {}): { kiln: Kiln; sto
   });
   const listener =
     ctx.env.KILN_LOG === 'json'
-      ? (event: TimedEvent) => ctx.stderr.write(`${JSON.stringify(event)}\n`)
+      ? (event: TimedEvent) => println(ctx.stderr, JSON.stringify(event))
       : (event: TimedEvent) => display.onEvent(event);
-  const ports = embeddedPorts({
-    home: ctx.kilnHome,
-    env: ctx.env,
-    cwd: ctx.cwd,
-    version: ctx.version,
-    now: ctx.now,
-    events: eventSink(ctx.now, listener),
-  });
-  return { kiln: createKiln(ports), stop: () => display.stop() };
-}
-
-/** Runs `use` with a Kiln for this command, then closes it (the store) and stops the display. */
-export async function withKiln<T>(ctx: CliContext, show: DisplayOptions, use: (kiln: Kiln) => Promise<T>): Promise<T> {
-  const { kiln, stop } = openKiln(ctx, show);
+  const kiln = createKiln(
+    embeddedPorts({
+      home: ctx.kilnHome,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      version: ctx.version,
+      now: ctx.now,
+      events: eventSink(ctx.now, listener),
+    }),
+  );
   try {
     return await use(kiln);
   } finally {
-    stop();
+    display.stop();
     await kiln.close();
   }
 }

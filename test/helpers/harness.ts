@@ -1,9 +1,8 @@
 // An in-process Kiln for use-case tests: the embedded ports over a temp home, with a signer whose key was made in
-// memory (real ECDSA), the runner asked for, and every event kept, stamped by a clock the test can read.
+// memory (real ECDSA), and every event kept, stamped as the CLI's are.
 import { createKiln, embeddedPorts, type Kiln, type KilnPorts } from '../../src/app/index.js';
 import { generateKeyPair, loadSigner, type Signer } from '../../src/attest/index.js';
 import { type EventSink, eventSink, type KilnEvent, type TimedEvent } from '../../src/core/events.js';
-import { chooseRunner } from '../../src/sandbox/choose.js';
 import { tempDir } from './tmp.js';
 
 /** A Kiln for one test and what it observed. */
@@ -36,7 +35,6 @@ export function harness(opts: { cwd: string; overrides?: (events: EventSink) => 
   const kiln = createKiln({
     ...ports,
     signer: async () => ({ signer, source: 'the test key', created: false }),
-    runners: (kind) => chooseRunner(kind, { hidden: [home] }),
     ...opts.overrides?.(ports.events),
   });
   const of = <K extends KilnEvent['kind']>(kind: K) =>

@@ -91,4 +91,16 @@ describe('registry-request events', () => {
     ]);
     expect(events[2]).toMatchObject({ path: '/v2/team/app/blobs/uploads/u1', bytes: bytes.length });
   });
+
+  it('reports each redirect hop as its own exchange', async () => {
+    const moved = new Response(null, { status: 307, headers: { location: 'http://127.0.0.1:5997/blobs/b1' } });
+    const blob = Buffer.from('blob bytes');
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}` as const;
+    const { c, events } = client([moved, new Response(blob, { status: 200 })]);
+    expect(await c.getBlob('team/app', digest)).toEqual(blob);
+    expect(events.map((e) => [e.registry, e.path, e.status, e.bytes])).toEqual([
+      ['127.0.0.1:5999', `/v2/team/app/blobs/${digest}`, 307, 0],
+      ['127.0.0.1:5997', '/blobs/b1', 200, blob.length],
+    ]);
+  });
 });
