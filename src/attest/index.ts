@@ -11,9 +11,13 @@ export { type DsseEnvelope, pae, signDsse } from './dsse.js';
 export { writeKeyPair } from './keyfile.js';
 export { generateKeyPair, type KeyAlgorithm, keyHint, loadPublicKey, type PublicKey } from './keys.js';
 export {
+  type BuildIsolation,
+  buildIsolation,
   CONTROL_PLANE_BUILDER_ID,
+  isolationInProvenance,
   KILN_BUILD_TYPE,
   LOCAL_BUILDER_ID,
+  notHermeticBecause,
   type ProvenanceInput,
   type ProvenancePredicate,
   provenancePredicate,

@@ -2,8 +2,11 @@
 import { type Digest, digestHex, isDigest } from '../core/digest.js';
 import { deepFreeze } from '../core/json.js';
 
-/** buildType of every Kiln build; it defines the externalParameters/internalParameters below. */
-export const KILN_BUILD_TYPE = 'https://kiln.dev/build-types/kiln-build/v1';
+/**
+ * buildType of every Kiln build; it defines the externalParameters/internalParameters below. v2: the isolation is
+ * recorded as `sandboxed`, `networkIsolated` and `hermetic` (v1 had only `runner.hermetic`, which meant sandboxed).
+ */
+export const KILN_BUILD_TYPE = 'https://kiln.dev/build-types/kiln-build/v2';
 /** builder.id of a build run by the local CLI (a developer machine: weaker guarantees). */
 export const LOCAL_BUILDER_ID = 'https://kiln.dev/builders/local-cli/v1';
 /** builder.id of a build run by a control-plane worker (keys and sandbox out of the build's reach). */
@@ -27,7 +30,61 @@ export interface ProvenanceInput {
   }[];
   lockfiles: { path: string; digest: Digest }[];
   toolchain: { name: string; version: string; digest?: Digest }[];
-  runner: { kind: string; hermetic: boolean };
+  /** `sandboxed`: the runner isolates steps from the host (bubblewrap), not `--runner host`. */
+  runner: { kind: string; sandboxed: boolean };
+}
+
+/**
+ * How isolated a build's steps were. This is the one definition of "hermetic" in Kiln, which provenance records and
+ * the policy's `hermetic` rule requires: every step ran in the sandbox, and no step had network access.
+ */
+export interface BuildIsolation {
+  /** Every step ran in the sandbox (bubblewrap), none on the host. */
+  readonly sandboxed: boolean;
+  /** No step had network access (`network: true`); externalParameters.networkSteps lists those that did. */
+  readonly networkIsolated: boolean;
+  /** sandboxed and networkIsolated. */
+  readonly hermetic: boolean;
+}
+
+/** The isolation of a build from its runner and steps. */
+export function buildIsolation(input: Pick<ProvenanceInput, 'runner' | 'steps'>): BuildIsolation {
+  const sandboxed = input.runner.sandboxed;
+  const networkIsolated = input.steps.every((s) => !s.network);
+  return { sandboxed, networkIsolated, hermetic: sandboxed && networkIsolated };
+}
+
+/** Why a build is not hermetic ('' when it is): the runner outside the sandbox, the steps with network. */
+export function notHermeticBecause(isolation: BuildIsolation, runnerKind: string, networkSteps: readonly string[]) {
+  const reasons = [
+    ...(isolation.sandboxed ? [] : [`steps ran with the ${runnerKind} runner, outside the sandbox`]),
+    ...(isolation.networkIsolated ? [] : [`step(s) ${networkSteps.join(', ')} had network access (network: true)`]),
+  ];
+  return reasons.join('; ');
+}
+
+/**
+ * The isolation a provenance predicate records and why it is not hermetic. A kiln-build/v1 predicate (before v2)
+ * recorded `runner.hermetic`, which meant sandboxed; anything unreadable counts as neither sandboxed nor isolated.
+ */
+export function isolationInProvenance(predicate: unknown): { isolation: BuildIsolation; why: string } {
+  const definition = field(predicate, 'buildDefinition');
+  const internal = field(definition, 'internalParameters');
+  const runner = field(internal, 'runner');
+  const network = field(field(definition, 'externalParameters'), 'networkSteps');
+  const networkSteps = Array.isArray(network) ? network.map((s) => String(field(s, 'name'))) : undefined;
+  const sandboxed = (field(internal, 'sandboxed') ?? field(runner, 'hermetic')) === true;
+  const networkIsolated = networkSteps !== undefined && networkSteps.length === 0;
+  const isolation = { sandboxed, networkIsolated, hermetic: sandboxed && networkIsolated };
+  const kind = field(runner, 'kind');
+  return {
+    isolation,
+    why: notHermeticBecause(isolation, typeof kind === 'string' ? kind : 'unknown', networkSteps ?? ['(not recorded)']),
+  };
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** An in-toto ResourceDescriptor (the subset Kiln writes). */
@@ -50,7 +107,7 @@ export interface ProvenancePredicate {
       readonly config: { readonly path: string; readonly digest: { readonly sha256: string } };
       readonly networkSteps: readonly { readonly name: string; readonly run: string }[];
     };
-    readonly internalParameters: { readonly runner: { readonly kind: string; readonly hermetic: boolean } };
+    readonly internalParameters: { readonly runner: { readonly kind: string } } & BuildIsolation;
     readonly resolvedDependencies: readonly ResourceDescriptor[];
   };
   readonly runDetails: {
@@ -82,7 +139,7 @@ export function provenancePredicate(input: ProvenanceInput): ProvenancePredicate
         config: { path: input.config.path, digest: { sha256: digestHex(input.config.digest) } },
         networkSteps: input.steps.filter((s) => s.network).map((s) => ({ name: s.name, run: s.run })),
       },
-      internalParameters: { runner: { kind: input.runner.kind, hermetic: input.runner.hermetic } },
+      internalParameters: { runner: { kind: input.runner.kind }, ...buildIsolation(input) },
       resolvedDependencies: [
         { uri: `${repo}@${source.commit}`, digest: { gitCommit: source.commit } },
         ...lockfiles.map((l) => ({ uri: l.path, digest: { sha256: digestHex(l.digest) } })),

@@ -34,7 +34,11 @@ export const StepSchema = z
     inputs: z.array(relPath).default([]).describe('Files or globs the step reads (relative to the project).'),
     outputs: z.array(relPath).default([]).describe('Files or directories the step produces.'),
     env: z
-      .record(z.string().regex(ENV_NAME), z.string())
+      // A NUL cannot be passed in an environment variable: refused here, not when the step starts.
+      .record(
+        z.string().regex(ENV_NAME),
+        z.string().refine((v) => !v.includes('\0'), 'must not contain a NUL character'),
+      )
       .default({})
       .describe('Environment variables; nothing else from the caller is passed.'),
     network: z.boolean().default(false).describe('Allow network access (recorded in provenance).'),

@@ -35,6 +35,12 @@ export const ERROR_CODES = Object.freeze({
     meaning: 'git could not resolve the repository, revision or file',
     fix: 'check the path is inside a git repository and --rev names a commit',
   },
+  KILN_SOURCE_SUBMODULE: {
+    exit: 2,
+    http: 422,
+    meaning: "a step's inputs reach a git submodule, whose files are in another repository and not in the commit built",
+    fix: 'name inputs that leave the submodule out, or vendor its files into the repository',
+  },
   KILN_STEP_FAILED: {
     exit: 1,
     http: 422,

@@ -2,6 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, sha256Digest, sha256File } from '../core/digest.js';
+import { KilnError } from '../core/errors.js';
 import type { CommitFile } from '../source/index.js';
 import { type BlobMemo, NO_BLOB_MEMO } from './blob-memo.js';
 
@@ -18,6 +19,45 @@ export interface InputIndex {
   paths(): Promise<readonly string[]>;
   /** The InputFile of each path (hashing what was not hashed before). */
   describe(paths: readonly string[]): Promise<InputFile[]>;
+  /** The project's git submodules (relative paths): their files are in another repository, not in this commit. */
+  readonly submodules: readonly string[];
+  /** The paths described so far whose content is a Git LFS pointer: steps get the pointer text, not the file. */
+  lfsPointers(): readonly string[];
+}
+
+/**
+ * Refuses inputs of `step` that select a submodule or anything that may lie in one: Kiln builds one commit of one
+ * repository, so a submodule's files would be missing from the step and from its cache key, without a word.
+ */
+export function refuseSubmoduleInputs(index: InputIndex, step: string, patterns: readonly string[]): void {
+  for (const pattern of patterns) {
+    const match = patternMatcher(pattern);
+    const prefix = staticPrefix(pattern);
+    const wild = /[*?]/.test(pattern);
+    const reached = index.submodules.find((sub) => {
+      if (prefix === sub || prefix.startsWith(`${sub}/`)) return true; // a path inside the submodule
+      const below = prefix === '' || sub.startsWith(`${prefix}/`);
+      return below && (match(sub) || wild); // the submodule itself, or a glob that may descend into it
+    });
+    if (reached === undefined) continue;
+    throw new KilnError(
+      'KILN_SOURCE_SUBMODULE',
+      `step ${step}: input "${pattern}" reaches the git submodule ${reached}, whose files are not in this commit (they are in another repository), so the step would run without them and its cache key would not cover them`,
+      {
+        hint: `make the step's inputs leave ${reached} out (name the files or directories it reads), or vendor the submodule's files into this repository`,
+      },
+    );
+  }
+}
+
+// The first line of every Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md);
+// pointers are under 1024 bytes.
+const LFS_POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1\n');
+const LFS_POINTER_MAX = 1024;
+
+/** True when `content` is a Git LFS pointer rather than the file it stands for. */
+export function isLfsPointer(content: Buffer): boolean {
+  return content.length < LFS_POINTER_MAX && content.subarray(0, LFS_POINTER_START.length).equals(LFS_POINTER_START);
 }
 
 /** Matches `patterns` against the index: the same result as expandInputs, from wherever the files live. */
@@ -68,12 +108,18 @@ export function commitInputIndex(
   files: readonly CommitFile[],
   read: (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) => Promise<void>,
   memo?: Promise<BlobMemo>,
+  submodules: readonly string[] = [],
 ): InputIndex {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const sorted = [...byPath.keys()].sort(byCodeUnit);
   const digests = new Map<string, Digest>();
   const key = (f: CommitFile) => `${f.kind}:${f.blob}`;
+  // Pointer blobs are never memoised, so every build reads them again and sees what they are.
+  const pointerBlobs = new Set<string>();
+  const pointerPaths = new Set<string>();
   return {
+    submodules,
+    lfsPointers: () => [...pointerPaths].sort(byCodeUnit),
     paths: async () => sorted,
     async describe(paths) {
       const wanted = paths.map((p) => byPath.get(p)).filter((f): f is CommitFile => f !== undefined);
@@ -91,7 +137,8 @@ export function commitInputIndex(
           for (const kind of kinds.get(blob) ?? []) {
             const digest = sha256Digest(kind === 'symlink' ? `symlink:${content.toString('utf8')}` : content);
             digests.set(`${kind}:${blob}`, digest);
-            remembered.remember(kind, blob, digest, content.length);
+            if (kind === 'file' && isLfsPointer(content)) pointerBlobs.add(blob);
+            else remembered.remember(kind, blob, digest, content.length);
           }
         });
         await remembered.save();
@@ -99,6 +146,7 @@ export function commitInputIndex(
       return wanted.map((f) => {
         const digest = digests.get(key(f));
         if (!digest) throw new Error(`no content was read for ${f.path} (blob ${f.blob})`); // a bug, not a user error
+        if (f.kind === 'file' && pointerBlobs.has(f.blob)) pointerPaths.add(f.path);
         return { path: f.path, digest, executable: f.executable };
       });
     },
@@ -106,9 +154,19 @@ export function commitInputIndex(
 }
 
 /** An index over a directory on disk (the working-tree copy of a dirty build). */
-export function directoryInputIndex(root: string): InputIndex {
+export function directoryInputIndex(root: string, submodules: readonly string[] = []): InputIndex {
   let listing: Promise<string[]> | undefined;
+  const pointerPaths = new Set<string>();
+  const describeOne = async (path: string) => {
+    const file = await describe(root, path);
+    const full = join(root, path);
+    const stat = await fsp.lstat(full);
+    if (stat.isFile() && stat.size < LFS_POINTER_MAX && isLfsPointer(await fsp.readFile(full))) pointerPaths.add(path);
+    return file;
+  };
   return {
+    submodules,
+    lfsPointers: () => [...pointerPaths].sort(byCodeUnit),
     paths: () => {
       listing ??= (async () => {
         const out: string[] = [];
@@ -117,7 +175,7 @@ export function directoryInputIndex(root: string): InputIndex {
       })();
       return listing;
     },
-    describe: (paths) => Promise.all(paths.map((p) => describe(root, p))),
+    describe: (paths) => Promise.all(paths.map(describeOne)),
   };
 }
 
@@ -156,7 +214,8 @@ export function patternMatcher(pattern: string): (path: string) => boolean {
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  const regex = new RegExp(`^${re}(?:/.*)?$`);
+  // `s`: a file name may hold a newline, and `.` must match it like any other character.
+  const regex = new RegExp(`^${re}(?:/.*)?$`, 's');
   return (path) => regex.test(path);
 }
 

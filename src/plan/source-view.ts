@@ -47,10 +47,14 @@ export async function sourceView(
     return tree;
   };
   if (source.dirty) {
-    await ensureTree();
+    // The working tree's copy holds no submodule files either: the commit says where they are.
+    const [{ submodules }] = await Promise.all([
+      listCommitFiles(source.repoRoot, source.commit, source.subdir, env),
+      ensureTree(),
+    ]);
     return {
       projectDir,
-      inputs: directoryInputIndex(projectDir),
+      inputs: directoryInputIndex(projectDir, submodules),
       readFile: (p) => fsp.readFile(p),
       listDirs: listDirsOnDisk,
       ensureTree,
@@ -59,7 +63,7 @@ export async function sourceView(
   }
   // Started now so that loading the memo and asking git for blob sizes overlap the listing and the planning.
   const memo = opts.blobMemo === undefined ? undefined : commitBlobMemo(source, env, opts.blobMemo);
-  const files = await listCommitFiles(source.repoRoot, source.commit, source.subdir, env);
+  const { files, submodules } = await listCommitFiles(source.repoRoot, source.commit, source.subdir, env);
   const read = (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) =>
     readBlobs(source.repoRoot, blobs, env, onBlob);
   const byPath = new Map(files.map((f) => [f.path, f]));
@@ -76,7 +80,7 @@ export async function sourceView(
   const rel = (abs: string) => relative(projectDir, abs).split(sep).join('/');
   return {
     projectDir,
-    inputs: commitInputIndex(files, read, memo),
+    inputs: commitInputIndex(files, read, memo, submodules),
     ensureTree,
     listDirs: async (abs) => [...(dirs.get(rel(abs)) ?? [])].sort(),
     readFile: batchedReader(byPath, rel, read),

@@ -133,6 +133,28 @@ export function findingLine(root: string, f: Finding): string {
   return `${[root, ...f.path].join(' → ')}: ${f.id} (${f.severity.level}${score}), ${fix}`;
 }
 
+/** How to clear the violations of a block: one fix for each kind of violation there is, in a fixed order. */
+export function blockedHint(violations: readonly Violation[]): string {
+  const has = (kind: Violation['kind'], id?: string) =>
+    violations.some((v) => v.kind === kind && (id === undefined || v.id === id));
+  const fixes = [
+    ...(has('vulnerability')
+      ? ['upgrade the named dependencies, or add a policy.exceptions entry (id, reason, expires) to kiln.yaml']
+      : []),
+    ...(has('license') ? ['replace the named packages, or change policy.licenses in kiln.yaml'] : []),
+    ...(has('requirement', 'hermetic')
+      ? [
+          'for a hermetic build run every step in the sandbox (not --runner host) and none with network: true (commit or vendor what the step downloads, or use a builder rootfs that has it), or drop hermetic from policy.require',
+        ]
+      : []),
+    ...(has('requirement', 'vulnerability-data') ? ['import OSV records with `kiln db import <dir or zip>`'] : []),
+    ...(has('requirement', 'sbom') || has('requirement', 'signature')
+      ? ['check the signing key and the lockfiles, and build again']
+      : []),
+  ];
+  return fixes.join('; ');
+}
+
 function unmetRequirement(requirement: PolicyConfig['require'][number], evidence: GateEvidence): string | undefined {
   switch (requirement) {
     case 'sbom':

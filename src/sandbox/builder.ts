@@ -1,7 +1,6 @@
 // The builder digest for the host toolchain: which binaries the steps' PATH resolves to, their bytes and
 // versions. It is part of every cache key and of provenance, so it is computed every build and must be cheap:
 // file hashes and version probes are remembered per file identity (device, inode, size, mtime, ctime).
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -9,6 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { canonicalJson, deepFreeze } from '../core/json.js';
+import { toolVersion } from './tool-version.js';
 
 /** One tool as it enters the builder digest. */
 export interface BuilderTool {
@@ -30,7 +30,7 @@ export interface HostBuilder {
   readonly missing: readonly string[];
 }
 
-/** What is remembered about one file: its hash and, for probed tools, its version output. */
+/** What is remembered about one file: its hash and its version (see tool-version.ts). */
 export interface ToolFacts {
   readonly sha256: string;
   readonly version?: string;
@@ -42,12 +42,6 @@ export interface ToolMemo {
   set(identity: string, facts: ToolFacts): void;
 }
 
-/** Tools whose `--version` is cheap and meaningful (npm's hashed entry point is a 54-byte script). */
-const VERSION_PROBES: Readonly<Record<string, readonly string[]>> = {
-  node: ['--version'],
-  npm: ['--version'],
-  git: ['--version'],
-};
 const HASH_CHUNK = 1 << 20; // 1 MiB reads: node's ~100 MB binary hashes ~40% faster than with 64 KiB
 const processMemo: ToolMemo = new Map<string, ToolFacts>();
 
@@ -84,12 +78,9 @@ async function describeTool(name: string, searchPath: string, memo: ToolMemo): P
   const identity = [name, real, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('\0');
   let facts = memo.get(identity);
   if (!facts) {
-    const probe = VERSION_PROBES[name];
-    const [sha256, version] = await Promise.all([
-      hashFile(real),
-      probe ? versionOf(real, probe, searchPath) : undefined,
-    ]);
-    facts = version === undefined ? { sha256 } : { sha256, version };
+    const sha256 = await hashFile(real);
+    // Probed through the name PATH found, not the file it resolves to: a multi-call binary goes by its name.
+    facts = { sha256, version: await toolVersion(path, real, sha256, searchPath) };
     memo.set(identity, facts);
   }
   return { name, path, realpath: real, ...facts };
@@ -110,13 +101,4 @@ async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: HASH_CHUNK })) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/** First line of `tool --version`, or undefined when it fails (the hash still identifies the tool). */
-function versionOf(tool: string, args: readonly string[], searchPath: string): Promise<string | undefined> {
-  return new Promise((done) => {
-    execFile(tool, [...args], { env: { PATH: searchPath }, timeout: 10_000 }, (err, stdout) => {
-      done(err ? undefined : stdout.trim().split('\n')[0]);
-    });
-  });
 }

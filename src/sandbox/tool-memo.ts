@@ -6,7 +6,8 @@ import { isRecord } from '../core/json.js';
 import { writeFileAtomic } from '../platform/fsutil.js';
 import type { ToolFacts, ToolMemo } from './builder.js';
 
-const FORMAT = 'kiln-tool-memo-v1';
+// v2: every tool has a version (v1 had versions for node, npm and git only), so v1 entries are not reused.
+const FORMAT = 'kiln-tool-memo-v2';
 const MAX_ENTRIES = 256; // tools × versions seen; old identities are dropped first
 const HEX64 = /^[0-9a-f]{64}$/;
 

@@ -16,23 +16,33 @@ export interface CommitFile {
   readonly blob: string;
 }
 
-/** Every file (not submodules) of `commit` under `subdir`, from one `git ls-tree`. */
+/** A commit's files below the project directory, and its submodules there (which have no files in this commit). */
+export interface CommitListing {
+  readonly files: CommitFile[];
+  /** Paths of the submodules (gitlinks), relative to the project directory. */
+  readonly submodules: string[];
+}
+
+/** Every file and submodule of `commit` under `subdir`, from one `git ls-tree` (NUL-separated: any file name works). */
 export async function listCommitFiles(
   repoRoot: string,
   commit: string,
   subdir: string,
   env: GitEnv,
-): Promise<CommitFile[]> {
+): Promise<CommitListing> {
   const args = ['ls-tree', '-r', '-z', '--full-tree', commit, ...(subdir ? ['--', subdir] : [])];
   const out = await git(repoRoot, args, env);
   const prefix = subdir ? `${subdir}/` : '';
   const files: CommitFile[] = [];
+  const submodules: string[] = [];
   for (const line of out.split('\0')) {
     if (!line) continue;
     const tab = line.indexOf('\t');
     const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ');
     const full = line.slice(tab + 1);
-    if (type !== 'blob' || !full.startsWith(prefix)) continue;
+    if (!full.startsWith(prefix)) continue;
+    if (type === 'commit') submodules.push(full.slice(prefix.length));
+    if (type !== 'blob') continue;
     files.push({
       path: full.slice(prefix.length),
       kind: mode === '120000' ? 'symlink' : 'file',
@@ -40,7 +50,7 @@ export async function listCommitFiles(
       blob,
     });
   }
-  return files;
+  return { files, submodules };
 }
 
 /** Streams the contents of `blobs` through one `git cat-file --batch`, calling `onBlob` for each. */

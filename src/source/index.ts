@@ -8,5 +8,5 @@ export {
   redactUrl,
   type SourceRef,
 } from './checkout.js';
-export { blobDigests, type CommitFile, listCommitFiles, readBlobs } from './commit-files.js';
+export { blobDigests, type CommitFile, type CommitListing, listCommitFiles, readBlobs } from './commit-files.js';
 export { type GitEnv, git } from './git.js';

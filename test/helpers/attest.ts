@@ -43,7 +43,7 @@ export function provenanceInput(overrides: Partial<ProvenanceInput> = {}): Prove
       { name: 'node', version: '20.20.2', digest: sha256Digest('node') },
       { name: 'bash', version: '5.2' },
     ],
-    runner: { kind: 'bubblewrap', hermetic: true },
+    runner: { kind: 'bubblewrap', sandboxed: true },
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@
 import { bundleBytes, signStatement } from '../../attest/bundle.js';
 import { type DsseEnvelope, dsseSignedBy } from '../../attest/dsse.js';
 import { EVIDENCE, type EvidenceBytes } from '../../attest/evidence.js';
-import { type ProvenanceInput, provenancePredicate } from '../../attest/provenance.js';
+import { type BuildIsolation, type ProvenanceInput, provenancePredicate } from '../../attest/provenance.js';
 import type { Signer } from '../../attest/signer.js';
 import {
   CYCLONEDX_PREDICATE,
@@ -36,9 +36,10 @@ export interface GateInput {
   readonly policy: PolicyConfig;
   readonly scan: BuildScan;
   readonly today: string;
-  readonly runner: { readonly kind: string; readonly hermetic: boolean };
-  /** Steps that had network access. */
-  readonly networkSteps: readonly string[];
+  /** How isolated the steps were, as provenance records it. */
+  readonly isolation: BuildIsolation;
+  /** Why the build is not hermetic ('' when it is). */
+  readonly notHermetic: string;
 }
 
 /** The signed provenance and SBOM attestations, and their envelopes (to check the signer's signatures). */
@@ -63,7 +64,6 @@ export async function signStatements(input: AttestInput): Promise<SignedStatemen
 
 /** The policy's decision; the evidence it requires includes valid signatures by the key (a KMS could return bad ones). */
 export function judge(gate: GateInput, signed: SignedStatements, key: Signer, sbomBytes: number): PolicyDecision {
-  const { runner, networkSteps } = gate;
   return decide({
     policy: gate.policy,
     scan: gate.scan.result,
@@ -73,11 +73,7 @@ export function judge(gate: GateInput, signed: SignedStatements, key: Signer, sb
     evidence: {
       sbom: sbomBytes > 0,
       signed: signed.envelopes.every((e) => dsseSignedBy(e, key.publicKeyPem)),
-      hermetic: !runner.hermetic
-        ? { ok: false, why: `steps ran with the ${runner.kind} runner, outside the sandbox` }
-        : networkSteps.length > 0
-          ? { ok: false, why: `step(s) ${networkSteps.join(', ')} had network access` }
-          : { ok: true, why: '' },
+      hermetic: { ok: gate.isolation.hermetic, why: gate.notHermetic },
       vulnerabilityRecords: gate.scan.database.records,
     },
   });

@@ -6,7 +6,7 @@ import type { Digest } from '../../core/digest.js';
 import { KilnError } from '../../core/errors.js';
 import { copyFileArtifact } from '../../package/index.js';
 import { pathExists, writeFileAtomic } from '../../platform/fsutil.js';
-import type { PolicyDecision } from '../../policy/gate.js';
+import { blockedHint, type PolicyDecision } from '../../policy/gate.js';
 import type { PublishedArtifact } from '../../registry/target.js';
 
 /** One artifact as handed to the user: every path is a file they can open. */
@@ -78,7 +78,7 @@ export async function blockedBuild(
     'KILN_POLICY_BLOCKED',
     `the policy blocked ${subjects.map((s) => s.name).join(', ')} (${decision.violations.length} violation(s)); nothing was published:\n${lines.join('\n')}`,
     {
-      hint: `upgrade the named dependencies, or add a policy.exceptions entry (id, reason, expires) to kiln.yaml; the signed scan and decision are in ${kept.dir}`,
+      hint: `${blockedHint(decision.violations)}; the signed scan and decision are in ${kept.dir}`,
       details: { buildId: kept.buildId, violations: decision.violations, evidenceDir: kept.dir },
     },
   );

@@ -2,7 +2,7 @@
 // takes its own input; this file only hands one stage's output to the next.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_BUILDER_ID } from '../../attest/provenance.js';
+import { buildIsolation, LOCAL_BUILDER_ID, notHermeticBecause } from '../../attest/provenance.js';
 import { treeDigest } from '../../cache/index.js';
 import { artifactFileName } from '../../config/index.js';
 import { type Digest, sha256Digest } from '../../core/digest.js';
@@ -48,18 +48,20 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     stage: 'sign',
     detail: `provenance, SBOM and scan statements with key ${signer.keyHint}`,
   });
-  const attest: AttestInput = { subjects, signer, provenance: provenanceOf(world, prepared, input), sbom: input.sbom };
+  const provenance = provenanceOf(world, prepared, input);
+  const attest: AttestInput = { subjects, signer, provenance, sbom: input.sbom };
   const signed = await signStatements(attest);
 
   ports.events({ kind: 'stage', stage: 'gate', detail: 'policy: vulnerabilities, licenses, required evidence' });
   const now = ports.now();
   const networkSteps = input.steps.filter((s) => s.network).map((s) => s.name);
+  const isolation = buildIsolation(provenance);
   const gate = {
     policy: config.policy,
     scan: input.scan,
     today: isoSeconds(now).slice(0, 10),
-    runner: world.runner,
-    networkSteps,
+    isolation,
+    notHermetic: notHermeticBecause(isolation, world.runner.kind, networkSteps),
   };
   const decision = judge(gate, signed, signer, input.sbom.bytes.length);
   for (const message of decision.warnings) ports.events({ kind: 'warning', message });
@@ -158,6 +160,7 @@ function provenanceOf(world: BuildWorld, prepared: PreparedBuild, input: FinishI
       version: t.version ?? 'unknown',
       digest: `sha256:${t.sha256}` as Digest,
     })),
-    runner: { kind: runner.kind, hermetic: runner.hermetic },
+    // The runner's `hermetic` flag says it sandboxes steps; the build's hermeticity also needs no network steps.
+    runner: { kind: runner.kind, sandboxed: runner.hermetic },
   };
 }

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { openStepCache } from '../../cache/open.js';
 import { lazyPreviousIngredients } from '../../execute/index.js';
-import { expandInputsFrom } from '../../plan/inputs.js';
+import { expandInputsFrom, refuseSubmoduleInputs } from '../../plan/inputs.js';
 import { sourceView } from '../../plan/source-view.js';
 import { type PlannedStep, planSteps } from '../../plan/steps.js';
 import { type BuilderIdentity, stepPath } from '../../sandbox/identity.js';
@@ -37,8 +37,11 @@ export async function setupSteps(
   };
   await fsp.mkdir(baseEnv.HOME, { recursive: true });
   const steps: PlannedStep[] = await planSteps(config, view.projectDir, view);
+  for (const step of steps) refuseSubmoduleInputs(view.inputs, step.name, step.inputs);
   // Hash every declared input in one pass (one git process), rather than once per step.
   await expandInputsFrom(view.inputs, [...new Set(steps.flatMap((s) => s.inputs))]);
+  const pointers = view.inputs.lfsPointers();
+  if (pointers.length > 0) ports.events({ kind: 'warning', message: lfsWarning(pointers) });
   // `local` is the persistent cache, or a scratch one when the local tier is off.
   const { cache, local, writable } = await openStepCache({
     localDir: ports.cache.localDir,
@@ -58,4 +61,10 @@ export async function setupSteps(
     ),
   );
   return { view, baseEnv, steps, cache, local, writable, previous };
+}
+
+/** Kiln reads the commit as git stores it and runs no git-lfs: steps would get the pointer text, not the file. */
+function lfsWarning(paths: readonly string[]): string {
+  const shown = paths.slice(0, 5).join(', ') + (paths.length > 5 ? `, … (${paths.length} in all)` : '');
+  return `inputs ${shown} are Git LFS pointer files: steps see the pointer text, not the file it stands for (Kiln does not run git-lfs); commit the files themselves, or fetch them in a step with network: true`;
 }

@@ -3,12 +3,11 @@
 import { promises as fsp } from 'node:fs';
 import { bundlePredicate } from '../../attest/bundle.js';
 import { evidencePaths } from '../../attest/evidence.js';
-import { verifyBundle } from '../../attest/index.js';
+import { isolationInProvenance, verifyBundle } from '../../attest/index.js';
 import type { Digest } from '../../core/digest.js';
 import { KilnError } from '../../core/errors.js';
-import { isRecord } from '../../core/json.js';
 import { isoSeconds } from '../../core/time.js';
-import { decide } from '../../policy/gate.js';
+import { blockedHint, decide } from '../../policy/gate.js';
 import { readVexDocuments, scanBom } from '../../scan/database.js';
 import { promotionsOf, type Store } from '../../store/index.js';
 import { signatureVerified, verifyEvidenceSet } from '../verify.js';
@@ -50,9 +49,7 @@ export async function assertPolicyPasses(input: PromoteInput, artifact: string, 
     scanBom(input.store, sbom, `the SBOM of ${from}`),
     readVexDocuments(input.policy, input.readProjectFile),
   ]);
-  const runner = pick(provenance, ['buildDefinition', 'internalParameters', 'runner']);
-  const network = pick(provenance, ['buildDefinition', 'externalParameters', 'networkSteps']);
-  const hermetic = isRecord(runner) && runner.hermetic === true && Array.isArray(network) && network.length === 0;
+  const { isolation, why } = isolationInProvenance(provenance);
   const decision = decide({
     policy: input.policy,
     scan: scan.result,
@@ -62,10 +59,7 @@ export async function assertPolicyPasses(input: PromoteInput, artifact: string, 
     evidence: {
       sbom: true,
       signed: true,
-      hermetic: {
-        ok: hermetic,
-        why: hermetic ? '' : 'its provenance records a runner or steps that were not sandboxed',
-      },
+      hermetic: { ok: isolation.hermetic, why },
       vulnerabilityRecords: scan.database.records,
     },
   });
@@ -73,14 +67,8 @@ export async function assertPolicyPasses(input: PromoteInput, artifact: string, 
   if (decision.verdict === 'block') {
     const lines = decision.violations.map((v) => `  ${v.message}`).join('\n');
     throw new KilnError('KILN_POLICY_BLOCKED', `promotion refused: today's policy blocks ${from}:\n${lines}`, {
-      hint: 'rebuild with fixed dependencies, or add a policy.exceptions entry (id, reason, expires) to kiln.yaml',
+      hint: blockedHint(decision.violations),
       details: { violations: decision.violations },
     });
   }
-}
-
-function pick(value: unknown, path: readonly string[]): unknown {
-  let at = value;
-  for (const key of path) at = isRecord(at) ? at[key] : undefined;
-  return at;
 }

@@ -39,7 +39,7 @@ function commitAll(dir: string, message: string): string {
 /** The commit's input index as a build sets it up, counting the blobs it reads from git. */
 async function commitIndex(dir: string, memo?: { file: string; io?: BlobMemoIo; maxOthers?: number }) {
   const commit = git(dir, ['rev-parse', 'HEAD']).trim();
-  const files = await listCommitFiles(dir, commit, '', ENV);
+  const { files } = await listCommitFiles(dir, commit, '', ENV);
   const read: string[] = [];
   const reader = (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) => {
     read.push(...blobs);

@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILDER_TOOLS } from '../../../src/sandbox/identity.js';
 import { hostBuilderDigest, loadToolMemo, rootfsBuilderDigest, type ToolFacts } from '../../../src/sandbox/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -29,6 +30,22 @@ describe('host builder digest', () => {
     expect(first.tools.find((t) => t.name === 'node')?.version).toMatch(/^v\d+\.\d+\.\d+$/);
     expect(first.tools.find((t) => t.name === 'npm')?.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(Object.isFrozen(first.tools)).toBe(true);
+  });
+
+  it('records a version for every default tool and python3: probed, else the Debian package, else the file hash', async () => {
+    const { bin, path } = fakeToolchain();
+    writeFileSync(join(bin, 'silent'), '#!/bin/sh\nexit 3\n', { mode: 0o755 }); // no version, in no package
+    const host = await hostBuilderDigest({ tools: [...BUILDER_TOOLS, 'python3', 'silent', 'faketool'], path });
+    const versions = Object.fromEntries(host.tools.map((t) => [t.name, t.version]));
+    expect(Object.keys(versions)).toEqual([...BUILDER_TOOLS, 'python3', 'silent', 'faketool'].sort());
+    for (const name of ['bash', 'cp', 'tar', 'gzip', 'find', 'npx', 'npm', 'git', 'python3'])
+      expect(versions[name], name).toMatch(/^\d+\.\d+[\w.()+-]*$/);
+    expect(versions.node).toMatch(/^v\d+\.\d+\.\d+$/);
+    // dash (Debian's sh) has no --version: its package names it.
+    expect(versions.sh).toMatch(/^dpkg:dash=\d[\w.+:~-]*$|^\d+\.\d+/);
+    const silent = host.tools.find((t) => t.name === 'silent');
+    expect(silent?.version).toBe(`sha256:${silent?.sha256.slice(0, 16)}`);
+    expect(versions.faketool).toBe('1.0');
   });
 
   it('changes when a tool binary changes, even with the same size (the per-process memo notices)', async () => {
@@ -79,7 +96,7 @@ describe('host builder digest', () => {
     };
     expect(await hostBuilderDigest({ ...opts, memo: counting })).toEqual(fresh);
     expect(lookups).toHaveLength(3);
-    writeFileSync(file, '{"format":"kiln-tool-memo-v1","entries":[["x",{"sha256":"nothex"}]]');
+    writeFileSync(file, '{"format":"kiln-tool-memo-v2","entries":[["x",{"sha256":"nothex"}]]');
     expect(await hostBuilderDigest({ ...opts, memo: await loadToolMemo(file) })).toEqual(fresh);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CONTROL_PLANE_BUILDER_ID,
+  isolationInProvenance,
   KILN_BUILD_TYPE,
   LOCAL_BUILDER_ID,
   provenancePredicate,
@@ -21,7 +22,13 @@ describe('provenancePredicate', () => {
           config: { path: 'kiln.yaml', digest: { sha256: sha256Hex('config') } },
           networkSteps: [{ name: 'install', run: 'npm ci' }],
         },
-        internalParameters: { runner: { kind: 'bubblewrap', hermetic: true } },
+        // Sandboxed, but `install` had network: not hermetic, exactly as the policy's hermetic rule judges it.
+        internalParameters: {
+          runner: { kind: 'bubblewrap' },
+          sandboxed: true,
+          networkIsolated: false,
+          hermetic: false,
+        },
         resolvedDependencies: [
           { uri: `git+${REPO}@${COMMIT}`, digest: { gitCommit: COMMIT } },
           { uri: 'Cargo.lock', digest: { sha256: sha256Hex('cargo') } },
@@ -49,6 +56,39 @@ describe('provenancePredicate', () => {
         ],
       },
     });
+  });
+
+  it('records a build hermetic only when it is sandboxed and no step had network, and reads v1 predicates too', () => {
+    const offline = provenanceInput();
+    offline.steps = offline.steps.map((st) => ({ ...st, network: false }));
+    const isolated = provenancePredicate(offline);
+    expect(isolated.buildDefinition.internalParameters).toMatchObject({ sandboxed: true, hermetic: true });
+    expect(isolationInProvenance(isolated)).toEqual({
+      isolation: { sandboxed: true, networkIsolated: true, hermetic: true },
+      why: '',
+    });
+    const host = provenancePredicate({ ...offline, runner: { kind: 'host', sandboxed: false } });
+    expect(isolationInProvenance(host)).toEqual({
+      isolation: { sandboxed: false, networkIsolated: true, hermetic: false },
+      why: 'steps ran with the host runner, outside the sandbox',
+    });
+    expect(isolationInProvenance(provenancePredicate(provenanceInput())).why).toBe(
+      'step(s) install had network access (network: true)',
+    );
+    // kiln-build/v1: `runner.hermetic` meant sandboxed; the network steps decide the rest.
+    const v1 = (network: { name: string }[]) => ({
+      buildDefinition: {
+        externalParameters: { networkSteps: network },
+        internalParameters: { runner: { kind: 'bubblewrap', hermetic: true } },
+      },
+    });
+    expect(isolationInProvenance(v1([])).isolation.hermetic).toBe(true);
+    expect(isolationInProvenance(v1([{ name: 'deps' }])).isolation).toEqual({
+      sandboxed: true,
+      networkIsolated: false,
+      hermetic: false,
+    });
+    expect(isolationInProvenance({}).isolation.hermetic).toBe(false);
   });
 
   it('is frozen, deterministic and distinguishes local from control-plane builds', () => {

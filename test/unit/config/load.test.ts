@@ -89,6 +89,12 @@ describe('kiln.yaml loading', () => {
     expect(problems[0]).toMatchObject({ path: 'artifacts[0].from', line: 12 });
   });
 
+  it('rejects a NUL in an env value at load, with its path (a process cannot be given one)', () => {
+    const problems = problemsOf(GOOD.replace('    run: make', '    run: make\n    env: { GREETING: "a\\0b" }'));
+    expect(problems).toEqual([expect.objectContaining({ path: 'steps.build.env.GREETING', line: 8 })]);
+    expect(problems[0]?.message).toContain('NUL');
+  });
+
   it('keeps the committed editor schema in sync with the code', () => {
     const committed = JSON.parse(readFileSync('schema/kiln.schema.json', 'utf8'));
     expect(committed).toEqual(kilnJsonSchema());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KilnConfigSchema, type PolicyConfig } from '../../../src/config/schema.js';
-import { decide, type GateEvidence, type GateInput } from '../../../src/policy/gate.js';
+import { blockedHint, decide, type GateEvidence, type GateInput } from '../../../src/policy/gate.js';
 import { bomGraph } from '../../../src/scan/bom-components.js';
 import { matchVulnerabilities } from '../../../src/scan/match.js';
 import type { OsvRecord } from '../../../src/scan/osv/types.js';
@@ -208,6 +208,11 @@ describe('the policy gate', () => {
     });
     expect(d.violations.map((v) => v.id)).toEqual(['signature', 'hermetic', 'vulnerability-data']);
     expect(d.violations[1]?.message).toBe('the policy requires a hermetic build: step(s) deps had network access');
+    // The hint fits what blocked: no dependency upgrade for a network step.
+    const hint = blockedHint(d.violations);
+    expect(hint).toContain('none with network: true');
+    expect(hint).toContain('kiln db import');
+    expect(hint).not.toContain('upgrade');
   });
 
   it('treats a finding without severity as the policy says (unscored)', () => {
