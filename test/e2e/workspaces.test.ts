@@ -203,3 +203,19 @@ describe('a package step sees its workspace dependencies as an install links the
     expect(byName(run())['test:@mono/b']?.explanation).toContain('input changed: packages/a/package.json');
   });
 });
+
+describe('kiln config check on perPackage steps', () => {
+  it('expands them over the workspace and refuses an input that climbs out of the project', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, { ...FILES, 'kiln.yaml': FILES['kiln.yaml'].replace('package.json]', 'package.json, ../../../x]') });
+    const check = kiln(['config', 'check'], { cwd: repo, home: join(root, 'home') });
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain(
+      'error KILN_CONFIG_INVALID: step "build": path "../../../x" of package packages/a leaves the project (it would be ../x)',
+    );
+    expect(check.stderr).toContain('"../" may reach files up to the project root (from packages/a: ../../)');
+    makeRepo(join(root, 'ok'), { ...FILES, 'kiln.yaml': FILES['kiln.yaml'].replace('package.json]', '../../x]') });
+    expect(kiln(['config', 'check'], { cwd: join(root, 'ok'), home: join(root, 'home') }).status).toBe(0);
+  });
+});
