@@ -1,13 +1,19 @@
 // `kiln config check` and `kiln config schema`: kiln.yaml validated without building, and its JSON Schema.
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { kilnJsonSchema, loadConfigFile } from '../config/index.js';
+import { planSteps } from '../plan/steps.js';
 import type { KilnPorts } from './ports.js';
 
-/** Validates the kiln.yaml at `target` (a file, or a directory holding kiln.yaml); returns the file checked. */
+/**
+ * Validates the kiln.yaml at `target` (a file, or a directory holding kiln.yaml); returns the file checked. perPackage
+ * steps are expanded over the workspace on disk beside it, as a build would: a package path that leaves the project,
+ * a package without a name or a dependency cycle is reported here too.
+ */
 export async function checkConfig(ports: Pick<KilnPorts, 'cwd'>, target: string): Promise<string> {
   const path = resolve(ports.cwd, target);
   const file = path.endsWith('.yaml') || path.endsWith('.yml') ? path : join(path, 'kiln.yaml');
-  await loadConfigFile(file);
+  const { config } = await loadConfigFile(file);
+  if (Object.values(config.steps).some((s) => s.perPackage)) await planSteps(config, dirname(file));
   return file;
 }
 

@@ -12,6 +12,15 @@ const relPath = z
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
     message: 'must be a relative path inside the project (no leading "/" and no "..")',
   });
+/** A step input: relative, and `..` only where a perPackage step climbs from its package (checked per step below). */
+const inputPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/'), { message: 'must be a relative path (no leading "/")' });
+/** A step output: a plain path, since outputs are checked and cached as named (decisions/0031). */
+const outputPath = relPath.refine((p) => !/[*?]/.test(p), {
+  message: 'must be a file or directory path, not a glob: name the directory that holds the files (e.g. "dist")',
+});
 
 /** One build step: a shell command with declared inputs, outputs and upstream steps. */
 export const StepSchema = z
@@ -31,8 +40,13 @@ export const StepSchema = z
         'With perPackage: the package.json script to run (its body, directly, not through npm run); packages without it get no step.',
       ),
     needs: z.array(z.string().regex(STEP_REF)).default([]).describe('Steps that must finish first.'),
-    inputs: z.array(relPath).default([]).describe('Files or globs the step reads (relative to the project).'),
-    outputs: z.array(relPath).default([]).describe('Files or directories the step produces.'),
+    inputs: z
+      .array(inputPath)
+      .default([])
+      .describe(
+        'Files or globs the step reads (relative to the project; with perPackage, to each package, and "../" may reach files of the project root).',
+      ),
+    outputs: z.array(outputPath).default([]).describe('Files or directories (not globs) the step produces.'),
     env: z
       // A NUL cannot be passed in an environment variable: refused here, not when the step starts.
       .record(
@@ -55,6 +69,16 @@ export const StepSchema = z
   })
   .refine((s) => s.script === undefined || s.perPackage, {
     message: '"script" runs a package.json script in each workspace package: add perPackage: true, or use run',
+  })
+  .superRefine((s, ctx) => {
+    // A package's step may name a root file (`../../tsconfig.json`); planning refuses one that leaves the project.
+    if (s.perPackage) return;
+    for (const [i, p] of s.inputs.entries()) {
+      if (p.split('/').includes('..')) {
+        const message = 'must stay inside the project (no ".."); only perPackage steps may climb from their package';
+        ctx.addIssue({ code: 'custom', path: ['inputs', i], message });
+      }
+    }
   });
 
 /** A file or directory produced by a step that Kiln packages, signs and publishes. */

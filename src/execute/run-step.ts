@@ -144,6 +144,7 @@ async function runMissed(
   if (!(await missed.laidOut()) || ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const startedAt = ctx.now().toISOString();
+  let failure: KilnError | undefined;
   const outcome = await ctx.runner
     .run({
       name: step.name,
@@ -156,12 +157,14 @@ async function runMissed(
       signal: ctx.signal,
       timeoutMs: step.timeout * 1000,
     })
-    .catch((err: unknown) => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
+    .catch((err: unknown) => {
+      failure = asKilnError(err, 'KILN_SANDBOX', `step ${step.name} could not be run`);
+      return { exitCode: null, signal: null, durationMs: 0, logTail: [] };
+    });
   const finishedAt = ctx.now().toISOString();
   if (outcome.exitCode !== 0) ctx.stopOthers();
   missed.ran(); // storing the outputs is I/O: the next step can use the CPU meanwhile
   let tree: OutputTree | undefined;
-  const tail = [...outcome.logTail];
   if (outcome.exitCode === 0) {
     try {
       tree = await captureOutputs(dir, step.outputs, ctx.cache.blobs);
@@ -174,15 +177,22 @@ async function runMissed(
       ctx.emit({ kind: 'cache-stored', step: step.name, key, bytes: treeFileBytes(tree) });
     } catch (err) {
       tree = undefined;
-      tail.push(`kiln: ${isKilnError(err) ? err.message : String(err)}`);
+      failure = asKilnError(err, 'KILN_IO', `cannot store the outputs of step ${step.name}`);
       ctx.stopOthers(); // as for a non-zero exit, though steps queued meanwhile may have started
     }
+  }
+  const tail = [...outcome.logTail];
+  if (failure) {
+    // Kiln's own failure, not the command's: it goes in the log beside the output; the exit code stays the real one.
+    const line = `kiln: ${outcome.exitCode === 0 ? 'the command exited 0, then ' : ''}Kiln failed: ${failure.message}`;
+    tail.push(line);
+    await fsp.appendFile(logPath, `${line}\n`).catch(() => {});
   }
   const ok = tree !== undefined;
   const report: StepReport = {
     name: step.name,
     status: ok ? 'succeeded' : 'failed',
-    exitCode: ok ? 0 : outcome.exitCode === 0 ? 1 : outcome.exitCode,
+    exitCode: outcome.exitCode,
     durationMs: outcome.durationMs,
     startedAt,
     finishedAt,
@@ -190,7 +200,21 @@ async function runMissed(
     logTail: tail,
   };
   ctx.emit(stepFinished(step, report));
-  return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
+  return {
+    report,
+    ...(tree ? { tree } : {}),
+    ...(failure ? { failure } : {}),
+    key,
+    ingredients,
+    explanation,
+    bytesRestored: restored,
+    timeSavedMs: 0,
+  };
+}
+
+/** `err` as a KilnError: as it is when it is one, else with `code` and `what` in front of its message. */
+function asKilnError(err: unknown, code: 'KILN_IO' | 'KILN_SANDBOX', what: string): KilnError {
+  return isKilnError(err) ? err : new KilnError(code, `${what}: ${String(err)}`, { cause: err });
 }
 
 function skipped(step: PlannedStep, ctx: StepContext): StepResult {

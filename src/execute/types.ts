@@ -2,6 +2,7 @@
 import type { OutputTree } from '../cache/index.js';
 import type { StepCache } from '../cache/step-cache.js';
 import type { Digest } from '../core/digest.js';
+import type { KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { RunSlots } from '../core/slots.js';
 import type { MissReason } from '../plan/explain.js';
@@ -60,6 +61,8 @@ export interface StepResult {
   readonly explanation: readonly MissReason[];
   readonly bytesRestored: number;
   readonly timeSavedMs: number;
+  /** Why a step whose command exited 0 still failed (its outputs could not be captured or stored): Kiln's error. */
+  readonly failure?: KilnError;
   /** Set when a needed step's cached outputs turned out corrupt: that step must run, then this one again. */
   readonly rerunNeed?: string;
 }

@@ -5,6 +5,7 @@ import { KilnError } from '../core/errors.js';
 import type { PlannedStep } from './types.js';
 import { expandPerPackage, npmBinDirs } from './workspaces/expand.js';
 import { globWorkspaceDirs, type ListDirs } from './workspaces/glob.js';
+import { dependencyClosure } from './workspaces/graph.js';
 import { readWorkspaces } from './workspaces/read.js';
 
 export type { PlannedStep } from './types.js';
@@ -53,14 +54,17 @@ export async function planSteps(
       byName.set(e.name, plannedStep(e));
     }
   }
-  // A need on a template: a package's step needs the same package's step of it (like turbo's `build`, where
-  // `^build` is the dependencies' — which expandPerPackage adds); any other step needs all of its package steps.
+  // A need on a template: a package's step needs that template's steps of the same package and of every package it
+  // depends on (`test` of b needing `build` gets a's dist/ too, as a workspace install would show it); any other
+  // step needs all of its package steps.
+  const closure = dependencyClosure(packages);
   const resolveNeed = (step: string, need: string): string[] => {
     const all = expandedNames.get(need);
     if (!all) return [need];
     const pkg = packageOf.get(step);
     if (pkg === undefined) return all;
-    return all.filter((n) => packageOf.get(n) === pkg);
+    const wanted = new Set([pkg, ...(closure.get(pkg) ?? [])]);
+    return all.filter((n) => wanted.has(packageOf.get(n) ?? ''));
   };
   const steps = [...byName.values()].map((s) => ({ ...s, needs: s.needs.flatMap((n) => resolveNeed(s.name, n)) }));
   const shape = {

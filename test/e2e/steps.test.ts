@@ -70,11 +70,21 @@ artifacts:
     from: compile
     path: out
 `;
-    const { run, builds } = buildWith(yaml);
+    const { run, builds, repo, home } = buildWith(yaml);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/step compile failed[\s\S]*\| kiln: .*out/);
+    // Kiln's failure, with its own code, not passed off as the command's exit status (the command exited 0).
+    expect(run.stderr).toContain('error KILN_OUTPUT_MISSING: step compile ran (its command exited 0), but output out');
+    expect(run.stderr).not.toContain('exit code 1');
     expect(builds).toHaveLength(1);
-    expect(builds[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('step compile failed') });
+    expect(builds[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('output out was not produced'),
+    });
+    const shown = JSON.parse(kiln(['show', builds[0].id, '--json'], { cwd: repo, home }).stdout);
+    const step = shown.steps.find((s: { name: string }) => s.name === 'compile');
+    expect(step).toMatchObject({ status: 'failed', exit_code: 0 });
+    // The reason is in the step's log, after what the command printed.
+    expect(readFileSync(step.log_path, 'utf8')).toMatch(/^forgot to write out\nkiln: .*output out was not produced/);
   });
 
   it('on the host runner (no sandbox): fails when a step rewrites the lockfile of the checked-out tree', () => {

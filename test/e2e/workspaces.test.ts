@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
@@ -73,13 +74,13 @@ describe('perPackage steps over npm workspaces', () => {
       'build:@mono/b',
       'build:@mono/c',
     ]);
-    // A package's step of one template needs the same package's step of the template it names.
+    // A package's step of one template needs the steps of the template it names of the same package and of the
+    // packages it depends on (b depends on a, not on c).
     const plan = JSON.parse(kiln(['plan', '--json'], { cwd: repo, home }).stdout) as {
       steps: { name: string; needs: string[] }[];
     };
     const checkNeeds = plan.steps.find((s) => s.name === 'check:@mono/b')?.needs ?? [];
-    expect(checkNeeds).toContain('build:@mono/b');
-    expect(checkNeeds.filter((n) => n.startsWith('build:'))).toEqual(['build:@mono/b']);
+    expect(checkNeeds.filter((n) => n.startsWith('build:'))).toEqual(['build:@mono/a', 'build:@mono/b']);
     const out = (b: Built) =>
       execFileSync('tar', ['-xzOf', b.artifacts[0]?.path ?? '', 'out.txt'], { encoding: 'utf8' });
     expect(out(first)).toBe('C\nB\nA\n');
@@ -97,5 +98,124 @@ describe('perPackage steps over npm workspaces', () => {
     // The script body ran directly, with npm's lifecycle variables set as `npm run` would.
     const libA = third.artifacts.find((a) => a.path.endsWith('lib-a.tgz'))?.path ?? '';
     expect(execFileSync('tar', ['-xzOf', libA, 'who'], { encoding: 'utf8' })).toBe('@mono/a:build\n');
+  });
+});
+
+// Package b's test loads package a through the node_modules link an (offline, registry-free) `npm ci` makes; a's
+// build reads the root tsconfig.json with ../../.
+const LINKED = {
+  'package.json': JSON.stringify({ name: 'linked', private: true, workspaces: ['packages/*'] }),
+  'package-lock.json': JSON.stringify({
+    name: 'linked',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'linked', workspaces: ['packages/*'] },
+      'node_modules/@mono/a': { resolved: 'packages/a', link: true },
+      'node_modules/@mono/b': { resolved: 'packages/b', link: true },
+      'packages/a': { name: '@mono/a', version: '1.0.0' },
+      'packages/b': { name: '@mono/b', version: '1.0.0', dependencies: { '@mono/a': '1.0.0' } },
+    },
+  }),
+  'tsconfig.json': JSON.stringify({ compilerOptions: { target: 'es2022' } }),
+  'packages/a/package.json': JSON.stringify({
+    name: '@mono/a',
+    version: '1.0.0',
+    main: 'dist/index.js',
+    scripts: { build: 'node build.js' },
+  }),
+  'packages/a/build.js': `const fs = require('node:fs');
+const { compilerOptions } = JSON.parse(fs.readFileSync('../../tsconfig.json', 'utf8'));
+fs.mkdirSync('dist', { recursive: true });
+fs.writeFileSync('dist/index.js', fs.readFileSync('src/index.js', 'utf8') + 'exports.target = ' + JSON.stringify(compilerOptions.target) + ';\\n');
+`,
+  'packages/a/src/index.js': "exports.hello = () => 'hello from a';\n",
+  'packages/b/package.json': JSON.stringify({
+    name: '@mono/b',
+    version: '1.0.0',
+    scripts: { test: 'node test/check.js > report.txt' },
+    dependencies: { '@mono/a': '1.0.0' },
+  }),
+  'packages/b/test/check.js': "const a = require('@mono/a');\nconsole.log(a.hello() + ' (' + a.target + ')');\n",
+  'kiln.yaml': `name: linked
+steps:
+  install:
+    run: npm ci --offline --ignore-scripts --no-audit --no-fund
+    inputs: [package.json, package-lock.json, packages/a/package.json, packages/b/package.json]
+    outputs: [node_modules]
+  build:
+    perPackage: true
+    script: build
+    needs: [install]
+    inputs: [src, build.js, package.json, ../../tsconfig.json]
+    outputs: [dist]
+  test:
+    perPackage: true
+    script: test
+    needs: [install, build]
+    inputs: [test, package.json]
+    outputs: [report.txt]
+artifacts:
+  - name: a
+    from: build:@mono/a
+    path: packages/a/dist
+  - name: b-report
+    from: test:@mono/b
+    path: packages/b/report.txt
+    format: file
+`,
+  '.gitignore': 'kiln-out/\nnode_modules/\n',
+};
+
+describe('a package step sees its workspace dependencies as an install links them', () => {
+  it('gets their package.json and outputs (implicit needs, in the key) and root files reached with ../', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, LINKED);
+    const home = join(root, 'home');
+    const run = () => {
+      const r = kiln(['build', '--json'], { cwd: repo, home });
+      if (r.status !== 0) throw new Error(r.stderr);
+      return JSON.parse(r.stdout) as Built;
+    };
+    const plan = JSON.parse(kiln(['plan', '--json'], { cwd: repo, home }).stdout) as {
+      steps: { name: string; needs: string[] }[];
+    };
+    // b has no build script of its own: its test still waits for the build of a, which it loads.
+    expect(plan.steps.find((s) => s.name === 'test:@mono/b')?.needs).toEqual(['install', 'build:@mono/a']);
+    const report = (b: Built) =>
+      readFileSync(b.artifacts.find((a) => a.path.endsWith('report.txt'))?.path ?? '', 'utf8');
+    expect(report(run())).toBe('hello from a (es2022)\n');
+
+    // The root file is an input of a's build: changing it rebuilds a and retests b.
+    writeFiles(repo, { 'tsconfig.json': JSON.stringify({ compilerOptions: { target: 'es2024' } }) });
+    git(repo, ['commit', '-qam', 'target es2024'], '2024-05-02T00:00:00Z');
+    const second = run();
+    const byName = (b: Built) => Object.fromEntries(b.steps.map((s) => [s.name, s]));
+    expect(byName(second)['build:@mono/a']?.explanation).toEqual(['input changed: tsconfig.json']);
+    expect(byName(second)['test:@mono/b']?.explanation).toEqual(['output of step build:@mono/a changed']);
+    expect(report(second)).toBe('hello from a (es2024)\n');
+
+    // a's package.json is an input of b's test (Node reads "main" there).
+    const manifest = JSON.parse(LINKED['packages/a/package.json']);
+    writeFiles(repo, { 'packages/a/package.json': JSON.stringify({ ...manifest, description: 'a' }, null, 1) });
+    git(repo, ['commit', '-qam', 'describe a'], '2024-05-03T00:00:00Z');
+    expect(byName(run())['test:@mono/b']?.explanation).toContain('input changed: packages/a/package.json');
+  });
+});
+
+describe('kiln config check on perPackage steps', () => {
+  it('expands them over the workspace and refuses an input that climbs out of the project', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, { ...FILES, 'kiln.yaml': FILES['kiln.yaml'].replace('package.json]', 'package.json, ../../../x]') });
+    const check = kiln(['config', 'check'], { cwd: repo, home: join(root, 'home') });
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain(
+      'error KILN_CONFIG_INVALID: step "build": path "../../../x" of package packages/a leaves the project (it would be ../x)',
+    );
+    expect(check.stderr).toContain('"../" may reach files up to the project root (from packages/a: ../../)');
+    makeRepo(join(root, 'ok'), { ...FILES, 'kiln.yaml': FILES['kiln.yaml'].replace('package.json]', '../../x]') });
+    expect(kiln(['config', 'check'], { cwd: join(root, 'ok'), home: join(root, 'home') }).status).toBe(0);
   });
 });

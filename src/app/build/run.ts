@@ -167,7 +167,7 @@ async function runSteps(
   ran.results = executed.results;
   interrupted();
   const failed = firstFailure(ran.reports);
-  if (failed) throw stepFailure(buildId, failed);
+  if (failed) throw stepFailure(buildId, failed, ran.results.get(failed.name)?.failure);
   await assertLockfileUnchanged(view, sbom.lockfiles);
   const outputsDir = join(workDir, 'outputs');
   for (const from of new Set(config.artifacts.map((a) => a.from))) {
@@ -205,8 +205,17 @@ function firstFailure(reports: readonly StepReport[]): StepReport | undefined {
   return failed.find((r) => r.exitCode !== null) ?? failed[0];
 }
 
-function stepFailure(buildId: string, failed: StepReport): KilnError {
+/** The step's own failure; or, when Kiln failed it (its outputs could not be stored, …), Kiln's error, with its code. */
+function stepFailure(buildId: string, failed: StepReport, kilnFailure?: KilnError): KilnError {
   const tail = failed.logTail.map((l) => `  | ${l}`).join('\n');
+  if (kilnFailure) {
+    const ran = failed.exitCode === null ? 'did not run:' : `ran (its command exited ${failed.exitCode}), but`;
+    return new KilnError(kilnFailure.code, `step ${failed.name} ${ran} ${kilnFailure.message}`, {
+      hint: `${kilnFailure.hint ?? ''} (log: ${failed.logPath})`.trim(),
+      cause: kilnFailure,
+      details: { buildId, step: failed.name, exitCode: failed.exitCode },
+    });
+  }
   const code = failed.exitCode ?? 'none (killed)';
   return new KilnError(
     'KILN_STEP_FAILED',

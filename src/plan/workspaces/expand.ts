@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import { KilnError } from '../../core/errors.js';
 import type { PlannedStep } from '../types.js';
-import { nearestWithStep } from './graph.js';
+import { dependencyClosure } from './graph.js';
 import type { WorkspacePackage } from './types.js';
 
 /** A step written once for all packages: `script` (a package.json script) or `run` (a command), not both. */
@@ -35,8 +35,10 @@ export function npmBinDirs(pkg: Pick<WorkspacePackage, 'dir'>): string[] {
 
 /**
  * One step per package (per package that has `template.script`, when it is a script), named `<template>:<package>`,
- * needing the template's needs plus `<template>:<dep>` for the nearest workspace dependencies that have a step.
- * Inputs and outputs get the package directory in front. `run` is, exactly (bin dirs from `opts.binDirs`; a relative
+ * needing the template's needs plus `<template>:<dep>` for every workspace package it depends on (transitively) that
+ * has a step: their outputs are laid out in front of it where its node_modules links lead (`<dep dir>/dist`, …).
+ * Inputs and outputs get the package directory in front; the package.json of each of those dependencies is an
+ * input too (a workspace install links the package directory, and Node reads `main`/`exports` there). `run` is, exactly (bin dirs from `opts.binDirs`; a relative
  * one is anchored at `$PWD`, the project directory the shell starts in):
  *
  *     PATH="$PWD/packages/a/node_modules/.bin:$PWD/node_modules/.bin:$PATH"; export PATH
@@ -70,11 +72,14 @@ export function expandPerPackage(
   }
   const selected = packages.filter((p) => script === undefined || p.scripts[script] !== undefined);
   const withStep = new Set(selected.map((p) => p.name));
-  const deps = nearestWithStep(packages, (name) => withStep.has(name));
+  const closure = dependencyClosure(packages);
+  const dirOf = new Map(packages.map((p) => [p.name, p.dir] as const));
   const steps = selected.map((pkg): ExpandedStep => {
     const pathPrefix = opts.binDirs(pkg);
     const body = script === undefined ? (run ?? '') : scriptChain(pkg, script, opts.prePost !== false);
-    const upstream = (deps.get(pkg.name) ?? []).map((dep) => `${template.name}:${dep}`);
+    const deps = closure.get(pkg.name) ?? [];
+    const upstream = deps.filter((dep) => withStep.has(dep)).map((dep) => `${template.name}:${dep}`);
+    const manifests = deps.map((dep) => `${dirOf.get(dep)}/package.json`);
     return Object.freeze({
       name: `${template.name}:${pkg.name}`,
       template: template.name,
@@ -83,7 +88,9 @@ export function expandPerPackage(
       run: `${pathLine(template.name, pathPrefix)}mkdir -p ${shellQuote(pkg.dir)} && cd ${shellQuote(pkg.dir)} || exit 1\n${body}`,
       pathPrefix: Object.freeze([...pathPrefix]),
       needs: Object.freeze([...new Set([...template.needs, ...upstream])]),
-      inputs: Object.freeze(template.inputs.map((p) => inPackage(template.name, pkg, p))),
+      inputs: Object.freeze([
+        ...new Set([...template.inputs.map((p) => inPackage(template.name, pkg, p)), ...manifests]),
+      ]),
       outputs: Object.freeze(template.outputs.map((p) => inPackage(template.name, pkg, p))),
       env: Object.freeze({
         npm_package_name: pkg.name,
@@ -130,9 +137,9 @@ function inPackage(step: string, pkg: WorkspacePackage, path: string): string {
   if (path.startsWith('/') || joined === '..' || joined.startsWith('../')) {
     throw new KilnError(
       'KILN_CONFIG_INVALID',
-      `step "${step}": path "${path}" of package ${pkg.dir} leaves the project`,
+      `step "${step}": path "${path}" of package ${pkg.dir} leaves the project (it would be ${joined})`,
       {
-        hint: 'inputs and outputs are relative to each package; "../" may reach the project root but not beyond',
+        hint: `inputs are relative to each package; "../" may reach files up to the project root (from ${pkg.dir}: ${'../'.repeat(pkg.dir.split('/').length)}), not beyond`,
       },
     );
   }

@@ -1,4 +1,4 @@
-// Dependency-graph helpers over workspace packages: cycles (refused) and the nearest dependencies that have a step.
+// Dependency-graph helpers over workspace packages: cycles (refused) and what each package depends on, transitively.
 import { findCycle } from '../../config/graph.js';
 
 /** The part of a workspace package the graph helpers look at. */
@@ -13,13 +13,11 @@ export function findPackageCycle(packages: readonly PackageNode[]): string[] | u
 }
 
 /**
- * For each package, the dependencies that have a step, looking through dependencies that have none (as Turborepo's
- * `^build` does): if a → b → c and only b lacks the script, a's step still waits for c's. Sorted; assumes a DAG.
+ * For each package, every workspace package it depends on, directly or through others, sorted. A package's step
+ * gets all of them in front of it: its code loads theirs through node_modules links, and theirs load their own.
+ * Assumes a DAG.
  */
-export function nearestWithStep(
-  packages: readonly PackageNode[],
-  hasStep: (name: string) => boolean,
-): Map<string, readonly string[]> {
+export function dependencyClosure(packages: readonly PackageNode[]): Map<string, readonly string[]> {
   const deps = new Map(packages.map((p) => [p.name, p.dependsOn] as const));
   const memo = new Map<string, ReadonlySet<string>>();
   const reach = (name: string): ReadonlySet<string> => {
@@ -28,8 +26,8 @@ export function nearestWithStep(
     const out = new Set<string>();
     for (const dep of deps.get(name) ?? []) {
       if (dep === name || !deps.has(dep)) continue;
-      if (hasStep(dep)) out.add(dep);
-      else for (const through of reach(dep)) out.add(through);
+      out.add(dep);
+      for (const through of reach(dep)) out.add(through);
     }
     memo.set(name, out);
     return out;

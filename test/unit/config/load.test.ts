@@ -111,6 +111,38 @@ describe('artifact paths', () => {
   });
 });
 
+describe('step paths', () => {
+  it('let a perPackage step reach root files with "..", and no other step', () => {
+    const perPackage = GOOD.replace(
+      '    run: make\n',
+      '    perPackage: true\n    run: make\n    inputs: [src, ../../tsconfig.json]\n',
+    );
+    expect(parseConfig(perPackage, 'kiln.yaml').steps.build?.inputs).toEqual(['src', '../../tsconfig.json']);
+    const plain = GOOD.replace('    run: make\n', '    run: make\n    inputs: [src, ../tsconfig.json]\n');
+    expect(problemsOf(plain)).toEqual([
+      expect.objectContaining({
+        path: 'steps.build.inputs[1]',
+        line: 8,
+        message: expect.stringContaining('perPackage'),
+      }),
+    ]);
+    expect(problemsOf(perPackage.replace('../../tsconfig.json', '/etc/passwd'))[0]).toMatchObject({
+      path: 'steps.build.inputs[1]',
+    });
+  });
+
+  it('refuse globs in outputs at load, where they used to fail the build after the step had run', () => {
+    const problems = problemsOf(GOOD.replace('outputs: [dist]', 'outputs: [dist/*.js]'));
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        path: 'steps.build.outputs[0]',
+        line: 9,
+        message: expect.stringContaining('not a glob'),
+      }),
+    );
+  });
+});
+
 describe('delivered file names', () => {
   it('must not collide between artifacts', () => {
     const text = `${GOOD}  - name: other

@@ -31,13 +31,13 @@ function expanded(template: Partial<StepTemplate>, packages: readonly WorkspaceP
 }
 
 describe('expandPerPackage', () => {
-  it('makes one step per package with the script, needing its nearest dependencies with a step', async () => {
+  it('makes one step per package with the script, needing the steps of every package it depends on', async () => {
     const steps = expanded({}, await readWorkspaces(join(FIXTURES, 'npm')));
     expect(steps.map((s) => [s.name, s.needs])).toEqual([
       ['build:@acme/core', ['deps']],
       ['build:@acme/ui', ['deps', 'build:@acme/core', 'build:@acme/utils']],
       ['build:@acme/utils', ['deps', 'build:@acme/core']],
-      // @acme/types has no build script: web waits for what it depends on instead
+      // @acme/types has no build script: web still waits for what it depends on through it
       ['build:web', ['deps', 'build:@acme/core', 'build:@acme/ui', 'build:@acme/utils']],
     ]);
     const ui = steps[1];
@@ -45,7 +45,14 @@ describe('expandPerPackage', () => {
       template: 'build',
       package: '@acme/ui',
       dir: 'packages/ui',
-      inputs: ['packages/ui/src/**', 'packages/ui/package.json', 'tsconfig.base.json'],
+      // The root file a package reaches with ../../, and the package.json of each package it depends on.
+      inputs: [
+        'packages/ui/src/**',
+        'packages/ui/package.json',
+        'tsconfig.base.json',
+        'packages/core/package.json',
+        'packages/utils/package.json',
+      ],
       outputs: ['packages/ui/dist'],
       env: {
         npm_package_name: '@acme/ui',
@@ -89,15 +96,15 @@ describe('expandPerPackage', () => {
     const pnpm = expanded({ needs: [] }, await readWorkspaces(join(FIXTURES, 'pnpm')));
     expect(pnpm.map((s) => [s.name, s.needs])).toEqual([
       ['build:base', []],
-      ['build:cli', ['build:parser', 'build:printer']],
+      ['build:cli', ['build:base', 'build:parser', 'build:printer']], // base too: parser's code loads it
       ['build:parser', ['build:base']],
       ['build:printer', ['build:base', 'build:parser']],
     ]);
     const yarn = expanded({ script: 'build', needs: [] }, await readWorkspaces(join(FIXTURES, 'yarn')));
     expect(yarn.map((s) => [s.name, s.needs])).toEqual([
-      ['build:app', ['build:lib', 'build:plugin-alpha']],
+      ['build:app', ['build:lib', 'build:plugin-alpha', 'build:shared']],
       ['build:lib', ['build:shared']],
-      ['build:plugin-alpha', ['build:lib']],
+      ['build:plugin-alpha', ['build:lib', 'build:shared']],
       ['build:plugin-beta', ['build:shared']],
       ['build:shared', []],
     ]);
@@ -115,6 +122,7 @@ describe('expandPerPackage', () => {
     ]);
     expect(steps.find((s) => s.name === 'lint:web')?.needs).toEqual([
       'deps',
+      'lint:@acme/core',
       'lint:@acme/types',
       'lint:@acme/ui',
       'lint:@acme/utils',
