@@ -1,5 +1,5 @@
-// `kiln publish` (and kiln.yaml's `publish:` after a build): a recorded build's artifacts, by digest, with all their
-// evidence, copied from where the build published them to a registry.
+// `kiln publish` (and kiln.yaml's `publish:` after a build): a recorded build's artifacts, by digest, with the
+// evidence that build made, copied from where the build published them to a registry.
 import type { Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { type ContentSource, type CopyResult, copyArtifact } from '../registry/copy.js';
@@ -88,10 +88,19 @@ async function publishBuild(input: {
     const repository = several ? `${input.target.repository}/${artifact.name}` : input.target.repository;
     const where = `${input.client.registry}/${repository}`;
     input.ports.events({ kind: 'notice', message: `publishing ${artifact.name} to ${where}` });
-    const copied = await copyArtifact(input.source, input.client, repository, artifact.manifest_digest as Digest, {
-      tags: input.target.tags,
-      mutable: input.target.mutableTags,
-    });
+    // Exactly this build's evidence: the layout may hold another build's beside it (a --force rebuild of the commit
+    // makes the same artifact), and a registry holding both could not tell which files belong together.
+    const evidence = detail.evidence
+      .filter((e) => e.artifact_name === artifact.name)
+      .map((e) => e.manifest_digest as Digest);
+    const copied = await copyArtifact(
+      input.source,
+      input.client,
+      repository,
+      artifact.manifest_digest as Digest,
+      { tags: input.target.tags, mutable: input.target.mutableTags },
+      { evidence },
+    );
     await recordPublication(input.store, {
       manifest_digest: copied.digest,
       registry: input.client.registry,

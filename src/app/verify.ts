@@ -2,7 +2,7 @@
 // file on disk or an artifact in a registry (fetched by digest with its evidence, then checked as files are).
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { toReport, type VerifyCheck, type VerifyCheckName, verifyBundle } from '../attest/index.js';
 import { REQUIRABLE, verifyRequiredEvidence } from '../attest/verify-evidence.js';
 import type { VerifyExpectations } from '../attest/verify-statement.js';
@@ -57,14 +57,40 @@ export async function verify(
   try {
     const fetched = await fetchArtifact(client, ref.repository, ref.digest ?? ref.tag ?? 'latest', dir);
     const shown = `${ref.registry}/${ref.repository}@${fetched.digest}`;
-    ports.events({
-      kind: 'notice',
-      message: `fetched ${shown} and ${fetched.evidence.length} evidence file(s) (referrers: ${fetched.referrers})`,
-    });
-    return await verifyFile(ports, { ...request, bundle: undefined }, fetched.path, shown);
+    for (const why of fetched.skipped) ports.events({ kind: 'warning', message: `${shown}: left out ${why}` });
+    // The sets in turn, most likely first: the first that verifies is the verdict, else the first set's checks.
+    let first: VerifyResult | undefined;
+    for (const set of fetched.sets) {
+      ports.events({
+        kind: 'notice',
+        message: `fetched ${shown} and ${set.evidence.length} evidence file(s) (referrers: ${fetched.referrers})`,
+      });
+      assertProvenanceListed(set, shown, ref);
+      const result = await verifyFile(ports, { ...request, bundle: undefined }, set.path, shown);
+      if (result.ok) return result;
+      first ??= result;
+    }
+    return first as VerifyResult; // fetchArtifact gives at least one set
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** An artifact in a registry without a provenance referrer cannot be verified: say so as registries need it said. */
+function assertProvenanceListed(
+  set: { readonly path: string; readonly evidence: readonly string[] },
+  shown: string,
+  ref: { readonly registry: string; readonly repository: string },
+): void {
+  const provenance = `${basename(set.path)}.sigstore.json`;
+  if (set.evidence.includes(provenance)) return;
+  throw new KilnError(
+    'KILN_VERIFY_FAILED',
+    `${shown} has no provenance in the registry: no referrer of it is ${provenance}`,
+    {
+      hint: `publish the build with its evidence (kiln publish BUILD --to ${ref.registry}/${ref.repository}), or verify the digest kiln publish printed; a copy made with other tools must bring the referrers (the sha256-<hex> tag) along`,
+    },
+  );
 }
 
 /** Verifies a file against its bundle and the required evidence beside it; `shown` names it in the result. */

@@ -4,7 +4,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type Digest, sha256File } from '../core/digest.js';
 import { fail, pass, toReport, type VerifyCheck, type VerifyReport } from './report.js';
-import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
+import { IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1 } from './statement.js';
 import { checkPublicKey, checkSignature, checkTrustedRoot, parseBundle } from './verify-signature.js';
 import { checkPredicate, checkSubject, parseStatement, type VerifyExpectations } from './verify-statement.js';
 
@@ -82,19 +82,25 @@ function checkDsse(envelope: DsseContent, digest: Digest, expect: VerifyExpectat
   return checks;
 }
 
-// A message signature signs the artifact bytes themselves: there is no statement, so no predicate to check.
+// A message signature signs the artifact bytes themselves: there is no statement, so nothing says what the signer
+// claims about the artifact. Kiln's evidence is always a signed statement with a predicate type, so such a bundle is
+// refused whatever else is expected: "signed by this key" alone is not provenance.
 function checkMessage(message: MessageContent, digest: Digest, expect: VerifyExpectations): VerifyCheck[] {
   const md = message.messageDigest;
   const actual =
     md && md.algorithm === HashAlgorithm.SHA2_256 ? `sha256:${Buffer.from(md.digest).toString('hex')}` : 'no sha256';
+  const why = 'a plain message signature (no in-toto statement)';
   const checks = [
     actual === digest
       ? pass('subject-digest', `message digest matches artifact ${digest}`, actual)
       : fail('subject-digest', 'message digest does not match the artifact', digest, actual),
+    fail(
+      'predicate-type',
+      'the bundle signs the artifact bytes but states nothing about them: no predicate to check',
+      expect.predicateType ?? SLSA_PROVENANCE_V1,
+      why,
+    ),
   ];
-  const why = 'a message signature (no in-toto statement)';
-  if (expect.predicateType !== undefined)
-    checks.push(fail('predicate-type', 'no predicate', expect.predicateType, why));
   if (expect.builderId !== undefined) checks.push(fail('builder-id', 'no provenance', expect.builderId, why));
   if (expect.sourceCommit !== undefined) checks.push(fail('source-commit', 'no provenance', expect.sourceCommit, why));
   if (expect.sourceRepo !== undefined) checks.push(fail('source-repo', 'no provenance', expect.sourceRepo, why));

@@ -1,5 +1,7 @@
-// The SBOM memo: SBOM bytes remembered in the local CAS by the digest of everything they are made from, so an
-// unchanged lockfile's SBOM is not read, rendered and validated again. Every read is verified against its digest.
+// The SBOM memo: which SBOM document shapes already passed their schemas, remembered in the local CAS so the schemas
+// (the slow part) are not compiled again for the same lockfiles. It holds no SBOM content: a forged entry can only skip
+// a schema check of documents Kiln has just rendered from the committed lockfiles. Every read is verified against
+// its digest.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
@@ -8,7 +10,7 @@ import type { LocalCas } from './local/cas.js';
 
 /**
  * The SBOM memo (sbom/make.ts's SbomMemo) over the local CAS, written to `writable`: an index file per key naming the
- * SBOM blob, verified on every read.
+ * blob, verified on every read.
  */
 export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas) {
   const indexPath = (store: LocalCas, key: Digest) => join(store.dir, 'sbom', key.slice(7));

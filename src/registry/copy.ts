@@ -1,4 +1,4 @@
-// Copies an artifact by digest, with all its evidence, from an OCI layout or a registry to a registry. The order
+// Copies an artifact by digest, with its evidence, from an OCI layout or a registry to a registry. The order
 // means no reader ever sees a reference to missing content: blobs, the artifact manifest, the evidence manifests,
 // their referrers entry, and the tags last. Running it again after an interruption completes it.
 import type { Digest } from '../core/digest.js';
@@ -36,14 +36,15 @@ export interface CopyResult {
   readonly tags: readonly string[];
 }
 
-/** Copies the artifact manifest `digest` and every referrer of it from `source` to `repository` of `client`. */
+/** Copies the artifact manifest `digest` and its evidence (referrers) from `source` to `repository` of `client`. */
 export async function copyArtifact(
   source: ContentSource,
   client: RegistryClient,
   repository: string,
   digest: Digest,
   rules: TagRules,
-  opts: { readonly requireEvidence?: readonly Digest[] } = {},
+  /** Exactly these evidence manifests (the evidence of one build, or what was verified), else every referrer. */
+  opts: { readonly evidence?: readonly Digest[] } = {},
 ): Promise<CopyResult> {
   const target = `${client.registry}/${repository}`;
   // Refuse a moved tag before anything is pushed: a refused copy changes nothing a reader could see.
@@ -52,19 +53,20 @@ export async function copyArtifact(
   const artifact = parseManifest(artifactBytes.toString('utf8'), `manifest ${digest} from ${source.name}`);
   const evidence: { descriptor: Descriptor; bytes: Buffer; manifest: Manifest }[] = [];
   for (const ref of await source.referrers(digest)) {
+    if (opts.evidence && !opts.evidence.includes(ref.digest)) continue;
     const bytes = await source.manifest(ref.digest);
     const manifest = parseManifest(bytes.toString('utf8'), `manifest ${ref.digest} from ${source.name}`);
     if (manifest.subject?.digest !== digest) continue;
     evidence.push({ descriptor: referrerDescriptor(bytes, manifest), bytes, manifest });
   }
-  // Evidence the caller verified must still be there: a copy without it would carry less than was checked.
-  const missing = (opts.requireEvidence ?? []).filter((d) => !evidence.some((e) => e.descriptor.digest === d));
+  // The evidence asked for must still be there: a copy without it would carry less than was built or checked.
+  const missing = (opts.evidence ?? []).filter((d) => !evidence.some((e) => e.descriptor.digest === d));
   if (missing.length > 0) {
     throw new KilnError(
       'KILN_VERIFY_FAILED',
       `${source.name} no longer lists evidence ${missing.join(', ')} of ${digest}`,
       {
-        hint: 'it was verified a moment ago and is gone now (a concurrent gc or push?): run the command again',
+        hint: 'it was there when the build recorded or the check read it, and is gone now (a concurrent gc or push?): run the command again',
       },
     );
   }

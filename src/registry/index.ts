@@ -23,6 +23,7 @@ export {
 export { artifactManifest, EMPTY_DESCRIPTOR, EMPTY_JSON, evidenceManifest } from './manifest.js';
 export type { AttachOptions, Descriptor, Index, Manifest, OciLayout, OciTarget, PushArtifactOptions } from './types.js';
 export {
+  ANNOTATION_BUILD_ID,
   ANNOTATION_REF_NAME,
   ANNOTATION_TITLE,
   KILN_ARTIFACT_TYPE,

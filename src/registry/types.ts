@@ -11,6 +11,8 @@ export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 export const KILN_ARTIFACT_TYPE = 'application/vnd.kiln.artifact.v1';
 /** Annotation naming a layer's file; OCI tools use it as the file name when pulling. */
 export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
+/** The build an evidence manifest comes from (not signed: it only helps pick between files of equal content). */
+export const ANNOTATION_BUILD_ID = 'dev.kiln.build-id';
 /** Annotation on an index entry that gives the manifest a human name (a "tag" in a layout). */
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 

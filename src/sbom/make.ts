@@ -14,7 +14,6 @@ import {
   cycloneDxDocument,
   hostNpmPlatform,
   mergeGraphs,
-  type NpmPlatform,
   serializeBom,
   serializeSpdx,
   spdxDocument,
@@ -52,7 +51,10 @@ export interface ProjectFiles {
   readFile(path: string): Promise<Buffer>;
 }
 
-/** A content-addressed memo of SBOMs (the local cache). */
+/**
+ * A memo of SBOM document shapes that passed their schemas (the local cache). It never supplies SBOM content: the
+ * documents are rendered from the committed lockfiles on every build, so nothing stored can change what is signed.
+ */
 export interface SbomMemo {
   get(key: Digest): Promise<Buffer | undefined>;
   put(key: Digest, bytes: Buffer): Promise<void>;
@@ -67,7 +69,7 @@ export async function makeSbom(input: {
   kilnVersion: string;
   /** What builds the artifact (the builder's tools, Kiln's builder): listed in both SBOMs as build-time. */
   buildTools?: readonly BuildTool[] | undefined;
-  /** Remembers SBOM bytes by the digest of everything they are made from. */
+  /** Remembers which document shapes already passed their schemas (see renderSbom). */
   memo?: SbomMemo | undefined;
 }): Promise<LockfileSbom> {
   const meta = {
@@ -116,49 +118,19 @@ export async function makeSbom(input: {
     manifest: manifest ? { text: manifest.toString('utf8'), file: 'package.json' } : undefined,
     companions: new Map([...companions].map(([path, bytes]) => [path, bytes.toString('utf8')])),
   };
-  // Read only when needed: not when the SBOM comes from the memo and no license is added.
-  let graph: ComponentGraph | undefined;
-  const graphOf = () =>
-    (graph ??= mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx))));
-  const made = await lockfileSbom(graphOf, { meta, lockfiles, manifest, platform, memo: input.memo });
+  // The documents are always made from the lockfiles read just now: what the SBOM says is signed, so it must not come
+  // from a file in the Kiln home that anyone able to write there could replace (decision 0026).
+  const graph = mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx)));
+  const made = await renderSbom(graph, meta, input.memo, { lockfiles });
   const sbom: BuildSbom = { ...made, lockfiles, warnings };
   return {
     ...sbom,
-    withLicenses: (licenses) => withInstalledLicenses(graphOf(), licenses, sbom, { meta, memo: input.memo }),
+    withLicenses: (licenses) => withInstalledLicenses(graph, licenses, sbom, { meta, memo: input.memo }),
   };
 }
 
 /** The rendered documents of a build SBOM, without what was read to make them. */
 type RenderedSbom = Pick<BuildSbom, 'bom' | 'bytes' | 'spdx'>;
-
-/** The documents of the lockfiles' graph, from the memo when it has them. */
-async function lockfileSbom(
-  graphOf: () => ComponentGraph,
-  input: {
-    meta: CycloneDxMeta;
-    lockfiles: BuildSbom['lockfiles'];
-    manifest: Buffer | undefined;
-    platform: NpmPlatform;
-    memo: SbomMemo | undefined;
-  },
-): Promise<RenderedSbom> {
-  const { meta, lockfiles, memo } = input;
-  // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
-  // come back verified against their digest).
-  const manifest = input.manifest ? sha256Digest(input.manifest) : null;
-  const inputs = { lockfiles, manifest, platform: input.platform, ...meta };
-  const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
-  const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
-  const [cached, cachedSpdx] = await Promise.all([memo?.get(key), memo?.get(spdxKey)]);
-  if (cached && cachedSpdx) {
-    const spdx = { doc: JSON.parse(cachedSpdx.toString('utf8')) as unknown, bytes: cachedSpdx };
-    return { bom: JSON.parse(cached.toString('utf8')) as unknown, bytes: cached, spdx };
-  }
-  const rendered = await renderSbom(graphOf(), meta, memo, { lockfiles });
-  await memo?.put(key, rendered.bytes);
-  await memo?.put(spdxKey, rendered.spdx.bytes);
-  return rendered;
-}
 
 /**
  * `sbom` again with licenses found after the steps ran (see installed-licenses.ts: the package.json files the steps

@@ -15,9 +15,16 @@ export interface Harness {
   of<K extends KilnEvent['kind']>(kind: K): Extract<TimedEvent, { kind: K }>[];
 }
 
-/** A Kiln over a fresh home in `cwd`; `overrides` replace ports (an artifact target, …), given the event sink. */
-export function harness(opts: { cwd: string; overrides?: (events: EventSink) => Partial<KilnPorts> }): Harness {
-  const home = tempDir('kiln-home-');
+/**
+ * A Kiln over a fresh home in `cwd` (removed after the test, unless `home` names one, e.g. a beforeAll fixture's);
+ * `overrides` replace ports (an artifact target, …), given the event sink.
+ */
+export function harness(opts: {
+  cwd: string;
+  home?: string;
+  overrides?: (events: EventSink) => Partial<KilnPorts>;
+}): Harness {
+  const home = opts.home ?? tempDir('kiln-home-');
   const signer = loadSigner(generateKeyPair('ecdsa-p256').privateKeyPem, 'the test key');
   const events: TimedEvent[] = [];
   const env = { PATH: process.env.PATH, HOME: process.env.HOME };

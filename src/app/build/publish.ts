@@ -3,6 +3,7 @@
 import { EVIDENCE, type EvidenceBytes } from '../../attest/evidence.js';
 import { isoFromEpoch } from '../../core/time.js';
 import type { ArtifactTarget, PublishedArtifact } from '../../registry/target.js';
+import { ANNOTATION_BUILD_ID } from '../../registry/types.js';
 import type { SourceRef } from '../../source/index.js';
 
 /** One packed artifact: its kiln.yaml name and format, the file, and its title (the delivered file name). */
@@ -49,7 +50,7 @@ export async function publishArtifacts(
       title: `${a.title}${e.suffix}`,
       bytes: input.evidence[e.kind],
       annotations: {
-        'dev.kiln.build-id': input.buildId,
+        [ANNOTATION_BUILD_ID]: input.buildId,
         'dev.kiln.predicate-type': e.predicateType,
         'org.opencontainers.image.created': created,
       },

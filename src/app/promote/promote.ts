@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile } from '../../config/index.js';
 import { KilnError } from '../../core/errors.js';
 import { copyArtifact, tagArtifact } from '../../registry/copy.js';
-import { fetchArtifact } from '../../registry/fetch.js';
+import { type FetchedArtifact, fetchArtifact } from '../../registry/fetch.js';
 import { parseRegistryRef } from '../../registry/remote/index.js';
 import { registrySource } from '../../registry/sources.js';
 import { recordPromotion } from '../../store/index.js';
@@ -88,10 +88,8 @@ export async function promote(
 async function promoteArtifact(input: PromoteInput): Promise<PromotionResult> {
   const { source, environment: env } = input;
   const tag = env.config.tag ?? env.name;
-  const fetched = await fetchArtifact(source.client, source.repository, source.reference, input.workDir);
+  const fetched = await verifiedSet(input);
   const from = `${source.client.registry}/${source.repository}@${fetched.digest}`;
-  input.emit({ kind: 'notice', message: `verifying ${from}` });
-  await assertVerified(input, fetched.path, from);
   if (env.config.after) await assertPromotedBefore(input.store, fetched.digest, env.config.after, from, env.name);
   input.emit({ kind: 'notice', message: `re-checking the policy against today's vulnerability data` });
   await assertPolicyPasses(input, fetched.path, from);
@@ -105,7 +103,7 @@ async function promoteArtifact(input: PromoteInput): Promise<PromotionResult> {
     env.repository,
     fetched.digest,
     { tags: [], mutable: [] },
-    { requireEvidence: fetched.evidenceManifests },
+    { evidence: fetched.evidenceManifests },
   );
   const to = `${env.client.registry}/${env.repository}:${tag}@${fetched.digest}`;
   const promotedAt = input.now().toISOString(); // milliseconds: the latest promotion of an environment is what it runs
@@ -125,6 +123,25 @@ async function promoteArtifact(input: PromoteInput): Promise<PromotionResult> {
   const artifactBytes = await registrySource(env.client, env.repository).manifest(fetched.digest);
   await tagArtifact(env.client, env.repository, fetched.digest, artifactBytes, { tags: [tag], mutable: [tag] });
   return { digest: fetched.digest, from, to, tag, statement };
+}
+
+/** The artifact with the first of its evidence sets in the registry that verifies; refused with the first set's why. */
+async function verifiedSet(input: PromoteInput): Promise<FetchedArtifact> {
+  const { source } = input;
+  const fetched = await fetchArtifact(source.client, source.repository, source.reference, input.workDir);
+  const from = `${source.client.registry}/${source.repository}@${fetched.digest}`;
+  for (const why of fetched.skipped) input.emit({ kind: 'warning', message: `${from}: left out ${why}` });
+  input.emit({ kind: 'notice', message: `verifying ${from}` });
+  let refusal: unknown;
+  for (const set of fetched.sets) {
+    try {
+      await assertVerified(input, set.path, from);
+      return set;
+    } catch (err) {
+      refusal ??= err;
+    }
+  }
+  throw refusal;
 }
 
 async function readTrustedKey(path: string): Promise<string> {

@@ -304,7 +304,7 @@ describe('LockfileSbom.withLicenses', () => {
     const react = bomGraph(licensed.bom, 'test').components.find((c) => c.purl === 'pkg:npm/react@18.2.0');
     expect(react?.license).toBe('MIT');
 
-    // Same inputs, same bytes: again, from the memo (the graph read anew), with the map in another order.
+    // Same inputs, same bytes: again (with only the schema check remembered), with the map in another order.
     const again = await (await make(memo)).withLicenses(new Map([...licenses].reverse()));
     expect(again.bytes.equals(licensed.bytes)).toBe(true);
     expect(again.spdx.bytes.equals(licensed.spdx.bytes)).toBe(true);

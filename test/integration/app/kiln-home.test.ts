@@ -1,0 +1,71 @@
+// Files in the Kiln home that someone else can write must not change what a build signs. The SBOM memo was one: its
+// index files named SBOM blobs by key, unsigned, so repointing them made Kiln sign another commit's SBOM, miss a
+// critical advisory and pass the gate. The SBOM is now made from the committed lockfile on every build.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isKilnError } from '../../../src/core/errors.js';
+import { harness } from '../../helpers/harness.js';
+import { demoProject } from '../../helpers/project.js';
+import { git, makeRepo, writeFiles } from '../../helpers/repo.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+/** An OSV record (the real format) against the demo's runtime dependency debug@4.4.3, CVSS 9.8. */
+const DEBUG_RECORD = {
+  schema_version: '1.6.0',
+  id: 'GHSA-kiln-test-dbg1',
+  modified: '2026-11-01T00:00:00Z',
+  published: '2026-11-01T00:00:00Z',
+  summary: 'debug: test advisory',
+  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+  affected: [
+    {
+      package: { ecosystem: 'npm', name: 'debug' },
+      ranges: [{ type: 'SEMVER', events: [{ introduced: '4.0.0' }, { fixed: '4.4.4' }] }],
+    },
+  ],
+};
+
+describe('the SBOM memo in the Kiln home', () => {
+  it('cannot make a build sign another commit’s SBOM: repointed memo files change nothing', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    // Commit 1 pins debug@4.4.4 (fixed), commit 2 debug@4.4.3 (affected): both build while no advisory is known.
+    const files = demoProject();
+    const lock = files['package-lock.json'] as string;
+    makeRepo(repo, { ...files, 'package-lock.json': lock.replace('"version": "4.4.3"', '"version": "4.4.4"') });
+    const h = harness({ cwd: root });
+    try {
+      const build = (force = false) => h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host', force });
+      await build();
+      writeFiles(repo, { 'package-lock.json': lock });
+      git(repo, ['commit', '-q', '-am', 'debug 4.4.3'], '2024-05-02T12:00:00Z');
+      await build();
+
+      // Point every memo entry of commit 2's SBOM (debug@4.4.3) at commit 1's document of the same format.
+      const memoDir = join(h.home, 'cache', 'sbom');
+      const blob = (digest: string) => readFileSync(join(h.home, 'cache', 'cas', digest.slice(7, 9), digest.slice(7)));
+      const entries = readdirSync(memoDir).map((key) => {
+        const digest = readFileSync(join(memoDir, key), 'utf8').trim();
+        const text = blob(digest).toString('utf8');
+        const format = text.includes('"bomFormat"') ? 'cdx' : text.includes('"spdxVersion"') ? 'spdx' : 'other';
+        return { key, digest, format, fixed: text.includes('debug@4.4.4') };
+      });
+      // (A Kiln that takes SBOMs from the memo has such entries and reads them; this one keeps none to repoint.)
+      for (const e of entries.filter((e) => e.format !== 'other' && !e.fixed)) {
+        const fixed = entries.find((o) => o.format === e.format && o.fixed);
+        if (fixed) writeFileSync(join(memoDir, e.key), fixed.digest);
+      }
+
+      const osv = join(root, 'osv');
+      mkdirSync(osv);
+      writeFileSync(join(osv, `${DEBUG_RECORD.id}.json`), JSON.stringify(DEBUG_RECORD));
+      await h.kiln.importVulnerabilities(osv);
+      const err = await build(true).catch((e: unknown) => e);
+      expect(isKilnError(err, 'KILN_POLICY_BLOCKED'), String(err)).toBe(true);
+      expect((err as Error).message).toContain('debug@4.4.3: GHSA-kiln-test-dbg1');
+    } finally {
+      await h.kiln.close();
+    }
+  });
+});
