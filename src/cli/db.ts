@@ -27,10 +27,11 @@ exit status: 0 imported, 1 some records were rejected (the others were imported)
 export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('db', argv, { json: { type: 'boolean' } }, 2);
   const [sub, source] = positionals;
-  if (values.help || sub === undefined) {
-    println(values.help ? ctx.stdout : ctx.stderr, HELP);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    println(ctx.stdout, HELP);
+    return 0;
   }
+  if (sub === undefined) throw new KilnError('KILN_USAGE', 'kiln db: missing subcommand', { hint: HELP });
   if (sub !== 'import' && sub !== 'status') {
     throw new KilnError('KILN_USAGE', `kiln db: unknown subcommand "${sub}"`, {
       hint: 'use `kiln db import` or `kiln db status`',
