@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { KilnEvent } from '../core/events.js';
+import { escapeForTerminal } from '../core/terminal.js';
 
 /** What a command may touch of the outside world. */
 export interface CliContext {
@@ -36,9 +37,13 @@ export function processContext(version: string): CliContext {
   };
 }
 
-/** Writes one line to a stream. */
+/**
+ * Writes one line to a stream, with every character that could steer a terminal made visible: messages carry
+ * untrusted names. Line feeds and tabs stay (a message may span lines; escape an untrusted field on its own so it
+ * cannot start one), and JSON text stays valid JSON meaning the same values.
+ */
 export function println(stream: NodeJS.WritableStream, line = ''): void {
-  stream.write(`${line}\n`);
+  stream.write(`${escapeForTerminal(line, { keepLines: true })}\n`);
 }
 
 /**

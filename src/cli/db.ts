@@ -1,5 +1,6 @@
 // `kiln db import|status`: the vulnerability data (OSV records) builds and `kiln scan` match against.
 import { KilnError } from '../core/errors.js';
+import { escapeForTerminal } from '../core/terminal.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println, tell } from './context.js';
 import { withKiln } from './kiln.js';
@@ -26,10 +27,11 @@ exit status: 0 imported, 1 some records were rejected (the others were imported)
 export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('db', argv, { json: { type: 'boolean' } }, 2);
   const [sub, source] = positionals;
-  if (values.help || sub === undefined) {
-    println(values.help ? ctx.stdout : ctx.stderr, HELP);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    println(ctx.stdout, HELP);
+    return 0;
   }
+  if (sub === undefined) throw new KilnError('KILN_USAGE', 'kiln db: missing subcommand', { hint: HELP });
   if (sub !== 'import' && sub !== 'status') {
     throw new KilnError('KILN_USAGE', `kiln db: unknown subcommand "${sub}"`, {
       hint: 'use `kiln db import` or `kiln db status`',
@@ -49,7 +51,9 @@ export async function dbCommand(ctx: CliContext, argv: string[]): Promise<number
     if (values.json) println(ctx.stdout, JSON.stringify(report, null, 2));
     else {
       for (const r of report.rejected) {
-        const message = `rejected ${r.origin}:\n${r.problems.map((p) => `  ${p}`).join('\n')}`;
+        // File and entry names and the record's keys (in problem paths) come from the data: one line each, escaped.
+        const problems = r.problems.map((p) => `  ${escapeForTerminal(p)}`);
+        const message = `rejected ${escapeForTerminal(r.origin)}:\n${problems.join('\n')}`;
         tell(ctx, { kind: 'warning', message }, message);
       }
       println(

@@ -1,5 +1,7 @@
 // Dispatches `kiln <command>` and turns every failure into a clear message and a meaningful exit status.
 import { readFileSync } from 'node:fs';
+import { KilnError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
 import { packageFile } from '../platform/assets.js';
 import { type CliContext, println, processContext } from './context.js';
 import { reportFailure } from './errors.js';
@@ -86,16 +88,21 @@ export async function main(argv: string[], ctx: CliContext = processContext(kiln
     println(ctx.stdout, ctx.version);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    println(ctx.stderr, `kiln: unknown command "${name}"\n\n${USAGE}`);
-    return 2;
-  }
   try {
-    return await (await command.load())(ctx, rest);
+    return await (await commandNamed(name).load())(ctx, rest);
   } catch (err) {
     return reportFailure(ctx, err, { json: jsonRequested(rest) });
   }
+}
+
+/** The command called `name`, or a usage error naming the closest one. */
+function commandNamed(name: string): (typeof COMMANDS)[string] {
+  const command = COMMANDS[name];
+  if (command) return command;
+  const near = closest(name, Object.keys(COMMANDS));
+  throw new KilnError('KILN_USAGE', `unknown command "${name}"`, {
+    hint: `${near ? `did you mean \`kiln ${near}\`? ` : ''}\`kiln --help\` lists the commands`,
+  });
 }
 
 /** True when the arguments ask for --json output (as an option, before any `--`). */

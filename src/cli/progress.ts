@@ -2,6 +2,7 @@
 // which --json keeps for the result). Events for machines (registry requests, cache lookups, signature checks, gc
 // actions) are left to `KILN_LOG=json`.
 import type { KilnEvent } from '../core/events.js';
+import { escapeForTerminal } from '../core/terminal.js';
 
 interface Row {
   status: 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped';
@@ -25,7 +26,8 @@ export function progressDisplay(
   const rows = new Map<string, Row>();
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
-  const line = (text: string) => stream.write(`${text}\n`);
+  // Event fields come from outside (step output, advisory ids, registry messages): nothing may steer the terminal.
+  const line = (text: string) => stream.write(`${escapeForTerminal(text, { keepLines: true })}\n`);
   const clear = () => {
     if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[J`);
     drawn = 0;
@@ -38,9 +40,8 @@ export function progressDisplay(
       const secs = ((row.durationMs ?? now() - row.started) / 1000).toFixed(1);
       const mark = { running: '…', succeeded: '✓', cached: '↺', failed: '✗', skipped: '-' }[row.status];
       const tail = row.status === 'running' && row.last ? `  ${row.last}` : '';
-      stream.write(
-        `${`  ${mark} ${name.padEnd(16)} ${row.status.padEnd(9)} ${secs.padStart(6)}s${tail}`.slice(0, width - 1)}\n`,
-      );
+      const text = `  ${mark} ${name.padEnd(16)} ${row.status.padEnd(9)} ${secs.padStart(6)}s${tail}`;
+      stream.write(`${escapeForTerminal(text).slice(0, width - 1)}\n`);
       drawn++;
     }
   };

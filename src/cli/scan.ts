@@ -1,6 +1,7 @@
 // `kiln scan`: which recorded artifacts today's vulnerability data finds vulnerabilities in.
 import { findingLine } from '../app/render.js';
 import { KilnError } from '../core/errors.js';
+import { escapeForTerminal } from '../core/terminal.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println, tell } from './context.js';
 import { withKiln } from './kiln.js';
@@ -49,12 +50,14 @@ export async function scanCommand(ctx: CliContext, argv: string[]): Promise<numb
   for (const a of report.affected) {
     println(
       ctx.stdout,
-      `${a.digest} ${a.project}/${a.name} (commit ${a.commit.slice(0, 12)}, build ${a.builds.join(', ')})`,
+      escapeForTerminal(
+        `${a.digest} ${a.project}/${a.name} (commit ${a.commit.slice(0, 12)}, build ${a.builds.join(', ')})`,
+      ),
     );
     for (const f of a.findings) println(ctx.stdout, `  ${findingLine(a.root, f)}`);
   }
   for (const u of report.unreadable) {
-    const message = `cannot scan ${u.digest} (build ${u.build}): ${u.why}`;
+    const message = `cannot scan ${u.digest} (build ${u.build}): ${escapeForTerminal(u.why)}`;
     tell(ctx, { kind: 'warning', message }, message);
   }
   println(

@@ -1,5 +1,7 @@
 // `kiln verify FILE`: offline check of an artifact against its Sigstore bundle, a public key and expectations.
+
 import { exitStatusOf, KilnError } from '../core/errors.js';
+import { escapeForTerminal } from '../core/terminal.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { withKiln } from './kiln.js';
@@ -75,7 +77,9 @@ export async function verifyCommand(ctx: CliContext, argv: string[]): Promise<nu
   );
   if (values.json) println(ctx.stdout, JSON.stringify(result, null, 2));
   else {
-    for (const c of result.checks) println(ctx.stdout, `${c.ok ? '✓' : '✗'} ${c.check}: ${c.message}`);
+    // A check's message quotes what the evidence says (predicate types, names, registry answers): one line each.
+    for (const c of result.checks)
+      println(ctx.stdout, `${c.ok ? '✓' : '✗'} ${c.check}: ${escapeForTerminal(c.message)}`);
     println(ctx.stdout, result.ok ? `verified: ${result.artifact}` : `NOT verified: ${result.artifact}`);
   }
   return result.ok ? 0 : exitStatusOf('KILN_VERIFY_FAILED');

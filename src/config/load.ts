@@ -4,6 +4,7 @@ import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from '
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
 import { closest } from '../core/suggest.js';
+import { escapeForTerminal } from '../core/terminal.js';
 import { checkLicensePolicy, licensePolicyOf } from '../license/policy.js';
 import { parseRegistryRef } from '../registry/remote/ref.js';
 import { checkGraph, graphShapeOf } from './graph.js';
@@ -175,7 +176,10 @@ function dotPath(path: readonly PropertyKey[]): string {
 }
 
 function configError(file: string, problems: ConfigProblem[]): KilnError {
-  const lines = problems.map((p) => `  ${file}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+  // A problem quotes keys and values of the file: each stays one line, with nothing that could steer a terminal.
+  const lines = problems.map(
+    (p) => `  ${file}:${p.line}:${p.column}: ${escapeForTerminal(`${p.path ? `${p.path}: ` : ''}${p.message}`)}`,
+  );
   return new KilnError('KILN_CONFIG_INVALID', `${file} has ${problems.length} problem(s):\n${lines.join('\n')}`, {
     hint: 'fix the listed keys; the JSON Schema in schema/kiln.schema.json gives editors completion and checks',
     details: { problems },

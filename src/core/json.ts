@@ -31,3 +31,19 @@ export function deepFreeze<T>(value: T): T {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/**
+ * How deeply `value` nests arrays and objects (a scalar is 0, `[]` and `{}` are 1), counted without recursion: parsed
+ * JSON can nest far deeper than the recursive walkers that would read it (validators, canonicalJson) can go.
+ */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}

@@ -1,6 +1,7 @@
 // The policy gate: findings, licenses and evidence against kiln.yaml's `policy:` → pass or block, with reasons.
 import type { PolicyConfig } from '../config/index.js';
 import { deepFreeze } from '../core/json.js';
+import { escapeForTerminal } from '../core/terminal.js';
 import { judgeLicense, licensePolicyOf } from '../license/policy.js';
 import { type BomComponent, type BomGraph, dependencyPaths } from '../scan/bom-components.js';
 import { SEVERITY_RANK } from '../scan/cvss/score.js';
@@ -110,9 +111,9 @@ export function decide(input: GateInput): PolicyDecision {
       waived.push({ id, component: c.purl, by: 'exception', reason: exception.why });
     } else if (verdict.kind === 'denied' || verdict.action === 'deny') {
       const path = [root, ...(paths.get(c.ref) ?? [c.ref]).map((ref) => names.get(ref) ?? ref)].join(' → ');
-      const message = `${path}: license ${c.license ?? 'not declared'}: ${verdict.reason}`;
+      const message = escapeForTerminal(`${path}: license ${c.license ?? 'not declared'}: ${verdict.reason}`);
       violations.push({ kind: 'license', id, component: c.purl, message });
-    } else unknown.push(`${c.name}@${c.version}`);
+    } else unknown.push(escapeForTerminal(`${c.name}@${c.version}`));
   }
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? `, and ${unknown.length - 5} more` : '');
@@ -126,11 +127,14 @@ export function decide(input: GateInput): PolicyDecision {
   return deepFreeze({ verdict: violations.length > 0 ? 'block' : 'pass', violations, warnings, waived });
 }
 
-/** `app → express@4.17.1 → qs@6.7.0: GHSA-… (high), fixed in 6.7.3`. */
+/**
+ * `app → express@4.17.1 → qs@6.7.0: GHSA-… (high), fixed in 6.7.3`, safe to print: ids, names and versions come from
+ * advisories and lockfiles, and one line of a list must not become two or steer the terminal.
+ */
 export function findingLine(root: string, f: Finding): string {
   const score = f.severity.score === undefined ? '' : ` ${f.severity.score}`;
   const fix = f.fixedIn.length > 0 ? `fixed in ${f.fixedIn.join(', ')}` : 'no fixed version known';
-  return `${[root, ...f.path].join(' → ')}: ${f.id} (${f.severity.level}${score}), ${fix}`;
+  return escapeForTerminal(`${[root, ...f.path].join(' → ')}: ${f.id} (${f.severity.level}${score}), ${fix}`);
 }
 
 /** How to clear the violations of a block: one fix for each kind of violation there is, in a fixed order. */

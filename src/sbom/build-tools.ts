@@ -2,6 +2,7 @@
 import { sha256Hex } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
+import { escapeForTerminal } from '../core/terminal.js';
 import { encodePurlComponent, npmPurl } from '../ecosystems/purl.js';
 import { compareStrings } from './graph.js';
 
@@ -54,10 +55,14 @@ export function resolveBuildTools(tools: readonly BuildTool[] | undefined): Reso
     else if (canonicalJson(seen) !== canonicalJson(resolved)) problems.push(`${at}: listed twice with different data`);
   }
   if (problems.length > 0) {
-    throw new KilnError('KILN_USAGE', `invalid build tools for the SBOM:\n  ${problems.join('\n  ')}`, {
-      hint: 'Describe each tool once, with its sha256 as bare lowercase hex of its binary (as `sha256sum` prints it).',
-      details: { problems },
-    });
+    throw new KilnError(
+      'KILN_USAGE',
+      `invalid build tools for the SBOM:\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
+      {
+        hint: 'Describe each tool once, with its sha256 as bare lowercase hex of its binary (as `sha256sum` prints it).',
+        details: { problems },
+      },
+    );
   }
   return [...byName.values()].sort((a, b) => compareStrings(a.name, b.name));
 }

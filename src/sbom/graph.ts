@@ -2,6 +2,7 @@
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import { deepFreeze } from '../core/json.js';
+import { escapeForTerminal } from '../core/terminal.js';
 
 /** Hash algorithms lockfiles record, named as CycloneDX names them. */
 export type HashAlg = 'SHA-512' | 'SHA-384' | 'SHA-256' | 'SHA-1';
@@ -186,7 +187,7 @@ export function lockfileInvalid(
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   return new KilnError(
     'KILN_LOCKFILE_INVALID',
-    `${file} is not a valid ${what} (${count}):\n  ${problems.join('\n  ')}`,
+    `${file} is not a valid ${what} (${count}):\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
     {
       hint,
       details: { file, ...details, problems },

@@ -43,9 +43,9 @@ export interface BuildDetail {
 
 /** Opens (creating and migrating if needed) the SQLite store at `file`. */
 export async function openSqliteStore(file: string): Promise<Store> {
-  await fsp.mkdir(dirname(file), { recursive: true });
   let sqlite: Database.Database | undefined;
   try {
+    await fsp.mkdir(dirname(file), { recursive: true }); // fails when KILN_HOME is a file or not writable
     sqlite = new Database(file);
     // First: switching a new file to WAL takes a lock, and other processes may be opening it at this very moment.
     sqlite.pragma('busy_timeout = 10000');

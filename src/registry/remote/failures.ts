@@ -1,5 +1,6 @@
 // Every registry failure as a KilnError that says what was attempted, where, with which credentials, and what to do.
 import { KilnError } from '../../core/errors.js';
+import { escapeForTerminal } from '../../core/terminal.js';
 import { type ConnectionError, type HttpResponse, isTransientConnection } from './http.js';
 import { parseRetryAfter, TransientFailure } from './retry.js';
 import type { RegistryCredentials } from './types.js';
@@ -186,7 +187,8 @@ function clean(text: string): string {
     .join('')
     .replace(/ {2,}/g, ' ')
     .trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+  // What else could steer a terminal (C1 controls, bidi overrides) is shown escaped, as everywhere.
+  return escapeForTerminal(flat.length > 200 ? `${flat.slice(0, 199)}…` : flat);
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

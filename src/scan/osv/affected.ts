@@ -14,8 +14,9 @@ export interface AffectedAnswer {
 
 /**
  * Evaluates the OSV algorithm (https://ossf.github.io/osv-schema/#evaluation): listed in `versions`, or inside a
- * SEMVER/ECOSYSTEM range whose events, sorted by version, leave it introduced and not yet fixed (`fixed` ≤ v,
- * `last_affected` < v, or `limit` ≤ v end it). GIT ranges order commits, not versions: `versions` lists them.
+ * SEMVER/ECOSYSTEM range that it is below a `limit` of (any of them; "*" is infinity; no limit is "*"), and whose
+ * other events, sorted by version, leave it introduced and not yet fixed (`fixed` ≤ v or `last_affected` < v end
+ * it). GIT ranges order commits, not versions: `versions` lists them.
  */
 export function affectsVersion(entry: OsvAffected, ecosystem: string, version: string): AffectedAnswer {
   const fixedIn = new Set<string>();
@@ -52,12 +53,19 @@ function inRange(range: OsvRange, order: VersionOrder, version: string): RangeAn
   }
   const events: { type: 'introduced' | 'fixed' | 'last_affected' | 'limit'; at: string }[] = range.events.map(eventOf);
   for (const e of events) {
-    if (!(e.type === 'introduced' && e.at === '0') && order.compare(e.at, e.at) === undefined) {
+    const special = (e.type === 'introduced' && e.at === '0') || (e.type === 'limit' && e.at.includes('*'));
+    if (!special && order.compare(e.at, e.at) === undefined) {
       return { kind: 'unordered', why: `event ${e.type} "${e.at}" is not a ${order.scheme} version` };
     }
   }
   const cmp = (a: string, b: string) => (a === '0' ? (b === '0' ? 0 : -1) : b === '0' ? 1 : (order.compare(a, b) ?? 0));
-  const sorted = events.map((e, i) => ({ ...e, i })).sort((a, b) => cmp(a.at, b.at) || a.i - b.i);
+  // BeforeLimits: limits bound the whole range, exclusively, apart from the timeline of the other events.
+  const limits = events.filter((e) => e.type === 'limit');
+  if (limits.length > 0 && !limits.some((e) => e.at.includes('*') || cmp(version, e.at) < 0)) {
+    return { kind: 'not-affected' };
+  }
+  const timeline = events.map((e, i) => ({ ...e, i })).filter((e) => e.type !== 'limit');
+  const sorted = timeline.sort((a, b) => cmp(a.at, b.at) || a.i - b.i);
   let affected = false;
   let fixed: string | undefined;
   for (const e of sorted) {
@@ -67,7 +75,6 @@ function inRange(range: OsvRange, order: VersionOrder, version: string): RangeAn
       fixed = undefined;
     } else if (e.type === 'fixed' && c >= 0) affected = false;
     else if (e.type === 'last_affected' && c > 0) affected = false;
-    else if (e.type === 'limit' && c >= 0) affected = false;
     // The first fix above the version, after the introduction that affects it, is the upgrade to suggest.
     if (affected && e.type === 'fixed' && c < 0 && fixed === undefined) fixed = e.at;
   }

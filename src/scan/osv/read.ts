@@ -1,9 +1,10 @@
 // Reads OSV records for `kiln db import` from a directory tree or a ZIP dump (OSV's <ECOSYSTEM>/all.zip), checking each;
 // a bad file becomes a rejected result listing every problem, never a silent skip and never an aborted import.
-import type { Dirent } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { constants, type Dirent, type Stats } from 'node:fs';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { KilnError } from '../../core/errors.js';
+import { nestingDepth } from '../../core/json.js';
 import type { OsvRecord } from './types.js';
 import { checkOsvRecord } from './validate.js';
 import { DEFAULT_MAX_ZIP_ENTRY_BYTES, readZipEntries } from './zip.js';
@@ -21,6 +22,8 @@ export interface OsvReadOptions {
 const SOURCE_HINT =
   'Pass a directory of OSV JSON files or an OSV zip dump, e.g. https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip';
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Far deeper than any real record (osv.dev's nest about 6 levels), far shallower than what overflows the stack. */
+const MAX_RECORD_DEPTH = 64;
 
 /**
  * Yields a result for every `*.json` file under `source` (a directory, walked recursively in path order, a ZIP
@@ -105,15 +108,41 @@ async function jsonFilesUnder(root: string): Promise<string[]> {
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The file's bytes, or why it was not read (too large, unreadable): that file is rejected, the import goes on. */
+/**
+ * The file's bytes, or why it was not read (not a regular file, too large, unreadable): that file is rejected, the
+ * import goes on. The type is judged on the opened file, so a symlink to /dev/zero or a FIFO (opened without waiting
+ * for a writer) is refused, and no more bytes are read than the file had when opened (plus one, to see it grow).
+ */
 async function readBounded(path: string, max: number): Promise<Buffer | string> {
+  let fh: FileHandle | undefined;
   try {
-    const { size } = await stat(path);
-    if (size > max) return `is ${size} bytes, more than the ${max}-byte limit for one file`;
-    return await readFile(path);
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await fh.stat();
+    if (!info.isFile()) return `is ${fileKind(info)}, not a regular file: only regular files are read`;
+    if (info.size > max) return `is ${info.size} bytes, more than the ${max}-byte limit for one file`;
+    const buf = Buffer.alloc(info.size + 1); // one byte more than said: a file that grows is caught, not followed
+    let got = 0;
+    let n: number;
+    do {
+      n = (await fh.read(buf, got, buf.length - got)).bytesRead;
+      got += n;
+    } while (n > 0 && got < buf.length);
+    if (got > info.size) return `grew past the ${info.size} bytes it had while it was read`;
+    return buf.subarray(0, got);
   } catch (err) {
     return `cannot be read (${(err as Error).message})`;
+  } finally {
+    await fh?.close();
   }
+}
+
+function fileKind(info: Stats): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /** Results for one file's bytes: one per record, or one rejection naming what is wrong with the file itself. */
@@ -142,6 +171,12 @@ function* resultsOf(bytes: Buffer, origin: string): Generator<OsvReadResult> {
 }
 
 function resultOf(doc: unknown, origin: string): OsvReadResult {
+  // Checked first: the schema validator and the store's serializer recurse, and a few thousand levels overflow them.
+  const depth = nestingDepth(doc);
+  if (depth > MAX_RECORD_DEPTH) {
+    const why = `(record): nests ${depth} levels deep, more than the ${MAX_RECORD_DEPTH} an OSV record may`;
+    return { kind: 'rejected', origin, problems: [why] };
+  }
   const check = checkOsvRecord(doc);
   return check.kind === 'valid'
     ? { kind: 'record', record: check.record, origin }

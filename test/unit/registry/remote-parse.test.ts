@@ -211,6 +211,11 @@ describe('registryErrorOf', () => {
     );
     expect(long?.message).toHaveLength(200);
     expect(long?.message.startsWith('x y')).toBe(true);
+    // C0 controls become spaces; C1 controls and bidi overrides, which a terminal also obeys, are shown escaped.
+    const steering = registryErrorOf(
+      Buffer.from(JSON.stringify({ errors: [{ code: 'DENIED', message: 'a\u001b]0;t\u0007b\u009b2Jc\u202ed' }] })),
+    );
+    expect(steering?.message).toBe('a ]0;t b\\u009b2Jc\\u202ed');
     expect(registryErrorOf(Buffer.from('{"errors":[{"code":"bad code\\n","message":"m"}]}'))).toBeUndefined();
     expect(registryErrorOf(Buffer.from('<html>502</html>'))).toBeUndefined();
     expect(registryErrorOf(Buffer.from('{"errors":"no"}'))).toBeUndefined();

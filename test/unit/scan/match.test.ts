@@ -47,6 +47,38 @@ describe('whether an OSV affected entry covers a version', () => {
     expect(affectsVersion(entry, 'npm', '4.17.20').fixedIn).toEqual([]);
   });
 
+  it('treats limit as an exclusive upper bound of the whole range: the limit itself and all above are not affected', () => {
+    const entry = npm([{ introduced: '1.0.0' }, { limit: '2.0.0' }]);
+    const answers = ['0.9.9', '1.0.0', '1.9.9', '2.0.0-rc.1', '2.0.0', '2.0.1', '3.0.0'].map(
+      (v) => [v, affectsVersion(entry, 'npm', v).affected] as const,
+    );
+    expect(Object.fromEntries(answers)).toEqual({
+      '0.9.9': false,
+      '1.0.0': true,
+      '1.9.9': true,
+      '2.0.0-rc.1': true,
+      '2.0.0': false, // exclusive: v < limit, as the spec's BeforeLimits says
+      '2.0.1': false,
+      '3.0.0': false,
+    });
+    // A limit is not a fix: there is no version to upgrade to.
+    expect(affectsVersion(entry, 'npm', '1.5.0').fixedIn).toEqual([]);
+  });
+
+  it('lets a limit bound introductions after it, below any of several limits, and "*" be no limit', () => {
+    // BeforeLimits is checked apart from the timeline: an introduced event above every limit affects nothing.
+    const above = npm([{ introduced: '0' }, { fixed: '1.0.0' }, { introduced: '3.0.0' }, { limit: '2.0.0' }]);
+    expect(affectsVersion(above, 'npm', '0.5.0').affected).toBe(true);
+    expect(affectsVersion(above, 'npm', '3.1.0').affected).toBe(false);
+    // Several limits: below any one of them is inside (each limit widens the scope, as each branch does for GIT).
+    const several = npm([{ introduced: '1.0.0' }, { limit: '1.5.0' }, { limit: '2.0.0' }]);
+    expect(affectsVersion(several, 'npm', '1.7.0').affected).toBe(true);
+    expect(affectsVersion(several, 'npm', '2.0.0').affected).toBe(false);
+    // "*" is infinity: with it, the other limits bound nothing.
+    const star = npm([{ introduced: '1.0.0' }, { limit: '1.5.0' }, { limit: '*' }]);
+    expect(affectsVersion(star, 'npm', '9.0.0')).toEqual({ affected: true, fixedIn: [], unordered: [] });
+  });
+
   it('orders pre-releases below their release (semver), so 2.0.0-rc.1 is inside [1.0.0, 2.0.0)', () => {
     const entry = npm([{ introduced: '1.0.0' }, { fixed: '2.0.0' }]);
     expect(affectsVersion(entry, 'npm', '2.0.0-rc.1').affected).toBe(true);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { KilnError } from '../../../core/errors.js';
+import { escapeForTerminal } from '../../../core/terminal.js';
 import { compiledFile } from '../../../platform/assets.js';
 import { type CycloneDxFormats, compileCycloneDxSchema, cycloneDxFormats, PRECOMPILED_VALIDATOR_FILE } from './ajv.js';
 
@@ -41,7 +42,7 @@ export function assertValid(check: SchemaCheck, bom: unknown): void {
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new KilnError(
     'KILN_SBOM_INVALID',
-    `document is not valid CycloneDX 1.6 (${count}):\n  ${problems.join('\n  ')}`,
+    `document is not valid CycloneDX 1.6 (${count}):\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
     {
       hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
       details: { problems },

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { KilnError } from '../../../core/errors.js';
 import { isRecord } from '../../../core/json.js';
+import { escapeForTerminal } from '../../../core/terminal.js';
 import { compiledFile, packageFile } from '../../../platform/assets.js';
 import { describeSchemaError, loadPrecompiledValidator } from '../cyclonedx/validate.js';
 import { standaloneValidatorModule } from '../standalone.js';
@@ -25,10 +26,14 @@ export function validateSpdx(doc: unknown): void {
   const problems = spdxProblems(doc);
   if (problems.length === 0) return;
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  throw new KilnError('KILN_SBOM_INVALID', `document is not valid SPDX 2.3 (${count}):\n  ${problems.join('\n  ')}`, {
-    hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
-    details: { problems },
-  });
+  throw new KilnError(
+    'KILN_SBOM_INVALID',
+    `document is not valid SPDX 2.3 (${count}):\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
+    {
+      hint: 'A generated SBOM failing its schema is a bug in Kiln; for a supplied SBOM, fix the fields listed.',
+      details: { problems },
+    },
+  );
 }
 
 /** The precompiled validator's file name; the build writes it to dist/sbom/ (scripts/gen-validators.mjs). */

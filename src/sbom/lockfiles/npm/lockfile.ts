@@ -4,6 +4,7 @@ import { sha256Digest } from '../../../core/digest.js';
 import { KilnError } from '../../../core/errors.js';
 import { isRecord } from '../../../core/json.js';
 import { parseJsonText } from '../../../core/json-text.js';
+import { escapeForTerminal } from '../../../core/terminal.js';
 import { type ComponentGraph, lockfileInvalid } from '../../graph.js';
 import { buildNpmGraph, type NpmInstallTree } from './lock-graph.js';
 import { checkLockfileShape, formatPath, issuesToProblems } from './lockfile-schema.js';
@@ -68,10 +69,14 @@ function checkedManifest(manifest: ReadNpmLockfileOptions['manifest']): CheckedM
   const parsed = NpmManifest.safeParse(value);
   if (parsed.success) return { file, entry: value as CheckedManifest['entry'] }; // the JSON.parse value: see v1 reader
   const problems = issuesToProblems(parsed.error.issues, []);
-  throw new KilnError('KILN_LOCKFILE_INVALID', `${file} is not a valid package.json:\n  ${problems.join('\n  ')}`, {
-    hint: 'Dependencies must map package names to version strings; fix package.json and regenerate the lockfile.',
-    details: { file, problems },
-  });
+  throw new KilnError(
+    'KILN_LOCKFILE_INVALID',
+    `${file} is not a valid package.json:\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
+    {
+      hint: 'Dependencies must map package names to version strings; fix package.json and regenerate the lockfile.',
+      details: { file, problems },
+    },
+  );
 }
 
 function parseJson(text: string, file: string, hint: string): unknown {

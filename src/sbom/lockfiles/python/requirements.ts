@@ -2,6 +2,7 @@
 import { posix } from 'node:path';
 import { sha256Digest } from '../../../core/digest.js';
 import { KilnError } from '../../../core/errors.js';
+import { escapeForTerminal } from '../../../core/terminal.js';
 import { assembleGraph, type ComponentGraph, type ComponentHash } from '../../graph.js';
 import { type MarkerEnvironment, type MarkerTruth, markerTruth } from './markers.js';
 import { isPythonName, normalizePythonName, parsePythonHash, pypiPurl, UNNAMED_PYTHON_ROOT } from './name.js';
@@ -119,7 +120,7 @@ export function readRequirementsTxt(text: string, file: string, options: ReadReq
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     throw new KilnError(
       'KILN_LOCKFILE_INVALID',
-      `${file} is not an exact list of requirements (${count}):\n  ${problems.join('\n  ')}`,
+      `${file} is not an exact list of requirements (${count}):\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
       {
         hint: PIN_HINT,
         details: { file, problems },

@@ -1,6 +1,7 @@
 // The project's package.json as yarn readers need it: name, version and which dependencies are prod, dev or optional.
 import { KilnError } from '../../../core/errors.js';
 import { parseJsonText } from '../../../core/json-text.js';
+import { escapeForTerminal } from '../../../core/terminal.js';
 import { formatPath, issuesToProblems } from '../npm/lockfile-schema.js';
 import { NpmManifest } from '../npm/lockfile-v1.js';
 import type { EdgeKind } from './scope.js';
@@ -51,10 +52,14 @@ export function readYarnManifest(manifest: { readonly text: string; readonly fil
   const checked = NpmManifest.safeParse(parsed.value);
   if (!checked.success) {
     const problems = issuesToProblems(checked.error.issues, []);
-    throw new KilnError('KILN_LOCKFILE_INVALID', `${file} is not a valid package.json:\n  ${problems.join('\n  ')}`, {
-      hint: 'Dependencies must map package names to version strings; fix package.json, then run `yarn install`.',
-      details: { file, problems },
-    });
+    throw new KilnError(
+      'KILN_LOCKFILE_INVALID',
+      `${file} is not a valid package.json:\n  ${problems.map((p) => escapeForTerminal(p)).join('\n  ')}`,
+      {
+        hint: 'Dependencies must map package names to version strings; fix package.json, then run `yarn install`.',
+        details: { file, problems },
+      },
+    );
   }
   const value = parsed.value as Record<string, unknown>; // the JSON.parse value: a `__proto__` name stays a name
   const seen = new Set<string>();
