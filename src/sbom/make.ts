@@ -22,6 +22,7 @@ import {
   validateSpdx,
 } from './index.js';
 import { LOCKFILE_READERS, type ReadContext, readCompanions, UNREAD_LOCKFILES } from './lockfiles/readers.js';
+import { readLockfile, readWorkspaceManifests, type WorkspaceKey } from './workspace-sbom.js';
 
 /** An SBOM ready to attest and publish. */
 export interface BuildSbom {
@@ -69,6 +70,12 @@ export async function makeSbom(input: {
   buildTools?: readonly BuildTool[] | undefined;
   /** Remembers SBOM bytes by the digest of everything they are made from. */
   memo?: SbomMemo | undefined;
+  /**
+   * The project's workspace packages (directories relative to the project) and those the SBOM describes: the
+   * packages the artifacts were built from, each with its own dependencies (see workspace-sbom.ts). Without
+   * `describe`, the whole workspace. Without packages, the project as its lockfiles lay it out.
+   */
+  workspace?: { readonly packages: readonly string[]; readonly describe?: readonly string[] | undefined } | undefined;
 }): Promise<LockfileSbom> {
   const meta = {
     commit: input.source.commit,
@@ -111,16 +118,24 @@ export async function makeSbom(input: {
   // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
   const manifest = await read('package.json');
   const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
+  const workspace = await readWorkspaceManifests(input.workspace, read);
   const ctx: ReadContext = {
     platform,
     manifest: manifest ? { text: manifest.toString('utf8'), file: 'package.json' } : undefined,
     companions: new Map([...companions].map(([path, bytes]) => [path, bytes.toString('utf8')])),
+    projectName: input.config.name,
   };
   // Read only when needed: not when the SBOM comes from the memo and no license is added.
   let graph: ComponentGraph | undefined;
-  const graphOf = () =>
-    (graph ??= mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx))));
-  const made = await lockfileSbom(graphOf, { meta, lockfiles, manifest, platform, memo: input.memo });
+  const graphOf = () => (graph ??= mergeGraphs(present.map((p) => readLockfile(p.reader, p.bytes, ctx, workspace))));
+  const made = await lockfileSbom(graphOf, {
+    meta,
+    lockfiles,
+    manifest,
+    platform,
+    memo: input.memo,
+    workspace: workspace?.key,
+  });
   const sbom: BuildSbom = { ...made, lockfiles, warnings };
   return {
     ...sbom,
@@ -140,13 +155,20 @@ async function lockfileSbom(
     manifest: Buffer | undefined;
     platform: NpmPlatform;
     memo: SbomMemo | undefined;
+    workspace: WorkspaceKey | undefined;
   },
 ): Promise<RenderedSbom> {
   const { meta, lockfiles, memo } = input;
   // The SBOM is a pure function of these, the commit and Kiln's version: reuse it when none changed (the bytes
   // come back verified against their digest).
   const manifest = input.manifest ? sha256Digest(input.manifest) : null;
-  const inputs = { lockfiles, manifest, platform: input.platform, ...meta };
+  const inputs = {
+    lockfiles,
+    manifest,
+    platform: input.platform,
+    ...meta,
+    ...(input.workspace ? { workspace: input.workspace } : {}),
+  };
   const key = sha256Digest(canonicalJson({ sbom: 'cyclonedx-1.6', ...inputs }));
   const spdxKey = sha256Digest(canonicalJson({ sbom: 'spdx-2.3', ...inputs }));
   const [cached, cachedSpdx] = await Promise.all([memo?.get(key), memo?.get(spdxKey)]);
