@@ -23,7 +23,7 @@ interface Tree {
 }
 
 /** What the SBOM of workspace package `dir` says: all components, the shipped (non-dev) ones, and the edges. */
-async function sbomOf(fixture: string, dir: string) {
+async function sbomOf(fixture: string, dir: string | undefined) {
   const projectDir = join(FIXTURES, fixture);
   const view = { projectDir, readFile: (p: string) => fsp.readFile(p) } as unknown as SourceView; // what makeSbom uses
   const source = { commit: 'a'.repeat(40), sourceDateEpoch: 1700000000, subdir: '' };
@@ -32,7 +32,7 @@ async function sbomOf(fixture: string, dir: string) {
     source,
     config: { name: 'ignored-when-package-json-names-it' },
     kilnVersion: '0.0.0-test',
-    workspace: { packages: PACKAGES, describe: [dir] },
+    workspace: { packages: PACKAGES, describe: dir === undefined ? undefined : [dir] },
   });
   type Named = { 'bom-ref': string; group?: string; name: string; version?: string; scope?: string };
   const bom = sbom.bom as {
@@ -239,4 +239,24 @@ describe('the SBOMs of a yarn classic workspace with resolutions (yarn 1)', () =
     expect(app?.edges).toContain('@kiln-fixture/app@0.3.0 -> @kiln-fixture/core@1.2.0');
     expect(app?.edges).toContain('is-odd@3.0.1 -> is-number@6.0.0'); // yarn 1 did not apply is-odd/is-number
   });
+});
+
+describe('the SBOM of a whole workspace (no package named)', () => {
+  for (const fixture of [
+    'pnpm-workspace',
+    'yarn-berry-resolutions',
+    'npm-workspace-overrides',
+    'yarn-classic-resolutions',
+  ]) {
+    it(`${fixture}: the root and every package, each package a component with its own dependencies`, async () => {
+      const [whole, root, ...packages] = await Promise.all(
+        [undefined, '.', ...PACKAGES].map((d) => sbomOf(fixture, d)),
+      );
+      const union = new Set([root, ...packages].flatMap((s) => [...(s?.all ?? [])]));
+      for (const p of packages) union.add(p?.root ?? '');
+      expect(whole?.root).toBe(root?.root);
+      expect(whole?.all).toEqual(union);
+      for (const p of packages) for (const e of p?.edges ?? []) expect(whole?.edges).toContain(e);
+    });
+  }
 });
