@@ -78,6 +78,12 @@ export const ERROR_CODES = Object.freeze({
     meaning: 'a lockfile (or its companion, such as go.mod or package.json) is malformed or inexact',
     fix: 'regenerate the lockfile with its package manager; the message names file:line',
   },
+  KILN_LOCKFILE_UNSUPPORTED: {
+    exit: 1,
+    http: 422,
+    meaning: 'a lockfile its package manager accepts uses a construct Kiln cannot read yet',
+    fix: 'report it with the lockfile and package.json; the message names the construct and its line',
+  },
   KILN_KEY_INVALID: {
     exit: 2,
     http: 422,

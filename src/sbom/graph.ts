@@ -194,3 +194,19 @@ export function lockfileInvalid(
     },
   );
 }
+
+/**
+ * KILN_LOCKFILE_UNSUPPORTED: `file` is as its package manager wrote it, but uses something Kiln does not read yet
+ * (each construct with its line). Said as Kiln's limit, never as a fault of the user's file.
+ */
+export function lockfileUnsupported(file: string, constructs: readonly string[]): KilnError {
+  const all = [...new Set(constructs)];
+  return new KilnError(
+    'KILN_LOCKFILE_UNSUPPORTED',
+    `Kiln cannot read this lockfile construct in ${file}:\n  ${all.join('\n  ')}`,
+    {
+      hint: `This is a gap in Kiln, not a fault of ${file}; please report it with the lockfile and package.json.`,
+      details: { file, constructs: all },
+    },
+  );
+}

@@ -21,6 +21,7 @@ import {
   validateSpdx,
 } from './index.js';
 import { LOCKFILE_READERS, type ReadContext, readCompanions, UNREAD_LOCKFILES } from './lockfiles/readers.js';
+import { readLockfile, readWorkspaceManifests, type WorkspaceKey } from './workspace-sbom.js';
 
 /** An SBOM ready to attest and publish. */
 export interface BuildSbom {
@@ -71,6 +72,12 @@ export async function makeSbom(input: {
   buildTools?: readonly BuildTool[] | undefined;
   /** Remembers which document shapes already passed their schemas (see renderSbom). */
   memo?: SbomMemo | undefined;
+  /**
+   * The project's workspace packages (directories relative to the project) and those the SBOM describes: the
+   * packages the artifacts were built from, each with its own dependencies (see workspace-sbom.ts). Without
+   * `describe`, the whole workspace. Without packages, the project as its lockfiles lay it out.
+   */
+  workspace?: { readonly packages: readonly string[]; readonly describe?: readonly string[] | undefined } | undefined;
 }): Promise<LockfileSbom> {
   const meta = {
     commit: input.source.commit,
@@ -113,19 +120,26 @@ export async function makeSbom(input: {
   // package.json only matters for a v1 lockfile (which does not say what the project depends on directly).
   const manifest = await read('package.json');
   const platform = hostNpmPlatform(); // optional packages for other platforms are not installed, so not listed
+  const workspace = await readWorkspaceManifests(input.workspace, read);
   const ctx: ReadContext = {
     platform,
     manifest: manifest ? { text: manifest.toString('utf8'), file: 'package.json' } : undefined,
     companions: new Map([...companions].map(([path, bytes]) => [path, bytes.toString('utf8')])),
+    projectName: input.config.name,
   };
   // The documents are always made from the lockfiles read just now: what the SBOM says is signed, so it must not come
   // from a file in the Kiln home that anyone able to write there could replace (decision 0026).
-  const graph = mergeGraphs(present.map((p) => p.reader.read(p.bytes.toString('utf8'), p.reader.path, ctx)));
-  const made = await renderSbom(graph, meta, input.memo, { lockfiles });
+  const graph = mergeGraphs(present.map((p) => readLockfile(p.reader, p.bytes, ctx, workspace)));
+  const made = await renderSbom(graph, meta, input.memo, { lockfiles, workspace: workspace?.key });
   const sbom: BuildSbom = { ...made, lockfiles, warnings };
   return {
     ...sbom,
-    withLicenses: (licenses) => withInstalledLicenses(graph, licenses, sbom, { meta, memo: input.memo }),
+    withLicenses: (licenses) =>
+      withInstalledLicenses(graph, licenses, sbom, {
+        meta,
+        memo: input.memo,
+        shape: { lockfiles, workspace: workspace?.key },
+      }),
   };
 }
 
@@ -141,7 +155,11 @@ async function withInstalledLicenses(
   graph: ComponentGraph,
   licenses: ReadonlyMap<string, string>,
   sbom: BuildSbom,
-  ctx: { meta: CycloneDxMeta; memo: SbomMemo | undefined },
+  ctx: {
+    meta: CycloneDxMeta;
+    memo: SbomMemo | undefined;
+    shape: { lockfiles: BuildSbom['lockfiles']; workspace?: WorkspaceKey | undefined };
+  },
 ): Promise<BuildSbom> {
   const given: [string, string][] = [];
   const components = graph.components.map((c) => {
@@ -157,7 +175,7 @@ async function withInstalledLicenses(
   const installed = sha256Digest(canonicalJson({ installedLicenses: given }));
   const digest = sha256Digest(`${graph.lockfile.digest}\n${installed}`);
   const licensed: ComponentGraph = deepFreeze({ ...graph, components, lockfile: { ...graph.lockfile, digest } });
-  const rendered = await renderSbom(licensed, ctx.meta, ctx.memo, { lockfiles: sbom.lockfiles, installed });
+  const rendered = await renderSbom(licensed, ctx.meta, ctx.memo, { ...ctx.shape, installed });
   return { ...rendered, lockfiles: sbom.lockfiles, warnings: sbom.warnings };
 }
 
@@ -166,7 +184,7 @@ async function renderSbom(
   graph: ComponentGraph,
   meta: CycloneDxMeta,
   memo: SbomMemo | undefined,
-  shapeOf: { lockfiles: BuildSbom['lockfiles']; installed?: string },
+  shapeOf: { lockfiles: BuildSbom['lockfiles']; installed?: string; workspace?: WorkspaceKey | undefined },
 ): Promise<RenderedSbom> {
   const bom = cycloneDxDocument(graph, meta);
   const spdx = spdxDocument(graph, meta);
@@ -179,6 +197,7 @@ async function renderSbom(
       lockfiles: shapeOf.lockfiles,
       tool: meta.toolVersion,
       ...(shapeOf.installed === undefined ? {} : { installedLicenses: shapeOf.installed }),
+      ...(shapeOf.workspace === undefined ? {} : { workspace: shapeOf.workspace }),
     }),
   );
   if (!(await memo?.get(shape))) {

@@ -10,6 +10,12 @@ import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from '../.
 import { type BuilderIdentity, builderToolchain } from '../../sandbox/identity.js';
 import { assertLockfileUnchanged, makeSbom } from '../../sbom/make.js';
 import { type BuildRecord, recordBuild, type Store } from '../../store/index.js';
+import {
+  artifactSbomWorkspace,
+  type SbomWorkspace,
+  type WorkspaceFiles,
+  workspacePackages,
+} from '../workspace-sbom.js';
 import { finishBuild } from './finish.js';
 import { newBuildId } from './id.js';
 import type { PreparedBuild } from './prepare.js';
@@ -129,7 +135,8 @@ async function runSteps(
     builder,
     store,
   });
-  // The SBOM describes the lockfile as committed, read before any step could change it.
+  // The SBOM describes the lockfile as committed, read before any step could change it, for the workspace
+  // packages the artifacts are built from.
   ports.events({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });
   const sbom = await makeSbom({
     view,
@@ -138,6 +145,7 @@ async function runSteps(
     kilnVersion: ports.version,
     buildTools: builderToolchain(builder, runner.kind, ports.version),
     memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
+    workspace: await sbomWorkspace(config, view, ports.events),
   });
   for (const message of sbom.warnings) ports.events({ kind: 'warning', message });
   // The scan needs only the SBOM and the store: it runs while the steps do.
@@ -177,6 +185,36 @@ async function runSteps(
   // From here on (signing, the gate, delivery) the SBOM has the licenses the installed packages declare.
   const licensed = await withInstalledLicenses(sbom, await scanning, ran.results, cache.blobs, ports.events);
   return { steps, ...licensed, outputsDir };
+}
+
+/**
+ * The workspace packages the SBOM describes (see artifactSbomWorkspace). Artifacts of several packages share the
+ * build's one SBOM, which then lists each package with its own dependencies: said in a warning. A workspace that
+ * cannot be read (only perPackage steps need it, and planning already refused it for them) leaves the SBOM to the
+ * lockfiles' own layout, with a warning.
+ */
+async function sbomWorkspace(
+  config: PreparedBuild['config'],
+  files: WorkspaceFiles & { readonly projectDir: string },
+  events: BuildWorld['ports']['events'],
+): Promise<SbomWorkspace | undefined> {
+  let packages: Awaited<ReturnType<typeof workspacePackages>>;
+  try {
+    packages = await workspacePackages(files.projectDir, files);
+  } catch (err) {
+    if (!isKilnError(err)) throw err;
+    events({ kind: 'warning', message: `the SBOM describes the project as its lockfiles lay it out: ${err.message}` });
+    return undefined;
+  }
+  const workspace = artifactSbomWorkspace(config, packages);
+  const described = workspace?.describe.filter((dir) => dir !== '.') ?? [];
+  if (described.length > 1) {
+    events({
+      kind: 'warning',
+      message: `the artifacts come from ${described.length} workspace packages (${described.join(', ')}): they share one SBOM, which lists each of these packages with its own dependencies`,
+    });
+  }
+  return workspace;
 }
 
 function stepSummary(report: StepReport, result: StepResult | undefined): StepSummary {

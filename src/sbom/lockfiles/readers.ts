@@ -6,11 +6,13 @@ import { readCargoLockfile } from './cargo/lockfile.js';
 import { readGoModules } from './go/sum.js';
 import { readNpmLockfile } from './npm/lockfile.js';
 import type { NpmPlatform } from './npm/platform.js';
+import type { PnpmProject } from './pnpm/lock-graph.js';
 import { readPnpmLockfile } from './pnpm/lockfile.js';
 import { pythonEnvironment } from './python/markers.js';
 import { readPoetryLockfile } from './python/poetry.js';
 import { readRequirementsTxt, requirementIncludes } from './python/requirements.js';
 import { readUvLockfile } from './python/uv.js';
+import { manifestIdentity, type WorkspaceSelection } from './workspace.js';
 import { readYarnLockfile } from './yarn/lockfile.js';
 
 /** A lockfile Kiln reads: where it is (relative to the project) and how it becomes a component graph. */
@@ -27,6 +29,10 @@ export interface ReadContext {
   readonly manifest: { readonly text: string; readonly file: string } | undefined;
   /** The companion files that were found, by path relative to the project. */
   readonly companions: ReadonlyMap<string, string>;
+  /** In a workspace, the package to describe and every package's package.json; else the whole project. */
+  readonly workspace?: WorkspaceSelection | undefined;
+  /** The project's name in kiln.yaml: names the root when package.json does not. */
+  readonly projectName: string;
 }
 
 /** A companion file as the readers take it, when it was found. */
@@ -40,16 +46,27 @@ export const LOCKFILE_READERS: readonly LockfileReader[] = [
   {
     path: 'package-lock.json',
     read: (text, path, ctx) =>
-      readNpmLockfile(text, path, { platform: ctx.platform, ...(ctx.manifest ? { manifest: ctx.manifest } : {}) }),
+      readNpmLockfile(text, path, {
+        platform: ctx.platform,
+        ...(ctx.manifest ? { manifest: ctx.manifest } : {}),
+        ...(ctx.workspace ? { importer: ctx.workspace.importer } : {}),
+      }),
   },
   {
     path: 'pnpm-lock.yaml',
-    // pnpm-lock.yaml does not record the project's name and version: package.json does.
+    // pnpm-lock.yaml does not record the projects' names and versions: their package.json files do.
     read: (text, path, ctx) => {
-      const project = projectOf(ctx.manifest);
+      const projects: Record<string, PnpmProject> = {
+        '.': manifestIdentity(ctx.manifest) ?? { name: ctx.projectName, version: '' },
+      };
+      for (const [dir, manifest] of ctx.workspace?.manifests ?? []) {
+        const project = manifestIdentity(manifest);
+        if (project) projects[dir] = project;
+      }
       return readPnpmLockfile(text, path, {
         platform: ctx.platform,
-        ...(project ? { projects: { '.': project } } : {}),
+        projects,
+        ...(ctx.workspace ? { importer: ctx.workspace.importer, ownDevOnly: true } : {}),
       });
     },
   },
@@ -66,7 +83,7 @@ export const LOCKFILE_READERS: readonly LockfileReader[] = [
           },
         );
       }
-      return readYarnLockfile(text, path, ctx.manifest);
+      return readYarnLockfile(text, path, ctx.manifest, ctx.workspace);
     },
   },
   { path: 'Cargo.lock', read: (text, path) => readCargoLockfile(text, path) },
@@ -137,16 +154,6 @@ export async function readCompanions(
     });
   }
   return found;
-}
-
-/** Name and version from package.json, when it has both. */
-function projectOf(manifest: ReadContext['manifest']): { name: string; version: string } | undefined {
-  try {
-    const { name, version } = JSON.parse(manifest?.text ?? '') as { name?: unknown; version?: unknown };
-    return typeof name === 'string' && typeof version === 'string' ? { name, version } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Lockfiles of formats Kiln does not read yet: one found is named in a warning, never silently left out. */

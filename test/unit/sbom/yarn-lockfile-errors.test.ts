@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readYarnLockfile } from '../../../src/sbom/lockfiles/yarn/lockfile.js';
 import { thrown } from '../../helpers/errors.js';
@@ -141,7 +143,7 @@ describe('readYarnLockfile rejects broken berry lockfiles with lines and paths',
     ]);
   });
 
-  it('reports duplicate keys and a descriptor that matches no entry', () => {
+  it('reports duplicate keys; an entry dependency that matches no entry is a construct Kiln cannot read', () => {
     const dup = berry('"a@npm:^1.0.0":', '  version: 1.0.0', '"a@npm:^1.0.0":', '  version: 1.0.0');
     expect(problemsOf(dup)).toEqual(['line 7: not valid YAML: Map keys must be unique']);
     const text = berry(
@@ -151,9 +153,14 @@ describe('readYarnLockfile rejects broken berry lockfiles with lines and paths',
       '  dependencies:',
       '    b: "npm:^2.0.0"',
     );
-    expect(problemsOf(text)).toEqual([
-      'line 9: ["a@npm:^1.0.0"].dependencies.b: "b@npm:^2.0.0" matches no entry of the lockfile',
-    ]);
+    // Berry writes every resolution it makes: a dependency Kiln cannot match is Kiln's gap, not the user's file.
+    const err = thrown(() => readYarnLockfile(text, 'yarn.lock', manifest()));
+    expect(err.code).toBe('KILN_LOCKFILE_UNSUPPORTED');
+    expect(err.message).toBe(
+      'Kiln cannot read this lockfile construct in yarn.lock:\n  line 9: ["a@npm:^1.0.0"].dependencies.b: "b@npm:^2.0.0" matches no entry of the lockfile',
+    );
+    expect(err.hint).toMatch(/not a fault of yarn\.lock; please report/);
+    expect(err.hint).not.toMatch(/yarn install/);
   });
 
   it('turns hostile YAML (deep nesting, aliases, empty entries) into located problems', () => {
@@ -165,5 +172,36 @@ describe('readYarnLockfile rejects broken berry lockfiles with lines and paths',
       'line 6: ["a@npm:^1.0.0"]: expected a map, found a list or alias',
       'line 7: ["b@npm:1"]: expected a map, found nothing',
     ]);
+  });
+});
+
+describe('readYarnLockfile with berry resolutions', () => {
+  const lock = readFileSync(
+    join(import.meta.dirname, '../../fixtures/monorepos/yarn-berry-resolutions/yarn.lock'),
+    'utf8',
+  );
+  const pkg = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../fixtures/monorepos/yarn-berry-resolutions/package.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  const root = (resolutions: Record<string, string>) => ({
+    text: JSON.stringify({ ...pkg, resolutions }),
+    file: 'package.json',
+  });
+
+  it('reads a lockfile yarn install --immutable accepts: entries keyed by the resolution', () => {
+    const graph = readYarnLockfile(lock, 'yarn.lock', root(pkg.resolutions as Record<string, string>));
+    const deps = (ref: string) => graph.components.find((c) => c.ref === ref)?.dependsOn;
+    expect(deps('pkg:npm/debug@4.3.7')).toEqual(['pkg:npm/ms@2.1.2']);
+    expect(deps('pkg:npm/is-odd@3.0.1')).toEqual(['pkg:npm/is-number@7.0.0']);
+  });
+
+  it('says what it cannot read as its own limit, with where it is', () => {
+    const err = thrown(() => readYarnLockfile(lock, 'yarn.lock', root({ 'a/b/ms': '2.1.2' })));
+    expect(err.code).toBe('KILN_LOCKFILE_UNSUPPORTED');
+    expect(err.message).toContain('Kiln cannot read this lockfile construct in yarn.lock:');
+    expect(err.message).toContain('package.json: resolutions["a/b/ms"]: a resolution path deeper than parent/name');
+    expect(err.message).toMatch(
+      /line 49: \["debug@npm:4\.3\.7"\]\.dependencies\.ms: "ms@npm:\^2\.1\.3" matches no entry/,
+    );
   });
 });

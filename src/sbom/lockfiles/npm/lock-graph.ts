@@ -19,7 +19,8 @@ export interface NpmInstallTree {
   readonly where: (location: string) => string;
 }
 
-interface Placed {
+/** A package installed at a location, with its resolved edges. */
+export interface Placed {
   readonly entry: NpmLockEntry;
   readonly edges: readonly LocationEdge[];
   readonly hashes: InstalledPackage['hashes'];
@@ -34,6 +35,41 @@ export function buildNpmGraph(
   lockfile: { path: string; digest: Digest },
   platform: () => NpmPlatform,
 ): { graph?: ComponentGraph; problems: string[] } {
+  const { placed, rootEdges, skipped, problems } = placeTree(tree, platform);
+  if (problems.length > 0 || tree.rootName === undefined) return { problems };
+  const purlOf = (location: string) => {
+    const entry: NpmLockEntry = placed.get(location)?.entry ?? {};
+    return npmPurl(packageName(location, entry), entry.version ?? '');
+  };
+  const refs = (edges: readonly LocationEdge[]) =>
+    edges.filter((e) => placed.has(e.to) && !skipped.has(e.to)).map((e) => purlOf(e.to)); // not a link to the root
+  const installed: InstalledPackage[] = [];
+  for (const [location, { entry, edges, hashes }] of placed) {
+    if (skipped.has(location)) continue;
+    installed.push({
+      name: packageName(location, entry),
+      version: entry.version ?? '',
+      purl: purlOf(location),
+      scope: scopeOf(entry),
+      hashes,
+      license: licenseOf(entry.license),
+      dependsOn: refs(edges),
+    });
+  }
+  const root = { name: tree.rootName, version: tree.rootVersion, ref: npmPurl(tree.rootName, tree.rootVersion) };
+  return { graph: assembleGraph({ root, rootDependsOn: refs(rootEdges), installed, lockfile }), problems };
+}
+
+/** The tree's packages at their locations with resolved edges, the root's edges, and what this platform skips. */
+export interface PlacedTree {
+  readonly placed: ReadonlyMap<string, Placed>;
+  readonly rootEdges: readonly LocationEdge[];
+  readonly skipped: ReadonlySet<string>;
+  readonly problems: string[];
+}
+
+/** Resolves every location's dependencies as Node would (see resolve.ts); reports every problem. */
+export function placeTree(tree: NpmInstallTree, platform: () => NpmPlatform): PlacedTree {
   const { packages, where } = tree;
   const problems: string[] = [];
   if (tree.rootName === undefined) problems.push(`${tree.rootNamePath}: the root project has no name`);
@@ -67,30 +103,8 @@ export function buildNpmGraph(
   for (const location of placed.keys()) {
     if (isTopLocation(location) && isWorkspace(location)) rootEdges.push({ to: location, optional: false });
   }
-  if (problems.length > 0 || tree.rootName === undefined) return { problems };
-
-  const skipped = locationsSkipped(placed, rootEdges, platform);
-  const purlOf = (location: string) => {
-    const entry: NpmLockEntry = placed.get(location)?.entry ?? {};
-    return npmPurl(packageName(location, entry), entry.version ?? '');
-  };
-  const refs = (edges: readonly LocationEdge[]) =>
-    edges.filter((e) => placed.has(e.to) && !skipped.has(e.to)).map((e) => purlOf(e.to)); // not a link to the root
-  const installed: InstalledPackage[] = [];
-  for (const [location, { entry, edges, hashes }] of placed) {
-    if (skipped.has(location)) continue;
-    installed.push({
-      name: packageName(location, entry),
-      version: entry.version ?? '',
-      purl: purlOf(location),
-      scope: scopeOf(entry),
-      hashes,
-      license: licenseOf(entry.license),
-      dependsOn: refs(edges),
-    });
-  }
-  const root = { name: tree.rootName, version: tree.rootVersion, ref: npmPurl(tree.rootName, tree.rootVersion) };
-  return { graph: assembleGraph({ root, rootDependsOn: refs(rootEdges), installed, lockfile }), problems };
+  if (problems.length > 0 || tree.rootName === undefined) return { placed, rootEdges, skipped: new Set(), problems };
+  return { placed, rootEdges, skipped: locationsSkipped(placed, rootEdges, platform), problems };
 }
 
 function locationsSkipped(
@@ -118,7 +132,7 @@ function hashesOf(entry: NpmLockEntry, where: string, problems: string[]): Insta
 }
 
 /** The package's real name: `name` (set for aliases and workspaces) or the folder after the last node_modules/. */
-function packageName(location: string, entry: NpmLockEntry): string {
+export function packageName(location: string, entry: NpmLockEntry): string {
   if (entry.name !== undefined) return entry.name;
   const marker = location.lastIndexOf('node_modules/');
   return marker >= 0 ? location.slice(marker + 'node_modules/'.length) : (location.split('/').at(-1) ?? location);
@@ -129,7 +143,7 @@ function scopeOf(entry: NpmLockEntry): ComponentScope {
   return entry.optional === true ? 'optional' : 'runtime';
 }
 
-function licenseOf(license: unknown): string | undefined {
+export function licenseOf(license: unknown): string | undefined {
   if (typeof license === 'string' && license.trim() !== '') return license.trim();
   if (license !== null && typeof license === 'object' && typeof (license as { type?: unknown }).type === 'string') {
     return licenseOf((license as { type: string }).type);
@@ -141,7 +155,7 @@ function licenseOf(license: unknown): string | undefined {
  * Dependency names to resolve; `required` ones must be installed (optional and peer ones may be absent), `optional`
  * edges are npm's optional and peerOptional ones.
  */
-function dependencyNames(
+export function dependencyNames(
   entry: NpmLockEntry,
   withDev: boolean,
 ): { name: string; required: boolean; optional: boolean }[] {

@@ -6,7 +6,8 @@ import { isRecord } from '../../../core/json.js';
 import { parseJsonText } from '../../../core/json-text.js';
 import { escapeForTerminal } from '../../../core/terminal.js';
 import { type ComponentGraph, lockfileInvalid } from '../../graph.js';
-import { buildNpmGraph, type NpmInstallTree } from './lock-graph.js';
+import { importerGraph } from './importer-graph.js';
+import { buildNpmGraph, type NpmInstallTree, placeTree } from './lock-graph.js';
 import { checkLockfileShape, formatPath, issuesToProblems } from './lockfile-schema.js';
 import { type CheckedManifest, checkV1Lockfile, NpmManifest } from './lockfile-v1.js';
 import { hostNpmPlatform, type NpmPlatform } from './platform.js';
@@ -20,6 +21,11 @@ export interface ReadNpmLockfileOptions {
    * Without it the direct dependencies are the top-level packages no other package requires.
    */
   readonly manifest?: { readonly text: string; readonly file: string };
+  /**
+   * The workspace package to describe alone, by its folder (`packages/app`; '.' for the root project without its
+   * workspaces): see importer-graph.ts. Default: the whole install tree.
+   */
+  readonly importer?: string;
 }
 
 const REGENERATE_HINT = 'Regenerate it with `npm install --package-lock-only` and commit the result.';
@@ -42,7 +48,12 @@ export function readNpmLockfile(text: string, file: string, options: ReadNpmLock
     lockfileVersion === 1 ? checkV1Lockfile(value, checkedManifest(options.manifest)) : treeOfPackages(value);
   if (tree === undefined) throw invalid(file, problems);
   const platform = () => options.platform ?? hostNpmPlatform();
-  const built = buildNpmGraph(tree, { path: file, digest: sha256Digest(text) }, platform);
+  const id = { path: file, digest: sha256Digest(text) };
+  const { importer } = options;
+  const built =
+    importer === undefined
+      ? buildNpmGraph(tree, id, platform)
+      : importerGraph(tree, placeTree(tree, platform), importer === '.' ? '' : importer, id);
   if (built.graph === undefined) throw invalid(file, built.problems);
   return built.graph;
 }

@@ -49,6 +49,8 @@ export function buildPnpmGraph(
   projects: Readonly<Record<string, PnpmProject>>,
   lockfileId: { path: string; digest: Digest },
   platform: () => NpmPlatform,
+  /** Leave out linked projects' devDependencies, as `pnpm list` does: they build that project, not this one. */
+  ownDevOnly = false,
 ): { graph?: ComponentGraph; problems: string[] } {
   const problems: string[] = [];
   const project = (path: string) => (Object.hasOwn(projects, path) ? projects[path] : undefined);
@@ -67,6 +69,7 @@ export function buildPnpmGraph(
   const importerEdges = (path: string, entry: PnpmImporter): KindedEdge[] => {
     const edges: KindedEdge[] = [];
     for (const [field, kind] of IMPORTER_KINDS) {
+      if (ownDevOnly && kind === 'dev' && path !== importer) continue;
       for (const [name, { version: ref }] of Object.entries(entry[field] ?? {})) {
         if (!ref.startsWith('link:')) {
           const edge = edgeTo(name, ref, kind, ['importers', path, field, name, 'version']);

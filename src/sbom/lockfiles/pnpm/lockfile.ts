@@ -20,6 +20,8 @@ export interface ReadPnpmLockfileOptions {
    * importer path and a linked project by the dependency name, both without a version.
    */
   readonly projects?: Readonly<Record<string, PnpmProject>>;
+  /** Leave out linked workspace projects' devDependencies (the graph of one package's artifact); default false. */
+  readonly ownDevOnly?: boolean;
 }
 
 const VERSIONS: readonly PnpmLockfileVersion[] = ['6.0', '9.0'];
@@ -48,7 +50,8 @@ export function readPnpmLockfile(text: string, file: string, options: ReadPnpmLo
   }
   const platform = () => options.platform ?? hostNpmPlatform();
   const lockfileId = { path: file, digest: sha256Digest(text) };
-  const built = buildPnpmGraph(lockfile, importer, options.projects ?? {}, lockfileId, platform);
+  const projects = options.projects ?? {};
+  const built = buildPnpmGraph(lockfile, importer, projects, lockfileId, platform, options.ownDevOnly);
   if (built.graph === undefined || problems.length > 0) throw invalid(file, [...problems, ...built.problems]);
   return built.graph;
 }

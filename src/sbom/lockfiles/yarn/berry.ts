@@ -3,7 +3,7 @@ import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } fr
 import { formatPath } from '../npm/lockfile-schema.js';
 import { splitDescriptor, splitKeyList } from './descriptor.js';
 import type { YarnDependency, YarnEntry, YarnLock } from './graph.js';
-import type { YarnManifest } from './manifest.js';
+import type { YarnManifest, YarnResolution } from './manifest.js';
 
 /** What berry writes as the version of workspaces and `link:`/`portal:` folders: it does not know theirs. */
 const UNKNOWN_VERSION = '0.0.0-use.local';
@@ -39,24 +39,72 @@ export function readBerryLock(text: string, manifest: YarnManifest): { lock?: Ya
   const top = doc.contents === null ? new Map<string, Field>() : fields({ node: doc.contents, line: 1 }, [], ctx);
   const entries: YarnEntry[] = [];
   let root: { resolution: string; ranges: ReadonlyMap<string, string> } | undefined;
+  const rules = manifest.resolutions.rules;
   for (const [key, field] of top) {
     if (key === '__metadata') continue;
-    const entry = entryOf(key, field, ctx);
+    const entry = entryOf(key, field, ctx, rules);
     if (entry?.root === true) root = entry;
     else if (entry !== undefined) entries.push(entry.entry);
   }
   if (!top.has('__metadata')) problems.push('line 1: has no __metadata block: not a yarn berry lockfile');
   if (problems.length > 0) return { problems };
+  const rootName = manifest.name ?? '';
   const rootDependencies = manifest.dependencies.map(({ name, range, kind, where }): YarnDependency => {
     const locked = root?.ranges.get(name); // berry writes the root's descriptors as it normalized them
-    return { name, descriptors: candidates(name, locked ?? range, root?.resolution), kind, where };
+    const descriptors = resolvedCandidates(
+      rules,
+      { name: rootName, descriptors: [] },
+      name,
+      locked ?? range,
+      root?.resolution,
+    );
+    return { name, descriptors, kind, where };
   });
-  return { lock: { entries, rootDependencies, unreached: 'omit' }, problems };
+  // A workspace's dependencies as its lockfile entry spells them (package.json says which are dev).
+  const descriptorsOf = (dependent: { name: string; dir: string }, name: string, range: string) => {
+    const entry = entries.find((e) => e.workspaceDir === dependent.dir);
+    const ranges = dependent.dir === '.' ? root?.ranges : entry?.lockedRanges;
+    const resolution = dependent.dir === '.' ? root?.resolution : entry && `${entry.name}@workspace:${dependent.dir}`;
+    const parent = { name: dependent.name, descriptors: entry?.descriptors ?? [] };
+    return resolvedCandidates(rules, parent, name, ranges?.get(name) ?? range, resolution);
+  };
+  const unread = manifest.resolutions.unread.map((where) => `${where}: a resolution path deeper than parent/name`);
+  return { lock: { format: 'berry', entries, rootDependencies, unreached: 'omit', descriptorsOf, unread }, problems };
+}
+
+/**
+ * The keys a dependency is filed under once `resolutions` apply (yarn keys the entry by the resolved descriptor and
+ * leaves the dependent's own range in its `dependencies`), then those of the range as written.
+ */
+function resolvedCandidates(
+  rules: readonly YarnResolution[],
+  dependent: { name: string; descriptors: readonly string[] },
+  name: string,
+  range: string,
+  resolution: string | undefined,
+): string[] {
+  const rule = rules.find(
+    (r) =>
+      r.target.name === name &&
+      (r.target.range === undefined || sameRange(r.target.range, range)) &&
+      (r.parent === undefined ||
+        (r.parent.name === dependent.name &&
+          (r.parent.range === undefined ||
+            dependent.descriptors.some((d) => sameRange(`${dependent.name}@${r.parent?.range}`, d))))),
+  );
+  const own = candidates(name, range, resolution);
+  return rule === undefined ? own : [...candidates(name, rule.to, resolution), ...own];
+}
+
+/** Berry writes registry ranges with its default `npm:` protocol; package.json and resolutions may leave it out. */
+function sameRange(a: string, b: string): boolean {
+  const npm = (r: string) => r.replace(/^((?:@[^/]+\/)?[^@]+@)?npm:/, '$1');
+  return npm(a) === npm(b);
 }
 
 type Read = { root: true; resolution: string; ranges: ReadonlyMap<string, string> } | { root: false; entry: YarnEntry };
 
-function entryOf(key: string, field: Field, ctx: Ctx): Read | undefined {
+function entryOf(key: string, field: Field, ctx: Ctx, rules: readonly YarnResolution[]): Read | undefined {
   const { problems } = ctx;
   const path = [key];
   const where = `line ${field.line}: ${formatPath(path)}`;
@@ -79,22 +127,28 @@ function entryOf(key: string, field: Field, ctx: Ctx): Read | undefined {
   const peerOptional = meta('peerDependenciesMeta');
   const peers = stringMap(own.get('peerDependencies'), [...path, 'peerDependencies'], ctx);
   if (version === undefined || locator === undefined) return undefined;
+  const descriptors = splitKeyList(key);
+  const dependent = { name: locator.name, descriptors };
   const dependencies = [...ranges].map(
     ([name, { range, where }]): YarnDependency => ({
       name,
-      descriptors: candidates(name, range, resolution),
+      descriptors: resolvedCandidates(rules, dependent, name, range, resolution),
       kind: optional.has(name) ? 'optional' : 'prod',
       where,
     }),
   );
+  const workspaceDir = locator.range.startsWith('workspace:') ? locator.range.slice('workspace:'.length) : undefined;
   const entry: YarnEntry = {
-    descriptors: splitKeyList(key),
+    descriptors,
     name: locator.name,
     version: version === UNKNOWN_VERSION ? '' : version,
     hashes: [],
     dependencies,
     peers: [...peers.keys()].map((name) => ({ name, optional: peerOptional.has(name) })),
-    workspace: locator.range.startsWith('workspace:'),
+    workspace: workspaceDir !== undefined,
+    ...(workspaceDir === undefined
+      ? {}
+      : { workspaceDir, lockedRanges: new Map([...ranges].map(([n, r]) => [n, r.range])) }),
     where,
   };
   return { root: false, entry };

@@ -19,7 +19,16 @@ export function readClassicLock(text: string, manifest: YarnManifest): { lock?: 
     ({ name, range, kind, where }): YarnDependency => ({ name, descriptors: [`${name}@${range}`], kind, where }),
   );
   const unrecorded = unrecordedEntries(entries, rootDependencies, manifest.workspaces);
-  return { lock: { entries: [...entries, ...unrecorded], rootDependencies, unreached: 'runtime' }, problems };
+  // yarn 1 records the effect of `resolutions` in its keys (`ms@2.1.2, ms@^2.1.3`): nothing more to apply.
+  const lock: YarnLock = {
+    format: 'classic',
+    entries: [...entries, ...unrecorded],
+    rootDependencies,
+    unreached: 'runtime',
+    descriptorsOf: (_dependent, name, range) => [`${name}@${range}`],
+    unread: [],
+  };
+  return { lock, problems };
 }
 
 /**

@@ -26,6 +26,9 @@ export interface YarnEntry {
   readonly peers: readonly { readonly name: string; readonly optional: boolean }[];
   /** A workspace other than the root: the root depends on it, as npm's root depends on its workspaces. */
   readonly workspace: boolean;
+  /** Berry: the workspace's directory (`workspace:packages/app`), and its dependencies' ranges as written there. */
+  readonly workspaceDir?: string;
+  readonly lockedRanges?: ReadonlyMap<string, string>;
   readonly where: string;
 }
 
@@ -38,6 +41,19 @@ export interface YarnLock {
    * and are left out; yarn 1 does not record workspaces, so its are workspaces' dependencies, which ship.
    */
   readonly unreached: 'omit' | 'runtime';
+  readonly format: 'classic' | 'berry';
+  /** The keys a workspace package's dependency (a range from its package.json) may be filed under. */
+  readonly descriptorsOf: (dependent: { name: string; dir: string }, name: string, range: string) => string[];
+  /** Constructs of package.json or the lockfile that Kiln does not read, each with where it is. */
+  readonly unread: readonly string[];
+}
+
+/** A workspace package (or the root project, dir '.') with its dependencies from its package.json. */
+export interface YarnProject {
+  readonly dir: string;
+  readonly name: string;
+  readonly version: string;
+  readonly dependencies: readonly YarnDependency[];
 }
 
 const ROOT = -1;
@@ -50,35 +66,20 @@ export function buildYarnGraph(
   lock: YarnLock,
   root: { name: string; version: string },
   lockfile: { path: string; digest: Digest },
-): { graph?: ComponentGraph; problems: string[] } {
+): YarnGraphResult {
   const problems: string[] = [];
+  const unreadable = [...lock.unread];
   const { entries } = lock;
-  const index = new Map<string, number>();
-  entries.forEach((entry, i) => {
-    for (const d of entry.descriptors) {
-      const other = index.get(d);
-      if (other === undefined) index.set(d, i);
-      else problems.push(`${entry.where}: "${d}" is also the key of ${entries[other]?.where ?? 'another entry'}`);
-    }
-  });
-  const resolve = (deps: readonly YarnDependency[]): Map<string, { to: number; kind: EdgeKind }> => {
-    const out = new Map<string, { to: number; kind: EdgeKind }>();
-    for (const dep of deps) {
-      const to = dep.descriptors.map((d) => index.get(d)).find((i) => i !== undefined);
-      if (to !== undefined) out.set(dep.name, { to, kind: dep.kind });
-      else if (dep.kind !== 'optional') {
-        problems.push(`${dep.where}: "${dep.descriptors[0]}" matches no entry of the lockfile`);
-      } // a missing optional dependency is one yarn could not install: npm leaves it out too
-    }
-    return out;
-  };
+  const index = indexEntries(entries, problems);
+  const resolve = (deps: readonly YarnDependency[], fromLockfile: boolean) =>
+    resolveAll(index, deps, fromLockfile && lock.format === 'berry' ? unreadable : problems);
   const edges = new Map<number, Map<string, { to: number; kind: EdgeKind }>>();
-  edges.set(ROOT, resolve(lock.rootDependencies));
+  edges.set(ROOT, resolve(lock.rootDependencies, false));
   entries.forEach((entry, i) => {
-    edges.set(i, resolve(entry.dependencies));
+    edges.set(i, resolve(entry.dependencies, true));
     if (entry.workspace) edges.get(ROOT)?.set(`workspace:${i}`, { to: i, kind: 'prod' });
   });
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0 || unreadable.length > 0) return { problems, unreadable };
   addPeerEdges(entries, edges);
 
   const flat = new Map([...edges].map(([from, out]) => [from, [...out.values()]]));
@@ -93,7 +94,51 @@ export function buildYarnGraph(
     installed.push({ name, version, purl: purls[i] as string, scope, hashes, dependsOn: refs(i) });
   });
   const graphRoot = { ...root, ref: npmPurl(root.name, root.version) };
-  return { graph: assembleGraph({ root: graphRoot, rootDependsOn: refs(ROOT), installed, lockfile }), problems };
+  const graph = assembleGraph({ root: graphRoot, rootDependsOn: refs(ROOT), installed, lockfile });
+  return { graph, problems, unreadable };
+}
+
+/** A graph, or why there is none: `problems` with the user's files, `unreadable` constructs Kiln does not read. */
+export interface YarnGraphResult {
+  readonly graph?: ComponentGraph;
+  readonly problems: readonly string[];
+  readonly unreadable: readonly string[];
+}
+
+/** Out-edges by dependency name (peer edges are added under `peer:` keys). */
+export type YarnEdges = Map<number, Map<string, { to: number; kind: EdgeKind }>>;
+
+/** Entry index by each descriptor of its key; a descriptor listed twice is a problem. */
+export function indexEntries(entries: readonly YarnEntry[], problems: string[]): Map<string, number> {
+  const index = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    for (const d of entry.descriptors) {
+      const other = index.get(d);
+      if (other === undefined) index.set(d, i);
+      else problems.push(`${entry.where}: "${d}" is also the key of ${entries[other]?.where ?? 'another entry'}`);
+    }
+  });
+  return index;
+}
+
+/**
+ * Each dependency's entry: the first of its descriptors that is a key. A required one that matches none goes to
+ * `missing` (a missing optional dependency is one yarn could not install: npm leaves it out too).
+ */
+export function resolveAll(
+  index: ReadonlyMap<string, number>,
+  deps: readonly YarnDependency[],
+  missing: string[],
+  fallback: (dep: YarnDependency) => number | undefined = () => undefined,
+): Map<string, { to: number; kind: EdgeKind }> {
+  const out = new Map<string, { to: number; kind: EdgeKind }>();
+  for (const dep of deps) {
+    const to = dep.descriptors.map((d) => index.get(d)).find((i) => i !== undefined) ?? fallback(dep);
+    if (to !== undefined) out.set(dep.name, { to, kind: dep.kind });
+    else if (dep.kind !== 'optional')
+      missing.push(`${dep.where}: "${dep.descriptors[0]}" matches no entry of the lockfile`);
+  }
+  return out;
 }
 
 /**
@@ -101,10 +146,7 @@ export function buildYarnGraph(
  * peer becomes an edge to the dependent's own dependency of that name, when the dependent has one (dependents that
  * provide different versions give one edge each, as npm's copies of the package merge into one component).
  */
-function addPeerEdges(
-  entries: readonly YarnEntry[],
-  edges: Map<number, Map<string, { to: number; kind: EdgeKind }>>,
-): void {
+export function addPeerEdges(entries: readonly YarnEntry[], edges: YarnEdges): void {
   for (const out of edges.values()) {
     for (const { to } of [...out.values()]) {
       const target = edges.get(to);

@@ -1,11 +1,13 @@
 // yarn.lock (classic v1 or berry v2+) + package.json → ComponentGraph, the graph npm would give for the same tree.
 import { sha256Digest } from '../../../core/digest.js';
 import type { KilnError } from '../../../core/errors.js';
-import { type ComponentGraph, lockfileInvalid } from '../../graph.js';
+import { type ComponentGraph, lockfileInvalid, lockfileUnsupported } from '../../graph.js';
+import type { WorkspaceSelection } from '../workspace.js';
 import { readBerryLock } from './berry.js';
 import { readClassicLock } from './classic.js';
-import { buildYarnGraph } from './graph.js';
-import { readYarnManifest } from './manifest.js';
+import { buildYarnGraph, type YarnDependency, type YarnLock, type YarnProject } from './graph.js';
+import { readYarnManifest, type YarnManifest } from './manifest.js';
+import { buildYarnWorkspaceGraph } from './workspace-graph.js';
 
 /** Which yarn wrote a lockfile: berry's always opens with its `__metadata` block. */
 export type YarnLockfileFormat = 'classic' | 'berry';
@@ -20,24 +22,46 @@ export function yarnLockfileFormat(text: string): YarnLockfileFormat {
 /**
  * Reads a yarn.lock into a frozen ComponentGraph; `file` names it in errors and in the graph. A yarn.lock records
  * neither the project nor which of its dependencies are dev or optional, so those come from the project's
- * package.json (`manifest`). Throws KILN_LOCKFILE_INVALID listing every problem with its line and path. Pure.
+ * package.json (`manifest`). With `workspace`, the graph is that of one workspace package (see workspace-graph.ts).
+ * Throws KILN_LOCKFILE_INVALID listing every problem with its line and path, KILN_LOCKFILE_UNSUPPORTED for what
+ * yarn wrote but Kiln does not read. Pure.
  */
 export function readYarnLockfile(
   text: string,
   file: string,
   manifest: { readonly text: string; readonly file: string },
+  workspace?: WorkspaceSelection,
 ): ComponentGraph {
   const project = readYarnManifest(manifest);
   const format = yarnLockfileFormat(text);
   const read = format === 'berry' ? readBerryLock(text, project) : readClassicLock(text, project);
   if (read.lock === undefined) throw invalid(file, format, read.problems, SYNTAX_HINT[format]);
   const problems = project.name === undefined ? [`${project.file}: name: the root project has no name`] : [];
-  const root = { name: project.name ?? '', version: project.version };
-  const built = buildYarnGraph(read.lock, root, { path: file, digest: sha256Digest(text) });
+  const lockfile = { path: file, digest: sha256Digest(text) };
+  const built =
+    workspace === undefined
+      ? buildYarnGraph(read.lock, { name: project.name ?? '', version: project.version }, lockfile)
+      : buildYarnWorkspaceGraph(read.lock, projectsOf(read.lock, project, workspace), workspace.importer, lockfile);
+  if (problems.length === 0 && built.unreadable.length > 0) throw lockfileUnsupported(file, built.unreadable);
   if (built.graph === undefined || problems.length > 0) {
     throw invalid(file, format, [...problems, ...built.problems], STALE_HINT);
   }
   return built.graph;
+}
+
+/** The root project and every workspace package, each with its dependencies as the lockfile files them. */
+function projectsOf(lock: YarnLock, root: YarnManifest, workspace: WorkspaceSelection): YarnProject[] {
+  const manifests: [string, YarnManifest][] = [
+    ['.', root],
+    ...[...workspace.manifests].map(([dir, m]): [string, YarnManifest] => [dir, readYarnManifest(m)]),
+  ];
+  return manifests.map(([dir, m]) => {
+    const name = m.name ?? dir;
+    const dependencies = m.dependencies.map(
+      (d): YarnDependency => ({ ...d, descriptors: lock.descriptorsOf({ name, dir }, d.name, d.range) }),
+    );
+    return { dir, name, version: m.version, dependencies };
+  });
 }
 
 const SYNTAX_HINT: Readonly<Record<YarnLockfileFormat, string>> = {

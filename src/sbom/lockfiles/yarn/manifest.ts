@@ -23,6 +23,26 @@ export interface YarnManifest {
   readonly dependencies: readonly ManifestDependency[];
   /** True when it declares `workspaces`. */
   readonly workspaces: boolean;
+  /**
+   * The root's `resolutions`: those naming a parent first, as yarn prefers them; `unread` says where the patterns are
+   * that Kiln does not read (yarn 1's deeper paths; yarn 1's lockfile already records their effect).
+   */
+  readonly resolutions: { readonly rules: readonly YarnResolution[]; readonly unread: readonly string[] };
+}
+
+/** A name (and range) as a resolution pattern gives it: `ms`, `ms@^2.1.3`, `@types/ms@npm:^2`. */
+export interface PatternPart {
+  readonly name: string;
+  readonly range?: string | undefined;
+}
+
+/** One `resolutions` entry: dependencies on `target` (of `parent` only, when given) resolve to range `to`. */
+export interface YarnResolution {
+  readonly parent?: PatternPart | undefined;
+  readonly target: PatternPart;
+  readonly to: string;
+  /** `package.json: resolutions["is-odd/is-number"]`. */
+  readonly where: string;
 }
 
 const SECTIONS = ['optionalDependencies', 'dependencies', 'devDependencies'] as const;
@@ -73,5 +93,40 @@ export function readYarnManifest(manifest: { readonly text: string; readonly fil
     }
   }
   const { name, version = '' } = checked.data;
-  return { file, name, version, dependencies, workspaces: value.workspaces !== undefined };
+  const resolutions = resolutionsOf(value.resolutions, file);
+  return { file, name, version, dependencies, workspaces: value.workspaces !== undefined, resolutions };
+}
+
+/**
+ * `resolutions` as yarn berry reads them (parseResolution): `[parent/]target`, each `name` or `name@range`; a leading
+ * `**` segment means any parent, as no parent does.
+ */
+function resolutionsOf(raw: unknown, file: string): YarnManifest['resolutions'] {
+  const rules: YarnResolution[] = [];
+  const unread: string[] = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { rules, unread };
+  for (const [pattern, to] of Object.entries(raw)) {
+    const where = `${file}: ${formatPath(['resolutions', pattern])}`;
+    const parts = patternParts(pattern.replace(/^(\*\*\/)+/, ''));
+    const [first, second] = parts ?? [];
+    if (typeof to !== 'string' || first === undefined || (parts?.length ?? 0) > 2) unread.push(where);
+    else rules.push(second === undefined ? { target: first, to, where } : { parent: first, target: second, to, where });
+  }
+  rules.sort((a, b) => Number(a.parent === undefined) - Number(b.parent === undefined));
+  return { rules, unread };
+}
+
+/** `a@1/@s/b@2` → [{a, 1}, {@s/b, 2}]: segments split at `/`, a scope joined with its name. */
+function patternParts(pattern: string): PatternPart[] | undefined {
+  const segments = pattern.split('/');
+  const parts: PatternPart[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    const whole = segment.startsWith('@') ? `${segment}/${segments[++i] ?? ''}` : segment;
+    const at = whole.indexOf('@', 1);
+    const name = at < 0 ? whole : whole.slice(0, at);
+    if (name === '' || name.endsWith('/')) return undefined;
+    parts.push(at < 0 ? { name } : { name, range: whole.slice(at + 1) });
+  }
+  return parts;
 }

@@ -1,0 +1,63 @@
+// Which workspace packages an SBOM describes: those the artifacts were built from (perPackage steps), so each package's
+// artifact carries its own dependencies rather than the root project's.
+import { promises as fsp } from 'node:fs';
+import type { KilnConfig } from '../config/index.js';
+import { KilnError } from '../core/errors.js';
+import { globWorkspaceDirs, type ListDirs, listDirsOnDisk } from '../plan/workspaces/glob.js';
+import { readWorkspaces, type WorkspacePackage } from '../plan/workspaces/read.js';
+
+/** What makeSbom needs to know of a workspace: every package's directory and the ones described. */
+export interface SbomWorkspace {
+  readonly packages: readonly string[];
+  readonly describe: readonly string[];
+}
+
+/** How the project's files are read: a commit's tree in a build, the disk for `kiln sbom`. */
+export interface WorkspaceFiles {
+  readFile(absPath: string): Promise<Buffer>;
+  readonly listDirs: ListDirs;
+}
+
+/** The files on disk. */
+export const DISK_FILES: WorkspaceFiles = { readFile: (p) => fsp.readFile(p), listDirs: listDirsOnDisk };
+
+/** The workspace packages of the project in `projectDir`; none when it declares no workspaces. */
+export function workspacePackages(projectDir: string, files: WorkspaceFiles): Promise<readonly WorkspacePackage[]> {
+  return readWorkspaces(
+    projectDir,
+    async (p) => (await files.readFile(p)).toString('utf8'),
+    (dir, patterns) => globWorkspaceDirs(dir, patterns, files.listDirs),
+  );
+}
+
+/**
+ * The packages a build's artifacts come from: an artifact of a perPackage step (`<step>:<package>`) is that package's;
+ * any other artifact is the whole workspace's (the root and every package). Undefined without workspace packages.
+ */
+export function artifactSbomWorkspace(
+  config: Pick<KilnConfig, 'steps' | 'artifacts'>,
+  packages: readonly WorkspacePackage[],
+): SbomWorkspace | undefined {
+  if (packages.length === 0) return undefined;
+  const dirs = packages.map((p) => p.dir);
+  const dirOf = new Map(packages.map((p) => [p.name, p.dir]));
+  const describe = config.artifacts.flatMap((artifact) => {
+    const at = artifact.from.indexOf(':');
+    const template = config.steps[artifact.from.slice(0, at)];
+    const dir = at > 0 && template?.perPackage === true ? dirOf.get(artifact.from.slice(at + 1)) : undefined;
+    return dir === undefined ? ['.', ...dirs] : [dir];
+  });
+  return { packages: dirs, describe: [...new Set(describe)] };
+}
+
+/** The one package named `name` (`kiln sbom --package`), as a workspace to describe. */
+export function namedPackageSbomWorkspace(packages: readonly WorkspacePackage[], name: string): SbomWorkspace {
+  const found = packages.find((p) => p.name === name || p.dir === name);
+  if (found === undefined) {
+    const known = packages.map((p) => p.name).join(', ') || 'none';
+    throw new KilnError('KILN_USAGE', `kiln sbom: no workspace package "${name}" (packages: ${known})`, {
+      hint: 'name a package of the workspace by its package.json name or its directory',
+    });
+  }
+  return { packages: packages.map((p) => p.dir), describe: [found.dir] };
+}
