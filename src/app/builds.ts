@@ -1,6 +1,13 @@
 // `kiln builds` and `kiln show`: what the provenance store recorded.
 import { KilnError } from '../core/errors.js';
-import { type BuildDetail, type BuildRow, getBuild, listBuilds as storedBuilds } from '../store/index.js';
+import {
+  type BuildDetail,
+  type BuildRef,
+  type BuildRow,
+  buildsNamedBy,
+  getBuild,
+  listBuilds as storedBuilds,
+} from '../store/index.js';
 import type { KilnPorts } from './ports.js';
 
 /** Recorded builds, newest first. */
@@ -14,10 +21,40 @@ export async function listBuilds(
   });
 }
 
-/** One build (an id or a unique prefix of one) with its steps, artifacts and evidence. */
-export async function showBuild(ports: Pick<KilnPorts, 'store'>, id: string): Promise<BuildDetail> {
-  const detail = await getBuild(await ports.store(), id);
-  if (!detail)
-    throw new KilnError('KILN_NOT_FOUND', `no build with id "${id}"`, { hint: 'list ids with `kiln builds`' });
+/**
+ * One build with its steps, artifacts and evidence, named by its id, the commit it built or the digest of an
+ * artifact it made (each in full or by a unique prefix). A commit or digest several builds share names the newest
+ * of them; a notice lists the others.
+ */
+export async function showBuild(ports: Pick<KilnPorts, 'store' | 'events'>, ref: string): Promise<BuildDetail> {
+  const store = await ports.store();
+  const refs = await buildsNamedBy(store, ref);
+  const chosen = refs.find((r) => r.kind === 'build' && r.value === ref) ?? (refs.length === 1 ? refs[0] : undefined);
+  if (!chosen) {
+    if (refs.length === 0) {
+      throw new KilnError('KILN_NOT_FOUND', `no build has the id, commit or artifact digest "${ref}"`, {
+        hint: 'list builds with `kiln builds`; give a build id, a commit SHA or an artifact digest (sha256:…), or a prefix of one',
+      });
+    }
+    const shown = refs.slice(0, 10).map(describeRef);
+    if (refs.length > 10) shown.push(`… (${refs.length} in all)`);
+    throw new KilnError('KILN_USAGE', `"${ref}" names more than one thing:\n${shown.map((l) => `  ${l}`).join('\n')}`, {
+      hint: 'give more characters, or one of the build ids listed',
+    });
+  }
+  const [newest, ...others] = chosen.buildIds as [string, ...string[]];
+  if (others.length > 0) {
+    ports.events({
+      kind: 'notice',
+      message: `${chosen.kind} ${chosen.value} was built by ${chosen.buildIds.length} builds; showing the newest, ${newest} (others: ${others.join(', ')})`,
+    });
+  }
+  const detail = await getBuild(store, newest);
+  if (!detail) throw new KilnError('KILN_NOT_FOUND', `build ${newest} is no longer recorded`, { hint: 'run it again' });
   return detail;
+}
+
+function describeRef(r: BuildRef): string {
+  if (r.kind === 'build') return `build ${r.value}`;
+  return `${r.kind} ${r.value} (build${r.buildIds.length > 1 ? 's' : ''} ${r.buildIds.join(', ')})`;
 }

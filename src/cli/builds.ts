@@ -9,10 +9,12 @@ const BUILDS_HELP = `usage: kiln builds [--limit N] [--project NAME] [--json]
 
 Lists recorded builds, newest first: the last N (default 20), of one project with --project.`;
 
-const SHOW_HELP = `usage: kiln show <build-id> [--json]
+const SHOW_HELP = `usage: kiln show <build-id | commit | sha256:artifact-digest> [--json]
 
-Shows one build (an id or a unique prefix of one): its steps with status, exit code and duration,
-its artifacts with digests, and the evidence (provenance, SBOM) recorded for each.`;
+Shows one build: its steps with status, exit code and duration, its artifacts with digests, and the
+evidence (provenance, SBOM) recorded for each. Name it by its id, the commit it built or the digest of
+an artifact it made, each in full or by a unique prefix; a commit or digest several builds share shows
+the newest of them. A prefix that names more than one thing is refused with the candidates.`;
 
 /** Lists builds as a table or JSON. */
 export async function buildsCommand(ctx: CliContext, argv: string[]): Promise<number> {
@@ -67,7 +69,11 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
   const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' } }, 1);
   if (values.help) return help(ctx, SHOW_HELP);
   const id = positionals[0];
-  if (!id) throw new KilnError('KILN_USAGE', 'kiln show: missing build id', { hint: 'list ids with `kiln builds`' });
+  if (!id) {
+    throw new KilnError('KILN_USAGE', 'kiln show: missing build id, commit or artifact digest', {
+      hint: 'list builds with `kiln builds`',
+    });
+  }
   const detail = await withKiln(ctx, { json: values.json }, (kiln) => kiln.showBuild(id));
   if (values.json) {
     println(ctx.stdout, JSON.stringify(detail, null, 2));

@@ -11,8 +11,11 @@ import { type LockEnv, ownUid, PROCESS_LOCK_ENV } from './processes.js';
 
 const OWNER = 'owner.json';
 const TMPFS_MAGIC = 0x01021994;
-/** Work dir names: build ids (`20261126T011234Z-3f9a1c`), or `plan-` and one. Nothing else is ever swept. */
-const WORK_DIR_NAME = /^(plan-)?\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+/**
+ * Work dir names: build ids (`20261207T172734.123Z-9f8e7d6c5b4a3928`, or an earlier version's
+ * `20261126T011234Z-3f9a1c`), or `plan-` and one. Nothing else is ever swept.
+ */
+const WORK_DIR_NAME = /^(plan-)?\d{8}T\d{6}(?:Z-[0-9a-f]{6}|\.\d{3}Z-[0-9a-f]{16})$/;
 
 /** Where to look for a tmpfs, and how much room it must have to be used (tests shrink these). */
 export interface TmpfsProbe {

@@ -1,5 +1,6 @@
 // The provenance store (SQLite by default; Postgres later through the same Kysely queries).
 
+export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
   beginOsvImport,
   finishOsvImport,

@@ -182,7 +182,8 @@ export async function findBuildByFingerprint(
 }
 
 /** A LIKE pattern matching strings that start with `prefix` literally (its wildcards escaped). */
-function likePrefix(prefix: string): string {
+/** A LIKE pattern matching what starts with `prefix` (its wildcards escaped; use with `escape '\\'`). */
+export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
 }
 

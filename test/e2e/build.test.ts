@@ -152,7 +152,7 @@ describe('kiln build end to end', () => {
         existsSync(work)
           ? readdirSync(work, { recursive: true })
               .map(String)
-              .filter((p) => /\d{8}T\d{6}Z-[0-9a-f]{6}$/.test(p))
+              .filter((p) => /\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{16}$/.test(p))
           : [];
       const crashed = kiln(['build'], { cwd: repo, home, env: { KILN_FAULT_INJECT: point, KILN_WORK_DIR: work } });
       expect(crashed.signal).toBe('SIGKILL');

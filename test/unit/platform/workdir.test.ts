@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { newBuildId } from '../../../src/app/build/id.js';
 import { kilnPaths } from '../../../src/core/home.js';
 import {
   createWorkDir,
@@ -127,5 +128,13 @@ describe('work dirs', () => {
     expect(existsSync(root)).toBe(true); // the live build's dir is still in it
     await removeWorkDir(join(root, id(2)));
     expect(existsSync(root)).toBe(false);
+  });
+
+  it('sweeps dead builds whose ids are of the current form too', async () => {
+    const root = join(fakeShm().dir, 'root');
+    const env = { pid: 2, host: 'h', isAlive: () => false, now: () => Date.now(), sleep: async () => {} };
+    const current = newBuildId(new Date());
+    for (const name of [current, `plan-${current}`, id(4)]) await createWorkDir(join(root, name), { ...env, pid: 99 });
+    expect(await sweepStaleWorkDirs(root, env)).toBe(3);
   });
 });
