@@ -38,8 +38,9 @@ export function npmBinDirs(pkg: Pick<WorkspacePackage, 'dir'>): string[] {
  * needing the template's needs plus `<template>:<dep>` for every workspace package it depends on (transitively) that
  * has a step: their outputs are laid out in front of it where its node_modules links lead (`<dep dir>/dist`, …).
  * Inputs and outputs get the package directory in front; the package.json of each of those dependencies is an
- * input too (a workspace install links the package directory, and Node reads `main`/`exports` there). `run` is, exactly (bin dirs from `opts.binDirs`; a relative
- * one is anchored at `$PWD`, the project directory the shell starts in):
+ * input too (a workspace install links the package directory, and Node reads `main`/`exports` there).
+ * `run` is, exactly (bin dirs from `opts.binDirs`; a relative one is anchored at `$PWD`, the project directory the
+ * shell starts in):
  *
  *     PATH="$PWD/packages/a/node_modules/.bin:$PWD/node_modules/.bin:$PATH"; export PATH
  *     mkdir -p 'packages/a' && cd 'packages/a' || exit 1
