@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Digest, isDigest, sha256Digest } from '../core/digest.js';
 import { writeFileAtomic } from '../platform/fsutil.js';
 import type { LocalCas } from './local/cas.js';
+import { clearingTheWay } from './local/files.js';
 
 /**
  * The SBOM memo (sbom/make.ts's SbomMemo) over the local CAS, written to `writable`: an index file per key naming the
@@ -25,7 +26,8 @@ export function casSbomMemo(cas: LocalCas, writable: LocalCas = cas) {
     async put(key: Digest, bytes: Buffer): Promise<void> {
       const digest = sha256Digest(bytes);
       await writable.putBlob(digest, bytes);
-      await writeFileAtomic(indexPath(writable, key), digest);
+      const path = indexPath(writable, key);
+      await clearingTheWay(path, () => writeFileAtomic(path, digest));
     },
   };
 }

@@ -105,17 +105,27 @@ export function artifactFileName(artifact: { name: string; path: string; format?
     : `${artifact.name}.tgz`;
 }
 
-/** Step names in an order where every step comes after the steps it needs (stable: by name within a level). */
+/** Step names in an order where every step comes after the steps it needs (stable: by name within a level).
+ * Iterative, so a chain of thousands of steps cannot overflow the call stack. */
 export function topoOrder(config: GraphShape): string[] {
   const order: string[] = [];
   const done = new Set<string>();
-  const visit = (name: string) => {
-    if (done.has(name)) return;
-    done.add(name);
-    for (const need of [...(config.steps[name]?.needs ?? [])].sort()) visit(need);
-    order.push(name);
-  };
-  for (const name of Object.keys(config.steps).sort()) visit(name);
+  for (const root of Object.keys(config.steps).sort()) {
+    if (done.has(root)) continue;
+    done.add(root);
+    const stack = [{ name: root, needs: [...(config.steps[root]?.needs ?? [])].sort(), next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as (typeof stack)[number];
+      const need = top.needs[top.next++];
+      if (need === undefined) {
+        stack.pop();
+        order.push(top.name);
+      } else if (!done.has(need)) {
+        done.add(need);
+        stack.push({ name: need, needs: [...(config.steps[need]?.needs ?? [])].sort(), next: 0 });
+      }
+    }
+  }
   return order;
 }
 
@@ -129,24 +139,26 @@ function covers(output: string, path: string): boolean {
  * Edges to unknown names and self-edges are ignored (they are reported elsewhere). */
 export function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done') return undefined;
-    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
-    state.set(name, 'visiting');
-    stack.push(name);
-    for (const next of edges.get(name) ?? []) {
-      if (next === name || !edges.has(next)) continue;
-      const found = visit(next);
-      if (found) return found;
+  for (const root of [...edges.keys()].sort()) {
+    if (state.has(root)) continue;
+    // An explicit stack (the path being walked), so a chain of thousands of names cannot overflow the call stack.
+    const path = [{ name: root, next: 0 }];
+    state.set(root, 'visiting');
+    while (path.length > 0) {
+      const top = path[path.length - 1] as (typeof path)[number];
+      const next = edges.get(top.name)?.[top.next++];
+      if (next === undefined) {
+        path.pop();
+        state.set(top.name, 'done');
+      } else if (next !== top.name && edges.has(next) && state.get(next) !== 'done') {
+        if (state.get(next) === 'visiting') {
+          const names = path.map((p) => p.name);
+          return [...names.slice(names.indexOf(next)), next];
+        }
+        state.set(next, 'visiting');
+        path.push({ name: next, next: 0 });
+      }
     }
-    stack.pop();
-    state.set(name, 'done');
-    return undefined;
-  };
-  for (const name of [...edges.keys()].sort()) {
-    const found = visit(name);
-    if (found) return found;
   }
   return undefined;
 }

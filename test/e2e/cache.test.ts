@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -206,6 +206,72 @@ artifacts:
       expect(c.status).toBe(0);
       expect(JSON.parse(c.stdout).artifacts[0].digest).toBe(a.artifacts[0]?.digest);
       expect(c.stderr).toMatch(/remote cache/i);
+    } finally {
+      await nginx.stop();
+    }
+  });
+});
+
+describe('a remote cache named in kiln.yaml, with the keys it trusts', () => {
+  it('hits entries signed by a trusted key, and rebuilds past entries signed by another key or tampered with', async () => {
+    const nginx = await startNginxCache();
+    try {
+      const root = tempDir();
+      const keys = (name: string) => {
+        const out = join(root, name);
+        expect(kiln(['keys', 'generate', '--out', out], { cwd: root, home: join(root, `keys-${name}`) }).status).toBe(
+          0,
+        );
+        return { key: `${out}.key`, pub: readFileSync(`${out}.pub`, 'utf8') };
+      };
+      const ci = keys('ci');
+      const mallory = keys('mallory');
+      const repo = join(root, 'repo');
+      const yaml = `${DEMO_KILN_YAML}cache:\n  remote: ${nginx.url}\n  trust: [keys/ci.pub]\n`;
+      makeRepo(repo, demoProject({ 'kiln.yaml': yaml, 'keys/ci.pub': ci.pub }));
+      let homes = 0;
+      const buildIn = (key?: string) => {
+        const r = kiln(['build', '--json', ...(key ? ['--key', key] : [])], {
+          cwd: repo,
+          home: join(root, `h${homes++}`),
+        });
+        if (r.status !== 0) throw new Error(`kiln build failed (${r.status}):\n${r.stderr}`);
+        return { built: JSON.parse(r.stdout) as Built, stderr: r.stderr };
+      };
+      const clearRemote = () => {
+        for (const rel of nginx.stored()) rmSync(join(nginx.storeDir, rel));
+      };
+
+      // Entries signed by a key kiln.yaml does not trust: a warning and a miss; the step runs again.
+      const planted = buildIn(mallory.key);
+      expect(planted.built.cache).toMatchObject({ hits: 0, misses: 2 });
+      expect(nginx.stored().some((p) => p.startsWith('ac/'))).toBe(true);
+      const untrusted = buildIn();
+      expect(untrusted.built.cache).toMatchObject({ hits: 0, misses: 2 });
+      expect(untrusted.stderr).toMatch(/ignored the remote cache entry for action \w+: untrusted-key/);
+      expect(untrusted.built.artifacts[0]?.digest).toBe(planted.built.artifacts[0]?.digest);
+
+      // Entries signed by the trusted CI key: a fresh home (its own signing key) hits both steps.
+      clearRemote();
+      const fromCi = buildIn(ci.key);
+      expect(fromCi.built.cache).toMatchObject({ hits: 0, misses: 2 });
+      const trusted = buildIn();
+      expect(trusted.built.cache).toMatchObject({ hits: 2, misses: 0 });
+      expect(step(trusted.built, 'compile')).toMatchObject({ cache: 'hit', producedBy: fromCi.built.buildId });
+
+      // The same entries with their payload changed (signature kept): a miss, never a hit.
+      for (const rel of nginx.stored().filter((p) => p.startsWith('ac/'))) {
+        const path = join(nginx.storeDir, rel);
+        const envelope = JSON.parse(readFileSync(path, 'utf8'));
+        const payload = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+        payload.producedBy.buildId = 'forged';
+        envelope.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+        writeFileSync(path, JSON.stringify(envelope));
+      }
+      const tampered = buildIn();
+      expect(tampered.built.cache).toMatchObject({ hits: 0, misses: 2 });
+      expect(tampered.stderr).toMatch(/ignored the remote cache entry for action \w+: bad-signature/);
+      expect(tampered.built.artifacts[0]?.digest).toBe(fromCi.built.artifacts[0]?.digest);
     } finally {
       await nginx.stop();
     }

@@ -10,6 +10,7 @@ import {
   isIntact,
   readVerified,
   touch,
+  unreadable,
   type WriteSource,
   writeVerified,
 } from './files.js';
@@ -69,6 +70,7 @@ export class LocalCas implements BlobStore {
       return read.data;
     }
     if (read.kind === 'corrupt') await this.#corrupt(path, digest, read.actual, read.ino);
+    if (read.kind === 'unreadable') this.#unreadable(path, read.reason);
     this.#counters.misses++;
     return undefined;
   }
@@ -81,6 +83,7 @@ export class LocalCas implements BlobStore {
       return true;
     }
     if (copy.kind === 'corrupt') await this.#corrupt(path, digest, copy.actual, copy.ino);
+    if (copy.kind === 'unreadable') this.#unreadable(path, copy.reason);
     this.#counters.misses++;
     return false;
   }
@@ -106,12 +109,8 @@ export class LocalCas implements BlobStore {
   }
 
   async hasBlob(digest: Digest): Promise<boolean> {
-    try {
-      return (await fsp.stat(this.blobPath(digest))).isFile();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
+    // Whatever cannot be looked at is not there: the read that would follow warns about it.
+    return (await fsp.stat(this.blobPath(digest)).catch(() => undefined))?.isFile() === true;
   }
 
   async putBlob(digest: Digest, data: Buffer): Promise<void> {
@@ -129,7 +128,8 @@ export class LocalCas implements BlobStore {
       await this.#hit(path, data.length);
       return data;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.#unreadable(path, unreadable(err).reason);
       this.#counters.misses++;
       return undefined;
     }
@@ -177,6 +177,10 @@ export class LocalCas implements BlobStore {
     this.#onWarning(
       `cache blob ${digest} in ${this.dir} was corrupt (its content hashes to ${actual}); evicted, treated as a miss`,
     );
+  }
+
+  #unreadable(path: string, reason: string): void {
+    this.#onWarning(`cache record ${path} cannot be read (${reason}); treated as a miss, replaced when stored again`);
   }
 
   #at(): Date {

@@ -24,14 +24,36 @@ export async function writeVerified(
   expected: Digest,
   atime: Date,
 ): Promise<number> {
-  const tmp = tempPathFor(final);
+  return clearingTheWay(final, async () => {
+    const tmp = tempPathFor(final);
+    try {
+      const size = await writeTemp(tmp, source, expected, atime);
+      await renameDurable(tmp, final);
+      return size;
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+  });
+}
+
+/** Errors of a write that something other than a file at the record's name (or its shard directory) causes. */
+const IN_THE_WAY = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR']);
+
+/**
+ * Runs `write` of the cache record `final`; when a directory sits at its name (or a file at its shard directory's),
+ * left by a crash, a tool or a hand, that is no record: it is removed and the write runs once more.
+ */
+export async function clearingTheWay<T>(final: string, write: () => Promise<T>): Promise<T> {
   try {
-    const size = await writeTemp(tmp, source, expected, atime);
-    await renameDurable(tmp, final);
-    return size;
+    return await write();
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
+    if (!IN_THE_WAY.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    const shard = await fsp.lstat(dirname(final)).catch(() => undefined);
+    if (shard && !shard.isDirectory()) await fsp.rm(dirname(final), { force: true });
+    const record = await fsp.lstat(final).catch(() => undefined);
+    if (record && !record.isFile()) await fsp.rm(final, { recursive: true, force: true });
+    return write();
   }
 }
 
@@ -91,35 +113,59 @@ async function hashHandle(fh: FileHandle, bufSize: number): Promise<{ digest: Di
   }
 }
 
-/** The outcome of reading a stored file against its digest. */
+/** The outcome of reading a stored file against its digest; `unreadable` (a directory, an I/O error) is a miss too. */
 export type VerifiedRead =
   | { kind: 'miss' }
+  | { kind: 'unreadable'; reason: string }
   | { kind: 'ok'; data: Buffer }
   | { kind: 'corrupt'; actual: Digest; ino: number };
 
 /** Reads `path` whole and checks it hashes to `expected`. */
 export async function readVerified(path: string, expected: Digest): Promise<VerifiedRead> {
-  const fh = await openOrMiss(path);
-  if (fh === undefined) return { kind: 'miss' };
   try {
-    const st = await fh.stat();
-    const data = await fh.readFile();
-    const actual = sha256Digest(data);
-    return actual === expected ? { kind: 'ok', data } : { kind: 'corrupt', actual, ino: st.ino };
-  } finally {
-    await fh.close();
+    const fh = await openOrMiss(path);
+    if (fh === undefined) return { kind: 'miss' };
+    try {
+      const st = await fh.stat();
+      const data = await fh.readFile();
+      const actual = sha256Digest(data);
+      return actual === expected ? { kind: 'ok', data } : { kind: 'corrupt', actual, ino: st.ino };
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    return unreadable(err);
   }
+}
+
+/** A failed read of a cache record as a miss with its reason, for errors the file system gives (not bugs). */
+export function unreadable(err: unknown): { kind: 'unreadable'; reason: string } {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') throw err;
+  return { kind: 'unreadable', reason: code === 'EISDIR' ? 'it is a directory' : `${code}: ${(err as Error).message}` };
 }
 
 /** The outcome of copying a stored file out to a destination. */
 export type VerifiedCopy =
   | { kind: 'miss' }
+  | { kind: 'unreadable'; reason: string }
   | { kind: 'ok'; size: number }
   | { kind: 'corrupt'; actual: Digest; ino: number };
 
 /** Copies `path` to `dest` (via a temp file and rename) while hashing; `dest` only appears when the hash matches. */
 export async function copyOutVerified(path: string, expected: Digest, dest: string): Promise<VerifiedCopy> {
-  const src = await openOrMiss(path);
+  let src: FileHandle | undefined;
+  try {
+    src = await openOrMiss(path);
+    // Only a regular file is a blob. Checked up front: the destination's errors below are the caller's to see.
+    if (src !== undefined && !(await src.stat()).isFile()) {
+      await src.close();
+      return { kind: 'unreadable', reason: 'it is not a regular file' };
+    }
+  } catch (err) {
+    await src?.close();
+    return unreadable(err);
+  }
   if (src === undefined) return { kind: 'miss' };
   const tmp = tempPathFor(dest);
   try {
@@ -163,7 +209,7 @@ export async function evictIfSame(path: string, ino: number): Promise<void> {
  * then records `atime` as its last access through the same handle. `sizeHint` only sizes the read buffer.
  */
 export async function isIntact(path: string, expected: Digest, atime: Date, sizeHint = CHUNK): Promise<boolean> {
-  const fh = await openOrMiss(path);
+  const fh = await openOrMiss(path).catch(() => undefined);
   if (fh === undefined) return false;
   try {
     if ((await hashHandle(fh, sizeHint + 1)).digest !== expected) return false;
@@ -171,7 +217,8 @@ export async function isIntact(path: string, expected: Digest, atime: Date, size
     await fh.utimes(atime, atime).catch(() => {});
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return false;
+    // A directory or an unreadable file is not the record: the write that follows replaces it.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') return false;
     throw err;
   } finally {
     await fh.close();

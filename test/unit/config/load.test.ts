@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kilnJsonSchema, parseConfig, topoOrder } from '../../../src/config/index.js';
+import { checkGraph, kilnJsonSchema, loadConfigFile, parseConfig, topoOrder } from '../../../src/config/index.js';
 import { KilnError } from '../../../src/core/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 function problemsOf(text: string): { path: string; line: number; column: number; message: string }[] {
   try {
@@ -154,5 +156,56 @@ describe('delivered file names', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ path: 'artifacts[1].path', line: 16 });
     expect(problems[0]?.message).toContain('delivers demo.tgz, as artifacts[0] does');
+  });
+});
+
+describe('hostile and huge files', () => {
+  it('refuses a YAML alias bomb (billion laughs) as a config problem', () => {
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const [prev, name] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi'] as const) {
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const problems = problemsOf(`name: bomb\n${levels.join('\n')}\n`);
+    expect(problems).toEqual([expect.objectContaining({ line: 1, message: expect.stringContaining('YAML aliases') })]);
+    // A few aliases for shared values still work.
+    const shared = GOOD.replace('    network: true', '    network: true\n    env: &env { CI: "1" }').replace(
+      '    run: make',
+      '    run: make\n    env: *env',
+    );
+    expect(parseConfig(shared, 'kiln.yaml').steps.build?.env).toEqual({ CI: '1' });
+    // Many aliases (each resolved by a search among all anchors) are refused before they are resolved.
+    const many = Array.from({ length: 5000 }, (_, i) => `k${i}: &a${i} v\nr${i}: *a${i}`).join('\n');
+    expect(problemsOf(`name: many\n${many}\n`)).toEqual([
+      expect.objectContaining({ line: 203, message: expect.stringContaining('YAML aliases') }),
+    ]);
+  });
+
+  it('refuses a kiln.yaml over 1 MiB, from text or from a file it does not read', async () => {
+    const big = `${GOOD}# ${'x'.repeat(1024 * 1024)}\n`;
+    expect(() => parseConfig(big, 'kiln.yaml')).toThrow(/kiln\.yaml is 1\.0 MiB, more than the 1\.0 MiB/);
+    const file = join(tempDir(), 'kiln.yaml');
+    writeFileSync(file, GOOD);
+    truncateSync(file, 8 * 1024 * 1024); // sparse: 8 MiB of NULs after the config
+    const err = await loadConfigFile(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect(err).toMatchObject({ code: 'KILN_CONFIG_INVALID', message: expect.stringContaining('is 8.0 MiB') });
+    expect((err as KilnError).hint).toContain('perPackage');
+  });
+
+  it('orders and checks a chain of 50,000 steps (no recursion as deep as the graph)', () => {
+    const names = Array.from({ length: 50_000 }, (_, i) => `s${i}`);
+    const steps = Object.fromEntries(
+      names.map((name, i) => [name, { needs: i > 0 ? [`s${i - 1}`] : [], outputs: [] }]),
+    );
+    expect(topoOrder({ steps, artifacts: [] })).toEqual(names);
+    expect(checkGraph({ steps, artifacts: [] })).toEqual([]);
+    const cyclic = { ...steps, s0: { needs: ['s49999'], outputs: [] } };
+    expect(checkGraph({ steps: cyclic, artifacts: [] })[0]?.message).toMatch(/^dependency cycle: s0 → s49999 → /);
+  });
+
+  it('finds a duplicate key far down a large file, with its line', () => {
+    const steps = Array.from({ length: 2000 }, (_, i) => `  s${i}: {run: x}`);
+    const problems = problemsOf(`name: many\nsteps:\n${steps.join('\n')}\n  s5: {run: y}\n`);
+    expect(problems).toEqual([{ path: '', line: 2003, column: 3, message: 'Map keys must be unique' }]);
   });
 });
