@@ -55,8 +55,10 @@ export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => n
     ] as const) {
       const decoder = new StringDecoder('utf8');
       stream?.on('data', (chunk: Buffer) => {
-        if (!logError) log.write(chunk);
         tail.push(name, decoder.write(chunk));
+        if (logError || log.write(chunk)) return;
+        stream.pause(); // the log file is slower than the step: hold the step back rather than buffer its output
+        log.once('drain', () => stream.resume());
       });
       stream?.on('end', () => tail.end(name, decoder.end()));
     }
