@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { type EventSink, IGNORE_EVENTS } from '../core/events.js';
 import { kilnPaths } from '../core/home.js';
 import { layoutTarget } from '../registry/layout/target.js';
-import { createRegistryClient, resolveCredentials } from '../registry/remote/index.js';
+import { createRegistryClient, defaultDockerConfigPath, resolveCredentials } from '../registry/remote/index.js';
 import type { ArtifactTarget } from '../registry/target.js';
 import { chooseRunner } from '../sandbox/choose.js';
 import type { Env, KilnPorts } from './ports.js';
@@ -50,8 +50,12 @@ export function embeddedPorts(opts: EmbeddedOptions): KilnPorts {
         env,
         onEvent: events,
       }),
-    // The sandbox hides the Kiln home (keys, cache, store) from every step.
-    runners: (kind) => chooseRunner(kind, { hidden: [home.home] }),
+    // The sandbox hides the Kiln home (keys, cache, store) and the registry credentials from every step; a build
+    // adds its signing key file. The remote cache's credentials come from the environment, which steps never get.
+    runners: (kind) =>
+      chooseRunner(kind, {
+        hidden: [home.home, home.keys, home.store, home.cache, home.oci, defaultDockerConfigPath(env) ?? []].flat(),
+      }),
     now: opts.now ?? (() => new Date()),
     events,
     env,

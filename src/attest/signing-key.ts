@@ -12,6 +12,8 @@ export interface ResolvedSigner {
   readonly signer: Signer;
   readonly source: string;
   readonly created: boolean;
+  /** The file the private key was read from (none for a key given in KILN_SIGNING_KEY itself): hidden from steps. */
+  readonly file?: string;
 }
 
 /** Resolves and loads the signing key in the documented order of precedence. */
@@ -64,5 +66,5 @@ async function fromFile(path: string, via: string): Promise<ResolvedSigner> {
       },
     );
   }
-  return { signer: loadSigner(pem, path), source: `${via} (${path})`, created: false };
+  return { signer: loadSigner(pem, path), source: `${via} (${path})`, created: false, file: path };
 }

@@ -1,6 +1,7 @@
 // This process and the others it deals with, as the operating system knows them: the only file outside the CLI that
 // reads process state. Locks record who holds them, work dirs are private to a user, steps run in process groups,
 // and an SBOM lists the packages npm would install on this platform.
+import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
@@ -45,6 +46,35 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // The group is already gone.
   }
+}
+
+/** O_CLOEXEC in the octal `flags:` line of /proc/self/fdinfo/N. */
+const CLOSE_ON_EXEC = 0o2000000;
+
+/**
+ * Descriptors above stderr that this process holds open without close-on-exec: what it inherited from its own
+ * parent (`kiln build 20</secret`). Every child started by exec would inherit them too. Node opens all of its own
+ * descriptors close-on-exec, so this is exactly what leaked in. Empty where /proc is not there.
+ */
+export function inheritableFds(): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc/self/fd');
+  } catch {
+    return [];
+  }
+  const fds: number[] = [];
+  for (const fd of names.map(Number).filter((n) => n > 2)) {
+    let info: string;
+    try {
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile, e.g. the descriptor of the listing itself
+    }
+    const flags = /^flags:\s*([0-7]+)$/m.exec(info)?.[1];
+    if (flags !== undefined && (Number.parseInt(flags, 8) & CLOSE_ON_EXEC) === 0) fds.push(fd);
+  }
+  return fds.sort((a, b) => a - b);
 }
 
 /** The platform a build installs for, in npm's terms (os, cpu, libc family), read once per process. */

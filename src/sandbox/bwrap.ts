@@ -18,7 +18,7 @@ export interface BubblewrapOptions {
   readonly toolchain?: readonly string[];
   /** A builder root filesystem directory shown read-only at / instead of host directories. */
   readonly rootfs?: string;
-  /** Host paths masked should a toolchain directory contain them (Kiln home, signing key, cache, store). */
+  /** Host paths masked should the toolchain or rootfs contain them (Kiln home, signing key, credentials, store). */
   readonly hidden?: readonly string[];
   readonly now?: () => number;
 }
@@ -30,7 +30,7 @@ export function bubblewrapRunner(opts: BubblewrapOptions = {}): StepRunner {
   let layout: Promise<SandboxLayout> | undefined;
   const getLayout = () => {
     layout ??= opts.rootfs
-      ? rootfsLayout(opts.rootfs)
+      ? rootfsLayout(opts.rootfs, opts.hidden ?? [])
       : hostLayout(opts.toolchain ?? DEFAULT_TOOLCHAIN, opts.hidden ?? []);
     layout.catch(() => {
       layout = undefined; // a later step tries again rather than repeating a stale failure
@@ -42,6 +42,7 @@ export function bubblewrapRunner(opts: BubblewrapOptions = {}): StepRunner {
     hermetic: true,
     run: async (step) => runInSandbox(bwrap, await getLayout(), step, now),
     withRootfs: (dir) => bubblewrapRunner({ ...opts, rootfs: dir }),
+    hiding: (paths) => bubblewrapRunner({ ...opts, hidden: [...(opts.hidden ?? []), ...paths] }),
   };
 }
 

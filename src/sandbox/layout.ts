@@ -69,7 +69,7 @@ export async function hostLayout(dirs: readonly string[], hidden: readonly strin
 }
 
 /** Every top-level entry of a builder rootfs bound read-only at /, except what the sandbox provides itself. */
-export async function rootfsLayout(rootfs: string): Promise<SandboxLayout> {
+export async function rootfsLayout(rootfs: string, hidden: readonly string[] = []): Promise<SandboxLayout> {
   const root = await realpath(rootfs).catch((cause: unknown) => {
     throw new KilnError('KILN_SANDBOX', `builder rootfs ${rootfs} cannot be opened`, {
       hint: 'give the path of an unpacked root filesystem directory',
@@ -85,26 +85,33 @@ export async function rootfsLayout(rootfs: string): Promise<SandboxLayout> {
       entry.isSymbolicLink() ? { kind: 'symlink', target: await readlink(src), dest } : { kind: 'ro-bind', src, dest },
     );
   }
+  const shown = new Set(ops.filter((op) => op.kind === 'ro-bind').map((op) => op.dest));
+  const locate = (real: string): string | undefined => {
+    const dest = within(real, root) && real !== root ? real.slice(root.length) : undefined;
+    return dest && shown.has(`/${dest.split('/')[1]}`) ? dest : undefined;
+  };
+  ops.push(...(await masks(hidden, locate)));
   return Object.freeze({ toolchain: Object.freeze(ops), network: Object.freeze([]) });
 }
 
-/** Masks for /etc secrets and the caller's hidden paths (key, cache, store) where a toolchain bind would show them. */
+/** Masks for /etc secrets and the caller's hidden paths (keys, credentials, store) wherever a bind would show them. */
 async function masks(hidden: readonly string[], locate: (real: string) => string | undefined): Promise<MountOp[]> {
   const sshKeys = (await readdir('/etc/ssh').catch(() => []))
     .filter((name) => /^ssh_host_.*_key$/.test(name))
     .map((name) => `/etc/ssh/${name}`);
   const candidates = [...ETC_SECRET_FILES, ...ETC_SECRET_DIRS, ...sshKeys, ...hidden];
-  const ops: MountOp[] = [];
-  const seen = new Set<string>();
+  const found: MountOp[] = [];
   for (const path of candidates) {
     const real = await realpath(path).catch(() => undefined);
     const dest = real && locate(real);
-    if (!real || !dest || seen.has(dest)) continue;
-    seen.add(dest);
+    if (!real || !dest) continue;
     const stat = await lstat(real);
-    ops.push(stat.isDirectory() ? { kind: 'tmpfs', dest } : { kind: 'mask-file', dest });
+    found.push(stat.isDirectory() ? { kind: 'tmpfs', dest } : { kind: 'mask-file', dest });
   }
-  return ops;
+  // A path inside a masked directory is hidden already (and the read-only tmpfs could not take another mount).
+  const dirs = found.filter((op) => op.kind === 'tmpfs').map((op) => op.dest);
+  const inMasked = (op: MountOp) => dirs.some((dir) => dir !== op.dest && within(op.dest, dir));
+  return found.filter((op, i) => !inMasked(op) && found.findIndex((o) => o.dest === op.dest) === i);
 }
 
 function within(path: string, dir: string): boolean {

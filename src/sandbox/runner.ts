@@ -34,4 +34,6 @@ export interface StepRunner {
   ready?(): Promise<void>;
   /** The same runner over a builder root filesystem instead of the host toolchain (sandboxing runners only). */
   withRootfs?(dir: string): StepRunner;
+  /** The same runner with `paths` (a key file, credentials) also kept from every step (sandboxing runners only). */
+  hiding?(paths: readonly string[]): StepRunner;
 }

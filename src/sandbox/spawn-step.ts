@@ -1,10 +1,10 @@
 // Runs one step's process for any runner: its own process group, stopped as a whole when the top process
 // exits, on timeout and on abort; output goes to the log file and a line tail. Runners only choose the argv.
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { signalGroup } from '../platform/processes.js';
+import { inheritableFds, signalGroup } from '../platform/processes.js';
 import { LineTail } from './line-tail.js';
 import type { StepInvocation, StepOutcome } from './runner.js';
 
@@ -31,7 +31,7 @@ export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => n
       group.stop();
     });
     const [file, ...args] = spec.argv;
-    const child = spawn(file, args, {
+    const child = spawnSealed(file, args, {
       cwd: spec.cwd,
       env: { ...spec.env },
       stdio: spec.fd3 ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
@@ -55,8 +55,10 @@ export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => n
     ] as const) {
       const decoder = new StringDecoder('utf8');
       stream?.on('data', (chunk: Buffer) => {
-        if (!logError) log.write(chunk);
         tail.push(name, decoder.write(chunk));
+        if (logError || log.write(chunk)) return;
+        stream.pause(); // the log file is slower than the step: hold the step back rather than buffer its output
+        log.once('drain', () => stream.resume());
       });
       stream?.on('end', () => tail.end(name, decoder.end()));
     }
@@ -87,6 +89,29 @@ export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => n
       else log.end(() => resolve(outcome()));
     });
   });
+}
+
+/**
+ * spawn() with every descriptor this process inherited without close-on-exec (`kiln build 20</secret 21</`)
+ * replaced by /dev/null in the child. Node only sets up the descriptors named in `stdio`; the others go through
+ * exec as they are, and bubblewrap hands them into the sandbox, where a directory one opens the host's
+ * filesystem (/proc/self/fd/21/…) and a socket one reaches the host's network.
+ */
+function spawnSealed(
+  file: string,
+  args: string[],
+  opts: SpawnOptions & { stdio: Array<'ignore' | 'pipe' | number> },
+): ChildProcess {
+  const leaked = inheritableFds().filter((fd) => fd >= opts.stdio.length);
+  if (leaked.length === 0) return spawn(file, args, opts);
+  const devNull = openSync('/dev/null', 'r'); // close-on-exec itself; dup'ed over each leaked number in the child
+  try {
+    const stdio = [...opts.stdio];
+    for (let fd = stdio.length; fd <= Math.max(...leaked); fd++) stdio.push(leaked.includes(fd) ? devNull : 'ignore');
+    return spawn(file, args, { ...opts, stdio });
+  } finally {
+    closeSync(devNull); // spawn() returns once the child has exec'ed
+  }
 }
 
 /** Writes `data` to a child's extra input and closes it; a child that exits before reading it fails on its own. */

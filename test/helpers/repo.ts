@@ -47,16 +47,31 @@ export interface KilnRun {
   stderr: string;
 }
 
-/** Runs `kiln args` in `cwd` with KILN_HOME set, optionally under another umask and a faked clock (libfaketime). */
+/**
+ * Runs `kiln args` in `cwd` with KILN_HOME set, optionally under another umask and a faked clock (libfaketime),
+ * and with extra open descriptors (`fds`: descriptor number in kiln → descriptor of this process).
+ */
 export function kiln(
   args: string[],
-  opts: { cwd: string; home: string; env?: Record<string, string>; umask?: string; fakeTime?: string },
+  opts: {
+    cwd: string;
+    home: string;
+    env?: Record<string, string>;
+    umask?: string;
+    fakeTime?: string;
+    fds?: Record<number, number>;
+  },
 ): KilnRun {
   const env = { ...process.env, KILN_HOME: opts.home, KILN_SIGNING_KEY: '', ...opts.env };
   let argv = [process.execPath, KILN, ...args];
   if (opts.fakeTime) argv = ['faketime', opts.fakeTime, ...argv];
   if (opts.umask) argv = ['/bin/sh', '-c', `umask ${opts.umask} && exec "$0" "$@"`, ...argv];
   const [cmd = '', ...rest] = argv;
-  const r = spawnSync(cmd, rest, { cwd: opts.cwd, env, encoding: 'utf8' });
+  const stdio: Array<'pipe' | 'ignore' | number> = ['pipe', 'pipe', 'pipe'];
+  for (const [at, fd] of Object.entries(opts.fds ?? {})) {
+    while (stdio.length <= Number(at)) stdio.push('ignore');
+    stdio[Number(at)] = fd;
+  }
+  const r = spawnSync(cmd, rest, { cwd: opts.cwd, env, encoding: 'utf8', stdio });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

@@ -47,9 +47,11 @@ async function runBuild(world: BuildWorld, req: BuildRequest): Promise<BuildResu
   const prepared = await prepareBuild(req, ports);
   const { projectPath, source, config, configText, signing } = prepared;
   const store = await ports.store(); // before any work: an unusable store fails fast
+  // The key file is known only now (--key, KILN_SIGNING_KEY, signing.key): wherever it lives, no step sees it.
+  const sandboxed = signing.file ? (world.runner.hiding?.([signing.file]) ?? world.runner) : world.runner;
   const { runner, builder } = await resolveBuilder(
     { sandbox: config.sandbox, projectPath },
-    world.runner,
+    sandboxed,
     (extra) => (extra.length ? identifyBuilder(world.runner, ports.env, ports.home, extra) : identifying),
     (message) => ports.events({ kind: 'notice', message }),
     ports.home.home,

@@ -127,6 +127,19 @@ describe('builder rootfs', () => {
     expect(run.log).toMatch(/Read-only file system/);
   });
 
+  it('hides a key file kept inside the rootfs from a real step', async () => {
+    const rootfs = miniRootfs();
+    mkdirSync(join(rootfs, 'etc', 'keys'));
+    writeFileSync(join(rootfs, 'etc', 'keys', 'signing.key'), 'PRIVATE\n');
+    const runner = bubblewrapRunner({ rootfs, hidden: [join(rootfs, 'etc', 'keys', 'signing.key')] });
+    const run = await runStep(
+      runner,
+      'read -r line < /etc/os-release; echo "$line"; read -r key < /etc/keys/signing.key; echo "$key"',
+    );
+    expect(run.log).toContain('ID=kiln-test\n');
+    expect(run.log).not.toContain('PRIVATE');
+  });
+
   it('fails with KILN_SANDBOX when the rootfs does not exist', async () => {
     const runner = bubblewrapRunner({ rootfs: join(tempDir(), 'nope') });
     await expect(runStep(runner, 'true')).rejects.toMatchObject({ code: 'KILN_SANDBOX' });
