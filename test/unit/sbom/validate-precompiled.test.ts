@@ -41,6 +41,14 @@ const adversarial: Record<string, unknown> = {
   'a bad email': minimal({ metadata: { authors: [{ email: 'not an email' }] } }),
   'a bad date-time': minimal({ metadata: { timestamp: '2024-13-45T99:00:00Z' } }),
   'an over-long enum': minimal({ components: [{ type: 'gadget', name: 'x' }] }),
+  'repeated items': minimal({
+    components: [
+      { type: 'library', name: 'a', version: '1' },
+      { type: 'library', name: 'b' },
+      { version: '1', name: 'a', type: 'library' },
+    ],
+    dependencies: [{ ref: 'a', dependsOn: ['b', 'c', 'b', 'c'] }],
+  }),
 };
 const cases: [string, unknown][] = [
   ...examples.map((f): [string, unknown] => [f, load(f)]),

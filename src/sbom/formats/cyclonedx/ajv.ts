@@ -2,7 +2,7 @@
 // (scripts/gen-validators.mjs), so the precompiled validator and the fallback accept, reject and report alike.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Ajv, CodeOptions, Format, ValidateFunction } from 'ajv';
+import type { Ajv, CodeOptions, Format, KeywordCxt, ValidateFunction } from 'ajv';
 import type { DefinedFormats } from 'ajv-formats/dist/formats.js';
 import { packageFile } from '../../../platform/assets.js';
 
@@ -36,10 +36,84 @@ export function compileCycloneDxSchema(code: CodeOptions = {}): { ajv: Ajv; vali
   // that are declared on the parent object: valid JSON Schema that Ajv's stylistic check rejects.
   const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, formats: cycloneDxFormats(), code });
   ajv.addKeyword({ keyword: 'meta:enum', schemaType: 'object' }); // documentation of enum values only
+  ajv.addKeyword(linearUniqueItems());
   const [spdx, jsf, bom] = SCHEMA_FILES.map(loadSchema);
   ajv.addSchema(spdx as object).addSchema(jsf as object);
-  return { ajv, validate: ajv.compile(bom as object) };
+  return { ajv, validate: ajv.compile(withLinearUniqueItems(bom)) };
 }
+
+/** The keyword that stands for `uniqueItems: true` in the compiled schema (see linearUniqueItems). */
+const UNIQUE_ITEMS = 'kiln:uniqueItems';
+
+/**
+ * The schema with every `uniqueItems: true` renamed to UNIQUE_ITEMS. Ajv checks `uniqueItems` on arrays of objects
+ * (components, dependencies) and of `$ref`'d strings (dependsOn) by comparing every pair: a 20,000-package SBOM took
+ * minutes. The rename keeps the file as published and the rule as the schema states it.
+ */
+function withLinearUniqueItems(schema: unknown): object {
+  return JSON.parse(JSON.stringify(schema), (key, value: unknown) =>
+    key === '' || value === null || typeof value !== 'object' || Array.isArray(value) || !('uniqueItems' in value)
+      ? value
+      : Object.fromEntries(Object.entries(value).map(([k, v]) => [k === 'uniqueItems' ? UNIQUE_ITEMS : k, v])),
+  ) as object;
+}
+
+/**
+ * `uniqueItems` in linear time: each item's canonical JSON (keys sorted) goes into a map, so two items are equal
+ * exactly when JSON Schema says they are. It fails with Ajv's own message and params for the same pair (the last
+ * item that repeats an earlier one, and the nearest earlier one), so reports read as before.
+ */
+function linearUniqueItems() {
+  const { _, str } = load('ajv') as typeof import('ajv');
+  const { useFunc } = load('ajv/dist/compile/util') as typeof import('ajv/dist/compile/util.js');
+  return {
+    keyword: UNIQUE_ITEMS,
+    type: 'array' as const,
+    schemaType: 'boolean' as const,
+    error: {
+      message: ({ params }: { params: Record<string, unknown> }) =>
+        str`must NOT have duplicate items (items ## ${params.j as string} and ${params.i as string} are identical)`,
+      params: ({ params }: { params: Record<string, unknown> }) =>
+        _`{i: ${params.i as string}, j: ${params.j as string}}`,
+    },
+    code(cxt: KeywordCxt) {
+      if (cxt.schema !== true) return;
+      const repeat = cxt.gen.const('repeat', _`${useFunc(cxt.gen, repeatedItem)}(${cxt.data})`);
+      cxt.setParams({ i: _`${repeat}[1]`, j: _`${repeat}[0]` });
+      cxt.fail(_`${repeat} !== undefined`);
+    },
+  };
+}
+
+/**
+ * [j, i]: `items[i]` is the last item equal to an earlier one and `items[j]` the nearest such earlier one; undefined
+ * when all differ. Self-contained, because the build writes its source into the precompiled validator (`code`).
+ */
+function repeatedItem(items: readonly unknown[]): [number, number] | undefined {
+  const canonical = (value: unknown): string => {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+    if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
+  };
+  // Strings, numbers, booleans and null are their own keys (a Map tells 1 from '1'); objects and arrays are keyed
+  // by their canonical JSON, in a map of their own so that no string item is taken for an object.
+  const lastScalar = new Map<unknown, number>();
+  const lastObject = new Map<string, number>();
+  let repeat: [number, number] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const isObject = item !== null && typeof item === 'object';
+    const key = isObject ? canonical(item) : item;
+    const last = isObject ? lastObject : lastScalar;
+    const j = last.get(key as string);
+    if (j !== undefined) repeat = [j, i];
+    last.set(key as string, i);
+  }
+  return repeat;
+}
+repeatedItem.code = `(${repeatedItem.toString()})`;
 
 function loadSchema(name: string): unknown {
   return JSON.parse(readFileSync(new URL(name, SCHEMA_DIR), 'utf8'));
