@@ -16,7 +16,7 @@ const INSTALL = {
     inputs: [${MANIFESTS}, pnpm-lock.yaml, pnpm-workspace.yaml]
     outputs: [node_modules, packages/app/node_modules, packages/core/node_modules]`,
   'yarn-berry-resolutions': `    run: npx --yes @yarnpkg/cli-dist@4.18.1 install --immutable --mode=skip-build
-    env: { YARN_ENABLE_GLOBAL_CACHE: "false" }
+    env: { YARN_ENABLE_GLOBAL_CACHE: "false", NODE_EXTRA_CA_CERTS: /etc/ssl/certs/ca-certificates.crt }
     inputs: [${MANIFESTS}, yarn.lock, .yarnrc.yml]
     outputs: [node_modules]`,
 };
