@@ -3,6 +3,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { KilnError } from '../../core/errors.js';
+import { escapeForTerminal } from '../../core/terminal.js';
 
 /** One file of an archive: its name as stored (never sanitized for extraction) and its checked content. */
 export interface ZipEntry {
@@ -89,7 +90,8 @@ type Fail = (what: string, entry?: CentralEntry, hint?: string) => never;
 
 function failure(zip: string): Fail {
   return (what, entry, hint = DAMAGED) => {
-    const where = entry === undefined ? zip : `${zip}, entry "${entry.name}"`;
+    // Entry names are the archive's to choose: shown escaped, so one cannot end the line or steer the terminal.
+    const where = entry === undefined ? zip : `${zip}, entry "${escapeForTerminal(entry.name)}"`;
     throw new KilnError('KILN_IO', `cannot read ZIP archive ${where}: ${what}`, { hint });
   };
 }
@@ -302,7 +304,8 @@ function checkCentral(entry: CentralEntry, max: number, fail: Fail): void {
 /** Refuses a local header that says something else than the central directory (APPNOTE 4.4.4–4.4.9). */
 function checkLocal(entry: CentralEntry, local: LocalHeader, fail: Fail): void {
   const differs: string[] = [];
-  if (!local.nameBytes.equals(entry.nameBytes)) differs.push(`name "${local.nameBytes.toString('utf8')}"`);
+  if (!local.nameBytes.equals(entry.nameBytes))
+    differs.push(`name "${escapeForTerminal(local.nameBytes.toString('utf8'))}"`);
   if (local.method !== entry.method) differs.push(`method ${local.method}`);
   const watched = FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_DATA_DESCRIPTOR;
   if ((local.flags ^ entry.flags) & watched) differs.push(`flags 0x${local.flags.toString(16)}`);
@@ -316,7 +319,7 @@ function checkLocal(entry: CentralEntry, local: LocalHeader, fail: Fail): void {
 }
 
 function describe(entry: CentralEntry): string {
-  return `"${entry.name}", method ${entry.method}, crc ${entry.crc}, compressedSize ${entry.compressedSize}, size ${entry.size}`;
+  return `"${escapeForTerminal(entry.name)}", method ${entry.method}, crc ${entry.crc}, compressedSize ${entry.compressedSize}, size ${entry.size}`;
 }
 
 /** Decompresses (never past the declared size) and checks length and CRC-32. */

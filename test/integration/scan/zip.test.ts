@@ -134,6 +134,16 @@ with zipfile.ZipFile('many.zip', 'w', compression=zipfile.ZIP_DEFLATED) as z:
 });
 
 describe('readZipEntries refuses damaged and hostile archives', () => {
+  it('shows a hostile entry name escaped in its error: it cannot end the line or steer the terminal', async () => {
+    const dir = tempDir('kiln-zip-');
+    python(
+      dir,
+      `import zipfile\nwith zipfile.ZipFile('evil.zip', 'w') as z: z.writestr('a\\x1b[2K\\r\\nkiln: ok\\u202e.json', 'xx')`,
+    );
+    const err = await rejected(entries(join(dir, 'evil.zip'), { maxEntryBytes: 1 }));
+    expect(err.message).toContain('entry "a\\u001b[2K\\u000d\\u000akiln: ok\\u202e.json": it declares 2 bytes');
+  });
+
   const storedPair = () => {
     const dir = fixture();
     zipCli(dir, ['-q', '-0', '-X', 'pair.zip', 'top.txt', 'a/b/GHSA-1234-5678-9abc.json']);
