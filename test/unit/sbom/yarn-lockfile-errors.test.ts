@@ -195,6 +195,22 @@ describe('readYarnLockfile with berry resolutions', () => {
     expect(deps('pkg:npm/is-odd@3.0.1')).toEqual(['pkg:npm/is-number@7.0.0']);
   });
 
+  it('matches a parent by name and range, any parent after **/, and ranges with or without npm:', () => {
+    const graph = readYarnLockfile(
+      lock,
+      'yarn.lock',
+      root({ 'debug@4.3.7/ms@^2.1.3': 'npm:2.1.2', '**/is-odd/is-number': '7.0.0' }),
+    );
+    const deps = (ref: string) => graph.components.find((c) => c.ref === ref)?.dependsOn;
+    expect(deps('pkg:npm/debug@4.3.7')).toEqual(['pkg:npm/ms@2.1.2']);
+    expect(deps('pkg:npm/is-odd@3.0.1')).toEqual(['pkg:npm/is-number@7.0.0']);
+    // A rule for another version of the parent does not apply: then nothing in the lockfile matches debug's ms.
+    const other = thrown(() =>
+      readYarnLockfile(lock, 'yarn.lock', root({ 'debug@4.0.0/ms': '2.1.2', 'is-odd/is-number': '7.0.0' })),
+    );
+    expect(other.code).toBe('KILN_LOCKFILE_UNSUPPORTED');
+  });
+
   it('says what it cannot read as its own limit, with where it is', () => {
     const err = thrown(() => readYarnLockfile(lock, 'yarn.lock', root({ 'a/b/ms': '2.1.2' })));
     expect(err.code).toBe('KILN_LOCKFILE_UNSUPPORTED');

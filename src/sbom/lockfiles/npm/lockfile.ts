@@ -6,6 +6,7 @@ import { isRecord } from '../../../core/json.js';
 import { parseJsonText } from '../../../core/json-text.js';
 import { escapeForTerminal } from '../../../core/terminal.js';
 import { type ComponentGraph, lockfileInvalid } from '../../graph.js';
+import { rememberLast } from '../last-read.js';
 import { importerGraph } from './importer-graph.js';
 import { buildNpmGraph, type NpmInstallTree, placeTree } from './lock-graph.js';
 import { checkLockfileShape, formatPath, issuesToProblems } from './lockfile-schema.js';
@@ -32,7 +33,7 @@ const REGENERATE_HINT = 'Regenerate it with `npm install --package-lock-only` an
 
 /** Reads an npm lockfile's text into a frozen ComponentGraph; `file` names it in errors and in the graph. Pure. */
 export function readNpmLockfile(text: string, file: string, options: ReadNpmLockfileOptions = {}): ComponentGraph {
-  const value = parseJson(text, file, `Fix the syntax error or restore the file from git. ${REGENERATE_HINT}`);
+  const { value, digest } = parsed(text, file);
   const lockfileVersion = isRecord(value) ? value.lockfileVersion : undefined;
   if (typeof lockfileVersion === 'number' && lockfileVersion > 3) {
     throw new KilnError(
@@ -48,7 +49,7 @@ export function readNpmLockfile(text: string, file: string, options: ReadNpmLock
     lockfileVersion === 1 ? checkV1Lockfile(value, checkedManifest(options.manifest)) : treeOfPackages(value);
   if (tree === undefined) throw invalid(file, problems);
   const platform = () => options.platform ?? hostNpmPlatform();
-  const id = { path: file, digest: sha256Digest(text) };
+  const id = { path: file, digest };
   const { importer } = options;
   const built =
     importer === undefined
@@ -57,6 +58,12 @@ export function readNpmLockfile(text: string, file: string, options: ReadNpmLock
   if (built.graph === undefined) throw invalid(file, built.problems);
   return built.graph;
 }
+
+/** The lockfile's JSON and digest; the last ones are remembered. */
+const parsed = rememberLast((text: string, file: string) => ({
+  value: parseJson(text, file, `Fix the syntax error or restore the file from git. ${REGENERATE_HINT}`),
+  digest: sha256Digest(text),
+}));
 
 /** A v2/v3 lockfile's `packages` map is already laid out by location. */
 function treeOfPackages(value: unknown): { tree?: NpmInstallTree; problems: string[] } {

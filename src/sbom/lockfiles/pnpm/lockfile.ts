@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { sha256Digest } from '../../../core/digest.js';
 import { KilnError } from '../../../core/errors.js';
 import { type ComponentGraph, lockfileInvalid } from '../../graph.js';
+import { rememberLast } from '../last-read.js';
 import { hostNpmPlatform, type NpmPlatform } from '../npm/platform.js';
 import type { PnpmLockfileVersion } from './dep-path.js';
 import { buildPnpmGraph, type PnpmProject } from './lock-graph.js';
@@ -33,12 +34,7 @@ const REGENERATE_HINT = 'Regenerate it with `pnpm install --lockfile-only` and c
  * "env" document) is read from its last document, the project's; the env document's packages are not the project's.
  */
 export function readPnpmLockfile(text: string, file: string, options: ReadPnpmLockfileOptions = {}): ComponentGraph {
-  const value = parseYaml(text, file);
-  const lockfileVersion = value.lockfileVersion;
-  const format = VERSIONS.find((v) => v === lockfileVersion);
-  if (format === undefined) throw unknownVersion(file, lockfileVersion);
-  const { lockfile, problems } = checkPnpmLockfile(value, format);
-  if (lockfile === undefined) throw invalid(file, problems);
+  const { lockfile, problems, digest } = checkedLockfile(text, file);
   const importer = options.importer ?? '.';
   if (!lockfile.importers.has(importer)) {
     const known = [...lockfile.importers.keys()].join(', ');
@@ -49,12 +45,23 @@ export function readPnpmLockfile(text: string, file: string, options: ReadPnpmLo
     });
   }
   const platform = () => options.platform ?? hostNpmPlatform();
-  const lockfileId = { path: file, digest: sha256Digest(text) };
+  const lockfileId = { path: file, digest };
   const projects = options.projects ?? {};
   const built = buildPnpmGraph(lockfile, importer, projects, lockfileId, platform, options.ownDevOnly);
   if (built.graph === undefined || problems.length > 0) throw invalid(file, [...problems, ...built.problems]);
   return built.graph;
 }
+
+/** The lockfile parsed and checked (throws when it cannot be read at all); the last one is remembered. */
+const checkedLockfile = rememberLast((text: string, file: string) => {
+  const value = parseYaml(text, file);
+  const lockfileVersion = value.lockfileVersion;
+  const format = VERSIONS.find((v) => v === lockfileVersion);
+  if (format === undefined) throw unknownVersion(file, lockfileVersion);
+  const { lockfile, problems } = checkPnpmLockfile(value, format);
+  if (lockfile === undefined) throw invalid(file, problems);
+  return { lockfile, problems, digest: sha256Digest(text) };
+});
 
 function parseYaml(text: string, file: string): Record<string, unknown> {
   const docs = parseAllDocuments(text);

@@ -48,19 +48,8 @@ export function readBerryLock(text: string, manifest: YarnManifest): { lock?: Ya
   }
   if (!top.has('__metadata')) problems.push('line 1: has no __metadata block: not a yarn berry lockfile');
   if (problems.length > 0) return { problems };
-  const rootName = manifest.name ?? '';
-  const rootDependencies = manifest.dependencies.map(({ name, range, kind, where }): YarnDependency => {
-    const locked = root?.ranges.get(name); // berry writes the root's descriptors as it normalized them
-    const descriptors = resolvedCandidates(
-      rules,
-      { name: rootName, descriptors: [] },
-      name,
-      locked ?? range,
-      root?.resolution,
-    );
-    return { name, descriptors, kind, where };
-  });
-  // A workspace's dependencies as its lockfile entry spells them (package.json says which are dev).
+  // A workspace's dependencies as its lockfile entry spells them (berry normalizes them; package.json says which are
+  // dev): the root's from its own entry (`workspace:.`), the other workspaces' from theirs.
   const descriptorsOf = (dependent: { name: string; dir: string }, name: string, range: string) => {
     const entry = entries.find((e) => e.workspaceDir === dependent.dir);
     const ranges = dependent.dir === '.' ? root?.ranges : entry?.lockedRanges;
@@ -68,6 +57,15 @@ export function readBerryLock(text: string, manifest: YarnManifest): { lock?: Ya
     const parent = { name: dependent.name, descriptors: entry?.descriptors ?? [] };
     return resolvedCandidates(rules, parent, name, ranges?.get(name) ?? range, resolution);
   };
+  const rootProject = { name: manifest.name ?? '', dir: '.' };
+  const rootDependencies = manifest.dependencies.map(
+    ({ name, range, kind, where }): YarnDependency => ({
+      name,
+      descriptors: descriptorsOf(rootProject, name, range),
+      kind,
+      where,
+    }),
+  );
   const unread = manifest.resolutions.unread.map((where) => `${where}: a resolution path deeper than parent/name`);
   return { lock: { format: 'berry', entries, rootDependencies, unreached: 'omit', descriptorsOf, unread }, problems };
 }
@@ -83,17 +81,25 @@ function resolvedCandidates(
   range: string,
   resolution: string | undefined,
 ): string[] {
-  const rule = rules.find(
-    (r) =>
-      r.target.name === name &&
-      (r.target.range === undefined || sameRange(r.target.range, range)) &&
-      (r.parent === undefined ||
-        (r.parent.name === dependent.name &&
-          (r.parent.range === undefined ||
-            dependent.descriptors.some((d) => sameRange(`${dependent.name}@${r.parent?.range}`, d))))),
-  );
+  const rule = rules.find((r) => appliesTo(r, dependent, name, range));
   const own = candidates(name, range, resolution);
   return rule === undefined ? own : [...candidates(name, rule.to, resolution), ...own];
+}
+
+/** Whether `rule` resolves `name@range` as a dependency of `dependent` (which `parent` may name, with a range). */
+function appliesTo(
+  rule: YarnResolution,
+  dependent: { name: string; descriptors: readonly string[] },
+  name: string,
+  range: string,
+): boolean {
+  const { target, parent } = rule;
+  if (target.name !== name || (target.range !== undefined && !sameRange(target.range, range))) return false;
+  if (parent === undefined) return true;
+  if (parent.name !== dependent.name) return false;
+  return (
+    parent.range === undefined || dependent.descriptors.some((d) => sameRange(`${parent.name}@${parent.range}`, d))
+  );
 }
 
 /** Berry writes registry ranges with its default `npm:` protocol; package.json and resolutions may leave it out. */

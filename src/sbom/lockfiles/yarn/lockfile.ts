@@ -2,6 +2,7 @@
 import { sha256Digest } from '../../../core/digest.js';
 import type { KilnError } from '../../../core/errors.js';
 import { type ComponentGraph, lockfileInvalid, lockfileUnsupported } from '../../graph.js';
+import { rememberLast } from '../last-read.js';
 import type { WorkspaceSelection } from '../workspace.js';
 import { readBerryLock } from './berry.js';
 import { readClassicLock } from './classic.js';
@@ -32,12 +33,10 @@ export function readYarnLockfile(
   manifest: { readonly text: string; readonly file: string },
   workspace?: WorkspaceSelection,
 ): ComponentGraph {
-  const project = readYarnManifest(manifest);
-  const format = yarnLockfileFormat(text);
-  const read = format === 'berry' ? readBerryLock(text, project) : readClassicLock(text, project);
+  const { project, format, read, digest } = parsed(text, manifest.text, manifest.file);
   if (read.lock === undefined) throw invalid(file, format, read.problems, SYNTAX_HINT[format]);
   const problems = project.name === undefined ? [`${project.file}: name: the root project has no name`] : [];
-  const lockfile = { path: file, digest: sha256Digest(text) };
+  const lockfile = { path: file, digest };
   const built =
     workspace === undefined
       ? buildYarnGraph(read.lock, { name: project.name ?? '', version: project.version }, lockfile)
@@ -48,6 +47,14 @@ export function readYarnLockfile(
   }
   return built.graph;
 }
+
+/** The lockfile and package.json parsed; the last ones are remembered. */
+const parsed = rememberLast((text: string, manifestText: string, manifestFile: string) => {
+  const project = readYarnManifest({ text: manifestText, file: manifestFile });
+  const format = yarnLockfileFormat(text);
+  const read = format === 'berry' ? readBerryLock(text, project) : readClassicLock(text, project);
+  return { project, format, read, digest: sha256Digest(text) };
+});
 
 /** The root project and every workspace package, each with its dependencies as the lockfile files them. */
 function projectsOf(lock: YarnLock, root: YarnManifest, workspace: WorkspaceSelection): YarnProject[] {
