@@ -13,6 +13,7 @@ import {
   type RetentionResult,
   retentionReport,
 } from '../retention/index.js';
+import { locateProject, repositoryUrl } from '../source/index.js';
 import { retentionRecords } from '../store/index.js';
 import type { KilnPorts } from './ports.js';
 
@@ -36,7 +37,7 @@ export interface GcResult {
 
 /** Plans retention for the project and, when asked, applies it. */
 export async function gc(
-  ports: Pick<KilnPorts, 'cwd' | 'home' | 'store' | 'artifacts' | 'registries' | 'now' | 'events'>,
+  ports: Pick<KilnPorts, 'cwd' | 'env' | 'home' | 'store' | 'artifacts' | 'registries' | 'now' | 'events'>,
   request: GcRequest,
 ): Promise<GcResult> {
   const layoutDir = ports.artifacts.layoutDir;
@@ -49,10 +50,11 @@ export async function gc(
   const { config } = await loadConfigFile(join(projectPath, 'kiln.yaml'));
   const now = ports.now();
   const store = await ports.store();
-  const [records, manifests] = await Promise.all([
-    retentionRecords(store, config.name),
-    readLayoutManifests(layoutDir),
-  ]);
+  // The project is its name in this repository: a namesake in another repository keeps its own builds.
+  const gitEnv = { PATH: ports.env.PATH };
+  const { repoRoot, subdir } = await locateProject(projectPath, undefined, gitEnv);
+  const scope = { project: config.name, repoUrl: await repositoryUrl(repoRoot, gitEnv), subdir };
+  const [records, manifests] = await Promise.all([retentionRecords(store, scope), readLayoutManifests(layoutDir)]);
   const plan = planRetention({
     project: config.name,
     policy: config.retention,

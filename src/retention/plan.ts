@@ -113,7 +113,10 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     if (!goingManifests.has(p.manifestDigest)) continue;
     copies.set(`published\u0000${p.ref}`, { manifest: p.manifestDigest, environment: 'published', ref: p.ref });
   }
-  const recorded = new Set(builds.flatMap((b) => b.artifacts.map((a) => a.manifestDigest)));
+  const recorded = new Set([
+    ...builds.flatMap((b) => b.artifacts.map((a) => a.manifestDigest)),
+    ...input.records.namesakes,
+  ]);
   const unrecorded = input.layout.manifests
     .filter((m) => !recorded.has(m.digest) && m.refNames.some((r) => r.startsWith(`${input.project}/`)))
     .map((m) => m.digest as string);

@@ -135,7 +135,7 @@ export async function checkWorkingTree(
   opts: { allowDirty: boolean; ignore: readonly string[]; env: GitEnv },
 ): Promise<SourceRef> {
   const ignored = opts.ignore.map((p) => [at.subdir, p].filter(Boolean).join('/').replace(/\/+$/, ''));
-  const repoUrl = repoUrlOf(at.repoRoot, opts.env); // never fails; runs beside `git status`
+  const repoUrl = repositoryUrl(at.repoRoot, opts.env); // never fails; runs beside `git status`
   const dirtyFiles = at.isHead
     ? (await changedFiles(at.repoRoot, opts.env)).filter((f) => !ignored.some((i) => f === i || f.startsWith(`${i}/`)))
     : [];
@@ -193,7 +193,8 @@ export async function materialize(source: SourceRef, dest: string, env: GitEnv):
   }
 }
 
-async function repoUrlOf(repoRoot: string, env: GitEnv): Promise<string> {
+/** The repository as builds record it: origin's URL without credentials, else `file://<root>`; never rejects. */
+export async function repositoryUrl(repoRoot: string, env: GitEnv): Promise<string> {
   const remote = await git(repoRoot, ['config', '--get', 'remote.origin.url'], env).catch(() => '');
   return remote.trim() ? redactUrl(remote.trim()) : `file://${repoRoot}`;
 }

@@ -6,6 +6,7 @@ export {
   type ProjectCommit,
   readAtCommit,
   redactUrl,
+  repositoryUrl,
   type SourceRef,
 } from './checkout.js';
 export { blobDigests, type CommitFile, type CommitListing, listCommitFiles, readBlobs } from './commit-files.js';

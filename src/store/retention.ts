@@ -17,11 +17,21 @@ export interface RetainedBuild {
   readonly artifacts: readonly { readonly name: string; readonly manifestDigest: string; readonly path: string }[];
 }
 
+/**
+ * Whose builds retention judges: a project name in one repository (its URL as builds record it, and the project's
+ * directory in it). Two repositories with projects of the same name are two projects.
+ */
+export interface RetentionScope {
+  readonly project: string;
+  readonly repoUrl: string;
+  readonly subdir: string;
+}
+
 /** Everything the retention planner needs from the store, read in one go. */
 export interface RetentionRecords {
   /** The project's builds, newest first. */
   readonly builds: readonly RetainedBuild[];
-  /** Artifact manifests the project's builds published that builds of other projects recorded too. */
+  /** Artifact manifests the project's builds published that builds of other projects (or repositories) recorded too. */
   readonly sharedElsewhere: readonly {
     readonly manifestDigest: string;
     readonly buildId: string;
@@ -31,15 +41,20 @@ export interface RetentionRecords {
   readonly promotions: readonly PromotionRow[];
   /** Where the project's artifacts were published (registry and repository), for deleting those copies too. */
   readonly publications: readonly { readonly manifestDigest: string; readonly ref: string }[];
+  /** Manifests that builds of a project of the same name in another repository recorded (theirs, not unrecorded). */
+  readonly namesakes: readonly string[];
 }
 
-/** Reads `project`'s builds with their artifacts, who else recorded those manifests, and every promotion. */
-export async function retentionRecords(store: Store, project: string): Promise<RetentionRecords> {
-  const [builds, artifacts, shared, promotions, published] = await Promise.all([
+/** Reads the scope's builds with their artifacts, who else recorded those manifests, and every promotion. */
+export async function retentionRecords(store: Store, scope: RetentionScope): Promise<RetentionRecords> {
+  const { project, repoUrl, subdir } = scope;
+  const [builds, artifacts, shared, promotions, published, namesakes] = await Promise.all([
     store.db
       .selectFrom('builds')
       .select(['id', 'project', 'branch', 'status', 'commit_sha', 'started_at'])
       .where('project', '=', project)
+      .where('repo_url', '=', repoUrl)
+      .where('subdir', '=', subdir)
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
       .execute(),
@@ -48,6 +63,8 @@ export async function retentionRecords(store: Store, project: string): Promise<R
       .innerJoin('builds', 'builds.id', 'artifacts.build_id')
       .select(['artifacts.build_id', 'artifacts.name', 'artifacts.manifest_digest', 'artifacts.path'])
       .where('builds.project', '=', project)
+      .where('builds.repo_url', '=', repoUrl)
+      .where('builds.subdir', '=', subdir)
       .orderBy('artifacts.name')
       .execute(),
     store.db
@@ -58,7 +75,15 @@ export async function retentionRecords(store: Store, project: string): Promise<R
       .select(['theirs.manifest_digest', 'theirs.build_id', 'other.project'])
       .distinct()
       .where('own.project', '=', project)
-      .where('other.project', '!=', project)
+      .where('own.repo_url', '=', repoUrl)
+      .where('own.subdir', '=', subdir)
+      .where((eb) =>
+        eb.or([
+          eb('other.project', '!=', project),
+          eb('other.repo_url', '!=', repoUrl),
+          eb('other.subdir', '!=', subdir),
+        ]),
+      )
       .execute(),
     store.db.selectFrom('promotions').selectAll().orderBy('promoted_at').orderBy('id').execute(),
     // By manifest, not by the build that first pushed it: a later build of the same bytes shares the copies.
@@ -69,6 +94,16 @@ export async function retentionRecords(store: Store, project: string): Promise<R
       .select(['publications.manifest_digest', 'publications.registry', 'publications.repository'])
       .distinct()
       .where('builds.project', '=', project)
+      .where('builds.repo_url', '=', repoUrl)
+      .where('builds.subdir', '=', subdir)
+      .execute(),
+    store.db
+      .selectFrom('artifacts')
+      .innerJoin('builds', 'builds.id', 'artifacts.build_id')
+      .select('artifacts.manifest_digest')
+      .distinct()
+      .where('builds.project', '=', project)
+      .where((eb) => eb.or([eb('builds.repo_url', '!=', repoUrl), eb('builds.subdir', '!=', subdir)]))
       .execute(),
   ]);
   const byBuild = new Map<string, { name: string; manifestDigest: string; path: string }[]>();
@@ -97,6 +132,7 @@ export async function retentionRecords(store: Store, project: string): Promise<R
       manifestDigest: p.manifest_digest,
       ref: `${p.registry}/${p.repository}@${p.manifest_digest}`,
     })),
+    namesakes: namesakes.map((n) => n.manifest_digest),
   };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kilnPaths } from '../../src/core/home.js';
@@ -246,7 +246,7 @@ describe('kiln gc', () => {
       policy: { keepLast: 1, rollbackDays: 1 },
       environments: {},
       now: new Date(),
-      records: await retentionRecords(store, 'demo'),
+      records: await retentionRecords(store, { project: 'demo', repoUrl: `file://${realpathSync(repo)}`, subdir: '' }),
       layout: { dir: oci, manifests: await readLayoutManifests(oci) },
       outputDir: join(repo, 'kiln-out'),
       publishTo: null,

@@ -40,4 +40,29 @@ describe('the gc use case', () => {
     expect(applied.report.some((line) => line.includes(old.buildId))).toBe(true);
     expect((await h.kiln.listBuilds({ limit: 10 })).map((b) => b.id)).toEqual([kept.buildId]);
   });
+
+  it('counts keepLast per repository: a project of the same name elsewhere keeps its builds and is left alone', async () => {
+    const root = tempDir();
+    const yaml = `${DEMO_KILN_YAML}retention:\n  keepLast: 1\n`;
+    const [ours, theirs] = [join(root, 'ours'), join(root, 'theirs')];
+    makeRepo(ours, demoProject({ 'kiln.yaml': yaml }));
+    makeRepo(theirs, demoProject({ 'kiln.yaml': yaml, 'src/main.js': 'export const main = () => "theirs";\n' }));
+    h = harness({ cwd: root });
+    const request = (projectPath: string) => ({ projectPath, allowDirty: false, runner: 'host' });
+    const old = await h.kiln.build(request(ours));
+    writeFiles(ours, { 'src/util.js': 'export const twice = (x) => x + x;\n' });
+    git(ours, ['commit', '-qam', 'second'], '2024-05-02T12:00:00Z');
+    const kept = await h.kiln.build(request(ours));
+    const namesake = await h.kiln.build(request(theirs)); // the newest build of a project called demo
+
+    const dry = await h.kiln.gc({ projectPath: ours, apply: false, localOnly: true });
+    expect(dry.plan.builds.map((b) => [b.id, b.keep])).toEqual([
+      [kept.buildId, true],
+      [old.buildId, false],
+    ]);
+    expect(dry.plan.layout.unrecorded).toEqual([]);
+    await h.kiln.gc({ projectPath: ours, apply: true, localOnly: true });
+    const left = (await h.kiln.listBuilds({ limit: 10 })).map((b) => b.id);
+    expect(left.sort()).toEqual([kept.buildId, namesake.buildId].sort());
+  });
 });

@@ -17,10 +17,11 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 function record(
   id: string,
   startedAt: string,
-  opts: { project?: string; branch?: string | null; manifest: string },
+  opts: { project?: string; branch?: string | null; manifest: string; repoUrl?: string },
 ): BuildRecord {
+  const row = buildRow(id, startedAt, opts.project ?? 'demo');
   return {
-    build: { ...buildRow(id, startedAt, opts.project ?? 'demo'), branch: opts.branch ?? null },
+    build: { ...row, repo_url: opts.repoUrl ?? row.repo_url, branch: opts.branch ?? null },
     steps: [
       { build_id: id, name: 'compile', status: 'succeeded', exit_code: 0, duration_ms: 5, log_path: null, position: 0 },
     ],
@@ -61,6 +62,9 @@ function record(
   };
 }
 
+/** Project demo of the repository buildRow records. */
+const DEMO = { project: 'demo', repoUrl: 'file:///repo', subdir: '' };
+
 async function counts(store: Store): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of ['builds', 'steps', 'artifacts', 'evidence', 'step_actions', 'promotions'] as const) {
@@ -74,6 +78,24 @@ async function counts(store: Store): Promise<Record<string, number>> {
 }
 
 describe('the store as retention reads and deletes it', () => {
+  it('reads only the builds of the project in this repository: a namesake elsewhere is another project', async () => {
+    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    try {
+      await recordBuild(store, record('b1', '2026-01-01T00:00:00Z', { manifest: digest('1') }));
+      const theirs = { repoUrl: 'https://example.com/someone-else/demo.git' };
+      await recordBuild(store, record('t1', '2026-01-02T00:00:00Z', { ...theirs, manifest: digest('1') }));
+      await recordBuild(store, record('t2', '2026-01-03T00:00:00Z', { ...theirs, manifest: digest('3') }));
+      const ours = await retentionRecords(store, DEMO);
+      expect(ours.builds.map((b) => b.id)).toEqual(['b1']);
+      expect(ours.sharedElsewhere).toEqual([{ manifestDigest: digest('1'), buildId: 't1', project: 'demo' }]);
+      expect([...ours.namesakes].sort()).toEqual([digest('1'), digest('3')].sort());
+      const other = await retentionRecords(store, { ...DEMO, repoUrl: theirs.repoUrl });
+      expect(other.builds.map((b) => b.id)).toEqual(['t2', 't1']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads a project’s builds newest first with branch and artifacts, who else shares a manifest, and promotions', async () => {
     const store = await openSqliteStore(join(tempDir(), 'store.db'));
     try {
@@ -95,7 +117,7 @@ describe('the store as retention reads and deletes it', () => {
           statement_digest: digest('9'),
         })
         .execute();
-      const read = await retentionRecords(store, 'demo');
+      const read = await retentionRecords(store, DEMO);
       expect(read.builds).toEqual([
         {
           id: 'b2',
@@ -146,7 +168,7 @@ describe('the store as retention reads and deletes it', () => {
         step_actions: 1,
         promotions: 0,
       });
-      expect((await retentionRecords(store, 'demo')).builds.map((b) => b.id)).toEqual(['b2']);
+      expect((await retentionRecords(store, DEMO)).builds.map((b) => b.id)).toEqual(['b2']);
       expect(await deleteBuilds(store, [])).toEqual([]);
     } finally {
       await store.close();

@@ -82,7 +82,14 @@ function input(over: Partial<RetentionInput> & { builds: RetainedBuild[] }): Ret
     outputDir: '/repo/kiln-out',
     publishTo: null,
     ...over,
-    records: { builds: over.builds, sharedElsewhere: [], promotions: [], publications: [], ...over.records },
+    records: {
+      builds: over.builds,
+      sharedElsewhere: [],
+      promotions: [],
+      publications: [],
+      namesakes: [],
+      ...over.records,
+    },
   };
 }
 
@@ -144,6 +151,7 @@ describe('planRetention: promotions', () => {
         records: {
           builds,
           sharedElsewhere: [],
+          namesakes: [],
           publications: [],
           promotions: [
             promotion(m2, 'staging', '2026-01-05T00:00:00Z'),
@@ -183,7 +191,7 @@ describe('planRetention: promotions', () => {
           builds,
           environments: { prod: { protected: true }, dev: { protected: false } },
           now: new Date(now),
-          records: { builds, sharedElsewhere: [], promotions, publications: [] },
+          records: { builds, sharedElsewhere: [], promotions, publications: [], namesakes: [] },
         }),
       );
     const inside = at('2026-03-02T23:59:59.999Z'); // 2026-02-01 + 30 days = 2026-03-03T00:00:00Z
@@ -220,6 +228,7 @@ describe('planRetention: promotions', () => {
         records: {
           builds,
           sharedElsewhere: [],
+          namesakes: [],
           publications: [],
           promotions: [promotion(m3, 'prod', '2026-02-05T00:00:00Z'), promotion(m1, 'prod', 'last tuesday')],
         },
@@ -267,6 +276,7 @@ describe('planRetention: the layout', () => {
           builds,
           promotions: [],
           publications: [],
+          namesakes: [],
           sharedElsewhere: [{ manifestDigest: d('c'), buildId: 'o1', project: 'other' }],
         },
       }),
