@@ -12,6 +12,7 @@ import type { InputFile } from '../plan/inputs.js';
 import type { ActionIngredients } from '../plan/key.js';
 import { stepKey } from '../plan/step-key.js';
 import type { PlannedStep } from '../plan/steps.js';
+import { environmentError } from '../platform/disk.js';
 import { notRunReport, stepFinished, treeFileBytes } from './reports.js';
 import type { StepContext, StepReport, StepResult } from './types.js';
 
@@ -161,6 +162,7 @@ async function runMissed(
   if (outcome.exitCode !== 0) ctx.stopOthers();
   missed.ran(); // storing the outputs is I/O: the next step can use the CPU meanwhile
   let tree: OutputTree | undefined;
+  let environment: KilnError | undefined;
   const tail = [...outcome.logTail];
   if (outcome.exitCode === 0) {
     try {
@@ -174,7 +176,8 @@ async function runMissed(
       ctx.emit({ kind: 'cache-stored', step: step.name, key, bytes: treeFileBytes(tree) });
     } catch (err) {
       tree = undefined;
-      tail.push(`kiln: ${isKilnError(err) ? err.message : String(err)}`);
+      environment = environmentError(err, `the outputs of step ${step.name} into ${ctx.cache.storeDir}`);
+      tail.push(`kiln: ${environment?.message ?? (isKilnError(err) ? err.message : String(err))}`);
       ctx.stopOthers(); // as for a non-zero exit, though steps queued meanwhile may have started
     }
   }
@@ -190,7 +193,16 @@ async function runMissed(
     logTail: tail,
   };
   ctx.emit(stepFinished(step, report));
-  return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };
+  return {
+    report,
+    ...(tree ? { tree } : {}),
+    ...(environment ? { environment } : {}),
+    key,
+    ingredients,
+    explanation,
+    bytesRestored: restored,
+    timeSavedMs: 0,
+  };
 }
 
 function skipped(step: PlannedStep, ctx: StepContext): StepResult {

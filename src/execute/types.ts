@@ -1,7 +1,9 @@
 // What the executor hands around: a step's report and result, and what every step of a build shares.
+
 import type { OutputTree } from '../cache/index.js';
 import type { StepCache } from '../cache/step-cache.js';
 import type { Digest } from '../core/digest.js';
+import type { KilnError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { RunSlots } from '../core/slots.js';
 import type { MissReason } from '../plan/explain.js';
@@ -62,4 +64,6 @@ export interface StepResult {
   readonly timeSavedMs: number;
   /** Set when a needed step's cached outputs turned out corrupt: that step must run, then this one again. */
   readonly rerunNeed?: string;
+  /** A failure of the machine (a full disk) after the command succeeded: the build reports it, not the step. */
+  readonly environment?: KilnError;
 }
