@@ -1,6 +1,8 @@
 // The composition root: createKiln(ports) binds every use case to one set of ports. The CLI, the server and the
 // workers each compose their ports (embedded.ts has the defaults) and call the same use cases through it. Use cases
 // are loaded when first called, so a command loads only the code it runs.
+import { KilnError } from '../core/errors.js';
+import { environmentError } from '../platform/disk.js';
 import type { Store } from '../store/index.js';
 import type { build } from './build/build.js';
 import type { BuildOptions, BuildRequest } from './build/types.js';
@@ -51,7 +53,7 @@ export function createKiln(given: KilnPorts): Kiln {
       return opened;
     },
   };
-  return {
+  return withEnvironmentErrors({
     build: async (request, opts) => (await import('./build/build.js')).build(ports, request, opts),
     plan: async (request) => (await import('./plan.js')).planBuild(ports, request),
     verify: async (request) => (await import('./verify.js')).verify(ports, request),
@@ -74,5 +76,19 @@ export function createKiln(given: KilnPorts): Kiln {
       opened = undefined; // a use case called after close() opens the store again
       await store?.close().catch(() => undefined);
     },
+  });
+}
+
+/** Every use case with a full disk or an unwritable directory reported as such (code, where), not as a bug. */
+function withEnvironmentErrors(kiln: Kiln): Kiln {
+  const raise = (err: unknown): never => {
+    // A KilnError already says what went wrong, unless what it wraps is a full disk (e.g. KILN_STORE on SQLITE_FULL).
+    const mapped = environmentError(err);
+    throw mapped && (!(err instanceof KilnError) || mapped.code === 'KILN_DISK_FULL') ? mapped : err;
   };
+  const guarded = Object.entries(kiln).map(([name, fn]) => [
+    name,
+    (...args: unknown[]) => (fn as (...a: unknown[]) => Promise<unknown>)(...args).catch(raise),
+  ]);
+  return Object.fromEntries(guarded) as unknown as Kiln;
 }

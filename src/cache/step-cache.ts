@@ -46,6 +46,11 @@ export class StepCache {
     this.blobs = new TieredBlobs(opts.local, opts.writable, remote);
   }
 
+  /** The directory this build's cache writes go to (for messages). */
+  get storeDir(): string {
+    return this.opts.writable.dir;
+  }
+
   /** The verified entry for `key`, from the local tier first, then the remote one; undefined is a miss. */
   async lookup(key: string, opts: { verifyContent?: boolean } = {}): Promise<CacheHit | undefined> {
     const tiers: ['local' | 'remote', BlobStore | undefined][] = [

@@ -139,6 +139,12 @@ export const ERROR_CODES = Object.freeze({
     meaning: 'a file could not be read or written (permissions, full disk)',
     fix: 'read the path in the message; free space or fix permissions',
   },
+  KILN_DISK_FULL: {
+    exit: 4,
+    http: 507,
+    meaning: 'a file system Kiln writes to (KILN_HOME, the work directory, the output directory) is full',
+    fix: 'free space there (`kiln gc`, `kiln cache gc`) or move KILN_HOME or the output directory, then build again',
+  },
   KILN_SANDBOX: {
     exit: 4,
     http: 500,

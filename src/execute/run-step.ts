@@ -12,6 +12,7 @@ import type { InputFile } from '../plan/inputs.js';
 import type { ActionIngredients } from '../plan/key.js';
 import { stepKey } from '../plan/step-key.js';
 import type { PlannedStep } from '../plan/steps.js';
+import { environmentError } from '../platform/disk.js';
 import { notRunReport, stepFinished, treeFileBytes } from './reports.js';
 import type { StepContext, StepReport, StepResult } from './types.js';
 
@@ -177,7 +178,10 @@ async function runMissed(
       ctx.emit({ kind: 'cache-stored', step: step.name, key, bytes: treeFileBytes(tree) });
     } catch (err) {
       tree = undefined;
-      failure = asKilnError(err, 'KILN_IO', `cannot store the outputs of step ${step.name}`);
+      // A full disk is the machine's failure, said as such; anything else is Kiln's.
+      failure =
+        environmentError(err, `the outputs of step ${step.name} into ${ctx.cache.storeDir}`) ??
+        asKilnError(err, 'KILN_IO', `cannot store the outputs of step ${step.name}`);
       ctx.stopOthers(); // as for a non-zero exit, though steps queued meanwhile may have started
     }
   }

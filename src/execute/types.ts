@@ -1,4 +1,5 @@
 // What the executor hands around: a step's report and result, and what every step of a build shares.
+
 import type { OutputTree } from '../cache/index.js';
 import type { StepCache } from '../cache/step-cache.js';
 import type { Digest } from '../core/digest.js';

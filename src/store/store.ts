@@ -2,7 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Insertable, Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { type Insertable, Kysely, Migrator, SqliteDialect, sql, type Transaction } from 'kysely';
 import { KilnError } from '../core/errors.js';
 import { migrationProvider } from './migrations.js';
 import type {
@@ -100,29 +100,43 @@ async function migrate(db: Kysely<KilnDatabase>, sqlite: Database.Database, wher
 
 /** Writes a build and all its rows in one transaction: after a crash, either all of it is there or none. */
 export async function recordBuild(store: Store, record: BuildRecord): Promise<void> {
-  await store.db.transaction().execute(async (tx) => {
-    await tx.insertInto('builds').values(record.build).execute();
-    if (record.steps.length)
-      await tx
-        .insertInto('steps')
-        .values([...record.steps])
-        .execute();
-    if (record.artifacts.length)
-      await tx
-        .insertInto('artifacts')
-        .values([...record.artifacts])
-        .execute();
-    if (record.evidence.length)
-      await tx
-        .insertInto('evidence')
-        .values([...record.evidence])
-        .execute();
-    if (record.stepActions?.length)
-      await tx
-        .insertInto('step_actions')
-        .values([...record.stepActions])
-        .execute();
-  });
+  const tx = await store.db.startTransaction().execute();
+  try {
+    await writeRecord(tx, record);
+    await tx.commit().execute();
+  } catch (err) {
+    // SQLite has already rolled back when the disk was full (then ROLLBACK fails with "cannot rollback - no
+    // transaction is active"): the error to report is the first one, whatever the rollback says.
+    await tx
+      .rollback()
+      .execute()
+      .catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writeRecord(tx: Transaction<KilnDatabase>, record: BuildRecord): Promise<void> {
+  await tx.insertInto('builds').values(record.build).execute();
+  if (record.steps.length)
+    await tx
+      .insertInto('steps')
+      .values([...record.steps])
+      .execute();
+  if (record.artifacts.length)
+    await tx
+      .insertInto('artifacts')
+      .values([...record.artifacts])
+      .execute();
+  if (record.evidence.length)
+    await tx
+      .insertInto('evidence')
+      .values([...record.evidence])
+      .execute();
+  if (record.stepActions?.length)
+    await tx
+      .insertInto('step_actions')
+      .values([...record.stepActions])
+      .execute();
 }
 
 /** The most recent builds first. */

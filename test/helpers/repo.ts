@@ -37,7 +37,8 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
-const KILN = resolve(import.meta.dirname, '../../bin/kiln.js');
+/** The CLI entry point the tests run (from dist/). */
+export const KILN = resolve(import.meta.dirname, '../../bin/kiln.js');
 
 /** Result of running the real CLI as a child process. */
 export interface KilnRun {

@@ -6,6 +6,7 @@ import { restoreOutputs } from '../../cache/index.js';
 import { casSbomMemo } from '../../cache/sbom-memo.js';
 import { isKilnError, KilnError } from '../../core/errors.js';
 import { executeSteps, type StepReport, type StepResult } from '../../execute/index.js';
+import { environmentError } from '../../platform/disk.js';
 import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from '../../platform/workdir.js';
 import { type BuilderIdentity, builderToolchain } from '../../sandbox/identity.js';
 import { assertLockfileUnchanged, makeSbom } from '../../sbom/make.js';
@@ -105,8 +106,13 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     const text = err instanceof Error ? err.message : String(err);
     const message = status === 'blocked' ? text : (text.split('\n')[0] ?? text);
     const done = record({ status, exit_code: exitCode, error: message }, { artifacts: [], evidence: [] });
-    await done.write().catch((cause: unknown) => {
-      ports.events({ kind: 'warning', message: `could not record the ${status} build ${buildId}: ${String(cause)}` });
+    await done.write().catch(async () => {
+      // The work dir may share the full disk with the store: without it, the attempt may still fit.
+      await removeWorkDir(workDir);
+      await done.write().catch((cause: unknown) => {
+        const why = environmentError(cause, ports.home.store)?.message ?? String(cause);
+        ports.events({ kind: 'warning', message: `could not record the ${status} build ${buildId}: ${why}` });
+      });
     });
     ports.events({ kind: 'build-finished', buildId, status, durationMs: done.durationMs });
     throw err;
