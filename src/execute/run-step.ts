@@ -12,6 +12,7 @@ import type { InputFile } from '../plan/inputs.js';
 import type { ActionIngredients } from '../plan/key.js';
 import { stepKey } from '../plan/step-key.js';
 import type { PlannedStep } from '../plan/steps.js';
+import type { StepOutcome } from '../sandbox/index.js';
 import { notRunReport, stepFinished, treeFileBytes } from './reports.js';
 import type { StepContext, StepReport, StepResult } from './types.js';
 
@@ -155,8 +156,9 @@ async function runMissed(
       onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
       signal: ctx.signal,
       timeoutMs: step.timeout * 1000,
+      ...(ctx.limits ? { limits: ctx.limits } : {}),
     })
-    .catch((err: unknown) => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
+    .catch((err: unknown): StepOutcome => ({ exitCode: null, signal: null, durationMs: 0, logTail: [String(err)] }));
   const finishedAt = ctx.now().toISOString();
   if (outcome.exitCode !== 0) ctx.stopOthers();
   missed.ran(); // storing the outputs is I/O: the next step can use the CPU meanwhile
@@ -188,6 +190,7 @@ async function runMissed(
     finishedAt,
     logPath,
     logTail: tail,
+    ...(outcome.limitHit && !ok ? { limitHit: outcome.limitHit } : {}),
   };
   ctx.emit(stepFinished(step, report));
   return { report, ...(tree ? { tree } : {}), key, ingredients, explanation, bytesRestored: restored, timeSavedMs: 0 };

@@ -154,6 +154,7 @@ async function runSteps(
       logDir: join(ports.home.buildDir(buildId), 'logs'),
       baseEnv,
       runner,
+      limits: config.limits,
       cache,
       builder: builder.digest,
       buildId,
@@ -207,6 +208,13 @@ function firstFailure(reports: readonly StepReport[]): StepReport | undefined {
 
 function stepFailure(buildId: string, failed: StepReport): KilnError {
   const tail = failed.logTail.map((l) => `  | ${l}`).join('\n');
+  if (failed.limitHit) {
+    const { limit, text } = failed.limitHit;
+    return new KilnError('KILN_STEP_LIMIT', `step ${failed.name} hit its ${text}; last lines of its log:\n${tail}`, {
+      hint: `raise limits.${limit} in kiln.yaml if the step really needs more; full log: ${failed.logPath}`,
+      details: { buildId, step: failed.name, limit },
+    });
+  }
   const code = failed.exitCode ?? 'none (killed)';
   return new KilnError(
     'KILN_STEP_FAILED',
