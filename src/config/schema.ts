@@ -110,6 +110,24 @@ export const CacheSchema = z.strictObject({
     ),
 });
 
+/** What each step may use; a step that hits a limit fails and says which. Generous: npm ci and tsc fit easily. */
+export const LimitsSchema = z.strictObject({
+  processes: z
+    .number()
+    .int()
+    .min(8)
+    .default(4096)
+    .describe('Processes and threads a step may have at once (with a cgroup: the whole step; else per user).'),
+  memory: z
+    .number()
+    .int()
+    .min(16)
+    .default(8192)
+    .describe('MiB of memory a step may use (with a cgroup: all its processes together; else each process).'),
+  openFiles: z.number().int().min(16).default(4096).describe('Open files per process of a step.'),
+  output: z.number().int().min(1).default(1024).describe('MiB of output (stdout and stderr) a step may write.'),
+});
+
 /** What the steps run with: more host tools in the builder digest, or a builder rootfs pinned by digest. */
 export const SandboxSchema = z
   .strictObject({
@@ -252,6 +270,9 @@ export const KilnConfigSchema = z.strictObject({
   signing: SigningSchema.optional(),
   cache: CacheSchema.default({ trust: [] }),
   sandbox: SandboxSchema.optional(),
+  limits: LimitsSchema.default({ processes: 4096, memory: 8192, openFiles: 4096, output: 1024 }).describe(
+    'Resource limits of every step.',
+  ),
   policy: PolicySchema.default({
     vulnerabilities: { failOn: 'critical', unscored: 'warn', vex: [] },
     licenses: { deny: [], unknown: 'warn' },

@@ -47,6 +47,12 @@ export const ERROR_CODES = Object.freeze({
     meaning: 'a build step exited non-zero, timed out or was killed',
     fix: 'read the log tail in the message (full log: `kiln show BUILD_ID`) and fix the step',
   },
+  KILN_STEP_LIMIT: {
+    exit: 1,
+    http: 422,
+    meaning: 'a build step hit one of its resource limits (processes, memory, open files, output)',
+    fix: 'raise that limit under `limits` in kiln.yaml, or make the step use less',
+  },
   KILN_INTERRUPTED: {
     exit: 130,
     http: 503,

@@ -13,6 +13,7 @@ import type { ActionIngredients } from '../plan/key.js';
 import { stepKey } from '../plan/step-key.js';
 import type { PlannedStep } from '../plan/steps.js';
 import { environmentError } from '../platform/disk.js';
+import type { StepOutcome } from '../sandbox/index.js';
 import { notRunReport, stepFinished, treeFileBytes } from './reports.js';
 import type { StepContext, StepReport, StepResult } from './types.js';
 
@@ -157,8 +158,9 @@ async function runMissed(
       onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
       signal: ctx.signal,
       timeoutMs: step.timeout * 1000,
+      ...(ctx.limits ? { limits: ctx.limits } : {}),
     })
-    .catch((err: unknown) => {
+    .catch((err: unknown): StepOutcome => {
       failure = asKilnError(err, 'KILN_SANDBOX', `step ${step.name} could not be run`);
       return { exitCode: null, signal: null, durationMs: 0, logTail: [] };
     });
@@ -202,6 +204,7 @@ async function runMissed(
     finishedAt,
     logPath,
     logTail: tail,
+    ...(outcome.limitHit && !ok ? { limitHit: outcome.limitHit } : {}),
   };
   ctx.emit(stepFinished(step, report));
   return {

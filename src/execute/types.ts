@@ -9,7 +9,7 @@ import type { RunSlots } from '../core/slots.js';
 import type { MissReason } from '../plan/explain.js';
 import type { ActionIngredients } from '../plan/key.js';
 import type { SourceView } from '../plan/source-view.js';
-import type { StepRunner } from '../sandbox/index.js';
+import type { LimitHit, StepLimits, StepRunner } from '../sandbox/index.js';
 
 /** The outcome of one step of a build. */
 export interface StepReport {
@@ -22,6 +22,8 @@ export interface StepReport {
   readonly finishedAt: string;
   readonly logPath: string | null;
   readonly logTail: readonly string[];
+  /** Set when the step failed because it hit one of its resource limits. */
+  readonly limitHit?: LimitHit;
 }
 
 /** What every step of a build shares. */
@@ -32,6 +34,8 @@ export interface StepContext {
   readonly logDir: string;
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly runner: StepRunner;
+  /** kiln.yaml `limits`: what each step may use. */
+  readonly limits?: StepLimits;
   readonly cache: StepCache;
   readonly builder: Digest;
   readonly buildId: string;

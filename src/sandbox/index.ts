@@ -12,5 +12,5 @@ export { SANDBOX_HOME, SANDBOX_PATH, SANDBOX_WORKDIR } from './bwrap-args.js';
 export { hostRunner } from './host.js';
 export { DEFAULT_TOOLCHAIN } from './layout.js';
 export { type RootfsBuilder, rootfsBuilderDigest } from './rootfs-digest.js';
-export type { StepInvocation, StepOutcome, StepRunner } from './runner.js';
+export type { LimitHit, StepInvocation, StepLimits, StepOutcome, StepRunner } from './runner.js';
 export { loadToolMemo } from './tool-memo.js';

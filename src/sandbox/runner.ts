@@ -1,5 +1,19 @@
 // The seam between the executor and how a step's process is isolated (host now, bubblewrap next).
 
+/** What one step may use (kiln.yaml `limits`); memory and output in MiB. */
+export interface StepLimits {
+  readonly processes: number;
+  readonly memory: number;
+  readonly openFiles: number;
+  readonly output: number;
+}
+
+/** A limit a step hit, as its error names it: `memory limit (512 MiB)`. */
+export interface LimitHit {
+  readonly limit: keyof StepLimits;
+  readonly text: string;
+}
+
 /** A step ready to run: command, where, with exactly which environment. */
 export interface StepInvocation {
   readonly name: string;
@@ -14,6 +28,8 @@ export interface StepInvocation {
   readonly signal?: AbortSignal;
   /** The step is stopped (and fails) after this long. */
   readonly timeoutMs?: number;
+  /** Bounds on its processes, memory, open files and output; none when absent. */
+  readonly limits?: StepLimits;
 }
 
 /** How a step's process ended. */
@@ -23,6 +39,8 @@ export interface StepOutcome {
   readonly durationMs: number;
   /** The last lines of the log, for error messages. */
   readonly logTail: readonly string[];
+  /** Set when the step failed because it hit one of its limits. */
+  readonly limitHit?: LimitHit;
 }
 
 /** Runs one step; implementations decide isolation and say whether it is hermetic. */

@@ -5,10 +5,13 @@ import { closeSync, createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { inheritableFds, signalGroup } from '../platform/processes.js';
+import { type StepCgroup, stepCgroup } from './cgroup.js';
+import { failedOnLimit, limitedArgv } from './limits.js';
 import { LineTail } from './line-tail.js';
 import type { StepInvocation, StepOutcome } from './runner.js';
 
 const KILL_GRACE_MS = 2000;
+const MIB = 1024 * 1024;
 
 /** What to start for a step: the runner decides the argv, working directory and the process's own environment. */
 export interface ProcessSpec {
@@ -20,9 +23,26 @@ export interface ProcessSpec {
 }
 
 /** Starts `spec` and settles with the step's outcome; rejects only when the process cannot be started at all. */
-export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => number): Promise<StepOutcome> {
+export async function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => number): Promise<StepOutcome> {
+  const cgroup = step.limits ? await stepCgroup(step.limits) : undefined;
+  const argv = step.limits ? limitedArgv(spec.argv, step.limits, cgroup) : spec.argv;
+  try {
+    return await runLimited({ ...spec, argv }, step, now, cgroup);
+  } finally {
+    await cgroup?.remove();
+  }
+}
+
+function runLimited(
+  spec: ProcessSpec,
+  step: StepInvocation,
+  now: () => number,
+  cgroup: StepCgroup | undefined,
+): Promise<StepOutcome> {
   const started = now();
   const tail = new LineTail(step.onLine);
+  const maxOutput = step.limits ? step.limits.output * MIB : Number.POSITIVE_INFINITY;
+  let output = 0;
   return new Promise((resolve, reject) => {
     const log = createWriteStream(step.logFile, { flags: 'w', mode: 0o644 });
     let logError: Error | undefined;
@@ -55,8 +75,12 @@ export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => n
     ] as const) {
       const decoder = new StringDecoder('utf8');
       stream?.on('data', (chunk: Buffer) => {
-        tail.push(name, decoder.write(chunk));
-        if (logError || log.write(chunk)) return;
+        if (output > maxOutput) return; // over its output limit: being stopped, the rest is dropped
+        const kept = output + chunk.length > maxOutput ? chunk.subarray(0, maxOutput - output) : chunk;
+        output += chunk.length;
+        if (output > maxOutput) group.stop();
+        tail.push(name, decoder.write(kept));
+        if (logError || log.write(kept)) return;
         stream.pause(); // the log file is slower than the step: hold the step back rather than buffer its output
         log.once('drain', () => stream.resume());
       });
@@ -69,21 +93,30 @@ export function runProcess(spec: ProcessSpec, step: StepInvocation, now: () => n
       reject(err);
     });
     child.on('exit', () => group.stop()); // the top process is done: whatever it left running goes too
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
       clearTimeout(timer);
       step.signal?.removeEventListener('abort', onAbort);
       group.kill();
+      const overOutput = output > maxOutput;
+      const failed = timedOut || logError !== undefined || overOutput || code !== 0;
+      const lines = tail.lines();
+      const limit =
+        failed && step.limits
+          ? await failedOnLimit(step.limits, { output: overOutput, cgroup, tail: lines })
+          : undefined;
       const outcome = (): StepOutcome => ({
-        exitCode: timedOut || logError ? null : code,
+        exitCode: timedOut || logError || overOutput ? null : code,
         signal: signal ?? null,
         durationMs: now() - started,
         logTail: [
-          ...tail.lines(),
+          ...lines,
           ...(timedOut
             ? [`kiln: step timed out after ${Math.round((step.timeoutMs ?? 0) / 1000)}s and was stopped`]
             : []),
           ...(logError ? [`kiln: cannot write the step log ${step.logFile}: ${logError.message}`] : []),
+          ...(limit ? [`kiln: the step hit its ${limit.text}`] : []),
         ],
+        ...(limit ? { limitHit: limit } : {}),
       });
       if (logError) resolve(outcome());
       else log.end(() => resolve(outcome()));

@@ -168,6 +168,7 @@ async function runSteps(
       logDir: join(ports.home.buildDir(buildId), 'logs'),
       baseEnv,
       runner,
+      limits: config.limits,
       cache,
       builder: builder.digest,
       buildId,
@@ -258,6 +259,13 @@ function stepFailure(buildId: string, failed: StepReport, kilnFailure?: KilnErro
       hint: `${kilnFailure.hint ?? ''} (log: ${failed.logPath})`.trim(),
       cause: kilnFailure,
       details: { buildId, step: failed.name, exitCode: failed.exitCode },
+    });
+  }
+  if (failed.limitHit) {
+    const { limit, text } = failed.limitHit;
+    return new KilnError('KILN_STEP_LIMIT', `step ${failed.name} hit its ${text}; last lines of its log:\n${tail}`, {
+      hint: `raise limits.${limit} in kiln.yaml if the step really needs more; full log: ${failed.logPath}`,
+      details: { buildId, step: failed.name, limit },
     });
   }
   const code = failed.exitCode ?? 'none (killed)';
