@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isKilnError } from '../../../src/core/errors.js';
+import { bomRefs } from '../../../src/sbom/formats/cyclonedx/document.js';
 import { cycloneDxDocument, readNpmLockfile, serializeBom, validateCycloneDx } from '../../../src/sbom/index.js';
 
 const V3 = readFileSync(new URL('../../fixtures/sbom/npm-app-v3/package-lock.json', import.meta.url), 'utf8');
@@ -40,9 +41,9 @@ describe('cycloneDxDocument', () => {
   });
 
   it('splits scoped names into group and name, and maps scopes like cyclonedx-npm', () => {
-    expect(component('pkg:npm/%40types/debug@4.1.12')).toEqual({
+    expect(component('pkg:npm/@types/debug@4.1.12')).toEqual({
       type: 'library',
-      'bom-ref': 'pkg:npm/%40types/debug@4.1.12',
+      'bom-ref': 'pkg:npm/@types/debug@4.1.12',
       group: '@types',
       name: 'debug',
       version: '4.1.12',
@@ -70,7 +71,8 @@ describe('cycloneDxDocument', () => {
     const refs = bom.dependencies.map((d) => d.ref);
     expect(refs).toEqual([...refs].sort());
     const root = bom.dependencies.find((d) => d.ref === graph.root.ref);
-    expect(root?.dependsOn).toEqual(graph.components.filter((c) => c.direct).map((c) => c.ref));
+    const direct = graph.components.filter((c) => c.direct).map((c) => decodeURIComponent(c.ref));
+    expect(root?.dependsOn).toEqual(direct.sort());
     expect(bom.dependencies.find((d) => d.ref === 'pkg:npm/connect@3.7.0')?.dependsOn).toEqual([
       'pkg:npm/debug@2.6.9',
       'pkg:npm/finalhandler@1.1.2',
@@ -144,5 +146,41 @@ describe('cycloneDxDocument', () => {
     if (first === undefined) throw new Error('empty graph');
     const broken = { ...graph, components: [{ ...first, dependsOn: ['pkg:npm/ghost@1.0.0'] }] };
     expect(() => cycloneDxDocument(broken, META)).toThrow(/edges to unknown components: .* → pkg:npm\/ghost@1\.0\.0/);
+  });
+});
+
+describe('bom-refs', () => {
+  const graph = readNpmLockfile(V3, 'package-lock.json');
+  const bom = cycloneDxDocument(graph, META);
+  const refs = [
+    bom.metadata.component['bom-ref'],
+    ...bom.components.map((c) => c['bom-ref']),
+    ...bom.dependencies.flatMap((d) => [d.ref, ...d.dependsOn]),
+  ];
+
+  it('are purls as written, without the percent-escapes that validators such as cdxgen reject', () => {
+    expect(bom.components.find((c) => c.name === 'debug' && c.group === '@types')?.['bom-ref']).toBe(
+      'pkg:npm/@types/debug@4.1.12',
+    );
+    // cdxgen's validateRefs refuses a dependency ref holding %40, %3A or %2F.
+    expect(refs.filter((ref) => ref === undefined || /%(40|3A|2F)/i.test(ref))).toEqual([]);
+    expect(bom.components.map((c) => c.purl)).toContain('pkg:npm/%40types/debug@4.1.12'); // purls stay canonical
+  });
+
+  it('are unique, and every dependency ref names a component or the root', () => {
+    const declared = [bom.metadata.component, ...bom.components].map((c) => c['bom-ref']);
+    expect(new Set(declared).size).toBe(declared.length);
+    expect(refs.filter((ref) => !declared.includes(ref))).toEqual([]);
+  });
+
+  it('tell apart purls that decode alike, whatever their order', () => {
+    const purls = ['pkg:npm/a%2Fb@1.0.0', 'pkg:npm/a/b@1.0.0', 'pkg:npm/c@1.0.0', 'pkg:npm/d@1%25'];
+    const refs = bomRefs(purls);
+    expect(refs.get('pkg:npm/c@1.0.0')).toBe('pkg:npm/c@1.0.0');
+    expect(refs.get('pkg:npm/a/b@1.0.0')).toMatch(/^pkg:npm\/a\/b@1\.0\.0\|[0-9a-f]{12}$/);
+    expect(refs.get('pkg:npm/a%2Fb@1.0.0')).toMatch(/^pkg:npm\/a\/b@1\.0\.0\|[0-9a-f]{12}$/);
+    expect(refs.get('pkg:npm/d@1%25')).toMatch(/^pkg:npm\/d@1%\|[0-9a-f]{12}$/); // a % left after decoding
+    expect(new Set(refs.values()).size).toBe(purls.length);
+    expect(bomRefs([...purls].reverse())).toEqual(refs);
   });
 });

@@ -43,14 +43,16 @@ const SCOPES: Readonly<Record<ComponentScope, CycloneDxScope>> = {
 export function cycloneDxDocument(graph: ComponentGraph, meta: CycloneDxMeta): CycloneDxBom {
   checkGraphEdges(graph);
   const tools = resolveBuildTools(meta.buildTools);
-  const components = [...graph.components].sort((a, b) => compareStrings(a.ref, b.ref));
+  const bomRef = bomRefs([graph.root.ref, ...graph.components.map((c) => c.ref)]);
+  const refOf = (ref: string) => bomRef.get(ref) ?? ref;
+  const components = [...graph.components].sort((a, b) => compareStrings(refOf(a.ref), refOf(b.ref)));
   const root: CycloneDxDependency = {
-    ref: graph.root.ref,
-    dependsOn: components.filter((c) => c.direct).map((c) => c.ref),
+    ref: refOf(graph.root.ref),
+    dependsOn: components.filter((c) => c.direct).map((c) => refOf(c.ref)),
   };
   const dependencies = [
     root,
-    ...components.map((c) => ({ ref: c.ref, dependsOn: [...c.dependsOn].sort(compareStrings) })),
+    ...components.map((c) => ({ ref: refOf(c.ref), dependsOn: c.dependsOn.map(refOf).sort(compareStrings) })),
   ];
   return deepFreeze({
     $schema: 'http://cyclonedx.org/schema/bom-1.6.schema.json',
@@ -63,13 +65,13 @@ export function cycloneDxDocument(graph: ComponentGraph, meta: CycloneDxMeta): C
       tools: { components: [{ type: 'application', name: meta.toolName, version: meta.toolVersion }] },
       component: {
         type: 'application',
-        'bom-ref': graph.root.ref,
+        'bom-ref': refOf(graph.root.ref),
         ...nameFields(graph.root.ref, graph.root.name),
         ...(graph.root.version === '' ? {} : { version: graph.root.version }),
         purl: graph.root.ref,
       },
     },
-    components: components.map(componentOf),
+    components: components.map((c) => componentOf(c, refOf(c.ref))),
     dependencies: dependencies.sort((a, b) => compareStrings(a.ref, b.ref)),
     ...(tools.length === 0 ? {} : { formulation: [formulaOf(graph, tools)] }),
   });
@@ -94,11 +96,43 @@ export function serialNumberFor(lockfileDigest: string, commit: string, buildToo
   return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function componentOf(c: Component): CycloneDxComponent {
+/**
+ * bom-ref of each graph ref (a purl): the purl with its percent-escapes decoded (`pkg:npm/@types/debug@4.1.12`), which
+ * the schema allows (any non-empty string) and which validators that reject encoded refs (cdxgen: `%40`, `%3A`,
+ * `%2F`) accept, as cyclonedx-npm's refs (`@types/debug@4.1.12`) are unencoded too. Two purls that decode alike, or a
+ * decoded ref that still holds a `%`, get `|` and 12 hex of the purl's sha256, lengthened while any two are equal:
+ * refs stay unique, and depend on the set of purls only, never on their order.
+ */
+export function bomRefs(refs: readonly string[]): ReadonlyMap<string, string> {
+  const decoded = refs.map(decodePurl);
+  const counts = new Map<string, number>();
+  for (const d of decoded) counts.set(d, (counts.get(d) ?? 0) + 1);
+  const out = new Map<string, string>();
+  for (let len = 12; ; len = Math.min(64, len * 2)) {
+    const seen = new Map<string, number>();
+    refs.forEach((ref, i) => {
+      const d = decoded[i] ?? ref;
+      const clash = (counts.get(d) ?? 0) > 1 || d.includes('%');
+      out.set(ref, clash ? `${d}|${sha256Hex(ref).slice(0, len)}` : d);
+    });
+    for (const r of out.values()) seen.set(r, (seen.get(r) ?? 0) + 1);
+    if ([...seen.values()].every((n) => n === 1) || len === 64) return out;
+  }
+}
+
+function decodePurl(purl: string): string {
+  try {
+    return decodeURIComponent(purl);
+  } catch {
+    return purl; // a malformed escape: kept as written, and suffixed like any ref that still holds a `%`
+  }
+}
+
+function componentOf(c: Component, bomRef: string): CycloneDxComponent {
   const npm = c.purl.startsWith('pkg:npm/');
   return {
     type: 'library',
-    'bom-ref': c.ref,
+    'bom-ref': bomRef,
     ...nameFields(c.purl, c.name),
     ...(c.version === '' ? {} : { version: c.version }),
     purl: c.purl,
