@@ -18,6 +18,7 @@ interface Paths {
   dir: string;
   repos: Record<string, string>;
   project: string;
+  dirs: string;
   osvDir: string;
   osvZip: string;
   bundle: string;
@@ -50,10 +51,16 @@ function makePaths(): Paths {
     makeRepo(repos[name], { 'kiln.yaml': yaml.toString() });
     writeFileSync(join(repos[name], 'kiln.yaml'), yaml); // the bytes as they are, committed or not
   }
+  repos['a directory'] = join(root, 'repo-kiln-yaml-directory');
+  makeRepo(repos['a directory'], { 'kiln.yaml/steps.yaml': 'steps: {}\n', 'package-lock.json/x': '{}' });
   const project = join(root, 'project');
   mkdirSync(project);
   for (const file of ['package.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'go.sum', 'Cargo.lock']) {
     writeFileSync(join(project, file), GARBAGE);
+  }
+  const dirs = join(root, 'project-of-directories'); // every file Kiln reads is a directory
+  for (const file of ['kiln.yaml', 'package.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'go.sum']) {
+    mkdirSync(join(dirs, file), { recursive: true });
   }
   const osvDir = join(root, 'osv');
   mkdirSync(join(osvDir, 'sub.json'), { recursive: true });
@@ -64,7 +71,8 @@ function makePaths(): Paths {
   const bundle = join(root, 'artifact.tgz.sigstore.json');
   writeFileSync(join(root, 'artifact.tgz'), GARBAGE);
   writeFileSync(bundle, '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "dsseEnvelope": 7}');
-  return { root, garbage, missing: join(root, 'no', 'such', 'path'), dir, repos, project, osvDir, osvZip, bundle };
+  const missing = join(root, 'no', 'such', 'path');
+  return { root, garbage, missing, dir, repos, project, dirs, osvDir, osvZip, bundle };
 }
 
 /** Invocations every command gets. */
@@ -192,6 +200,7 @@ describe('every command fed garbage answers with a coded error, never a stack tr
         expectHandled(await run([name], repo, home), `kiln ${name} with a kiln.yaml of ${kind}`);
       }
       expectHandled(await run([name], p.project, home), `kiln ${name} in a project of garbage files`);
+      expectHandled(await run([name], p.dirs, home), `kiln ${name} in a project of directories`);
       expectHandled(await run([name], p.root, p.garbage), `kiln ${name} with KILN_HOME a file`);
     });
   }
