@@ -100,7 +100,9 @@ export async function resolveBuilder(
     `sandbox: builder rootfs ${dir} is ${rootfs.digest} (${rootfs.entries} entries, ${(rootfs.bytes / 1e6).toFixed(1)} MB)${sandbox.digest ? ', as pinned' : ''}`,
   );
   const digest = sha256Digest(canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, rootfs: rootfs.digest }));
-  const tool = { name: 'rootfs', path: dir, realpath: dir, sha256: digestHex(rootfs.digest) };
+  // A directory has no version: its digest, labelled as one, stands for it (as for a tool that says none).
+  const sha256 = digestHex(rootfs.digest);
+  const tool = { name: 'rootfs', path: dir, realpath: dir, sha256, version: `sha256:${sha256.slice(0, 16)}` };
   return { runner: runner.withRootfs(dir), builder: { digest, tools: [tool] } };
 }
 

@@ -41,7 +41,9 @@ describe('a builder rootfs from kiln.yaml', () => {
     const bundle = JSON.parse(readFileSync(built.artifacts[0]?.bundle ?? '', 'utf8'));
     const provenance = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
     const deps = provenance.predicate.buildDefinition.resolvedDependencies as { name?: string; digest: unknown }[];
-    expect(deps).toContainEqual(expect.objectContaining({ digest: { sha256: digest?.slice('sha256:'.length) } }));
+    const hex = digest?.slice('sha256:'.length) ?? '';
+    // Its version is its labelled digest, never `unknown`.
+    expect(deps).toContainEqual({ uri: `pkg:generic/rootfs@sha256%3A${hex.slice(0, 16)}`, digest: { sha256: hex } });
 
     // A wrong pin stops the build before anything runs, naming both digests.
     const wrong = `sha256:${'0'.repeat(64)}`;

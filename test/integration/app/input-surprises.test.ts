@@ -1,6 +1,6 @@
 // Inputs a user may not know are special: a git submodule, a file name with a newline, a Git LFS pointer. Each is
 // either part of the build, refused, or reported; none is silently left out.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../../src/core/errors.js';
@@ -75,5 +75,24 @@ describe('inputs a user may not know are special', () => {
       expect(warnings.filter((m) => m.includes('Git LFS'))).toHaveLength(i + 1);
       expect(warnings.find((m) => m.includes('Git LFS'))).toMatch(/^inputs src\/logo\.png are Git LFS pointer files/);
     }
+  });
+
+  it('refuses a submodule and warns of an LFS pointer in a dirty build (--allow-dirty) too', async () => {
+    const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${'b'.repeat(64)}\nsize 99\n`;
+    const { repo, h } = project({}, (dir) => {
+      const other = makeRepo(join(dir, '..', 'other'), { 'lib.js': 'x\n' });
+      git(dir, ['update-index', '--add', '--cacheinfo', `160000,${other},src/vendor`]);
+      mkdirSync(join(dir, 'src/vendor'));
+    });
+    writeFileSync(join(repo, 'src/logo.png'), pointer); // uncommitted
+    const err = await h.kiln.plan({ projectPath: repo, allowDirty: true, runner: 'host' }).catch((e: unknown) => e);
+    expect(isKilnError(err) && err.code).toBe('KILN_SOURCE_SUBMODULE');
+    await h.kiln.close();
+    const plain = project({});
+    writeFileSync(join(plain.repo, 'src/logo.png'), pointer);
+    await plain.h.kiln.plan({ projectPath: plain.repo, allowDirty: true, runner: 'host' });
+    expect(plain.h.of('warning').map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/^inputs src\/logo\.png are Git LFS/),
+    );
   });
 });
