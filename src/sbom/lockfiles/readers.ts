@@ -1,6 +1,6 @@
 // The lockfiles Kiln reads, one reader each (with the companion files it needs: go.mod, pyproject.toml, package.json,
 // `-r` includes), and those it names in a warning because it does not read them yet.
-import { KilnError } from '../../core/errors.js';
+import { isKilnError, KilnError } from '../../core/errors.js';
 import type { ComponentGraph } from '../graph.js';
 import { readCargoLockfile } from './cargo/lockfile.js';
 import { readGoModules } from './go/sum.js';
@@ -63,11 +63,21 @@ export const LOCKFILE_READERS: readonly LockfileReader[] = [
         const project = manifestIdentity(manifest);
         if (project) projects[dir] = project;
       }
-      return readPnpmLockfile(text, path, {
-        platform: ctx.platform,
-        projects,
-        ...(ctx.workspace ? { importer: ctx.workspace.importer, ownDevOnly: true } : {}),
-      });
+      try {
+        return readPnpmLockfile(text, path, {
+          platform: ctx.platform,
+          projects,
+          ...(ctx.workspace ? { importer: ctx.workspace.importer, ownDevOnly: true } : {}),
+        });
+      } catch (err) {
+        // The importer is a package of the workspace: a lockfile without it is out of date, not a wrong request.
+        if (!isKilnError(err, 'KILN_USAGE') || ctx.workspace === undefined) throw err;
+        throw new KilnError('KILN_LOCKFILE_INVALID', `${err.message}, though it is a package of the workspace`, {
+          hint: 'pnpm-lock.yaml is out of date with pnpm-workspace.yaml: run `pnpm install` and commit it.',
+          cause: err,
+          details: err.details,
+        });
+      }
     },
   },
   {

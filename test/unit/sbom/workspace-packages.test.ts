@@ -185,6 +185,26 @@ describe('the root of a workspace SBOM', () => {
   });
 });
 
+describe('a workspace package the lockfile lacks', () => {
+  it('is an out-of-date lockfile, with the fix', async () => {
+    const projectDir = join(FIXTURES, 'pnpm-workspace');
+    const view = { projectDir, readFile: (p: string) => fsp.readFile(p) } as unknown as SourceView;
+    const source = { commit: 'a'.repeat(40), sourceDateEpoch: 1700000000, subdir: '' };
+    const made = makeSbom({
+      view,
+      source,
+      config: { name: 'mono' },
+      kilnVersion: '0.0.0-test',
+      workspace: { packages: [...PACKAGES, 'packages/new'] },
+    });
+    await expect(made).rejects.toMatchObject({
+      code: 'KILN_LOCKFILE_INVALID',
+      message: expect.stringContaining('has no importer "packages/new"'),
+      hint: expect.stringContaining('run `pnpm install`'),
+    });
+  });
+});
+
 describe('the SBOM of each package of a yarn berry workspace with resolutions (yarn 4)', () => {
   const F = 'yarn-berry-resolutions';
   for (const pkg of ['app', 'core']) {

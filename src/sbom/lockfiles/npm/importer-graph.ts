@@ -23,9 +23,13 @@ export function importerGraph(
   if (problems.length > 0) return { problems };
   const own = location === '' ? tree.packages.get('') : placed.get(location)?.entry;
   if (own === undefined) return { problems: [`${tree.where(location)}: no such workspace package in the lockfile`] };
-  const edges = new Map<string, KindedEdge[]>();
-  for (const [at, entry] of [[location, own] as const, ...[...placed].map(([l, p]) => [l, p.entry] as const)]) {
-    if (!edges.has(at)) edges.set(at, kindedEdges(tree.packages, at, entry, at === location, skipped));
+  // Only what the package reaches: each package of a workspace is read from the same placed tree.
+  const edges = new Map<string, KindedEdge[]>([[location, kindedEdges(tree.packages, location, own, true, skipped)]]);
+  for (const at of edges.keys()) {
+    for (const { to } of edges.get(at) ?? []) {
+      const entry = placed.get(to)?.entry;
+      if (entry !== undefined && !edges.has(to)) edges.set(to, kindedEdges(tree.packages, to, entry, false, skipped));
+    }
   }
   const flags = dependencyFlags(edges, location);
   const purlOf = (at: string) => {

@@ -45,16 +45,14 @@ export function readNpmLockfile(text: string, file: string, options: ReadNpmLock
       },
     );
   }
-  const { tree, problems } =
-    lockfileVersion === 1 ? checkV1Lockfile(value, checkedManifest(options.manifest)) : treeOfPackages(value);
+  const { tree, problems } = laidOut(value, options.manifest?.text, options.manifest?.file);
   if (tree === undefined) throw invalid(file, problems);
-  const platform = () => options.platform ?? hostNpmPlatform();
   const id = { path: file, digest };
-  const { importer } = options;
+  const { importer, platform } = options;
   const built =
     importer === undefined
-      ? buildNpmGraph(tree, id, platform)
-      : importerGraph(tree, placeTree(tree, platform), importer === '.' ? '' : importer, id);
+      ? buildNpmGraph(tree, id, () => platform ?? hostNpmPlatform())
+      : importerGraph(tree, placed(tree, platform), importer === '.' ? '' : importer, id);
   if (built.graph === undefined) throw invalid(file, built.problems);
   return built.graph;
 }
@@ -64,6 +62,23 @@ const parsed = rememberLast((text: string, file: string) => ({
   value: parseJson(text, file, `Fix the syntax error or restore the file from git. ${REGENERATE_HINT}`),
   digest: sha256Digest(text),
 }));
+
+/** The lockfile laid out by location (v1 with the root's package.json); the last one is remembered. */
+const laidOut = rememberLast((value: unknown, manifestText: string | undefined, manifestFile: string | undefined) =>
+  isRecord(value) && value.lockfileVersion === 1
+    ? checkV1Lockfile(
+        value,
+        checkedManifest(
+          manifestText === undefined ? undefined : { text: manifestText, file: manifestFile ?? 'package.json' },
+        ),
+      )
+    : treeOfPackages(value),
+);
+
+/** The tree placed on the platform; the last one is remembered (a workspace's packages share it). */
+const placed = rememberLast((tree: NpmInstallTree, platform: NpmPlatform | undefined) =>
+  placeTree(tree, () => platform ?? hostNpmPlatform()),
+);
 
 /** A v2/v3 lockfile's `packages` map is already laid out by location. */
 function treeOfPackages(value: unknown): { tree?: NpmInstallTree; problems: string[] } {

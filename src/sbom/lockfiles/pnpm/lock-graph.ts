@@ -4,6 +4,7 @@ import type { Digest } from '../../../core/digest.js';
 import { npmPurl } from '../../../ecosystems/purl.js';
 import { assembleGraph, type ComponentGraph, type InstalledPackage } from '../../graph.js';
 import { integrityToHashes } from '../integrity.js';
+import { rememberLast } from '../last-read.js';
 import { formatPath } from '../npm/lockfile-schema.js';
 import {
   type LocationEdge,
@@ -52,18 +53,10 @@ export function buildPnpmGraph(
   /** Leave out linked projects' devDependencies, as `pnpm list` does: they build that project, not this one. */
   ownDevOnly = false,
 ): { graph?: ComponentGraph; problems: string[] } {
+  const packaged = packageNodes(lockfile);
   const problems: string[] = [];
   const project = (path: string) => (Object.hasOwn(projects, path) ? projects[path] : undefined);
-  const where = lockfile.format === '9.0' ? 'snapshots' : 'packages';
-  const edgeTo = (name: string, ref: string, kind: KindedEdge['kind'], at: readonly PropertyKey[]) => {
-    const depPath = depPathOfRef(lockfile.format, ref, name);
-    // undefined: a `link:` inside a package (only with injected workspace projects), left out: the project it
-    // names is an importer of its own
-    if (depPath === undefined) return undefined;
-    if (lockfile.packages.has(depPath)) return { to: depPath, kind };
-    problems.push(`${formatPath(at)}: "${ref}" points at ${formatPath([where, depPath])}, which does not exist`);
-    return undefined;
-  };
+  const edgeTo = edgeMaker(lockfile, problems);
 
   const linkNames = new Map<string, string>(); // linked directory → the dependency name it was first linked as
   const importerEdges = (path: string, entry: PnpmImporter): KindedEdge[] => {
@@ -89,13 +82,9 @@ export function buildPnpmGraph(
     edges.set(path === importer ? ROOT : `link:${path}`, importerEdges(path, entry));
   }
 
-  const nodes = new Map<string, GraphNode>();
-  for (const [depPath, pkg] of lockfile.packages) {
-    const node = packageNode(lockfile.format, depPath, pkg, problems, edgeTo);
-    if (node === undefined) continue;
-    nodes.set(depPath, node);
-    edges.set(depPath, node.edges);
-  }
+  const nodes = new Map(packaged.nodes);
+  for (const [depPath, node] of nodes) edges.set(depPath, node.edges);
+  problems.push(...packaged.problems);
   for (const [path, linkedAs] of linkNames) {
     const p = project(path);
     nodes.set(`link:${path}`, {
@@ -143,12 +132,45 @@ export function buildPnpmGraph(
   };
 }
 
+type EdgeTo = (
+  name: string,
+  ref: string,
+  kind: KindedEdge['kind'],
+  at: readonly PropertyKey[],
+) => KindedEdge | undefined;
+
+/** Resolves a dependency's ref to the package it names; a ref to a missing package goes to `problems`. */
+function edgeMaker(lockfile: PnpmLockfile, problems: string[]): EdgeTo {
+  const where = lockfile.format === '9.0' ? 'snapshots' : 'packages';
+  return (name, ref, kind, at) => {
+    const depPath = depPathOfRef(lockfile.format, ref, name);
+    // undefined: a `link:` inside a package (only with injected workspace projects), left out: the project it
+    // names is an importer of its own
+    if (depPath === undefined) return undefined;
+    if (lockfile.packages.has(depPath)) return { to: depPath, kind };
+    problems.push(`${formatPath(at)}: "${ref}" points at ${formatPath([where, depPath])}, which does not exist`);
+    return undefined;
+  };
+}
+
+/** Every package of the lockfile as a node with its edges, whatever the importer: remembered for the last lockfile. */
+const packageNodes = rememberLast((lockfile: PnpmLockfile) => {
+  const problems: string[] = [];
+  const edgeTo = edgeMaker(lockfile, problems);
+  const nodes = new Map<string, GraphNode>();
+  for (const [depPath, pkg] of lockfile.packages) {
+    const node = packageNode(lockfile.format, depPath, pkg, problems, edgeTo);
+    if (node !== undefined) nodes.set(depPath, node);
+  }
+  return { nodes: nodes as ReadonlyMap<string, GraphNode>, problems: problems as readonly string[] };
+});
+
 function packageNode(
   format: PnpmLockfile['format'],
   depPath: string,
   pkg: PnpmPackage,
   problems: string[],
-  edgeTo: (name: string, ref: string, kind: KindedEdge['kind'], at: readonly PropertyKey[]) => KindedEdge | undefined,
+  edgeTo: EdgeTo,
 ): GraphNode | undefined {
   const id = packageIdOf(format, depPath);
   const name = pkg.name ?? id?.name;

@@ -2,6 +2,7 @@
 import type { Digest } from '../../../core/digest.js';
 import { npmPurl } from '../../../ecosystems/purl.js';
 import { assembleGraph, type InstalledPackage } from '../../graph.js';
+import { rememberLast } from '../last-read.js';
 import {
   addPeerEdges,
   indexEntries,
@@ -28,10 +29,11 @@ export function buildYarnWorkspaceGraph(
   importer: string,
   lockfile: { path: string; digest: Digest },
 ): YarnGraphResult {
-  const problems: string[] = [];
-  const unreadable = [...lock.unread];
   const { entries } = lock;
-  const index = indexEntries(entries, problems);
+  const indexed = entryIndex(entries);
+  const { index } = indexed;
+  const problems = [...indexed.problems];
+  const unreadable = [...lock.unread];
   const first = entries.length;
   const projectAt = new Map(projects.map((p, i) => [p.dir, first + i]));
   const projectNamed = new Map(projects.map((p, i) => [p.name, first + i]));
@@ -48,17 +50,19 @@ export function buildYarnWorkspaceGraph(
     for (const edge of out.values()) edge.to = node(edge.to);
     return out;
   };
-  const edges: YarnEdges = new Map();
-  entries.forEach((entry, i) => {
-    if (node(i) === i) edges.set(i, edgesOf(entry.dependencies, lockMissing(lock, problems, unreadable)));
-  });
-  projects.forEach((p, i) => {
-    const deps = p.dir === importer ? p.dependencies : p.dependencies.filter((d) => d.kind !== 'dev');
-    edges.set(first + i, edgesOf(deps, problems));
-  });
+  const outOf = (i: number) => {
+    const p = projects[i - first];
+    if (p === undefined) return edgesOf(entries[i]?.dependencies ?? [], lockMissing(lock, problems, unreadable));
+    return edgesOf(p.dir === importer ? p.dependencies : p.dependencies.filter((d) => d.kind !== 'dev'), problems);
+  };
   const root = projectAt.get(importer);
-  if (root === undefined) problems.push(`no workspace package in ${importer}`);
-  if (root === undefined || problems.length > 0 || unreadable.length > 0) return { problems, unreadable };
+  if (root === undefined) return { problems: [...problems, `no workspace package in ${importer}`], unreadable };
+  // Only what the importer reaches: each package of a workspace is read from the same entries.
+  const edges: YarnEdges = new Map([[root, outOf(root)]]);
+  for (const out of edges.values()) {
+    for (const { to } of out.values()) if (!edges.has(to)) edges.set(to, outOf(to));
+  }
+  if (problems.length > 0 || unreadable.length > 0) return { problems, unreadable };
   addPeerEdges(entries, edges);
 
   const flat = new Map([...edges].map(([from, out]) => [from, [...out.values()]]));
@@ -83,6 +87,15 @@ export function buildYarnWorkspaceGraph(
   });
   return { graph, problems, unreadable };
 }
+
+/** The entries by descriptor, and the descriptors listed twice: the same for every package, so made once. */
+const entryIndex = rememberLast((entries: YarnLock['entries']) => {
+  const problems: string[] = [];
+  return {
+    index: indexEntries(entries, problems) as ReadonlyMap<string, number>,
+    problems: problems as readonly string[],
+  };
+});
 
 /** Where an entry's unresolved dependency is reported: berry writes every resolution, so one it lacks is Kiln's gap. */
 function lockMissing(lock: YarnLock, problems: string[], unreadable: string[]): string[] {
