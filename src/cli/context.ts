@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { KilnEvent } from '../core/events.js';
 import { escapeForTerminal } from '../core/terminal.js';
+import { closeInheritedFds } from '../platform/processes.js';
 
 /** What a command may touch of the outside world. */
 export interface CliContext {
@@ -18,6 +19,7 @@ export interface CliContext {
 
 /** Builds the context from the real process. */
 export function processContext(version: string): CliContext {
+  closeInheritedFds(); // `kiln build 20</secret`: Kiln uses none of them, and nothing it starts may get them
   const env = process.env;
   // A reader that stops early (`kiln builds | head`) closes the pipe: stop quietly, as other CLI tools do.
   for (const stream of [process.stdout, process.stderr]) {

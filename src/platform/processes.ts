@@ -1,7 +1,7 @@
 // This process and the others it deals with, as the operating system knows them: the only file outside the CLI that
 // reads process state. Locks record who holds them, work dirs are private to a user, steps run in process groups,
 // and an SBOM lists the packages npm would install on this platform.
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
@@ -75,6 +75,22 @@ export function inheritableFds(): number[] {
     if (flags !== undefined && (Number.parseInt(flags, 8) & CLOSE_ON_EXEC) === 0) fds.push(fd);
   }
   return fds.sort((a, b) => a - b);
+}
+
+/**
+ * Closes what `inheritableFds()` lists (bar Node's IPC channel), for a process that uses no descriptor it inherited
+ * beyond stdin, stdout and stderr: the CLI. Then nothing it starts (git, a step) gets them either.
+ */
+export function closeInheritedFds(): void {
+  const ipc = Number(process.env.NODE_CHANNEL_FD ?? -1);
+  for (const fd of inheritableFds()) {
+    if (fd === ipc) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
 }
 
 /** The platform a build installs for, in npm's terms (os, cpu, libc family), read once per process. */

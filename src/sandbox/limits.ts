@@ -52,8 +52,9 @@ export async function failedOnLimit(
   const counted = await found.cgroup?.hit();
   if (counted) return limitHit(counted, limits);
   if (found.tail.some((line) => line.includes('Too many open files'))) return limitHit('openFiles', limits);
-  // Without a control group, memory is bounded per process (RLIMIT_DATA): an allocation fails in the step.
-  if (!found.cgroup && found.tail.some((line) => /Cannot allocate memory|out of memory/i.test(line))) {
+  // Without a control group, memory is bounded per process (RLIMIT_DATA): an allocation fails in the step (not
+  // V8 reaching its own heap size, "JavaScript heap out of memory", which is no limit of ours).
+  if (!found.cgroup && found.tail.some((line) => /Cannot allocate memory|(?<!heap )out of memory/i.test(line))) {
     return limitHit('memory', limits);
   }
   return undefined;

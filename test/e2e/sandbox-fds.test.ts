@@ -11,7 +11,7 @@ const PROBE = `name: fds
 steps:
   probe:
     run: |
-      for n in 20 21 22; do echo "fd$n: $(readlink /proc/$$/fd/$n)"; done
+      for n in 20 21 22; do test -e /proc/$$/fd/$n && echo "fd$n: $(readlink /proc/$$/fd/$n)"; done
       echo "file: $(cat /proc/self/fd/20 2>/dev/null)"
       echo "dir: $(cat /proc/self/fd/21/inside.txt 2>/dev/null)"
       echo written > /proc/self/fd/21/pwned 2>/dev/null
@@ -46,7 +46,7 @@ describe('descriptors kiln inherits', () => {
     server.close();
   });
 
-  it('never reach a step: it cannot read, write or connect through them', async () => {
+  it('never reach a step: closed, so it cannot read, write or connect through them', async () => {
     const root = tempDir();
     const repo = join(root, 'repo');
     makeRepo(repo, { 'kiln.yaml': PROBE });
@@ -67,7 +67,7 @@ describe('descriptors kiln inherits', () => {
     await closed;
 
     expect(run.stderr).toContain('step probe failed with exit code 3');
-    for (const n of [20, 21, 22]) expect(run.stderr).toMatch(new RegExp(`\\| fd${n}: (/dev/null)?\\n`));
+    expect(run.stderr).not.toMatch(/\| fd2[012]: /); // not even as /dev/null: kiln closed what it inherited
     expect(run.stderr).toContain('| file: \n');
     expect(run.stderr).toContain('| dir: \n');
     expect(existsSync(join(hostDir, 'pwned'))).toBe(false);

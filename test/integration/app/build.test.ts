@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../../src/core/errors.js';
 import { type Harness, harness } from '../../helpers/harness.js';
-import { demoProject } from '../../helpers/project.js';
+import { DEMO_KILN_YAML, demoProject } from '../../helpers/project.js';
 import { makeRepo } from '../../helpers/repo.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -88,6 +88,28 @@ describe('the build use case', () => {
     const again = await h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host' });
     expect(again).toMatchObject({ buildId: first.buildId, upToDate: true });
     expect(h.events.map((e) => e.kind)).toEqual(['build-reused']);
+  });
+
+  it('stops sibling steps still running when one fails (two steps at a time, however many CPUs the host has)', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const yaml = DEMO_KILN_YAML.replace(
+      'artifacts:',
+      `  slow:
+    run: sleep 60
+  fast-fail:
+    run: sleep 0.5; exit 3
+artifacts:`,
+    );
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+    h = harness({ cwd: root }); // two steps at a time: the CLI would run one at a time on a 1-CPU machine
+    const failed = await h.kiln.build({ projectPath: repo, allowDirty: false }).catch((e) => e);
+    expect(isKilnError(failed, 'KILN_STEP_FAILED')).toBe(true);
+    expect(failed.message).toContain('step fast-fail failed with exit code 3');
+    const [build] = await h.kiln.listBuilds({ limit: 1 });
+    const slow = (await h.kiln.showBuild(build?.id ?? '')).steps.find((s) => s.name === 'slow');
+    expect(slow?.status).toBe('failed'); // stopped, not waited for: it would have slept 60 s
+    expect(slow?.exit_code).not.toBe(0);
   });
 
   it('fails with a stable code for an unknown runner or cache spec, before anything is built', async () => {

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -204,5 +214,33 @@ describe('bubblewrap sandbox as a non-root user', () => {
     });
     const st = statSync(join(cwd, 'made.txt'));
     expect([st.uid, st.gid]).toEqual([nobody, nobody]);
+  });
+});
+
+describe('descriptors the process running Kiln holds', () => {
+  it('reach a step only as /dev/null, whoever embeds the runner', () => {
+    const root = tempDir();
+    const cwd = join(root, 'cwd');
+    mkdirSync(cwd);
+    writeFileSync(join(root, 'secret'), 'FILE-SECRET');
+    const file = openSync(join(root, 'secret'), 'r');
+    const dir = openSync(root, 'r');
+    const helper = resolve(import.meta.dirname, '../../helpers/sandbox-run-as.mjs');
+    const probe =
+      'for n in 20 21; do echo "fd$n: $(readlink /proc/$$/fd/$n)"; done; cat /proc/self/fd/20; ls /proc/self/fd/21/';
+    let out: string;
+    try {
+      // Given to the helper without close-on-exec, as a shell gives `20</secret 21</dir` to a program it starts.
+      const stdio = ['ignore', 'pipe', 'inherit', ...Array(17).fill('ignore'), file, dir];
+      out = execFileSync(process.execPath, [helper, cwd, probe], { encoding: 'utf8', stdio });
+    } finally {
+      closeSync(file);
+      closeSync(dir);
+    }
+    const log = readFileSync(join(root, 'step.log'), 'utf8');
+    expect(JSON.parse(out)).toMatchObject({ exitCode: expect.any(Number) });
+    expect(log).toContain('fd20: /dev/null\nfd21: /dev/null\n');
+    expect(log).not.toContain('FILE-SECRET');
+    expect(log).not.toContain('secret');
   });
 });
