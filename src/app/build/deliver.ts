@@ -43,6 +43,8 @@ export async function deliverFiles(
   outputDir: string,
   artifacts: readonly Deliverable[],
   evidence: EvidenceBytes,
+  /** Called once an artifact's files are staged, before any is renamed into place (tests crash the process here). */
+  onStaged: () => void = () => {},
 ): Promise<DeliveredArtifact[]> {
   await fsp.mkdir(outputDir, { recursive: true });
   await removeStaleTempFiles(outputDir);
@@ -50,16 +52,17 @@ export async function deliverFiles(
   for (const a of artifacts) {
     const target = join(outputDir, a.title);
     const paths = evidencePaths(target);
-    const staged: { tmp: string; final: string }[] = [];
+    const files: { tmp: string; final: string }[] = [];
     try {
-      for (const e of EVIDENCE) staged.push(await stage(paths[e.kind], (tmp) => fsp.writeFile(tmp, evidence[e.kind])));
-      staged.push(await stage(target, (tmp) => fsp.copyFile(a.file, tmp)));
+      for (const e of EVIDENCE) files.push(await stage(paths[e.kind], (tmp) => fsp.writeFile(tmp, evidence[e.kind])));
+      files.push(await stage(target, (tmp) => fsp.copyFile(a.file, tmp)));
     } catch (err) {
-      await Promise.all(staged.map(({ tmp }) => fsp.rm(tmp, { force: true })));
+      await Promise.all(files.map(({ tmp }) => fsp.rm(tmp, { force: true })));
       throw environmentError(err, outputDir) ?? err;
     }
+    onStaged();
     await fsp.rm(target, { force: true });
-    for (const { tmp, final } of staged) await fsp.rename(tmp, final);
+    for (const { tmp, final } of files) await fsp.rename(tmp, final);
     await fsyncDir(outputDir);
     delivered.push({
       name: a.name,
