@@ -2,7 +2,7 @@
 // is swept later. They live on tmpfs when the machine has one: a step's inputs and outputs are created and deleted by
 // the thousand, which on disk costs ~1 ms per file (ext4 skips recently deleted inodes when allocating).
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { sha256Hex } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { KilnPaths } from '../core/home.js';
@@ -16,6 +16,8 @@ const TMPFS_MAGIC = 0x01021994;
  * `20261126T011234Z-3f9a1c`), or `plan-` and one. Nothing else is ever swept.
  */
 const WORK_DIR_NAME = /^(plan-)?\d{8}T\d{6}(?:Z-[0-9a-f]{6}|\.\d{3}Z-[0-9a-f]{16})$/;
+/** The suffix of a work dir being removed (`.<name>.removing`): garbage whoever left it. */
+const REMOVING = '.removing';
 
 /** Where to look for a tmpfs, and how much room it must have to be used (tests shrink these). */
 export interface TmpfsProbe {
@@ -99,7 +101,14 @@ export async function createWorkDir(dir: string, env: LockEnv = PROCESS_LOCK_ENV
 
 /** Removes a build's work dir, and the root holding it once no other build uses it (so /dev/shm keeps no clutter). */
 export async function removeWorkDir(dir: string): Promise<void> {
-  await fsp.rm(dir, { recursive: true, force: true });
+  // Renamed first, in one step: a process killed while the tree is deleted (its owner file may be gone already)
+  // leaves a `.<id>.removing` dir, which the next build's sweep removes at once instead of after 24 h.
+  const doomed = join(dirname(dir), `.${basename(dir)}${REMOVING}`);
+  const renamed = await fsp.rename(dir, doomed).then(
+    () => true,
+    () => false,
+  );
+  await fsp.rm(renamed ? doomed : dir, { recursive: true, force: true });
   await fsp.rmdir(dirname(dir)).catch(() => undefined); // fails while other builds' dirs are in it, as it should
 }
 
@@ -108,6 +117,11 @@ export async function sweepStaleWorkDirs(workRoot: string, env: LockEnv = PROCES
   const names = await fsp.readdir(workRoot).catch(() => [] as string[]);
   let removed = 0;
   for (const name of names) {
+    if (name.startsWith('.') && name.endsWith(REMOVING) && WORK_DIR_NAME.test(name.slice(1, -REMOVING.length))) {
+      await fsp.rm(join(workRoot, name), { recursive: true, force: true });
+      removed++;
+      continue;
+    }
     if (!WORK_DIR_NAME.test(name)) continue;
     const dir = join(workRoot, name);
     const owner = await fsp

@@ -1,10 +1,12 @@
 // Full and read-only disks, made real with tmpfs mounts in a private namespace (test/helpers/full-disk.ts): each is
 // reported as what it is, with a code and the place, never as a failed step or a stack trace.
+import { execFileSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kilnOnSmallDisks, smallDisksUnavailable } from '../helpers/full-disk.js';
+import { kilnOnSmallDisks, kilnRunsOnSmallDisks, smallDisksUnavailable } from '../helpers/full-disk.js';
 import { demoProject } from '../helpers/project.js';
-import { makeRepo } from '../helpers/repo.js';
+import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function project() {
@@ -39,6 +41,36 @@ describe.skipIf(smallDisksUnavailable)(
       expect(r.stderr).toMatch(/KILN_IO: .*home\/\S+ is on a read-only file system/);
       expect(r.stderr).toMatch(/hint: .*KILN_HOME/);
       expect(r.status).toBe(4);
+    });
+
+    it('an output directory that fills up during a rebuild keeps the earlier build whole, and says so', () => {
+      const { root, repo, home } = project();
+      expect(kiln(['build', '--runner', 'host'], { cwd: repo, home }).status).toBe(0);
+      const out = join(repo, 'kiln-out');
+      const seed = join(root, 'seed');
+      cpSync(out, seed, { recursive: true });
+      writeFiles(repo, { 'src/util.js': 'export const twice = (x) => x + x;\n' });
+      git(repo, ['commit', '-qam', 'change the artifact'], '2024-05-02T00:00:00Z');
+      // Room for what is there and a little more: not for a second set, nor for the larger evidence files one by one.
+      const usedKiB = Number(execFileSync('du', ['-sk', seed], { encoding: 'utf8' }).split('\t')[0]);
+      const [rebuild, verify, listing] = kilnRunsOnSmallDisks(
+        [
+          ['build', '--runner', 'host'],
+          ['verify', 'kiln-out/demo.tgz'],
+          ['builds', '--json'],
+        ],
+        { cwd: repo, home, disks: [{ dir: out, size: `${usedKiB + 12}k`, seed }] },
+      );
+      expect(rebuild?.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(rebuild?.stderr).toMatch(/KILN_DISK_FULL: no space left on the device writing .*kiln-out/);
+      expect(rebuild?.status).toBe(4);
+      // The earlier build's artifact and evidence, untouched.
+      expect(verify?.status).toBe(0);
+      // The failed attempt is in the store too.
+      expect(JSON.parse(listing?.stdout ?? '[]').map((b: { status: string }) => b.status)).toEqual([
+        'failed',
+        'succeeded',
+      ]);
     });
   },
 );

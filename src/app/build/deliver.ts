@@ -1,11 +1,13 @@
 // The deliver stage: artifacts and their evidence into the kiln.yaml `output` directory, evidence first, so whoever
 // sees an artifact also finds its evidence. A blocked build's evidence goes to its build directory instead.
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { EVIDENCE, type EvidenceBytes, type EvidencePaths, evidencePaths } from '../../attest/evidence.js';
 import type { Digest } from '../../core/digest.js';
 import { KilnError } from '../../core/errors.js';
-import { copyFileArtifact } from '../../package/index.js';
-import { pathExists, writeFileAtomic } from '../../platform/fsutil.js';
+import { environmentError } from '../../platform/disk.js';
+import { fsyncDir, pathExists, tempPathFor, writeFileAtomic } from '../../platform/fsutil.js';
+import { type LockEnv, PROCESS_LOCK_ENV } from '../../platform/processes.js';
 import { blockedHint, type PolicyDecision } from '../../policy/gate.js';
 import type { PublishedArtifact } from '../../registry/target.js';
 
@@ -31,18 +33,37 @@ export interface Deliverable {
   readonly published: PublishedArtifact;
 }
 
-/** Writes each artifact's evidence and then the artifact into `outputDir`, atomically and durably. */
+/**
+ * Delivers each artifact with its evidence into `outputDir` so that the directory never pairs an artifact with
+ * another build's evidence: every new file is first written in full under a temp name (a full disk fails here, with
+ * the old set untouched), then the old artifact goes, the evidence is renamed into place, and the artifact last. A
+ * process killed meanwhile leaves an artifact missing at worst, never a mix; its temp files go on the next delivery.
+ */
 export async function deliverFiles(
   outputDir: string,
   artifacts: readonly Deliverable[],
   evidence: EvidenceBytes,
+  /** Called once an artifact's files are staged, before any is renamed into place (tests crash the process here). */
+  onStaged: () => void = () => {},
 ): Promise<DeliveredArtifact[]> {
+  await fsp.mkdir(outputDir, { recursive: true });
+  await removeStaleTempFiles(outputDir);
   const delivered: DeliveredArtifact[] = [];
   for (const a of artifacts) {
     const target = join(outputDir, a.title);
     const paths = evidencePaths(target);
-    for (const e of EVIDENCE) await writeFileAtomic(paths[e.kind], evidence[e.kind]);
-    await copyFileArtifact(a.file, target);
+    const files: { tmp: string; final: string }[] = [];
+    try {
+      for (const e of EVIDENCE) files.push(await stage(paths[e.kind], (tmp) => fsp.writeFile(tmp, evidence[e.kind])));
+      files.push(await stage(target, (tmp) => fsp.copyFile(a.file, tmp)));
+    } catch (err) {
+      await Promise.all(files.map(({ tmp }) => fsp.rm(tmp, { force: true })));
+      throw environmentError(err, outputDir) ?? err;
+    }
+    onStaged();
+    await fsp.rm(target, { force: true });
+    for (const { tmp, final } of files) await fsp.rename(tmp, final);
+    await fsyncDir(outputDir);
     delivered.push({
       name: a.name,
       path: target,
@@ -53,6 +74,29 @@ export async function deliverFiles(
     });
   }
   return delivered;
+}
+
+/** Writes `final`'s content under a temp name beside it (mode 0644, fsynced); renamed into place by the caller. */
+async function stage(final: string, write: (tmp: string) => Promise<void>): Promise<{ tmp: string; final: string }> {
+  const tmp = tempPathFor(final);
+  try {
+    await write(tmp);
+    await fsp.chmod(tmp, 0o644);
+    const fh = await fsp.open(tmp, 'r');
+    await fh.sync().finally(() => fh.close());
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  return { tmp, final };
+}
+
+/** Temp files (`.<name>.tmp-<pid>-<hex>`) of deliveries whose process is gone. */
+async function removeStaleTempFiles(dir: string, env: LockEnv = PROCESS_LOCK_ENV): Promise<void> {
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    const pid = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1];
+    if (pid !== undefined && !env.isAlive(Number(pid))) await fsp.rm(join(dir, name), { force: true });
+  }
 }
 
 /**

@@ -100,7 +100,7 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     ...p,
     published: published[i] as Deliverable['published'],
   }));
-  const artifacts = await deliverFiles(outputDir, deliverables, evidence);
+  const artifacts = await deliverFiles(outputDir, deliverables, evidence, () => world.checkpoint?.('while-delivering'));
   return { artifacts, rows: artifactRows(input.buildId, artifacts, published) };
 }
 

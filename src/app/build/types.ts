@@ -26,7 +26,7 @@ export interface BuildRequest {
 }
 
 /** Points a crash test can stop a build at (kill -9 there must leave nothing half-visible). */
-export type BuildCheckpoint = 'before-deliver' | 'before-record';
+export type BuildCheckpoint = 'before-deliver' | 'while-delivering' | 'before-record';
 
 /** How a build call may be steered from outside. */
 export interface BuildOptions {

@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -136,5 +137,18 @@ describe('work dirs', () => {
     const current = newBuildId(new Date());
     for (const name of [current, `plan-${current}`, id(4)]) await createWorkDir(join(root, name), { ...env, pid: 99 });
     expect(await sweepStaleWorkDirs(root, env)).toBe(3);
+  });
+
+  it('sweeps a work dir whose removal was cut short (kill -9) at once, not after 24 hours', async () => {
+    const root = join(fakeShm().dir, 'root');
+    const env = { pid: 2, host: 'h', isAlive: () => true, now: () => Date.now(), sleep: async () => {} };
+    // What a build killed while removing its work dir leaves: part of the tree, the owner file already gone.
+    await createWorkDir(join(root, id(4)), env);
+    mkdirSync(join(root, id(4), 'steps', 'compile'), { recursive: true });
+    await removeWorkDir(join(root, id(4)));
+    mkdirSync(join(root, `.${id(5)}.removing`, 'steps', 'compile'), { recursive: true });
+    mkdirSync(join(root, '.notes.removing')); // not named like a work dir: never touched
+    expect(await sweepStaleWorkDirs(root, env)).toBe(1);
+    expect(readdirSync(root)).toEqual(['.notes.removing']);
   });
 });
