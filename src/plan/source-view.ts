@@ -2,6 +2,8 @@
 // actually has to run); a dirty build copies the working tree once and reads the copy.
 import { promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import type { TextSeal } from '../core/seal.js';
+import { writeFileAtomic } from '../platform/fsutil.js';
 import { commitBlobSizes } from '../source/commit-blob-sizes.js';
 import {
   type CommitFile,
@@ -31,14 +33,15 @@ export interface SourceView {
 }
 
 /**
- * The view of `source` whose checkout, when needed, goes to `treeDir`. With `blobMemo` (a file in the Kiln home),
+ * The view of `source` whose checkout, when needed, goes to `treeDir`. With `blobMemo` (a file in the Kiln home,
+ * sealed with `seal`: input digests choose cache hits and are recorded in provenance, so an edited memo is ignored),
  * input digests computed by earlier builds are reused for a clean commit.
  */
 export async function sourceView(
   source: SourceRef,
   treeDir: string,
   env: GitEnv,
-  opts: { blobMemo?: string } = {},
+  opts: { blobMemo?: { file: string; seal: TextSeal } } = {},
 ): Promise<SourceView> {
   const projectDir = join(treeDir, source.subdir);
   let tree: Promise<void> | undefined;
@@ -98,8 +101,15 @@ export async function sourceView(
 }
 
 /** The blob memo for `source`'s commit; it never rejects: if git cannot tell sizes or the format, nothing is reused. */
-function commitBlobMemo(source: SourceRef, env: GitEnv, file: string): Promise<BlobMemo> {
-  return Promise.all([loadBlobMemo(file), commitBlobSizes(source.repoRoot, source.commit, source.subdir, env)])
+function commitBlobMemo(source: SourceRef, env: GitEnv, memo: { file: string; seal: TextSeal }): Promise<BlobMemo> {
+  const io = {
+    read: async (file: string) => memo.seal.open(await fsp.readFile(file, 'utf8')) ?? '',
+    write: async (file: string, text: string) => writeFileAtomic(file, await memo.seal.seal(text)),
+  };
+  return Promise.all([
+    loadBlobMemo(memo.file, { io }),
+    commitBlobSizes(source.repoRoot, source.commit, source.subdir, env),
+  ])
     .then(([memo, sizes]) => memo.forCommit(sizes))
     .catch(() => NO_BLOB_MEMO);
 }

@@ -10,7 +10,7 @@ import { loadOciSchemas } from '../helpers/oci.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { startFaultProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
-import { fileTempDir } from '../helpers/tmp.js';
+import { fileTempDir, tempDir } from '../helpers/tmp.js';
 
 const KILN_BIN = resolve(import.meta.dirname, '../../bin/kiln.js');
 
@@ -20,6 +20,8 @@ const skopeoRaw = (ref: string) =>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
+// Every test stands alone: the beforeAll build and its home are only read (each test publishes to repositories and
+// environments of its own), and a test that makes more builds, or collects them, does so in a home of its own.
 describe('publishing to a real registry, verifying from it, promoting by digest', () => {
   let registry: TestRegistry;
   let root: string;
@@ -57,6 +59,32 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
 
   const run = (args: string[], env?: Record<string, string>) =>
     kiln(args, { cwd: repo, home, ...(env ? { env } : {}) });
+  /** Publishes the fixture's build to `repository` (a tag too, when given) and returns `registry/repo@digest`. */
+  const publishTo = (repository: string, tag?: string) => {
+    const r = run(['publish', buildId, '--to', `${registry.host}/${repository}${tag ? `:${tag}` : ''}`]);
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  /** A repository of its own holding the fixture's commit (a clone), built in a home of its own. */
+  const ownProject = (kilnYaml?: string) => {
+    const dir = tempDir();
+    const own = { repo: join(dir, 'repo'), home: join(dir, 'home') };
+    git(root, ['clone', '-q', repo, own.repo]);
+    if (kilnYaml !== undefined) {
+      writeFiles(own.repo, { 'kiln.yaml': kilnYaml });
+      git(own.repo, ['commit', '-q', '-am', 'kiln.yaml'], '2024-05-01T13:00:00Z');
+    }
+    return { ...own, run: (args: string[]) => kiln(args, { cwd: own.repo, home: own.home }) };
+  };
+  /** Adds `file` to `project` as a new commit and builds it; returns the build id. */
+  const commitAndBuild = (project: ReturnType<typeof ownProject>, file: string, date: string) => {
+    writeFiles(project.repo, { [file]: 'export const x = 1;\n' });
+    git(project.repo, ['add', '-A']);
+    git(project.repo, ['commit', '-q', '-m', file], date);
+    const built = project.run(['build', '--json']);
+    expect(built.status, built.stderr).toBe(0);
+    return JSON.parse(built.stdout).buildId as string;
+  };
   const runAsync = (args: string[]) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
       const child = spawn(process.execPath, [KILN_BIN, ...args], {
@@ -99,33 +127,35 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
   });
 
   it('refuses to move an immutable tag, and moves a mutable one', () => {
-    writeFiles(repo, { 'src/extra.js': 'export const extra = 1;\n' });
-    git(repo, ['add', '-A']);
-    git(repo, ['commit', '-q', '-m', 'second'], '2024-05-02T12:00:00Z');
-    const second = JSON.parse(run(['build', '--json']).stdout).buildId;
-    const moved = run(['publish', second, '--to', `${registry.host}/team/demo:v1`]);
+    publishTo('team/tags', 'v1');
+    const project = ownProject();
+    const second = commitAndBuild(project, 'src/extra.js', '2024-05-02T12:00:00Z');
+    const moved = project.run(['publish', second, '--to', `${registry.host}/team/tags:v1`]);
     expect(moved.status).toBe(2);
-    expect(moved.stderr).toContain(`${registry.host}/team/demo:v1 already points at ${manifestDigest}`);
-    const mutable = run(['publish', second, '--to', `${registry.host}/team/demo`, '--mutable-tag', 'latest']);
+    expect(moved.stderr).toContain(`${registry.host}/team/tags:v1 already points at ${manifestDigest}`);
+    const mutable = project.run(['publish', second, '--to', `${registry.host}/team/tags`, '--mutable-tag', 'latest']);
     expect(mutable.status, mutable.stderr).toBe(0);
-    const again = run(['publish', buildId, '--to', `${registry.host}/team/demo`, '--mutable-tag', 'latest']);
+    expect(sha256Digest(skopeoRaw(`${registry.host}/team/tags:latest`))).not.toBe(manifestDigest);
+    const again = run(['publish', buildId, '--to', `${registry.host}/team/tags`, '--mutable-tag', 'latest']);
     expect(again.status, again.stderr).toBe(0);
-    const raw = skopeoRaw(`${registry.host}/team/demo:latest`);
+    const raw = skopeoRaw(`${registry.host}/team/tags:latest`);
     expect(sha256Digest(raw)).toBe(manifestDigest);
   });
 
   it('verifies from the registry: a tag is resolved and the digest is what is printed', () => {
-    const r = run(['verify', `oci://${registry.host}/team/demo:v1`, '--require', 'sbom,vulns,policy']);
+    publishTo('team/verify', 'v1');
+    const r = run(['verify', `oci://${registry.host}/team/verify:v1`, '--require', 'sbom,vulns,policy']);
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stdout).toContain(`verified: ${registry.host}/team/demo@${manifestDigest}`);
+    expect(r.stdout).toContain(`verified: ${registry.host}/team/verify@${manifestDigest}`);
     expect(r.stdout).toContain('✓ policy-result: the policy decision is PASSED');
-    const missing = run(['verify', `oci://${registry.host}/team/demo:nope`]);
+    const missing = run(['verify', `oci://${registry.host}/team/verify:nope`]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain(`${registry.host}/team/demo:nope does not exist`);
+    expect(missing.stderr).toContain(`${registry.host}/team/verify:nope does not exist`);
   });
 
   it('promotes in order, by digest, with all evidence and a signed promotion statement', () => {
-    const ref = `${registry.host}/team/demo@${manifestDigest}`;
+    const ref = publishTo('team/promote');
+    expect(ref).toBe(`${registry.host}/team/promote@${manifestDigest}`);
     const early = run(['promote', ref, '--to', 'prod']);
     expect(early.status).toBe(3);
     expect(early.stderr).toContain('was never promoted to staging');
@@ -152,7 +182,8 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
   it('refuses to promote a tampered artifact, with the reason', async () => {
     // The same evidence (validly signed) re-attached to a manifest whose file is different bytes.
     const client = createRegistryClient({ registry: registry.host });
-    const repository = 'team/demo';
+    const repository = 'team/tamper';
+    publishTo(repository);
     const original = JSON.parse(((await client.getManifest(repository, manifestDigest))?.bytes ?? '').toString());
     const evil = Buffer.from('not what was built\n');
     await client.putBlob(repository, { digest: sha256Digest(evil), size: evil.length, source: evil });
@@ -180,36 +211,43 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('promotion refused');
     expect(r.stderr).toContain('subject-digest');
-    // Nothing was tagged for it.
-    expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-staging:staging`))).toBe(manifestDigest);
+    // Nothing was copied or tagged for it.
+    expect(await client.getManifest('team/demo-staging', tamperedDigest)).toBeUndefined();
+    expect(await client.resolve('team/demo-staging', 'staging')).not.toBe(tamperedDigest);
   });
 
   it('gc deletes the registry copies of what goes, evidence and all, and keeps what environments run', () => {
-    // Two more builds published; with keepLast: 1 the middle one goes (the first is live in prod, the last is newest).
+    // A home of its own (gc counts every build of the project there), whose environments are in repositories of its
+    // own: its first build goes live in prod, then two more are published; with keepLast: 1 the middle one goes.
+    const envs = `environments:\n  staging:\n    repository: ${registry.host}/gc/staging\n  prod:\n    repository: ${registry.host}/gc/prod\n    protected: true\n`;
+    const project = ownProject(`${DEMO_KILN_YAML}${envs}`);
+    const runOwn = (args: string[]) => {
+      const r = project.run(args);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const first = commitAndBuild(project, 'src/second.js', '2024-05-02T12:00:00Z');
+    const prodRef = runOwn(['publish', first, '--to', `${registry.host}/team/gc`]);
+    runOwn(['promote', prodRef, '--to', 'staging']);
+    runOwn(['promote', prodRef, '--to', 'prod']);
     const published: string[] = [];
     for (const [file, date] of [
       ['src/third.js', '2024-05-03T12:00:00Z'],
       ['src/fourth.js', '2024-05-04T12:00:00Z'],
     ] as const) {
-      writeFiles(repo, { [file]: 'export const x = 1;\n' });
-      git(repo, ['add', '-A']);
-      git(repo, ['commit', '-q', '-m', file], date);
-      const id = JSON.parse(run(['build', '--json']).stdout).buildId;
-      const r = run(['publish', id, '--to', `${registry.host}/team/gc`]);
-      expect(r.status, r.stderr).toBe(0);
-      published.push(r.stdout.trim());
+      const id = commitAndBuild(project, file, date);
+      published.push(runOwn(['publish', id, '--to', `${registry.host}/team/gc`]));
       // Also pushed somewhere kiln.yaml does not name: the store remembers it.
-      expect(run(['publish', id, '--to', `${registry.host}/team/elsewhere`]).status).toBe(0);
+      runOwn(['publish', id, '--to', `${registry.host}/team/elsewhere`]);
     }
-    const prodRef = `${registry.host}/team/gc@${manifestDigest}`;
-    expect(run(['publish', buildId, '--to', `${registry.host}/team/gc`]).status).toBe(0);
     // gc reads kiln.yaml from disk: keep one build per branch, and delete from where builds are published.
-    const yaml = `${DEMO_KILN_YAML}publish:\n  to: ${registry.host}/team/gc\nretention:\n  keepLast: 1\nenvironments:\n  staging:\n    repository: ${registry.host}/team/demo-staging\n  prod:\n    repository: ${registry.host}/team/demo-prod\n    protected: true\n`;
-    writeFiles(repo, { 'kiln.yaml': yaml });
-    const dry = run(['gc']);
+    writeFiles(project.repo, {
+      'kiln.yaml': `${DEMO_KILN_YAML}publish:\n  to: ${registry.host}/team/gc\nretention:\n  keepLast: 1\n${envs}`,
+    });
+    const dry = project.run(['gc']);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('registry: the copies of what goes are deleted too');
-    const applied = run(['gc', '--apply']);
+    const applied = project.run(['gc', '--apply']);
     expect(applied.status, applied.stderr).toBe(0);
     const [gone, newest] = published as [string, string];
     expect(applied.stdout).toContain(`deleted from the registry: ${gone}`);
@@ -219,9 +257,10 @@ describe('publishing to a real registry, verifying from it, promoting by digest'
     expect(() => skopeoRaw(goneElsewhere)).toThrow();
     expect(sha256Digest(skopeoRaw(newest.replace('/team/gc@', '/team/elsewhere@')))).toBe(newest.split('@')[1]);
     expect(sha256Digest(skopeoRaw(newest))).toBe(newest.split('@')[1]);
-    expect(sha256Digest(skopeoRaw(prodRef))).toBe(manifestDigest); // live in prod: stays
-    expect(sha256Digest(skopeoRaw(`${registry.host}/team/demo-prod:prod`))).toBe(manifestDigest);
-  });
+    const live = prodRef.split('@')[1];
+    expect(sha256Digest(skopeoRaw(prodRef))).toBe(live); // live in prod: stays
+    expect(sha256Digest(skopeoRaw(`${registry.host}/gc/prod:prod`))).toBe(live);
+  }, 90_000);
 
   it('survives the registry dying in the middle of a publish: no tag until a rerun completes it, same digest', async () => {
     const proxy = await startFaultProxy(registry);

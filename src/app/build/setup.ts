@@ -1,6 +1,7 @@
 // What running (or planning) the steps needs, set up the same way for `kiln build` and `kiln plan`.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { signerSeal } from '../../attest/seal.js';
 import { openStepCache } from '../../cache/open.js';
 import { lazyPreviousIngredients } from '../../execute/index.js';
 import { expandInputsFrom, refuseSubmoduleInputs } from '../../plan/inputs.js';
@@ -26,7 +27,7 @@ export async function setupSteps(
     source,
     join(opts.workDir, 'tree'),
     { PATH: env.PATH },
-    { blobMemo: ports.home.blobMemo },
+    { blobMemo: { file: ports.home.blobMemo, seal: signerSeal(prepared.signing.signer) } },
   );
   const baseEnv = {
     PATH: stepPath(opts.runner, env),

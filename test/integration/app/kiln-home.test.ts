@@ -1,9 +1,11 @@
 // Files in the Kiln home that someone else can write must not change what a build signs. The SBOM memo was one: its
 // index files named SBOM blobs by key, unsigned, so repointing them made Kiln sign another commit's SBOM, miss a
-// critical advisory and pass the gate. The SBOM is now made from the committed lockfile on every build.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// critical advisory and pass the gate. The SBOM is now made from the committed lockfile on every build. The blob
+// memo was another: an edited line made a changed input look unchanged, so a stale cached output was signed.
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../../src/core/digest.js';
 import { isKilnError } from '../../../src/core/errors.js';
 import { harness } from '../../helpers/harness.js';
 import { demoProject } from '../../helpers/project.js';
@@ -64,6 +66,32 @@ describe('the SBOM memo in the Kiln home', () => {
       const err = await build(true).catch((e: unknown) => e);
       expect(isKilnError(err, 'KILN_POLICY_BLOCKED'), String(err)).toBe(true);
       expect((err as Error).message).toContain('debug@4.4.3: GHSA-kiln-test-dbg1');
+    } finally {
+      await h.kiln.close();
+    }
+  });
+});
+
+describe('the blob memo in the Kiln home', () => {
+  it('cannot make a changed input look unchanged: an edited memo is ignored, and the step runs', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const before = 'export const main = () => "hello";\n';
+    const after = 'export const main = () => "HELLO";\n'; // the same size, so only the digest tells them apart
+    makeRepo(repo, demoProject({ 'src/main.js': before }));
+    const h = harness({ cwd: root });
+    try {
+      const build = () => h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host' });
+      const first = await build();
+      writeFiles(repo, { 'src/main.js': after });
+      git(repo, ['commit', '-q', '-am', 'louder'], '2024-05-02T12:00:00Z');
+      // Remember the new blob as having the old content's digest.
+      const blob = git(repo, ['rev-parse', 'HEAD:src/main.js']).trim();
+      const hex = sha256Digest(before).slice('sha256:'.length);
+      appendFileSync(join(h.home, 'blob-memo.txt'), `sha1:file:${blob} ${hex} ${Buffer.byteLength(after)}\n`);
+      const second = await build();
+      expect(second.steps.find((s) => s.name === 'compile')?.cache).toBe('miss');
+      expect(second.artifacts[0]?.digest).not.toBe(first.artifacts[0]?.digest);
     } finally {
       await h.kiln.close();
     }
