@@ -33,6 +33,20 @@ describe.skipIf(smallDisksUnavailable)(
       expect(r.status).toBe(4);
     });
 
+    it('a KILN_HOME that fills up while the artifacts are published to its OCI layout is KILN_DISK_FULL there', () => {
+      const { repo, home } = project();
+      // Room for the cache and the store, not for the artifact and its evidence as well (measured: 480k is enough).
+      const r = kilnOnSmallDisks(['build', '--runner', 'host'], {
+        cwd: repo,
+        home,
+        disks: [{ dir: home, size: '384k' }],
+      });
+      expect(r.stderr).toMatch(/publish: OCI layout/);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(r.stderr).toMatch(/KILN_DISK_FULL: no space left on the device writing .*home\/oci/);
+      expect(r.status).toBe(4);
+    });
+
     it('an empty read-only KILN_HOME is KILN_IO naming it, not a stack trace', () => {
       const { repo, home } = project();
       const disks = [{ dir: home, size: '1m', readOnly: true }];

@@ -10,6 +10,7 @@ import { isoSeconds } from '../../core/time.js';
 import type { StepResult } from '../../execute/index.js';
 import { packageArtifact } from '../../package/index.js';
 import type { PlannedStep } from '../../plan/steps.js';
+import { environmentError } from '../../platform/disk.js';
 import { type BuilderIdentity, builderToolchain } from '../../sandbox/identity.js';
 import type { BuildSbom } from '../../sbom/make.js';
 import type { BuildScan } from '../../scan/database.js';
@@ -93,6 +94,8 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     evidence,
     artifacts: packed,
     interrupted: input.interrupted,
+  }).catch((err: unknown) => {
+    throw environmentError(err, layoutDir ?? name) ?? err; // a full disk names the layout, not just the device
   });
   input.interrupted();
   world.checkpoint?.('before-deliver');
