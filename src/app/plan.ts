@@ -1,6 +1,8 @@
 // `kiln plan`: every step's action key and what the cache would do, without running anything. A step after one
 // that must run has no key yet (its inputs include outputs that do not exist yet).
+
 import { join } from 'node:path';
+import { signerSeal } from '../attest/seal.js';
 import { treeDigest } from '../cache/index.js';
 import type { Digest } from '../core/digest.js';
 import { explainMiss } from '../plan/explain.js';
@@ -36,7 +38,13 @@ export async function planBuild(ports: KilnPorts, request: Omit<BuildRequest, 'f
     const { runner, builder } = await resolveBuilder(
       { sandbox: config.sandbox, projectPath: prepared.projectPath },
       world.runner,
-      (extra) => identifyBuilder(world.runner, ports.env, ports.home, extra),
+      (extra) =>
+        identifyBuilder(
+          world.runner,
+          ports.env,
+          { paths: ports.home, seal: signerSeal(prepared.signing.signer) },
+          extra,
+        ),
       (message) => ports.events({ kind: 'notice', message }),
       ports.home.home,
     );

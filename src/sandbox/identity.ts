@@ -6,6 +6,7 @@ import { type Digest, digestHex, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
 import type { KilnPaths } from '../core/home.js';
 import { canonicalJson } from '../core/json.js';
+import type { TextSeal } from '../core/seal.js';
 import { hostBuilderDigest } from './builder.js';
 import { SANDBOX_PATH } from './bwrap-args.js';
 import type { StepRunner } from './index.js';
@@ -19,10 +20,10 @@ export const BUILDER_TOOLS = ['sh', 'bash', 'node', 'npm', 'npx', 'git', 'tar', 
 export async function builderIdentity(
   runner: StepRunner,
   path: string,
-  memoFile: string,
+  memoFile: { file: string; seal?: TextSeal },
   tools: readonly string[] = BUILDER_TOOLS,
 ) {
-  const memo = await loadToolMemo(memoFile);
+  const memo = await loadToolMemo(memoFile.file, memoFile.seal);
   const host = await hostBuilderDigest({ tools: [...tools], path, memo });
   await memo.save().catch(() => undefined); // only a speed-up: a read-only home must not fail the build
   const digest: Digest = sha256Digest(
@@ -43,11 +44,11 @@ export function stepPath(runner: StepRunner, env: Readonly<Record<string, string
 export function identifyBuilder(
   runner: StepRunner,
   env: Readonly<Record<string, string | undefined>>,
-  paths: KilnPaths,
+  memo: { paths: KilnPaths; seal: TextSeal },
   extraTools: readonly string[] = [],
 ): Promise<BuilderIdentity> {
   const tools = [...new Set([...BUILDER_TOOLS, ...extraTools])];
-  return builderIdentity(runner, stepPath(runner, env), paths.toolMemo, tools);
+  return builderIdentity(runner, stepPath(runner, env), { file: memo.paths.toolMemo, seal: memo.seal }, tools);
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { isRecord } from '../core/json.js';
+import type { TextSeal } from '../core/seal.js';
 import { writeFileAtomic } from '../platform/fsutil.js';
 import type { ToolFacts, ToolMemo } from './builder.js';
 
@@ -11,9 +12,14 @@ const FORMAT = 'kiln-tool-memo-v2';
 const MAX_ENTRIES = 256; // tools × versions seen; old identities are dropped first
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** A ToolMemo loaded from `file`; `save()` writes it back (atomically) only when something was added. */
-export async function loadToolMemo(file: string): Promise<ToolMemo & { save(): Promise<void> }> {
-  const entries = parse(await readFile(file, 'utf8').catch(() => ''));
+/**
+ * A ToolMemo loaded from `file`; `save()` writes it back (atomically) only when something was added. With `seal`,
+ * the file is sealed when written and ignored unless its seal verifies: the tool digests it remembers make the
+ * builder digest recorded in provenance and in every action key.
+ */
+export async function loadToolMemo(file: string, seal?: TextSeal): Promise<ToolMemo & { save(): Promise<void> }> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const entries = parse(seal ? (seal.open(text) ?? '') : text);
   let dirty = false;
   return {
     get: (identity) => entries.get(identity),
@@ -25,7 +31,8 @@ export async function loadToolMemo(file: string): Promise<ToolMemo & { save(): P
     },
     async save() {
       if (!dirty) return;
-      await writeFileAtomic(file, JSON.stringify({ format: FORMAT, entries: [...entries] }));
+      const json = JSON.stringify({ format: FORMAT, entries: [...entries] });
+      await writeFileAtomic(file, seal ? await seal.seal(json) : json);
       dirty = false;
     },
   };

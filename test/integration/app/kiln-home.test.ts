@@ -1,8 +1,10 @@
 // Files in the Kiln home that someone else can write must not change what a build signs. The SBOM memo was one: its
 // index files named SBOM blobs by key, unsigned, so repointing them made Kiln sign another commit's SBOM, miss a
 // critical advisory and pass the gate. The SBOM is now made from the committed lockfile on every build. The blob
-// memo was another: an edited line made a changed input look unchanged, so a stale cached output was signed.
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// memo was another: an edited line made a changed input look unchanged, so a stale cached output was signed; and the
+// tool memo: an edited entry put a tool digest Kiln never computed into provenance.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/core/digest.js';
@@ -92,6 +94,31 @@ describe('the blob memo in the Kiln home', () => {
       const second = await build();
       expect(second.steps.find((s) => s.name === 'compile')?.cache).toBe('miss');
       expect(second.artifacts[0]?.digest).not.toBe(first.artifacts[0]?.digest);
+    } finally {
+      await h.kiln.close();
+    }
+  });
+});
+
+describe('the tool memo in the Kiln home', () => {
+  it('cannot put a tool digest Kiln did not compute into provenance: an edited memo is ignored', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject());
+    const h = harness({ cwd: root });
+    try {
+      const build = () => h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host', force: true });
+      await build();
+      const memo = join(h.home, 'tool-memo.json');
+      const forged = 'f'.repeat(64);
+      writeFileSync(memo, readFileSync(memo, 'utf8').replace(/"sha256":"[0-9a-f]{64}"/g, `"sha256":"${forged}"`));
+      const built = await build();
+      const bundle = JSON.parse(readFileSync(built.artifacts[0]?.evidence.provenance as string, 'utf8'));
+      const statement = Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8');
+      // node's real digest is recorded, the forged one nowhere.
+      const node = realpathSync(execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim());
+      expect(statement).toContain(sha256Digest(readFileSync(node)).slice('sha256:'.length));
+      expect(statement).not.toContain(forged);
     } finally {
       await h.kiln.close();
     }
