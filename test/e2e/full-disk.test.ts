@@ -5,7 +5,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kilnOnSmallDisks, kilnRunsOnSmallDisks, smallDisksUnavailable } from '../helpers/full-disk.js';
-import { demoProject } from '../helpers/project.js';
+import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -16,15 +16,28 @@ function project() {
   return { root, repo, home: join(root, 'home') };
 }
 
+/** The demo project with 1 MiB of random bytes (incompressible) in its artifact. */
+function bigArtifactProject() {
+  const root = tempDir();
+  const repo = join(root, 'repo');
+  const yaml = DEMO_KILN_YAML.replace(
+    'cp package.json out/ &&',
+    'cp package.json out/ && head -c 1048576 /dev/urandom > out/big.bin &&',
+  );
+  makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+  return { root, repo, home: join(root, 'home') };
+}
+
 describe.skipIf(smallDisksUnavailable)(
   `full and read-only disks${smallDisksUnavailable ? ` (skipped: ${smallDisksUnavailable})` : ''}`,
   () => {
     it('a KILN_HOME that fills up while a step’s outputs are stored is KILN_DISK_FULL, not a failed step', () => {
-      const { repo, home } = project();
+      const { repo, home } = bigArtifactProject();
+      // The store, keys and memos fit in 512 KiB; the step's 1 MiB of random bytes cannot.
       const r = kilnOnSmallDisks(['build', '--runner', 'host'], {
         cwd: repo,
         home,
-        disks: [{ dir: home, size: '256k' }],
+        disks: [{ dir: home, size: '512k' }],
       });
       expect(r.stderr).not.toMatch(/internal error|KILN_STEP_FAILED|cannot rollback/);
       expect(r.stderr).toMatch(
@@ -34,12 +47,12 @@ describe.skipIf(smallDisksUnavailable)(
     });
 
     it('a KILN_HOME that fills up while the artifacts are published to its OCI layout is KILN_DISK_FULL there', () => {
-      const { repo, home } = project();
-      // Room for the cache and the store, not for the artifact and its evidence as well (measured: 480k is enough).
-      const r = kilnOnSmallDisks(['build', '--runner', 'host'], {
+      const { repo, home } = bigArtifactProject();
+      // No local cache: the first write of the artifact's 1 MiB into the home is its publication to the OCI layout.
+      const r = kilnOnSmallDisks(['build', '--runner', 'host', '--cache', 'local:off,remote:off'], {
         cwd: repo,
         home,
-        disks: [{ dir: home, size: '384k' }],
+        disks: [{ dir: home, size: '512k' }],
       });
       expect(r.stderr).toMatch(/publish: OCI layout/);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);

@@ -86,7 +86,9 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     world.checkpoint?.('before-record');
     ports.events({ kind: 'stage', stage: 'record', detail: ports.home.store });
     const done = record({ status: 'succeeded', exit_code: 0, error: null }, finished.rows);
-    await done.write();
+    await done.write().catch((err: unknown) => {
+      throw environmentError(err, ports.home.store) ?? err;
+    });
     ports.events({ kind: 'build-finished', buildId, status: 'succeeded', durationMs: done.durationMs });
     return {
       buildId,
