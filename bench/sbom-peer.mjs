@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bomContents } from './tools.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(REPO, 'dist/sbom/index.js');
@@ -109,15 +110,7 @@ const fmt = (ms) => (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`)
 // Distinct purls each tool lists (qualifiers stripped): they describe the same lockfile, but Kiln keeps only the
 // platform binaries npm installs here, while both peers list every locked entry.
 function purlCount(bom) {
-  const purls = new Set();
-  const walk = (list = []) => {
-    for (const c of list) {
-      if (c.purl) purls.add(c.purl.replace(/[?#].*$/s, ''));
-      walk(c.components);
-    }
-  };
-  walk(bom.components);
-  return purls.size;
+  return bomContents(bom).purls.size;
 }
 const counts = {
   kiln: purlCount(JSON.parse(readFileSync(out('kiln'), 'utf8'))),

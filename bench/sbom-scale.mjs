@@ -8,6 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticProject } from './gen-lockfile.mjs';
+import { bomContents } from './tools.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const KILN_BIN = path.join(REPO, 'bin/kiln.js');
@@ -75,16 +76,7 @@ function timeCommand(args, cwd, timeoutMs) {
 /** Components (by purl, qualifiers dropped) and dependency edges a CycloneDX file lists, to see both read it alike. */
 function contents(file) {
   if (!existsSync(file)) return undefined;
-  const bom = JSON.parse(readFileSync(file, 'utf8'));
-  const purls = new Set();
-  const walk = (list = []) => {
-    for (const c of list) {
-      if (c.purl) purls.add(c.purl.replace(/[?#].*$/s, ''));
-      walk(c.components);
-    }
-  };
-  walk(bom.components);
-  const edges = (bom.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0);
+  const { purls, edges } = bomContents(JSON.parse(readFileSync(file, 'utf8')));
   return { components: purls.size, edges };
 }
 

@@ -1,4 +1,5 @@
-// Helpers for the benchmark: where turbo's native binary is, and a digest of all packages' outputs.
+// Helpers for the benchmarks: where turbo's native binary is, a digest of all packages' outputs, and what a CycloneDX
+// document lists.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -32,4 +33,18 @@ export function hashTree(repo, sub) {
   };
   for (const pkg of readdirSync(join(repo, 'packages')).sort()) walk(join(repo, 'packages', pkg, sub), `${pkg}/${sub}`);
   return hash.digest('hex');
+}
+
+/** The distinct purls (qualifiers dropped) and the number of dependency edges a CycloneDX document lists. */
+export function bomContents(bom) {
+  const purls = new Set();
+  const walk = (list = []) => {
+    for (const c of list) {
+      if (c.purl) purls.add(c.purl.replace(/[?#].*$/s, ''));
+      walk(c.components);
+    }
+  };
+  walk(bom.components);
+  const edges = (bom.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0);
+  return { purls, edges };
 }

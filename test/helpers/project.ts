@@ -33,3 +33,19 @@ export function demoProject(overrides: Record<string, string> = {}): Record<stri
     ...overrides,
   };
 }
+
+/** An OSV record (the real format) against the demo's runtime dependency debug@4.4.3, CVSS 9.8. */
+export const DEBUG_ADVISORY = {
+  schema_version: '1.6.0',
+  id: 'GHSA-kiln-test-dbg1',
+  modified: '2026-11-01T00:00:00Z',
+  published: '2026-11-01T00:00:00Z',
+  summary: 'debug: test advisory',
+  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+  affected: [
+    {
+      package: { ecosystem: 'npm', name: 'debug' },
+      ranges: [{ type: 'SEMVER', events: [{ introduced: '4.0.0' }, { fixed: '4.4.4' }] }],
+    },
+  ],
+};

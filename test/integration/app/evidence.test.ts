@@ -13,26 +13,11 @@ import { isKilnError } from '../../../src/core/errors.js';
 import { listReferrers, recordReferrers, referrerDescriptor } from '../../../src/registry/referrers.js';
 import { createRegistryClient } from '../../../src/registry/remote/index.js';
 import { type Harness, harness } from '../../helpers/harness.js';
-import { DEMO_KILN_YAML, demoProject } from '../../helpers/project.js';
+import { DEBUG_ADVISORY, DEMO_KILN_YAML, demoProject } from '../../helpers/project.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import { makeRepo } from '../../helpers/repo.js';
 import { fileTempDir, tempDir } from '../../helpers/tmp.js';
 
-/** An OSV record (the real format) against the demo's runtime dependency debug@4.4.3, CVSS 9.8. */
-const DEBUG_RECORD = {
-  schema_version: '1.6.0',
-  id: 'GHSA-kiln-test-dbg1',
-  modified: '2026-11-01T00:00:00Z',
-  published: '2026-11-01T00:00:00Z',
-  summary: 'debug: test advisory',
-  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
-  affected: [
-    {
-      package: { ecosystem: 'npm', name: 'debug' },
-      ranges: [{ type: 'SEMVER', events: [{ introduced: '4.0.0' }, { fixed: '4.4.4' }] }],
-    },
-  ],
-};
 const ENVIRONMENTS = ['forced', 'both', 'hostile', 'first', 'second'];
 
 let registry: TestRegistry;
@@ -274,7 +259,7 @@ describe('kiln promote', () => {
       await promote('first'); // nothing known against it yet
       const osv = join(root, 'osv');
       mkdirSync(osv);
-      writeFileSync(join(osv, `${DEBUG_RECORD.id}.json`), JSON.stringify(DEBUG_RECORD));
+      writeFileSync(join(osv, `${DEBUG_ADVISORY.id}.json`), JSON.stringify(DEBUG_ADVISORY));
       await h.kiln.importVulnerabilities(osv);
       const err = await promote('second').catch((e: unknown) => e);
       expect(isKilnError(err, 'KILN_POLICY_BLOCKED'), String(err)).toBe(true);

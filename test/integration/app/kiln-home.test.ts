@@ -10,25 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/core/digest.js';
 import { isKilnError } from '../../../src/core/errors.js';
 import { harness } from '../../helpers/harness.js';
-import { demoProject } from '../../helpers/project.js';
+import { DEBUG_ADVISORY, demoProject } from '../../helpers/project.js';
 import { git, makeRepo, writeFiles } from '../../helpers/repo.js';
 import { tempDir } from '../../helpers/tmp.js';
-
-/** An OSV record (the real format) against the demo's runtime dependency debug@4.4.3, CVSS 9.8. */
-const DEBUG_RECORD = {
-  schema_version: '1.6.0',
-  id: 'GHSA-kiln-test-dbg1',
-  modified: '2026-11-01T00:00:00Z',
-  published: '2026-11-01T00:00:00Z',
-  summary: 'debug: test advisory',
-  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
-  affected: [
-    {
-      package: { ecosystem: 'npm', name: 'debug' },
-      ranges: [{ type: 'SEMVER', events: [{ introduced: '4.0.0' }, { fixed: '4.4.4' }] }],
-    },
-  ],
-};
 
 describe('the SBOM memo in the Kiln home', () => {
   it('cannot make a build sign another commit’s SBOM: repointed memo files change nothing', async () => {
@@ -63,7 +47,7 @@ describe('the SBOM memo in the Kiln home', () => {
 
       const osv = join(root, 'osv');
       mkdirSync(osv);
-      writeFileSync(join(osv, `${DEBUG_RECORD.id}.json`), JSON.stringify(DEBUG_RECORD));
+      writeFileSync(join(osv, `${DEBUG_ADVISORY.id}.json`), JSON.stringify(DEBUG_ADVISORY));
       await h.kiln.importVulnerabilities(osv);
       const err = await build(true).catch((e: unknown) => e);
       expect(isKilnError(err, 'KILN_POLICY_BLOCKED'), String(err)).toBe(true);
