@@ -108,6 +108,27 @@ describe('the SBOM of a workspace package’s artifact', () => {
     expect(app?.bytes).not.toBe(core?.bytes);
   });
 
+  it('is judged on its own: a block reports each package’s violations and keeps each one’s evidence', async () => {
+    // pnpm-lock.yaml records no licenses and the steps install nothing: every dependency's license is unknown.
+    const policy = 'policy:\n  licenses:\n    unknown: block\n';
+    const err = await buildSboms(ARTIFACT('core', 'core'), ARTIFACT('app', 'app'), policy).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'KILN_POLICY_BLOCKED' });
+    const { message, details } = err as { message: string; details: { evidenceDir: string } };
+    const [, core, app] = message.split(/\n {2}(?=\S+\.tgz:\n)/);
+    // Each under its artifact, with its own package's dependencies: statuses is app's alone.
+    const lines = (part: string | undefined) => part?.split('\n').slice(1) ?? [];
+    expect(core).toMatch(/^core\.tgz:\n/);
+    expect(lines(core)).toContain('    core → debug@4.3.7: license not declared: no license is declared');
+    expect(lines(core).every((l) => l.startsWith('    core → '))).toBe(true);
+    expect(core).not.toContain('statuses');
+    expect(app).toMatch(/^app\.tgz:\n/);
+    expect(lines(app)).toContain('    app → statuses@2.0.1: license not declared: no license is declared');
+    expect(lines(app).every((l) => l.startsWith('    app → '))).toBe(true);
+    const kept = (name: string) => readFileSync(join(details.evidenceDir, `${name}.cdx.json`), 'utf8');
+    expect(ids(JSON.parse(kept('core.tgz')) as Bom)).toEqual(CORE_IDS);
+    expect(ids(JSON.parse(kept('app.tgz')) as Bom)).toEqual(APP_IDS);
+  });
+
   it('is what kiln sbom --package prints for the package', async () => {
     const root = tempDir();
     h = harness({ cwd: root });
