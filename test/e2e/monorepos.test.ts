@@ -2,7 +2,7 @@
 // package managers) build end to end offline: commit → one artifact per package from its own step, each with its own
 // package's SBOM (what the package manager ships for it, recorded in the fixture's oracle/) → verify.
 // Installing their registry packages needs the network: monorepos.online.test.ts does that.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureRepo, PACKAGE_ARTIFACTS } from '../helpers/monorepo.js';
@@ -80,5 +80,11 @@ describe.each(['pnpm-workspace', 'yarn-berry-resolutions'])('the %s fixture', (f
       expect(verified.status, verified.stderr).toBe(0);
       expect(verified.stdout).toContain(`verified: ${artifact}`);
     }
+    // Handed back unchanged, each artifact's own evidence is restored beside it.
+    rmSync(join(repo, 'kiln-out'), { recursive: true });
+    const again = kiln(['build', '--json'], { cwd: repo, home });
+    expect(again.status, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { upToDate: boolean }).upToDate).toBe(true);
+    expect(artifacts.map((artifact) => readFileSync(`${artifact}.cdx.json`, 'utf8'))).toEqual(sboms);
   });
 });

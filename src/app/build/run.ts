@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { restoreOutputs } from '../../cache/index.js';
 import { casSbomMemo } from '../../cache/sbom-memo.js';
+import { artifactFileName } from '../../config/index.js';
 import { isKilnError, KilnError } from '../../core/errors.js';
 import { executeSteps, type StepReport, type StepResult } from '../../execute/index.js';
 import { environmentError } from '../../platform/disk.js';
@@ -141,7 +142,8 @@ async function runSteps(
   ports.events({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });
   const warned = new Set<string>();
   const described = [];
-  for (const group of await sbomGroups(config, view, ports.events)) {
+  const groups = await sbomGroups(config, view, ports.events);
+  for (const group of groups) {
     const sbom = await makeSbom({
       view,
       source,
@@ -156,7 +158,9 @@ async function runSteps(
       ports.events({ kind: 'warning', message });
     }
     // The scan needs only the SBOM and the store: it runs while the steps do.
-    const scanning = scanStage(store, sbom, config.policy, view, ports.events);
+    const titles = config.artifacts.filter((a) => group.artifacts.includes(a.name)).map(artifactFileName);
+    const about = groups.length > 1 ? ` of ${titles.join(', ')}` : ''; // as the sign and gate stages name them
+    const scanning = scanStage(store, sbom, config.policy, view, ports.events, about);
     scanning.catch(() => {}); // awaited below; a failed step must not leave it unhandled
     described.push({ artifacts: group.artifacts, sbom, scanning });
   }
