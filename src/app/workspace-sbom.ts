@@ -1,5 +1,5 @@
 // Which workspace packages an SBOM describes: those the artifacts were built from (perPackage steps), so each package's
-// artifact carries its own dependencies rather than the root project's.
+// artifact carries its own dependencies rather than the root project's, or another package's.
 import { promises as fsp } from 'node:fs';
 import type { KilnConfig } from '../config/index.js';
 import { KilnError } from '../core/errors.js';
@@ -30,24 +30,38 @@ export function workspacePackages(projectDir: string, files: WorkspaceFiles): Pr
   );
 }
 
+/** Artifacts that share an SBOM: those built from the same workspace packages. */
+export interface SbomGroup {
+  /** The artifacts' kiln.yaml names, in kiln.yaml's order. */
+  readonly artifacts: readonly string[];
+  /** The packages the SBOM describes; undefined without workspace packages (the lockfiles' own layout). */
+  readonly workspace: SbomWorkspace | undefined;
+}
+
 /**
- * The packages a build's artifacts come from: an artifact of a perPackage step (`<step>:<package>`) is that package's;
- * any other artifact is the whole workspace's (the root and every package). Undefined without workspace packages.
+ * The build's artifacts grouped by the SBOM that describes them: an artifact of a perPackage step (`<step>:<package>`)
+ * is that package's; any other artifact is the whole workspace's (the root and every package). Without workspace
+ * packages, one group of every artifact.
  */
-export function artifactSbomWorkspace(
+export function artifactSbomGroups(
   config: Pick<KilnConfig, 'steps' | 'artifacts'>,
   packages: readonly WorkspacePackage[],
-): SbomWorkspace | undefined {
-  if (packages.length === 0) return undefined;
+): SbomGroup[] {
+  if (packages.length === 0) return [{ artifacts: config.artifacts.map((a) => a.name), workspace: undefined }];
   const dirs = packages.map((p) => p.dir);
   const dirOf = new Map(packages.map((p) => [p.name, p.dir]));
-  const describe = config.artifacts.flatMap((artifact) => {
+  const groups = new Map<string, { artifacts: string[]; workspace: SbomWorkspace }>();
+  for (const artifact of config.artifacts) {
     const at = artifact.from.indexOf(':');
     const template = config.steps[artifact.from.slice(0, at)];
     const dir = at > 0 && template?.perPackage === true ? dirOf.get(artifact.from.slice(at + 1)) : undefined;
-    return dir === undefined ? ['.', ...dirs] : [dir];
-  });
-  return { packages: dirs, describe: [...new Set(describe)] };
+    const describe = dir === undefined ? ['.', ...dirs] : [dir];
+    const key = describe.join('\n');
+    const group = groups.get(key) ?? { artifacts: [], workspace: { packages: dirs, describe } };
+    group.artifacts.push(artifact.name);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
 
 /** The one package named `name` (`kiln sbom --package`), as a workspace to describe. */

@@ -22,7 +22,7 @@ export interface DeliveredArtifact {
   readonly manifestDigest: Digest;
 }
 
-/** A packed artifact ready to deliver: where it is, what it is, and where it was published. */
+/** A packed artifact ready to deliver: where it is, what it is, its evidence, and where it was published. */
 export interface Deliverable {
   readonly name: string;
   readonly file: string;
@@ -30,6 +30,7 @@ export interface Deliverable {
   readonly title: string;
   readonly digest: Digest;
   readonly size: number;
+  readonly evidence: EvidenceBytes;
   readonly published: PublishedArtifact;
 }
 
@@ -42,7 +43,6 @@ export interface Deliverable {
 export async function deliverFiles(
   outputDir: string,
   artifacts: readonly Deliverable[],
-  evidence: EvidenceBytes,
   /** Called once an artifact's files are staged, before any is renamed into place (tests crash the process here). */
   onStaged: () => void = () => {},
 ): Promise<DeliveredArtifact[]> {
@@ -54,7 +54,7 @@ export async function deliverFiles(
     const paths = evidencePaths(target);
     const files: { tmp: string; final: string }[] = [];
     try {
-      for (const e of EVIDENCE) files.push(await stage(paths[e.kind], (tmp) => fsp.writeFile(tmp, evidence[e.kind])));
+      for (const e of EVIDENCE) files.push(await stage(paths[e.kind], (tmp) => fsp.writeFile(tmp, a.evidence[e.kind])));
       files.push(await stage(target, (tmp) => fsp.copyFile(a.file, tmp)));
     } catch (err) {
       await Promise.all(files.map(({ tmp }) => fsp.rm(tmp, { force: true })));
@@ -99,20 +99,33 @@ async function removeStaleTempFiles(dir: string, env: LockEnv = PROCESS_LOCK_ENV
   }
 }
 
+/** Artifacts the gate judged together (those of one SBOM): the decision and the signed evidence about them. */
+export interface JudgedArtifacts {
+  readonly subjects: readonly { readonly name: string }[];
+  readonly decision: PolicyDecision;
+  readonly evidence: EvidenceBytes;
+}
+
 /**
  * Keeps a blocked build's evidence in `dir` (to read, not to deploy) and returns the error that says what blocked
- * it. An earlier build's delivery of the same files stays in `outputDir`: the message says so, so nobody takes it for
- * this build's.
+ * it: every violation, under the artifacts it is about when the build judged several sets of them. An earlier
+ * build's delivery of the same files stays in `outputDir`: the message says so, so nobody takes it for this build's.
  */
 export async function blockedBuild(
-  decision: PolicyDecision,
   kept: { readonly buildId: string; readonly dir: string; readonly outputDir: string; readonly project: string },
-  subjects: readonly { readonly name: string }[],
-  evidence: EvidenceBytes,
+  judged: readonly JudgedArtifacts[],
 ): Promise<KilnError> {
-  const first = subjects[0]?.name ?? kept.project;
-  for (const e of EVIDENCE) await writeFileAtomic(join(kept.dir, `${first}${e.suffix}`), evidence[e.kind]);
-  const lines = decision.violations.map((v) => `  ${v.message}`);
+  const lines = [];
+  for (const { subjects, decision, evidence } of judged) {
+    const first = subjects[0]?.name ?? kept.project;
+    for (const e of EVIDENCE) await writeFileAtomic(join(kept.dir, `${first}${e.suffix}`), evidence[e.kind]);
+    if (judged.length === 1) lines.push(...decision.violations.map((v) => `  ${v.message}`));
+    else if (decision.violations.length > 0) {
+      lines.push(`  ${subjects.map((s) => s.name).join(', ')}:`, ...decision.violations.map((v) => `    ${v.message}`));
+    }
+  }
+  const subjects = judged.flatMap((j) => j.subjects);
+  const violations = judged.flatMap((j) => j.decision.violations);
   const stale = [];
   for (const s of subjects) if (await pathExists(join(kept.outputDir, s.name))) stale.push(s.name);
   if (stale.length > 0) {
@@ -120,10 +133,10 @@ export async function blockedBuild(
   }
   return new KilnError(
     'KILN_POLICY_BLOCKED',
-    `the policy blocked ${subjects.map((s) => s.name).join(', ')} (${decision.violations.length} violation(s)); nothing was published:\n${lines.join('\n')}`,
+    `the policy blocked ${subjects.map((s) => s.name).join(', ')} (${violations.length} violation(s)); nothing was published:\n${lines.join('\n')}`,
     {
-      hint: `${blockedHint(decision.violations)}; the signed scan and decision are in ${kept.dir}`,
-      details: { buildId: kept.buildId, violations: decision.violations, evidenceDir: kept.dir },
+      hint: `${blockedHint(violations)}; the signed scan and decision are in ${kept.dir}`,
+      details: { buildId: kept.buildId, violations, evidenceDir: kept.dir },
     },
   );
 }

@@ -2,6 +2,7 @@
 // takes its own input; this file only hands one stage's output to the next.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { EvidenceBytes } from '../../attest/evidence.js';
 import { buildIsolation, LOCAL_BUILDER_ID, notHermeticBecause } from '../../attest/provenance.js';
 import { treeDigest } from '../../cache/index.js';
 import { artifactFileName } from '../../config/index.js';
@@ -21,14 +22,22 @@ import { publishArtifacts } from './publish.js';
 import { artifactRows } from './record.js';
 import type { BuildWorld } from './types.js';
 
+/** The SBOM and scan of some of the build's artifacts: those built from the workspace packages the SBOM describes. */
+export interface ArtifactsEvidence {
+  /** The artifacts' kiln.yaml names. */
+  readonly artifacts: readonly string[];
+  readonly sbom: BuildSbom;
+  readonly scan: BuildScan;
+}
+
 /** What the steps left for the finishing stages. */
 export interface FinishInput {
   readonly buildId: string;
   readonly workDir: string;
   readonly startedAt: Date;
   readonly builder: BuilderIdentity;
-  readonly sbom: BuildSbom;
-  readonly scan: BuildScan;
+  /** Every artifact is in exactly one of these; one for all of them without workspace packages. */
+  readonly evidence: readonly ArtifactsEvidence[];
   readonly steps: readonly PlannedStep[];
   readonly results: ReadonlyMap<string, StepResult>;
   /** Where the outputs of each artifact's step were restored (`<outputsDir>/<step>`). */
@@ -37,53 +46,26 @@ export interface FinishInput {
   readonly interrupted: () => void;
 }
 
-/** Runs package → attest → gate → publish → deliver; returns the delivered artifacts and their store rows. */
+/**
+ * Runs package → attest → gate (for each SBOM's artifacts) → publish → deliver; returns the delivered artifacts and
+ * their store rows. A block of any artifact blocks them all: nothing is published.
+ */
 export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, input: FinishInput) {
   const { ports } = world;
   const { config, source } = prepared;
   const packed = await packageAll(world, prepared, input);
-  const subjects = packed.map((p) => ({ name: p.title, digest: p.digest }));
-  const signer = prepared.signing.signer;
-  ports.events({
-    kind: 'stage',
-    stage: 'sign',
-    detail: `provenance, SBOM and scan statements with key ${signer.keyHint}`,
-  });
-  const provenance = provenanceOf(world, prepared, input);
-  const attest: AttestInput = { subjects, signer, provenance, sbom: input.sbom };
-  const signed = await signStatements(attest);
-
-  ports.events({ kind: 'stage', stage: 'gate', detail: 'policy: vulnerabilities, licenses, required evidence' });
-  const now = ports.now();
-  const networkSteps = input.steps.filter((s) => s.network).map((s) => s.name);
-  const isolation = buildIsolation(provenance);
-  const gate = {
-    policy: config.policy,
-    scan: input.scan,
-    today: isoSeconds(now).slice(0, 10),
-    isolation,
-    notHermetic: notHermeticBecause(isolation, world.runner.kind, networkSteps),
-  };
-  const decision = judge(gate, signed, signer, input.sbom.bytes.length);
-  for (const message of decision.warnings) ports.events({ kind: 'warning', message });
-  for (const w of decision.waived) {
-    ports.events({ kind: 'notice', message: `policy: ${w.id} in ${w.component} let through by ${w.reason}` });
+  const judged = [];
+  for (const described of input.evidence) {
+    const artifacts = packed.filter((p) => described.artifacts.includes(p.name));
+    judged.push(await attestAndJudge(world, prepared, input, described, artifacts));
   }
-  const verdict = {
-    decision,
-    scan: input.scan,
-    policy: config.policy,
-    kilnVersion: ports.version,
-    startedAt: input.startedAt,
-    finishedAt: ports.now(),
-    resourceUri: `git+${source.repoUrl}@${source.commit}`,
-  };
-  const evidence = await signVerdict(attest, verdict, signed, input.sbom);
   const outputDir = join(prepared.projectPath, config.output);
-  if (decision.verdict === 'block') {
+  if (judged.some((j) => j.decision.verdict === 'block')) {
     const kept = { buildId: input.buildId, dir: join(ports.home.buildDir(input.buildId), 'blocked'), outputDir };
-    throw await blockedBuild(decision, { ...kept, project: config.name }, subjects, evidence);
+    throw await blockedBuild({ ...kept, project: config.name }, judged);
   }
+  const evidenceOf = new Map(judged.flatMap((j) => j.subjects.map((s) => [s.name, j.evidence])));
+  const evidenced = packed.map((p) => ({ ...p, evidence: evidenceOf.get(p.title) as EvidenceBytes }));
 
   const { layoutDir, name } = ports.artifacts;
   ports.events({ kind: 'stage', stage: 'publish', detail: layoutDir === undefined ? name : `OCI layout ${layoutDir}` });
@@ -91,20 +73,75 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     buildId: input.buildId,
     project: config.name,
     source,
-    evidence,
-    artifacts: packed,
+    artifacts: evidenced,
     interrupted: input.interrupted,
   }).catch((err: unknown) => {
     throw environmentError(err, layoutDir ?? name) ?? err; // a full disk names the layout, not just the device
   });
   input.interrupted();
   world.checkpoint?.('before-deliver');
-  const deliverables: Deliverable[] = packed.map((p, i) => ({
+  const deliverables: Deliverable[] = evidenced.map((p, i) => ({
     ...p,
     published: published[i] as Deliverable['published'],
   }));
-  const artifacts = await deliverFiles(outputDir, deliverables, evidence, () => world.checkpoint?.('while-delivering'));
+  const artifacts = await deliverFiles(outputDir, deliverables, () => world.checkpoint?.('while-delivering'));
   return { artifacts, rows: artifactRows(input.buildId, artifacts, published) };
+}
+
+/** Signs provenance, SBOM and scan about `artifacts` and lets the policy decide over them; signs the decision. */
+async function attestAndJudge(
+  world: BuildWorld,
+  prepared: PreparedBuild,
+  input: FinishInput,
+  described: ArtifactsEvidence,
+  artifacts: readonly { readonly title: string; readonly digest: Digest }[],
+) {
+  const { ports } = world;
+  const { config, source } = prepared;
+  const subjects = artifacts.map((p) => ({ name: p.title, digest: p.digest }));
+  // Several SBOMs: each stage says whose artifacts it is about.
+  const about = input.evidence.length > 1 ? ` of ${subjects.map((s) => s.name).join(', ')}` : '';
+  const signer = prepared.signing.signer;
+  ports.events({
+    kind: 'stage',
+    stage: 'sign',
+    detail: `provenance, SBOM and scan statements${about} with key ${signer.keyHint}`,
+  });
+  const provenance = provenanceOf(world, prepared, input, described.sbom.lockfiles);
+  const attest: AttestInput = { subjects, signer, provenance, sbom: described.sbom };
+  const signed = await signStatements(attest);
+
+  ports.events({
+    kind: 'stage',
+    stage: 'gate',
+    detail: `policy${about}: vulnerabilities, licenses, required evidence`,
+  });
+  const now = ports.now();
+  const networkSteps = input.steps.filter((s) => s.network).map((s) => s.name);
+  const isolation = buildIsolation(provenance);
+  const gate = {
+    policy: config.policy,
+    scan: described.scan,
+    today: isoSeconds(now).slice(0, 10),
+    isolation,
+    notHermetic: notHermeticBecause(isolation, world.runner.kind, networkSteps),
+  };
+  const decision = judge(gate, signed, signer, described.sbom.bytes.length);
+  for (const message of decision.warnings) ports.events({ kind: 'warning', message });
+  for (const w of decision.waived) {
+    ports.events({ kind: 'notice', message: `policy: ${w.id} in ${w.component} let through by ${w.reason}` });
+  }
+  const verdict = {
+    decision,
+    scan: described.scan,
+    policy: config.policy,
+    kilnVersion: ports.version,
+    startedAt: input.startedAt,
+    finishedAt: ports.now(),
+    resourceUri: `git+${source.repoUrl}@${source.commit}`,
+  };
+  const evidence = await signVerdict(attest, verdict, signed, described.sbom);
+  return { subjects, decision, evidence };
 }
 
 /** Packs every artifact of kiln.yaml into the work dir's `out/`. */
@@ -136,8 +173,13 @@ async function packageAll(world: BuildWorld, prepared: PreparedBuild, input: Fin
   return packed;
 }
 
-/** What provenance says about the build: source, kiln.yaml, steps as they ran, lockfiles, toolchain, runner. */
-function provenanceOf(world: BuildWorld, prepared: PreparedBuild, input: FinishInput) {
+/** What provenance says about the build: source, kiln.yaml, steps as they ran, the SBOM's lockfiles, toolchain, runner. */
+function provenanceOf(
+  world: BuildWorld,
+  prepared: PreparedBuild,
+  input: FinishInput,
+  lockfiles: BuildSbom['lockfiles'],
+) {
   const { ports, runner } = world;
   const { source, configText } = prepared;
   return {
@@ -157,7 +199,7 @@ function provenanceOf(world: BuildWorld, prepared: PreparedBuild, input: FinishI
         ...(r?.producedBy && r.report.status === 'cached' ? { cachedFrom: r.producedBy } : {}),
       };
     }),
-    lockfiles: [...input.sbom.lockfiles],
+    lockfiles: [...lockfiles],
     toolchain: builderToolchain(input.builder, runner.kind, ports.version).map((t) => ({
       name: t.name,
       version: t.version ?? 'unknown',

@@ -1,27 +1,27 @@
 // The publish stage of a build: each artifact to the artifact target (the OCI layout by default), with every piece
-// of its evidence attached as a referrer (`subject` = the artifact's manifest).
+// of its own evidence attached as a referrer (`subject` = the artifact's manifest).
 import { EVIDENCE, type EvidenceBytes } from '../../attest/evidence.js';
 import { isoFromEpoch } from '../../core/time.js';
 import type { ArtifactTarget, PublishedArtifact } from '../../registry/target.js';
 import { ANNOTATION_BUILD_ID } from '../../registry/types.js';
 import type { SourceRef } from '../../source/index.js';
 
-/** One packed artifact: its kiln.yaml name and format, the file, and its title (the delivered file name). */
+/** One packed artifact: its kiln.yaml name and format, the file, its title (the delivered file name), its evidence. */
 export interface PackedFile {
   readonly name: string;
   readonly format: 'tgz' | 'file';
   readonly file: string;
   readonly title: string;
+  readonly evidence: EvidenceBytes;
 }
 
-/** Publishes every artifact with the build's evidence; manifest bytes depend only on content and commit. */
+/** Publishes every artifact with its evidence; manifest bytes depend only on content and commit. */
 export async function publishArtifacts(
   target: ArtifactTarget,
   input: {
     readonly buildId: string;
     readonly project: string;
     readonly source: SourceRef;
-    readonly evidence: EvidenceBytes;
     readonly artifacts: readonly PackedFile[];
     /** Throws when the build was interrupted; called between artifacts. */
     readonly interrupted: () => void;
@@ -48,7 +48,7 @@ export async function publishArtifacts(
       artifactType: e.mediaType,
       mediaType: e.mediaType,
       title: `${a.title}${e.suffix}`,
-      bytes: input.evidence[e.kind],
+      bytes: a.evidence[e.kind],
       annotations: {
         [ANNOTATION_BUILD_ID]: input.buildId,
         'dev.kiln.predicate-type': e.predicateType,

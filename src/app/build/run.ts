@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { restoreOutputs } from '../../cache/index.js';
 import { casSbomMemo } from '../../cache/sbom-memo.js';
+import { artifactFileName } from '../../config/index.js';
 import { isKilnError, KilnError } from '../../core/errors.js';
 import { executeSteps, type StepReport, type StepResult } from '../../execute/index.js';
 import { environmentError } from '../../platform/disk.js';
@@ -11,12 +12,7 @@ import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from '../.
 import { type BuilderIdentity, builderToolchain } from '../../sandbox/identity.js';
 import { assertLockfileUnchanged, makeSbom } from '../../sbom/make.js';
 import { type BuildRecord, recordBuild, type Store } from '../../store/index.js';
-import {
-  artifactSbomWorkspace,
-  type SbomWorkspace,
-  type WorkspaceFiles,
-  workspacePackages,
-} from '../workspace-sbom.js';
+import { artifactSbomGroups, type SbomGroup, type WorkspaceFiles, workspacePackages } from '../workspace-sbom.js';
 import { finishBuild } from './finish.js';
 import { newBuildId } from './id.js';
 import type { PreparedBuild } from './prepare.js';
@@ -76,8 +72,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       workDir,
       startedAt,
       builder: input.builder,
-      sbom: stepped.sbom,
-      scan: stepped.scan,
+      evidence: stepped.evidence,
       steps: stepped.steps,
       results: ran.results,
       outputsDir: stepped.outputsDir,
@@ -124,8 +119,9 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
 }
 
 /**
- * The SBOM of the committed lockfiles, the scan (while the steps run), the steps themselves, and their outputs
- * restored where the artifacts are packaged from; the SBOM and scan then carry the installed packages' licenses.
+ * The SBOM of the committed lockfiles and its scan (while the steps run) for each group of artifacts, the steps
+ * themselves, and their outputs restored where the artifacts are packaged from; the SBOMs and scans then carry the
+ * installed packages' licenses.
  */
 async function runSteps(
   input: SteppedBuild,
@@ -143,22 +139,33 @@ async function runSteps(
     builder,
     store,
   });
-  // The SBOM describes the lockfile as committed, read before any step could change it, for the workspace
-  // packages the artifacts are built from.
+  // Each SBOM describes the lockfile as committed, read before any step could change it, for the workspace packages
+  // its artifacts are built from.
   ports.events({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });
-  const sbom = await makeSbom({
-    view,
-    source,
-    config,
-    kilnVersion: ports.version,
-    buildTools: builderToolchain(builder, runner.kind, ports.version),
-    memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
-    workspace: await sbomWorkspace(config, view, ports.events),
-  });
-  for (const message of sbom.warnings) ports.events({ kind: 'warning', message });
-  // The scan needs only the SBOM and the store: it runs while the steps do.
-  const scanning = scanStage(store, sbom, config.policy, view, ports.events);
-  scanning.catch(() => {}); // awaited below; a failed step must not leave it unhandled
+  const warned = new Set<string>();
+  const described = [];
+  const groups = await sbomGroups(config, view, ports.events);
+  for (const group of groups) {
+    const sbom = await makeSbom({
+      view,
+      source,
+      config,
+      kilnVersion: ports.version,
+      buildTools: builderToolchain(builder, runner.kind, ports.version),
+      memo: casSbomMemo(local, writable), // local:r reads the SBOM memo too, and adds to the scratch CAS only
+      workspace: group.workspace,
+    });
+    for (const message of sbom.warnings.filter((m) => !warned.has(m))) {
+      warned.add(message); // the groups' SBOMs read the same lockfiles: say each warning once
+      ports.events({ kind: 'warning', message });
+    }
+    // The scan needs only the SBOM and the store: it runs while the steps do.
+    const titles = config.artifacts.filter((a) => group.artifacts.includes(a.name)).map(artifactFileName);
+    const about = groups.length > 1 ? ` of ${titles.join(', ')}` : ''; // as the sign and gate stages name them
+    const scanning = scanStage(store, sbom, config.policy, view, ports.events, about);
+    scanning.catch(() => {}); // awaited below; a failed step must not leave it unhandled
+    described.push({ artifacts: group.artifacts, sbom, scanning });
+  }
   interrupted();
   const executed = await executeSteps({
     steps,
@@ -185,45 +192,38 @@ async function runSteps(
   interrupted();
   const failed = firstFailure(ran.reports);
   if (failed) throw stepFailure(buildId, failed, ran.results.get(failed.name)?.failure);
-  await assertLockfileUnchanged(view, sbom.lockfiles);
+  for (const { sbom } of described) await assertLockfileUnchanged(view, sbom.lockfiles);
   const outputsDir = join(workDir, 'outputs');
   for (const from of new Set(config.artifacts.map((a) => a.from))) {
     const tree = ran.results.get(from)?.tree;
     if (tree) await restoreOutputs(tree, join(outputsDir, from), cache.blobs);
   }
-  // From here on (signing, the gate, delivery) the SBOM has the licenses the installed packages declare.
-  const licensed = await withInstalledLicenses(sbom, await scanning, ran.results, cache.blobs, ports.events);
-  return { steps, ...licensed, outputsDir };
+  // From here on (signing, the gate, delivery) the SBOMs have the licenses the installed packages declare.
+  const evidence = [];
+  for (const { artifacts, sbom, scanning } of described) {
+    const licensed = await withInstalledLicenses(sbom, await scanning, ran.results, cache.blobs, ports.events);
+    evidence.push({ artifacts, ...licensed });
+  }
+  return { steps, evidence, outputsDir };
 }
 
 /**
- * The workspace packages the SBOM describes (see artifactSbomWorkspace). Artifacts of several packages share the
- * build's one SBOM, which then lists each package with its own dependencies: said in a warning. A workspace that
- * cannot be read (only perPackage steps need it, and planning already refused it for them) leaves the SBOM to the
+ * The artifacts grouped by the workspace packages their SBOM describes (see artifactSbomGroups). A workspace that
+ * cannot be read (only perPackage steps need it, and planning already refused it for them) leaves one SBOM, of the
  * lockfiles' own layout, with a warning.
  */
-async function sbomWorkspace(
+async function sbomGroups(
   config: PreparedBuild['config'],
   files: WorkspaceFiles & { readonly projectDir: string },
   events: BuildWorld['ports']['events'],
-): Promise<SbomWorkspace | undefined> {
-  let packages: Awaited<ReturnType<typeof workspacePackages>>;
+): Promise<SbomGroup[]> {
   try {
-    packages = await workspacePackages(files.projectDir, files);
+    return artifactSbomGroups(config, await workspacePackages(files.projectDir, files));
   } catch (err) {
     if (!isKilnError(err)) throw err;
     events({ kind: 'warning', message: `the SBOM describes the project as its lockfiles lay it out: ${err.message}` });
-    return undefined;
+    return artifactSbomGroups(config, []);
   }
-  const workspace = artifactSbomWorkspace(config, packages);
-  const described = workspace?.describe.filter((dir) => dir !== '.') ?? [];
-  if (described.length > 1) {
-    events({
-      kind: 'warning',
-      message: `the artifacts come from ${described.length} workspace packages (${described.join(', ')}): they share one SBOM, which lists each of these packages with its own dependencies`,
-    });
-  }
-  return workspace;
 }
 
 function stepSummary(report: StepReport, result: StepResult | undefined): StepSummary {

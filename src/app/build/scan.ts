@@ -12,13 +12,17 @@ import { bomGraph } from '../../scan/bom-components.js';
 import { type BuildScan, readVexDocuments, scanBom } from '../../scan/database.js';
 import type { Store } from '../../store/index.js';
 
-/** Scans the SBOM against the store's vulnerability data and reads the policy's VEX documents. */
+/**
+ * Scans the SBOM against the store's vulnerability data and reads the policy's VEX documents. `about` names the
+ * artifacts when the build has an SBOM for each of several sets of them (` of core, app`), else ''.
+ */
 export async function scanStage(
   store: Store,
   sbom: BuildSbom,
   policy: PolicyConfig,
   view: SourceView,
   emit: EventSink,
+  about = '',
 ): Promise<BuildScan> {
   const [found, vex] = await Promise.all([
     scanBom(store, sbom.bom, 'the build SBOM'),
@@ -26,14 +30,11 @@ export async function scanStage(
   ]);
   const { findings } = found.result;
   const data = found.database.records;
-  emit({
-    kind: 'stage',
-    stage: 'scan',
-    detail:
-      data === 0
-        ? 'no vulnerability data imported (kiln db import <OSV dir or zip>): nothing to match against'
-        : `${found.result.checked} components against ${data} OSV records: ${findings.length} finding(s)`,
-  });
+  const said =
+    data === 0
+      ? 'no vulnerability data imported (kiln db import <OSV dir or zip>): nothing to match against'
+      : `${found.result.checked} components against ${data} OSV records: ${findings.length} finding(s)`;
+  emit({ kind: 'stage', stage: 'scan', detail: about === '' ? said : `the SBOM${about}: ${said}` });
   for (const note of found.result.notes) emit({ kind: 'warning', message: `scan: ${note}` });
   return { ...found, vex };
 }
