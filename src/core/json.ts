@@ -5,24 +5,70 @@ export function canonicalJson(value: unknown, indent?: number): string {
   return JSON.stringify(sortKeys(value), null, indent);
 }
 
+/**
+ * `value` with every object's keys sorted: `value` itself where they already are, as in documents built with their
+ * keys in order (copying every object of a 100k-package SBOM cost more than writing it). JSON.stringify writes an
+ * object kept as it is exactly as it writes the sorted copy: the same keys in the same order (array-index keys first,
+ * in numeric order, either way; undefined values left out), and only plain objects and arrays are kept, so no toJSON.
+ */
 function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy = isPlain(value, Array.prototype) ? undefined : new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i += 1) {
+      const v: unknown = value[i];
+      const s = sortKeys(v);
+      if (copy === undefined && s !== v) copy = value.slice(0, i);
+      if (copy !== undefined) copy[i] = s;
+    }
+    return copy ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (!isPlain(value, Object.prototype) || !inCanonicalOrder(keys)) {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
+    for (const key of keys.sort()) {
+      const v = record[key];
       if (v !== undefined) out[key] = sortKeys(v);
     }
     return out;
   }
-  return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [i, key] of keys.entries()) {
+    const v = record[key];
+    const s = sortKeys(v);
+    if (copy === undefined && s !== v) copy = Object.fromEntries(keys.slice(0, i).map((k) => [k, record[k]]));
+    if (copy !== undefined && s !== undefined) copy[key] = s;
+  }
+  return copy ?? value;
+}
+
+/** An array or object with no prototype but `proto` (or none) and no toJSON of its own. */
+function isPlain(value: object, proto: object): boolean {
+  const actual = Object.getPrototypeOf(value) as unknown;
+  return (actual === proto || actual === null) && !Object.hasOwn(value, 'toJSON');
+}
+
+/** Whether `keys` (in enumeration order: array indexes first) are array indexes, then the rest in ascending order. */
+function inCanonicalOrder(keys: readonly string[]): boolean {
+  let i = 0;
+  while (i < keys.length && isArrayIndex(keys[i] as string)) i += 1;
+  for (i += 1; i < keys.length; i += 1) if ((keys[i - 1] as string) >= (keys[i] as string)) return false;
+  return true;
+}
+
+function isArrayIndex(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return first >= 48 && first <= 57 && /^(?:0|[1-9][0-9]*)$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
 
 /** Deep-freezes a plain value so plans, statements and documents cannot be mutated after creation. */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+    // An array's items without the copy Object.values makes: documents hold arrays of 100k items.
+    if (Array.isArray(value)) for (const v of value) deepFreeze(v);
+    else for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
 }

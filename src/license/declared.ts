@@ -7,6 +7,15 @@ import { isLicenseParseError, parseLicenseExpression } from './expression.js';
  * neither do lower-case operators, which SPDX 2.3 allows but older SBOM consumers reject.
  */
 export function isSpdxExpression(text: string): boolean {
-  if (text === 'UNLICENSED') return false;
-  return !isLicenseParseError(parseLicenseExpression(text, { ids: 'any', operators: 'upper' }));
+  let verdict = verdicts.get(text);
+  if (verdict === undefined) {
+    verdict =
+      text !== 'UNLICENSED' && !isLicenseParseError(parseLicenseExpression(text, { ids: 'any', operators: 'upper' }));
+    if (verdicts.size >= 10_000) verdicts.clear();
+    verdicts.set(text, verdict);
+  }
+  return verdict;
 }
+
+/** isSpdxExpression's verdicts: an SBOM of 100k packages asks about a few dozen licenses, twice per package. */
+const verdicts = new Map<string, boolean>();

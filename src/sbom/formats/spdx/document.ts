@@ -90,18 +90,17 @@ export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocumen
   ]);
   const idOf = new Map(components.map((c, i) => [c.ref, ids[i] ?? '']));
   const toolIds = ids.slice(components.length);
-  const rootPackage: SpdxPackage = {
-    ...packageFields(rootId, root.name, root.version, root.ref),
-    primaryPackagePurpose: 'APPLICATION',
-    licenseDeclared: 'NOASSERTION',
-  };
-  const packages = components.map(
-    (c): SpdxPackage => ({
-      ...packageFields(idOf.get(c.ref) ?? '', c.name, c.version, c.purl),
-      primaryPackagePurpose: 'LIBRARY',
-      ...(c.hashes.length === 0 ? {} : { checksums: c.hashes.map((h) => checksumOf(h.alg, h.hex)) }),
-      licenseDeclared: licenseDeclaredOf(c.license),
-    }),
+  const rootPackage = spdxPackage(rootId, root.name, root.version, root.ref, 'APPLICATION', [], 'NOASSERTION');
+  const packages = components.map((c) =>
+    spdxPackage(
+      idOf.get(c.ref) ?? '',
+      c.name,
+      c.version,
+      c.purl,
+      'LIBRARY',
+      c.hashes.map((h) => checksumOf(h.alg, h.hex)),
+      licenseDeclaredOf(c.license),
+    ),
   );
   const relationships: SpdxRelationship[] = [relation(DOCUMENT_ID, 'DESCRIBES', rootId)];
   for (const c of components) {
@@ -172,32 +171,41 @@ function purlType(ref: string): string {
   return /^pkg:([A-Za-z0-9.+-]+)\//.exec(ref)?.[1] ?? 'Package';
 }
 
-type CommonFields = Omit<SpdxPackage, 'primaryPackagePurpose' | 'checksums' | 'licenseDeclared'>;
-
-function packageFields(SPDXID: string, name: string, version: string, purl: string): CommonFields {
+/**
+ * One package, its keys in sorted order as serializeSpdx writes them (canonicalJson then keeps it as it is instead of
+ * copying it, which matters with 100k packages). Checksums and the purl (when `purl` is one) are left out when absent.
+ */
+function spdxPackage(
+  SPDXID: string,
+  name: string,
+  version: string,
+  purl: string,
+  primaryPackagePurpose: SpdxPackage['primaryPackagePurpose'],
+  checksums: readonly SpdxChecksum[],
+  licenseDeclared: string,
+): SpdxPackage {
   return {
     SPDXID,
-    name,
-    ...(version === '' ? {} : { versionInfo: version }),
+    ...(checksums.length === 0 ? {} : { checksums }),
+    copyrightText: 'NOASSERTION',
     // The graph does not carry the lockfile's `resolved` URL yet, so where the archive came from is not asserted.
     downloadLocation: 'NOASSERTION',
-    filesAnalyzed: false,
     ...(purl.startsWith('pkg:')
-      ? { externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: purl }] }
+      ? { externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceLocator: purl, referenceType: 'purl' }] }
       : {}),
+    filesAnalyzed: false,
     licenseConcluded: 'NOASSERTION',
-    copyrightText: 'NOASSERTION',
+    licenseDeclared,
+    name,
+    primaryPackagePurpose,
+    ...(version === '' ? {} : { versionInfo: version }),
   };
 }
 
 /** A tool that built the project (related to it by BUILD_TOOL_OF): its version, binary sha256 and purl, no license. */
 function buildToolPackage(SPDXID: string, t: ResolvedBuildTool): SpdxPackage {
-  return {
-    ...packageFields(SPDXID, t.name, t.version, t.purl ?? ''),
-    primaryPackagePurpose: 'APPLICATION',
-    ...(t.sha256 === undefined ? {} : { checksums: [checksumOf('SHA-256', t.sha256)] }),
-    licenseDeclared: 'NOASSERTION',
-  };
+  const checksums = t.sha256 === undefined ? [] : [checksumOf('SHA-256', t.sha256)];
+  return spdxPackage(SPDXID, t.name, t.version, t.purl ?? '', 'APPLICATION', checksums, 'NOASSERTION');
 }
 
 function checksumOf(alg: HashAlg, hex: string): SpdxChecksum {
@@ -233,5 +241,5 @@ function rootEdge(rootId: string, c: Component, id: string): SpdxRelationship {
 }
 
 function relation(from: string, type: SpdxRelationshipType, to: string): SpdxRelationship {
-  return { spdxElementId: from, relationshipType: type, relatedSpdxElement: to };
+  return { relatedSpdxElement: to, relationshipType: type, spdxElementId: from }; // keys in order, as for packages
 }

@@ -5,7 +5,7 @@ import { assembleGraph, type ComponentGraph, type ComponentScope, type Installed
 import { integrityToHashes } from '../integrity.js';
 import type { NpmLockEntry } from './lockfile-schema.js';
 import { type LocationEdge, locationsSkippedOnPlatform, type NpmPlatform } from './platform.js';
-import { followLink, isTopLocation, resolveDependency, workspaceMatcher } from './resolve.js';
+import { dependencyResolver, followLink, isTopLocation, workspaceMatcher } from './resolve.js';
 
 /** A validated lockfile as `packages` locations (`node_modules/a/node_modules/b`), whatever version it was written in. */
 export interface NpmInstallTree {
@@ -75,8 +75,9 @@ export function placeTree(tree: NpmInstallTree, platform: () => NpmPlatform): Pl
   if (tree.rootName === undefined) problems.push(`${tree.rootNamePath}: the root project has no name`);
   const edgesFrom = (location: string, entry: NpmLockEntry): LocationEdge[] => {
     const edges: LocationEdge[] = [];
+    const resolve = dependencyResolver(packages, location);
     for (const { name, required, optional } of dependencyNames(entry, isTopLocation(location))) {
-      const r = resolveDependency(packages, location, name);
+      const r = resolve(name);
       if (r.kind === 'found') edges.push({ to: r.location, optional });
       else if (r.kind === 'broken-link') problems.push(brokenLink(where, r.link, r.target));
       else if (required) {

@@ -54,13 +54,15 @@ export interface NpmLockfile {
  * Entries are read from its own keys, so odd keys such as `__proto__` are kept and checked like any other.
  */
 export function checkLockfileShape(value: unknown): { lockfile?: NpmLockfile; problems: string[] } {
-  const head = NpmLockfileHead.safeParse(value);
+  // What surely passes is not handed to zod, which copies every object it checks: with 100k entries that was a
+  // third of reading the lockfile. The rest goes through zod, whose report is the one users see.
+  const head = isPlainHead(value) ? { success: true as const, data: value } : NpmLockfileHead.safeParse(value);
   if (!head.success) return { problems: issuesToProblems(head.error.issues, []) };
   const raw = (value as { packages: Record<string, unknown> }).packages;
   const packages = new Map<string, NpmLockEntry>();
   const problems: string[] = [];
   for (const [location, entry] of Object.entries(raw)) {
-    const parsed = NpmLockEntry.safeParse(entry);
+    const parsed = isPlainEntry(entry) ? { success: true as const } : NpmLockEntry.safeParse(entry);
     // Keep the JSON.parse value itself once it passed: zod rebuilds records by assignment, which turns a
     // `__proto__` dependency name into a prototype change. The schema has no transforms, so nothing is lost.
     if (parsed.success) packages.set(location, entry as NpmLockEntry);
@@ -68,6 +70,77 @@ export function checkLockfileShape(value: unknown): { lockfile?: NpmLockfile; pr
   }
   if (problems.length > 0) return { problems };
   return { lockfile: { name: head.data.name, version: head.data.version, packages }, problems };
+}
+
+// The checks below accept a subset of what the schemas above accept (JSON values only, as JSON.parse returns them),
+// never more: anything else, valid or not, is left to zod. Keep them in step with the schemas.
+
+function isPlainHead(value: unknown): value is z.infer<typeof NpmLockfileHead> {
+  return (
+    isJsonObject(value) &&
+    isOptional(value.name, isString) &&
+    isOptional(value.version, isString) &&
+    (value.lockfileVersion === 2 || value.lockfileVersion === 3) &&
+    isJsonObject(value.packages)
+  );
+}
+
+function isPlainEntry(entry: unknown): boolean {
+  return (
+    isJsonObject(entry) &&
+    ['name', 'version', 'resolved', 'integrity'].every((key) => isOptional(entry[key], isString)) &&
+    ['link', 'dev', 'optional', 'devOptional', 'peer'].every((key) => isOptional(entry[key], isBoolean)) &&
+    ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'].every((key) =>
+      isOptional(entry[key], isStringRecord),
+    ) &&
+    isOptional(entry.peerDependenciesMeta, isPeerMeta) &&
+    ['os', 'cpu', 'libc'].every((key) => isOptional(entry[key], isPlatformList)) &&
+    isOptional(entry.workspaces, (w) => isStringArray(w) || (isJsonObject(w) && isStringArray(w.packages)))
+  );
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
+function isOptional(value: unknown, check: (v: unknown) => boolean): boolean {
+  return value === undefined || check(value);
+}
+
+function isString(value: unknown): boolean {
+  return typeof value === 'string';
+}
+
+function isBoolean(value: unknown): boolean {
+  return typeof value === 'boolean';
+}
+
+function isStringArray(value: unknown): boolean {
+  return Array.isArray(value) && value.every(isString);
+}
+
+function isPlatformList(value: unknown): boolean {
+  return isString(value) || isStringArray(value);
+}
+
+function isStringRecord(value: unknown): boolean {
+  if (!isJsonObject(value)) return false;
+  for (const key in value) if (typeof value[key] !== 'string') return false;
+  return true;
+}
+
+function isPeerMeta(value: unknown): boolean {
+  if (!isJsonObject(value)) return false;
+  for (const key in value) {
+    const meta = value[key];
+    if (!isJsonObject(meta) || !isOptional(meta.optional, isBoolean)) return false;
+  }
+  return true;
 }
 
 /** Zod issues as `path: message` lines, each path prefixed with where the checked value sits in the file. */

@@ -12,12 +12,22 @@ export type Resolution =
  * ancestor package folder's `node_modules/name`, then the root's. Links (`link: true`) resolve to their target.
  */
 export function resolveDependency(packages: ReadonlyMap<string, NpmLockEntry>, from: string, name: string): Resolution {
-  for (const base of packageFolders(from)) {
-    const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`;
-    const entry = packages.get(candidate);
-    if (entry !== undefined) return followLink(packages, candidate);
-  }
-  return { kind: 'missing' };
+  return dependencyResolver(packages, from)(name);
+}
+
+/** resolveDependency from `from` for any name, with the folders searched worked out once for all its dependencies. */
+export function dependencyResolver(
+  packages: ReadonlyMap<string, NpmLockEntry>,
+  from: string,
+): (name: string) => Resolution {
+  const searched = packageFolders(from).map((base) => (base === '' ? 'node_modules/' : `${base}/node_modules/`));
+  return (name) => {
+    for (const folder of searched) {
+      const candidate = `${folder}${name}`;
+      if (packages.get(candidate) !== undefined) return followLink(packages, candidate);
+    }
+    return { kind: 'missing' };
+  };
 }
 
 /** The real location of the package at `location`: itself, or a link's target. */
@@ -48,7 +58,7 @@ function packageFolders(location: string): string[] {
 
 /** True for locations outside any node_modules (the root, workspaces, in-repo links): npm installs their devDeps. */
 export function isTopLocation(location: string): boolean {
-  return !location.split('/').includes('node_modules');
+  return !/(?:^|\/)node_modules(?:\/|$)/.test(location); // no path segment is node_modules
 }
 
 /** Matches locations against the root's `workspaces` globs (`packages/*`, `apps/**`, `!excluded`), as npm does. */
