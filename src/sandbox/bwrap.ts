@@ -23,7 +23,7 @@ export interface BubblewrapOptions {
   readonly now?: () => number;
 }
 
-/** A hermetic StepRunner: each step in a fresh bubblewrap sandbox whose whole process tree ends with it. */
+/** A sandboxing StepRunner: each step in a fresh bubblewrap sandbox whose whole process tree ends with it. */
 export function bubblewrapRunner(opts: BubblewrapOptions = {}): StepRunner {
   const bwrap = opts.bwrapPath ?? DEFAULT_BWRAP;
   const now = opts.now ?? Date.now;
@@ -39,7 +39,7 @@ export function bubblewrapRunner(opts: BubblewrapOptions = {}): StepRunner {
   };
   return {
     kind: 'bubblewrap',
-    hermetic: true,
+    sandboxed: true,
     run: async (step) => runInSandbox(bwrap, await getLayout(), step, now),
     withRootfs: (dir) => bubblewrapRunner({ ...opts, rootfs: dir }),
     hiding: (paths) => bubblewrapRunner({ ...opts, hidden: [...(opts.hidden ?? []), ...paths] }),

@@ -8,7 +8,7 @@ export function hostRunner(opts: { now?: () => number } = {}): StepRunner {
   const now = opts.now ?? Date.now;
   return {
     kind: 'host',
-    hermetic: false,
+    sandboxed: false,
     run: (step) => runProcess({ argv: ['/bin/sh', '-c', step.command], cwd: step.cwd, env: step.env }, step, now),
   };
 }

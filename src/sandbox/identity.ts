@@ -27,7 +27,8 @@ export async function builderIdentity(
   const host = await hostBuilderDigest({ tools: [...tools], path, memo });
   await memo.save().catch(() => undefined); // only a speed-up: a read-only home must not fail the build
   const digest: Digest = sha256Digest(
-    canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, host: host.digest }),
+    // The key stays `hermetic` (its name before runners said `sandboxed`), so builder digests do not change.
+    canonicalJson({ runner: runner.kind, hermetic: runner.sandboxed, host: host.digest }),
   );
   return { digest, tools: host.tools };
 }
@@ -100,7 +101,9 @@ export async function resolveBuilder(
   onNotice(
     `sandbox: builder rootfs ${dir} is ${rootfs.digest} (${rootfs.entries} entries, ${(rootfs.bytes / 1e6).toFixed(1)} MB)${sandbox.digest ? ', as pinned' : ''}`,
   );
-  const digest = sha256Digest(canonicalJson({ runner: runner.kind, hermetic: runner.hermetic, rootfs: rootfs.digest }));
+  const digest = sha256Digest(
+    canonicalJson({ runner: runner.kind, hermetic: runner.sandboxed, rootfs: rootfs.digest }),
+  );
   // A directory has no version: its digest, labelled as one, stands for it (as for a tool that says none).
   const sha256 = digestHex(rootfs.digest);
   const tool = { name: 'rootfs', path: dir, realpath: dir, sha256, version: `sha256:${sha256.slice(0, 16)}` };

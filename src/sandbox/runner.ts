@@ -43,10 +43,11 @@ export interface StepOutcome {
   readonly limitHit?: LimitHit;
 }
 
-/** Runs one step; implementations decide isolation and say whether it is hermetic. */
+/** Runs one step; implementations decide isolation and say whether they sandbox the step. */
 export interface StepRunner {
   readonly kind: 'host' | 'bubblewrap';
-  readonly hermetic: boolean;
+  /** Each step in a sandbox (no host files but its inputs and tools, no network unless asked). */
+  readonly sandboxed: boolean;
   run(step: StepInvocation): Promise<StepOutcome>;
   /** Resolves once steps can run here, else rejects with a KilnError; awaited before steps may run. */
   ready?(): Promise<void>;

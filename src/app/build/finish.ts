@@ -205,7 +205,7 @@ function provenanceOf(
       version: t.version ?? 'unknown',
       digest: `sha256:${t.sha256}` as Digest,
     })),
-    // The runner's `hermetic` flag says it sandboxes steps; the build's hermeticity also needs no network steps.
-    runner: { kind: runner.kind, sandboxed: runner.hermetic },
+    // Whether the runner sandboxes steps; the build is hermetic only if no step had network as well.
+    runner: { kind: runner.kind, sandboxed: runner.sandboxed },
   };
 }
