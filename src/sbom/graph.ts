@@ -1,7 +1,7 @@
 // The ecosystem-neutral component graph every lockfile reader produces and every SBOM writer consumes.
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { deepFreeze } from '../core/json.js';
+import { freezeOutline } from '../core/json.js';
 import { escapeForTerminal } from '../core/terminal.js';
 
 /** Hash algorithms lockfiles record, named as CycloneDX names them. */
@@ -42,7 +42,7 @@ export interface GraphRoot {
   readonly ref: string;
 }
 
-/** A resolved dependency graph read from one lockfile; frozen. */
+/** A resolved dependency graph read from one lockfile; its outline is frozen (see freezeOutline). */
 export interface ComponentGraph {
   readonly root: GraphRoot;
   /** Sorted by ref; one per ref. */
@@ -115,7 +115,7 @@ export function assembleGraph(input: {
         dependsOn: [...m.deps].sort(compareStrings),
       };
     });
-  return deepFreeze({ root: { ...input.root }, components, lockfile: { ...input.lockfile } });
+  return freezeOutline({ root: { ...input.root }, components, lockfile: { ...input.lockfile } });
 }
 
 /** Code-unit string order: locale-independent, so output never depends on the machine. */
@@ -139,12 +139,16 @@ export function sbomTimestamp(epoch: number): string {
   return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** Component lists checkGraphEdges found consistent: both writers check the same graph, and a list is frozen. */
+const consistent = new WeakSet<readonly Component[]>();
+
 /** Refuses a graph with duplicate refs or edges to unknown components (a reader bug), before any writer uses it. */
 export function checkGraphEdges(graph: ComponentGraph): void {
-  const refs = new Set(graph.components.map((c) => c.ref));
-  const dangling = graph.components.flatMap((c) =>
-    c.dependsOn.filter((d) => !refs.has(d)).map((d) => `${c.ref} → ${d}`),
-  );
+  if (consistent.has(graph.components)) return;
+  const refs = new Set<string>();
+  for (const c of graph.components) refs.add(c.ref);
+  const dangling: string[] = [];
+  for (const c of graph.components) for (const d of c.dependsOn) if (!refs.has(d)) dangling.push(`${c.ref} → ${d}`);
   if (refs.size !== graph.components.length || dangling.length > 0) {
     throw new KilnError(
       'KILN_SBOM_INVALID',
@@ -154,6 +158,7 @@ export function checkGraphEdges(graph: ComponentGraph): void {
       },
     );
   }
+  if (Object.isFrozen(graph.components)) consistent.add(graph.components);
 }
 
 /**

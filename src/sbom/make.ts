@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, sha256Digest } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
-import { canonicalJson, deepFreeze } from '../core/json.js';
+import { canonicalJson, freezeOutline } from '../core/json.js';
 import { pathExists } from '../platform/fsutil.js';
 import type { SourceRef } from '../source/index.js';
 import {
@@ -207,7 +207,7 @@ async function withInstalledLicenses(
   // (a different document must not share its identifier), and the same for the same licenses.
   const installed = sha256Digest(canonicalJson({ installedLicenses: given }));
   const digest = sha256Digest(`${graph.lockfile.digest}\n${installed}`);
-  const licensed: ComponentGraph = deepFreeze({ ...graph, components, lockfile: { ...graph.lockfile, digest } });
+  const licensed: ComponentGraph = freezeOutline({ ...graph, components, lockfile: { ...graph.lockfile, digest } });
   const rendered = await renderSbom(licensed, ctx.meta, ctx.memo, { ...ctx.shape, installed });
   return serializedLazily(rendered.bom, rendered.spdx, sbom.lockfiles, sbom.warnings);
 }

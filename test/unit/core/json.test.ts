@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../src/core/json.js';
+import { canonicalJson, freezeOutline } from '../../../src/core/json.js';
 
 /** What canonicalJson has always meant: JSON.stringify of a copy with every object's keys sorted. */
 function reference(value: unknown, indent?: number): string {
@@ -43,5 +43,18 @@ describe('canonicalJson', () => {
       expect(canonicalJson(value)).toBe(reference(value));
       expect(canonicalJson(value, 2)).toBe(reference(value, 2));
     }
+  });
+});
+
+describe('freezeOutline', () => {
+  it('freezes objects and arrays down to the levels asked for, and never the items of an array', () => {
+    const doc = { meta: { tool: { name: 'kiln' } }, items: [{ ref: 'a', hashes: [] }] };
+    expect(freezeOutline(doc, 2)).toBe(doc);
+    expect([Object.isFrozen(doc), Object.isFrozen(doc.meta), Object.isFrozen(doc.items)]).toEqual([true, true, true]);
+    expect(Object.isFrozen(doc.meta.tool)).toBe(false);
+    expect(Object.isFrozen(doc.items[0])).toBe(false);
+    freezeOutline(doc, 3);
+    expect(Object.isFrozen(doc.meta.tool)).toBe(true);
+    expect(Object.isFrozen(doc.items[0])).toBe(false);
   });
 });

@@ -102,9 +102,11 @@ describe('cycloneDxDocument', () => {
     expect(Object.keys(JSON.parse(text))).toEqual([...Object.keys(bom)].sort());
   });
 
-  it('returns a frozen document', () => {
+  it('returns a document with its outline frozen', () => {
     expect(Object.isFrozen(bom)).toBe(true);
-    expect(Object.isFrozen(bom.components[0])).toBe(true);
+    expect(Object.isFrozen(bom.metadata)).toBe(true);
+    expect(Object.isFrozen(bom.components)).toBe(true);
+    expect(Object.isFrozen(bom.dependencies)).toBe(true);
   });
 
   it('refuses a sourceDateEpoch that is not whole seconds in range', () => {

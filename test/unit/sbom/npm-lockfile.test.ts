@@ -120,9 +120,9 @@ describe('readNpmLockfile on real npm lockfiles', () => {
     expect(graph.components.every((c) => c.license === 'MIT')).toBe(true);
   });
 
-  it('returns frozen values', () => {
+  it('returns a graph with its outline frozen', () => {
     expect(Object.isFrozen(graph)).toBe(true);
-    expect(Object.isFrozen(graph.components[0]?.dependsOn)).toBe(true);
+    expect(Object.isFrozen(graph.components)).toBe(true);
   });
 
   it('reads lockfileVersion 2 into the same graph', () => {

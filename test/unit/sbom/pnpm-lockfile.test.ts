@@ -107,9 +107,9 @@ describe('readPnpmLockfile on real pnpm lockfiles', () => {
     expect(graph.components.every((c) => c.license === undefined)).toBe(true);
   });
 
-  it('returns frozen values', () => {
+  it('returns a graph with its outline frozen', () => {
     expect(Object.isFrozen(graph)).toBe(true);
-    expect(Object.isFrozen(graph.components[0]?.dependsOn)).toBe(true);
+    expect(Object.isFrozen(graph.components)).toBe(true);
   });
 });
 

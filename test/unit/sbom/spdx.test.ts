@@ -178,9 +178,10 @@ describe('spdxDocument fields', () => {
     expect(() => validateSpdx(doc)).not.toThrow();
   });
 
-  it('returns a frozen document', () => {
+  it('returns a document with its outline frozen', () => {
     expect(Object.isFrozen(doc)).toBe(true);
-    expect(Object.isFrozen(doc.packages[0])).toBe(true);
+    expect(Object.isFrozen(doc.creationInfo)).toBe(true);
+    expect(Object.isFrozen(doc.packages)).toBe(true);
     expect(Object.isFrozen(doc.relationships)).toBe(true);
   });
 

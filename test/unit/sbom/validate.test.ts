@@ -117,6 +117,17 @@ describe('validateCycloneDx uniqueItems', () => {
     ]);
   });
 
+  it('finds the repeat among items that differ only in nested values', () => {
+    const hashed = (c: string) => library('a', { hashes: [{ alg: 'SHA-256', content: c.repeat(64) }] });
+    const problems = (components: unknown[]) => failure(minimal({ components })).details?.problems;
+    expect(problems([hashed('a'), hashed('b'), hashed('b')])).toEqual([
+      '/components: must NOT have duplicate items (items ## 1 and 2 are identical)',
+    ]);
+    expect(problems([hashed('a'), hashed('b'), hashed('c'), hashed('a')])).toEqual([
+      '/components: must NOT have duplicate items (items ## 0 and 3 are identical)',
+    ]);
+  });
+
   it('tells items apart by type and by nested values', () => {
     const doc = minimal({
       components: [

@@ -97,19 +97,43 @@ function repeatedItem(items: readonly unknown[]): [number, number] | undefined {
     const keys = Object.keys(record).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
   };
-  // Strings, numbers, booleans and null are their own keys (a Map tells 1 from '1'); objects and arrays are keyed
-  // by their canonical JSON, in a map of their own so that no string item is taken for an object.
+  // What two equal objects must share, cheaply: their scalar properties. Items of a large array (components,
+  // dependencies) differ there (bom-ref, ref), so the whole canonical JSON is only written for items that share it.
+  // Unequal items may share an outline (1 and '1'); that only costs their canonical JSON.
+  const outline = (value: object): string => {
+    if (Array.isArray(value)) return '[';
+    const record = value as Record<string, unknown>;
+    const scalars: string[] = [];
+    for (const k of Object.keys(record)) {
+      const v = record[k];
+      if (v === null || typeof v !== 'object') scalars.push(`${k}\u0000${v}`);
+    }
+    return scalars.sort().join('\u0001');
+  };
+  // Strings, numbers, booleans and null are their own keys (a Map tells 1 from '1'). Objects and arrays are grouped
+  // by outline, and within a group keyed by their canonical JSON, once a second item joins the group.
   const lastScalar = new Map<unknown, number>();
-  const lastObject = new Map<string, number>();
+  const groups = new Map<string, { first: number; last?: Map<string, number> }>();
   let repeat: [number, number] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const isObject = item !== null && typeof item === 'object';
-    const key = isObject ? canonical(item) : item;
-    const last = isObject ? lastObject : lastScalar;
-    const j = last.get(key as string);
+    if (item === null || typeof item !== 'object') {
+      const j = lastScalar.get(item);
+      if (j !== undefined) repeat = [j, i];
+      lastScalar.set(item, i);
+      continue;
+    }
+    const key = outline(item);
+    const group = groups.get(key);
+    if (group === undefined) {
+      groups.set(key, { first: i });
+      continue;
+    }
+    group.last ??= new Map([[canonical(items[group.first]), group.first]]);
+    const exact = canonical(item);
+    const j = group.last.get(exact);
     if (j !== undefined) repeat = [j, i];
-    last.set(key as string, i);
+    group.last.set(exact, i);
   }
   return repeat;
 }

@@ -1,7 +1,7 @@
 // ComponentGraph → CycloneDX 1.6 document: a pure function, so the same lockfile and commit give the same bytes.
 import { sha256Hex } from '../../../core/digest.js';
 import { KilnError } from '../../../core/errors.js';
-import { canonicalJson, deepFreeze } from '../../../core/json.js';
+import { canonicalJson, freezeOutline } from '../../../core/json.js';
 import { purlNamespaceAndName } from '../../../ecosystems/purl.js';
 import { isSpdxExpression } from '../../../license/declared.js';
 import { type BuildTool, buildToolsDigest, type ResolvedBuildTool, resolveBuildTools } from '../../build-tools.js';
@@ -39,7 +39,7 @@ const SCOPES: Readonly<Record<ComponentScope, CycloneDxScope>> = {
   dev: 'excluded',
 };
 
-/** Builds the frozen CycloneDX 1.6 BOM for `graph`; every array is sorted, so output depends on content only. */
+/** Builds the CycloneDX 1.6 BOM for `graph` (its outline frozen); every array is sorted, so output depends on content only. */
 export function cycloneDxDocument(graph: ComponentGraph, meta: CycloneDxMeta): CycloneDxBom {
   checkGraphEdges(graph);
   const tools = resolveBuildTools(meta.buildTools);
@@ -56,27 +56,30 @@ export function cycloneDxDocument(graph: ComponentGraph, meta: CycloneDxMeta): C
     root,
     ...components.map((c) => ({ dependsOn: c.dependsOn.map(refOf).sort(compareStrings), ref: refOf(c.ref) })),
   ];
-  return deepFreeze({
-    $schema: 'http://cyclonedx.org/schema/bom-1.6.schema.json',
-    bomFormat: 'CycloneDX',
-    specVersion: '1.6',
-    serialNumber: serialNumberFor(graph.lockfile.digest, meta.commit, buildToolsDigest(tools)),
-    version: 1,
-    metadata: {
-      timestamp: sbomTimestamp(meta.sourceDateEpoch),
-      tools: { components: [{ type: 'application', name: meta.toolName, version: meta.toolVersion }] },
-      component: {
-        type: 'application',
-        'bom-ref': refOf(graph.root.ref),
-        ...nameFields(graph.root.ref, graph.root.name),
-        ...(graph.root.version === '' ? {} : { version: graph.root.version }),
-        purl: graph.root.ref,
+  return freezeOutline(
+    {
+      $schema: 'http://cyclonedx.org/schema/bom-1.6.schema.json',
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      serialNumber: serialNumberFor(graph.lockfile.digest, meta.commit, buildToolsDigest(tools)),
+      version: 1,
+      metadata: {
+        timestamp: sbomTimestamp(meta.sourceDateEpoch),
+        tools: { components: [{ type: 'application', name: meta.toolName, version: meta.toolVersion }] },
+        component: {
+          type: 'application',
+          'bom-ref': refOf(graph.root.ref),
+          ...nameFields(graph.root.ref, graph.root.name),
+          ...(graph.root.version === '' ? {} : { version: graph.root.version }),
+          purl: graph.root.ref,
+        },
       },
+      components: components.map((c) => componentOf(c, refOf(c.ref))),
+      dependencies: dependencies.sort((a, b) => compareStrings(a.ref, b.ref)),
+      ...(tools.length === 0 ? {} : { formulation: [formulaOf(graph, tools)] }),
     },
-    components: components.map((c) => componentOf(c, refOf(c.ref))),
-    dependencies: dependencies.sort((a, b) => compareStrings(a.ref, b.ref)),
-    ...(tools.length === 0 ? {} : { formulation: [formulaOf(graph, tools)] }),
-  });
+    4,
+  );
 }
 
 /** Canonical bytes of a BOM: sorted keys, 2-space indent, trailing newline. Same BOM → same bytes. */

@@ -46,7 +46,7 @@ export interface CycloneDxDependency {
   readonly dependsOn: readonly string[];
 }
 
-/** A CycloneDX 1.6 BOM as Kiln produces it; frozen. */
+/** A CycloneDX 1.6 BOM as Kiln produces it; its outline is frozen. */
 export interface CycloneDxBom {
   readonly $schema: 'http://cyclonedx.org/schema/bom-1.6.schema.json';
   readonly bomFormat: 'CycloneDX';

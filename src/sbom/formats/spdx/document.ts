@@ -1,6 +1,6 @@
 // ComponentGraph → SPDX 2.3 JSON document: a pure function, so the same lockfile and commit give the same bytes.
 import { sha256Hex } from '../../../core/digest.js';
-import { canonicalJson, deepFreeze } from '../../../core/json.js';
+import { canonicalJson, freezeOutline } from '../../../core/json.js';
 import { isSpdxExpression } from '../../../license/declared.js';
 import { buildToolsDigest, type ResolvedBuildTool, resolveBuildTools } from '../../build-tools.js';
 import {
@@ -56,7 +56,7 @@ export interface SpdxRelationship {
   readonly relatedSpdxElement: string;
 }
 
-/** An SPDX 2.3 document as Kiln produces it; frozen. */
+/** An SPDX 2.3 document as Kiln produces it; its outline is frozen. */
 export interface SpdxDocument {
   readonly spdxVersion: 'SPDX-2.3';
   readonly dataLicense: 'CC0-1.0';
@@ -76,7 +76,7 @@ const ALGORITHMS: Readonly<Record<HashAlg, SpdxChecksum['algorithm']>> = {
   'SHA-1': 'SHA1',
 };
 
-/** Builds the frozen SPDX 2.3 document for `graph`; packages and relationships are sorted, so output is content-only. */
+/** Builds the SPDX 2.3 document for `graph` (outline frozen); packages and relationships are sorted, so output is content-only. */
 export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocument {
   checkGraphEdges(graph);
   const tools = resolveBuildTools(meta.buildTools);
@@ -110,29 +110,32 @@ export function spdxDocument(graph: ComponentGraph, meta: SpdxMeta): SpdxDocumen
   }
   const toolPackages = tools.map((t, i) => buildToolPackage(toolIds[i] ?? '', t));
   for (const p of toolPackages) relationships.push(relation(p.SPDXID, 'BUILD_TOOL_OF', rootId));
-  return deepFreeze({
-    spdxVersion: 'SPDX-2.3',
-    dataLicense: 'CC0-1.0',
-    SPDXID: DOCUMENT_ID,
-    name: root.version === '' ? root.name : `${root.name}@${root.version}`,
-    documentNamespace: `https://kiln.dev/spdx/${encodeURIComponent(root.name)}/${sha256Hex(
-      // The tools count only when there are some, so documents without them keep their namespace.
-      ['kiln/spdx-namespace', root.ref, graph.lockfile.digest, meta.commit, meta.toolName, meta.toolVersion]
-        .concat(tools.length === 0 ? [] : [buildToolsDigest(tools)])
-        .join('\n'),
-    )}`,
-    creationInfo: {
-      created: sbomTimestamp(meta.sourceDateEpoch),
-      creators: [`Tool: ${meta.toolName}-${meta.toolVersion}`],
+  return freezeOutline(
+    {
+      spdxVersion: 'SPDX-2.3',
+      dataLicense: 'CC0-1.0',
+      SPDXID: DOCUMENT_ID,
+      name: root.version === '' ? root.name : `${root.name}@${root.version}`,
+      documentNamespace: `https://kiln.dev/spdx/${encodeURIComponent(root.name)}/${sha256Hex(
+        // The tools count only when there are some, so documents without them keep their namespace.
+        ['kiln/spdx-namespace', root.ref, graph.lockfile.digest, meta.commit, meta.toolName, meta.toolVersion]
+          .concat(tools.length === 0 ? [] : [buildToolsDigest(tools)])
+          .join('\n'),
+      )}`,
+      creationInfo: {
+        created: sbomTimestamp(meta.sourceDateEpoch),
+        creators: [`Tool: ${meta.toolName}-${meta.toolVersion}`],
+      },
+      packages: [rootPackage, ...packages, ...toolPackages].sort((a, b) => compareStrings(a.SPDXID, b.SPDXID)),
+      relationships: relationships.sort(
+        (a, b) =>
+          compareStrings(a.spdxElementId, b.spdxElementId) ||
+          compareStrings(a.relationshipType, b.relationshipType) ||
+          compareStrings(a.relatedSpdxElement, b.relatedSpdxElement),
+      ),
     },
-    packages: [rootPackage, ...packages, ...toolPackages].sort((a, b) => compareStrings(a.SPDXID, b.SPDXID)),
-    relationships: relationships.sort(
-      (a, b) =>
-        compareStrings(a.spdxElementId, b.spdxElementId) ||
-        compareStrings(a.relationshipType, b.relationshipType) ||
-        compareStrings(a.relatedSpdxElement, b.relatedSpdxElement),
-    ),
-  });
+    3,
+  );
 }
 
 /** Canonical bytes of an SPDX document: sorted keys, 2-space indent, trailing newline. Same document → same bytes. */

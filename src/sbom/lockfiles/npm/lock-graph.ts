@@ -37,9 +37,15 @@ export function buildNpmGraph(
 ): { graph?: ComponentGraph; problems: string[] } {
   const { placed, rootEdges, skipped, problems } = placeTree(tree, platform);
   if (problems.length > 0 || tree.rootName === undefined) return { problems };
+  const purls = new Map<string, string>(); // each location's purl, written once however many edges lead to it
   const purlOf = (location: string) => {
-    const entry: NpmLockEntry = placed.get(location)?.entry ?? {};
-    return npmPurl(packageName(location, entry), entry.version ?? '');
+    let purl = purls.get(location);
+    if (purl === undefined) {
+      const entry: NpmLockEntry = placed.get(location)?.entry ?? {};
+      purl = npmPurl(packageName(location, entry), entry.version ?? '');
+      purls.set(location, purl);
+    }
+    return purl;
   };
   const refs = (edges: readonly LocationEdge[]) =>
     edges.filter((e) => placed.has(e.to) && !skipped.has(e.to)).map((e) => purlOf(e.to)); // not a link to the root
