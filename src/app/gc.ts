@@ -15,6 +15,7 @@ import {
 } from '../retention/index.js';
 import { locateProject, repositoryUrl } from '../source/index.js';
 import { retentionRecords } from '../store/index.js';
+import { settleAbandonedBuilds } from './builds.js';
 import type { KilnPorts } from './ports.js';
 
 /** What `kiln gc` is asked: the project (relative to the caller), and whether to apply the plan. */
@@ -50,6 +51,7 @@ export async function gc(
   const { config } = await loadConfigFile(join(projectPath, 'kiln.yaml'));
   const now = ports.now();
   const store = await ports.store();
+  await settleAbandonedBuilds(ports, store); // a dead build's row is judged as failed, not kept as running
   // The project is its name in this repository: a namesake in another repository keeps its own builds.
   const gitEnv = { PATH: ports.env.PATH };
   const { repoRoot, subdir } = await locateProject(projectPath, undefined, gitEnv);

@@ -9,7 +9,7 @@ Applies the \`retention\` of PATH/kiln.yaml (default PATH: .; the file as it is 
   - the last retention.keepLast (default 10) succeeded builds of each branch stay; builds of a
     detached HEAD or of a --rev that names no local branch form one group, "(no branch)";
   - a failed or blocked build (it has no artifacts) stays while among the newest keepLast builds
-    of its branch;
+    of its branch; a running build always stays;
   - what each environment runs now (its latest promotion) stays, and so does everything promoted to
     a protected environment until retention.rollbackDays (default 30) after its last promotion there;
   - evidence (signed provenance, SBOMs, attestations) goes only together with its artifact.

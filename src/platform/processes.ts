@@ -1,7 +1,7 @@
 // This process and the others it deals with, as the operating system knows them: the only file outside the CLI that
 // reads process state. Locks record who holds them, work dirs are private to a user, steps run in process groups,
 // and an SBOM lists the packages npm would install on this platform.
-import { closeSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
@@ -28,6 +28,44 @@ export const PROCESS_LOCK_ENV: LockEnv = Object.freeze({
   },
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 });
+
+/**
+ * This process as one string that no other process shares, even after its pid is reused: host, pid namespace, pid,
+ * and the start time the kernel keeps for it (`host/pid:[4026531836]/4242/81234567`). Written on records that a
+ * later process must be able to call abandoned (see processGone).
+ */
+export function processIdentity(pid: number = process.pid): string {
+  return `${hostname()}/${pidNamespace()}/${pid}/${startTime(pid) ?? '?'}`;
+}
+
+/**
+ * Whether the process `identity` (processIdentity) names is certainly gone: it ran on this host and in this pid
+ * namespace, and no process with its pid and start time exists now. Another host's or namespace's is never gone here.
+ */
+export function processGone(identity: string): boolean {
+  const [host, namespace, pid, started] = identity.split('/');
+  if (host !== hostname() || namespace !== pidNamespace() || !/^\d+$/.test(pid ?? '')) return false;
+  const now = startTime(Number(pid));
+  return now === undefined ? !PROCESS_LOCK_ENV.isAlive(Number(pid)) : now !== started;
+}
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return 'pid:[?]';
+  }
+}
+
+/** Field 22 of /proc/PID/stat (clock ticks after boot), read after the command name, which may hold spaces. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 
 /** This process's id (temp file names carry it, so a sweep can tell whose they are). */
 export function ownPid(): number {

@@ -43,6 +43,9 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   // First pass: the branch rule, then promotions keep a build whatever its age.
   const counts = new Map<string | null, { all: number; succeeded: number }>();
   const first = builds.map((b) => {
+    if (b.status === 'running') {
+      return { build: b, keep: true, reasons: [{ kind: 'running', startedAt: b.startedAt } as RetentionReason] };
+    }
     const count = counts.get(b.branch) ?? { all: 0, succeeded: 0 };
     count.all++;
     if (b.status === 'succeeded') count.succeeded++;

@@ -14,6 +14,8 @@ export function describeReason(r: RetentionReason): string {
       return `older than the last ${r.keepLast} succeeded builds of ${branchLabel(r.branch)}`;
     case 'older-attempt':
       return `older than the newest ${r.keepLast} builds of ${branchLabel(r.branch)} (a failed or blocked build has no artifacts)`;
+    case 'running':
+      return `still running (started ${when(r.startedAt)})`;
     case 'live':
       return `live in environment "${r.environment}" (its latest promotion, ${when(r.promotedAt)})`;
     case 'rollback':
@@ -84,7 +86,7 @@ function buildLines(b: BuildDecision): string[] {
 }
 
 function isKeeping(r: RetentionReason): boolean {
-  return r.kind === 'last-succeeded' || r.kind === 'last-attempt';
+  return r.kind === 'last-succeeded' || r.kind === 'last-attempt' || r.kind === 'running';
 }
 
 function artifactLine(a: ArtifactDecision): string {

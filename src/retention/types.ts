@@ -20,6 +20,8 @@ export type RetentionReason =
   | { readonly kind: 'older-succeeded'; readonly branch: string | null; readonly keepLast: number }
   /** A failed or blocked build (no artifacts) older than the newest `keepLast` builds of its branch. */
   | { readonly kind: 'older-attempt'; readonly branch: string | null; readonly keepLast: number }
+  /** A build still running (or whose process is gone but not yet marked failed): its rows are still to come. */
+  | { readonly kind: 'running'; readonly startedAt: string }
   /** The artifact an environment runs now: the latest promotion to it. */
   | { readonly kind: 'live'; readonly project: string; readonly environment: string; readonly promotedAt: string }
   /** Promoted to a protected environment, last on `promotedAt`: kept until `until` (null: unreadable time, kept). */
@@ -60,7 +62,7 @@ export interface BuildDecision {
   readonly id: string;
   readonly project: string;
   readonly branch: string | null;
-  readonly status: 'succeeded' | 'failed' | 'blocked';
+  readonly status: 'running' | 'succeeded' | 'failed' | 'blocked';
   readonly commit: string;
   readonly startedAt: string;
   readonly keep: boolean;

@@ -16,6 +16,7 @@ export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecor
 export type {
   ArtifactRow,
   BuildRow,
+  BuildStatus,
   EvidenceRow,
   KilnDatabase,
   PromotionsTable,
@@ -33,5 +34,8 @@ export {
   listBuilds,
   openSqliteStore,
   recordBuild,
+  recordBuildEnd,
+  recordBuildStart,
   type Store,
+  settleAbandonedBuilds,
 } from './store.js';

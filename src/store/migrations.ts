@@ -213,6 +213,18 @@ const stepTimes: Migration = {
   },
 };
 
+// A build is recorded when it starts (status `running`) and completed when it ends, so one whose process dies or whose
+// disk fills up is still on record; `owner` names the process running it (see platform/processes.ts), so a later
+// Kiln can tell that process is gone and mark the build failed.
+const buildOwner: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').addColumn('owner', 'text').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').dropColumn('owner').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -224,6 +236,7 @@ export const migrationProvider: MigrationProvider = {
       '0005_promotions': promotions,
       '0006_publications': publications,
       '0007_step_times': stepTimes,
+      '0008_build_owner': buildOwner,
     };
   },
 };

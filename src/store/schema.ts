@@ -2,7 +2,10 @@
 import type { ColumnType, Selectable } from 'kysely';
 import type { EvidenceKind } from '../attest/evidence.js';
 
-/** One build attempt (succeeded, failed, or blocked by the policy gate), written in one transaction when it ends. */
+/**
+ * One build attempt: written when it starts (`running`, with finished_at = started_at and duration 0), then completed
+ * in one transaction when it ends (succeeded, failed, or blocked by the policy gate).
+ */
 export interface BuildsTable {
   id: string;
   project: string;
@@ -10,7 +13,7 @@ export interface BuildsTable {
   commit_sha: string;
   subdir: string;
   dirty: number;
-  status: 'succeeded' | 'failed' | 'blocked';
+  status: BuildStatus;
   exit_code: number | null;
   error: string | null;
   builder_id: string;
@@ -26,7 +29,12 @@ export interface BuildsTable {
   fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   /** The branch built (HEAD's, or `--rev` naming one); null for a detached HEAD or another revision. */
   branch: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The process that runs or ran the build (platform/processes.ts processIdentity); null for older builds. */
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
 }
+
+/** Where a build attempt stands; `running` until it ends (or a later Kiln finds its process gone: `failed`). */
+export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'blocked';
 
 /** A step's action key and how the cache answered; ingredients (JSON) explain the next miss. */
 export interface StepActionsTable {

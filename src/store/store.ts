@@ -98,7 +98,21 @@ async function migrate(db: Kysely<KilnDatabase>, sqlite: Database.Database, wher
   }
 }
 
-/** Writes a build and all its rows in one transaction: after a crash, either all of it is there or none. */
+/**
+ * Records that a build started: its row, `running`, so the attempt stays on record even when the process dies or the
+ * disk fills up before it ends (recordBuild completes it). The checkpoint that follows copies the write-ahead log
+ * into the database, so the next writer reuses the log from its start: the small update that marks this build ended
+ * (recordBuildEnd) then fits in space the files already have.
+ */
+export async function recordBuildStart(store: Store, build: Insertable<BuildsTable>): Promise<void> {
+  await store.db.insertInto('builds').values(build).execute();
+  await sql`pragma wal_checkpoint(passive)`.execute(store.db).catch(() => undefined); // room for the end; not needed
+}
+
+/**
+ * Writes a build and all its rows in one transaction: after a crash, either all of it is there or none. The build's
+ * row replaces the one recordBuildStart wrote (or is new, for a caller that never started one).
+ */
 export async function recordBuild(store: Store, record: BuildRecord): Promise<void> {
   const tx = await store.db.startTransaction().execute();
   try {
@@ -115,8 +129,57 @@ export async function recordBuild(store: Store, record: BuildRecord): Promise<vo
   }
 }
 
+/** How a build ended, in as few bytes as possible: what recordBuildEnd writes when the whole record did not fit. */
+export type BuildEnd = Pick<BuildRow, 'status' | 'exit_code' | 'error' | 'finished_at' | 'duration_ms'>;
+
+/**
+ * Marks a `running` build ended without its other rows (steps, artifacts): one row changed in place, for when the
+ * whole record could not be written (a full disk). Returns whether the build was there to mark.
+ */
+export async function recordBuildEnd(store: Store, id: string, end: BuildEnd): Promise<boolean> {
+  const r = await store.db
+    .updateTable('builds')
+    .set(end)
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+/**
+ * Marks `running` builds whose process is gone (`gone(owner)`: killed, crashed, its machine restarted) as failed with
+ * `error`, ended `at`; returns their ids. A build whose owner is unknown is left alone.
+ */
+export async function settleAbandonedBuilds(
+  store: Store,
+  gone: (owner: string) => boolean,
+  ended: { readonly at: Date; readonly error: string },
+): Promise<string[]> {
+  const running = await store.db
+    .selectFrom('builds')
+    .select(['id', 'owner', 'started_at'])
+    .where('status', '=', 'running')
+    .execute();
+  const abandoned = running.filter((b) => b.owner !== null && gone(b.owner));
+  for (const b of abandoned) {
+    await recordBuildEnd(store, b.id, {
+      status: 'failed',
+      exit_code: null,
+      error: ended.error,
+      finished_at: ended.at.toISOString(),
+      duration_ms: Math.max(0, ended.at.getTime() - Date.parse(b.started_at)),
+    });
+  }
+  return abandoned.map((b) => b.id);
+}
+
 async function writeRecord(tx: Transaction<KilnDatabase>, record: BuildRecord): Promise<void> {
-  await tx.insertInto('builds').values(record.build).execute();
+  const { id: _id, ...rest } = record.build;
+  await tx
+    .insertInto('builds')
+    .values(record.build)
+    .onConflict((oc) => oc.column('id').doUpdateSet(rest))
+    .execute();
   if (record.steps.length)
     await tx
       .insertInto('steps')

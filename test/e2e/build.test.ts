@@ -141,7 +141,7 @@ describe('kiln build end to end', () => {
     expect(readFileSync(shown.steps[1].log_path, 'utf8')).toContain('boom-detail');
   });
 
-  it('leaves no half-visible build when killed between publishing and recording', () => {
+  it('leaves no half-visible build when killed between publishing and recording, and records the attempt failed', () => {
     for (const point of ['before-deliver', 'before-record']) {
       const root = tempDir();
       const repo = join(root, 'repo');
@@ -156,7 +156,16 @@ describe('kiln build end to end', () => {
           : [];
       const crashed = kiln(['build'], { cwd: repo, home, env: { KILN_FAULT_INJECT: point, KILN_WORK_DIR: work } });
       expect(crashed.signal).toBe('SIGKILL');
-      expect(JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout)).toEqual([]);
+      // The attempt was recorded when it started; its process is gone, so the next look marks it failed.
+      const listed = kiln(['builds'], { cwd: repo, home });
+      expect(listed.stdout).toMatch(/ failed /);
+      expect(listed.stderr).toMatch(/marked 1 unfinished build\(s\) failed: \S+ \(the build ended without/);
+      const [attempt, ...others] = JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout);
+      expect(others).toEqual([]);
+      expect(attempt).toMatchObject({ status: 'failed', exit_code: null, fingerprint: null });
+      expect(attempt.error).toMatch(/^the build ended without recording its outcome: its process was killed/);
+      const shown = JSON.parse(kiln(['show', attempt.id, '--json'], { cwd: repo, home }).stdout);
+      expect([shown.steps, shown.artifacts, shown.evidence]).toEqual([[], [], []]);
       const outDir = join(repo, 'kiln-out');
       const out = existsSync(outDir) ? readdirSync(outDir) : [];
       expect(out.filter((n) => n.includes('.tmp-'))).toEqual([]);
@@ -170,7 +179,11 @@ describe('kiln build end to end', () => {
       expect(rerun.status).toBe(0);
       expect(rerun.stderr).toContain('removed 1 work dir(s) left by builds that crashed');
       expect(buildDirs()).toEqual([]);
-      expect(JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout)).toHaveLength(1);
+      const after = JSON.parse(kiln(['builds', '--json'], { cwd: repo, home }).stdout);
+      expect(after.map((b: { id: string; status: string }) => [b.id === attempt.id, b.status])).toEqual([
+        [false, 'succeeded'],
+        [true, 'failed'],
+      ]);
     }
   });
 });

@@ -70,6 +70,38 @@ describe.skipIf(smallDisksUnavailable)(
       expect(r.status).toBe(4);
     });
 
+    it('a build that fails after filling its KILN_HOME to the last byte is still recorded as failed', () => {
+      const root = tempDir();
+      const repo = join(root, 'repo');
+      const home = join(root, 'home');
+      // The host runner does not confine steps: \`fill\` fills the home's disk completely, then fails. The 800 steps
+      // after it are skipped, and their rows make the failed build's record larger than anything the store's files
+      // have room for.
+      const waiting = Array.from(
+        { length: 800 },
+        (_, i) => `  waits-for-the-filler-${String(i).padStart(4, '0')}:\n    run: 'true'\n    needs: [fill]\n`,
+      );
+      const fill = `  fill:\n    run: cat /dev/zero > ${home}/filler 2>/dev/null; exit 3\n    outputs: [out]\n`;
+      const yaml = `name: demo\nsteps:\n${fill}${waiting.join('')}artifacts:\n  - { name: demo, from: fill, path: out }\n`;
+      makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+      const [build, listing] = kilnRunsOnSmallDisks(
+        [
+          ['build', '--runner', 'host'],
+          ['builds', '--json'],
+        ],
+        {
+          cwd: repo,
+          home,
+          disks: [{ dir: home, size: '1m' }],
+        },
+      );
+      expect(build?.stderr).not.toMatch(/internal error|\n\s+at /);
+      const [attempt, ...others] = JSON.parse(listing?.stdout ?? '[]');
+      expect(others).toEqual([]);
+      expect(attempt).toMatchObject({ status: 'failed' });
+      expect(build?.stderr).toContain(`recorded the failed build ${attempt.id} without its steps: no space left`);
+    });
+
     it('an output directory that fills up during a rebuild keeps the earlier build whole, and says so', () => {
       const { root, repo, home } = project();
       expect(kiln(['build', '--runner', 'host'], { cwd: repo, home }).status).toBe(0);

@@ -33,6 +33,8 @@ export function buildRecord(input: {
   outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>;
   /** Set for a succeeded build only: what lets an identical later build reuse it. */
   fingerprint: string | null;
+  /** The process running the build (platform/processes.ts processIdentity). */
+  owner: string;
   reports: readonly StepReport[];
   results: ReadonlyMap<string, StepResult>;
   artifacts: BuildRecord['artifacts'];
@@ -58,6 +60,7 @@ export function buildRecord(input: {
     time_saved_ms: figures.timeSavedMs,
     fingerprint: input.fingerprint,
     branch: source.branch,
+    owner: input.owner,
     ...input.outcome,
   };
   const steps = input.reports.map((r, position) => ({

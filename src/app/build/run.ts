@@ -8,10 +8,19 @@ import { artifactFileName } from '../../config/index.js';
 import { isKilnError, KilnError } from '../../core/errors.js';
 import { executeSteps, type StepReport, type StepResult } from '../../execute/index.js';
 import { environmentError } from '../../platform/disk.js';
+import { processIdentity } from '../../platform/processes.js';
 import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from '../../platform/workdir.js';
 import { type BuilderIdentity, builderToolchain } from '../../sandbox/identity.js';
 import { assertLockfileUnchanged, makeSbom } from '../../sbom/make.js';
-import { type BuildRecord, recordBuild, type Store } from '../../store/index.js';
+import {
+  type BuildRecord,
+  type BuildStatus,
+  recordBuild,
+  recordBuildEnd,
+  recordBuildStart,
+  type Store,
+} from '../../store/index.js';
+import { settleAbandonedBuilds } from '../builds.js';
 import { artifactSbomGroups, type SbomGroup, type WorkspaceFiles, workspacePackages } from '../workspace-sbom.js';
 import { finishBuild } from './finish.js';
 import { newBuildId } from './id.js';
@@ -40,6 +49,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
   const workDirs = await workRoot(ports.home, ports.env);
   const workDir = join(workDirs, buildId);
   const ran = { reports: [] as StepReport[], results: new Map<string, StepResult>() };
+  const owner = processIdentity();
   const record = (
     outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>,
     rest: Pick<BuildRecord, 'artifacts' | 'evidence'>,
@@ -53,11 +63,20 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       finishedAt: ports.now(),
       outcome,
       fingerprint: outcome.status === 'succeeded' ? (fingerprint ?? null) : null,
+      owner,
       ...ran,
       ...rest,
     });
-    return { write: () => recordBuild(store, rows), durationMs: rows.build.duration_ms };
+    return { rows, write: () => recordBuild(store, rows), durationMs: rows.build.duration_ms };
   };
+  await settleAbandonedBuilds(ports, store);
+  await recordBuildStart(store, {
+    ...record({ status: 'running', exit_code: null, error: null }, { artifacts: [], evidence: [] }).rows.build,
+    finished_at: startedAt.toISOString(),
+    duration_ms: 0,
+  }).catch((err: unknown) => {
+    throw environmentError(err, ports.home.store) ?? err;
+  });
   try {
     const swept = await sweepStaleWorkDirs(workDirs);
     if (swept > 0)
@@ -99,16 +118,31 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     const failed = firstFailure(ran.reports);
     const exitCode = isKilnError(err, 'KILN_STEP_FAILED') ? (failed?.exitCode ?? null) : null;
     // A blocked build keeps every violation in the record (`kiln show`); a failure its first line.
-    const status = isKilnError(err, 'KILN_POLICY_BLOCKED') ? 'blocked' : 'failed';
+    const status: BuildStatus = isKilnError(err, 'KILN_POLICY_BLOCKED') ? 'blocked' : 'failed';
     const text = err instanceof Error ? err.message : String(err);
     const message = status === 'blocked' ? text : (text.split('\n')[0] ?? text);
     const done = record({ status, exit_code: exitCode, error: message }, { artifacts: [], evidence: [] });
     await done.write().catch(async () => {
       // The work dir may share the full disk with the store: without it, the attempt may still fit.
       await removeWorkDir(workDir);
-      await done.write().catch((cause: unknown) => {
+      await done.write().catch(async (cause: unknown) => {
+        // Not even that: the build's own row, written when it started, is marked ended in place, without its steps.
+        const { build } = done.rows;
+        const end = {
+          status,
+          exit_code: exitCode,
+          error: message.slice(0, 500),
+          finished_at: build.finished_at,
+          duration_ms: build.duration_ms,
+        };
+        const marked = await recordBuildEnd(store, buildId, end).catch(() => false);
         const why = environmentError(cause, ports.home.store)?.message ?? String(cause);
-        ports.events({ kind: 'warning', message: `could not record the ${status} build ${buildId}: ${why}` });
+        ports.events({
+          kind: 'warning',
+          message: marked
+            ? `recorded the ${status} build ${buildId} without its steps: ${why}`
+            : `could not record the ${status} build ${buildId} (it stays "running" until the next build marks it failed): ${why}`,
+        });
       });
     });
     ports.events({ kind: 'build-finished', buildId, status, durationMs: done.durationMs });

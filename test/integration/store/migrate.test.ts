@@ -17,6 +17,7 @@ const ALL = [
   '0005_promotions',
   '0006_publications',
   '0007_step_times',
+  '0008_build_owner',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { getBuild, listBuilds, openSqliteStore, recordBuild } from '../../../src/store/index.js';
+import {
+  getBuild,
+  listBuilds,
+  openSqliteStore,
+  recordBuild,
+  recordBuildEnd,
+  recordBuildStart,
+  settleAbandonedBuilds,
+} from '../../../src/store/index.js';
 import { buildRow } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -51,6 +59,7 @@ describe('SQLite store', () => {
       { name: '0005_promotions' },
       { name: '0006_publications' },
       { name: '0007_step_times' },
+      { name: '0008_build_owner' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
@@ -85,6 +94,46 @@ describe('SQLite store', () => {
     expect(detail?.artifacts[0]?.digest).toBe(`sha256:${'b'.repeat(64)}`);
     await expect(getBuild(store, '20240101')).rejects.toThrow(/ambiguous/);
     expect(await getBuild(store, '%')).toBeUndefined();
+    await store.close();
+  });
+
+  it('records a build when it starts, then completes that row with the rest of the record', async () => {
+    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const id = '20260101T000000.000Z-00000000000000aa';
+    const started = { ...buildRow(id, '2026-01-01T00:00:00.000Z', 'demo', 0), status: 'running' as const };
+    await recordBuildStart(store, { ...started, owner: 'me' });
+    expect((await getBuild(store, id))?.build).toMatchObject({ status: 'running', owner: 'me', duration_ms: 0 });
+    await recordBuild(store, record(id, '2026-01-01T00:00:00.000Z'));
+    const done = await getBuild(store, id);
+    expect(done?.build).toMatchObject({ status: 'succeeded', duration_ms: 1200 });
+    expect([done?.steps.length, done?.artifacts.length]).toEqual([2, 1]);
+    expect(await listBuilds(store, { limit: 10 })).toHaveLength(1);
+    // An ended build is never marked again.
+    const end = { exit_code: 1, error: 'x', finished_at: '2026-01-01T00:00:09.000Z', duration_ms: 9 };
+    expect(await recordBuildEnd(store, id, { status: 'failed', ...end })).toBe(false);
+    expect((await getBuild(store, id))?.build.status).toBe('succeeded');
+    await store.close();
+  });
+
+  it('marks failed the running builds whose owner is gone, and only those', async () => {
+    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const row = (n: string, owner: string | null) => ({
+      ...buildRow(`20260101T000000.000Z-00000000000000${n}`, '2026-01-01T00:00:00.000Z', 'demo', 0),
+      status: 'running' as const,
+      owner,
+    });
+    for (const b of [row('01', 'dead'), row('02', 'alive'), row('03', null)]) await recordBuildStart(store, b);
+    await recordBuild(store, record('20260101T000000.000Z-0000000000000004', '2026-01-01T00:00:00.000Z'));
+    const at = new Date('2026-01-01T00:01:00.000Z');
+    const settled = await settleAbandonedBuilds(store, (owner) => owner !== 'alive', { at, error: 'gone' });
+    expect(settled).toEqual(['20260101T000000.000Z-0000000000000001']);
+    const builds = await listBuilds(store, { limit: 10 });
+    expect(builds.map((b) => [b.id.slice(-2), b.status, b.error, b.duration_ms]).sort()).toEqual([
+      ['01', 'failed', 'gone', 60_000],
+      ['02', 'running', null, 0],
+      ['03', 'running', null, 0],
+      ['04', 'succeeded', null, 1200],
+    ]);
     await store.close();
   });
 

@@ -138,6 +138,18 @@ describe('planRetention: keepLast per branch', () => {
     const two = planRetention(input({ builds, policy: { keepLast: 2, rollbackDays: 30 } }));
     expect(kept(two)).toEqual(['x1', 's1', 's2']); // b1 is the 3rd newest build; s2 the 2nd succeeded
   });
+
+  it('keeps a running build, however old, without counting it among the newest', () => {
+    const builds = [build('r1', 'main', 1, { status: 'running' }), build('s1', 'main', 2), build('s2', 'main', 3)];
+    const plan = planRetention(input({ builds }));
+    expect(kept(plan)).toEqual(['s2', 'r1']);
+    expect(plan.builds.find((b) => b.id === 'r1')?.reasons).toEqual([
+      { kind: 'running', startedAt: '2026-01-02T00:00:00.000Z' },
+    ]);
+    expect(retentionReport(plan).join('\n')).toMatch(
+      /stays +r1 +running[^\n]*\n +still running \(started 2026-01-02T00:00:00Z\)/,
+    );
+  });
 });
 
 describe('planRetention: promotions', () => {
