@@ -18,6 +18,7 @@ import type { PromoteRequest, promote } from './promote/promote.js';
 import type { PublishRequest, publish } from './publish.js';
 import type { projectSbom } from './sbom.js';
 import type { ScanRequest, scanRecorded } from './scan.js';
+import type { authenticate, createToken, listTokens, revokeToken } from './tokens.js';
 import type { VerifyRequest, verify } from './verify.js';
 
 /** Every user-visible operation of Kiln, over one set of ports. */
@@ -39,6 +40,13 @@ export interface Kiln {
   generateKeys(request: Parameters<typeof generateKeys>[1]): ReturnType<typeof generateKeys>;
   checkConfig(target: string): ReturnType<typeof checkConfig>;
   configSchema(): Promise<unknown>;
+  createToken(request: Parameters<typeof createToken>[1]): ReturnType<typeof createToken>;
+  listTokens(): ReturnType<typeof listTokens>;
+  revokeToken(id: string): ReturnType<typeof revokeToken>;
+  authenticate(
+    authorization: string | undefined,
+    needed: Parameters<typeof authenticate>[2],
+  ): ReturnType<typeof authenticate>;
   /** Closes what the use cases opened (the store, if one did). */
   close(): Promise<void>;
 }
@@ -71,6 +79,11 @@ export function createKiln(given: KilnPorts): Kiln {
     generateKeys: async (request) => (await import('./keys.js')).generateKeys(ports, request),
     checkConfig: async (target) => (await import('./config.js')).checkConfig(ports, target),
     configSchema: async () => (await import('./config.js')).configSchema(),
+    createToken: async (request) => (await import('./tokens.js')).createToken(ports, request),
+    listTokens: async () => (await import('./tokens.js')).listTokens(ports),
+    revokeToken: async (id) => (await import('./tokens.js')).revokeToken(ports, id),
+    authenticate: async (authorization, needed) =>
+      (await import('./tokens.js')).authenticate(ports, authorization, needed),
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined; // a use case called after close() opens the store again

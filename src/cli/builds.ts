@@ -2,7 +2,7 @@
 
 import { KilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
-import { type CliContext, println } from './context.js';
+import { type CliContext, println, table } from './context.js';
 import { withKiln } from './kiln.js';
 
 const BUILDS_HELP = `usage: kiln builds [--limit N] [--project NAME] [--json]
@@ -116,11 +116,4 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
 function help(ctx: CliContext, text: string): number {
   println(ctx.stdout, text);
   return 0;
-}
-
-function table(ctx: CliContext, head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-  println(ctx.stdout, fmt(head));
-  for (const r of rows) println(ctx.stdout, fmt(r));
 }

@@ -48,6 +48,14 @@ export function println(stream: NodeJS.WritableStream, line = ''): void {
   stream.write(`${escapeForTerminal(line, { keepLines: true })}\n`);
 }
 
+/** A table on stdout: a head line, then one line per row, columns padded to their widest cell. */
+export function table(ctx: CliContext, head: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  println(ctx.stdout, fmt(head));
+  for (const r of rows) println(ctx.stdout, fmt(r));
+}
+
 /**
  * A line for people on stderr (`kiln: TEXT`), or, when `KILN_LOG=json` asks for a machine-readable log, the event it
  * stands for as one JSON line: stderr then holds nothing else.

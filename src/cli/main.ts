@@ -56,6 +56,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     summary: 'local cache statistics and size-bounded LRU garbage collection',
   },
   keys: { load: async () => (await import('./keys.js')).keysCommand, summary: 'generate signing keys' },
+  tokens: {
+    load: async () => (await import('./tokens.js')).tokensCommand,
+    summary: 'create, list and revoke API tokens for kiln serve',
+  },
   config: {
     load: async () => (await import('./config.js')).configCommand,
     summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml',

@@ -193,6 +193,18 @@ export const ERROR_CODES = Object.freeze({
     meaning: 'a tag already points at another digest, and tags are immutable unless declared mutable',
     fix: 'use a new tag, or declare it with --mutable-tag / publish.mutableTags',
   },
+  KILN_UNAUTHENTICATED: {
+    exit: 2,
+    http: 401,
+    meaning: 'an API request carried no bearer token, or one that is unknown or revoked',
+    fix: 'send `Authorization: Bearer <token>` with a token from `kiln tokens create`',
+  },
+  KILN_FORBIDDEN: {
+    exit: 2,
+    http: 403,
+    meaning: "the API token's scope does not allow the request",
+    fix: 'use a token with the scope named in the message (read < trigger < admin)',
+  },
 } satisfies Record<string, ErrorCodeSpec>);
 
 /** What one stable code means to whoever meets it. */

@@ -14,6 +14,7 @@ export {
 export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
 export type {
+  ApiTokenRow,
   ArtifactRow,
   BuildRow,
   BuildStatus,
@@ -39,3 +40,4 @@ export {
   type Store,
   settleAbandonedBuilds,
 } from './store.js';
+export { activeTokenByHash, listTokens, recordToken, revokeToken } from './tokens.js';

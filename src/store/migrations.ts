@@ -225,6 +225,24 @@ const buildOwner: Migration = {
   },
 };
 
+// API tokens of the control plane (`kiln tokens`): only the SHA-256 of each token is kept.
+const apiTokens: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('api_tokens')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('token_sha256', 'text', (c) => c.notNull().unique())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('api_tokens').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -237,6 +255,7 @@ export const migrationProvider: MigrationProvider = {
       '0006_publications': publications,
       '0007_step_times': stepTimes,
       '0008_build_owner': buildOwner,
+      '0009_api_tokens': apiTokens,
     };
   },
 };

@@ -158,10 +158,22 @@ export interface KilnDatabase {
   osv_state: OsvStateTable;
   promotions: PromotionsTable;
   publications: PublicationsTable;
+  api_tokens: ApiTokensTable;
+}
+
+/** An API token of the control plane: its id (shown, never secret), the SHA-256 of the token, and its scope. */
+export interface ApiTokensTable {
+  id: string;
+  token_sha256: string;
+  scope: 'read' | 'trigger' | 'admin';
+  name: string;
+  created_at: string;
+  revoked_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Row types as read back. */
 export type BuildRow = Selectable<BuildsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type StepRow = Selectable<StepsTable>;
 export type ArtifactRow = Selectable<ArtifactsTable>;
 export type EvidenceRow = Selectable<EvidenceTable>;

@@ -18,6 +18,7 @@ const ALL = [
   '0006_publications',
   '0007_step_times',
   '0008_build_owner',
+  '0009_api_tokens',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

@@ -60,6 +60,7 @@ describe('SQLite store', () => {
       { name: '0006_publications' },
       { name: '0007_step_times' },
       { name: '0008_build_owner' },
+      { name: '0009_api_tokens' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
