@@ -1,4 +1,6 @@
 // The application layer's public face: what the surfaces (CLI, server, workers, dashboard) use besides core/.
+
+export type { BuildDetail, BuildRow } from '../store/index.js';
 export type { BuildOptions, BuildRequest, BuildResult, StepSummary } from './build/types.js';
 export { type EmbeddedOptions, embeddedPorts } from './embedded.js';
 export { createKiln, type Kiln } from './kiln.js';

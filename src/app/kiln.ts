@@ -47,6 +47,8 @@ export interface Kiln {
     authorization: string | undefined,
     needed: Parameters<typeof authenticate>[2],
   ): ReturnType<typeof authenticate>;
+  /** Opens the store now: a server checks its home when it starts, not at its first request. */
+  ready(): Promise<void>;
   /** Closes what the use cases opened (the store, if one did). */
   close(): Promise<void>;
 }
@@ -84,6 +86,9 @@ export function createKiln(given: KilnPorts): Kiln {
     revokeToken: async (id) => (await import('./tokens.js')).revokeToken(ports, id),
     authenticate: async (authorization, needed) =>
       (await import('./tokens.js')).authenticate(ports, authorization, needed),
+    async ready() {
+      await ports.store();
+    },
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined; // a use case called after close() opens the store again

@@ -11,12 +11,14 @@ export interface DisplayOptions {
   readonly explain?: boolean | undefined;
   /** The build's own --json: progress stays on stderr, as plain lines. */
   readonly buildProgress?: boolean | undefined;
+  /** A long-running service: plain lines even on a terminal, never a redrawn display. */
+  readonly lines?: boolean | undefined;
 }
 
 /** Runs `use` with a Kiln for this command (its events shown as asked), then closes it and stops the display. */
 export async function withKiln<T>(ctx: CliContext, show: DisplayOptions, use: (kiln: Kiln) => Promise<T>): Promise<T> {
   const display = progressDisplay(ctx.stderr, {
-    live: Boolean(ctx.stderr.isTTY) && !show.json,
+    live: Boolean(ctx.stderr.isTTY) && !show.json && !show.lines,
     explain: Boolean(show.explain),
     quiet: Boolean(show.json) && !show.buildProgress,
   });

@@ -56,6 +56,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     summary: 'local cache statistics and size-bounded LRU garbage collection',
   },
   keys: { load: async () => (await import('./keys.js')).keysCommand, summary: 'generate signing keys' },
+  serve: {
+    load: async () => (await import('./serve.js')).serveCommand,
+    summary: 'serve the HTTP API (builds, tokens) over this Kiln home',
+  },
   tokens: {
     load: async () => (await import('./tokens.js')).tokensCommand,
     summary: 'create, list and revoke API tokens for kiln serve',

@@ -1,0 +1,59 @@
+// The OpenAPI 3.1 document of the HTTP API, made from the same zod schemas the answers are typed with.
+import { z } from 'zod';
+import { API_SCHEMAS } from './schemas.js';
+
+const ref = (name: keyof typeof API_SCHEMAS) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: keyof typeof API_SCHEMAS, description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref(name) } },
+});
+const failures = {
+  '401': json('Error', 'no bearer token, or an unknown or revoked one (KILN_UNAUTHENTICATED)'),
+  '403': json('Error', "the token's scope is too narrow (KILN_FORBIDDEN)"),
+};
+
+/** The document served at /v1/openapi.json. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(API_SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
+  const components = Object.fromEntries(
+    Object.entries(schemas).map(([id, { $id: _id, $schema: _schema, ...schema }]) => [id, schema]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Kiln', version, description: 'The Build Stage as a service: builds, their logs and evidence.' },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    components: { schemas: components, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths: {
+      '/healthz': {
+        get: { summary: 'liveness', security: [], responses: { '200': json('Health', 'the server answers') } },
+      },
+      '/v1/openapi.json': {
+        get: { summary: 'this document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
+      '/v1/builds': {
+        get: {
+          summary: 'recorded builds, newest first (scope: read)',
+          parameters: [
+            { name: 'project', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: { '200': json('BuildList', 'the builds'), '400': json('Error', 'a bad query'), ...failures },
+        },
+      },
+      '/v1/builds/{id}': {
+        get: {
+          summary: 'one build with its steps and artifacts (scope: read)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': json('BuildDetail', 'the build'),
+            '404': json('Error', 'no such build (KILN_NOT_FOUND)'),
+            ...failures,
+          },
+        },
+      },
+    },
+  };
+}

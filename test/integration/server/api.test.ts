@@ -1,0 +1,87 @@
+// The HTTP API in process (Hono's app.request()), over a real store with a real build recorded in it.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../../src/server/api.js';
+import { openApiDocument } from '../../../src/server/openapi.js';
+import { harness } from '../../helpers/harness.js';
+import { demoProject } from '../../helpers/project.js';
+import { makeRepo } from '../../helpers/repo.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const repo = join(tempDir(), 'repo');
+makeRepo(repo, demoProject());
+const h = harness({ cwd: repo });
+const bugs: unknown[] = [];
+const app = createApi({ kiln: h.kiln, version: '9.9.9', onBug: (e) => bugs.push(e) });
+let buildId = '';
+let tokens: Record<'read' | 'trigger', string>;
+
+beforeAll(async () => {
+  const built = await h.kiln.build({ projectPath: repo, runner: 'host', allowDirty: false });
+  buildId = built.buildId;
+  tokens = {
+    read: (await h.kiln.createToken({ scope: 'read' })).token,
+    trigger: (await h.kiln.createToken({ scope: 'trigger' })).token,
+  };
+});
+afterAll(async () => {
+  await h.kiln.close();
+  expect(bugs).toEqual([]);
+});
+
+const get = (path: string, token?: string) =>
+  app.request(path, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
+/** The body of an answer, parsed (typed as JSON.parse types it). */
+const body = async (r: Response) => JSON.parse(await r.text());
+
+describe('the HTTP API', () => {
+  it('answers /healthz and the OpenAPI document without a token', async () => {
+    const health = await get('/healthz');
+    expect([health.status, await body(health)]).toEqual([200, { status: 'ok', version: '9.9.9' }]);
+    const doc = await body(await get('/v1/openapi.json'));
+    expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument('9.9.9'))));
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(['/healthz', '/v1/openapi.json', '/v1/builds', '/v1/builds/{id}']);
+    expect(doc.components.schemas.Build.properties.status).toEqual({ $ref: '#/components/schemas/BuildStatus' });
+  });
+
+  it('refuses /v1/builds without a token (401), with an unknown one (401), and names the code', async () => {
+    for (const token of [undefined, 'kiln_nope']) {
+      const r = await get('/v1/builds', token);
+      expect(r.status).toBe(401);
+      expect((await body(r)).error.code).toBe('KILN_UNAUTHENTICATED');
+    }
+    expect((await get(`/v1/builds/${buildId}`)).status).toBe(401);
+  });
+
+  it('lists builds and shows one, with its artifacts and digests, in the documented shape', async () => {
+    const list = await body(await get('/v1/builds?project=demo&limit=5', tokens.read));
+    expect(list.builds.map((b: { id: string }) => b.id)).toEqual([buildId]);
+    const detail = await body(await get(`/v1/builds/${buildId}`, tokens.trigger));
+    expect(detail).toMatchObject({ id: buildId, project: 'demo', status: 'succeeded', dirty: false, exitCode: 0 });
+    expect(detail.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ['compile', 'succeeded'],
+      ['test', 'succeeded'],
+    ]);
+    expect(detail.artifacts).toEqual([
+      {
+        name: 'demo',
+        digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        manifestDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        size: expect.any(Number),
+      },
+    ]);
+    const documented = openApiDocument('x').components as { schemas: { BuildDetail: { properties: object } } };
+    expect(Object.keys(detail).sort()).toEqual(Object.keys(documented.schemas.BuildDetail.properties).sort());
+  });
+
+  it('answers 404 for an unknown build, a prefix of an id and an unknown route; 400 for a bad query', async () => {
+    for (const path of ['/v1/builds/20200101T000000.000Z-0000000000000000', `/v1/builds/${buildId.slice(0, 10)}`]) {
+      const r = await get(path, tokens.read);
+      expect([r.status, (await body(r)).error.code]).toEqual([404, 'KILN_NOT_FOUND']);
+    }
+    expect((await get('/v2/anything', tokens.read)).status).toBe(404);
+    const bad = await get('/v1/builds?limit=0', tokens.read);
+    expect([bad.status, (await body(bad)).error.message]).toEqual([400, expect.stringContaining('limit')]);
+  });
+});
