@@ -24,9 +24,8 @@ const SIGNATURE_HINT = "set the webhook's secret in GitHub to the secret configu
 /** The result of one GitHub delivery: size, signature, delivery id, event, then the push payload. */
 export function receiveGithubWebhook(request: WebhookRequest): WebhookResult {
   checkBodySize(request, SENDER);
-  checkSecretConfigured(request, SENDER);
   verifyGithubSignature(request);
-  const delivery = deliveryId(request, 'x-github-delivery', SENDER);
+  const delivery = deliveryId(request, 'X-GitHub-Delivery', SENDER);
   const event = headerOf(request, 'x-github-event')?.trim();
   if (event === undefined || event === '') {
     throw badRequest(SENDER, 'the X-GitHub-Event header is missing', 'GitHub sends it with every delivery');
@@ -43,6 +42,7 @@ export function receiveGithubWebhook(request: WebhookRequest): WebhookResult {
  * the whole header text in constant time. GitHub writes the hex in lower case; any other spelling is refused.
  */
 export function verifyGithubSignature(request: WebhookRequest): void {
+  checkSecretConfigured(request, SENDER);
   const header = headerOf(request, 'x-hub-signature-256');
   if (header === undefined || header === '') {
     const sha1Only = headerOf(request, 'x-hub-signature') !== undefined;

@@ -25,10 +25,9 @@ const PUSH_EVENTS: Readonly<Record<string, string>> = { 'Push Hook': 'push', 'Ta
 /** The result of one GitLab delivery: size, token, delivery id, event, then the push payload. */
 export function receiveGitlabWebhook(request: WebhookRequest): WebhookResult {
   checkBodySize(request, SENDER);
-  checkSecretConfigured(request, SENDER);
   verifyGitlabToken(request);
   const idempotencyKey = headerOf(request, 'idempotency-key')?.trim();
-  const delivery = deliveryId(request, idempotencyKey ? 'idempotency-key' : 'x-gitlab-event-uuid', SENDER);
+  const delivery = deliveryId(request, idempotencyKey ? 'Idempotency-Key' : 'X-Gitlab-Event-UUID', SENDER);
   const event = headerOf(request, 'x-gitlab-event')?.trim();
   if (event === undefined || event === '') {
     throw badRequest(SENDER, 'the X-Gitlab-Event header is missing', 'GitLab sends it with every delivery');
@@ -47,6 +46,7 @@ export function receiveGitlabWebhook(request: WebhookRequest): WebhookResult {
 
 /** Checks that X-Gitlab-Token is the configured token, comparing in constant time. */
 export function verifyGitlabToken(request: WebhookRequest): void {
+  checkSecretConfigured(request, SENDER);
   const token = headerOf(request, 'x-gitlab-token');
   if (token === undefined || token === '') {
     throw unauthenticated(

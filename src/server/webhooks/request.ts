@@ -99,9 +99,9 @@ export function badRequest(sender: string, what: string, hint: string, cause?: u
 /** Printable ASCII without spaces, 1 to 200 characters: what a delivery id may be (UUIDs, `msg_…`). */
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
 
-/** The delivery id from `header`, required and sane, since deduplication keys on it. */
+/** The delivery id from `header` (named as the sender spells it), required and sane, since deduplication keys on it. */
 export function deliveryId(request: WebhookRequest, header: string, sender: string): string {
-  const value = headerOf(request, header)?.trim();
+  const value = headerOf(request, header.toLowerCase())?.trim();
   if (value === undefined || value === '') {
     throw badRequest(sender, `the ${header} header is missing`, `${sender} sends it with every delivery`);
   }

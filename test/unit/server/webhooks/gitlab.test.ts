@@ -122,7 +122,7 @@ describe('receiveGitlabWebhook', () => {
     expect(bad({ ...push, ref: 'refs/tags/v1' })).toContain('is not under refs/heads/');
     expect(bad({ ...push, checkout_sha: 'da15608' })).toContain('"checkout_sha" is not a 40-hex commit id');
     expect(bad({ ...push, project: {} })).toContain('"project.git_http_url" is missing');
-    expect(bad(push, { 'x-gitlab-event-uuid': undefined })).toContain('x-gitlab-event-uuid header is missing');
+    expect(bad(push, { 'x-gitlab-event-uuid': undefined })).toContain('the X-Gitlab-Event-UUID header is missing');
     expect(bad(push, { 'x-gitlab-event': undefined })).toContain('X-Gitlab-Event header is missing');
   });
 });
