@@ -196,14 +196,27 @@ export const ERROR_CODES = Object.freeze({
   KILN_UNAUTHENTICATED: {
     exit: 2,
     http: 401,
-    meaning: 'an API request carried no bearer token, or one that is unknown or revoked',
-    fix: 'send `Authorization: Bearer <token>` with a token from `kiln tokens create`',
+    meaning:
+      'an API request carried no bearer token, or one that is unknown or revoked; or a webhook delivery whose signature or token does not verify',
+    fix: 'send `Authorization: Bearer <token>` with a token from `kiln tokens create`; for a webhook, give the sender the same secret Kiln has',
   },
   KILN_FORBIDDEN: {
     exit: 2,
     http: 403,
     meaning: "the API token's scope does not allow the request",
     fix: 'use a token with the scope named in the message (read < trigger < admin)',
+  },
+  KILN_BAD_REQUEST: {
+    exit: 2,
+    http: 400,
+    meaning: 'an API request or webhook delivery is malformed: a body that is not JSON, a missing header or field',
+    fix: 'send the body and headers the message names (webhooks: the JSON content type, the documented events)',
+  },
+  KILN_PAYLOAD_TOO_LARGE: {
+    exit: 2,
+    http: 413,
+    meaning: 'a request body is larger than the server accepts',
+    fix: 'send a smaller body, or raise the limit the message names',
   },
 } satisfies Record<string, ErrorCodeSpec>);
 

@@ -37,6 +37,9 @@ export const LAYERS: readonly { readonly layer: string; readonly folders: readon
 /** What a surface may import besides its own folder: the application layer, and the pure or OS-level helpers. */
 const SURFACE_MAY_IMPORT = new Set(['app', 'core', 'platform']);
 
+/** Surfaces another surface may import: the CLI starts the server (`kiln serve`); nothing else imports a surface. */
+const SURFACE_MAY_IMPORT_SURFACE: Readonly<Record<string, readonly string[]>> = { cli: ['server'] };
+
 /** One import edge between two files of the tree (paths relative to its root). */
 export interface ImportEdge {
   readonly from: string;
@@ -89,7 +92,8 @@ export function architectureProblems(graph: { files: string[]; edges: ImportEdge
     const la = layerOf(a);
     const lb = layerOf(b);
     const surface = LAYERS[la]?.layer === 'surface';
-    if (surface ? !SURFACE_MAY_IMPORT.has(b) : lb > la || (lb === la && LAYERS[la]?.layer !== 'stage')) {
+    const surfaceMay = SURFACE_MAY_IMPORT.has(b) || (SURFACE_MAY_IMPORT_SURFACE[a] ?? []).includes(b);
+    if (surface ? !surfaceMay : lb > la || (lb === la && LAYERS[la]?.layer !== 'stage')) {
       problems.push(`back-edge: ${from} imports ${to} (${LAYERS[la]?.layer} ${a}/ → ${LAYERS[lb]?.layer} ${b}/)`);
     }
   }

@@ -70,6 +70,23 @@ describe('the architecture check', () => {
     expect(problems).toContain('back-edge: cli/scan.ts imports sbom/make.ts (surface cli/ → stage sbom/)');
   });
 
+  it('lets the CLI import the server, and nothing else import a surface', () => {
+    const problems = problemsOf({
+      ...ok,
+      'server/webhooks/receive.ts': "import { x } from '../../core/errors.js';\nexport const r = x;\n",
+      'cli/serve.ts': "import { r } from '../server/webhooks/receive.js';\nexport const s = r;\n",
+      'server/uses-cli.ts': "import { z } from '../cli/build.js';\nexport const u = z;\n",
+      'server/uses-stage.ts': "import { y } from '../sbom/make.js';\nexport const v = y;\n",
+      'app/uses-server.ts': "import { r } from '../server/webhooks/receive.js';\nexport const w = r;\n",
+    });
+    expect(problems).toContain('back-edge: server/uses-cli.ts imports cli/build.ts (surface server/ → surface cli/)');
+    expect(problems).toContain('back-edge: server/uses-stage.ts imports sbom/make.ts (surface server/ → stage sbom/)');
+    expect(problems).toContain(
+      'back-edge: app/uses-server.ts imports server/webhooks/receive.ts (app app/ → surface server/)',
+    );
+    expect(problems.filter((p) => p.includes('cli/serve.ts'))).toEqual([]);
+  });
+
   it('fails on a file cycle, type-only and dynamic imports included', () => {
     const problems = problemsOf({
       ...ok,
