@@ -8,7 +8,7 @@ import type { build } from './build/build.js';
 import type { BuildOptions, BuildRequest } from './build/types.js';
 import type { listBuilds, showBuild } from './builds.js';
 import type { cacheGc, cacheStats } from './cache.js';
-import type { checkConfig } from './config.js';
+import type { checkConfig, checkServerConfig } from './config.js';
 import type { importVulnerabilities, vulnerabilityData } from './db.js';
 import type { GcRequest, gc } from './gc.js';
 import type { generateKeys } from './keys.js';
@@ -39,6 +39,8 @@ export interface Kiln {
   generateKeys(request: Parameters<typeof generateKeys>[1]): ReturnType<typeof generateKeys>;
   checkConfig(target: string): ReturnType<typeof checkConfig>;
   configSchema(): Promise<unknown>;
+  checkServerConfig(file: string): ReturnType<typeof checkServerConfig>;
+  serverConfigSchema(): Promise<unknown>;
   /** Closes what the use cases opened (the store, if one did). */
   close(): Promise<void>;
 }
@@ -71,6 +73,8 @@ export function createKiln(given: KilnPorts): Kiln {
     generateKeys: async (request) => (await import('./keys.js')).generateKeys(ports, request),
     checkConfig: async (target) => (await import('./config.js')).checkConfig(ports, target),
     configSchema: async () => (await import('./config.js')).configSchema(),
+    checkServerConfig: async (file) => (await import('./config.js')).checkServerConfig(ports, file),
+    serverConfigSchema: async () => (await import('./config.js')).serverConfigSchema(),
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined; // a use case called after close() opens the store again

@@ -58,7 +58,7 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
   keys: { load: async () => (await import('./keys.js')).keysCommand, summary: 'generate signing keys' },
   config: {
     load: async () => (await import('./config.js')).configCommand,
-    summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml',
+    summary: 'print the JSON Schema of kiln.yaml or kiln-server.yaml, or check one',
   },
 };
 
