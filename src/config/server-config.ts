@@ -93,6 +93,11 @@ export function defaultClassOf(classes: readonly string[]): string {
   return classes.includes('normal') ? 'normal' : (classes[classes.length - 1] ?? 'normal');
 }
 
+/** A project directory in one spelling: `./web/` and `web` are `web`; the root is `.`. */
+export function projectDir(path: string): string {
+  return path.replace(/^(\.\/)+/, '').replace(/\/+$/, '') || '.';
+}
+
 /** The parsed file in the form the server uses; `dir` is the directory of kiln-server.yaml (for file secrets). */
 export function normalizeServerConfig(parsed: ParsedServerConfig, dir: string): ServerConfig {
   const defaultClass = defaultClassOf(parsed.classes);
@@ -123,7 +128,7 @@ function normalizeProject(p: ParsedServerConfig['projects'][number], dir: string
     name: p.name,
     repository: p.repository,
     repositoryKey: normalRepository(p.repository) ?? p.repository,
-    path: p.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '') || '.',
+    path: projectDir(p.path),
     branches: p.branches,
     tags: p.tags,
     priority: [...(p.priority ?? [DEFAULT_PRIORITY]), { branches: ['**'], class: defaultClass }],

@@ -3,8 +3,8 @@
 import { dirname, resolve } from 'node:path';
 import { deepFreeze } from '../core/json.js';
 import { closest } from '../core/suggest.js';
-import { DEFAULT_PRIORITY, normalizeServerConfig, type ServerConfig } from './server-config.js';
-import { type ParsedServerConfig, ServerConfigSchema, serverKeysAt } from './server-schema.js';
+import { DEFAULT_PRIORITY, normalizeServerConfig, projectDir, type ServerConfig } from './server-config.js';
+import { DEFAULT_CLASSES, ServerConfigSchema, serverKeysAt } from './server-schema.js';
 import { isLoopback, normalRepository } from './server-urls.js';
 import {
   type ConfigFileKind,
@@ -39,52 +39,78 @@ export async function loadServerConfigFile(file: string): Promise<ServerConfig> 
 export function parseServerConfig(text: string, file: string): ServerConfig {
   const { raw, locate } = readYaml(text, file, KILN_SERVER_YAML);
   const parsed = ServerConfigSchema.safeParse(raw ?? {});
-  const problems: ConfigProblem[] = parsed.success
-    ? locatedProblems(crossKeyProblems(parsed.data), locate)
-    : schemaProblems(parsed.error.issues, locate, serverKeysAt);
+  const problems: ConfigProblem[] = parsed.success ? [] : schemaProblems(parsed.error.issues, locate, serverKeysAt);
+  // The rules across keys run on the raw data too, so one run reports them beside the schema's problems; a key the
+  // schema already refused is not reported twice.
+  const refused = new Set(problems.map((p) => p.path));
+  problems.push(...locatedProblems(crossKeyProblems(raw), locate).filter((p) => !refused.has(p.path)));
   if (!parsed.success || problems.length > 0) throw configError(file, problems, KILN_SERVER_YAML);
   return deepFreeze(normalizeServerConfig(parsed.data, dirname(resolve(file))));
 }
 
-/** The rules that compare keys with each other: unique names and repositories, known classes, credentials. */
-function crossKeyProblems(config: ParsedServerConfig): PathProblem[] {
+/**
+ * The rules that compare keys with each other: unique names and repositories, known classes, credentials. They read
+ * the raw data defensively: whatever is not the expected shape is the schema's to report.
+ */
+function crossKeyProblems(raw: unknown): PathProblem[] {
+  const root = record(raw);
+  const classes = Array.isArray(root.classes)
+    ? root.classes.filter((c) => typeof c === 'string')
+    : [...DEFAULT_CLASSES];
   const problems: PathProblem[] = [];
   const seenClass = new Set<string>();
-  for (const [i, name] of config.classes.entries()) {
+  for (const [i, name] of classes.entries()) {
     if (seenClass.has(name)) problems.push({ path: ['classes', i], message: `class "${name}" is listed twice` });
     seenClass.add(name);
   }
   const names = new Map<string, number>();
   const places = new Map<string, number>();
-  for (const [i, project] of config.projects.entries()) {
+  for (const [i, item] of (Array.isArray(root.projects) ? root.projects : []).entries()) {
+    const project = record(item);
     const at = (...rest: (string | number)[]) => ['projects', i, ...rest];
-    const first = names.get(project.name);
+    const name = typeof project.name === 'string' ? project.name : undefined;
+    const first = name === undefined ? undefined : names.get(name);
     if (first !== undefined) {
-      problems.push({
-        path: at('name'),
-        message: `project "${project.name}" is already defined at projects[${first}]`,
-      });
-    } else names.set(project.name, i);
-    const place = `${normalRepository(project.repository)} ${project.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')}`;
-    const same = places.get(place);
+      problems.push({ path: at('name'), message: `project "${name}" is already defined at projects[${first}]` });
+    } else if (name !== undefined) names.set(name, i);
+    const repository = typeof project.repository === 'string' ? normalRepository(project.repository) : undefined;
+    const place = `${repository} ${projectDir(typeof project.path === 'string' ? project.path : '.')}`;
+    const same = repository === undefined ? undefined : places.get(place);
     if (same !== undefined) {
       const message = `projects[${same}] already builds this repository and path: give each project its own "path"`;
       problems.push({ path: at('repository'), message });
-    } else places.set(place, i);
-    for (const [r, rule] of (project.priority ?? []).entries()) {
-      if (!config.classes.includes(rule.class)) {
-        const hint = closest(rule.class, config.classes);
-        const message = `unknown priority class "${rule.class}"${hint ? ` (did you mean "${hint}"?)` : ''}; classes: ${config.classes.join(', ')}`;
-        problems.push({ path: at('priority', r, 'class'), message });
-      }
+    } else if (repository !== undefined) places.set(place, i);
+    problems.push(...priorityProblems(project.priority, classes, at));
+    if (project.credentials !== undefined && typeof project.repository === 'string') {
+      problems.push(...credentialProblems(project.repository, at('credentials')));
     }
-    if (project.priority === undefined && !config.classes.includes(DEFAULT_PRIORITY.class)) {
-      const message = `without "priority", main and release/* are built as "${DEFAULT_PRIORITY.class}", which "classes" does not list: give "priority"`;
-      problems.push({ path: at('name'), message });
-    }
-    if (project.credentials) problems.push(...credentialProblems(project.repository, at('credentials')));
   }
   return problems;
+}
+
+/** Each rule's class must be one of `classes`; without rules, the default rules' class must be. */
+function priorityProblems(
+  priority: unknown,
+  classes: readonly string[],
+  at: (...rest: (string | number)[]) => (string | number)[],
+): PathProblem[] {
+  if (priority === undefined) {
+    if (classes.includes(DEFAULT_PRIORITY.class)) return [];
+    const message = `without "priority", main and release/* are built as "${DEFAULT_PRIORITY.class}", which "classes" does not list: give "priority"`;
+    return [{ path: at('name'), message }];
+  }
+  if (!Array.isArray(priority)) return [];
+  return priority.flatMap((rule, r) => {
+    const name = record(rule).class;
+    if (typeof name !== 'string' || classes.includes(name)) return [];
+    const hint = closest(name, classes);
+    const message = `unknown priority class "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; classes: ${classes.join(', ')}`;
+    return [{ path: at('priority', r, 'class'), message }];
+  });
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function credentialProblems(repository: string, path: (string | number)[]): PathProblem[] {

@@ -274,6 +274,17 @@ describe('kiln-server.yaml loading', () => {
   it('reports every problem at once, and duplicate keys', () => {
     const problems = problemsOf(`listen: nowhere\nconcurrency: 0\n${MINIMAL.replace('name: app', 'name: App')}`);
     expect(problems.map((p) => p.path)).toEqual(['listen', 'concurrency', 'projects[0].name']);
+    // The rules across keys are reported beside the schema's problems, and a key is not reported twice.
+    const mixed = problemsOf(
+      `${MINIMAL}    colour: blue\n    priority: [{ branches: [main], class: Top }]\n  - name: app\n    repository: file:///srv/a\n`,
+    );
+    expect(mixed.map((p) => p.path)).toEqual([
+      'projects[0].priority[0].class',
+      'projects[0].colour',
+      'projects[1].name',
+    ]);
+    expect(mixed[0]?.message).toContain('expected a class name');
+    expect(mixed[2]?.message).toBe('project "app" is already defined at projects[0]');
     expect(problemsOf(`${MINIMAL}listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n`)).toEqual([
       { path: '', line: 8, column: 1, message: 'Map keys must be unique' },
     ]);
