@@ -1,8 +1,9 @@
 // The kiln-server.yaml schema: the one source for validation and the editor JSON Schema. What it parses is then
 // normalized (server-config.ts): defaults filled in, secrets as references that know where they are, frozen.
-import { Cron } from 'croner';
 import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
 import { STEP_NAME } from './schema.js';
+import { keysAt } from './schema-keys.js';
+import { scheduleProblems } from './server-schedule.js';
 import { databaseProblem, httpTargetProblem, parseListen, repositoryProblem } from './server-urls.js';
 
 const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -54,7 +55,11 @@ function secretRef(example: string) {
     .refine((r) => (r.env === undefined) !== (r.file === undefined), {
       message: `give exactly one of "env" or "file", e.g. { env: ${example} }`,
     })
-    .describe('A reference to a secret: { env: VAR } or { file: PATH }, never the secret itself.');
+    .meta({
+      minProperties: 1,
+      maxProperties: 1,
+      description: 'A reference to a secret: { env: VAR } or { file: PATH }, never the secret itself.',
+    });
 }
 
 const refGlob = z.string().regex(REF_GLOB, 'expected a branch or tag name or a glob of them, e.g. main, release/*, v*');
@@ -87,7 +92,10 @@ export const ScheduleSchema = z
 
 /** A downstream service told about builds: a signed POST per event. */
 export const NotifySchema = z.strictObject({
-  url: z.string().superRefine(withProblem(httpTargetProblem)).describe('http:// or https:// URL POSTed to.'),
+  url: z
+    .string()
+    .superRefine(withProblem(httpTargetProblem))
+    .meta({ pattern: '^https?://', description: 'http:// or https:// URL POSTed to.' }),
   secret: secretRef('NOTIFY_SECRET').describe('Signs each notification (Standard Webhooks headers).'),
   events: z
     .array(z.enum(NOTIFY_EVENTS))
@@ -121,10 +129,10 @@ export const WebhooksSchema = z.strictObject({
 /** One repository (and project directory in it) the server builds. */
 export const ServerProjectSchema = z.strictObject({
   name: z.string().regex(STEP_NAME, 'expected a project name: [a-z0-9][a-z0-9._-]*').describe('Unique name.'),
-  repository: z
-    .string()
-    .superRefine(withProblem(repositoryProblem))
-    .describe('Git repository URL: file://, http://, https:// or git://; no credentials inside.'),
+  repository: z.string().superRefine(withProblem(repositoryProblem)).meta({
+    pattern: '^(file|https?|git)://',
+    description: 'Git repository URL: file://, http://, https:// or git://; no credentials inside.',
+  }),
   path: z
     .string()
     .min(1)
@@ -181,6 +189,7 @@ export const ServerConfigSchema = z.strictObject({
   database: z
     .string()
     .superRefine(withProblem(databaseProblem))
+    .meta({ pattern: '^postgres(ql)?://' })
     .optional()
     .describe('PostgreSQL URL (postgres://…); leave out for the embedded SQLite store in the Kiln home.'),
   concurrency: z.number().int().positive().default(2).describe('Builds that run at once, over all projects.'),
@@ -196,71 +205,9 @@ export const ServerConfigSchema = z.strictObject({
 /** kiln-server.yaml as the schema parses it (before normalization). */
 export type ParsedServerConfig = z.output<typeof ServerConfigSchema>;
 
-/** The problems of one cron schedule: its expression, its time zone, and whether it ever fires. */
-export function scheduleProblems(cron: string, timezone: string): { path: string[]; message: string }[] {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-  } catch {
-    return [
-      {
-        path: ['timezone'],
-        message: `unknown time zone "${timezone}": expected an IANA name such as Europe/Paris or UTC`,
-      },
-    ];
-  }
-  if (!cron.startsWith('@') && cron.trim().split(/\s+/).length !== 5) {
-    return [
-      { path: ['cron'], message: 'expected 5 fields: minute hour day-of-month month day-of-week (e.g. "0 3 * * *")' },
-    ];
-  }
-  let job: Cron | undefined;
-  try {
-    job = new Cron(cron, { timezone, paused: true });
-    if (job.nextRun() === null) return [{ path: ['cron'], message: 'the expression never fires (no such date)' }];
-    return [];
-  } catch (err) {
-    const why = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
-    return [{ path: ['cron'], message: `not a cron expression: ${why}` }];
-  } finally {
-    job?.stop();
-  }
-}
-
 /** The keys an object at `path` may have, for "did you mean": read from the schema itself. */
 export function serverKeysAt(path: readonly PropertyKey[]): readonly string[] {
-  let schema: z.core.$ZodType = ServerConfigSchema;
-  for (const part of path) {
-    schema = unwrap(schema);
-    const def = schema._zod.def as {
-      type: string;
-      shape?: Record<string, z.core.$ZodType>;
-      element?: z.core.$ZodType;
-      valueType?: z.core.$ZodType;
-    };
-    const next =
-      def.type === 'object'
-        ? def.shape?.[String(part)]
-        : def.type === 'array'
-          ? def.element
-          : def.type === 'record'
-            ? def.valueType
-            : undefined;
-    if (!next) return [];
-    schema = next;
-  }
-  const def = unwrap(schema)._zod.def as { type: string; shape?: Record<string, unknown> };
-  return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
-}
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  let s = schema;
-  for (;;) {
-    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
-    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType)
-      s = def.innerType;
-    else if (def.type === 'pipe' && def.in) s = def.in;
-    else return s;
-  }
+  return keysAt(ServerConfigSchema, path);
 }
 
 /** The JSON Schema editors use for kiln-server.yaml (committed as schema/kiln-server.schema.json). */

@@ -9,6 +9,10 @@ const CREDENTIALS_HINT =
 
 /** Why `text` cannot be a project's repository, or undefined. Never quotes the URL (it may hold a password). */
 export function repositoryProblem(text: string): string | undefined {
+  // The URL parser drops tabs and newlines anywhere: `git.exa\nmple.com` would quietly become another host.
+  if (/\s/.test(text) || [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    return 'a URL has no spaces or control characters';
+  }
   const url = parse(text);
   if (!url) return 'expected a URL such as https://git.example.com/team/app.git or file:///srv/git/app.git';
   if (!(REPOSITORY_SCHEMES as readonly string[]).includes(url.protocol)) {
@@ -64,9 +68,11 @@ export function parseListen(text: string): { host: string; port: number } | unde
  * Undefined for text that is not an accepted repository URL.
  */
 export function normalRepository(text: string): string | undefined {
-  const url = parse(text.trim());
-  if (!url || repositoryProblem(url.href) !== undefined) return undefined;
-  return `${url.protocol}//${url.host}/${normalPath(url)}`;
+  const url = parse(text);
+  if (!url || repositoryProblem(text) !== undefined) return undefined;
+  // git: is not a scheme the URL parser knows, so it neither lower-cases the host nor drops the default port.
+  const host = url.host.toLowerCase().replace(url.protocol === 'git:' ? /:9418$/ : /^$/, '');
+  return `${url.protocol}//${host}/${normalPath(url)}`;
 }
 
 /** A true URL is on the loopback interface (where plain http hides nothing from the network). */

@@ -110,6 +110,8 @@ describe('projectForRepository', () => {
     path: web
   - name: local
     repository: file:///srv/git/tools/
+  - name: mirror
+    repository: git://mirror.example.com/tools
 `,
     '/srv/kiln-server.yaml',
   );
@@ -128,6 +130,7 @@ describe('projectForRepository', () => {
       'web',
     ]);
     expect(projectForRepository(config, 'file:///srv/git/tools.git')?.name).toBe('local');
+    expect(projectForRepository(config, 'git://Mirror.Example.com:9418/tools.git')?.name).toBe('mirror');
   });
 
   it('finds nothing for any other repository, scheme, path case or garbage', () => {
@@ -140,6 +143,8 @@ describe('projectForRepository', () => {
       'https://user:pw@git.example.com/team/App',
       'ssh://git.example.com/team/App',
       'file:///srv/git',
+      'https://git.exa\nmple.com/team/App',
+      'git://mirror.example.com:9419/tools',
       'not a url',
       '',
     ]) {

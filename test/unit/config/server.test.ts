@@ -154,7 +154,14 @@ describe('kiln-server.yaml loading', () => {
     for (const url of ['file:///srv/git/app', 'http://127.0.0.1:8080/app.git', 'git://git.example.com/app.git']) {
       expect(() => parseServerConfig(MINIMAL.replace(/https:\/\/git\S+/, url), 'k.yaml')).not.toThrow();
     }
-    for (const url of ['ssh://git@git.example.com/app.git', 'ftp://example.com/app', 'git@github.com:o/r.git']) {
+    for (const url of [
+      'ssh://git@git.example.com/app.git',
+      'ftp://example.com/app',
+      'git@github.com:o/r.git',
+      'https://git.example.com/app?ref=x',
+      'https://git.example.com/',
+      '"https://git.exa\\tmple.com/app"',
+    ]) {
       const problems = problemsOf(MINIMAL.replace(/https:\/\/git\S+/, url));
       expect(problems, url).toEqual([expect.objectContaining({ path: 'projects[0].repository', line: 3 })]);
     }
