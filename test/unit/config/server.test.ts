@@ -278,6 +278,17 @@ describe('kiln-server.yaml loading', () => {
     expect(http[0]?.message).toContain('https://');
   });
 
+  it('reads listen as host and port, IPv6 in brackets', () => {
+    const listen = (text: string) => parseServerConfig(`listen: "${text}"\n${MINIMAL}`, 'k.yaml').listen;
+    expect(listen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+    expect(listen('localhost:0')).toEqual({ host: 'localhost', port: 0 });
+    for (const bad of ['8080', 'host:', 'host:65536', 'a b:80', '::1:80']) {
+      expect(problemsOf(`listen: "${bad}"\n${MINIMAL}`), bad).toEqual([
+        expect.objectContaining({ path: 'listen', line: 1, message: expect.stringContaining('host:port') }),
+      ]);
+    }
+  });
+
   it('reports every problem at once, and duplicate keys', () => {
     const problems = problemsOf(`listen: nowhere\nconcurrency: 0\n${MINIMAL.replace('name: app', 'name: App')}`);
     expect(problems.map((p) => p.path)).toEqual(['listen', 'concurrency', 'projects[0].name']);
