@@ -1,6 +1,7 @@
-// `kiln config check` and `kiln config schema`: kiln.yaml validated without building, and its JSON Schema.
+// `kiln config check` and `kiln config schema`: kiln.yaml or kiln-server.yaml validated without building or
+// serving, and their JSON Schemas.
 import { dirname, join, resolve } from 'node:path';
-import { kilnJsonSchema, loadConfigFile } from '../config/index.js';
+import { kilnJsonSchema, loadConfigFile, loadServerConfigFile, serverJsonSchema } from '../config/index.js';
 import { planSteps } from '../plan/steps.js';
 import type { KilnPorts } from './ports.js';
 
@@ -20,4 +21,16 @@ export async function checkConfig(ports: Pick<KilnPorts, 'cwd'>, target: string)
 /** The JSON Schema of kiln.yaml, for editors (generated from the schema the loader uses). */
 export function configSchema(): unknown {
   return kilnJsonSchema();
+}
+
+/** Validates the kiln-server.yaml at `file` (relative to the caller's directory); returns the file checked. */
+export async function checkServerConfig(ports: Pick<KilnPorts, 'cwd'>, file: string): Promise<string> {
+  const path = resolve(ports.cwd, file);
+  await loadServerConfigFile(path);
+  return path;
+}
+
+/** The JSON Schema of kiln-server.yaml, for editors. */
+export function serverConfigSchema(): unknown {
+  return serverJsonSchema();
 }

@@ -8,7 +8,7 @@ import type { build } from './build/build.js';
 import type { BuildOptions, BuildRequest } from './build/types.js';
 import type { listBuilds, showBuild } from './builds.js';
 import type { cacheGc, cacheStats } from './cache.js';
-import type { checkConfig } from './config.js';
+import type { checkConfig, checkServerConfig } from './config.js';
 import type { importVulnerabilities, vulnerabilityData } from './db.js';
 import type { GcRequest, gc } from './gc.js';
 import type { generateKeys } from './keys.js';
@@ -49,6 +49,8 @@ export interface Kiln {
   ): ReturnType<typeof authenticate>;
   /** Opens the store now: a server checks its home when it starts, not at its first request. */
   ready(): Promise<void>;
+  checkServerConfig(file: string): ReturnType<typeof checkServerConfig>;
+  serverConfigSchema(): Promise<unknown>;
   /** Closes what the use cases opened (the store, if one did). */
   close(): Promise<void>;
 }
@@ -89,6 +91,8 @@ export function createKiln(given: KilnPorts): Kiln {
     async ready() {
       await ports.store();
     },
+    checkServerConfig: async (file) => (await import('./config.js')).checkServerConfig(ports, file),
+    serverConfigSchema: async () => (await import('./config.js')).serverConfigSchema(),
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined; // a use case called after close() opens the store again

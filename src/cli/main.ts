@@ -66,7 +66,7 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
   },
   config: {
     load: async () => (await import('./config.js')).configCommand,
-    summary: 'print the kiln.yaml JSON Schema or check a kiln.yaml',
+    summary: 'print the JSON Schema of kiln.yaml or kiln-server.yaml, or check one',
   },
 };
 

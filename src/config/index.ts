@@ -1,4 +1,4 @@
-// kiln.yaml: schema, loading and the step graph.
+// kiln.yaml (schema, loading, the step graph) and kiln-server.yaml (schema, loading, secrets, projects).
 export { artifactFileName, checkGraph, findCycle, topoOrder } from './graph.js';
 export { type ConfigProblem, loadConfigFile, parseConfig } from './load.js';
 export {
@@ -11,3 +11,27 @@ export {
   type PublishConfig,
   type StepConfig,
 } from './schema.js';
+export {
+  DEFAULT_PRIORITY,
+  type NotifyEvent,
+  type NotifyTarget,
+  type PriorityRule,
+  type Schedule,
+  type SecretFormat,
+  type SecretRef,
+  type ServerConfig,
+  type ServerDatabase,
+  type ServerProject,
+} from './server-config.js';
+export { loadServerConfigFile, parseServerConfig } from './server-load.js';
+export {
+  buildsRef,
+  priorityClassOf,
+  projectForRepository,
+  projectsForRepository,
+  refMatches,
+  supersedes,
+} from './server-projects.js';
+export { DEFAULT_CLASSES, NOTIFY_EVENTS, serverJsonSchema } from './server-schema.js';
+export { resolveSecret, type SecretSources } from './server-secrets.js';
+export { normalRepository } from './server-urls.js';

@@ -1,7 +1,8 @@
 // The kiln.yaml schema: the one source for validation, types and the editor JSON Schema.
 import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
 
-const STEP_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+/** A step, artifact or project name (kiln.yaml `name`, kiln-server.yaml `projects[].name`). */
+export const STEP_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 /** A step, or one package's step of a perPackage template: `build:@scope/pkg`. */
 const STEP_REF = /^[a-z0-9][a-z0-9._-]*(:[@a-zA-Z0-9._/-]+)?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -14,13 +14,14 @@ export const ERROR_CODES = Object.freeze({
   KILN_CONFIG_INVALID: {
     exit: 2,
     http: 422,
-    meaning: 'kiln.yaml (or a file it names) breaks a rule; every problem is listed with file:line:column',
-    fix: 'correct each listed line; `kiln config check` validates without building',
+    meaning:
+      'kiln.yaml or kiln-server.yaml (or a file or environment variable it names) breaks a rule; every problem of the file is listed with file:line:column',
+    fix: 'correct each listed line; `kiln config check` (`--server FILE` for kiln-server.yaml) validates without building',
   },
   KILN_CONFIG_NOT_FOUND: {
     exit: 2,
     http: 404,
-    meaning: 'the commit or directory has no kiln.yaml',
+    meaning: 'the commit or directory has no kiln.yaml, or the kiln-server.yaml given does not exist',
     fix: 'create kiln.yaml in the project directory and commit it (or build with --allow-dirty)',
   },
   KILN_SOURCE_DIRTY: {

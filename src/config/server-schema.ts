@@ -1,0 +1,220 @@
+// The kiln-server.yaml schema: the one source for validation and the editor JSON Schema. What it parses is then
+// normalized (server-config.ts): defaults filled in, secrets as references that know where they are, frozen.
+import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
+import { STEP_NAME } from './schema.js';
+import { keysAt } from './schema-keys.js';
+import { scheduleProblems } from './server-schedule.js';
+import { databaseProblem, httpTargetProblem, parseListen, repositoryProblem } from './server-urls.js';
+
+const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CLASS_NAME = /^[a-z][a-z0-9-]*$/;
+/** A branch or tag name, or a glob of them (`*` within a "/"-separated part, `**` across parts). */
+const REF_GLOB = /^(?!\/)(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._+@*/-]+$/;
+const REF_NAME = /^(?!\/)(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._+@/-]+$/;
+
+/** Every event a notification target can subscribe to. */
+export const NOTIFY_EVENTS = [
+  'queued',
+  'started',
+  'succeeded',
+  'failed',
+  'blocked',
+  'published',
+  'promoted',
+  'cancelled',
+] as const;
+
+/** The priority classes when `classes` is not given, highest first. */
+export const DEFAULT_CLASSES = ['critical', 'high', 'normal', 'low'] as const;
+
+/** A secret is never written in the file: an environment variable or a file holds it. */
+function secretRef(example: string) {
+  const inline = `a secret is never written inline: reference it, e.g. { env: ${example} } or { file: /run/secrets/${example.toLowerCase()} }`;
+  return z
+    .strictObject(
+      {
+        env: z
+          .string()
+          .regex(ENV_VAR, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)')
+          .optional()
+          .describe('Environment variable of the server process that holds the secret.'),
+        file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "File that holds the secret (absolute, or relative to kiln-server.yaml's directory); one trailing newline is ignored.",
+          ),
+      },
+      // The value is never quoted back: it is the secret.
+      {
+        error: (iss) =>
+          iss.code === 'invalid_type' && iss.input != null && typeof iss.input !== 'object' ? inline : undefined,
+      },
+    )
+    .refine((r) => (r.env === undefined) !== (r.file === undefined), {
+      message: `give exactly one of "env" or "file", e.g. { env: ${example} }`,
+    })
+    .meta({
+      minProperties: 1,
+      maxProperties: 1,
+      description: 'A reference to a secret: { env: VAR } or { file: PATH }, never the secret itself.',
+    });
+}
+
+const refGlob = z.string().regex(REF_GLOB, 'expected a branch or tag name or a glob of them, e.g. main, release/*, v*');
+const className = z.string().regex(CLASS_NAME, 'expected a class name: [a-z][a-z0-9-]*');
+const withProblem = (problem: (text: string) => string | undefined) => (text: string, ctx: z.RefinementCtx) => {
+  const message = problem(text);
+  if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+};
+
+/** One rule of a project's priority: the class of the branches it matches (the first matching rule wins). */
+export const PriorityRuleSchema = z.strictObject({
+  branches: z.array(refGlob).min(1).describe('Branch globs this rule matches.'),
+  class: className.describe('The priority class of their builds: one of `classes`.'),
+});
+
+/** A build started by the clock. */
+export const ScheduleSchema = z
+  .strictObject({
+    cron: z.string().min(1).describe('Cron expression: minute hour day-of-month month day-of-week, or @daily etc.'),
+    timezone: z.string().min(1).default('UTC').describe('IANA time zone the expression is read in.'),
+    ref: z
+      .string()
+      .regex(REF_NAME, 'expected a branch or tag name (not a glob)')
+      .default('main')
+      .describe('The branch or tag built.'),
+  })
+  .superRefine((s, ctx) => {
+    for (const p of scheduleProblems(s.cron, s.timezone)) ctx.addIssue({ code: 'custom', ...p });
+  });
+
+/** A downstream service told about builds: a signed POST per event. */
+export const NotifySchema = z.strictObject({
+  url: z
+    .string()
+    .superRefine(withProblem(httpTargetProblem))
+    .meta({ pattern: '^https?://', description: 'http:// or https:// URL POSTed to.' }),
+  secret: secretRef('NOTIFY_SECRET').describe('Signs each notification (Standard Webhooks headers).'),
+  events: z
+    .array(z.enum(NOTIFY_EVENTS))
+    .min(1)
+    .default([...NOTIFY_EVENTS])
+    .describe(`Events sent (default all): ${NOTIFY_EVENTS.join(', ')}.`),
+});
+
+/** Credentials for fetching over http(s). */
+export const CredentialsSchema = z.strictObject({
+  username: z.string().min(1).describe('User name sent to the git server.'),
+  password: secretRef('GIT_PASSWORD').describe('Password or access token: a reference, never inline.'),
+});
+
+/** Who may trigger builds by webhook, and how each request is authenticated. */
+export const WebhooksSchema = z.strictObject({
+  github: z
+    .strictObject({ secret: secretRef('GITHUB_WEBHOOK_SECRET') })
+    .optional()
+    .describe('GitHub webhooks, checked with X-Hub-Signature-256.'),
+  gitlab: z
+    .strictObject({ token: secretRef('GITLAB_WEBHOOK_TOKEN') })
+    .optional()
+    .describe('GitLab webhooks, checked with X-Gitlab-Token.'),
+  standard: z
+    .strictObject({ secret: secretRef('WEBHOOK_SECRET') })
+    .optional()
+    .describe('Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); the secret is whsec_<base64>.'),
+});
+
+/** One repository (and project directory in it) the server builds. */
+export const ServerProjectSchema = z.strictObject({
+  name: z.string().regex(STEP_NAME, 'expected a project name: [a-z0-9][a-z0-9._-]*').describe('Unique name.'),
+  repository: z.string().superRefine(withProblem(repositoryProblem)).meta({
+    pattern: '^(file|https?|git)://',
+    description: 'Git repository URL: file://, http://, https:// or git://; no credentials inside.',
+  }),
+  path: z
+    .string()
+    .min(1)
+    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+      message: 'must be a relative path inside the repository (no leading "/" and no "..")',
+    })
+    .default('.')
+    .describe('Directory of the project (its kiln.yaml) inside the repository.'),
+  branches: z.array(refGlob).min(1).default(['main']).describe('Branch globs that are built (main, release/*).'),
+  tags: z.array(refGlob).default([]).describe('Tag globs that are built (v*); default none.'),
+  priority: z
+    .array(PriorityRuleSchema)
+    .min(1)
+    .optional()
+    .describe(
+      'Priority class per branch glob, first match wins; a branch no rule matches is "normal" (default: main and release/* high).',
+    ),
+  team: z.string().min(1).optional().describe('Team that owns the project (alerts are routed to it).'),
+  concurrency: z.number().int().positive().default(1).describe('Builds of this project that run at once.'),
+  supersede: z
+    .boolean()
+    .default(true)
+    .describe(
+      'A newer push to a branch cancels its queued older build; never on branches whose class ranks above the default class (critical, high).',
+    ),
+  labels: z
+    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a label name'), z.string())
+    .default({})
+    .describe('Labels a worker must have to run this project’s builds.'),
+  webhooks: WebhooksSchema.default({}),
+  credentials: CredentialsSchema.optional(),
+  schedules: z.array(ScheduleSchema).default([]).describe('Builds started by the clock.'),
+  notify: z.array(NotifySchema).default([]).describe('Downstream services told about this project’s builds.'),
+});
+
+/** Limits of what the server accepts. */
+export const ServerLimitsSchema = z.strictObject({
+  webhookBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Largest webhook request body read (bytes); a larger one is refused unread.'),
+});
+
+/** The whole kiln-server.yaml document. */
+export const ServerConfigSchema = z.strictObject({
+  listen: z
+    .string()
+    .refine((t) => parseListen(t) !== undefined, { message: 'expected host:port, e.g. 127.0.0.1:8080 or [::1]:8080' })
+    .default('127.0.0.1:8080')
+    .describe('Address the HTTP server listens on.'),
+  database: z
+    .string()
+    .superRefine(withProblem(databaseProblem))
+    .meta({ pattern: '^postgres(ql)?://' })
+    .optional()
+    .describe('PostgreSQL URL (postgres://…); leave out for the embedded SQLite store in the Kiln home.'),
+  concurrency: z.number().int().positive().default(2).describe('Builds that run at once, over all projects.'),
+  classes: z
+    .array(className)
+    .min(1)
+    .default([...DEFAULT_CLASSES])
+    .describe('Priority classes, highest first.'),
+  limits: ServerLimitsSchema.default({ webhookBodyBytes: 1024 * 1024 }),
+  projects: z.array(ServerProjectSchema).min(1).describe('The repositories built; no other repository ever is.'),
+});
+
+/** kiln-server.yaml as the schema parses it (before normalization). */
+export type ParsedServerConfig = z.output<typeof ServerConfigSchema>;
+
+/** The keys an object at `path` may have, for "did you mean": read from the schema itself. */
+export function serverKeysAt(path: readonly PropertyKey[]): readonly string[] {
+  return keysAt(ServerConfigSchema, path);
+}
+
+/** The JSON Schema editors use for kiln-server.yaml (committed as schema/kiln-server.schema.json). */
+export function serverJsonSchema(): unknown {
+  return {
+    ...z.toJSONSchema(ServerConfigSchema, { io: 'input' }),
+    $id: 'https://kiln.dev/schema/kiln-server.schema.json',
+    title: 'kiln-server.yaml',
+  };
+}
