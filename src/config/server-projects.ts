@@ -1,5 +1,6 @@
 // Questions the server asks its configuration: which project a repository is (only configured repositories are
 // ever built), whether a ref is built, the priority class of a branch and whether a newer push supersedes.
+import { globMatches } from '../core/ref-glob.js';
 import type { ServerConfig, ServerProject } from './server-config.js';
 import { normalRepository } from './server-urls.js';
 
@@ -14,18 +15,9 @@ export function projectForRepository(config: ServerConfig, url: string): ServerP
   return projectsForRepository(config, url)[0];
 }
 
-/** Whether `name` matches a branch or tag glob: `*` stays within one "/"-separated part, `**` spans parts. */
+/** Whether `name` matches a branch or tag glob: `*` and `?` stay within one "/"-separated part, `**` spans parts. */
 export function refMatches(glob: string, name: string): boolean {
-  let pattern = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*' && glob[i + 1] === '*') {
-      pattern += '.*';
-      i++;
-    } else if (c === '*') pattern += '[^/]*';
-    else pattern += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${pattern}$`).test(name);
+  return globMatches(glob, name);
 }
 
 /** Whether a push to `ref` (`refs/heads/…` or `refs/tags/…`) is built for `project`. */

@@ -1,3 +1,5 @@
+import { globMatches } from '../../core/ref-glob.js';
+
 // Which pushed refs a project builds: branch and tag filters as globs (`main`, `release/*`, `v*`), where `*` stays
 // within one path segment and `**` crosses them. Pure, so the config rules and the receivers share it.
 
@@ -28,33 +30,6 @@ export function refMatches(ref: string, filters: RefFilters): RefMatch {
   const globs = (kind === 'branch' ? filters.branches : filters.tags) ?? [];
   const glob = globs.find((g) => globMatches(g, name));
   return { admitted: glob !== undefined, kind, name, glob };
-}
-
-/** Whether a ref glob matches a short name: `*` and `?` never match `/`, `**` matches anything, `a/**\/b` also `a/b`. */
-export function globMatches(glob: string, name: string): boolean {
-  if (glob === '') return false;
-  return globToRegExp(glob).test(name);
-}
-
-const compiled = new Map<string, RegExp>();
-
-function globToRegExp(glob: string): RegExp {
-  const cached = compiled.get(glob);
-  if (cached) return cached;
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*' && glob[i + 1] === '*') {
-      const slashAfter = glob[i + 2] === '/';
-      source += slashAfter ? '(?:.*/)?' : '.*';
-      i += slashAfter ? 2 : 1;
-    } else if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  const re = new RegExp(`^${source}$`, 'u');
-  if (compiled.size < 1000) compiled.set(glob, re);
-  return re;
 }
 
 /**
