@@ -1,6 +1,6 @@
 // Questions the server asks its configuration: which project a repository is (only configured repositories are
 // ever built), whether a ref is built, the priority class of a branch and whether a newer push supersedes.
-import { globMatches } from '../core/ref-glob.js';
+import { globMatches } from '../core/glob.js';
 import type { ServerConfig, ServerProject } from './server-config.js';
 import { normalRepository } from './server-urls.js';
 

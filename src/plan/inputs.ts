@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, sha256Digest, sha256File } from '../core/digest.js';
 import { KilnError } from '../core/errors.js';
+import { globSource } from '../core/glob.js';
 import type { CommitFile } from '../source/index.js';
 import { type BlobMemo, NO_BLOB_MEMO } from './blob-memo.js';
 
@@ -203,17 +204,7 @@ export function patternMatcher(pattern: string): (path: string) => boolean {
   const clean = normalizePattern(pattern);
   if (clean === '') return () => true;
   if (!/[*?]/.test(clean)) return (path) => path === clean || path.startsWith(`${clean}/`);
-  let re = '';
-  for (let i = 0; i < clean.length; i++) {
-    const c = clean[i] ?? '';
-    if (c === '*' && clean[i + 1] === '*') {
-      const slash = clean[i + 2] === '/';
-      re += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
+  const re = globSource(clean);
   // `s`: a file name may hold a newline, and `.` must match it like any other character.
   const regex = new RegExp(`^${re}(?:/.*)?$`, 's');
   return (path) => regex.test(path);

@@ -5,7 +5,7 @@ import { receiveGitlabWebhook } from './gitlab.js';
 import type { WebhookResult, WebhookSource } from './request.js';
 import { receiveStandardWebhook, type StandardWebhookRequest } from './standard.js';
 
-export { globMatches } from '../../core/ref-glob.js';
+export { globMatches } from '../../core/glob.js';
 export { receiveGithubWebhook, verifyGithubSignature } from './github.js';
 export { receiveGitlabWebhook, verifyGitlabToken } from './gitlab.js';
 export { isValidRef, type RefFilters, type RefMatch, refMatches } from './refs.js';

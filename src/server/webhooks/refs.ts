@@ -1,4 +1,4 @@
-import { globMatches } from '../../core/ref-glob.js';
+import { globMatches } from '../../core/glob.js';
 
 // Which pushed refs a project builds: branch and tag filters as globs (`main`, `release/*`, `v*`), where `*` stays
 // within one path segment and `**` crosses them. Pure, so the config rules and the receivers share it.

@@ -1,7 +1,7 @@
 // Branch and tag filters as globs: `*` stays within a path segment, `**` crosses them; a branch is matched only by
 // branch globs and a tag only by tag globs; refs git would refuse are never admitted.
 import { describe, expect, it } from 'vitest';
-import { globMatches } from '../../../../src/core/ref-glob.js';
+import { globMatches } from '../../../../src/core/glob.js';
 import { fullRef, isValidRef, refMatches } from '../../../../src/server/webhooks/refs.js';
 
 const FILTERS = { branches: ['main', 'release/*', 'team/**'], tags: ['v*'] };
