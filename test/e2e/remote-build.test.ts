@@ -161,6 +161,37 @@ describe('kiln build --repository', () => {
     expect(readFileSync(join(home, 'mirrors', mirror, 'config'), 'utf8')).toContain(`url = ${url}\n`);
   });
 
+  it('leaves no mirror when the process is killed (-9) mid-clone, and the next build clones it', async () => {
+    const root = tempDir();
+    const served = servedProject(root);
+    const server = await startGitHttp(join(root, 'served'), { username: 'u', password: 'p4ssword' });
+    servers.push(server);
+    const home = join(root, 'home');
+    const env = { KILN_GIT_USERNAME: 'u', KILN_GIT_PASSWORD: 'p4ssword' };
+    const args = ['build', '--repository', `${server.url}/repo`, '--path', 'app', '--json'];
+    server.holdPacks = true;
+    const child = spawn(process.execPath, [KILN, ...args], {
+      cwd: root,
+      env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '', ...env },
+      stdio: 'ignore',
+      detached: true, // its own process group: kill -9 takes kiln and its git processes at once
+    });
+    const exited = new Promise((done) => child.on('exit', done));
+    for (let i = 0; i < 400 && server.held() === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(server.held()).toBe(1); // git is in the middle of the clone's transfer
+    process.kill(-(child.pid as number), 'SIGKILL');
+    await exited;
+    const left = readdirSync(join(home, 'mirrors'));
+    expect(left.filter((n) => n.endsWith('.git'))).toEqual([]); // only a temp dir (and the dead process's lock)
+    expect(left.some((n) => n.includes('.git.tmp-'))).toBe(true);
+
+    server.holdPacks = false;
+    const again = await kilnAsync(args, { cwd: root, home, env });
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout).commit).toBe(served.commit);
+    expect(readdirSync(join(home, 'mirrors')).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
   it('lets two processes build from the same new mirror at once', async () => {
     const root = tempDir();
     const served = servedProject(root);

@@ -38,16 +38,18 @@ export async function startGitDaemon(root: string): Promise<GitServer> {
  * A Node HTTP server on 127.0.0.1 running `git http-backend` as a CGI for the repositories under `root`; every
  * request needs `Authorization: Basic base64(username:password)`, else 401. `requests` counts what it served.
  */
-export async function startGitHttp(
-  root: string,
-  auth: { username: string; password: string },
-): Promise<GitServer & { readonly requests: string[] }> {
+export async function startGitHttp(root: string, auth: { username: string; password: string }): Promise<GitHttpServer> {
   const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const requests: string[] = [];
+  let held = 0;
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="kiln-test"' }).end('unauthorized\n');
+      return;
+    }
+    if (handle.holdPacks && req.method === 'POST') {
+      held++; // never answered: the client is stuck mid-transfer until it is killed or the server stops
       return;
     }
     cgi(root, auth.username, req, res);
@@ -55,7 +57,21 @@ export async function startGitHttp(
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, requests, stop: () => closeServer(server) };
+  const handle: GitHttpServer = {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    holdPacks: false,
+    held: () => held,
+    stop: () => closeServer(server),
+  };
+  return handle;
+}
+
+/** The HTTP git server: what it was asked, and a switch that leaves pack requests (the transfer) unanswered. */
+export interface GitHttpServer extends GitServer {
+  readonly requests: string[];
+  holdPacks: boolean;
+  held(): number;
 }
 
 /** One request through `git http-backend`: CGI variables in, `Status:` and headers parsed from its stdout. */
