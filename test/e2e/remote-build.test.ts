@@ -192,19 +192,26 @@ describe('kiln build --repository', () => {
     expect(readdirSync(join(home, 'mirrors')).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
-  it('lets two processes build from the same new mirror at once', async () => {
+  it('lets two processes fetch the same new mirror at once: one clones, the other waits, both build', async () => {
     const root = tempDir();
     const served = servedProject(root);
-    const daemon = await startGitDaemon(join(root, 'served'));
-    servers.push(daemon);
+    const server = await startGitHttp(join(root, 'served'), { username: 'u', password: 'p4ssword' });
+    servers.push(server);
     const home = join(root, 'home');
-    const args = ['build', '--repository', `${daemon.url}/repo`, '--path', 'app', '--json'];
+    const env = { KILN_GIT_USERNAME: 'u', KILN_GIT_PASSWORD: 'p4ssword' };
+    const args = ['build', '--repository', `${server.url}/repo`, '--path', 'app', '--json'];
     for (const d of ['a', 'b']) mkdirSync(join(root, d));
-    const [a, b] = await Promise.all([
-      kilnAsync(args, { cwd: join(root, 'a'), home }),
-      kilnAsync(args, { cwd: join(root, 'b'), home }),
+    server.holdPacks = true;
+    const both = Promise.all([
+      kilnAsync(args, { cwd: join(root, 'a'), home, env }),
+      kilnAsync(args, { cwd: join(root, 'b'), home, env }),
     ]);
-    expect([a.status, b.status, a.stderr, b.stderr]).toEqual([0, 0, expect.any(String), expect.any(String)]);
+    for (let i = 0; i < 400 && server.held() === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 1500)); // time enough for the other process to reach the remote too
+    expect(server.held()).toBe(1); // the other one waits for the mirror's lock
+    server.release();
+    const [a, b] = await both;
+    expect([a.status, b.status]).toEqual([0, 0]);
     expect(JSON.parse(a.stdout).commit).toBe(served.commit);
     expect(JSON.parse(b.stdout).commit).toBe(served.commit);
     expect(readdirSync(join(home, 'mirrors')).filter((n) => !n.endsWith('.lock'))).toHaveLength(1);

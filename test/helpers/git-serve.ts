@@ -42,6 +42,7 @@ export async function startGitHttp(root: string, auth: { username: string; passw
   const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const requests: string[] = [];
   let held = 0;
+  const pending: [IncomingMessage, ServerResponse][] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     if (req.headers.authorization !== expected) {
@@ -49,7 +50,8 @@ export async function startGitHttp(root: string, auth: { username: string; passw
       return;
     }
     if (handle.holdPacks && req.method === 'POST') {
-      held++; // never answered: the client is stuck mid-transfer until it is killed or the server stops
+      held++; // not answered until released: the client is stuck mid-transfer
+      pending.push([req, res]);
       return;
     }
     cgi(root, auth.username, req, res);
@@ -62,6 +64,10 @@ export async function startGitHttp(root: string, auth: { username: string; passw
     requests,
     holdPacks: false,
     held: () => held,
+    release() {
+      handle.holdPacks = false;
+      for (const [req, res] of pending.splice(0)) cgi(root, auth.username, req, res);
+    },
     stop: () => closeServer(server),
   };
   return handle;
@@ -71,7 +77,10 @@ export async function startGitHttp(root: string, auth: { username: string; passw
 export interface GitHttpServer extends GitServer {
   readonly requests: string[];
   holdPacks: boolean;
+  /** How many pack requests were held so far. */
   held(): number;
+  /** Answers the held requests and holds no more. */
+  release(): void;
 }
 
 /** One request through `git http-backend`: CGI variables in, `Status:` and headers parsed from its stdout. */

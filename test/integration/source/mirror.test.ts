@@ -158,6 +158,8 @@ describe('repository mirrors', () => {
     const withUserinfo = `http://builder:${password}@${server.url.slice('http://'.length)}/repo`;
     const got = await fetchRemoteCommit({ repository: withUserinfo }, { mirrorsDir, env });
     expect(got).toMatchObject({ commit, repoUrl: repository });
+    const secrets = [password, Buffer.from(`builder:${password}`).toString('base64')];
+    expect(filesContaining(mirrorsDir, secrets)).toEqual([]);
     const given = await fetchRemoteCommit({ repository, credentials: auth }, { mirrorsDir, env });
     expect(given.repoRoot).toBe(got.repoRoot); // one mirror per credential-free URL
     expect(server.requests.length).toBeGreaterThan(0);
@@ -173,7 +175,6 @@ describe('repository mirrors', () => {
     expect((wrong as { hint?: string }).hint).toContain('credentials');
     expect(wrong.message).not.toContain('wrong-pass');
 
-    const secrets = [password, Buffer.from(`builder:${password}`).toString('base64')];
     expect(filesContaining(mirrorsDir, secrets)).toEqual([]);
     expect(readFileSync(join(got.repoRoot, 'config'), 'utf8')).toContain(`url = ${repository}\n`);
   });
