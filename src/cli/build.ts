@@ -13,8 +13,9 @@ Builds the commit checked out in the git repository that holds PATH (default: th
 directory), from a clean copy of that commit, following PATH/kiln.yaml. With --repository,
 builds a commit of a remote repository instead: its mirror in $KILN_HOME/mirrors is cloned
 once and fetched before every build, REF (default: the remote's default branch) is resolved
-to the exact commit, and the build records the URL without any credentials in it. Scans the SBOM against
-the vulnerability data imported with \`kiln db import\`, and lets kiln.yaml's \`policy\` decide.
+to the exact commit, and the build records the URL without any credentials in it.
+Scans the SBOM against the vulnerability data imported with \`kiln db import\`, and lets
+kiln.yaml's \`policy\` decide.
 Delivers each artifact into the kiln.yaml \`output\` directory with its evidence:
   <file>.sigstore.json          signed SLSA provenance
   <file>.cdx.json, .spdx.json   CycloneDX 1.6 and SPDX 2.3 SBOMs
