@@ -1,16 +1,21 @@
 // `kiln build [PATH]`: build the commit at HEAD (or --rev) of the repository holding PATH.
 import type { BuildRequest } from '../app/index.js';
-import { isKilnError } from '../core/errors.js';
+import { isKilnError, KilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { errorJson, reportFailure } from './errors.js';
 import { withKiln } from './kiln.js';
 
 const HELP = `usage: kiln build [PATH] [options]
+       kiln build --repository URL [--rev REF] [--path DIR] [options]
 
 Builds the commit checked out in the git repository that holds PATH (default: the current
-directory), from a clean copy of that commit, following PATH/kiln.yaml. Scans the SBOM against
-the vulnerability data imported with \`kiln db import\`, and lets kiln.yaml's \`policy\` decide.
+directory), from a clean copy of that commit, following PATH/kiln.yaml. With --repository,
+builds a commit of a remote repository instead: its mirror in $KILN_HOME/mirrors is cloned
+once and fetched before every build, REF (default: the remote's default branch) is resolved
+to the exact commit, and the build records the URL without any credentials in it.
+Scans the SBOM against the vulnerability data imported with \`kiln db import\`, and lets
+kiln.yaml's \`policy\` decide.
 Delivers each artifact into the kiln.yaml \`output\` directory with its evidence:
   <file>.sigstore.json          signed SLSA provenance
   <file>.cdx.json, .spdx.json   CycloneDX 1.6 and SPDX 2.3 SBOMs
@@ -24,7 +29,11 @@ violation with the dependency path that brought it in, and keeps its signed scan
 in $KILN_HOME/builds/<id>/blocked.
 
 options:
-  --rev REV        build this commit instead of HEAD
+  --rev REV        build this commit instead of HEAD (with --repository: a branch, tag or
+                   full or abbreviated commit SHA of the remote)
+  --repository URL build a commit of this repository (file://, http://, https://, git://);
+                   the kiln.yaml \`output\` directory is delivered under the current directory
+  --path DIR       with --repository: the project directory inside the repository
   --allow-dirty    build uncommitted changes too (provenance records the tree as dirty)
   --key FILE       sign with this PEM private key (else $KILN_SIGNING_KEY, else signing.key in
                    kiln.yaml, else a local key created once in $KILN_HOME/keys)
@@ -41,6 +50,12 @@ options:
                    output directory (restored from where it published them if changed) and reused
   --json           print only a JSON result on stdout (progress stays on stderr)
   -h, --help       show this help
+
+environment:
+  KILN_GIT_USERNAME, KILN_GIT_PASSWORD   HTTP(S) credentials for --repository (a password or a
+                   token; the user name defaults to "git" when only the password is set). They are
+                   passed to git in its environment only, and never appear in output, logs, the
+                   mirror or provenance; userinfo in the URL is used the same way.
 
 exit status: 0 built, 1 a step or stage failed, 2 usage/config/dirty tree, 4 environment problem,
 5 blocked by the policy`;
@@ -75,7 +90,13 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
   const { values, positionals } = parseCommandArgs(
     'build',
     argv,
-    { ...BUILD_OPTIONS, explain: { type: 'boolean' }, force: { type: 'boolean' } },
+    {
+      ...BUILD_OPTIONS,
+      explain: { type: 'boolean' },
+      force: { type: 'boolean' },
+      repository: { type: 'string' },
+      path: { type: 'string' },
+    },
     1,
   );
   if (values.help) {
@@ -91,7 +112,11 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
   try {
     const result = await withKiln(ctx, show, (kiln) =>
       kiln.build(
-        { ...buildRequest(values, positionals), force: Boolean(values.force) },
+        {
+          ...buildRequest(values, positionals),
+          ...remoteRequest(ctx, values, positionals),
+          force: Boolean(values.force),
+        },
         {
           signal: abort.signal,
           checkpoint: (name) => {
@@ -116,6 +141,35 @@ export async function buildCommand(ctx: CliContext, argv: string[]): Promise<num
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `--repository URL [--rev REF] [--path DIR]` as a remote source, credentials from KILN_GIT_USERNAME/PASSWORD. */
+function remoteRequest(
+  ctx: CliContext,
+  values: { repository?: string; rev?: string; path?: string; 'allow-dirty'?: boolean },
+  positionals: readonly string[],
+): Pick<BuildRequest, 'remote'> {
+  const refuse = (message: string) =>
+    new KilnError('KILN_USAGE', `kiln build: ${message}`, { hint: 'see `kiln build --help`' });
+  if (values.repository === undefined) {
+    if (values.path !== undefined) throw refuse('--path is only for --repository (pass the project directory as PATH)');
+    return {};
+  }
+  if (positionals.length > 0) {
+    throw refuse(`--repository builds a remote repository: a project PATH ("${positionals[0]}") cannot go with it`);
+  }
+  if (values['allow-dirty'])
+    throw refuse('--allow-dirty does not apply to --repository (a remote has no working tree)');
+  const { KILN_GIT_USERNAME: username, KILN_GIT_PASSWORD: password } = ctx.env;
+  if (username && !password) throw refuse('KILN_GIT_USERNAME is set but KILN_GIT_PASSWORD is not');
+  return {
+    remote: {
+      repository: values.repository,
+      ref: values.rev,
+      path: values.path,
+      credentials: password ? { username: username || 'git', password } : undefined,
+    },
+  };
 }
 
 type Built = Awaited<ReturnType<import('../app/index.js').Kiln['build']>>;

@@ -3,7 +3,7 @@
 // stamps each with the time (`TimedEvent`) before listeners see it.
 
 /** A stage of a build, as the progress display names it. */
-export type StageName = 'package' | 'sbom' | 'scan' | 'sign' | 'gate' | 'publish' | 'record';
+export type StageName = 'source' | 'package' | 'sbom' | 'scan' | 'sign' | 'gate' | 'publish' | 'record';
 
 /** What the process is busy with in a long operation that reports progress. */
 export type ProgressTask = 'db-import' | 'scan' | 'gc';

@@ -15,6 +15,8 @@ export interface KilnPaths {
   readonly toolMemo: string;
   /** git blob → sha256 of its content, so warm builds do not re-read unchanged inputs (see plan/blob-memo.ts). */
   readonly blobMemo: string;
+  /** Bare mirrors of remote repositories, one per credential-free URL (see source/mirror.ts). */
+  readonly mirrors: string;
   buildDir(buildId: string): string;
 }
 
@@ -31,6 +33,7 @@ export function kilnPaths(home: string): KilnPaths {
     cache: join(home, 'cache'),
     toolMemo: join(home, 'tool-memo.json'),
     blobMemo: join(home, 'blob-memo.txt'),
+    mirrors: join(home, 'mirrors'),
     buildDir: (id) => join(home, 'builds', id),
   };
 }

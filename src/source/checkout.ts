@@ -174,7 +174,12 @@ export async function materialize(source: SourceRef, dest: string, env: GitEnv):
     const gitEnv = { ...env, GIT_INDEX_FILE: join(dest, '..', `.kiln-index-${randomUUID()}`) };
     try {
       await git(source.repoRoot, ['read-tree', source.commit], gitEnv);
-      await git(source.repoRoot, ['checkout-index', '--all', `--prefix=${dest.replace(/\/?$/, '/')}`], gitEnv);
+      // The copy is the work tree git sees: a bare mirror has none, and the user's own never influences the copy.
+      await git(
+        source.repoRoot,
+        [`--work-tree=${dest}`, 'checkout-index', '--all', `--prefix=${dest.replace(/\/?$/, '/')}`],
+        gitEnv,
+      );
     } finally {
       await fsp.rm(gitEnv.GIT_INDEX_FILE, { force: true });
     }

@@ -4,7 +4,13 @@ import { join, resolve } from 'node:path';
 import type { ResolvedSigner } from '../../attest/signing-key.js';
 import { type KilnConfig, parseConfig } from '../../config/index.js';
 import { KilnError } from '../../core/errors.js';
-import { checkWorkingTree, locateProject, readAtCommit, type SourceRef } from '../../source/index.js';
+import {
+  checkWorkingTree,
+  fetchRemoteCommit,
+  locateProject,
+  readAtCommit,
+  type SourceRef,
+} from '../../source/index.js';
 import type { KilnPorts } from '../ports.js';
 import type { BuildRequest } from './types.js';
 
@@ -19,16 +25,17 @@ export interface PreparedBuild {
 
 /** Resolves source and config (kiln.yaml as committed, or as in the working tree for --allow-dirty) and the key. */
 export async function prepareBuild(
-  req: Pick<BuildRequest, 'projectPath' | 'rev' | 'allowDirty' | 'key'>,
+  req: Pick<BuildRequest, 'projectPath' | 'rev' | 'allowDirty' | 'key' | 'remote'>,
   ports: Pick<KilnPorts, 'cwd' | 'env' | 'signer' | 'events' | 'home'>,
 ): Promise<PreparedBuild> {
   const gitEnv = { PATH: ports.env.PATH };
   const projectPath = resolve(ports.cwd, req.projectPath);
-  const at = await locateProject(projectPath, req.rev, gitEnv);
+  const remote = req.remote === undefined ? undefined : await fetchRemote(req.remote, ports);
+  const at = remote ?? (await locateProject(projectPath, req.rev, gitEnv));
   const short = at.commit.slice(0, 12);
   const workingFile = join(projectPath, 'kiln.yaml');
   const [working, committed] = await Promise.all([
-    fsp.readFile(workingFile, 'utf8').catch(() => undefined),
+    remote ? undefined : fsp.readFile(workingFile, 'utf8').catch(() => undefined),
     readAtCommit(at, 'kiln.yaml', gitEnv),
   ]);
   const useWorking = at.isHead && req.allowDirty && working !== undefined;
@@ -47,7 +54,8 @@ export async function prepareBuild(
   }
   const label = configText === working ? workingFile : `${[at.subdir, 'kiln.yaml'].filter(Boolean).join('/')}@${short}`;
   const config = parseConfig(configText, label);
-  const source = await checkWorkingTree(at, { allowDirty: req.allowDirty, ignore: [config.output], env: gitEnv });
+  const source =
+    remote ?? (await checkWorkingTree(at, { allowDirty: req.allowDirty, ignore: [config.output], env: gitEnv }));
   const signing = await ports.signer({ flag: req.key, configKey: config.signing?.key, projectPath });
   if (signing.created) {
     const { defaultKey, defaultPub } = ports.home;
@@ -57,4 +65,17 @@ export async function prepareBuild(
     });
   }
   return { projectPath, source, config, configText, signing };
+}
+
+/** The commit of a remote repository, from its mirror in the Kiln home (fetched first: a stage the user sees). */
+function fetchRemote(
+  remote: NonNullable<BuildRequest['remote']>,
+  ports: Pick<KilnPorts, 'env' | 'events' | 'home'>,
+): Promise<SourceRef> {
+  return fetchRemoteCommit(remote, {
+    mirrorsDir: ports.home.mirrors,
+    env: { PATH: ports.env.PATH },
+    onFetch: (url) => ports.events({ kind: 'stage', stage: 'source', detail: `fetching ${url}` }),
+    onWarning: (message) => ports.events({ kind: 'warning', message }),
+  });
 }

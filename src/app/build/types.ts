@@ -5,12 +5,22 @@ import type { BuildCacheFigures } from '../../cache/stats.js';
 import type { PublishConfig } from '../../config/index.js';
 import type { StepReport } from '../../execute/index.js';
 import type { StepRunner } from '../../sandbox/index.js';
+import type { RemoteSource } from '../../source/index.js';
 import type { KilnPorts } from '../ports.js';
 import type { DeliveredArtifact } from './deliver.js';
 
 /** What a user asks for when building (or planning). Paths are relative to the caller's directory. */
 export interface BuildRequest {
+  /**
+   * The project directory; with `remote`, the local directory the kiln.yaml `output` directory is delivered under
+   * (and paths in kiln.yaml that name local files, such as `signing.key`, are resolved from).
+   */
   readonly projectPath: string;
+  /**
+   * Build a commit of a remote repository (through its mirror in $KILN_HOME/mirrors) instead of the local one
+   * holding `projectPath`; `rev` and `allowDirty` do not apply (the ref is `remote.ref`, the tree is never dirty).
+   */
+  readonly remote?: RemoteSource | undefined;
   /** A commit, branch or tag to build instead of HEAD. */
   readonly rev?: string | undefined;
   /** Build the working tree's uncommitted changes too (provenance records the tree as dirty). */

@@ -1,0 +1,193 @@
+// A bare mirror per remote repository under $KILN_HOME/mirrors: cloned once (into a temp dir, then renamed, so a
+// killed clone never looks like a mirror), fetched before every build, one process at a time; then the ref is
+// resolved to the exact commit, which the rest of the build reads like a local repository's.
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { KilnError } from '../core/errors.js';
+import { type LockEnv, PROCESS_LOCK_ENV } from '../platform/processes.js';
+import { withFileLock } from '../registry/layout/lock.js';
+import type { SourceRef } from './checkout.js';
+import { type GitEnv, git } from './git.js';
+import { remoteGit } from './mirror-git.js';
+import { type GitCredentials, mirrorName, parseRemoteUrl } from './remote-url.js';
+
+/** A commit of a remote repository to build. */
+export interface RemoteSource {
+  /** file://, http://, https:// or git:// URL; userinfo in it counts as credentials and is never recorded. */
+  readonly repository: string;
+  /** Branch, tag, or full or abbreviated commit SHA; the remote's default branch when absent. */
+  readonly ref?: string | undefined;
+  /** The project's directory inside the repository ('' or 'a/b'). */
+  readonly path?: string | undefined;
+  readonly credentials?: GitCredentials | undefined;
+}
+
+/** Where mirrors live and who hears about their upkeep. */
+export interface MirrorOptions {
+  readonly mirrorsDir: string;
+  readonly env: GitEnv;
+  /** Told before the network is used, with the credential-free URL. */
+  readonly onFetch?: ((url: string) => void) | undefined;
+  readonly onWarning?: ((message: string) => void) | undefined;
+  readonly lockEnv?: LockEnv | undefined;
+}
+
+// A clone or fetch of a large repository takes long: only a dead holder (or one hung for hours) is stale.
+const LOCK = { staleMs: 3 * 60 * 60_000, timeoutMs: 60 * 60_000 };
+
+/** Brings the mirror of `remote` up to date and resolves its ref: the exact commit, read from the mirror. */
+export async function fetchRemoteCommit(remote: RemoteSource, opts: MirrorOptions): Promise<SourceRef> {
+  const parsed = parseRemoteUrl(remote.repository);
+  const { url } = parsed;
+  const credentials = remote.credentials ?? parsed.credentials;
+  const subdir = projectSubdir(remote.path);
+  const dir = join(opts.mirrorsDir, mirrorName(url));
+  await fsp.mkdir(opts.mirrorsDir, { recursive: true });
+  const net = { url, env: opts.env, credentials };
+  const lockPath = join(opts.mirrorsDir, `${mirrorName(url)}.lock`);
+  const resolved = await locked(lockPath, opts.lockEnv ?? PROCESS_LOCK_ENV, async () => {
+    opts.onFetch?.(url);
+    await syncMirror(dir, net, opts);
+    return resolveRef(dir, url, remote.ref, net);
+  });
+  return Object.freeze({
+    repoRoot: dir,
+    subdir,
+    ...resolved,
+    isHead: false,
+    repoUrl: url,
+    dirty: false,
+    dirtyFiles: Object.freeze([]),
+  });
+}
+
+type Net = { url: string; env: GitEnv; credentials: GitCredentials | undefined };
+
+/** `git fetch --prune` into the mirror, or a first `git clone --mirror` (also in place of a broken mirror). */
+async function syncMirror(dir: string, net: Net, opts: MirrorOptions): Promise<void> {
+  await removeLeftovers(dir);
+  const state = await mirrorState(dir, net);
+  if (state === 'ok') {
+    await remoteGit(dir, ['fetch', '--quiet', '--prune', 'origin'], { ...net, what: 'fetching' });
+    return;
+  }
+  if (state === 'broken') {
+    opts.onWarning?.(`the mirror ${dir} of ${net.url} is not a usable git mirror: it is removed and cloned again`);
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+  const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    await remoteGit(opts.mirrorsDir, ['clone', '--quiet', '--mirror', '--', net.url, tmp], { ...net, what: 'cloning' });
+    await fsp.rename(tmp, dir);
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Whether `dir` is missing, a bare repository mirroring `url`, or anything else. */
+async function mirrorState(dir: string, net: Net): Promise<'missing' | 'ok' | 'broken'> {
+  const stat = await fsp.lstat(dir).catch(() => undefined);
+  if (!stat) return 'missing';
+  if (!stat.isDirectory()) return 'broken';
+  // --git-dir: a directory that is not a repository must not be taken for an enclosing one.
+  const asked = await git(
+    dir,
+    ['--git-dir=.', 'config', '--get-regexp', '^(core\\.bare|remote\\.origin\\.url|remote\\.origin\\.mirror)$'],
+    net.env,
+  ).catch(() => '');
+  const config = new Map(asked.split('\n').map((line) => [line.split(' ')[0], line.slice(line.indexOf(' ') + 1)]));
+  const valid =
+    config.get('core.bare') === 'true' &&
+    config.get('remote.origin.url') === net.url &&
+    config.get('remote.origin.mirror') === 'true';
+  if (!valid) return 'broken';
+  return (await git(dir, ['--git-dir=.', 'rev-parse', '--git-dir'], net.env).then(
+    () => true,
+    () => false,
+  ))
+    ? 'ok'
+    : 'broken';
+}
+
+/** Temp clones a killed process left beside the mirror (only ever touched under the mirror's lock). */
+async function removeLeftovers(dir: string): Promise<void> {
+  const parent = join(dir, '..');
+  const prefix = `${dir.slice(parent.length + 1)}.tmp-`;
+  for (const name of await fsp.readdir(parent)) {
+    if (name.startsWith(prefix)) await fsp.rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** The commit `ref` names on the remote (as just fetched), its time, and the branch when `ref` is one. */
+async function resolveRef(dir: string, url: string, ref: string | undefined, net: Net) {
+  const wanted = ref ?? (await defaultBranch(dir, net));
+  const notFound = (cause?: unknown) =>
+    new KilnError('KILN_SOURCE_GIT', `ref ${wanted} is not a branch, tag or commit of ${url}`, {
+      cause,
+      hint: `pass a branch, tag or commit SHA that exists on ${url} (see git ls-remote ${url})`,
+    });
+  if (wanted.startsWith('-') || /\s/.test(wanted)) throw notFound();
+  const out = await git(dir, ['rev-list', '-1', '--timestamp', '--end-of-options', `${wanted}^{commit}`, '--'], net.env)
+    .then((o) => o.trim())
+    .catch((err: unknown) => {
+      throw notFound(err);
+    });
+  const [time = '', commit = ''] = out.split(' ');
+  // A commit left in the mirror by an earlier fetch but no longer on any ref of the remote is not on the remote.
+  const onRef = await git(dir, ['for-each-ref', '--count=1', '--format=%(refname)', '--contains', commit], net.env);
+  if (!onRef.trim()) {
+    throw new KilnError('KILN_SOURCE_GIT', `commit ${commit} (from ${wanted}) is not on any branch or tag of ${url}`, {
+      hint: `pass a commit that a branch or tag of ${url} contains (it may have been force-pushed away)`,
+    });
+  }
+  const branchOut = await git(dir, ['rev-parse', '--verify', '-q', `refs/heads/${wanted}^{commit}`], net.env).catch(
+    () => '',
+  );
+  const branch = branchOut.trim() === commit && !/^[0-9a-f]{4,64}$/.test(wanted) ? wanted : null;
+  return { commit, sourceDateEpoch: Number(time), branch };
+}
+
+/** The remote's default branch, asked of the remote (a mirror's HEAD is only set when it is cloned). */
+async function defaultBranch(dir: string, net: Net): Promise<string> {
+  const out = await remoteGit(dir, ['ls-remote', '--symref', 'origin', 'HEAD'], { ...net, what: 'listing' });
+  const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(out);
+  if (!m?.[1]) {
+    throw new KilnError('KILN_SOURCE_GIT', `${net.url} has no default branch`, {
+      hint: 'pass the branch, tag or commit to build',
+    });
+  }
+  return m[1];
+}
+
+/** The project directory inside the repository, as '' or 'a/b'; `..` and absolute paths are refused. */
+function projectSubdir(path: string | undefined): string {
+  const parts = (path ?? '').split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..') || (path ?? '').startsWith('/')) {
+    throw new KilnError('KILN_USAGE', `project path ${path} is not a relative path inside the repository`, {
+      hint: 'pass the directory that holds kiln.yaml, relative to the repository root, e.g. services/api',
+    });
+  }
+  return parts.join('/');
+}
+
+/** Runs `fn` under the mirror's lock; a timeout waiting for it says which mirror and why. */
+async function locked<T>(lockPath: string, env: LockEnv, fn: () => Promise<T>): Promise<T> {
+  let started = false;
+  try {
+    return await withFileLock(
+      lockPath,
+      () => {
+        started = true;
+        return fn();
+      },
+      { ...LOCK, env },
+    );
+  } catch (err) {
+    if (started || !(err instanceof KilnError)) throw err;
+    throw new KilnError('KILN_SOURCE_GIT', `timed out waiting for the lock ${lockPath} of a repository mirror`, {
+      cause: err,
+      hint: `another Kiln process is fetching the same repository; if none is running, delete ${lockPath}`,
+    });
+  }
+}
