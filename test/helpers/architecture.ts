@@ -37,6 +37,9 @@ export const LAYERS: readonly { readonly layer: string; readonly folders: readon
 /** What a surface may import besides its own folder: the application layer, and the pure or OS-level helpers. */
 const SURFACE_MAY_IMPORT = new Set(['app', 'core', 'platform']);
 
+/** Stages a surface may also import: farm/ (the build queue) keeps its jobs in the store and reads config. */
+const SURFACE_ALSO_MAY_IMPORT: Readonly<Record<string, readonly string[]>> = { farm: ['store', 'config'] };
+
 /** One import edge between two files of the tree (paths relative to its root). */
 export interface ImportEdge {
   readonly from: string;
@@ -89,7 +92,11 @@ export function architectureProblems(graph: { files: string[]; edges: ImportEdge
     const la = layerOf(a);
     const lb = layerOf(b);
     const surface = LAYERS[la]?.layer === 'surface';
-    if (surface ? !SURFACE_MAY_IMPORT.has(b) : lb > la || (lb === la && LAYERS[la]?.layer !== 'stage')) {
+    if (
+      surface
+        ? !(SURFACE_MAY_IMPORT.has(b) || SURFACE_ALSO_MAY_IMPORT[a]?.includes(b))
+        : lb > la || (lb === la && LAYERS[la]?.layer !== 'stage')
+    ) {
       problems.push(`back-edge: ${from} imports ${to} (${LAYERS[la]?.layer} ${a}/ → ${LAYERS[lb]?.layer} ${b}/)`);
     }
   }
