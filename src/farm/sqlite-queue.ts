@@ -29,6 +29,8 @@ import {
 } from './policy.js';
 import type { BuildQueue, JobListFilter, Lease, Reaped, Submitted } from './queue.js';
 
+const WORKER_OUTCOMES: readonly WorkerOutcome[] = ['succeeded', 'failed', 'blocked', 'infra'];
+
 /** The queue's rules (classes default to critical, high, normal, low) and its effects. */
 export interface SqliteQueueOptions {
   readonly classes?: readonly string[];
@@ -92,6 +94,11 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
     },
 
     async complete(jobId: string, workerId: string, outcome: WorkerOutcome, buildId?: string): Promise<boolean> {
+      if (!WORKER_OUTCOMES.includes(outcome)) {
+        throw new KilnError('KILN_USAGE', `job ${jobId}: "${String(outcome)}" is not an outcome a worker reports`, {
+          hint: `report one of ${WORKER_OUTCOMES.join(', ')}`,
+        });
+      }
       return tx(async (db) => {
         const at = now();
         const job = await heldBy(db, jobId, workerId, at);

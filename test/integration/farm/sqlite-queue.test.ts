@@ -169,9 +169,13 @@ describe('the SQLite build queue', () => {
     expect((err as KilnError).code).toBe('KILN_USAGE');
     expect((err as KilnError).message).toContain('commit: must be a non-empty string');
     expect((err as KilnError).message).toContain('priority: "urgent" is not a class');
-    expect(await queue.list()).toEqual([]);
+    expect(await queue.list()).toEqual([]); // nothing was queued
     expect(() => sqliteQueue(store, { global: 0, perProject: 1 })).toThrow(/limits|invalid/);
     await expect(queue.lease('w', {}, 0)).rejects.toThrow(/lease of 0 ms/);
+    const { id } = await queue.submit({ project: 'web', commit: 'c' });
+    await queue.lease('w', {}, 60_000);
+    await expect(queue.complete(id, 'w', 'lost' as never)).rejects.toThrow(/not an outcome a worker reports/);
+    expect(await queue.get(id)).toMatchObject({ state: 'running', workerId: 'w' });
     await store.close();
   });
 });
