@@ -1,7 +1,8 @@
 // The build queue as the control plane and workers use it: one interface, a backend per store (SQLite embedded now,
 // PostgreSQL later), all deciding through policy.ts so they share the same semantics.
 import type { Job, JobState, JobSubmission, Labels, WorkerOutcome } from './job.js';
-import type { IdleReason, QueueStats } from './policy.js';
+import type { IdleReason } from './policy.js';
+import type { QueueStats } from './stats.js';
 
 /** What `submit` did: the job queued (and the queued jobs it superseded), or the active job it duplicates. */
 export interface Submitted {

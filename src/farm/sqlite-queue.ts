@@ -24,10 +24,10 @@ import {
   leased,
   pickNext,
   type QueueRules,
-  queueStats,
   submissionProblems,
 } from './policy.js';
 import type { BuildQueue, JobListFilter, Lease, Reaped, Submitted } from './queue.js';
+import { queueStats } from './stats.js';
 
 const WORKER_OUTCOMES: readonly WorkerOutcome[] = ['succeeded', 'failed', 'blocked', 'infra'];
 

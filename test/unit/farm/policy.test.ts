@@ -8,10 +8,10 @@ import {
   leased,
   pickNext,
   type QueueRules,
-  queueStats,
   retryDelay,
   submissionProblems,
 } from '../../../src/farm/policy.js';
+import { queueStats } from '../../../src/farm/stats.js';
 
 const RULES: QueueRules = { classes: DEFAULT_CLASSES, global: 10, perProject: 10 };
 const T0 = Date.parse('2026-12-07T12:00:00.000Z');
