@@ -65,7 +65,7 @@ export function submissionProblems(s: JobSubmission, classes: readonly string[])
 export function admit(state: QueueState, s: NewJob, rules: Pick<QueueRules, 'classes'>, now: number): Admission {
   if (!s.force) {
     const same = byOrder(state.jobs.filter((j) => j.project === s.project && j.commit === s.commit))[0];
-    if (same) return { kind: 'duplicate', of: same.id };
+    if (same) return Object.freeze({ kind: 'duplicate', of: same.id });
   }
   const job: Job = Object.freeze({
     id: s.id,
