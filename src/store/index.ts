@@ -1,5 +1,16 @@
 // The provenance store (SQLite by default; Postgres later through the same Kysely queries).
 
+export {
+  activeJobRows,
+  inJobsTransaction,
+  insertJobRow,
+  type JobFilter,
+  type JobsTx,
+  jobRow,
+  listJobRows,
+  nextJobSeq,
+  updateJobRow,
+} from './jobs.js';
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
   beginOsvImport,
@@ -19,6 +30,8 @@ export type {
   BuildRow,
   BuildStatus,
   EvidenceRow,
+  JobRow,
+  JobsTable,
   KilnDatabase,
   PromotionsTable,
   StepActionRow,

@@ -243,6 +243,42 @@ const apiTokens: Migration = {
   },
 };
 
+// The embedded build queue (src/farm/sqlite-queue.ts): one row per job, attempts kept with it as JSON.
+const jobs: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('jobs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('seq', 'bigint', (c) => c.notNull().unique())
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('commit_sha', 'text', (c) => c.notNull())
+      .addColumn('branch', 'text')
+      .addColumn('priority', 'text', (c) => c.notNull())
+      .addColumn('labels', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('force', 'integer', (c) => c.notNull())
+      .addColumn('supersedable', 'integer', (c) => c.notNull())
+      .addColumn('max_attempts', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('submitted_at', 'text', (c) => c.notNull())
+      .addColumn('available_at', 'text', (c) => c.notNull())
+      .addColumn('worker_id', 'text')
+      .addColumn('leased_at', 'text')
+      .addColumn('lease_until', 'text')
+      .addColumn('superseded_by', 'text')
+      .addColumn('build_id', 'text')
+      .addColumn('ended_at', 'text')
+      .addColumn('attempts', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('jobs_state').on('jobs').columns(['state', 'seq']).execute();
+    await db.schema.createIndex('jobs_project').on('jobs').columns(['project', 'seq']).execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('jobs').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -256,6 +292,7 @@ export const migrationProvider: MigrationProvider = {
       '0007_step_times': stepTimes,
       '0008_build_owner': buildOwner,
       '0009_api_tokens': apiTokens,
+      '0010_jobs': jobs,
     };
   },
 };

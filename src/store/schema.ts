@@ -159,6 +159,7 @@ export interface KilnDatabase {
   promotions: PromotionsTable;
   publications: PublicationsTable;
   api_tokens: ApiTokensTable;
+  jobs: JobsTable;
 }
 
 /** An API token of the control plane: its id (shown, never secret), the SHA-256 of the token, and its scope. */
@@ -171,6 +172,36 @@ export interface ApiTokensTable {
   revoked_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/**
+ * One job of the embedded build queue (src/farm/): its submission, where it stands, its lease, and every attempt.
+ * Times are RFC 3339; labels, payload and attempts are JSON; booleans are 0 or 1.
+ */
+export interface JobsTable {
+  id: string;
+  /** Submission order, for FIFO within a priority class. */
+  seq: number;
+  project: string;
+  commit_sha: string;
+  branch: string | null;
+  priority: string;
+  labels: string;
+  payload: string;
+  force: number;
+  supersedable: number;
+  max_attempts: number;
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'blocked' | 'cancelled' | 'lost';
+  attempt: number;
+  submitted_at: string;
+  available_at: string;
+  worker_id: string | null;
+  leased_at: string | null;
+  lease_until: string | null;
+  superseded_by: string | null;
+  build_id: string | null;
+  ended_at: string | null;
+  attempts: string;
+}
+
 /** Row types as read back. */
 export type BuildRow = Selectable<BuildsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
@@ -178,3 +209,4 @@ export type StepRow = Selectable<StepsTable>;
 export type ArtifactRow = Selectable<ArtifactsTable>;
 export type EvidenceRow = Selectable<EvidenceTable>;
 export type StepActionRow = Selectable<StepActionsTable>;
+export type JobRow = Selectable<JobsTable>;

@@ -19,6 +19,7 @@ const ALL = [
   '0007_step_times',
   '0008_build_owner',
   '0009_api_tokens',
+  '0010_jobs',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

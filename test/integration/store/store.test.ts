@@ -61,6 +61,7 @@ describe('SQLite store', () => {
       { name: '0007_step_times' },
       { name: '0008_build_owner' },
       { name: '0009_api_tokens' },
+      { name: '0010_jobs' },
     ]);
     db.close();
     const check = await openSqliteStore(file);

@@ -87,6 +87,21 @@ describe('the architecture check', () => {
     expect(problems.filter((p) => p.includes('cli/serve.ts'))).toEqual([]);
   });
 
+  it('lets farm/ alone of the surfaces import the store and config, and no other stage', () => {
+    const problems = problemsOf({
+      ...ok,
+      'store/jobs.ts': "import { x } from '../core/errors.js';\nexport const j = x;\n",
+      'config/load.ts': "import { x } from '../core/errors.js';\nexport const c = x;\n",
+      'farm/queue.ts':
+        "import { j } from '../store/jobs.js';\nimport { c } from '../config/load.js';\nexport const q = [j, c];\n",
+      'farm/sbom.ts': "import { y } from '../sbom/make.js';\nexport const s = y;\n",
+      'cli/jobs.ts': "import { j } from '../store/jobs.js';\nexport const l = j;\n",
+    });
+    expect(problems.filter((p) => p.includes('farm/queue.ts'))).toEqual([]);
+    expect(problems).toContain('back-edge: farm/sbom.ts imports sbom/make.ts (surface farm/ → stage sbom/)');
+    expect(problems).toContain('back-edge: cli/jobs.ts imports store/jobs.ts (surface cli/ → stage store/)');
+  });
+
   it('fails on a file cycle, type-only and dynamic imports included', () => {
     const problems = problemsOf({
       ...ok,
