@@ -1,7 +1,13 @@
 // `kiln config check` and `kiln config schema`: kiln.yaml or kiln-server.yaml validated without building or
 // serving, and their JSON Schemas.
 import { dirname, join, resolve } from 'node:path';
-import { kilnJsonSchema, loadConfigFile, loadServerConfigFile, serverJsonSchema } from '../config/index.js';
+import {
+  kilnJsonSchema,
+  loadConfigFile,
+  loadServerConfigFile,
+  type ServerConfig,
+  serverJsonSchema,
+} from '../config/index.js';
 import { planSteps } from '../plan/steps.js';
 import type { KilnPorts } from './ports.js';
 
@@ -28,6 +34,11 @@ export async function checkServerConfig(ports: Pick<KilnPorts, 'cwd'>, file: str
   const path = resolve(ports.cwd, file);
   await loadServerConfigFile(path);
   return path;
+}
+
+/** The kiln-server.yaml at `file` (relative to the caller's directory), validated and normalized. */
+export async function loadServerConfig(ports: Pick<KilnPorts, 'cwd'>, file: string): Promise<ServerConfig> {
+  return loadServerConfigFile(resolve(ports.cwd, file));
 }
 
 /** The JSON Schema of kiln-server.yaml, for editors. */

@@ -8,7 +8,7 @@ import type { build } from './build/build.js';
 import type { BuildOptions, BuildRequest } from './build/types.js';
 import type { listBuilds, showBuild } from './builds.js';
 import type { cacheGc, cacheStats } from './cache.js';
-import type { checkConfig, checkServerConfig } from './config.js';
+import type { checkConfig, checkServerConfig, loadServerConfig } from './config.js';
 import type { importVulnerabilities, vulnerabilityData } from './db.js';
 import type { GcRequest, gc } from './gc.js';
 import type { generateKeys } from './keys.js';
@@ -16,6 +16,7 @@ import type { planBuild } from './plan.js';
 import type { KilnPorts } from './ports.js';
 import type { PromoteRequest, promote } from './promote/promote.js';
 import type { PublishRequest, publish } from './publish.js';
+import type { resolveRemote } from './remote.js';
 import type { projectSbom } from './sbom.js';
 import type { ScanRequest, scanRecorded } from './scan.js';
 import type { authenticate, createToken, listTokens, revokeToken } from './tokens.js';
@@ -47,10 +48,12 @@ export interface Kiln {
     authorization: string | undefined,
     needed: Parameters<typeof authenticate>[2],
   ): ReturnType<typeof authenticate>;
+  resolveRemote(remote: Parameters<typeof resolveRemote>[1]): ReturnType<typeof resolveRemote>;
   /** Opens the store now: a server checks its home when it starts, not at its first request. */
   ready(): Promise<void>;
   checkServerConfig(file: string): ReturnType<typeof checkServerConfig>;
   serverConfigSchema(): Promise<unknown>;
+  loadServerConfig(file: string): ReturnType<typeof loadServerConfig>;
   /** Closes what the use cases opened (the store, if one did). */
   close(): Promise<void>;
 }
@@ -88,11 +91,13 @@ export function createKiln(given: KilnPorts): Kiln {
     revokeToken: async (id) => (await import('./tokens.js')).revokeToken(ports, id),
     authenticate: async (authorization, needed) =>
       (await import('./tokens.js')).authenticate(ports, authorization, needed),
+    resolveRemote: async (remote) => (await import('./remote.js')).resolveRemote(ports, remote),
     async ready() {
       await ports.store();
     },
     checkServerConfig: async (file) => (await import('./config.js')).checkServerConfig(ports, file),
     serverConfigSchema: async () => (await import('./config.js')).serverConfigSchema(),
+    loadServerConfig: async (file) => (await import('./config.js')).loadServerConfig(ports, file),
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined; // a use case called after close() opens the store again

@@ -1,6 +1,6 @@
 // The Kiln a command talks to: the embedded defaults over this process's home, environment and directory, with
 // its events shown on stderr (or written there as JSON lines when KILN_LOG=json).
-import { createKiln, embeddedPorts, type Kiln } from '../app/index.js';
+import { createKiln, embeddedPorts, type Kiln, type KilnPorts } from '../app/index.js';
 import { eventSink, type TimedEvent } from '../core/events.js';
 import { type CliContext, println } from './context.js';
 import { progressDisplay } from './progress.js';
@@ -16,7 +16,11 @@ export interface DisplayOptions {
 }
 
 /** Runs `use` with a Kiln for this command (its events shown as asked), then closes it and stops the display. */
-export async function withKiln<T>(ctx: CliContext, show: DisplayOptions, use: (kiln: Kiln) => Promise<T>): Promise<T> {
+export async function withKiln<T>(
+  ctx: CliContext,
+  show: DisplayOptions,
+  use: (kiln: Kiln, ports: KilnPorts) => Promise<T>,
+): Promise<T> {
   const display = progressDisplay(ctx.stderr, {
     live: Boolean(ctx.stderr.isTTY) && !show.json && !show.lines,
     explain: Boolean(show.explain),
@@ -26,18 +30,20 @@ export async function withKiln<T>(ctx: CliContext, show: DisplayOptions, use: (k
     ctx.env.KILN_LOG === 'json'
       ? (event: TimedEvent) => println(ctx.stderr, JSON.stringify(event))
       : (event: TimedEvent) => display.onEvent(event);
-  const kiln = createKiln(
-    embeddedPorts({
-      home: ctx.kilnHome,
-      env: ctx.env,
-      cwd: ctx.cwd,
-      version: ctx.version,
-      now: ctx.now,
-      events: eventSink(ctx.now, listener),
-    }),
-  );
+  const embedded = embeddedPorts({
+    home: ctx.kilnHome,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    version: ctx.version,
+    now: ctx.now,
+    events: eventSink(ctx.now, listener),
+  });
+  // One store for the Kiln and whatever else the command runs over it (the queue of `kiln serve`).
+  let opened: ReturnType<KilnPorts['store']> | undefined;
+  const ports: KilnPorts = { ...embedded, store: () => (opened ??= embedded.store()) };
+  const kiln = createKiln(ports);
   try {
-    return await use(kiln);
+    return await use(kiln, ports);
   } finally {
     display.stop();
     await kiln.close();

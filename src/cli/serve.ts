@@ -1,61 +1,167 @@
-// `kiln serve`: the HTTP API over this home's store, until SIGINT or SIGTERM.
+// `kiln serve`: the HTTP API over this home's store and, with a kiln-server.yaml, the queue and in-process workers
+// that build its projects; until SIGINT or SIGTERM, which drain (the builds that run end, no new one starts).
+import { promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import type { Kiln, KilnPorts, ServerConfig } from '../app/index.js';
 import { KilnError } from '../core/errors.js';
-import { createApi } from '../server/api.js';
+import type { Job } from '../farm/job.js';
+import { type BuildService, buildService } from '../farm/service.js';
+import { sqliteQueue } from '../farm/sqlite-queue.js';
+import { type ApiService, createApi } from '../server/api.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { withKiln } from './kiln.js';
 
-const HELP = `usage: kiln serve [--listen HOST:PORT]
+const HELP = `usage: kiln serve [--config kiln-server.yaml] [--listen HOST:PORT]
 
-Serves Kiln's HTTP API (default 127.0.0.1:8080; port 0 picks a free one) over the store of
-KILN_HOME, and prints "listening on http://HOST:PORT" once it accepts requests. Stops on SIGINT or
-SIGTERM after the requests in flight.
+Serves Kiln's HTTP API over the store of KILN_HOME, and prints "listening on http://HOST:PORT"
+once it accepts requests (--listen, else the file's \`listen\`, else 127.0.0.1:8080; port 0 picks
+a free one). With --config, it also queues and runs builds of the projects kiln-server.yaml lists,
+on \`concurrency\` in-process workers. SIGINT or SIGTERM stops it: no new build starts, the builds
+that run end, then it exits.
 
-  GET /healthz             liveness (open)
-  GET /v1/openapi.json     the OpenAPI 3.1 document of the API (open)
-  GET /v1/builds           recorded builds, newest first (?project=NAME&limit=N)
-  GET /v1/builds/{id}      one build with its steps and artifacts
+  GET  /healthz                 liveness (open)
+  GET  /v1/openapi.json         the OpenAPI 3.1 document of the API (open)
+  GET  /v1/builds               recorded builds, newest first (?project=NAME&limit=N)      read
+  POST /v1/builds               {"project": NAME, "ref": "main"} → 202 {"id", "position"}  trigger
+  GET  /v1/builds/{id}          a job (status queued … succeeded) or a recorded build       read
+  POST /v1/builds/{id}/cancel   cancel a queued or running job                             trigger
+  GET  /v1/queue                depth and oldest wait per priority class                   read
+  GET  /v1/workers              the workers and what they build                            read
 
-Everything under /v1 but the OpenAPI document needs \`Authorization: Bearer <token>\`: create
-tokens with \`kiln tokens create --scope read|trigger|admin\`.`;
+The last column is the scope the \`Authorization: Bearer <token>\` must have (read < trigger <
+admin): create tokens with \`kiln tokens create --scope …\`. Builds sign with KILN_SIGNING_KEY or
+the home's key; a fetched kiln.yaml never chooses a key. Only the repositories kiln-server.yaml
+lists are ever fetched.`;
 
-/** Serves the API until the process is asked to stop. */
+/** Serves the API (and builds, with a config) until the process is asked to stop. */
 export async function serveCommand(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('serve', argv, { listen: { type: 'string', default: '127.0.0.1:8080' } }, 0);
+  const { values } = parseCommandArgs(
+    'serve',
+    argv,
+    { listen: { type: 'string' }, config: { type: 'string' }, database: { type: 'string' } },
+    0,
+  );
   if (values.help) {
     println(ctx.stdout, HELP);
     return 0;
   }
-  const { hostname, port } = listenAddress(values.listen);
-  await withKiln(ctx, { lines: true }, async (kiln) => {
+  if (values.database !== undefined) throw postgresLater('--database');
+  await withKiln(ctx, { lines: true }, async (kiln, ports) => {
+    const config = values.config === undefined ? undefined : await kiln.loadServerConfig(values.config);
+    if (config?.database.kind === 'postgres') throw postgresLater('database: in kiln-server.yaml');
+    const listen = values.listen ?? (config ? `${config.listen.host}:${config.listen.port}` : '127.0.0.1:8080');
+    const { hostname, port } = listenAddress(listen);
     await kiln.ready();
+    const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
+    const service = config ? await startService(ctx, kiln, ports, config, log) : undefined;
     const app = createApi({
       kiln,
       version: ctx.version,
-      onBug: (err) => println(ctx.stderr, `kiln: internal error serving a request: ${(err as Error)?.stack ?? err}`),
+      service: service && apiService(service),
+      onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`),
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname, port }, () => resolve(s));
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(
-          new KilnError('KILN_USAGE', `cannot listen on ${values.listen}: ${err.code ?? err.message}`, {
+          new KilnError('KILN_USAGE', `cannot listen on ${listen}: ${err.code ?? err.message}`, {
             hint: 'pick a free port (or 0 for any) on an address of this machine',
           }),
         ),
       );
+    }).catch(async (err: unknown) => {
+      await service?.drain();
+      throw err;
     });
     const { port: bound } = server.address() as AddressInfo;
     const host = hostname.includes(':') ? `[${hostname}]` : hostname;
     println(ctx.stdout, `kiln: listening on http://${host}:${bound}`);
     await new Promise<void>((resolve) => {
-      const stop = () => server.close(() => resolve());
+      const stop = () => {
+        if (service) log('stopping: no new build starts; waiting for the builds that run');
+        Promise.all([new Promise((closed) => server.close(closed)), service?.drain()]).then(() => resolve());
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
   });
   return 0;
+}
+
+/** The queue over the home's store and `config.concurrency` workers, started. */
+async function startService(
+  ctx: CliContext,
+  kiln: Kiln,
+  ports: KilnPorts,
+  config: ServerConfig,
+  log: (message: string) => void,
+): Promise<BuildService> {
+  const store = await ports.store();
+  const queue = sqliteQueue(store, {
+    classes: config.classes,
+    global: config.concurrency,
+    perProject: 1,
+    projects: Object.fromEntries(config.projects.map((p) => [p.name, p.concurrency])),
+  });
+  const reaped = await queue.reap();
+  if (reaped.requeued.length + reaped.lost.length > 0) {
+    log(`builds left by a stopped server: ${reaped.requeued.length} queued again, ${reaped.lost.length} lost`);
+  }
+  const service = buildService({
+    kiln,
+    queue,
+    config,
+    secrets: { env: ctx.env, readFile: (path) => fsp.readFile(path, 'utf8') },
+    deliveryDir: join(ports.home.home, 'serve', 'out'),
+    log,
+  });
+  service.start(config.concurrency);
+  log(`building ${config.projects.length} project(s) on ${config.concurrency} worker(s)`);
+  return service;
+}
+
+/** The service as the API sees it. */
+function apiService(service: BuildService): ApiService {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const view = (job: Job) => ({
+    id: job.id,
+    project: job.project,
+    status: job.state,
+    commit: job.commit,
+    ref: typeof job.payload.ref === 'string' ? job.payload.ref : null,
+    branch: job.branch,
+    priority: job.priority,
+    attempt: job.attempt,
+    submittedAt: new Date(job.submittedAt).toISOString(),
+    endedAt: iso(job.endedAt),
+    worker: job.workerId,
+    buildId: job.buildId,
+  });
+  return {
+    submit: async (request) => {
+      const submitted = await service.submit(request);
+      return { ...submitted, superseded: [...submitted.superseded] };
+    },
+    job: async (id) => {
+      const job = await service.queue.get(id);
+      return job && view(job);
+    },
+    cancel: (id) => service.queue.cancel(id),
+    queue: async () => {
+      const { classes, running } = await service.queue.stats();
+      return { classes: classes.map((c) => ({ ...c })), running };
+    },
+    workers: () => [...service.workers()],
+  };
+}
+
+function postgresLater(where: string): KilnError {
+  return new KilnError('KILN_USAGE', `${where}: PostgreSQL is not supported by kiln serve yet`, {
+    hint: 'leave the database out: the server then keeps builds and its queue in the SQLite store of KILN_HOME',
+  });
 }
 
 /** `HOST:PORT` (`[::1]:PORT` for IPv6) with a port from 0 to 65535. */

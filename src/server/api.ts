@@ -1,17 +1,38 @@
 // The HTTP API of `kiln serve`: a fetch-style Hono app over the same use cases as the CLI, tested in-process
 // with `app.request()`. Every answer is JSON; every failure is `{ error: { code, message, hint } }` with the HTTP
 // status its code maps to (ERROR_CODES). Only /healthz and /v1/openapi.json are open; the rest needs a bearer token.
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import type { BuildRow, Kiln, BuildDetail as StoredBuild } from '../app/index.js';
 import { ERROR_CODES, isKilnError, KilnError } from '../core/errors.js';
 import { openApiDocument } from './openapi.js';
-import { type Build, type BuildDetail, BuildsQuery } from './schemas.js';
+import {
+  type Build,
+  type BuildDetail,
+  BuildsQuery,
+  type Job,
+  type QueueView,
+  SubmitRequest,
+  type Submitted,
+  type WorkerView,
+} from './schemas.js';
+
+/** The build service behind the write endpoints (`kiln serve --config`): the queue and its workers. */
+export interface ApiService {
+  submit(request: z.infer<typeof SubmitRequest>): Promise<z.infer<typeof Submitted>>;
+  /** A job of the queue, with the build its last attempt recorded (`buildId`), if any. */
+  job(id: string): Promise<(Omit<z.infer<typeof Job>, 'build' | 'artifacts'> & { buildId: string | null }) | undefined>;
+  cancel(id: string): Promise<boolean>;
+  queue(): Promise<z.infer<typeof QueueView>>;
+  workers(): z.infer<typeof WorkerView>[];
+}
 
 /** What the API runs over: a Kiln (its store holds builds and tokens) and the server's version. */
 export interface ApiDeps {
   readonly kiln: Kiln;
   readonly version: string;
+  /** The queue and workers; without it the server only reads (no kiln-server.yaml was given). */
+  readonly service?: ApiService | undefined;
   /** Called with failures that are not KilnErrors (bugs): the server logs them; the client gets a 500. */
   readonly onBug?: (err: unknown) => void;
 }
@@ -21,6 +42,18 @@ export function createApi(deps: ApiDeps): Hono {
   const { kiln } = deps;
   const app = new Hono();
   const document = openApiDocument(deps.version);
+  const service = (): ApiService => {
+    if (deps.service) return deps.service;
+    throw new KilnError('KILN_USAGE', 'this server builds nothing: it was started without a kiln-server.yaml', {
+      hint: 'start it with `kiln serve --config kiln-server.yaml` to build the projects listed there',
+    });
+  };
+  const allow =
+    (scope: 'read' | 'trigger' | 'admin'): MiddlewareHandler =>
+    async (c, next) => {
+      await kiln.authenticate(c.req.header('authorization'), scope);
+      await next();
+    };
 
   app.onError((err, c) => {
     if (!isKilnError(err)) deps.onBug?.(err);
@@ -38,39 +71,63 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok', version: deps.version }));
   app.get('/v1/openapi.json', (c) => c.json(document));
 
-  app.use('/v1/builds/*', async (c, next) => {
-    await kiln.authenticate(c.req.header('authorization'), 'read');
-    await next();
-  });
-  app.use('/v1/builds', async (c, next) => {
-    await kiln.authenticate(c.req.header('authorization'), 'read');
-    await next();
-  });
-
-  app.get('/v1/builds', async (c) => {
+  app.get('/v1/builds', allow('read'), async (c) => {
     const query = BuildsQuery.safeParse(c.req.query());
-    if (!query.success) {
-      const problems = query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new KilnError('KILN_USAGE', `bad query: ${problems}`, { hint: 'project=NAME and limit=1..1000' });
-    }
+    if (!query.success) throw badRequest('query', query.error.issues, 'project=NAME and limit=1..1000');
     const rows = await kiln.listBuilds(query.data);
     return c.json({ builds: rows.map(buildOf) });
   });
 
-  app.get('/v1/builds/:id', async (c) => {
-    const id = c.req.param('id');
-    const found = await kiln.showBuild(id).catch((err: unknown) => {
-      if (isKilnError(err) && err.code !== 'KILN_NOT_FOUND' && err.code !== 'KILN_USAGE') throw err;
-      return undefined;
-    });
-    // Exactly the id asked for: the CLI's prefixes, commits and digests are conveniences for people.
-    if (found?.build.id !== id) {
-      throw new KilnError('KILN_NOT_FOUND', `no build has the id "${id}"`, { hint: 'list builds with GET /v1/builds' });
-    }
-    return c.json(detailOf(found));
+  app.post('/v1/builds', allow('trigger'), async (c) => {
+    const body = await c.req.json().catch(() => undefined);
+    const request = SubmitRequest.safeParse(body);
+    if (!request.success) throw badRequest('body', request.error.issues, 'send {"project": NAME, "ref": "main"}');
+    return c.json(await service().submit(request.data), 202);
   });
 
+  app.get('/v1/builds/:id', allow('read'), async (c) => {
+    const id = c.req.param('id');
+    const job = await deps.service?.job(id);
+    if (job) {
+      const { buildId, ...rest } = job;
+      const build = buildId === null ? undefined : await recordedBuild(kiln, buildId);
+      return c.json({ ...rest, build: build ?? null, artifacts: build?.artifacts ?? [] });
+    }
+    const found = await recordedBuild(kiln, id);
+    if (!found) {
+      throw new KilnError('KILN_NOT_FOUND', `no build or job has the id "${id}"`, {
+        hint: 'list builds with GET /v1/builds',
+      });
+    }
+    return c.json(found);
+  });
+
+  app.post('/v1/builds/:id/cancel', allow('trigger'), async (c) => {
+    const id = c.req.param('id');
+    if (!(await service().job(id))) {
+      throw new KilnError('KILN_NOT_FOUND', `no job has the id "${id}"`, { hint: 'the id POST /v1/builds answered' });
+    }
+    return c.json({ id, cancelled: await service().cancel(id) });
+  });
+
+  app.get('/v1/queue', allow('read'), async (c) => c.json(await service().queue()));
+  app.get('/v1/workers', allow('read'), (c) => c.json({ workers: service().workers() }));
+
   return app;
+}
+
+/** A recorded build by its exact id (the CLI's prefixes, commits and digests are conveniences for people). */
+async function recordedBuild(kiln: Kiln, id: string): Promise<z.infer<typeof BuildDetail> | undefined> {
+  const found = await kiln.showBuild(id).catch((err: unknown) => {
+    if (isKilnError(err) && err.code !== 'KILN_NOT_FOUND' && err.code !== 'KILN_USAGE') throw err;
+    return undefined;
+  });
+  return found?.build.id === id ? detailOf(found) : undefined;
+}
+
+function badRequest(what: string, issues: readonly { path: PropertyKey[]; message: string }[], hint: string) {
+  const problems = issues.map((i) => `${i.path.map(String).join('.') || what}: ${i.message}`).join('; ');
+  return new KilnError('KILN_BAD_REQUEST', `bad ${what}: ${problems}`, { hint });
 }
 
 function buildOf(row: BuildRow): z.infer<typeof Build> {

@@ -34,6 +34,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: { summary: 'this document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
       '/v1/builds': {
+        post: {
+          summary: 'queue a build of a configured project (scope: trigger)',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('SubmitRequest') } } },
+          responses: {
+            '202': json('Submitted', 'queued (or the active job of the same commit, when deduplicated)'),
+            '400': json('Error', 'a bad body (KILN_BAD_REQUEST), or a server started without kiln-server.yaml'),
+            '404': json('Error', 'no such project, ref or commit (KILN_NOT_FOUND, KILN_SOURCE_GIT)'),
+            ...failures,
+          },
+        },
         get: {
           summary: 'recorded builds, newest first (scope: read)',
           parameters: [
@@ -48,10 +58,36 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'one build with its steps and artifacts (scope: read)',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
-            '200': json('BuildDetail', 'the build'),
+            '200': {
+              description: 'a job of the queue (the id POST /v1/builds answered), or a recorded build',
+              content: { 'application/json': { schema: { oneOf: [ref('Job'), ref('BuildDetail')] } } },
+            },
             '404': json('Error', 'no such build (KILN_NOT_FOUND)'),
             ...failures,
           },
+        },
+      },
+      '/v1/builds/{id}/cancel': {
+        post: {
+          summary: 'cancel a queued or running job (scope: trigger)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: '`cancelled` is false when the job had already ended' },
+            '404': json('Error', 'no such job'),
+            ...failures,
+          },
+        },
+      },
+      '/v1/queue': {
+        get: {
+          summary: 'depth and oldest wait per priority class, and builds running: the autoscaling signal (scope: read)',
+          responses: { '200': json('Queue', 'the queue now'), ...failures },
+        },
+      },
+      '/v1/workers': {
+        get: {
+          summary: 'the workers of this server (scope: read)',
+          responses: { '200': json('WorkerList', 'each worker and what it builds'), ...failures },
         },
       },
     },

@@ -57,5 +57,64 @@ export const BuildsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
+export const SubmitRequest = z.object({
+  project: z.string().min(1).describe('a project of kiln-server.yaml'),
+  ref: z.string().min(1).describe('a branch, tag or commit of its repository'),
+  force: z.boolean().optional().describe('queue it even when the same commit is queued or running'),
+});
+
+export const Submitted = z.object({
+  id: z.string().describe('the job id: GET /v1/builds/{id}'),
+  deduplicated: z.boolean().describe('true when the same project and commit was already queued or running'),
+  superseded: z.array(z.string()).describe('queued jobs of the same branch this one cancelled'),
+  position: z.number().int().describe('1 for the next job a worker takes; 0 when it already runs'),
+});
+
+export const Job = z.object({
+  id: z.string(),
+  project: z.string(),
+  status: BuildStatus,
+  commit: z.string(),
+  ref: z.string().nullable(),
+  branch: z.string().nullable(),
+  priority: z.string(),
+  attempt: z.number().int().describe('attempts started so far'),
+  submittedAt: z.string(),
+  endedAt: z.string().nullable(),
+  worker: z.string().nullable(),
+  build: BuildDetail.nullable().describe('the recorded build of the last attempt, once a worker has one'),
+  artifacts: z.array(Artifact).describe('the artifacts of that build, with digests (empty until it succeeded)'),
+});
+
+export const QueueView = z.object({
+  classes: z.array(z.object({ priority: z.string(), depth: z.number().int(), oldestWaitMs: z.number().int() })),
+  running: z.number().int(),
+});
+
+export const WorkerView = z.object({
+  id: z.string(),
+  labels: z.record(z.string(), z.string()),
+  state: z.enum(['idle', 'building', 'stopping']),
+  job: z.string().nullable(),
+  heartbeatAt: z.string().nullable(),
+});
+
+export const WorkerList = z.object({ workers: z.array(WorkerView) });
+
 /** The named schemas of the API, as OpenAPI components refer to them. */
-export const API_SCHEMAS = { Error: ErrorBody, BuildStatus, Build, Artifact, Step, BuildDetail, BuildList, Health };
+export const API_SCHEMAS = {
+  Error: ErrorBody,
+  BuildStatus,
+  Build,
+  Artifact,
+  Step,
+  BuildDetail,
+  BuildList,
+  Health,
+  SubmitRequest,
+  Submitted,
+  Job,
+  Queue: QueueView,
+  Worker: WorkerView,
+  WorkerList,
+};

@@ -1,10 +1,11 @@
 // `kiln serve` as a real process: it says where it listens once it accepts requests, serves the store of its
 // KILN_HOME to token holders, and stops cleanly on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoProject } from '../helpers/project.js';
-import { KILN, kiln, makeRepo } from '../helpers/repo.js';
+import { git, KILN, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const started: ChildProcess[] = [];
@@ -73,5 +74,87 @@ describe('kiln serve', () => {
       2,
       expect.stringContaining(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`),
     ]);
+  });
+});
+
+/** GETs or POSTs JSON with a bearer token; the status and the parsed body. */
+async function call(url: string, token: string, body?: unknown): Promise<{ status: number; json: Body }> {
+  const r = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: r.status, json: JSON.parse(await r.text()) };
+}
+
+/** Polls a job until it ends. */
+/** The body of a job once it ended (as JSON.parse types it). */
+type Body = ReturnType<typeof JSON.parse>;
+
+async function ended(url: string, token: string, id: string): Promise<Body> {
+  for (let i = 0; i < 600; i++) {
+    const { json } = await call(`${url}/v1/builds/${id}`, token);
+    if (!['queued', 'running'].includes(json.status)) return json;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} did not end in 120 s`);
+}
+
+describe('kiln serve --config: builds the configured projects', () => {
+  it('queues a submitted ref, builds its exact commit on a worker, and answers with the artifacts', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const home = join(root, 'home');
+    const first = makeRepo(repo, demoProject());
+    const config = join(root, 'kiln-server.yaml');
+    writeFileSync(config, `concurrency: 2\nprojects:\n  - name: demo\n    repository: file://${repo}\n`);
+    const trigger = kiln(['tokens', 'create', '--scope', 'trigger'], { cwd: root, home }).stdout.trim();
+    const read = kiln(['tokens', 'create', '--scope', 'read'], { cwd: root, home }).stdout.trim();
+    const { url, child, output } = await serve(home, ['--config', config]);
+
+    // The same commit submitted twice while the first is active is one job.
+    const a = await call(`${url}/v1/builds`, trigger, { project: 'demo', ref: 'main' });
+    const b = await call(`${url}/v1/builds`, trigger, { project: 'demo', ref: first });
+    expect(a.status).toBe(202);
+    expect(a.json).toMatchObject({ deduplicated: false, superseded: [] });
+    expect(b.json).toMatchObject({ id: a.json.id, deduplicated: true });
+    const workers = await call(`${url}/v1/workers`, read);
+    expect(workers.json.workers).toHaveLength(2);
+
+    const done = await ended(url, read, a.json.id);
+    expect(done).toMatchObject({ id: a.json.id, project: 'demo', status: 'succeeded', commit: first, branch: 'main' });
+    expect(done.priority).toBe('high'); // main, by the default priority rules
+    expect(done.build).toMatchObject({ status: 'succeeded', commit: first, repository: `file://${repo}` });
+    expect(done.artifacts).toEqual([
+      expect.objectContaining({ name: 'demo', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }),
+    ]);
+    // The recorded build is the CLI's too.
+    const listed = JSON.parse(kiln(['builds', '--json'], { cwd: root, home }).stdout);
+    expect(listed.map((r: { id: string }) => r.id)).toEqual([done.build.id]);
+
+    // A new commit on main is a new job; a ref or project that does not exist is refused, and nothing is queued.
+    writeFiles(repo, { 'src/util.js': 'export const twice = (x) => x + x;\n' });
+    git(repo, ['commit', '-qam', 'change'], '2024-05-02T00:00:00Z');
+    const c = await call(`${url}/v1/builds`, trigger, { project: 'demo', ref: 'main' });
+    expect(c.json.id).not.toBe(a.json.id);
+    const second = await ended(url, read, c.json.id);
+    expect(second.status).toBe('succeeded');
+    expect(second.artifacts[0].digest).not.toBe(done.artifacts[0].digest);
+    const unknown = await call(`${url}/v1/builds`, trigger, { project: 'nope', ref: 'main' });
+    expect([unknown.status, unknown.json.error.code]).toEqual([404, 'KILN_NOT_FOUND']);
+    const badRef = await call(`${url}/v1/builds`, trigger, { project: 'demo', ref: 'no-such-branch' });
+    expect([badRef.status, badRef.json.error.code]).toEqual([422, 'KILN_SOURCE_GIT']);
+    const forbidden = await call(`${url}/v1/builds`, read, { project: 'demo', ref: 'main' });
+    expect([forbidden.status, forbidden.json.error.code]).toEqual([403, 'KILN_FORBIDDEN']);
+    const queue = await call(`${url}/v1/queue`, read);
+    expect(queue.json).toEqual({
+      classes: ['critical', 'high', 'normal', 'low'].map((priority) => ({ priority, depth: 0, oldestWaitMs: 0 })),
+      running: 0,
+    });
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output()).toContain('building 1 project(s) on 2 worker(s)');
   });
 });

@@ -38,11 +38,11 @@ export const LAYERS: readonly { readonly layer: string; readonly folders: readon
 const SURFACE_MAY_IMPORT = new Set(['app', 'core', 'platform']);
 
 /**
- * What some surfaces may import besides: the CLI starts the server (`kiln serve`), and farm/ (the build queue) keeps
+ * What some surfaces may import besides: the CLI starts the server and its workers (`kiln serve`), and farm/ (the build queue) keeps
  * its jobs in the store and reads config. Nothing else imports a surface.
  */
 const SURFACE_ALSO_MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  cli: ['server'],
+  cli: ['server', 'farm'],
   farm: ['store', 'config'],
 };
 

@@ -4,14 +4,9 @@ import { join, resolve } from 'node:path';
 import type { ResolvedSigner } from '../../attest/signing-key.js';
 import { type KilnConfig, parseConfig } from '../../config/index.js';
 import { KilnError } from '../../core/errors.js';
-import {
-  checkWorkingTree,
-  fetchRemoteCommit,
-  locateProject,
-  readAtCommit,
-  type SourceRef,
-} from '../../source/index.js';
+import { checkWorkingTree, locateProject, readAtCommit, type SourceRef } from '../../source/index.js';
 import type { KilnPorts } from '../ports.js';
+import { fetchRemote } from '../remote.js';
 import type { BuildRequest } from './types.js';
 
 /** Everything decided before the build starts. */
@@ -30,7 +25,7 @@ export async function prepareBuild(
 ): Promise<PreparedBuild> {
   const gitEnv = { PATH: ports.env.PATH };
   const projectPath = resolve(ports.cwd, req.projectPath);
-  const remote = req.remote === undefined ? undefined : await fetchRemote(req.remote, ports);
+  const remote = req.remote === undefined ? undefined : await fetchRemote(ports, req.remote);
   const at = remote ?? (await locateProject(projectPath, req.rev, gitEnv));
   const short = at.commit.slice(0, 12);
   const workingFile = join(projectPath, 'kiln.yaml');
@@ -56,7 +51,15 @@ export async function prepareBuild(
   const config = parseConfig(configText, label);
   const source =
     remote ?? (await checkWorkingTree(at, { allowDirty: req.allowDirty, ignore: [config.output], env: gitEnv }));
-  const signing = await ports.signer({ flag: req.key, configKey: config.signing?.key, projectPath });
+  // A fetched kiln.yaml never chooses a key file of this machine: a repository could name any key the worker holds.
+  if (remote && config.signing?.key !== undefined) {
+    ports.events({
+      kind: 'warning',
+      message: `signing.key in the kiln.yaml of ${remote.repoUrl} is ignored: a remote repository never chooses a key of this machine (pass --key or set KILN_SIGNING_KEY)`,
+    });
+  }
+  const configKey = remote ? undefined : config.signing?.key;
+  const signing = await ports.signer({ flag: req.key, configKey, projectPath });
   if (signing.created) {
     const { defaultKey, defaultPub } = ports.home;
     ports.events({
@@ -65,17 +68,4 @@ export async function prepareBuild(
     });
   }
   return { projectPath, source, config, configText, signing };
-}
-
-/** The commit of a remote repository, from its mirror in the Kiln home (fetched first: a stage the user sees). */
-function fetchRemote(
-  remote: NonNullable<BuildRequest['remote']>,
-  ports: Pick<KilnPorts, 'env' | 'events' | 'home'>,
-): Promise<SourceRef> {
-  return fetchRemoteCommit(remote, {
-    mirrorsDir: ports.home.mirrors,
-    env: { PATH: ports.env.PATH },
-    onFetch: (url) => ports.events({ kind: 'stage', stage: 'source', detail: `fetching ${url}` }),
-    onWarning: (message) => ports.events({ kind: 'warning', message }),
-  });
 }

@@ -41,7 +41,18 @@ describe('the HTTP API', () => {
     const doc = await body(await get('/v1/openapi.json'));
     expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument('9.9.9'))));
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(['/healthz', '/v1/openapi.json', '/v1/builds', '/v1/builds/{id}']);
+    expect(Object.keys(doc.paths)).toEqual([
+      '/healthz',
+      '/v1/openapi.json',
+      '/v1/builds',
+      '/v1/builds/{id}',
+      '/v1/builds/{id}/cancel',
+      '/v1/queue',
+      '/v1/workers',
+    ]);
+    // Every schema an answer refers to is in the document.
+    const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);
+    for (const name of new Set(refs)) expect(doc.components.schemas[name as string], name).toBeDefined();
     expect(doc.components.schemas.Build.properties.status).toEqual({ $ref: '#/components/schemas/BuildStatus' });
   });
 
@@ -82,6 +93,23 @@ describe('the HTTP API', () => {
     }
     expect((await get('/v2/anything', tokens.read)).status).toBe(404);
     const bad = await get('/v1/builds?limit=0', tokens.read);
-    expect([bad.status, (await body(bad)).error.message]).toEqual([400, expect.stringContaining('limit')]);
+    expect([bad.status, (await body(bad)).error]).toEqual([
+      400,
+      expect.objectContaining({ code: 'KILN_BAD_REQUEST', message: expect.stringContaining('limit') }),
+    ]);
+  });
+
+  it('answers a submission to a server without kiln-server.yaml with a hint, and a bad body with 400', async () => {
+    const post = (payload: string, token: string) =>
+      app.request('/v1/builds', { method: 'POST', body: payload, headers: { Authorization: `Bearer ${token}` } });
+    const reader = await post(JSON.stringify({ project: 'demo', ref: 'main' }), tokens.read);
+    expect(reader.status).toBe(403);
+    const none = await body(await post(JSON.stringify({ project: 'demo', ref: 'main' }), tokens.trigger));
+    expect(none.error).toMatchObject({ code: 'KILN_USAGE', hint: expect.stringContaining('kiln serve --config') });
+    for (const payload of ['not json', '{"project": "demo"}', '{"project": 1, "ref": "main"}']) {
+      const r = await post(payload, tokens.trigger);
+      expect([r.status, (await body(r)).error.code]).toEqual([400, 'KILN_BAD_REQUEST']);
+    }
+    for (const path of ['/v1/queue', '/v1/workers']) expect((await get(path, tokens.read)).status).toBe(400);
   });
 });
