@@ -172,6 +172,7 @@ export function buildService(deps: ServiceDeps): BuildService {
         remote: {
           repository: project.repository,
           ref: job.commit,
+          branch: job.branch ?? undefined,
           path: project.path,
           credentials: await credentialsOf(project),
         },

@@ -18,6 +18,11 @@ export interface RemoteSource {
   readonly repository: string;
   /** Branch, tag, or full or abbreviated commit SHA; the remote's default branch when absent. */
   readonly ref?: string | undefined;
+  /**
+   * The branch the commit was pushed to, when `ref` is a commit: recorded as the build's branch if that branch of
+   * the remote contains the commit (a queued build of `main` stays a build of `main` after newer pushes).
+   */
+  readonly branch?: string | undefined;
   /** The project's directory inside the repository ('' or 'a/b'). */
   readonly path?: string | undefined;
   readonly credentials?: GitCredentials | undefined;
@@ -49,7 +54,7 @@ export async function fetchRemoteCommit(remote: RemoteSource, opts: MirrorOption
   const resolved = await locked(lockPath, opts.lockEnv ?? PROCESS_LOCK_ENV, async () => {
     opts.onFetch?.(url);
     await syncMirror(dir, net, opts);
-    return resolveRef(dir, url, remote.ref, net);
+    return resolveRef(dir, url, remote.ref, net, remote.branch);
   });
   return Object.freeze({
     repoRoot: dir,
@@ -120,7 +125,7 @@ async function removeLeftovers(dir: string): Promise<void> {
 }
 
 /** The commit `ref` names on the remote (as just fetched), its time, and the branch when `ref` is one. */
-async function resolveRef(dir: string, url: string, ref: string | undefined, net: Net) {
+async function resolveRef(dir: string, url: string, ref: string | undefined, net: Net, pushedTo?: string) {
   const wanted = ref ?? (await defaultBranch(dir, net));
   const notFound = (cause?: unknown) =>
     new KilnError('KILN_SOURCE_GIT', `ref ${wanted} is not a branch, tag or commit of ${url}`, {
@@ -145,7 +150,19 @@ async function resolveRef(dir: string, url: string, ref: string | undefined, net
     () => '',
   );
   const branch = branchOut.trim() === commit && !/^[0-9a-f]{4,64}$/.test(wanted) ? wanted : null;
+  if (branch === null && pushedTo !== undefined && (await onBranch(dir, commit, pushedTo, net))) {
+    return { commit, sourceDateEpoch: Number(time), branch: pushedTo };
+  }
   return { commit, sourceDateEpoch: Number(time), branch };
+}
+
+/** Whether branch `name` of the mirror contains `commit`. */
+async function onBranch(dir: string, commit: string, name: string, net: Net): Promise<boolean> {
+  if (name.startsWith('-') || /\s/.test(name)) return false;
+  return git(dir, ['merge-base', '--is-ancestor', commit, `refs/heads/${name}`], net.env).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The remote's default branch, asked of the remote (a mirror's HEAD is only set when it is cloned). */

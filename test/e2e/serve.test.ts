@@ -124,7 +124,12 @@ describe('kiln serve --config: builds the configured projects', () => {
     const done = await ended(url, read, a.json.id);
     expect(done).toMatchObject({ id: a.json.id, project: 'demo', status: 'succeeded', commit: first, branch: 'main' });
     expect(done.priority).toBe('high'); // main, by the default priority rules
-    expect(done.build).toMatchObject({ status: 'succeeded', commit: first, repository: `file://${repo}` });
+    expect(done.build).toMatchObject({
+      status: 'succeeded',
+      commit: first,
+      repository: `file://${repo}`,
+      branch: 'main', // the job's branch, though the worker builds the exact commit
+    });
     expect(done.artifacts).toEqual([
       expect.objectContaining({ name: 'demo', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }),
     ]);
