@@ -1,6 +1,7 @@
 // The application layer's public face: what the surfaces (CLI, server, workers, dashboard) use besides core/.
 
 export type { ServerConfig } from '../config/index.js';
+export { parseListen } from '../config/index.js';
 export type { BuildDetail, BuildRow } from '../store/index.js';
 export type { BuildOptions, BuildRequest, BuildResult, StepSummary } from './build/types.js';
 export { type EmbeddedOptions, embeddedPorts } from './embedded.js';

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import type { Kiln, KilnPorts, ServerConfig } from '../app/index.js';
+import { type Kiln, type KilnPorts, parseListen, type ServerConfig } from '../app/index.js';
 import { KilnError } from '../core/errors.js';
 import type { Job } from '../farm/job.js';
 import { type BuildService, buildService } from '../farm/service.js';
@@ -164,14 +164,13 @@ function postgresLater(where: string): KilnError {
   });
 }
 
-/** `HOST:PORT` (`[::1]:PORT` for IPv6) with a port from 0 to 65535. */
+/** `HOST:PORT` (`[::1]:PORT` for IPv6), read as kiln-server.yaml's `listen` is. */
 function listenAddress(listen: string): { hostname: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[3]);
-  if (!m || port > 65535) {
+  const parsed = parseListen(listen);
+  if (!parsed) {
     throw new KilnError('KILN_USAGE', `--listen must be HOST:PORT, got "${listen}"`, {
       hint: 'e.g. --listen 127.0.0.1:8080, or 127.0.0.1:0 for any free port',
     });
   }
-  return { hostname: (m[1] ?? m[2]) as string, port };
+  return { hostname: parsed.host, port: parsed.port };
 }

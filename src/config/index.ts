@@ -34,4 +34,4 @@ export {
 } from './server-projects.js';
 export { DEFAULT_CLASSES, NOTIFY_EVENTS, serverJsonSchema } from './server-schema.js';
 export { resolveSecret, type SecretSources } from './server-secrets.js';
-export { normalRepository } from './server-urls.js';
+export { normalRepository, parseListen } from './server-urls.js';
