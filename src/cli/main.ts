@@ -60,6 +60,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import('./serve.js')).serveCommand,
     summary: 'serve the HTTP API (builds, tokens) over this Kiln home',
   },
+  submit: {
+    load: async () => (await import('./submit.js')).submitCommand,
+    summary: 'queue a build on a Kiln server, and follow it to the end',
+  },
   tokens: {
     load: async () => (await import('./tokens.js')).tokensCommand,
     summary: 'create, list and revoke API tokens for kiln serve',

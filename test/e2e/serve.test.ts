@@ -163,3 +163,53 @@ describe('kiln serve --config: builds the configured projects', () => {
     expect(output()).toContain('building 1 project(s) on 2 worker(s)');
   });
 });
+
+describe('kiln submit', () => {
+  it('queues a build on a server and follows it to the end, with the build’s exit status', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const home = join(root, 'home');
+    makeRepo(repo, demoProject());
+    const config = join(root, 'kiln-server.yaml');
+    writeFileSync(config, `projects:\n  - name: demo\n    repository: file://${repo}\n`);
+    const token = kiln(['tokens', 'create', '--scope', 'trigger'], { cwd: root, home }).stdout.trim();
+    const { url } = await serve(home, ['--config', config]);
+    const client = (args: string[], env: Record<string, string> = { KILN_TOKEN: token }) =>
+      kilnAsync(['submit', ...args, '--server', url], { cwd: root, home: join(root, 'client-home'), env });
+    const followed = await client(['demo', '--ref', 'main', '--follow']);
+    expect(followed.stderr).toMatch(/kiln: job \S+: (queued|running)\n[^]*kiln: job \S+: succeeded\n/);
+    expect(followed.stdout).toMatch(/^build \S+ succeeded\n {2}demo {2}sha256:[0-9a-f]{64}\n$/);
+    expect(followed.status).toBe(0);
+    const unknown = await client(['nope']);
+    expect([unknown.status, unknown.stderr]).toEqual([2, expect.stringContaining('KILN_NOT_FOUND')]);
+    const anonymous = await client(['demo'], {});
+    expect([anonymous.status, anonymous.stderr]).toEqual([2, expect.stringContaining('KILN_TOKEN is not set')]);
+    const forged = await client(['demo'], { KILN_TOKEN: 'kiln_forged' });
+    expect([forged.status, forged.stderr]).toEqual([2, expect.stringContaining('KILN_UNAUTHENTICATED')]);
+    const down = await kilnAsync(['submit', 'demo', '--server', 'http://127.0.0.1:9'], {
+      cwd: root,
+      home: join(root, 'client-home'),
+      env: { KILN_TOKEN: token },
+    });
+    expect([down.status, down.stderr]).toEqual([4, expect.stringContaining('cannot reach the Kiln server')]);
+  });
+});
+
+/** `kiln args` without blocking this process. */
+function kilnAsync(args: string[], opts: { cwd: string; home: string; env?: Record<string, string> }) {
+  const child = spawn(process.execPath, [KILN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, KILN_HOME: opts.home, KILN_SIGNING_KEY: '', KILN_TOKEN: '', ...opts.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) =>
+    child.on('close', (status) => done({ status, stdout, stderr })),
+  );
+}
