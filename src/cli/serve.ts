@@ -63,7 +63,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     await kiln.ready();
     const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
     const service = config ? await startService(ctx, kiln, ports, config, log) : undefined;
-    const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets: secretSources(ctx) });
+    const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets: secretSources(ctx), log });
     const app = createApi({
       kiln,
       version: ctx.version,

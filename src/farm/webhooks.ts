@@ -10,6 +10,7 @@ import {
   type ServerConfig,
   type ServerProject,
 } from '../config/index.js';
+import { isKilnError } from '../core/errors.js';
 import {
   claimWebhookDelivery,
   type DeliveredBuild,
@@ -47,8 +48,10 @@ export function webhookIntake(deps: {
   readonly store: Store;
   readonly secrets: SecretSources;
   readonly now?: () => Date;
+  /** Where a secret that cannot be read is reported. */
+  readonly log: (message: string) => void;
 }): WebhookIntake {
-  const { config, store, secrets } = deps;
+  const { config, store, secrets, log } = deps;
   const now = deps.now ?? (() => new Date());
   const projectNamed = (name: string) => config.projects.find((p) => p.name === name);
   return {
@@ -57,7 +60,14 @@ export function webhookIntake(deps: {
     secret: async (name, source) => {
       const project = projectNamed(name);
       const ref = project && webhookSecretRef(project, source);
-      return ref && resolveSecret(ref, secrets);
+      if (ref === undefined) return undefined;
+      // A secret that cannot be read is the operator's to fix: said in the server log (the message names the variable
+      // or file, never a value), not to the sender; that project then verifies nothing, and the others still work.
+      return resolveSecret(ref, secrets).catch((err: unknown) => {
+        if (!isKilnError(err)) throw err;
+        log(`a ${source} webhook delivery cannot be verified for ${err.message}`);
+        return undefined;
+      });
     },
     buildsRef: (name, ref) => {
       const project = projectNamed(name);

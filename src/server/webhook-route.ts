@@ -19,7 +19,10 @@ export interface WebhookPorts {
   readonly maxBodyBytes: number;
   /** The configured projects built from the repository at `url`, in file order; none for any other repository. */
   projectsOf(url: string): readonly string[];
-  /** The project's secret (GitLab: token) for `source`, resolved; undefined when the project has no such webhook. */
+  /**
+   * The project's secret (GitLab: token) for `source`, resolved; undefined when the project has no such webhook, or
+   * its secret cannot be read (the server logs why; the sender is not told).
+   */
   secret(project: string, source: WebhookSource): Promise<string | undefined>;
   /** Whether the project builds pushes to the full ref `ref` (its branch and tag globs). */
   buildsRef(project: string, ref: string): boolean;
@@ -74,7 +77,7 @@ export async function receiveWebhook(
   }
   if (configured === 0) {
     throw new KilnError('KILN_NOT_FOUND', `no project of the repository ${url} has a ${source} webhook configured`, {
-      hint: `configure webhooks.${source === 'gitlab' ? 'gitlab.token' : `${source}.secret`} for its project in kiln-server.yaml`,
+      hint: `configure webhooks.${source === 'gitlab' ? 'gitlab.token' : `${source}.secret`} for its project in kiln-server.yaml (or, if it is, make its secret readable: see the server log)`,
     });
   }
   if (result === undefined) throw refused;

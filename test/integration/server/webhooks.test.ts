@@ -33,6 +33,7 @@ const STANDARD_REPO = 'https://git.example.test/acme/standard.git';
 const env = { GH_SECRET: GITHUB_SECRET, GL_TOKEN: GITLAB_TOKEN, STD_SECRET: STANDARD_SECRET };
 
 const bugs: unknown[] = [];
+const logged: string[] = [];
 let app: ReturnType<typeof createApi>;
 let queue: ReturnType<typeof sqliteQueue>;
 /** What the Standard Webhooks project's (https, unreachable) submissions were. */
@@ -51,6 +52,12 @@ beforeAll(async () => {
       '    webhooks:',
       '      github: { secret: { env: GH_SECRET } }',
       '      gitlab: { token: { env: GL_TOKEN } }',
+      // Same repository, a secret that cannot be read: the server logs it; the other project still takes pushes.
+      '  - name: unreadable',
+      `    repository: file://${repo}.git`,
+      '    path: sub',
+      '    webhooks:',
+      '      github: { secret: { env: NOT_SET } }',
       '  - name: remote',
       `    repository: ${STANDARD_REPO}`,
       '    webhooks:',
@@ -76,7 +83,7 @@ beforeAll(async () => {
         return { id: 'job-of-remote', deduplicated: false, superseded: [], position: 1 };
       },
     },
-    webhooks: webhookIntake({ config, store, secrets }),
+    webhooks: webhookIntake({ config, store, secrets, log: (m) => logged.push(m) }),
     onBug: (e) => bugs.push(e),
   });
 });
@@ -132,6 +139,9 @@ describe('POST /v1/webhooks/github', () => {
     });
     const job = await queue.get(accepted.builds[0].id);
     expect(job).toMatchObject({ project: 'demo', commit: first, branch: 'main', state: 'queued' });
+    expect(logged).toEqual([
+      'a github webhook delivery cannot be verified for project "unreadable" webhooks.github.secret: environment variable NOT_SET is not set or empty',
+    ]);
     expect(first).not.toBe(head);
 
     // The same delivery again (the sender retries): acknowledged, and nothing new queued, even once the job ended.
