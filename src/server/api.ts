@@ -120,7 +120,11 @@ export function createApi(deps: ApiDeps): Hono {
     // Open: the delivery's signature (GitLab: token) is checked against the configured projects' secrets.
     app.post(`/v1/webhooks/${source}`, async (c) => {
       const builds = service(); // throws for a server without kiln-server.yaml: it has no webhooks either
-      if (!deps.webhooks) throw new KilnError('KILN_NOT_FOUND', 'this server takes no webhooks', { hint: '' });
+      if (!deps.webhooks) {
+        throw new KilnError('KILN_NOT_FOUND', 'this server takes no webhooks', {
+          hint: 'send webhooks to a server started with `kiln serve --config kiln-server.yaml`',
+        });
+      }
       return receiveWebhook(c, source, deps.webhooks, (request) => builds.submit(request));
     });
   }
