@@ -9,6 +9,7 @@ import { KilnError } from '../core/errors.js';
 import type { Job } from '../farm/job.js';
 import { type BuildService, buildService } from '../farm/service.js';
 import { sqliteQueue } from '../farm/sqlite-queue.js';
+import { webhookIntake } from '../farm/webhooks.js';
 import { type ApiService, createApi } from '../server/api.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
@@ -30,11 +31,16 @@ that run end, then it exits.
   POST /v1/builds/{id}/cancel   cancel a queued or running job                             trigger
   GET  /v1/queue                depth and oldest wait per priority class                   read
   GET  /v1/workers              the workers and what they build                            read
+  POST /v1/webhooks/github      a push signed with X-Hub-Signature-256 → 202 {"builds"}    (signature)
+  POST /v1/webhooks/gitlab      a push carrying X-Gitlab-Token                             (token)
+  POST /v1/webhooks/standard    a Standard Webhooks {"repository", "ref", "commit"?}       (signature)
 
 The last column is the scope the \`Authorization: Bearer <token>\` must have (read < trigger <
-admin): create tokens with \`kiln tokens create --scope …\`. Builds sign with KILN_SIGNING_KEY or
-the home's key; a fetched kiln.yaml never chooses a key. Only the repositories kiln-server.yaml
-lists are ever fetched.`;
+admin): create tokens with \`kiln tokens create --scope …\`. A webhook is authenticated by the
+secret its project configures (\`webhooks:\` in kiln-server.yaml); it builds the pushed commit once
+per delivery id, and only for a repository and ref the file builds. Builds sign with
+KILN_SIGNING_KEY or the home's key; a fetched kiln.yaml never chooses a key. Only the
+repositories kiln-server.yaml lists are ever fetched.`;
 
 /** Serves the API (and builds, with a config) until the process is asked to stop. */
 export async function serveCommand(ctx: CliContext, argv: string[]): Promise<number> {
@@ -57,10 +63,12 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     await kiln.ready();
     const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
     const service = config ? await startService(ctx, kiln, ports, config, log) : undefined;
+    const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets: secretSources(ctx), log });
     const app = createApi({
       kiln,
       version: ctx.version,
       service: service && apiService(service),
+      webhooks,
       onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`),
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -114,7 +122,7 @@ async function startService(
     kiln,
     queue,
     config,
-    secrets: { env: ctx.env, readFile: (path) => fsp.readFile(path, 'utf8') },
+    secrets: secretSources(ctx),
     deliveryDir: join(ports.home.home, 'serve', 'out'),
     log,
   });
@@ -123,8 +131,13 @@ async function startService(
   return service;
 }
 
+/** Where the secrets of kiln-server.yaml are read: the environment and files. */
+function secretSources(ctx: CliContext) {
+  return { env: ctx.env, readFile: (path: string) => fsp.readFile(path, 'utf8') };
+}
+
 /** The service as the API sees it. */
-function apiService(service: BuildService): ApiService {
+export function apiService(service: BuildService): ApiService {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const view = (job: Job) => ({
     id: job.id,

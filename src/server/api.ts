@@ -1,6 +1,7 @@
 // The HTTP API of `kiln serve`: a fetch-style Hono app over the same use cases as the CLI, tested in-process
 // with `app.request()`. Every answer is JSON; every failure is `{ error: { code, message, hint } }` with the HTTP
-// status its code maps to (ERROR_CODES). Only /healthz and /v1/openapi.json are open; the rest needs a bearer token.
+// status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json and the webhooks (verified by their
+// signatures) are open; the rest needs a bearer token.
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import type { BuildRow, Kiln, BuildDetail as StoredBuild } from '../app/index.js';
@@ -16,10 +17,13 @@ import {
   type Submitted,
   type WorkerView,
 } from './schemas.js';
+import { receiveWebhook, type WebhookPorts } from './webhook-route.js';
+import type { WebhookSource } from './webhooks/index.js';
 
 /** The build service behind the write endpoints (`kiln serve --config`): the queue and its workers. */
 export interface ApiService {
-  submit(request: z.infer<typeof SubmitRequest>): Promise<z.infer<typeof Submitted>>;
+  /** Queues a build; `commit` (a webhook's pushed commit) is built as is instead of resolving the ref. */
+  submit(request: z.infer<typeof SubmitRequest> & { commit?: string | undefined }): Promise<z.infer<typeof Submitted>>;
   /** A job of the queue, with the build its last attempt recorded (`buildId`), if any. */
   job(id: string): Promise<(Omit<z.infer<typeof Job>, 'build' | 'artifacts'> & { buildId: string | null }) | undefined>;
   cancel(id: string): Promise<boolean>;
@@ -33,6 +37,8 @@ export interface ApiDeps {
   readonly version: string;
   /** The queue and workers; without it the server only reads (no kiln-server.yaml was given). */
   readonly service?: ApiService | undefined;
+  /** What the webhook endpoints read of the server configuration and store; given with `service`. */
+  readonly webhooks?: WebhookPorts | undefined;
   /** Called with failures that are not KilnErrors (bugs): the server logs them; the client gets a 500. */
   readonly onBug?: (err: unknown) => void;
 }
@@ -109,6 +115,19 @@ export function createApi(deps: ApiDeps): Hono {
     }
     return c.json({ id, cancelled: await service().cancel(id) });
   });
+
+  for (const source of ['github', 'gitlab', 'standard'] as const satisfies readonly WebhookSource[]) {
+    // Open: the delivery's signature (GitLab: token) is checked against the configured projects' secrets.
+    app.post(`/v1/webhooks/${source}`, async (c) => {
+      const builds = service(); // throws for a server without kiln-server.yaml: it has no webhooks either
+      if (!deps.webhooks) {
+        throw new KilnError('KILN_NOT_FOUND', 'this server takes no webhooks', {
+          hint: 'send webhooks to a server started with `kiln serve --config kiln-server.yaml`',
+        });
+      }
+      return receiveWebhook(c, source, deps.webhooks, (request) => builds.submit(request));
+    });
+  }
 
   app.get('/v1/queue', allow('read'), async (c) => c.json(await service().queue()));
   app.get('/v1/workers', allow('read'), (c) => c.json({ workers: service().workers() }));

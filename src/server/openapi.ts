@@ -12,6 +12,26 @@ const failures = {
   '403': json('Error', "the token's scope is too narrow (KILN_FORBIDDEN)"),
 };
 
+/** A webhook endpoint: open (the signature or token is the authentication), one per sender. */
+const webhook = (sender: string, verifiedBy: string) => ({
+  post: {
+    summary: `a ${sender} push delivery: builds the pushed commit of each configured project of its repository (open: ${verifiedBy})`,
+    security: [],
+    requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+    responses: {
+      '200': {
+        description: 'verified, nothing queued: an event that builds nothing, or a redelivery of a delivery id',
+        content: { 'application/json': { schema: { oneOf: [ref('WebhookIgnored'), ref('WebhookDuplicate')] } } },
+      },
+      '202': json('WebhookAccepted', 'verified: the builds queued, and the projects that do not build the ref'),
+      '400': json('Error', 'a malformed delivery (KILN_BAD_REQUEST)'),
+      '401': json('Error', 'no configured secret of the repository verifies it (KILN_UNAUTHENTICATED)'),
+      '404': json('Error', 'no configured project has this repository and webhook (KILN_NOT_FOUND)'),
+      '413': json('Error', 'the body is over limits.webhookBodyBytes (KILN_PAYLOAD_TOO_LARGE)'),
+    },
+  },
+});
+
 /** The document served at /v1/openapi.json. */
 export function openApiDocument(version: string): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
@@ -90,6 +110,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': json('WorkerList', 'each worker and what it builds'), ...failures },
         },
       },
+      '/v1/webhooks/github': webhook('GitHub', 'X-Hub-Signature-256, HMAC-SHA256 of the body with the secret'),
+      '/v1/webhooks/gitlab': webhook('GitLab', 'X-Gitlab-Token, the configured token'),
+      '/v1/webhooks/standard': webhook('Standard Webhooks', 'webhook-signature, v1 HMAC-SHA256 per the specification'),
     },
   };
 }

@@ -101,6 +101,35 @@ export const WorkerView = z.object({
 
 export const WorkerList = z.object({ workers: z.array(WorkerView) });
 
+export const WebhookBuild = z.object({
+  project: z.string(),
+  id: z.string().describe('the job id: GET /v1/builds/{id}'),
+  deduplicated: z.boolean().describe('true when the same project and commit was already queued or running'),
+});
+
+export const WebhookAccepted = z.object({
+  delivery: z.string().describe("the sender's delivery id"),
+  builds: z
+    .array(WebhookBuild)
+    .describe('the jobs queued, one per project whose secret verified and that builds the ref'),
+  ignored: z
+    .array(z.object({ project: z.string(), reason: z.string() }))
+    .describe('the verified projects that do not build the pushed ref'),
+});
+
+export const WebhookIgnored = z.object({
+  delivery: z.string(),
+  ignored: z.string().describe('why nothing is built: a ping, a deleted branch, an event other than a push'),
+});
+
+export const WebhookDuplicate = z.object({
+  delivery: z.string(),
+  duplicate: z.literal(true).describe('this delivery was received before; nothing new is queued'),
+  builds: z
+    .array(z.object({ project: z.string(), id: z.string() }))
+    .describe('the jobs the first receipt of this delivery queued'),
+});
+
 /** The named schemas of the API, as OpenAPI components refer to them. */
 export const API_SCHEMAS = {
   Error: ErrorBody,
@@ -117,4 +146,8 @@ export const API_SCHEMAS = {
   Queue: QueueView,
   Worker: WorkerView,
   WorkerList,
+  WebhookBuild,
+  WebhookAccepted,
+  WebhookIgnored,
+  WebhookDuplicate,
 };

@@ -36,6 +36,7 @@ export type {
   PromotionsTable,
   StepActionRow,
   StepRow,
+  WebhookDeliveryRow,
 } from './schema.js';
 export {
   type ArtifactSbom,
@@ -54,3 +55,10 @@ export {
   settleAbandonedBuilds,
 } from './store.js';
 export { activeTokenByHash, listTokens, recordToken, revokeToken } from './tokens.js';
+export {
+  claimWebhookDelivery,
+  type DeliveredBuild,
+  recordWebhookBuilds,
+  releaseWebhookDelivery,
+  webhookDelivery,
+} from './webhooks.js';

@@ -279,6 +279,24 @@ const jobs: Migration = {
   },
 };
 
+// Webhook deliveries already acted on (src/server/ webhooks): one row per sender and delivery id, so a redelivery
+// builds nothing. `builds` is JSON: [{ project, id }] of the jobs the first delivery queued.
+const webhookDeliveries: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('webhook_deliveries')
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('delivery_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addColumn('builds', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('webhook_deliveries_pk', ['source', 'delivery_id'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('webhook_deliveries').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -293,6 +311,7 @@ export const migrationProvider: MigrationProvider = {
       '0008_build_owner': buildOwner,
       '0009_api_tokens': apiTokens,
       '0010_jobs': jobs,
+      '0011_webhook_deliveries': webhookDeliveries,
     };
   },
 };

@@ -160,6 +160,16 @@ export interface KilnDatabase {
   publications: PublicationsTable;
   api_tokens: ApiTokensTable;
   jobs: JobsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+/** A webhook delivery acted on: the sender, its delivery id, when it came, and the jobs it queued (JSON). */
+export interface WebhookDeliveriesTable {
+  source: string;
+  delivery_id: string;
+  received_at: string;
+  /** `[{ "project": NAME, "id": JOB }]`, `[]` until the delivery's builds are queued. */
+  builds: string;
 }
 
 /** An API token of the control plane: its id (shown, never secret), the SHA-256 of the token, and its scope. */
@@ -210,3 +220,4 @@ export type ArtifactRow = Selectable<ArtifactsTable>;
 export type EvidenceRow = Selectable<EvidenceTable>;
 export type StepActionRow = Selectable<StepActionsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -8,6 +8,8 @@ import { tempDir } from './tmp.js';
 /** A Kiln for one test and what it observed. */
 export interface Harness {
   readonly kiln: Kiln;
+  /** The ports the Kiln runs over (its store, …). */
+  readonly ports: KilnPorts;
   readonly home: string;
   readonly signer: Signer;
   readonly events: TimedEvent[];
@@ -46,5 +48,5 @@ export function harness(opts: {
   });
   const of = <K extends KilnEvent['kind']>(kind: K) =>
     events.filter((e): e is Extract<TimedEvent, { kind: K }> => e.kind === kind);
-  return { kiln, home, signer, events, of };
+  return { kiln, ports, home, signer, events, of };
 }

@@ -49,6 +49,9 @@ describe('the HTTP API', () => {
       '/v1/builds/{id}/cancel',
       '/v1/queue',
       '/v1/workers',
+      '/v1/webhooks/github',
+      '/v1/webhooks/gitlab',
+      '/v1/webhooks/standard',
     ]);
     // Every schema an answer refers to is in the document.
     const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);

@@ -20,6 +20,7 @@ const ALL = [
   '0008_build_owner',
   '0009_api_tokens',
   '0010_jobs',
+  '0011_webhook_deliveries',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

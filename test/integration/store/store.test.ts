@@ -62,6 +62,7 @@ describe('SQLite store', () => {
       { name: '0008_build_owner' },
       { name: '0009_api_tokens' },
       { name: '0010_jobs' },
+      { name: '0011_webhook_deliveries' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
