@@ -148,7 +148,7 @@ export function buildService(deps: ServiceDeps): BuildService {
 
   async function positionOf(id: string): Promise<number> {
     const job = await queue.get(id);
-    if (!job || job.state !== 'queued') return 0;
+    if (job?.state !== 'queued') return 0;
     const queued = await queue.list({ states: ['queued'], limit: 10_000 });
     const rank = (j: Job) => config.classes.indexOf(j.priority);
     return queued.filter((j) => rank(j) < rank(job) || (rank(j) === rank(job) && j.seq <= job.seq)).length;
