@@ -177,7 +177,7 @@ describe('kiln submit', () => {
     const client = (args: string[], env: Record<string, string> = { KILN_TOKEN: token }) =>
       kilnAsync(['submit', ...args, '--server', url], { cwd: root, home: join(root, 'client-home'), env });
     const followed = await client(['demo', '--ref', 'main', '--follow']);
-    expect(followed.stderr).toMatch(/kiln: job \S+: (queued|running)\n[^]*kiln: job \S+: succeeded\n/);
+    expect(followed.stderr).toMatch(/kiln: job \S+: (queued|running)\n[\s\S]*kiln: job \S+: succeeded\n/);
     expect(followed.stdout).toMatch(/^build \S+ succeeded\n {2}demo {2}sha256:[0-9a-f]{64}\n$/);
     expect(followed.status).toBe(0);
     const unknown = await client(['nope']);
