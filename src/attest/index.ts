@@ -12,6 +12,7 @@ export { writeKeyPair } from './keyfile.js';
 export { generateKeyPair, type KeyAlgorithm, keyHint, loadPublicKey, type PublicKey } from './keys.js';
 export {
   type BuildIsolation,
+  type BuildWorker,
   buildIsolation,
   CONTROL_PLANE_BUILDER_ID,
   isolationInProvenance,

@@ -32,6 +32,19 @@ export interface ProvenanceInput {
   toolchain: { name: string; version: string; digest?: Digest }[];
   /** `sandboxed`: the runner isolates steps from the host (bubblewrap), not `--runner host`. */
   runner: { kind: string; sandboxed: boolean };
+  /**
+   * The control-plane worker that ran the build, and the builder's version (`{ kiln: "0.1.0" }`); both absent for a
+   * local build, whose predicate then has neither `builder.version` nor `internalParameters.worker`.
+   */
+  worker?: BuildWorker;
+  builderVersion?: Readonly<Record<string, string>>;
+}
+
+/** A control-plane worker as provenance and the store name it: its id, the host it ran on and its labels. */
+export interface BuildWorker {
+  readonly id: string;
+  readonly host: string;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /**
@@ -107,11 +120,14 @@ export interface ProvenancePredicate {
       readonly config: { readonly path: string; readonly digest: { readonly sha256: string } };
       readonly networkSteps: readonly { readonly name: string; readonly run: string }[];
     };
-    readonly internalParameters: { readonly runner: { readonly kind: string } } & BuildIsolation;
+    readonly internalParameters: {
+      readonly runner: { readonly kind: string };
+      readonly worker?: BuildWorker;
+    } & BuildIsolation;
     readonly resolvedDependencies: readonly ResourceDescriptor[];
   };
   readonly runDetails: {
-    readonly builder: { readonly id: string };
+    readonly builder: { readonly id: string; readonly version?: Readonly<Record<string, string>> };
     readonly metadata: { readonly invocationId: string; readonly startedOn: string; readonly finishedOn: string };
     /** Each step's output tree; `annotations.cache` says whether it ran or was replayed, and from which build. */
     readonly byproducts: readonly (ResourceDescriptor & {
@@ -139,7 +155,11 @@ export function provenancePredicate(input: ProvenanceInput): ProvenancePredicate
         config: { path: input.config.path, digest: { sha256: digestHex(input.config.digest) } },
         networkSteps: input.steps.filter((s) => s.network).map((s) => ({ name: s.name, run: s.run })),
       },
-      internalParameters: { runner: { kind: input.runner.kind }, ...buildIsolation(input) },
+      internalParameters: {
+        runner: { kind: input.runner.kind },
+        ...buildIsolation(input),
+        ...(input.worker ? { worker: workerOf(input.worker) } : {}),
+      },
       resolvedDependencies: [
         { uri: `${repo}@${source.commit}`, digest: { gitCommit: source.commit } },
         ...lockfiles.map((l) => ({ uri: l.path, digest: { sha256: digestHex(l.digest) } })),
@@ -150,7 +170,10 @@ export function provenancePredicate(input: ProvenanceInput): ProvenancePredicate
       ],
     },
     runDetails: {
-      builder: { id: input.builderId },
+      builder: {
+        id: input.builderId,
+        ...(input.builderVersion ? { version: { ...input.builderVersion } } : {}),
+      },
       metadata: { invocationId: input.buildId, startedOn: input.startedOn, finishedOn: input.finishedOn },
       byproducts: input.steps
         .filter((s) => s.outputs !== undefined)
@@ -165,6 +188,12 @@ export function provenancePredicate(input: ProvenanceInput): ProvenancePredicate
         })),
     },
   });
+}
+
+/** A copy of the worker with its labels sorted by name, so equal workers give equal bytes. */
+function workerOf(worker: BuildWorker): BuildWorker {
+  const labels = Object.fromEntries(Object.entries(worker.labels).sort(([a], [b]) => compare(a, b)));
+  return { id: worker.id, host: worker.host, labels };
 }
 
 /** `git+<url>` as SLSA resolvedDependencies spell a git repository (idempotent). */

@@ -84,6 +84,7 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
   println(ctx.stdout, `project   ${b.project}${b.subdir ? ` (${b.subdir})` : ''}`);
   println(ctx.stdout, `source    ${b.repo_url} @ ${b.commit_sha}${b.dirty ? ' (dirty tree)' : ''}`);
   println(ctx.stdout, `builder   ${b.builder_id} (runner: ${b.runner})`);
+  if (b.worker_id !== null) println(ctx.stdout, `worker    ${b.worker_id} on ${b.worker_host ?? '?'}`);
   println(ctx.stdout, `time      ${b.started_at} → ${b.finished_at} (${(b.duration_ms / 1000).toFixed(1)}s)`);
   if (b.error) println(ctx.stdout, `error     ${b.error}`);
   println(ctx.stdout, '\nsteps');

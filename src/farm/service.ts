@@ -13,6 +13,7 @@ import {
   supersedes,
 } from '../config/index.js';
 import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
+import { hostName } from '../platform/processes.js';
 import type { Job, WorkerOutcome } from './job.js';
 import type { BuildQueue } from './queue.js';
 
@@ -169,6 +170,7 @@ export function buildService(deps: ServiceDeps): BuildService {
         projectPath: join(deps.deliveryDir, project.name),
         allowDirty: false,
         force: job.force,
+        worker: { id: worker.id, host: hostName(), labels: worker.labels },
         remote: {
           repository: project.repository,
           ref: job.commit,

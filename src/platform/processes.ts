@@ -29,6 +29,11 @@ export const PROCESS_LOCK_ENV: LockEnv = Object.freeze({
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 });
 
+/** The name of the machine this process runs on (a control-plane worker's host, in its builds' provenance). */
+export function hostName(): string {
+  return hostname();
+}
+
 /**
  * This process as one string that no other process shares, even after its pid is reused: host, pid namespace, pid,
  * and the start time the kernel keeps for it (`host/pid:[4026531836]/4242/81234567`). Written on records that a

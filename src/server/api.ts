@@ -167,7 +167,27 @@ function buildOf(row: BuildRow): z.infer<typeof Build> {
     error: row.error,
     runner: row.runner,
     cache: { hits: row.cache_hits, misses: row.cache_misses },
+    builderId: row.builder_id,
+    worker: workerOf(row),
+    kilnVersion: row.kiln_version,
   };
+}
+
+/** The worker a build row names; null for a local build (or labels the row cannot give back). */
+function workerOf(row: BuildRow): z.infer<typeof Build>['worker'] {
+  if (row.worker_id === null || row.worker_host === null) return null;
+  let labels: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(row.worker_labels ?? '{}');
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      labels = Object.fromEntries(
+        Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
+    }
+  } catch {
+    // an unreadable labels column shows as no labels
+  }
+  return { id: row.worker_id, host: row.worker_host, labels };
 }
 
 function detailOf(detail: StoredBuild): z.infer<typeof BuildDetail> {

@@ -28,6 +28,15 @@ export const Build = z.object({
   error: z.string().nullable(),
   runner: z.string(),
   cache: z.object({ hits: z.number().int(), misses: z.number().int() }),
+  builderId: z.string().describe("the builder its provenance names: the control plane's for a worker's build"),
+  worker: z
+    .object({ id: z.string(), host: z.string(), labels: z.record(z.string(), z.string()) })
+    .nullable()
+    .describe('the control-plane worker that ran it; null for a build of the local CLI'),
+  kilnVersion: z
+    .string()
+    .nullable()
+    .describe('the Kiln version that ran it; null for builds recorded before it was kept'),
 });
 
 export const Artifact = z.object({

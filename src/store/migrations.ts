@@ -297,6 +297,21 @@ const webhookDeliveries: Migration = {
   },
 };
 
+// Who ran a build: the Kiln version (every build), and for a control-plane worker's build the worker's id, host and
+// labels (a JSON object); builder_id is then the control plane's. Older rows keep nulls.
+const buildWorker: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    for (const column of ['kiln_version', 'worker_id', 'worker_host', 'worker_labels']) {
+      await db.schema.alterTable('builds').addColumn(column, 'text').execute();
+    }
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const column of ['worker_labels', 'worker_host', 'worker_id', 'kiln_version']) {
+      await db.schema.alterTable('builds').dropColumn(column).execute();
+    }
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -312,6 +327,7 @@ export const migrationProvider: MigrationProvider = {
       '0009_api_tokens': apiTokens,
       '0010_jobs': jobs,
       '0011_webhook_deliveries': webhookDeliveries,
+      '0014_build_worker': buildWorker,
     };
   },
 };

@@ -31,6 +31,12 @@ export interface BuildsTable {
   branch: ColumnType<string | null, string | null | undefined, string | null>;
   /** The process that runs or ran the build (platform/processes.ts processIdentity); null for older builds. */
   owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The Kiln version that ran the build; null for builds recorded before it was kept. */
+  kiln_version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The control-plane worker that ran the build (id, host, labels as a JSON object); null for the local CLI. */
+  worker_id: ColumnType<string | null, string | null | undefined, string | null>;
+  worker_host: ColumnType<string | null, string | null | undefined, string | null>;
+  worker_labels: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Where a build attempt stands; `running` until it ends (or a later Kiln finds its process gone: `failed`). */

@@ -14,6 +14,7 @@ import { findBuildByFingerprint, osvDataState, type Store } from '../../store/in
 import type { KilnPorts, RunnerKind } from '../ports.js';
 import { type PublishedRef, publish } from '../publish.js';
 import { prepareBuild } from './prepare.js';
+import { builderIdOf } from './record.js';
 import { buildFingerprint, redeliver } from './reuse.js';
 import type { BuildOptions, BuildRequest, BuildResult, BuildWorld } from './types.js';
 
@@ -29,11 +30,16 @@ export async function build(
 }
 
 /** What every part of a build works with: the ports, the runner and cache tiers asked for, and the abort signal. */
-export function buildWorld(ports: KilnPorts, request: Pick<BuildRequest, 'runner' | 'cache'>, opts: BuildOptions = {}) {
+export function buildWorld(
+  ports: KilnPorts,
+  request: Pick<BuildRequest, 'runner' | 'cache' | 'worker'>,
+  opts: BuildOptions = {},
+) {
   const world: BuildWorld = {
     ports,
     runner: ports.runners(runnerKind(request.runner)),
     cacheModes: parseCacheMode(request.cache ?? 'local:rw,remote:rw'),
+    worker: request.worker,
     signal: opts.signal,
     checkpoint: opts.checkpoint,
   };
@@ -64,6 +70,7 @@ async function runBuild(world: BuildWorld, req: BuildRequest): Promise<BuildResu
     source,
     configText,
     builder: builder.digest,
+    builderId: builderIdOf(world),
     publicKeyPem: signing.signer.publicKeyPem,
     // The policy's verdict changes with new vulnerability data and when an exception expires.
     verdictInputs: {

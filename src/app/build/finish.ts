@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EvidenceBytes } from '../../attest/evidence.js';
-import { buildIsolation, LOCAL_BUILDER_ID, notHermeticBecause } from '../../attest/provenance.js';
+import { buildIsolation, notHermeticBecause } from '../../attest/provenance.js';
 import { treeDigest } from '../../cache/index.js';
 import { artifactFileName } from '../../config/index.js';
 import { type Digest, sha256Digest } from '../../core/digest.js';
@@ -19,7 +19,7 @@ import { type AttestInput, judge, signStatements, signVerdict } from './attest.j
 import { blockedBuild, type Deliverable, deliverFiles } from './deliver.js';
 import type { PreparedBuild } from './prepare.js';
 import { publishArtifacts } from './publish.js';
-import { artifactRows } from './record.js';
+import { artifactRows, builderIdOf } from './record.js';
 import type { BuildWorld } from './types.js';
 
 /** The SBOM and scan of some of the build's artifacts: those built from the workspace packages the SBOM describes. */
@@ -183,7 +183,9 @@ function provenanceOf(
   const { ports, runner } = world;
   const { source, configText } = prepared;
   return {
-    builderId: LOCAL_BUILDER_ID,
+    builderId: builderIdOf(world),
+    // A worker's build names the worker, and the builder's version; a local build's provenance is as it always was.
+    ...(world.worker ? { worker: world.worker, builderVersion: { kiln: ports.version } } : {}),
     buildId: input.buildId,
     startedOn: isoSeconds(input.startedAt),
     finishedOn: isoSeconds(ports.now()),

@@ -2,7 +2,7 @@
 
 import type { EvidenceKind } from '../../attest/evidence.js';
 import { EVIDENCE } from '../../attest/evidence.js';
-import { LOCAL_BUILDER_ID } from '../../attest/provenance.js';
+import { type BuildWorker, CONTROL_PLANE_BUILDER_ID, LOCAL_BUILDER_ID } from '../../attest/provenance.js';
 import { addCacheHit, addCacheMiss, type BuildCacheFigures, NO_CACHE_FIGURES, treeDigest } from '../../cache/index.js';
 import type { StepReport, StepResult } from '../../execute/index.js';
 import { type ActionIngredients, ingredientsJson } from '../../plan/key.js';
@@ -22,6 +22,11 @@ export function cacheFigures(results: ReadonlyMap<string, StepResult>): BuildCac
   return figures;
 }
 
+/** The builder a build's provenance and record name: the control plane's for a worker's build, else the local CLI's. */
+export function builderIdOf(world: { readonly worker?: BuildWorker | undefined }): string {
+  return world.worker ? CONTROL_PLANE_BUILDER_ID : LOCAL_BUILDER_ID;
+}
+
 /** Everything recorded about an attempt, succeeded or failed. */
 export function buildRecord(input: {
   buildId: string;
@@ -35,6 +40,10 @@ export function buildRecord(input: {
   fingerprint: string | null;
   /** The process running the build (platform/processes.ts processIdentity). */
   owner: string;
+  /** The control-plane worker running the build; undefined for the local CLI. */
+  worker: BuildWorker | undefined;
+  /** Kiln's own version. */
+  kilnVersion: string;
   reports: readonly StepReport[];
   results: ReadonlyMap<string, StepResult>;
   artifacts: BuildRecord['artifacts'];
@@ -49,7 +58,7 @@ export function buildRecord(input: {
     commit_sha: source.commit,
     subdir: source.subdir,
     dirty: source.dirty ? 1 : 0,
-    builder_id: LOCAL_BUILDER_ID,
+    builder_id: builderIdOf(input),
     runner: input.runner,
     started_at: input.startedAt.toISOString(),
     finished_at: input.finishedAt.toISOString(),
@@ -61,6 +70,10 @@ export function buildRecord(input: {
     fingerprint: input.fingerprint,
     branch: source.branch,
     owner: input.owner,
+    kiln_version: input.kilnVersion,
+    worker_id: input.worker?.id ?? null,
+    worker_host: input.worker?.host ?? null,
+    worker_labels: input.worker ? JSON.stringify(input.worker.labels) : null,
     ...input.outcome,
   };
   const steps = input.reports.map((r, position) => ({

@@ -6,6 +6,7 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EVIDENCE, evidencePaths } from '../../attest/evidence.js';
+import { LOCAL_BUILDER_ID } from '../../attest/provenance.js';
 import { copyOutVerified } from '../../cache/local/files.js';
 import { type Digest, sha256Digest, sha256File, sha256Hex } from '../../core/digest.js';
 import { canonicalJson } from '../../core/json.js';
@@ -34,6 +35,8 @@ export function buildFingerprint(input: {
   source: SourceRef;
   configText: string;
   builder: Digest;
+  /** The builder provenance names; a local build's (the default) leaves the fingerprint as it was before workers. */
+  builderId?: string;
   publicKeyPem: string;
   /** The contents of the `cache.trust` keys: they decide which cached outputs a build may use. */
   trustedKeys: readonly string[];
@@ -52,6 +55,7 @@ export function buildFingerprint(input: {
       subdir: source.subdir,
       config: sha256Digest(input.configText),
       builder: input.builder,
+      ...(input.builderId === undefined || input.builderId === LOCAL_BUILDER_ID ? {} : { builderId: input.builderId }),
       signer: sha256Digest(input.publicKeyPem),
       trusted: input.trustedKeys.map((pem) => sha256Digest(pem)),
       verdict: input.verdictInputs,

@@ -64,6 +64,8 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       outcome,
       fingerprint: outcome.status === 'succeeded' ? (fingerprint ?? null) : null,
       owner,
+      worker: world.worker,
+      kilnVersion: ports.version,
       ...ran,
       ...rest,
     });

@@ -1,5 +1,6 @@
 // What a build is asked, what it answers, and the world its parts share.
 
+import type { BuildWorker } from '../../attest/index.js';
 import type { CacheModes } from '../../cache/modes.js';
 import type { BuildCacheFigures } from '../../cache/stats.js';
 import type { PublishConfig } from '../../config/index.js';
@@ -33,6 +34,11 @@ export interface BuildRequest {
   readonly cache?: string | undefined;
   /** Build even when an identical build already succeeded (see reuse.ts). */
   readonly force?: boolean | undefined;
+  /**
+   * The control-plane worker running this build (`kiln serve --config`): its provenance then names the control-plane
+   * builder and the worker, and its record the worker. Absent for the local CLI.
+   */
+  readonly worker?: BuildWorker | undefined;
 }
 
 /** Points a crash test can stop a build at (kill -9 there must leave nothing half-visible). */
@@ -51,6 +57,8 @@ export interface BuildWorld {
   readonly ports: KilnPorts;
   readonly runner: StepRunner;
   readonly cacheModes: CacheModes;
+  /** The control-plane worker running the build; undefined for the local CLI. */
+  readonly worker?: BuildWorker | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly checkpoint?: ((name: BuildCheckpoint) => void) | undefined;
 }

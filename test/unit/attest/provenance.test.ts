@@ -12,6 +12,10 @@ import { sha256Digest, sha256Hex } from '../../../src/core/digest.js';
 import { canonicalJson } from '../../../src/core/json.js';
 import { COMMIT, provenanceInput, REPO, VECTORS } from '../../helpers/attest.js';
 
+// The sha256 of the canonical bytes (what is signed) of provenanceInput()'s predicate, recorded before a build could
+// name a worker: a local build's provenance must stay exactly what it was.
+const LOCAL_GOLDEN_SHA256 = '0924be66468ab95daea6db1542efc3e8ff5e555932ef884455f26e808c875163';
+
 describe('provenancePredicate', () => {
   it('matches the golden SLSA v1 predicate', () => {
     expect(provenancePredicate(provenanceInput())).toEqual({
@@ -100,6 +104,29 @@ describe('provenancePredicate', () => {
     expect(canonicalJson(provenancePredicate(reordered))).toBe(canonicalJson(p));
     const cp = provenancePredicate(provenanceInput({ builderId: CONTROL_PLANE_BUILDER_ID }));
     expect(cp.runDetails.builder.id).not.toBe(p.runDetails.builder.id);
+  });
+
+  it("keeps a local build's predicate byte for byte what it was before control-plane workers", () => {
+    expect(sha256Hex(canonicalJson(provenancePredicate(provenanceInput())))).toBe(LOCAL_GOLDEN_SHA256);
+  });
+
+  it("names a worker's build: the control-plane builder, Kiln's version, and the worker with its labels", () => {
+    const worker = { id: 'w-7', host: 'builder-3.example', labels: { zone: 'b', arch: 'x64' } };
+    const local = provenancePredicate(provenanceInput());
+    const p = provenancePredicate(
+      provenanceInput({ builderId: CONTROL_PLANE_BUILDER_ID, builderVersion: { kiln: '0.1.0' }, worker }),
+    );
+    expect(p.runDetails.builder).toEqual({ id: CONTROL_PLANE_BUILDER_ID, version: { kiln: '0.1.0' } });
+    expect(p.buildDefinition.internalParameters.worker).toEqual(worker);
+    // Labels in name order, so the same worker always gives the same bytes.
+    expect(Object.keys(p.buildDefinition.internalParameters.worker?.labels ?? {})).toEqual(['arch', 'zone']);
+    // Nothing else differs from the local build's predicate.
+    const { worker: _w, ...internal } = p.buildDefinition.internalParameters;
+    expect({ ...p.buildDefinition, internalParameters: internal }).toEqual(local.buildDefinition);
+    expect(p.runDetails.metadata).toEqual(local.runDetails.metadata);
+    expect(p.runDetails.byproducts).toEqual(local.runDetails.byproducts);
+    expect(local.runDetails.builder).toEqual({ id: LOCAL_BUILDER_ID });
+    expect('worker' in local.buildDefinition.internalParameters).toBe(false);
   });
 
   it('has the same top-level shape as the SLSA v1 example', async () => {
