@@ -1,7 +1,8 @@
 // `kiln serve` as a real process: it says where it listens once it accepts requests, serves the store of its
 // KILN_HOME to token holders, and stops cleanly on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoProject } from '../helpers/project.js';
@@ -54,6 +55,12 @@ describe('kiln serve', () => {
     const listed = await fetch(`${url}/v1/builds`, { headers: { Authorization: `Bearer ${token}` } });
     const { builds } = (await listed.json()) as { builds: { project: string; status: string }[] };
     expect(builds.map((b) => [b.project, b.status])).toEqual([['demo', 'succeeded']]);
+    // A build of the local CLI names its builder and Kiln's version, and no worker.
+    expect(builds[0]).toMatchObject({
+      builderId: 'https://kiln.dev/builders/local-cli/v1',
+      worker: null,
+      kilnVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
     // A token created while the server runs works at once: the store is the one source of truth.
     const later = kiln(['tokens', 'create', '--scope', 'admin'], { cwd: root, home }).stdout.trim();
     expect((await fetch(`${url}/v1/builds`, { headers: { Authorization: `Bearer ${later}` } })).status).toBe(200);
@@ -133,9 +140,45 @@ describe('kiln serve --config: builds the configured projects', () => {
     expect(done.artifacts).toEqual([
       expect.objectContaining({ name: 'demo', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }),
     ]);
+    // The build names the control-plane builder and the worker that ran it, on this host.
+    const workerIds = workers.json.workers.map((w: { id: string }) => w.id);
+    expect(done.build).toMatchObject({
+      builderId: 'https://kiln.dev/builders/control-plane/v1',
+      worker: { id: expect.any(String), host: hostname(), labels: {} },
+      kilnVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
+    expect(workerIds).toContain(done.build.worker.id);
     // The recorded build is the CLI's too.
     const listed = JSON.parse(kiln(['builds', '--json'], { cwd: root, home }).stdout);
     expect(listed.map((r: { id: string }) => r.id)).toEqual([done.build.id]);
+    expect(listed[0]).toMatchObject({
+      builder_id: 'https://kiln.dev/builders/control-plane/v1',
+      worker_id: done.build.worker.id,
+      worker_host: hostname(),
+      worker_labels: '{}',
+      kiln_version: done.build.kilnVersion,
+    });
+    // Its artifact verifies as Kiln's; required to be the local CLI's, it is refused, with the builder it names.
+    const shown = JSON.parse(kiln(['show', '--json', done.build.id], { cwd: root, home }).stdout);
+    const artifact = shown.artifacts[0].path;
+    const provenance = JSON.parse(
+      Buffer.from(
+        JSON.parse(readFileSync(`${artifact}.sigstore.json`, 'utf8')).dsseEnvelope.payload,
+        'base64',
+      ).toString(),
+    ).predicate;
+    expect(provenance.runDetails.builder.id).toBe('https://kiln.dev/builders/control-plane/v1');
+    expect(provenance.buildDefinition.internalParameters.worker).toEqual(done.build.worker);
+    const pub = join(home, 'keys', 'default.pub');
+    expect(kiln(['verify', artifact, '--key', pub], { cwd: root, home }).status).toBe(0);
+    const local = kiln(['verify', artifact, '--key', pub, '--builder-id', 'https://kiln.dev/builders/local-cli/v1'], {
+      cwd: root,
+      home,
+    });
+    expect(local.status).toBe(3);
+    expect(local.stdout).toContain(
+      '✗ builder-id: built by another builder: expected https://kiln.dev/builders/local-cli/v1, got https://kiln.dev/builders/control-plane/v1',
+    );
 
     // A new commit on main is a new job; a ref or project that does not exist is refused, and nothing is queued.
     writeFiles(repo, { 'src/util.js': 'export const twice = (x) => x + x;\n' });
