@@ -159,6 +159,12 @@ describe('kiln serve --config: builds the configured projects', () => {
       kiln_version: done.build.kilnVersion,
     });
     // Its artifact verifies as Kiln's; required to be the local CLI's, it is refused, with the builder it names.
+    expect(kiln(['show', done.build.id], { cwd: root, home }).stdout).toContain(
+      `builder   https://kiln.dev/builders/control-plane/v1 (runner: `,
+    );
+    expect(kiln(['show', done.build.id], { cwd: root, home }).stdout).toContain(
+      `worker    ${done.build.worker.id} on ${hostname()}\n`,
+    );
     const shown = JSON.parse(kiln(['show', '--json', done.build.id], { cwd: root, home }).stdout);
     const artifact = shown.artifacts[0].path;
     const provenance = JSON.parse(
