@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { type Kiln, type KilnPorts, parseListen, type ServerConfig } from '../app/index.js';
 import { KilnError } from '../core/errors.js';
 import type { Job } from '../farm/job.js';
+import { type Scheduler, startScheduler } from '../farm/schedules.js';
 import { type BuildService, buildService } from '../farm/service.js';
 import { sqliteQueue } from '../farm/sqlite-queue.js';
 import { webhookIntake } from '../farm/webhooks.js';
@@ -63,6 +64,8 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     await kiln.ready();
     const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
     const service = config ? await startService(ctx, kiln, ports, config, log) : undefined;
+    const scheduler: Scheduler | undefined =
+      config && service && startScheduler({ config, store: await ports.store(), service, log });
     const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets: secretSources(ctx), log });
     const app = createApi({
       kiln,
@@ -81,6 +84,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
         ),
       );
     }).catch(async (err: unknown) => {
+      await scheduler?.stop();
       await service?.drain();
       throw err;
     });
@@ -90,7 +94,10 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     await new Promise<void>((resolve) => {
       const stop = () => {
         if (service) log('stopping: no new build starts; waiting for the builds that run');
-        Promise.all([new Promise((closed) => server.close(closed)), service?.drain()]).then(() => resolve());
+        Promise.all([
+          new Promise((closed) => server.close(closed)),
+          scheduler?.stop().then(() => service?.drain()),
+        ]).then(() => resolve());
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -24,6 +24,13 @@ export {
 } from './osv.js';
 export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
+export {
+  claimScheduleRun,
+  recordScheduleBaseline,
+  recordScheduleOutcome,
+  type ScheduleRun,
+  scheduleRuns,
+} from './schedules.js';
 export type {
   ApiTokenRow,
   ArtifactRow,
@@ -34,6 +41,7 @@ export type {
   JobsTable,
   KilnDatabase,
   PromotionsTable,
+  ScheduleRunRow,
   StepActionRow,
   StepRow,
   WebhookDeliveryRow,

@@ -297,6 +297,25 @@ const webhookDeliveries: Migration = {
   },
 };
 
+// The cron schedules of kiln-server.yaml (src/farm/schedules.ts): one row per project and schedule (the SHA-256 of
+// its cron, time zone and ref), with the last tick it fired for, and the job it queued or why it could not.
+const scheduleRuns: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('schedule_runs')
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('schedule_key', 'text', (c) => c.notNull())
+      .addColumn('last_fire_at', 'text', (c) => c.notNull())
+      .addColumn('last_job_id', 'text')
+      .addColumn('last_error', 'text')
+      .addPrimaryKeyConstraint('schedule_runs_pk', ['project', 'schedule_key'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('schedule_runs').execute();
+  },
+};
+
 // Who ran a build: the Kiln version (every build), and for a control-plane worker's build the worker's id, host and
 // labels (a JSON object); builder_id is then the control plane's. Older rows keep nulls.
 const buildWorker: Migration = {
@@ -327,6 +346,7 @@ export const migrationProvider: MigrationProvider = {
       '0009_api_tokens': apiTokens,
       '0010_jobs': jobs,
       '0011_webhook_deliveries': webhookDeliveries,
+      '0012_schedule_runs': scheduleRuns,
       '0014_build_worker': buildWorker,
     };
   },

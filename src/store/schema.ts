@@ -167,6 +167,18 @@ export interface KilnDatabase {
   api_tokens: ApiTokensTable;
   jobs: JobsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  schedule_runs: ScheduleRunsTable;
+}
+
+/** The last tick a project's cron schedule fired for (ISO 8601 UTC), and the job it queued or why it could not. */
+export interface ScheduleRunsTable {
+  project: string;
+  /** SHA-256 (hex) of the schedule's cron, time zone and ref: a changed schedule is a new one. */
+  schedule_key: string;
+  last_fire_at: string;
+  /** Null while the submission runs, when it failed, or for a baseline (a schedule first seen, not fired). */
+  last_job_id: string | null;
+  last_error: string | null;
 }
 
 /** A webhook delivery acted on: the sender, its delivery id, when it came, and the jobs it queued (JSON). */
@@ -227,3 +239,4 @@ export type EvidenceRow = Selectable<EvidenceTable>;
 export type StepActionRow = Selectable<StepActionsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type ScheduleRunRow = Selectable<ScheduleRunsTable>;

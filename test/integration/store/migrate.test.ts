@@ -21,6 +21,7 @@ const ALL = [
   '0009_api_tokens',
   '0010_jobs',
   '0011_webhook_deliveries',
+  '0012_schedule_runs',
   '0014_build_worker',
 ];
 
