@@ -21,6 +21,7 @@ const ALL = [
   '0009_api_tokens',
   '0010_jobs',
   '0011_webhook_deliveries',
+  '0013_notifications',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

@@ -63,6 +63,7 @@ describe('SQLite store', () => {
       { name: '0009_api_tokens' },
       { name: '0010_jobs' },
       { name: '0011_webhook_deliveries' },
+      { name: '0013_notifications' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
