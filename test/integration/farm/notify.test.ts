@@ -142,6 +142,44 @@ describe('notifications of job state changes', () => {
     expect((await listDeliveries(store))[0]?.lastError).toContain('503');
   });
 
+  it('writes the event of an ended job with its build id and artifact digests, in the transaction that ends it', async () => {
+    const { store, queue } = await fixture('https://hooks.example.test/kiln', 'succeeded');
+    const digest = `sha256:${'d'.repeat(64)}`;
+    await store.db
+      .insertInto('builds')
+      .values({
+        id: 'build-1',
+        project: 'web',
+        repo_url: 'file:///srv/git/web',
+        commit_sha: COMMIT,
+        subdir: '.',
+        dirty: 0,
+        status: 'success',
+        builder_id: 'b',
+        runner: 'host',
+        started_at: '2026-12-07T12:00:00.000Z',
+        finished_at: '2026-12-07T12:01:00.000Z',
+        duration_ms: 60_000,
+      } as never)
+      .execute();
+    await store.db
+      .insertInto('artifacts')
+      .values({ build_id: 'build-1', name: 'app', digest, size: 1, path: 'app.tgz', manifest_digest: digest })
+      .execute();
+    const { id } = await queue.submit({ project: 'web', commit: COMMIT, branch: 'main' });
+    expect(await listDeliveries(store)).toEqual([]); // not subscribed to queued or started
+    const lease = await queue.lease('w1', {}, 60_000);
+    expect(lease.kind).toBe('leased');
+    expect(await queue.complete(id, 'w1', 'succeeded', 'build-1')).toBe(true);
+    const rows = await store.db.selectFrom('notifications').selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]?.body ?? '{}')).toMatchObject({
+      type: 'dev.kiln.build.succeeded',
+      subject: id,
+      data: { jobId: id, status: 'succeeded', buildId: 'build-1', artifacts: [{ name: 'app', digest }] },
+    });
+  });
+
   it('lets a build complete while the receiver hangs, and stops the sender promptly', async () => {
     const hook = await receiver(() => undefined);
     const { config, store, queue } = await fixture(hook.url, 'queued, started, succeeded');
