@@ -2,11 +2,13 @@
 // that build its projects; until SIGINT or SIGTERM, which drain (the builds that run end, no new one starts).
 import { promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Kiln, type KilnPorts, parseListen, type ServerConfig } from '../app/index.js';
 import { KilnError } from '../core/errors.js';
 import type { Job } from '../farm/job.js';
+import { listDeliveries, type NotificationSender, notificationOutbox, notificationSender } from '../farm/notify.js';
 import { type Scheduler, startScheduler } from '../farm/schedules.js';
 import { type BuildService, buildService } from '../farm/service.js';
 import { sqliteQueue } from '../farm/sqlite-queue.js';
@@ -32,6 +34,7 @@ that run end, then it exits.
   POST /v1/builds/{id}/cancel   cancel a queued or running job                             trigger
   GET  /v1/queue                depth and oldest wait per priority class                   read
   GET  /v1/workers              the workers and what they build                            read
+  GET  /v1/deliveries           notifications to the notify targets: status, attempts      read
   POST /v1/webhooks/github      a push signed with X-Hub-Signature-256 → 202 {"builds"}    (signature)
   POST /v1/webhooks/gitlab      a push carrying X-Gitlab-Token                             (token)
   POST /v1/webhooks/standard    a Standard Webhooks {"repository", "ref", "commit"?}       (signature)
@@ -63,14 +66,15 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     const { hostname, port } = listenAddress(listen);
     await kiln.ready();
     const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
-    const service = config ? await startService(ctx, kiln, ports, config, log) : undefined;
+    const started = config ? await startService(ctx, kiln, ports, config, log) : undefined;
+    const service = started?.service;
     const scheduler: Scheduler | undefined =
       config && service && startScheduler({ config, store: await ports.store(), service, log });
     const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets: secretSources(ctx), log });
     const app = createApi({
       kiln,
       version: ctx.version,
-      service: service && apiService(service),
+      service: service && apiService(service, started?.deliveries),
       webhooks,
       onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`),
     });
@@ -85,7 +89,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
       );
     }).catch(async (err: unknown) => {
       await scheduler?.stop();
-      await service?.drain();
+      await Promise.all([service?.drain(), started?.sender.stop()]);
       throw err;
     });
     const { port: bound } = server.address() as AddressInfo;
@@ -94,10 +98,16 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     await new Promise<void>((resolve) => {
       const stop = () => {
         if (service) log('stopping: no new build starts; waiting for the builds that run');
+        // Once the builds have ended, the sender stops at once (a POST in flight is aborted and stays due).
         Promise.all([
           new Promise((closed) => server.close(closed)),
-          scheduler?.stop().then(() => service?.drain()),
-        ]).then(() => resolve());
+          (async () => {
+            await scheduler?.stop();
+            await service?.drain();
+          })(),
+        ])
+          .then(() => started?.sender.stop())
+          .then(() => resolve());
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -113,9 +123,15 @@ async function startService(
   ports: KilnPorts,
   config: ServerConfig,
   log: (message: string) => void,
-): Promise<BuildService> {
+): Promise<{ service: BuildService; sender: NotificationSender; deliveries: ApiService['deliveries'] }> {
   const store = await ports.store();
+  const sender = notificationSender({ store, config, secrets: secretSources(ctx), log });
+  const outbox = notificationOutbox({ config, host: machineName() });
   const queue = sqliteQueue(store, {
+    onChange: async (db, job, at) => {
+      await outbox(db, job, at);
+      queueMicrotask(sender.wake); // committed by then or soon after: the sender's poll catches a late one
+    },
     classes: config.classes,
     global: config.concurrency,
     perProject: 1,
@@ -134,8 +150,9 @@ async function startService(
     log,
   });
   service.start(config.concurrency);
+  sender.start();
   log(`building ${config.projects.length} project(s) on ${config.concurrency} worker(s)`);
-  return service;
+  return { service, sender, deliveries: (query) => listDeliveries(store, query) };
 }
 
 /** Where the secrets of kiln-server.yaml are read: the environment and files. */
@@ -144,7 +161,7 @@ function secretSources(ctx: CliContext) {
 }
 
 /** The service as the API sees it. */
-export function apiService(service: BuildService): ApiService {
+export function apiService(service: BuildService, deliveries?: ApiService['deliveries']): ApiService {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const view = (job: Job) => ({
     id: job.id,
@@ -175,6 +192,7 @@ export function apiService(service: BuildService): ApiService {
       return { classes: classes.map((c) => ({ ...c })), running };
     },
     workers: () => [...service.workers()],
+    ...(deliveries && { deliveries }),
   };
 }
 

@@ -39,7 +39,15 @@ export interface SqliteQueueOptions {
   readonly projects?: Readonly<Record<string, number>>;
   readonly now?: () => Date;
   readonly newId?: () => string;
+  /**
+   * Told of every job whose state a transaction changed (submitted, leased, ended, requeued, cancelled, lost), inside
+   * that transaction (`db` is its connection): what it writes commits with the change (the notification outbox).
+   */
+  readonly onChange?: JobChangeHook;
 }
+
+/** See SqliteQueueOptions.onChange; `at` is the queue clock's time of the change (ms). */
+export type JobChangeHook = (db: JobsTx, job: Job, at: number) => Promise<void>;
 
 /** The build queue over an open store. */
 export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQueue {
@@ -48,7 +56,12 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
   const newId = options.newId ?? (() => randomUUID());
   const now = () => clock().getTime();
   const tx = <T>(work: (db: JobsTx) => Promise<T>) => inJobsTransaction(store, work);
-  const put = (db: JobsTx, job: Job) => updateJobRow(db, jobToRow(job));
+  const onChange: JobChangeHook = options.onChange ?? (async () => {});
+  /** Writes a job's new state, and tells onChange when the state is not the one it had. */
+  const put = async (db: JobsTx, job: Job, before: Job['state'] | undefined, at: number) => {
+    await updateJobRow(db, jobToRow(job));
+    if (job.state !== before) await onChange(db, job, at);
+  };
 
   return {
     async submit(submission: JobSubmission): Promise<Submitted> {
@@ -61,10 +74,12 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
       return tx(async (db) => {
         const state = { jobs: (await activeJobRows(db)).map(jobFromRow) };
         const seq = await nextJobSeq(db);
-        const admission = admit(state, { ...submission, id: newId(), seq }, rules, now());
+        const at = now();
+        const admission = admit(state, { ...submission, id: newId(), seq }, rules, at);
         if (admission.kind === 'duplicate') return { id: admission.of, deduplicated: true, superseded: [] };
         await insertJobRow(db, jobToRow(admission.job));
-        for (const job of admission.cancel) await put(db, job);
+        await onChange(db, admission.job, at);
+        for (const job of admission.cancel) await put(db, job, 'queued', at);
         return { id: admission.job.id, deduplicated: false, superseded: admission.cancel.map((j) => j.id) };
       });
     },
@@ -73,11 +88,11 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
       checkLeaseMs(leaseMs);
       return tx(async (db) => {
         const at = now();
-        const jobs = await reapIn(db, (await activeJobRows(db)).map(jobFromRow), at);
+        const jobs = await reapIn(db, (await activeJobRows(db)).map(jobFromRow), at, onChange);
         const next = pickNext({ jobs: jobs.active }, { labels }, rules, at);
         if (next.kind === 'none') return next;
         const job = leased(next.job, workerId, leaseMs, at);
-        await put(db, job);
+        await put(db, job, next.job.state, at);
         return { kind: 'leased', job };
       });
     },
@@ -88,7 +103,7 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
         const at = now();
         const job = await heldBy(db, jobId, workerId, at);
         if (!job) return false;
-        await put(db, Object.freeze({ ...job, leaseUntil: at + leaseMs }));
+        await put(db, Object.freeze({ ...job, leaseUntil: at + leaseMs }), job.state, at);
         return true;
       });
     },
@@ -103,7 +118,7 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
         const at = now();
         const job = await heldBy(db, jobId, workerId, at);
         if (!job) return false;
-        await put(db, afterAttempt(job, outcome, at, buildId));
+        await put(db, afterAttempt(job, outcome, at, buildId), job.state, at);
         return true;
       });
     },
@@ -112,7 +127,8 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
       return tx(async (db) => {
         const row = await jobRow(db, jobId);
         if (!row || isTerminal(row.state)) return false;
-        await put(db, cancelled(jobFromRow(row), now()));
+        const at = now();
+        await put(db, cancelled(jobFromRow(row), at), row.state, at);
         return true;
       });
     },
@@ -137,6 +153,7 @@ export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQue
           db,
           (await activeJobRows(db)).map(jobFromRow),
           (at ?? clock()).getTime(),
+          onChange,
         );
         return { requeued, lost };
       });
@@ -149,11 +166,13 @@ async function reapIn(
   db: JobsTx,
   jobs: readonly Job[],
   at: number,
+  onChange: JobChangeHook,
 ): Promise<{ active: Job[]; requeued: string[]; lost: string[] }> {
   const changed = new Map<string, Job>();
   for (const job of expiredLeases({ jobs }, at)) {
     const next = afterAttempt(job, 'lost', at);
     await updateJobRow(db, jobToRow(next));
+    await onChange(db, next, at);
     changed.set(job.id, next);
   }
   const after = jobs.map((j) => changed.get(j.id) ?? j);

@@ -11,6 +11,8 @@ import {
   type Build,
   type BuildDetail,
   BuildsQuery,
+  DeliveriesQuery,
+  type Delivery,
   type Job,
   type QueueView,
   SubmitRequest,
@@ -29,6 +31,8 @@ export interface ApiService {
   cancel(id: string): Promise<boolean>;
   queue(): Promise<z.infer<typeof QueueView>>;
   workers(): z.infer<typeof WorkerView>[];
+  /** Recent notifications to the projects' notify targets; none when it is absent. */
+  deliveries?(query: z.infer<typeof DeliveriesQuery>): Promise<z.infer<typeof Delivery>[]>;
 }
 
 /** What the API runs over: a Kiln (its store holds builds and tokens) and the server's version. */
@@ -131,6 +135,13 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.get('/v1/queue', allow('read'), async (c) => c.json(await service().queue()));
   app.get('/v1/workers', allow('read'), (c) => c.json({ workers: service().workers() }));
+  app.get('/v1/deliveries', allow('read'), async (c) => {
+    const query = DeliveriesQuery.safeParse(c.req.query());
+    if (!query.success)
+      throw badRequest('query', query.error.issues, 'project=NAME, status=pending|delivered|failed, limit=1..1000');
+    const list = service().deliveries;
+    return c.json({ deliveries: list ? await list(query.data) : [] });
+  });
 
   return app;
 }

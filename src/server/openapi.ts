@@ -110,6 +110,21 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': json('WorkerList', 'each worker and what it builds'), ...failures },
         },
       },
+      '/v1/deliveries': {
+        get: {
+          summary: 'recent notifications of job state changes to the notify targets, newest first (scope: read)',
+          parameters: [
+            { name: 'project', in: 'query', schema: { type: 'string' } },
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'failed'] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: {
+            '200': json('DeliveryList', 'each delivery: its status, attempts and last error'),
+            '400': json('Error', 'a malformed query (KILN_BAD_REQUEST)'),
+            ...failures,
+          },
+        },
+      },
       '/v1/webhooks/github': webhook('GitHub', 'X-Hub-Signature-256, HMAC-SHA256 of the body with the secret'),
       '/v1/webhooks/gitlab': webhook('GitLab', 'X-Gitlab-Token, the configured token'),
       '/v1/webhooks/standard': webhook('Standard Webhooks', 'webhook-signature, v1 HMAC-SHA256 per the specification'),

@@ -139,6 +139,31 @@ export const WebhookDuplicate = z.object({
     .describe('the jobs the first receipt of this delivery queued'),
 });
 
+export const DeliveriesQuery = z.object({
+  project: z.string().min(1).optional(),
+  status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const Delivery = z.object({
+  id: z.string().describe('the delivery id, sent as webhook-id on every attempt'),
+  eventId: z.string().describe("the CloudEvent's id"),
+  type: z.string().describe('the CloudEvent type, e.g. dev.kiln.build.succeeded'),
+  project: z.string(),
+  job: z.string().describe('the job whose state changed'),
+  url: z.string().describe('the target URL (without credentials or query)'),
+  status: z.enum(['pending', 'delivered', 'failed']).describe('failed: given up after the last attempt'),
+  attempts: z.number().int(),
+  lastStatus: z.number().int().nullable().describe("the HTTP status of the last attempt's answer"),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  lastAttemptAt: z.string().nullable(),
+  nextAttemptAt: z.string().nullable().describe('when a pending delivery is tried again'),
+  deliveredAt: z.string().nullable(),
+});
+
+export const DeliveryList = z.object({ deliveries: z.array(Delivery) });
+
 /** The named schemas of the API, as OpenAPI components refer to them. */
 export const API_SCHEMAS = {
   Error: ErrorBody,
@@ -159,4 +184,6 @@ export const API_SCHEMAS = {
   WebhookAccepted,
   WebhookIgnored,
   WebhookDuplicate,
+  Delivery,
+  DeliveryList,
 };

@@ -13,6 +13,14 @@ export {
 } from './jobs.js';
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
+  artifactDigestsOf,
+  dueNotifications,
+  insertNotificationRows,
+  listNotifications,
+  type NotificationFilter,
+  updateNotification,
+} from './notifications.js';
+export {
   beginOsvImport,
   finishOsvImport,
   lastOsvImport,
@@ -40,6 +48,8 @@ export type {
   JobRow,
   JobsTable,
   KilnDatabase,
+  NotificationRow,
+  NotificationsTable,
   PromotionsTable,
   ScheduleRunRow,
   StepActionRow,

@@ -297,6 +297,42 @@ const webhookDeliveries: Migration = {
   },
 };
 
+// Notifications of job state changes (src/farm/notify.ts): an outbox the queue writes in the transaction that changes
+// a job, one row per event and subscribed target, which a sender loop delivers (and retries) apart from the builds.
+// `body` is the exact CloudEvent sent on every attempt.
+const notifications: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('notifications')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('target', 'integer', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+      .addColumn('last_attempt_at', 'text')
+      .addColumn('last_error', 'text')
+      .addColumn('last_status', 'integer')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('delivered_at', 'text')
+      .execute();
+    await db.schema
+      .createIndex('notifications_due')
+      .on('notifications')
+      .columns(['status', 'next_attempt_at'])
+      .execute();
+    await db.schema.createIndex('notifications_created').on('notifications').columns(['created_at', 'id']).execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('notifications').execute();
+  },
+};
+
 // The cron schedules of kiln-server.yaml (src/farm/schedules.ts): one row per project and schedule (the SHA-256 of
 // its cron, time zone and ref), with the last tick it fired for, and the job it queued or why it could not.
 const scheduleRuns: Migration = {
@@ -347,6 +383,7 @@ export const migrationProvider: MigrationProvider = {
       '0010_jobs': jobs,
       '0011_webhook_deliveries': webhookDeliveries,
       '0012_schedule_runs': scheduleRuns,
+      '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
     };
   },

@@ -167,6 +167,7 @@ export interface KilnDatabase {
   api_tokens: ApiTokensTable;
   jobs: JobsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  notifications: NotificationsTable;
   schedule_runs: ScheduleRunsTable;
 }
 
@@ -188,6 +189,31 @@ export interface WebhookDeliveriesTable {
   received_at: string;
   /** `[{ "project": NAME, "id": JOB }]`, `[]` until the delivery's builds are queued. */
   builds: string;
+}
+
+/**
+ * One notification of a job's state change to one configured target (`notify:` of a project, by index): the CloudEvent
+ * as sent (`body`), and how its delivery stands. Times are RFC 3339.
+ */
+export interface NotificationsTable {
+  /** The delivery id (`webhook-id`), the same on every attempt. */
+  id: string;
+  /** The CloudEvent's `id` (shared by the targets of one state change). */
+  event_id: string;
+  project: string;
+  target: number;
+  url: string;
+  type: string;
+  job_id: string;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 
 /** An API token of the control plane: its id (shown, never secret), the SHA-256 of the token, and its scope. */
@@ -239,4 +265,5 @@ export type EvidenceRow = Selectable<EvidenceTable>;
 export type StepActionRow = Selectable<StepActionsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type NotificationRow = Selectable<NotificationsTable>;
 export type ScheduleRunRow = Selectable<ScheduleRunsTable>;

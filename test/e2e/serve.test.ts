@@ -1,7 +1,10 @@
 // `kiln serve` as a real process: it says where it listens once it accepts requests, serves the store of its
 // KILN_HOME to token holders, and stops cleanly on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -210,6 +213,93 @@ describe('kiln serve --config: builds the configured projects', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output()).toContain('building 1 project(s) on 2 worker(s)');
+  });
+});
+
+describe('kiln serve --config: notifications', () => {
+  it('notifies a receiver of the build, and stops at once though another receiver never answers', async () => {
+    const received: { headers: Record<string, unknown>; body: string }[] = [];
+    const hanging: ServerResponse[] = [];
+    const listen = async (answer: boolean) => {
+      const server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => {
+          body += c;
+        });
+        req.on('end', () => {
+          if (!answer) {
+            hanging.push(res);
+            return;
+          }
+          received.push({ headers: req.headers, body });
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` };
+    };
+    const good = await listen(true);
+    const stuck = await listen(false);
+    try {
+      const root = tempDir();
+      const repo = join(root, 'repo');
+      const home = join(root, 'home');
+      const commit = makeRepo(repo, demoProject());
+      const config = join(root, 'kiln-server.yaml');
+      writeFileSync(join(root, 'notify-secret'), 'a plain secret\n');
+      writeFileSync(
+        config,
+        `projects:\n  - name: demo\n    repository: file://${repo}\n    notify:\n` +
+          `      - { url: "${good.url}", secret: { file: notify-secret }, events: [succeeded] }\n` +
+          `      - { url: "${stuck.url}", secret: { file: notify-secret }, events: [queued, started, succeeded] }\n`,
+      );
+      const trigger = kiln(['tokens', 'create', '--scope', 'trigger'], { cwd: root, home }).stdout.trim();
+      const read = kiln(['tokens', 'create', '--scope', 'read'], { cwd: root, home }).stdout.trim();
+      const { url, child } = await serve(home, ['--config', config]);
+      const a = await call(`${url}/v1/builds`, trigger, { project: 'demo', ref: 'main' });
+      const done = await ended(url, read, a.json.id);
+      expect(done.status).toBe('succeeded');
+      expect(hanging.length).toBeGreaterThan(0); // the stuck receiver holds a notification, unanswered
+
+      let deliveries: { type: string; url: string; status: string; attempts: number }[] = [];
+      for (let i = 0; i < 200 && !deliveries.some((d) => d.status === 'delivered'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        deliveries = (await call(`${url}/v1/deliveries`, read)).json.deliveries;
+      }
+      expect(deliveries.filter((d) => d.status === 'delivered')).toEqual([
+        expect.objectContaining({ type: 'dev.kiln.build.succeeded', url: good.url, attempts: 1 }),
+      ]);
+      expect(deliveries.filter((d) => d.url === stuck.url).map((d) => d.status)).toEqual([
+        'pending',
+        'pending',
+        'pending',
+      ]);
+      expect(received).toHaveLength(1);
+      const event = JSON.parse(received[0]?.body ?? '{}');
+      expect(event).toMatchObject({
+        specversion: '1.0',
+        type: 'dev.kiln.build.succeeded',
+        source: expect.stringMatching(/^kiln:\/\/.+\/projects\/demo$/),
+        data: { jobId: a.json.id, commit, status: 'succeeded', buildId: done.build.id },
+      });
+      expect(event.data.artifacts).toEqual([{ name: 'demo', digest: done.artifacts[0].digest }]);
+      // A notify secret that is not whsec_ signs with its UTF-8 bytes (the file's trailing newline is not part of it).
+      const h = received[0]?.headers as Record<string, string>;
+      const signed = `${h['webhook-id']}.${h['webhook-timestamp']}.${received[0]?.body}`;
+      const mac = createHmac('sha256', Buffer.from('a plain secret', 'utf8')).update(signed).digest('base64');
+      expect(h['webhook-signature']).toBe(`v1,${mac}`);
+
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000); // the notification timeout is 10 s: stop did not wait for it
+    } finally {
+      for (const s of [good.server, stuck.server]) {
+        s.closeAllConnections();
+        s.close();
+      }
+    }
   });
 });
 

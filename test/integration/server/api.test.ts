@@ -49,6 +49,7 @@ describe('the HTTP API', () => {
       '/v1/builds/{id}/cancel',
       '/v1/queue',
       '/v1/workers',
+      '/v1/deliveries',
       '/v1/webhooks/github',
       '/v1/webhooks/gitlab',
       '/v1/webhooks/standard',
@@ -113,6 +114,52 @@ describe('the HTTP API', () => {
       const r = await post(payload, tokens.trigger);
       expect([r.status, (await body(r)).error.code]).toEqual([400, 'KILN_BAD_REQUEST']);
     }
-    for (const path of ['/v1/queue', '/v1/workers']) expect((await get(path, tokens.read)).status).toBe(400);
+    for (const path of ['/v1/queue', '/v1/workers', '/v1/deliveries']) {
+      expect((await get(path, tokens.read)).status).toBe(400);
+    }
+  });
+
+  it('lists the deliveries of notifications with a read token, passing the query on', async () => {
+    const asked: unknown[] = [];
+    const delivery = {
+      id: 'd-1',
+      eventId: 'e-1',
+      type: 'dev.kiln.build.failed',
+      project: 'demo',
+      job: 'j-1',
+      url: 'https://hooks.example.test/kiln',
+      status: 'failed' as const,
+      attempts: 10,
+      lastStatus: 500,
+      lastError: 'HTTP 500 Internal Server Error',
+      createdAt: '2026-12-07T12:00:00.000Z',
+      lastAttemptAt: '2026-12-07T12:30:00.000Z',
+      nextAttemptAt: null,
+      deliveredAt: null,
+    };
+    const unused = () => Promise.reject(new Error('not used'));
+    const withService = createApi({
+      kiln: h.kiln,
+      version: '9.9.9',
+      onBug: (e) => bugs.push(e),
+      service: {
+        submit: unused,
+        job: async () => undefined,
+        cancel: unused,
+        queue: unused,
+        workers: () => [],
+        deliveries: async (query) => {
+          asked.push(query);
+          return [delivery];
+        },
+      },
+    });
+    const auth = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+    expect((await withService.request('/v1/deliveries')).status).toBe(401);
+    const ok = await withService.request('/v1/deliveries?status=failed&limit=5', auth(tokens.read));
+    expect([ok.status, await body(ok)]).toEqual([200, { deliveries: [delivery] }]);
+    expect(asked).toEqual([{ status: 'failed', limit: 5 }]);
+    const bad = await withService.request('/v1/deliveries?status=lost', auth(tokens.read));
+    expect([bad.status, (await body(bad)).error.code]).toEqual([400, 'KILN_BAD_REQUEST']);
   });
 });

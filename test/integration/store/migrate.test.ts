@@ -22,6 +22,7 @@ const ALL = [
   '0010_jobs',
   '0011_webhook_deliveries',
   '0012_schedule_runs',
+  '0013_notifications',
   '0014_build_worker',
 ];
 

@@ -64,6 +64,7 @@ describe('SQLite store', () => {
       { name: '0010_jobs' },
       { name: '0011_webhook_deliveries' },
       { name: '0012_schedule_runs' },
+      { name: '0013_notifications' },
       { name: '0014_build_worker' },
     ]);
     db.close();

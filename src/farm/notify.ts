@@ -1,0 +1,377 @@
+// Downstream notifications: every state change of a job becomes a CloudEvents 1.0 event (structured JSON) for each
+// `notify:` target of its project subscribed to it. The queue writes them to the store's outbox in the transaction
+// that changes the job (notificationOutbox); a sender loop apart from the workers POSTs them, signed per Standard
+// Webhooks, and retries with exponential backoff (notificationSender). A receiver that is slow or down therefore never
+// delays a build: at worst its events wait in the outbox. Delivery is at least once, with the same ids every attempt.
+import { createHmac, randomUUID } from 'node:crypto';
+import { type NotifyEvent, resolveSecret, type SecretSources, type ServerConfig } from '../config/index.js';
+import {
+  artifactDigestsOf,
+  dueNotifications,
+  insertNotificationRows,
+  type JobsTx,
+  listNotifications,
+  type NotificationFilter,
+  type NotificationRow,
+  type Store,
+  updateNotification,
+} from '../store/index.js';
+import type { Job } from './job.js';
+import type { JobChangeHook } from './sqlite-queue.js';
+
+/** The event a job's new state is, as `notify: events` names it; `lost` (out of attempts) counts as `failed`. */
+export function notifyEventOf(job: Pick<Job, 'state'>): NotifyEvent | undefined {
+  switch (job.state) {
+    case 'queued':
+      return 'queued';
+    case 'running':
+      return 'started';
+    case 'lost':
+      return 'failed';
+    case 'succeeded':
+    case 'failed':
+    case 'blocked':
+    case 'cancelled':
+      return job.state;
+    default:
+      return undefined;
+  }
+}
+
+/** A CloudEvents 1.0 event in structured mode, as sent. */
+export interface BuildCloudEvent {
+  readonly specversion: '1.0';
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly time: string;
+  readonly datacontenttype: 'application/json';
+  readonly data: {
+    readonly jobId: string;
+    readonly project: string;
+    readonly commit: string;
+    readonly branch: string | null;
+    readonly status: Job['state'];
+    readonly attempt: number;
+    readonly buildId: string | null;
+    readonly artifacts: readonly { readonly name: string; readonly digest: string }[];
+  };
+}
+
+/** The CloudEvent of `job` having reached its state: `source` is kiln://HOST/projects/NAME, `type` dev.kiln.build.EVENT. */
+export function buildCloudEvent(input: {
+  readonly id: string;
+  readonly host: string;
+  readonly job: Job;
+  readonly event: NotifyEvent;
+  readonly time: Date;
+  readonly artifacts?: readonly { readonly name: string; readonly digest: string }[];
+}): BuildCloudEvent {
+  const { job } = input;
+  return {
+    specversion: '1.0',
+    id: input.id,
+    source: `kiln://${input.host}/projects/${encodeURIComponent(job.project)}`,
+    type: `dev.kiln.build.${input.event}`,
+    subject: job.id,
+    time: input.time.toISOString(),
+    datacontenttype: 'application/json',
+    data: {
+      jobId: job.id,
+      project: job.project,
+      commit: job.commit,
+      branch: job.branch,
+      status: job.state,
+      attempt: job.attempt,
+      buildId: job.buildId,
+      artifacts: (input.artifacts ?? []).map((a) => ({ name: a.name, digest: a.digest })),
+    },
+  };
+}
+
+/**
+ * The HMAC key of a notification secret: a Standard Webhooks `whsec_<base64>` secret is decoded as the specification
+ * says; any other text (the config does not require whsec_ for notify targets) signs with its UTF-8 bytes.
+ */
+export function notifySigningKey(secret: string): Buffer {
+  const body = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
+  if (body !== undefined && body !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(body)) return Buffer.from(body, 'base64');
+  return Buffer.from(secret, 'utf8');
+}
+
+/** The Standard Webhooks headers of `body` sent as message `id` at `timestamp` (Unix seconds). */
+export function standardWebhookHeaders(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  const signature = createHmac('sha256', notifySigningKey(secret))
+    .update(`${id}.${timestamp}.${body}`, 'utf8')
+    .digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
+}
+
+/**
+ * The queue hook that writes, in the queue's transaction, one outbox row per target subscribed to the job's new
+ * state (with the artifact digests of its build once it has ended with one).
+ */
+export function notificationOutbox(options: {
+  readonly config: ServerConfig;
+  readonly host: string;
+  readonly newId?: () => string;
+}): JobChangeHook {
+  const newId = options.newId ?? (() => randomUUID());
+  return async (db: JobsTx, job: Job, at: number) => {
+    const event = notifyEventOf(job);
+    const project = options.config.projects.find((p) => p.name === job.project);
+    if (!event || !project) return;
+    const targets = project.notify.map((t, index) => ({ ...t, index })).filter((t) => t.events.includes(event));
+    if (targets.length === 0) return;
+    const ended = job.state !== 'queued' && job.state !== 'running';
+    const artifacts = ended && job.buildId !== null ? await artifactDigestsOf(db, job.buildId) : [];
+    const time = new Date(at);
+    const cloudEvent = buildCloudEvent({ id: newId(), host: options.host, job, event, time, artifacts });
+    const body = JSON.stringify(cloudEvent);
+    await insertNotificationRows(
+      db,
+      targets.map((t) => ({
+        id: newId(),
+        event_id: cloudEvent.id,
+        project: job.project,
+        target: t.index,
+        url: t.url,
+        type: cloudEvent.type,
+        job_id: job.id,
+        body,
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: time.toISOString(),
+        last_attempt_at: null,
+        last_error: null,
+        last_status: null,
+        created_at: time.toISOString(),
+        delivered_at: null,
+      })),
+    );
+  };
+}
+
+/** What the sender delivers over, and how persistently. */
+export interface SenderDeps {
+  readonly store: Store;
+  readonly config: ServerConfig;
+  readonly secrets: SecretSources;
+  readonly now?: () => Date;
+  /** How often the outbox is read when nothing wakes the sender (default 1 s). */
+  readonly pollMs?: number;
+  /** How long one POST may take before it counts as failed (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Attempts before a notification is given up as failed (default 10). */
+  readonly maxAttempts?: number;
+  /** The wait after the first failed attempt, doubled after each next one (default 2 s) … */
+  readonly backoffMs?: number;
+  /** … up to this (default 10 min). */
+  readonly maxBackoffMs?: number;
+  /** Notifications sent at once at most (default 8). */
+  readonly parallel?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** The sender loop: started once, stopped once (in-flight POSTs are aborted; their rows stay pending). */
+export interface NotificationSender {
+  start(): void;
+  /** Reads the outbox now instead of at the next poll. */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** The wait before attempt `attempts + 1`, after `attempts` failed ones. */
+export function backoffDelay(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/** Delivers the outbox's due notifications until stopped. */
+export function notificationSender(deps: SenderDeps): NotificationSender {
+  const clock = deps.now ?? (() => new Date());
+  const pollMs = deps.pollMs ?? 1_000;
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const maxAttempts = deps.maxAttempts ?? 10;
+  const backoffMs = deps.backoffMs ?? 2_000;
+  const maxBackoffMs = deps.maxBackoffMs ?? 10 * 60_000;
+  const parallel = deps.parallel ?? 8;
+  const stopping = new AbortController();
+  const inFlight = new Map<string, Promise<void>>();
+  let waker: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+
+  const wake = () => waker?.();
+  const pause = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      function done() {
+        clearTimeout(timer);
+        waker = undefined;
+        resolve();
+      }
+      waker = done;
+    });
+
+  async function attempt(row: NotificationRow): Promise<void> {
+    const at = clock();
+    let error: string | null = null;
+    let status: number | null = null;
+    try {
+      const target = deps.config.projects.find((p) => p.name === row.project)?.notify[row.target];
+      if (!target || target.url !== row.url) {
+        await finish(row, at, 'failed', 'the target is no longer configured in kiln-server.yaml', null);
+        return;
+      }
+      const secret = await resolveSecret(target.secret, deps.secrets);
+      const headers = standardWebhookHeaders(secret, row.id, Math.floor(at.getTime() / 1000), row.body);
+      const response = await fetch(row.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json; charset=utf-8', ...headers },
+        body: row.body,
+        redirect: 'manual',
+        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(timeoutMs)]),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => {});
+      if (response.ok) {
+        await finish(row, at, 'delivered', null, status);
+        return;
+      }
+      error = `HTTP ${status} ${response.statusText}`.trim();
+    } catch (err) {
+      if (stopping.signal.aborted) return; // stopped mid-attempt: not counted; the row stays due for the next start
+      const name = (err as { name?: unknown } | null)?.name;
+      error = name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describe(err);
+    }
+    const attempts = row.attempts + 1;
+    const giveUp = attempts >= maxAttempts;
+    if (giveUp) deps.log?.(`notification ${row.id} (${row.type}) to ${row.url} failed ${attempts} times: ${error}`);
+    await updateNotification(deps.store, row.id, {
+      status: giveUp ? 'failed' : 'pending',
+      attempts,
+      next_attempt_at: new Date(at.getTime() + backoffDelay(attempts, backoffMs, maxBackoffMs)).toISOString(),
+      last_attempt_at: at.toISOString(),
+      last_error: error,
+      last_status: status,
+      delivered_at: null,
+    });
+  }
+
+  async function finish(
+    row: NotificationRow,
+    at: Date,
+    status: 'delivered' | 'failed',
+    error: string | null,
+    httpStatus: number | null,
+  ): Promise<void> {
+    await updateNotification(deps.store, row.id, {
+      status,
+      attempts: row.attempts + 1,
+      next_attempt_at: row.next_attempt_at,
+      last_attempt_at: at.toISOString(),
+      last_error: error,
+      last_status: httpStatus,
+      delivered_at: status === 'delivered' ? clock().toISOString() : null,
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      const room = parallel - inFlight.size;
+      const due =
+        room > 0
+          ? await dueNotifications(deps.store, clock().toISOString(), room + inFlight.size).catch((err: unknown) => {
+              deps.log?.(`notifications: cannot read the outbox: ${describe(err)}`);
+              return [];
+            })
+          : [];
+      for (const row of due.filter((r) => !inFlight.has(r.id)).slice(0, room)) {
+        const sent = attempt(row)
+          .catch((err: unknown) => deps.log?.(`notification ${row.id}: cannot record its attempt: ${describe(err)}`))
+          .finally(() => {
+            inFlight.delete(row.id);
+            wake();
+          });
+        inFlight.set(row.id, sent);
+      }
+      if (!stopping.signal.aborted) await pause();
+    }
+  }
+
+  return {
+    start() {
+      loop ??= run();
+    },
+    wake,
+    async stop() {
+      stopping.abort();
+      wake();
+      await Promise.all([loop, ...inFlight.values()]);
+    },
+  };
+}
+
+/** A delivery as `GET /v1/deliveries` shows it. */
+export interface DeliveryView {
+  readonly id: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly project: string;
+  readonly job: string;
+  readonly url: string;
+  readonly status: NotificationRow['status'];
+  readonly attempts: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly lastAttemptAt: string | null;
+  readonly nextAttemptAt: string | null;
+  readonly deliveredAt: string | null;
+}
+
+/** Recent deliveries of the outbox, newest first. */
+export async function listDeliveries(store: Store, filter: NotificationFilter = {}): Promise<DeliveryView[]> {
+  return (await listNotifications(store, filter)).map((row) => ({
+    id: row.id,
+    eventId: row.event_id,
+    type: row.type,
+    project: row.project,
+    job: row.job_id,
+    url: displayUrl(row.url),
+    status: row.status,
+    attempts: row.attempts,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    lastAttemptAt: row.last_attempt_at,
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at : null,
+    deliveredAt: row.delivered_at,
+  }));
+}
+
+/** A target URL without what may be secret in it (user, password, query). */
+function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+function describe(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  const message = err instanceof Error ? err.message : String(err);
+  return detail ? `${message} (${detail})` : message;
+}

@@ -1,0 +1,72 @@
+// The notification outbox: rows are added in the queue's own transactions (so a state change and its events commit
+// together), and a sender loop takes the due ones, records each attempt, and lists them for `GET /v1/deliveries`.
+import type { Insertable } from 'kysely';
+import type { JobsTx } from './jobs.js';
+import type { NotificationRow, NotificationsTable } from './schema.js';
+import type { Store } from './store.js';
+
+/** Adds notifications (inside a queue transaction, `db` being its connection). */
+export async function insertNotificationRows(
+  db: JobsTx,
+  rows: readonly Insertable<NotificationsTable>[],
+): Promise<void> {
+  if (rows.length > 0)
+    await db
+      .insertInto('notifications')
+      .values([...rows])
+      .execute();
+}
+
+/** The digests of a recorded build's artifacts (none when the build recorded none, or is unknown). */
+export async function artifactDigestsOf(db: JobsTx, buildId: string): Promise<{ name: string; digest: string }[]> {
+  return db
+    .selectFrom('artifacts')
+    .select(['name', 'digest'])
+    .where('build_id', '=', buildId)
+    .orderBy('name')
+    .execute();
+}
+
+/** Pending notifications whose next attempt is due at `at`, oldest first, at most `limit`. */
+export async function dueNotifications(store: Store, at: string, limit: number): Promise<NotificationRow[]> {
+  return store.db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', at)
+    .orderBy('next_attempt_at')
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+}
+
+/** Records how an attempt went. */
+export async function updateNotification(
+  store: Store,
+  id: string,
+  change: Pick<NotificationsTable, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'last_status'> & {
+    last_attempt_at: string;
+    delivered_at: string | null;
+  },
+): Promise<void> {
+  await store.db.updateTable('notifications').set(change).where('id', '=', id).execute();
+}
+
+/** Which notifications `listNotifications` returns; newest first. */
+export interface NotificationFilter {
+  readonly project?: string | undefined;
+  readonly status?: NotificationsTable['status'] | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** Recent notifications, newest first (at most `limit`, default 100). */
+export async function listNotifications(store: Store, filter: NotificationFilter = {}): Promise<NotificationRow[]> {
+  let q = store.db.selectFrom('notifications').selectAll();
+  if (filter.project !== undefined) q = q.where('project', '=', filter.project);
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  return q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 100)
+    .execute();
+}
