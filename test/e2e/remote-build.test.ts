@@ -4,34 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filesContaining, type GitServer, startGitDaemon, startGitHttp } from '../helpers/git-serve.js';
 import { demoProject } from '../helpers/project.js';
-import { git, KILN, type KilnRun, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
+import { git, KILN, kiln, kilnAsync, makeRepo, writeFiles } from '../helpers/repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const servers: GitServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
 });
-
-/** `kiln args` without blocking this process (the HTTP git server runs in it). */
-function kilnAsync(
-  args: string[],
-  opts: { cwd: string; home: string; env?: Record<string, string> },
-): Promise<KilnRun> {
-  const child = spawn(process.execPath, [KILN, ...args], {
-    cwd: opts.cwd,
-    env: { ...process.env, KILN_HOME: opts.home, KILN_SIGNING_KEY: '', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += String(d);
-  });
-  child.stderr.on('data', (d) => {
-    stderr += String(d);
-  });
-  return new Promise((done) => child.on('close', (status, signal) => done({ status, signal, stdout, stderr })));
-}
 
 interface BuildRow {
   id: string;

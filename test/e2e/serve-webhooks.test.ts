@@ -1,46 +1,21 @@
 // `kiln serve --config` as a real process taking a GitHub push webhook: the delivery, signed with real HMAC, builds
 // the pushed commit on a worker; the sender's redelivery is acknowledged and queues nothing.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoProject } from '../helpers/project.js';
-import { git, KILN, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
+import { git, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
+import { startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
-});
+afterEach(stopServers);
 
 const SECRET = 'the-webhook-secret-of-this-test';
 const LIMIT = 64 * 1024;
 
 /** Starts `kiln serve --config` and resolves with its base URL once it printed the listening line. */
-function serve(home: string, config: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const env = { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '', GH_WEBHOOK_SECRET: SECRET };
-  const child = spawn(process.execPath, [KILN, 'serve', '--listen', '127.0.0.1:0', '--config', config], { env });
-  started.push(child);
-  let out = '';
-  child.stdout?.on('data', (c) => {
-    out += c;
-  });
-  child.stderr?.on('data', (c) => {
-    out += c;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 20 s:\n${out}`)), 20_000);
-    child.stdout?.on('data', () => {
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ url, child, output: () => out });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`kiln serve exited ${code} before listening:\n${out}`)));
-  });
-}
+const serve = (home: string, config: string) => startServe(home, ['--config', config], { GH_WEBHOOK_SECRET: SECRET });
 
 /** The status and parsed body of a fetch. */
 async function answer(r: Promise<Response>): Promise<{ status: number; json: ReturnType<typeof JSON.parse> }> {

@@ -1,6 +1,5 @@
 // `kiln serve` as a real process: it says where it listens once it accepts requests, serves the store of its
 // KILN_HOME to token holders, and stops cleanly on SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
@@ -9,38 +8,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoProject } from '../helpers/project.js';
-import { git, KILN, kiln, makeRepo, writeFiles } from '../helpers/repo.js';
+import { git, kiln, kilnAsync, makeRepo, writeFiles } from '../helpers/repo.js';
+import { startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
-});
+afterEach(stopServers);
 
 /** Starts `kiln serve` and resolves with its base URL once it printed the listening line. */
-function serve(home: string, args: string[] = []): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const env = { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '' };
-  const child = spawn(process.execPath, [KILN, 'serve', '--listen', '127.0.0.1:0', ...args], { env });
-  started.push(child);
-  let out = '';
-  child.stdout?.on('data', (c) => {
-    out += c;
-  });
-  child.stderr?.on('data', (c) => {
-    out += c;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 20 s:\n${out}`)), 20_000);
-    child.stdout?.on('data', () => {
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ url, child, output: () => out });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`kiln serve exited ${code} before listening:\n${out}`)));
-  });
-}
+const serve = (home: string, args: string[] = []) => startServe(home, args);
 
 describe('kiln serve', () => {
   it('serves the builds of its home to a token holder, and stops on SIGTERM with exit 0', async () => {
@@ -333,22 +308,3 @@ describe('kiln submit', () => {
     expect([down.status, down.stderr]).toEqual([4, expect.stringContaining('cannot reach the Kiln server')]);
   });
 });
-
-/** `kiln args` without blocking this process. */
-function kilnAsync(args: string[], opts: { cwd: string; home: string; env?: Record<string, string> }) {
-  const child = spawn(process.execPath, [KILN, ...args], {
-    cwd: opts.cwd,
-    env: { ...process.env, KILN_HOME: opts.home, KILN_SIGNING_KEY: '', KILN_TOKEN: '', ...opts.env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += String(d);
-  });
-  child.stderr.on('data', (d) => {
-    stderr += String(d);
-  });
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) =>
-    child.on('close', (status) => done({ status, stdout, stderr })),
-  );
-}

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -75,4 +75,25 @@ export function kiln(
   }
   const r = spawnSync(cmd, rest, { cwd: opts.cwd, env, encoding: 'utf8', stdio });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `kiln args` as `kiln` runs it, without blocking this process (a server the command talks to may run in it). */
+export function kilnAsync(
+  args: string[],
+  opts: { cwd: string; home: string; env?: Record<string, string> },
+): Promise<KilnRun> {
+  const child = spawn(process.execPath, [KILN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, KILN_HOME: opts.home, KILN_SIGNING_KEY: '', KILN_TOKEN: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  return new Promise((done) => child.on('close', (status, signal) => done({ status, signal, stdout, stderr })));
 }
