@@ -186,7 +186,7 @@ export function apiService(service: BuildService, deliveries?: ApiService['deliv
       const job = await service.queue.get(id);
       return job && view(job);
     },
-    cancel: (id) => service.queue.cancel(id),
+    cancel: (id) => service.cancel(id),
     queue: async () => {
       const { classes, running } = await service.queue.stats();
       return { classes: classes.map((c) => ({ ...c })), running };

@@ -49,6 +49,8 @@ export interface WorkerState {
 
 export interface BuildService {
   submit(submission: BuildSubmission): Promise<SubmittedBuild>;
+  /** Cancels a queued or running job; a build of it that runs in this process stops at once. */
+  cancel(id: string): Promise<boolean>;
   readonly queue: BuildQueue;
   workers(): readonly WorkerState[];
   /** Starts `count` workers. */
@@ -103,6 +105,8 @@ export function buildService(deps: ServiceDeps): BuildService {
   const pollMs = deps.pollMs ?? 1_000;
   const labels = deps.labels ?? {};
   const workers = new Map<string, { state: WorkerState; done: Promise<void> }>();
+  /** The builds this process runs, by job id: what cancelling one stops at once. */
+  const running = new Map<string, AbortController>();
   let stopping = false;
   const wakers = new Set<() => void>();
   const wake = () => {
@@ -157,28 +161,41 @@ export function buildService(deps: ServiceDeps): BuildService {
 
   async function runJob(worker: WorkerState & { job: string }, job: Job): Promise<void> {
     const project = projectNamed(job.project);
+    // Stopped when the job is cancelled here, or when a heartbeat finds the lease gone (cancelled elsewhere, or
+    // taken by another worker after this one stalled): the build then ends as interrupted, and its outcome is void.
+    const abort = new AbortController();
+    running.set(job.id, abort);
     const beat = setInterval(() => {
       queue.heartbeat(job.id, worker.id, leaseMs).then(
-        () => Object.assign(worker, { heartbeatAt: new Date().toISOString() }),
+        (held) => {
+          if (held) Object.assign(worker, { heartbeatAt: new Date().toISOString() });
+          else if (!abort.signal.aborted) {
+            deps.log?.(`job ${job.id} was cancelled or taken by another worker; stopping its build`);
+            abort.abort();
+          }
+        },
         (err: unknown) => deps.log?.(`worker ${worker.id}: heartbeat of ${job.id} failed: ${String(err)}`),
       );
     }, leaseMs / 3);
     let outcome: WorkerOutcome = 'succeeded';
     let buildId: string | undefined;
     try {
-      const built = await kiln.build({
-        projectPath: join(deps.deliveryDir, project.name),
-        allowDirty: false,
-        force: job.force,
-        worker: { id: worker.id, host: hostName(), labels: worker.labels },
-        remote: {
-          repository: project.repository,
-          ref: job.commit,
-          branch: job.branch ?? undefined,
-          path: project.path,
-          credentials: await credentialsOf(project),
+      const built = await kiln.build(
+        {
+          projectPath: join(deps.deliveryDir, project.name),
+          allowDirty: false,
+          force: job.force,
+          worker: { id: worker.id, host: hostName(), labels: worker.labels },
+          remote: {
+            repository: project.repository,
+            ref: job.commit,
+            branch: job.branch ?? undefined,
+            path: project.path,
+            credentials: await credentialsOf(project),
+          },
         },
-      });
+        { signal: abort.signal },
+      );
       buildId = built.buildId;
     } catch (err) {
       outcome = outcomeOf(err);
@@ -187,6 +204,7 @@ export function buildService(deps: ServiceDeps): BuildService {
       deps.log?.(`job ${job.id} (${job.project} ${job.commit.slice(0, 12)}) ended ${outcome}: ${String(err)}`);
     } finally {
       clearInterval(beat);
+      running.delete(job.id);
     }
     if (!(await queue.complete(job.id, worker.id, outcome, buildId))) {
       deps.log?.(
@@ -222,6 +240,11 @@ export function buildService(deps: ServiceDeps): BuildService {
   return {
     submit,
     queue,
+    async cancel(id) {
+      const cancelled = await queue.cancel(id);
+      if (cancelled) running.get(id)?.abort();
+      return cancelled;
+    },
     workers: () => [...workers.values()].map((w) => ({ ...w.state })),
     start(count) {
       for (let i = 0; i < count; i++) {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { demoProject } from '../helpers/project.js';
+import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { git, kiln, kilnAsync, makeRepo, writeFiles } from '../helpers/repo.js';
 import { startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -188,6 +188,38 @@ describe('kiln serve --config: builds the configured projects', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output()).toContain('building 1 project(s) on 2 worker(s)');
+  });
+});
+
+describe('kiln serve --config: cancelling', () => {
+  it('stops a running build at once when its job is cancelled, and records the attempt', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const home = join(root, 'home');
+    const yaml = DEMO_KILN_YAML.replace('mkdir -p out/lib &&', 'sleep 60 && mkdir -p out/lib &&');
+    makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
+    const config = join(root, 'kiln-server.yaml');
+    writeFileSync(config, `projects:\n  - name: demo\n    repository: file://${repo}\n`);
+    const token = kiln(['tokens', 'create', '--scope', 'trigger'], { cwd: root, home }).stdout.trim();
+    const { url, output } = await serve(home, ['--config', config]);
+    const { json: submitted } = await call(`${url}/v1/builds`, token, { project: 'demo', ref: 'main' });
+    const building = async () =>
+      (await call(`${url}/v1/workers`, token)).json.workers.some((w: { job: string | null }) => w.job === submitted.id);
+    for (let i = 0; i < 100 && !(await building()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await building()).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500)); // into the sleeping step
+    const started = Date.now();
+    const cancel = await call(`${url}/v1/builds/${submitted.id}/cancel`, token, {});
+    expect(cancel.json).toEqual({ id: submitted.id, cancelled: true });
+    expect((await call(`${url}/v1/builds/${submitted.id}`, token)).json.status).toBe('cancelled');
+    for (let i = 0; i < 150 && (await building()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await building()).toBe(false);
+    expect(Date.now() - started).toBeLessThan(30_000); // the 60 s step was stopped, not waited for
+    const [recorded] = JSON.parse(kiln(['builds', '--json'], { cwd: root, home }).stdout);
+    expect(recorded).toMatchObject({ status: 'failed', error: expect.stringContaining('was interrupted') });
+    expect(output()).toContain(`job ${submitted.id}`);
+    const again = await call(`${url}/v1/builds/${submitted.id}/cancel`, token, {});
+    expect(again.json).toEqual({ id: submitted.id, cancelled: false });
   });
 });
 
