@@ -74,11 +74,12 @@ describe.skipIf(smallDisksUnavailable)(
       const root = tempDir();
       const repo = join(root, 'repo');
       const home = join(root, 'home');
-      // The host runner does not confine steps: \`fill\` fills the home's disk completely, then fails. The 800 steps
-      // after it are skipped, and their rows make the failed build's record larger than anything the store's files
-      // have room for.
+      // The host runner does not confine steps: `fill` fills the home's disk completely, then fails. The 3,000 steps
+      // after it are skipped, and their rows make the failed build's record larger than the room the store's files
+      // have (its write-ahead log keeps the size the migrations gave it: with 14 migrations, 800 steps' rows still
+      // fitted and 1,500 did not; more migrations may need more steps).
       const waiting = Array.from(
-        { length: 800 },
+        { length: 3000 },
         (_, i) => `  waits-for-the-filler-${String(i).padStart(4, '0')}:\n    run: 'true'\n    needs: [fill]\n`,
       );
       const fill = `  fill:\n    run: cat /dev/zero > ${home}/filler 2>/dev/null; exit 3\n    outputs: [out]\n`;
