@@ -29,7 +29,6 @@ export {
   priorityClassOf,
   projectForRepository,
   projectsForRepository,
-  refMatches,
   supersedes,
 } from './server-projects.js';
 export { DEFAULT_CLASSES, NOTIFY_EVENTS, serverJsonSchema } from './server-schema.js';

@@ -1,5 +1,6 @@
 // Questions the server asks its configuration: which project a repository is (only configured repositories are
 // ever built), whether a ref is built, the priority class of a branch and whether a newer push supersedes.
+import { isValidRef } from '../core/git-ref.js';
 import { globMatches } from '../core/glob.js';
 import type { ServerConfig, ServerProject } from './server-config.js';
 import { normalRepository } from './server-urls.js';
@@ -15,21 +16,20 @@ export function projectForRepository(config: ServerConfig, url: string): ServerP
   return projectsForRepository(config, url)[0];
 }
 
-/** Whether `name` matches a branch or tag glob: `*` and `?` stay within one "/"-separated part, `**` spans parts. */
-export function refMatches(glob: string, name: string): boolean {
-  return globMatches(glob, name);
-}
-
-/** Whether a push to `ref` (`refs/heads/…` or `refs/tags/…`) is built for `project`. */
-export function buildsRef(project: ServerProject, ref: string): boolean {
-  if (ref.startsWith('refs/heads/')) return project.branches.some((g) => refMatches(g, ref.slice(11)));
-  if (ref.startsWith('refs/tags/')) return project.tags.some((g) => refMatches(g, ref.slice(10)));
+/**
+ * Whether a push to `ref` (`refs/heads/…` or `refs/tags/…`) is built for a project with these filters: a branch by its
+ * branch globs, a tag by its tag globs; any other ref, or one git would refuse, never.
+ */
+export function buildsRef(filters: Pick<ServerProject, 'branches' | 'tags'>, ref: string): boolean {
+  if (!isValidRef(ref)) return false;
+  if (ref.startsWith('refs/heads/')) return filters.branches.some((g) => globMatches(g, ref.slice(11)));
+  if (ref.startsWith('refs/tags/')) return filters.tags.some((g) => globMatches(g, ref.slice(10)));
   return false;
 }
 
 /** The priority class of a build of `branch`: the first matching rule's (the last rule matches every branch). */
 export function priorityClassOf(project: ServerProject, branch: string): string {
-  return project.priority.find((r) => r.branches.some((g) => refMatches(g, branch)))?.class ?? 'normal';
+  return project.priority.find((r) => r.branches.some((g) => globMatches(g, branch)))?.class ?? 'normal';
 }
 
 /**

@@ -1,7 +1,7 @@
 // GitHub `push` deliveries (branches and tags): verified by X-Hub-Signature-256 before the body is parsed; a ping,
 // a deleted ref and every other event are acknowledged and trigger nothing.
 import { createHmac } from 'node:crypto';
-import { isValidRef } from './refs.js';
+import { isValidRef } from '../../core/git-ref.js';
 import {
   badRequest,
   checkBodySize,

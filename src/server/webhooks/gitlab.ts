@@ -1,6 +1,6 @@
 // GitLab push and tag push hooks: verified by X-Gitlab-Token (compared in constant time) before the body is parsed;
 // a deleted branch or tag and every other event are acknowledged and trigger nothing.
-import { isValidRef } from './refs.js';
+import { isValidRef } from '../../core/git-ref.js';
 import {
   badRequest,
   checkBodySize,

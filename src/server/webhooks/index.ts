@@ -5,10 +5,10 @@ import { receiveGitlabWebhook } from './gitlab.js';
 import type { WebhookResult, WebhookSource } from './request.js';
 import { receiveStandardWebhook, type StandardWebhookRequest } from './standard.js';
 
+export { isValidRef } from '../../core/git-ref.js';
 export { globMatches } from '../../core/glob.js';
 export { receiveGithubWebhook, verifyGithubSignature } from './github.js';
 export { receiveGitlabWebhook, verifyGitlabToken } from './gitlab.js';
-export { isValidRef, type RefFilters, type RefMatch, refMatches } from './refs.js';
 export type { WebhookIgnored, WebhookRequest, WebhookResult, WebhookSource, WebhookTrigger } from './request.js';
 export {
   receiveStandardWebhook,

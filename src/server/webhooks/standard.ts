@@ -2,7 +2,7 @@
 // sign `${webhook-id}.${webhook-timestamp}.${body}` with HMAC-SHA256 can ask Kiln to build a repository's ref.
 import { createHmac } from 'node:crypto';
 import { KilnError } from '../../core/errors.js';
-import { fullRef, isValidRef } from './refs.js';
+import { fullRef, isValidRef } from '../../core/git-ref.js';
 import {
   badRequest,
   checkBodySize,

@@ -6,11 +6,11 @@ import {
   parseServerConfig,
   projectForRepository,
   projectsForRepository,
-  refMatches,
   resolveSecret,
   type SecretRef,
 } from '../../../src/config/index.js';
 import { KilnError } from '../../../src/core/errors.js';
+import { globMatches } from '../../../src/core/glob.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const readFile = (path: string) => fsp.readFile(path, 'utf8');
@@ -153,11 +153,11 @@ describe('projectForRepository', () => {
   });
 
   it('matches branch and tag globs: * within a part, ** across parts', () => {
-    expect(refMatches('release/*', 'release/1.2')).toBe(true);
-    expect(refMatches('release/*', 'release/1/2')).toBe(false);
-    expect(refMatches('feature/**', 'feature/a/b')).toBe(true);
-    expect(refMatches('v*', 'v1.0.0')).toBe(true);
-    expect(refMatches('v1.0', 'v1x0')).toBe(false);
+    expect(globMatches('release/*', 'release/1.2')).toBe(true);
+    expect(globMatches('release/*', 'release/1/2')).toBe(false);
+    expect(globMatches('feature/**', 'feature/a/b')).toBe(true);
+    expect(globMatches('v*', 'v1.0.0')).toBe(true);
+    expect(globMatches('v1.0', 'v1x0')).toBe(false);
     const app = config.projects[0];
     if (!app) throw new Error('no project');
     expect(buildsRef(app, 'refs/heads/main')).toBe(true);

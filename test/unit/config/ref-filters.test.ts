@@ -1,57 +1,38 @@
 // Branch and tag filters as globs: `*` stays within a path segment, `**` crosses them; a branch is matched only by
 // branch globs and a tag only by tag globs; refs git would refuse are never admitted.
 import { describe, expect, it } from 'vitest';
-import { globMatches } from '../../../../src/core/glob.js';
-import { fullRef, isValidRef, refMatches } from '../../../../src/server/webhooks/refs.js';
+import { buildsRef } from '../../../src/config/index.js';
+import { fullRef, isValidRef } from '../../../src/core/git-ref.js';
+import { globMatches } from '../../../src/core/glob.js';
 
 const FILTERS = { branches: ['main', 'release/*', 'team/**'], tags: ['v*'] };
 
-describe('refMatches', () => {
-  it('admits a branch by a branch glob and gives its short name and the glob', () => {
-    expect(refMatches('refs/heads/main', FILTERS)).toEqual({
-      admitted: true,
-      kind: 'branch',
-      name: 'main',
-      glob: 'main',
-    });
-    expect(refMatches('refs/heads/release/2.x', FILTERS)).toEqual({
-      admitted: true,
-      kind: 'branch',
-      name: 'release/2.x',
-      glob: 'release/*',
-    });
-    expect(refMatches('refs/heads/team/a/b/c', FILTERS)).toMatchObject({ admitted: true, glob: 'team/**' });
+describe('buildsRef: the branch and tag filters of a project', () => {
+  it('admits a branch by a branch glob', () => {
+    expect(buildsRef(FILTERS, 'refs/heads/main')).toBe(true);
+    expect(buildsRef(FILTERS, 'refs/heads/release/2.x')).toBe(true);
+    expect(buildsRef(FILTERS, 'refs/heads/team/a/b/c')).toBe(true);
   });
 
   it('does not let * cross a slash, nor match a longer or shorter name', () => {
-    expect(refMatches('refs/heads/release/2.x/hotfix', FILTERS)).toMatchObject({ admitted: false, kind: 'branch' });
-    expect(refMatches('refs/heads/release', FILTERS).admitted).toBe(false);
-    expect(refMatches('refs/heads/mainline', FILTERS).admitted).toBe(false);
-    expect(refMatches('refs/heads/xmain', FILTERS).admitted).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/heads/release/2.x/hotfix')).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/heads/release')).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/heads/mainline')).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/heads/xmain')).toBe(false);
   });
 
   it('matches tags only by tag globs, and branches only by branch globs', () => {
-    expect(refMatches('refs/tags/v1.2.0', FILTERS)).toEqual({
-      admitted: true,
-      kind: 'tag',
-      name: 'v1.2.0',
-      glob: 'v*',
-    });
-    expect(refMatches('refs/tags/main', FILTERS)).toMatchObject({ admitted: false, kind: 'tag' });
-    expect(refMatches('refs/heads/v1.2.0', FILTERS)).toMatchObject({ admitted: false, kind: 'branch' });
-    expect(refMatches('refs/tags/v1/rc', FILTERS).admitted).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/tags/v1.2.0')).toBe(true);
+    expect(buildsRef(FILTERS, 'refs/tags/main')).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/heads/v1.2.0')).toBe(false);
+    expect(buildsRef(FILTERS, 'refs/tags/v1/rc')).toBe(false);
   });
 
   it('admits nothing of a kind with no globs, and never another kind of ref or an invalid one', () => {
-    expect(refMatches('refs/tags/v1', { branches: ['**'] }).admitted).toBe(false);
-    expect(refMatches('refs/heads/main', {}).admitted).toBe(false);
-    expect(refMatches('refs/pull/12/head', { branches: ['**'], tags: ['**'] })).toEqual({
-      admitted: false,
-      kind: 'other',
-      name: 'refs/pull/12/head',
-      glob: undefined,
-    });
-    expect(refMatches('refs/heads/a..b', { branches: ['**'] }).admitted).toBe(false);
+    expect(buildsRef({ branches: ['**'], tags: [] }, 'refs/tags/v1')).toBe(false);
+    expect(buildsRef({ branches: [], tags: [] }, 'refs/heads/main')).toBe(false);
+    expect(buildsRef({ branches: ['**'], tags: ['**'] }, 'refs/pull/12/head')).toBe(false);
+    expect(buildsRef({ branches: ['**'], tags: [] }, 'refs/heads/a..b')).toBe(false);
   });
 });
 
