@@ -35,6 +35,18 @@ function servedProject(root: string): { dir: string; commit: string } {
   return { dir, commit: makeRepo(dir, files) };
 }
 
+/** The demo project served over HTTP with Basic auth, and `kiln build` of it with those credentials. */
+async function httpProject() {
+  const root = tempDir();
+  const served = servedProject(root);
+  const server = await startGitHttp(join(root, 'served'), { username: 'u', password: 'p4ssword' });
+  servers.push(server);
+  const home = join(root, 'home');
+  const env = { KILN_GIT_USERNAME: 'u', KILN_GIT_PASSWORD: 'p4ssword' };
+  const args = ['build', '--repository', `${server.url}/repo`, '--path', 'app', '--json'];
+  return { root, served, server, home, env, args };
+}
+
 describe('kiln build --repository', () => {
   it('builds a commit over git://, then fetches the same mirror and builds the pushed commit', async () => {
     const root = tempDir();
@@ -141,13 +153,7 @@ describe('kiln build --repository', () => {
   });
 
   it('leaves no mirror when the process is killed (-9) mid-clone, and the next build clones it', async () => {
-    const root = tempDir();
-    const served = servedProject(root);
-    const server = await startGitHttp(join(root, 'served'), { username: 'u', password: 'p4ssword' });
-    servers.push(server);
-    const home = join(root, 'home');
-    const env = { KILN_GIT_USERNAME: 'u', KILN_GIT_PASSWORD: 'p4ssword' };
-    const args = ['build', '--repository', `${server.url}/repo`, '--path', 'app', '--json'];
+    const { root, served, server, home, env, args } = await httpProject();
     server.holdPacks = true;
     const child = spawn(process.execPath, [KILN, ...args], {
       cwd: root,
@@ -172,13 +178,7 @@ describe('kiln build --repository', () => {
   });
 
   it('lets two processes fetch the same new mirror at once: one clones, the other waits, both build', async () => {
-    const root = tempDir();
-    const served = servedProject(root);
-    const server = await startGitHttp(join(root, 'served'), { username: 'u', password: 'p4ssword' });
-    servers.push(server);
-    const home = join(root, 'home');
-    const env = { KILN_GIT_USERNAME: 'u', KILN_GIT_PASSWORD: 'p4ssword' };
-    const args = ['build', '--repository', `${server.url}/repo`, '--path', 'app', '--json'];
+    const { root, served, server, home, env, args } = await httpProject();
     for (const d of ['a', 'b']) mkdirSync(join(root, d));
     server.holdPacks = true;
     const both = Promise.all([
