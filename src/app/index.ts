@@ -5,5 +5,6 @@ export { parseListen } from '../config/index.js';
 export type { BuildDetail, BuildRow } from '../store/index.js';
 export type { BuildOptions, BuildRequest, BuildResult, StepSummary } from './build/types.js';
 export { type EmbeddedOptions, embeddedPorts } from './embedded.js';
+export type { MachineHealth } from './health.js';
 export { createKiln, type Kiln } from './kiln.js';
 export type { KilnPorts, RunnerKind } from './ports.js';

@@ -11,6 +11,7 @@ import type { cacheGc, cacheStats } from './cache.js';
 import type { checkConfig, checkServerConfig, loadServerConfig } from './config.js';
 import type { importVulnerabilities, vulnerabilityData } from './db.js';
 import type { GcRequest, gc } from './gc.js';
+import type { machineHealth } from './health.js';
 import type { generateKeys } from './keys.js';
 import type { planBuild } from './plan.js';
 import type { KilnPorts } from './ports.js';
@@ -49,6 +50,8 @@ export interface Kiln {
     needed: Parameters<typeof authenticate>[2],
   ): ReturnType<typeof authenticate>;
   resolveRemote(remote: Parameters<typeof resolveRemote>[1]): ReturnType<typeof resolveRemote>;
+  /** Room left for builds on this machine, and memory: what a worker reports with its heartbeats. */
+  health(): ReturnType<typeof machineHealth>;
   /** Opens the store now: a server checks its home when it starts, not at its first request. */
   ready(): Promise<void>;
   checkServerConfig(file: string): ReturnType<typeof checkServerConfig>;
@@ -92,6 +95,7 @@ export function createKiln(given: KilnPorts): Kiln {
     authenticate: async (authorization, needed) =>
       (await import('./tokens.js')).authenticate(ports, authorization, needed),
     resolveRemote: async (remote) => (await import('./remote.js')).resolveRemote(ports, remote),
+    health: async () => (await import('./health.js')).machineHealth(ports),
     async ready() {
       await ports.store();
     },

@@ -60,6 +60,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import('./serve.js')).serveCommand,
     summary: 'serve the HTTP API (builds, tokens) over this Kiln home',
   },
+  worker: {
+    load: async () => (await import('./worker.js')).workerCommand,
+    summary: "build the queue's jobs on this machine, for the kiln serve whose store it shares",
+  },
   submit: {
     load: async () => (await import('./submit.js')).submitCommand,
     summary: 'queue a build on a Kiln server, and follow it to the end',

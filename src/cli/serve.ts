@@ -3,10 +3,11 @@
 import { promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname as machineName } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Kiln, type KilnPorts, parseListen, type ServerConfig } from '../app/index.js';
 import { KilnError } from '../core/errors.js';
+import { publishConfig, queueRulesOf } from '../farm/farm-config.js';
 import type { Job } from '../farm/job.js';
 import { listDeliveries, type NotificationSender, notificationOutbox, notificationSender } from '../farm/notify.js';
 import { type Scheduler, startScheduler } from '../farm/schedules.js';
@@ -18,13 +19,15 @@ import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { withKiln } from './kiln.js';
 
-const HELP = `usage: kiln serve [--config kiln-server.yaml] [--listen HOST:PORT]
+const HELP = `usage: kiln serve [--config kiln-server.yaml] [--listen HOST:PORT] [--workers N]
 
 Serves Kiln's HTTP API over the store of KILN_HOME, and prints "listening on http://HOST:PORT"
 once it accepts requests (--listen, else the file's \`listen\`, else 127.0.0.1:8080; port 0 picks
-a free one). With --config, it also queues and runs builds of the projects kiln-server.yaml lists,
-on \`concurrency\` in-process workers. SIGINT or SIGTERM stops it: no new build starts, the builds
-that run end, then it exits.
+a free one). With --config, it also queues builds of the projects kiln-server.yaml lists, and runs
+them on N in-process workers (--workers, default the file's \`concurrency\`; 0 leaves every build
+to \`kiln worker\` processes sharing the store). It publishes the file's priority classes and
+limits in the store, for those workers to lease by. SIGINT or SIGTERM stops it: no new build
+starts, the builds that run end, then it exits.
 
   GET  /healthz                 liveness (open)
   GET  /v1/openapi.json         the OpenAPI 3.1 document of the API (open)
@@ -51,7 +54,12 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
   const { values } = parseCommandArgs(
     'serve',
     argv,
-    { listen: { type: 'string' }, config: { type: 'string' }, database: { type: 'string' } },
+    {
+      listen: { type: 'string' },
+      config: { type: 'string' },
+      database: { type: 'string' },
+      workers: { type: 'string' },
+    },
     0,
   );
   if (values.help) {
@@ -59,6 +67,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     return 0;
   }
   if (values.database !== undefined) throw postgresLater('--database');
+  const workers = values.workers === undefined ? undefined : workerCount(values.workers);
   await withKiln(ctx, { lines: true }, async (kiln, ports) => {
     const config = values.config === undefined ? undefined : await kiln.loadServerConfig(values.config);
     if (config?.database.kind === 'postgres') throw postgresLater('database: in kiln-server.yaml');
@@ -66,7 +75,10 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     const { hostname, port } = listenAddress(listen);
     await kiln.ready();
     const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
-    const started = config ? await startService(ctx, kiln, ports, config, log) : undefined;
+    const started =
+      config && values.config !== undefined
+        ? await startService(ctx, kiln, ports, { config, file: values.config }, workers ?? config.concurrency, log)
+        : undefined;
     const service = started?.service;
     const scheduler: Scheduler | undefined =
       config && service && startScheduler({ config, store: await ports.store(), service, log });
@@ -116,26 +128,26 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
   return 0;
 }
 
-/** The queue over the home's store and `config.concurrency` workers, started. */
+/** The queue over the home's store, its rules published, and `workers` in-process workers started. */
 async function startService(
   ctx: CliContext,
   kiln: Kiln,
   ports: KilnPorts,
-  config: ServerConfig,
+  { config, file }: { config: ServerConfig; file: string },
+  workers: number,
   log: (message: string) => void,
 ): Promise<{ service: BuildService; sender: NotificationSender; deliveries: ApiService['deliveries'] }> {
   const store = await ports.store();
   const sender = notificationSender({ store, config, secrets: secretSources(ctx), log });
   const outbox = notificationOutbox({ config, host: machineName() });
+  // What `kiln worker`s sharing the store decide and notify by: this server's kiln-server.yaml.
+  await publishConfig(store, await fsp.readFile(file, 'utf8'), resolve(ctx.cwd, file), new Date());
   const queue = sqliteQueue(store, {
+    ...queueRulesOf(config),
     onChange: async (db, job, at) => {
       await outbox(db, job, at);
       queueMicrotask(sender.wake); // committed by then or soon after: the sender's poll catches a late one
     },
-    classes: config.classes,
-    global: config.concurrency,
-    perProject: 1,
-    projects: Object.fromEntries(config.projects.map((p) => [p.name, p.concurrency])),
   });
   const reaped = await queue.reap();
   if (reaped.requeued.length + reaped.lost.length > 0) {
@@ -144,14 +156,17 @@ async function startService(
   const service = buildService({
     kiln,
     queue,
+    store,
+    version: ctx.version,
     config,
     secrets: secretSources(ctx),
     deliveryDir: join(ports.home.home, 'serve', 'out'),
+    leaseMs: config.leaseMs,
     log,
   });
-  service.start(config.concurrency);
+  service.start(workers);
   sender.start();
-  log(`building ${config.projects.length} project(s) on ${config.concurrency} worker(s)`);
+  log(`building ${config.projects.length} project(s) on ${workers} in-process worker(s)`);
   return { service, sender, deliveries: (query) => listDeliveries(store, query) };
 }
 
@@ -175,6 +190,14 @@ export function apiService(service: BuildService, deliveries?: ApiService['deliv
     submittedAt: new Date(job.submittedAt).toISOString(),
     endedAt: iso(job.endedAt),
     worker: job.workerId,
+    attempts: job.attempts.map((a) => ({
+      attempt: a.attempt,
+      worker: a.workerId,
+      startedAt: new Date(a.startedAt).toISOString(),
+      endedAt: new Date(a.endedAt).toISOString(),
+      outcome: a.outcome,
+      buildId: a.buildId,
+    })),
     buildId: job.buildId,
   });
   return {
@@ -191,9 +214,19 @@ export function apiService(service: BuildService, deliveries?: ApiService['deliv
       const { classes, running } = await service.queue.stats();
       return { classes: classes.map((c) => ({ ...c })), running };
     },
-    workers: () => [...service.workers()],
+    workers: () => service.workers(),
     ...(deliveries && { deliveries }),
   };
+}
+
+/** --workers: a count of in-process workers, 0 or more. */
+export function workerCount(text: string): number {
+  if (!/^\d{1,3}$/.test(text)) {
+    throw new KilnError('KILN_USAGE', `--workers must be a whole number from 0 to 999, got "${text}"`, {
+      hint: 'e.g. --workers 2, or --workers 0 to leave every build to `kiln worker` processes',
+    });
+  }
+  return Number(text);
 }
 
 function postgresLater(where: string): KilnError {

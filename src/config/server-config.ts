@@ -77,6 +77,8 @@ export interface ServerConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly database: ServerDatabase;
   readonly concurrency: number;
+  /** How long a job's lease lasts without a heartbeat. */
+  readonly leaseMs: number;
   /** Highest first. */
   readonly classes: readonly string[];
   /** The class of a branch no rule matches: "normal", or the lowest class when `classes` has no "normal". */
@@ -105,6 +107,7 @@ export function normalizeServerConfig(parsed: ParsedServerConfig, dir: string): 
     listen: parseListen(parsed.listen) ?? { host: '127.0.0.1', port: 8080 },
     database: parsed.database === undefined ? { kind: 'sqlite' } : { kind: 'postgres', url: parsed.database },
     concurrency: parsed.concurrency,
+    leaseMs: parsed.leaseSeconds * 1000,
     classes: parsed.classes,
     defaultClass,
     limits: parsed.limits,

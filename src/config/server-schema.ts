@@ -193,6 +193,15 @@ export const ServerConfigSchema = z.strictObject({
     .optional()
     .describe('PostgreSQL URL (postgres://…); leave out for the embedded SQLite store in the Kiln home.'),
   concurrency: z.number().int().positive().default(2).describe('Builds that run at once, over all projects.'),
+  leaseSeconds: z
+    .number()
+    .int()
+    .min(3)
+    .max(3600)
+    .default(60)
+    .describe(
+      'How long a worker holds a job without a heartbeat (it sends one every third of it): a worker killed mid-build loses the job to another this long after its last heartbeat.',
+    ),
   classes: z
     .array(className)
     .min(1)

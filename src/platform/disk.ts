@@ -1,6 +1,6 @@
 // Failures of the machine rather than of Kiln or its input (a full disk, a read-only or forbidden directory), turned
 // into KilnErrors that say so and where, wherever in a use case they surface.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { KilnError } from '../core/errors.js';
 
@@ -66,4 +66,16 @@ function writeDenied(path: string): string | undefined {
 /** The quoted path in a Node error message such as `ENOSPC: no space left on device, write '/x'` (when it has one). */
 function placeIn(message: string): string | undefined {
   return /'([^']+)'/.exec(message)?.[1];
+}
+
+/**
+ * The bytes an unprivileged writer may still use on the file system holding `path` (or its nearest existing
+ * ancestor, for a directory not made yet); null when not even `/` can be examined.
+ */
+export async function freeBytes(path: string): Promise<number | null> {
+  for (let p = path; ; p = dirname(p)) {
+    const st = await fsp.statfs(p).catch(() => undefined);
+    if (st) return st.bavail * st.bsize;
+    if (dirname(p) === p) return null;
+  }
 }

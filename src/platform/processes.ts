@@ -2,7 +2,7 @@
 // reads process state. Locks record who holds them, work dirs are private to a user, steps run in process groups,
 // and an SBOM lists the packages npm would install on this platform.
 import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { freemem, hostname, totalmem } from 'node:os';
 
 /** The process facts a lock needs, injectable so tests can fake a dead holder or an old clock. */
 export interface LockEnv {
@@ -32,6 +32,11 @@ export const PROCESS_LOCK_ENV: LockEnv = Object.freeze({
 /** The name of the machine this process runs on (a control-plane worker's host, in its builds' provenance). */
 export function hostName(): string {
   return hostname();
+}
+
+/** The machine's free and total memory, and this process's resident set, in bytes (a worker's health report). */
+export function memoryUsage(): { readonly freeBytes: number; readonly totalBytes: number; readonly rssBytes: number } {
+  return { freeBytes: freemem(), totalBytes: totalmem(), rssBytes: process.memoryUsage.rss() };
 }
 
 /**

@@ -30,7 +30,7 @@ export interface ApiService {
   job(id: string): Promise<(Omit<z.infer<typeof Job>, 'build' | 'artifacts'> & { buildId: string | null }) | undefined>;
   cancel(id: string): Promise<boolean>;
   queue(): Promise<z.infer<typeof QueueView>>;
-  workers(): z.infer<typeof WorkerView>[];
+  workers(): Promise<z.infer<typeof WorkerView>[]>;
   /** Recent notifications to the projects' notify targets; none when it is absent. */
   deliveries?(query: z.infer<typeof DeliveriesQuery>): Promise<z.infer<typeof Delivery>[]>;
 }
@@ -134,7 +134,7 @@ export function createApi(deps: ApiDeps): Hono {
   }
 
   app.get('/v1/queue', allow('read'), async (c) => c.json(await service().queue()));
-  app.get('/v1/workers', allow('read'), (c) => c.json({ workers: service().workers() }));
+  app.get('/v1/workers', allow('read'), async (c) => c.json({ workers: await service().workers() }));
   app.get('/v1/deliveries', allow('read'), async (c) => {
     const query = DeliveriesQuery.safeParse(c.req.query());
     if (!query.success)

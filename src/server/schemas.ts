@@ -91,6 +91,20 @@ export const Job = z.object({
   submittedAt: z.string(),
   endedAt: z.string().nullable(),
   worker: z.string().nullable(),
+  attempts: z
+    .array(
+      z.object({
+        attempt: z.number().int(),
+        worker: z.string(),
+        startedAt: z.string(),
+        endedAt: z.string(),
+        outcome: z
+          .enum(['succeeded', 'failed', 'blocked', 'infra', 'lost', 'cancelled'])
+          .describe('`infra` and `lost` (its worker stopped reporting) are infrastructure failures, retried'),
+        buildId: z.string().nullable(),
+      }),
+    )
+    .describe('the attempts that ended, oldest first'),
   build: BuildDetail.nullable().describe('the recorded build of the last attempt, once a worker has one'),
   artifacts: z.array(Artifact).describe('the artifacts of that build, with digests (empty until it succeeded)'),
 });
@@ -101,11 +115,29 @@ export const QueueView = z.object({
 });
 
 export const WorkerView = z.object({
-  id: z.string(),
+  id: z.string().describe('fresh each time a worker process starts'),
+  host: z.string(),
   labels: z.record(z.string(), z.string()),
-  state: z.enum(['idle', 'building', 'stopping']),
-  job: z.string().nullable(),
-  heartbeatAt: z.string().nullable(),
+  version: z.string().describe("the worker's Kiln version"),
+  state: z
+    .enum(['idle', 'building', 'stopping', 'stopped', 'gone'])
+    .describe('as the worker last reported; `gone` when it has not reported for three intervals (killed, or lost)'),
+  job: z.string().nullable().describe('the job it builds'),
+  startedAt: z.string(),
+  heartbeatAt: z.string().describe('its last report'),
+  heartbeatAgeMs: z.number().int(),
+  health: z
+    .object({
+      workDir: z.string(),
+      workFreeBytes: z.number().nullable(),
+      cacheDir: z.string(),
+      cacheFreeBytes: z.number().nullable(),
+      memFreeBytes: z.number(),
+      memTotalBytes: z.number(),
+      rssBytes: z.number(),
+    })
+    .partial()
+    .describe('free bytes where its builds write and where its cache is, and memory, at its last report'),
 });
 
 export const WorkerList = z.object({ workers: z.array(WorkerView) });

@@ -55,6 +55,7 @@ export type {
   StepActionRow,
   StepRow,
   WebhookDeliveryRow,
+  WorkerRow,
 } from './schema.js';
 export {
   type ArtifactSbom,
@@ -80,3 +81,4 @@ export {
   releaseWebhookDelivery,
   webhookDelivery,
 } from './webhooks.js';
+export { farmConfig, forgetWorkers, publishFarmConfig, reportWorker, workerRows } from './workers.js';

@@ -367,6 +367,38 @@ const buildWorker: Migration = {
   },
 };
 
+// The farm (src/farm/worker.ts): one row per worker process (its id is fresh each start), with what it builds, when it
+// last reported, and its health (JSON: free bytes of its work and cache directories, memory); and the
+// kiln-server.yaml a `kiln serve` runs by (one row: its text and where it was read), which `kiln worker`s run by.
+const workers: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('workers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('host', 'text', (c) => c.notNull())
+      .addColumn('labels', 'text', (c) => c.notNull())
+      .addColumn('kiln_version', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('job_id', 'text')
+      .addColumn('health', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('workers_heartbeat').on('workers').column('heartbeat_at').execute();
+    await db.schema
+      .createTable('farm_config')
+      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('file', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('farm_config').execute();
+    await db.schema.dropTable('workers').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -385,6 +417,7 @@ export const migrationProvider: MigrationProvider = {
       '0012_schedule_runs': scheduleRuns,
       '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
+      '0015_workers': workers,
     };
   },
 };

@@ -169,6 +169,31 @@ export interface KilnDatabase {
   webhook_deliveries: WebhookDeliveriesTable;
   notifications: NotificationsTable;
   schedule_runs: ScheduleRunsTable;
+  workers: WorkersTable;
+  farm_config: FarmConfigTable;
+}
+
+/** A worker process of the farm as it last reported; times are RFC 3339, labels and health JSON. */
+export interface WorkersTable {
+  id: string;
+  host: string;
+  labels: string;
+  kiln_version: string;
+  started_at: string;
+  heartbeat_at: string;
+  /** `idle`, `building`, `stopping` (draining) or `stopped` (drained and gone). */
+  state: string;
+  job_id: string | null;
+  health: string;
+}
+export type WorkerRow = Selectable<WorkersTable>;
+
+/** The kiln-server.yaml a server runs by, for the workers sharing its store: one row (id 1), its text and path. */
+export interface FarmConfigTable {
+  id: number;
+  text: string;
+  file: string;
+  updated_at: string;
 }
 
 /** The last tick a project's cron schedule fired for (ISO 8601 UTC), and the job it queued or why it could not. */

@@ -187,7 +187,7 @@ describe('kiln serve --config: builds the configured projects', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output()).toContain('building 1 project(s) on 2 worker(s)');
+    expect(output()).toContain('building 1 project(s) on 2 in-process worker(s)');
   });
 });
 

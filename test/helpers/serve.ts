@@ -46,3 +46,38 @@ export function startServe(
     child.on('exit', (code) => reject(new Error(`kiln serve exited ${code} before listening:\n${out}`)));
   });
 }
+
+/** A running `kiln worker`: the process and everything it printed so far. */
+export interface StartedWorker {
+  readonly child: ChildProcess;
+  output(): string;
+}
+
+/** Starts `kiln worker ARGS` on `home` (killed by `stopServers`); resolves once it says it builds. */
+export function startWorker(
+  home: string,
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<StartedWorker> {
+  const child = spawn(process.execPath, [KILN, 'worker', ...args], {
+    env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '', ...env },
+  });
+  started.push(child);
+  let out = '';
+  child.stdout?.on('data', (c) => {
+    out += c;
+  });
+  child.stderr?.on('data', (c) => {
+    out += c;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kiln worker did not start in 20 s:\n${out}`)), 20_000);
+    child.stderr?.on('data', () => {
+      if (/building on \d+ worker/.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`kiln worker exited ${code} before building:\n${out}`)));
+  });
+}

@@ -194,7 +194,16 @@ describe('notifications of job state changes', () => {
         return { buildId: 'build-1' };
       },
     } as unknown as Kiln;
-    const service = buildService({ kiln, queue, config, secrets, deliveryDir: tempDir(), pollMs: 10 });
+    const service = buildService({
+      kiln,
+      queue,
+      store,
+      config,
+      secrets,
+      deliveryDir: tempDir(),
+      pollMs: 10,
+      version: 'test',
+    });
     service.start(1);
     cleanups.push(() => service.drain());
 

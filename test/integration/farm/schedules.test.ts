@@ -66,6 +66,8 @@ beforeAll(async () => {
   service = buildService({
     kiln: h.kiln,
     queue,
+    store,
+    version: 'test',
     config,
     secrets: { env: {}, readFile: async () => '' },
     deliveryDir: join(root, 'out'),

@@ -147,7 +147,7 @@ describe('the HTTP API', () => {
         job: async () => undefined,
         cancel: unused,
         queue: unused,
-        workers: () => [],
+        workers: async () => [],
         deliveries: async (query) => {
           asked.push(query);
           return [delivery];

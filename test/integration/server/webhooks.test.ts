@@ -69,7 +69,16 @@ beforeAll(async () => {
   const store = await h.ports.store();
   queue = sqliteQueue(store, { global: 1, perProject: 1 });
   const secrets = { env, readFile: async () => '' };
-  const service = buildService({ kiln: h.kiln, queue, config, secrets, deliveryDir: join(root, 'out'), log: () => {} });
+  const service = buildService({
+    kiln: h.kiln,
+    queue,
+    store,
+    version: 'test',
+    config,
+    secrets,
+    deliveryDir: join(root, 'out'),
+    log: () => {},
+  });
   // No worker is started: the jobs stay queued, to be looked at.
   const real = apiService(service);
   app = createApi({

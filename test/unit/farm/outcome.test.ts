@@ -1,7 +1,7 @@
 // How a worker reports a build that threw: the build's own failure is never retried, the machine's is.
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../../src/core/errors.js';
-import { outcomeOf } from '../../../src/farm/service.js';
+import { outcomeOf } from '../../../src/farm/worker.js';
 
 describe('outcomeOf', () => {
   it('counts a failing step or bad input as failed, a policy block as blocked, and the machine as infra', () => {
