@@ -92,7 +92,8 @@ describe('a job source', () => {
       'projects:\n  - { name: app, repository: "https://git.example/app.git", path: web, credentials: { username: bot, password: { env: GIT_PW } } }\n';
     await publishConfig(store, text, file, new Date());
     const [project] = (await publishedConfig(store)).projects;
-    const payload = jobPayload(project!, 'main');
+    if (!project) throw new Error('the published file has its project');
+    const payload = jobPayload(project, 'main');
     expect(JSON.parse(JSON.stringify(payload))).toEqual({
       ref: 'main',
       source: {
