@@ -34,9 +34,11 @@ export function printTable(n, runs, result, meta) {
     [
       'scenario',
       'Kiln s median [min–max]',
+      'via a warm worker s median [min–max]',
       'Turborepo s median [min–max]',
       'direct s median [min–max]',
       'Kiln/Turbo',
+      'worker/Turbo',
       'Kiln/direct',
     ],
   ];
@@ -44,9 +46,11 @@ export function printTable(n, runs, result, meta) {
     rows.push([
       LABELS[scenario] ?? scenario,
       cell(s.kiln),
+      cell(s.worker),
       cell(s.turbo),
       cell(s.direct),
       ratio(s.kiln.median, s.turbo.median),
+      ratio(s.worker.median, s.turbo.median),
       ratio(s.kiln.median, s.direct.median),
     ]);
   }

@@ -13,7 +13,7 @@ import { hashTree, turboBinary } from './tools.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = ['cold', 'warm', 'replay', 'restore', 'leaf', 'root'];
-const TOOLS = ['kiln', 'turbo', 'direct'];
+const TOOLS = ['kiln', 'worker', 'turbo', 'direct'];
 // Local cache only (in the repo's .turbo/cache), streamed logs, only failures printed.
 const TURBO_ARGS = [
   'run',
@@ -95,9 +95,86 @@ async function setUp(n) {
     cpSync(join(repos.kiln, 'kiln.workspaces.yaml'), join(repos.kiln, 'kiln.yaml'));
     await git(repos.kiln, 'commit', '-qam', 'kiln: per-package syntax');
   }
+  if (args['kiln-config'] === 'workspaces') {
+    cpSync(join(repos.worker, 'kiln.workspaces.yaml'), join(repos.worker, 'kiln.yaml'));
+    await git(repos.worker, 'commit', '-qam', 'kiln: per-package syntax');
+  }
   const kilnHome = join(base, 'kiln-home');
   await timed(process.execPath, [kilnBin, 'keys', 'generate', '--out', join(base, 'bench')], { cwd: base, env: ENV });
-  return { ...info, base, repos, kilnHome, key: join(base, 'bench.key') };
+  const ctx = { ...info, base, repos, kilnHome, key: join(base, 'bench.key'), workerHome: join(base, 'worker-home') };
+  ctx.server = await startServer(ctx);
+  return ctx;
+}
+
+/**
+ * `kiln serve` with one in-process worker over its own home, building the worker's clone (a file:// repository):
+ * the "via a warm worker" tool. Resolves once it listens, with a trigger token.
+ */
+async function startServer(ctx) {
+  const config = join(ctx.base, 'kiln-server.yaml');
+  writeFileSync(config, `concurrency: 1\nprojects:\n  - name: bench\n    repository: file://${ctx.repos.worker}\n`);
+  const env = { ...ENV, KILN_HOME: ctx.workerHome, KILN_SIGNING_KEY: ctx.key };
+  const { stdout } = await timed(process.execPath, [kilnBin, 'tokens', 'create', '--scope', 'trigger'], {
+    cwd: ctx.base,
+    env,
+  });
+  const child = spawn(
+    process.execPath,
+    [kilnBin, 'serve', '--listen', '127.0.0.1:0', '--config', config, '--workers', '1'],
+    {
+      cwd: ctx.base,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  const url = await new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`kiln serve did not listen in 30 s:\n${out}`)), 30_000);
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        done(m[1]);
+      }
+    });
+    child.stderr.on('data', (c) => {
+      out = (out + c).slice(-20_000);
+    });
+    child.on('exit', (code) => fail(new Error(`kiln serve exited ${code}:\n${out}`)));
+  });
+  return { child, url, token: stdout.trim(), output: () => out };
+}
+
+async function stopServer(server) {
+  const exited = new Promise((done) => server.child.on('exit', done));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Submits a build of main to the warm worker and polls (every 5 ms) until it ends; resolves with the ms taken. */
+async function viaWorker(ctx, scenario) {
+  const { url, token } = ctx.server;
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+  const started = process.hrtime.bigint();
+  const submitted = await fetch(`${url}/v1/builds`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ project: 'bench', ref: 'main', force: scenario === 'replay' }),
+  });
+  if (submitted.status !== 202) throw new Error(`submit: ${submitted.status} ${await submitted.text()}`);
+  const { id } = await submitted.json();
+  for (;;) {
+    const job = await (await fetch(`${url}/v1/builds/${id}`, { headers })).json();
+    if (!['queued', 'running'].includes(job.status)) {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (job.status !== 'succeeded' || job.artifacts.length === 0) {
+        throw new Error(`job ${id} ended ${job.status}:\n${ctx.server.output().slice(-3000)}`);
+      }
+      return ms;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Puts one tool's clone (and caches) into the state a scenario starts from. */
@@ -109,6 +186,14 @@ async function prepare(tool, scenario, ctx, revision) {
     if (tool === 'turbo') rmSync(join(repo, '.turbo'), { recursive: true, force: true });
   }
   if (scenario === 'restore') rmDists(repo);
+  if (tool === 'worker' && scenario === 'cold') {
+    await stopServer(ctx.server);
+    rmSync(ctx.workerHome, { recursive: true, force: true });
+    ctx.server = await startServer(ctx);
+  }
+  if (tool === 'worker' && scenario === 'restore') {
+    rmSync(join(ctx.workerHome, 'serve', 'out', 'bench'), { recursive: true, force: true }); // what it delivered
+  }
   if ((scenario === 'cold' || scenario === 'restore') && tool === 'kiln') {
     rmSync(join(repo, 'kiln-out'), { recursive: true, force: true }); // Kiln builds in a clean copy: its outputs are here
   }
@@ -123,6 +208,7 @@ async function prepare(tool, scenario, ctx, revision) {
 /** Builds with one tool and checks it left its outputs; resolves with the wall time in ms. */
 async function build(tool, ctx, scenario) {
   const repo = ctx.repos[tool];
+  if (tool === 'worker') return viaWorker(ctx, scenario);
   if (tool === 'kiln') {
     const argv = [kilnBin, 'build', '--json', '--key', ctx.key];
     if (scenario === 'replay') argv.push('--force'); // run the whole pipeline, every step a cache hit
@@ -192,6 +278,7 @@ try {
       summary: summarize(samples),
     };
     printTable(n, runs, results.sizes[n], results);
+    await stopServer(ctx.server);
   }
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
 } finally {
