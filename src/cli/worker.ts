@@ -69,10 +69,10 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
       labels,
       log,
     });
-    pool.start(count);
+    const ids = pool.start(count);
     const shown = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
     log(
-      `building on ${count} worker(s)${shown.length > 0 ? ` labelled ${shown.join(',')}` : ''}, by the kiln-server.yaml published ${config.publishedAt}`,
+      `building on ${count} worker(s) (${ids.join(', ')})${shown.length > 0 ? ` labelled ${shown.join(',')}` : ''}, by the kiln-server.yaml published ${config.publishedAt}`,
     );
     await stopped;
     log('stopping: no new build starts; waiting for the builds that run');

@@ -144,8 +144,8 @@ export interface WorkerPoolDeps {
 
 /** Workers of one process. */
 export interface WorkerPool {
-  /** Starts `count` more workers, each with a fresh id. */
-  start(count: number): void;
+  /** Starts `count` more workers, each with a fresh id; returns their ids. */
+  start(count: number): string[];
   /** Makes idle workers ask the queue now (a job was submitted). */
   wake(): void;
   /** Stops the build of `jobId` at once if a worker here runs it (the job was cancelled). */
@@ -289,6 +289,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
 
   return {
     start(count) {
+      const ids: string[] = [];
       for (let i = 0; i < count; i++) {
         const state: Reported = {
           id: `w-${randomUUID()}`,
@@ -297,7 +298,9 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
           job: null,
         };
         workers.set(state.id, { state, done: loop(state) });
+        ids.push(state.id);
       }
+      return ids;
     },
     wake,
     stopBuild(jobId) {
