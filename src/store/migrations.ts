@@ -367,6 +367,36 @@ const buildWorker: Migration = {
   },
 };
 
+// Retried steps (kiln.yaml `retries`): how many times each step's command ran (0 for a replayed or skipped step) and
+// whether it passed only after failing (flaky, 0/1), and per build how many of its steps were flaky. Rows from before
+// it read as one clean attempt, except replayed and skipped steps, which never ran.
+const stepRetries: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('steps')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(1))
+      .execute();
+    await db.schema
+      .alterTable('steps')
+      .addColumn('flaky', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('builds')
+      .addColumn('flaky_steps', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await (db as Kysely<{ steps: { status: string; attempts: number } }>)
+      .updateTable('steps')
+      .set({ attempts: 0 })
+      .where('status', 'in', ['cached', 'skipped'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').dropColumn('flaky_steps').execute();
+    await db.schema.alterTable('steps').dropColumn('flaky').execute();
+    await db.schema.alterTable('steps').dropColumn('attempts').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -385,6 +415,7 @@ export const migrationProvider: MigrationProvider = {
       '0012_schedule_runs': scheduleRuns,
       '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
+      '0017_step_retries': stepRetries,
     };
   },
 };
