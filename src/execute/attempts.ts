@@ -98,8 +98,10 @@ async function runOnce(
 function lastAttempt(outcome: StepOutcome, attempt: number, max: number): string {
   const which = `attempt ${attempt} of ${max}`;
   if (outcome.exitCode === 0) return `kiln: ${which} exited 0: the step passed after failing, so it is flaky`;
-  if (retryable(outcome)) return `kiln: ${which} exited ${outcome.exitCode}: the step failed every attempt`;
-  return `kiln: ${which} ended without an exit of its own (stopped, or Kiln failed): not retried`;
+  if (outcome.limitHit) return `kiln: ${which} hit its ${outcome.limitHit.text}: not retried`;
+  if (outcome.exitCode === null) return `kiln: ${which} was stopped or could not run: not retried`;
+  if (attempt === max) return `kiln: ${which} exited ${outcome.exitCode}: the step failed every attempt`;
+  return `kiln: ${which} exited ${outcome.exitCode} while the build was stopping: not retried`;
 }
 
 /** Appends `line` to the log; returns it. A log that cannot be written loses the line, not the build. */

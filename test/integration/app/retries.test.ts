@@ -69,6 +69,10 @@ describe('retries', () => {
         'kiln: attempt 2 of 3 exited 0: the step passed after failing, so it is flaky\n',
     );
 
+    // Built again, the same commit is up to date: the build handed back keeps its mark.
+    const same = await h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host' });
+    expect(same).toMatchObject({ buildId: built.buildId, upToDate: true, flakySteps: 1 });
+
     // The passing attempt's outputs were cached: a forced rebuild replays the step and runs nothing.
     h.events.length = 0;
     const again = await h.kiln.build({ projectPath: repo, allowDirty: false, runner: 'host', force: true });
