@@ -2,6 +2,7 @@
 import type { BuildRequest } from '../app/index.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
+import { flakyStepsText } from './builds.js';
 import { type CliContext, println } from './context.js';
 import { errorJson, reportFailure } from './errors.js';
 import { withKiln } from './kiln.js';
@@ -187,8 +188,8 @@ function buildJson(result: Built) {
     vulns: evidence['vulns-attestation'],
     policy: evidence['policy-attestation'],
   }));
-  const { buildId, commit, status, upToDate, cache, steps, published } = result;
-  return { buildId, commit, status, upToDate, artifacts, cache, steps, published };
+  const { buildId, commit, status, upToDate, cache, steps, flakySteps, published } = result;
+  return { buildId, commit, status, upToDate, artifacts, cache, steps, flakySteps, published };
 }
 
 function printBuild(ctx: CliContext, result: Built, explain: boolean): void {
@@ -201,9 +202,11 @@ function printBuild(ctx: CliContext, result: Built, explain: boolean): void {
     println(ctx.stdout, `  policy     ${a.evidence['policy-attestation']}`);
   }
   for (const p of result.published) println(ctx.stdout, `published ${p.ref}`);
+  const flaky = result.steps.filter((st) => st.flaky).map((st) => st.name);
+  const marked = result.flakySteps > 0 ? `, ${flakyStepsText(result.flakySteps)}` : '';
   const how = result.upToDate
-    ? 'is up to date (nothing ran; --force builds again)'
-    : `succeeded (cache: ${result.cache.hits} hit, ${result.cache.misses} miss)`;
+    ? `is up to date (nothing ran; --force builds again)${marked}`
+    : `succeeded${marked}${flaky.length ? ` (${flaky.join(', ')})` : ''} (cache: ${result.cache.hits} hit, ${result.cache.misses} miss)`;
   println(
     ctx.stdout,
     `build ${result.buildId} of ${result.commit.slice(0, 12)} ${how}; verify with: kiln verify ${result.artifacts[0]?.path ?? ''}`,

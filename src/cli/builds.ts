@@ -56,7 +56,7 @@ export async function buildsCommand(ctx: CliContext, argv: string[]): Promise<nu
       r.id,
       r.project,
       r.commit_sha.slice(0, 12) + (r.dirty ? '+dirty' : ''),
-      r.status,
+      r.flaky_steps > 0 ? `${r.status}, ${flakyStepsText(r.flaky_steps)}` : r.status,
       `${(r.duration_ms / 1000).toFixed(1)}s`,
       r.started_at,
     ]),
@@ -76,11 +76,13 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
   }
   const detail = await withKiln(ctx, { json: values.json }, (kiln) => kiln.showBuild(id));
   if (values.json) {
-    println(ctx.stdout, JSON.stringify(detail, null, 2));
+    const steps = detail.steps.map((s) => ({ ...s, flaky: s.flaky === 1 }));
+    println(ctx.stdout, JSON.stringify({ ...detail, steps }, null, 2));
     return 0;
   }
   const b = detail.build;
-  println(ctx.stdout, `build     ${b.id}  ${b.status}${b.exit_code !== null ? ` (exit ${b.exit_code})` : ''}`);
+  const flaky = b.flaky_steps > 0 ? `, ${flakyStepsText(b.flaky_steps)}` : '';
+  println(ctx.stdout, `build     ${b.id}  ${b.status}${flaky}${b.exit_code !== null ? ` (exit ${b.exit_code})` : ''}`);
   println(ctx.stdout, `project   ${b.project}${b.subdir ? ` (${b.subdir})` : ''}`);
   println(ctx.stdout, `source    ${b.repo_url} @ ${b.commit_sha}${b.dirty ? ' (dirty tree)' : ''}`);
   println(ctx.stdout, `builder   ${b.builder_id} (runner: ${b.runner})`);
@@ -93,7 +95,7 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
     ['STEP', 'STATUS', 'EXIT', 'DURATION', 'LOG'],
     detail.steps.map((s) => [
       s.name,
-      s.status,
+      stepStatus(s),
       s.exit_code === null ? '-' : String(s.exit_code),
       `${(s.duration_ms / 1000).toFixed(1)}s`,
       s.log_path ?? '-',
@@ -112,6 +114,18 @@ export async function showCommand(ctx: CliContext, argv: string[]): Promise<numb
     detail.evidence.map((e) => [e.artifact_name, e.kind, e.digest, e.path]),
   );
   return 0;
+}
+
+/** `1 flaky step`, `2 flaky steps`: how a build whose steps passed only after failing is marked. */
+export function flakyStepsText(n: number): string {
+  return `${n} flaky step${n === 1 ? '' : 's'}`;
+}
+
+/** A step's status, with how many attempts it took when it passed only after failing, or failed after retries. */
+function stepStatus(s: { status: string; attempts: number; flaky: number }): string {
+  if (s.flaky === 1) return `${s.status} (flaky: ${s.attempts} attempts)`;
+  if (s.status === 'failed' && s.attempts > 1) return `${s.status} (${s.attempts} attempts)`;
+  return s.status;
 }
 
 function help(ctx: CliContext, text: string): number {

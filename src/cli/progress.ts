@@ -95,10 +95,19 @@ export function progressDisplay(
           else if (!opts.live) {
             line(`kiln: step ${event.step} ${event.status}${event.status === 'skipped' ? '' : ` in ${secs}s`}${code}`);
           }
+          if (event.status === 'succeeded' && event.attempts !== undefined) {
+            above(`kiln: warning: step ${event.step} is flaky: it passed on attempt ${event.attempts} after failing`);
+          }
           if (event.status === 'failed') {
             above(`kiln: step ${event.step} failed${code}; last lines of its log:`);
             for (const l of event.logTail) above(`  | ${l}`);
           } else draw();
+          break;
+        }
+        case 'step-retry': {
+          const which = `attempt ${event.attempt} of ${event.maxAttempts}`;
+          above(`kiln: step ${event.step} failed (exit ${event.exitCode}) on ${which}; running it again (retries)`);
+          rows.set(event.step, { status: 'running', started: now() });
           break;
         }
         case 'stage':

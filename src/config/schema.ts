@@ -64,6 +64,15 @@ export const StepSchema = z
       .max(7 * 24 * 3600)
       .default(3600)
       .describe('Seconds after which the step and everything it started are stopped and the step fails.'),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe(
+        'Times the step runs again, each in a fresh directory, when its command exits non-zero (never after a timeout, a resource limit, missing outputs or an interrupt). A step that fails, then passes is recorded as flaky.',
+      ),
   })
   .refine((s) => (s.run === undefined) !== (s.script === undefined), {
     message: 'give exactly one of "run" (a command) or "script" (a package.json script, with perPackage: true)',

@@ -33,6 +33,19 @@ export type KilnEvent =
       logTail: readonly string[];
       /** The build whose cached outputs were replayed (status `cached`). */
       cachedFrom?: string;
+      /** How many times its command ran, when more than once (kiln.yaml `retries`): succeeded then means flaky. */
+      attempts?: number;
+    }
+  /** A step's command exited non-zero and runs again in a fresh directory (kiln.yaml `retries`). */
+  | {
+      kind: 'step-retry';
+      step: string;
+      /** The attempt that failed (1 for the first run) and how many the step may have. */
+      attempt: number;
+      maxAttempts: number;
+      exitCode: number;
+      durationMs: number;
+      logTail: readonly string[];
     }
   | { kind: 'build-finished'; buildId: string; status: 'succeeded' | 'failed' | 'blocked'; durationMs: number }
   // The step cache.

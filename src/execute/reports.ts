@@ -13,7 +13,22 @@ export function notRunReport(
   logTail: readonly string[] = [],
 ): StepReport {
   const at = now.toISOString();
-  return { name, status, exitCode: null, durationMs: 0, startedAt: at, finishedAt: at, logPath: null, logTail };
+  return {
+    name,
+    status,
+    exitCode: null,
+    durationMs: 0,
+    startedAt: at,
+    finishedAt: at,
+    logPath: null,
+    logTail,
+    attempts: 0,
+  };
+}
+
+/** A step that passed only after failing (kiln.yaml `retries`): recorded as flaky, never as a clean pass. */
+export function isFlaky(report: Pick<StepReport, 'status' | 'attempts'>): boolean {
+  return report.status === 'succeeded' && report.attempts > 1;
 }
 
 /** The `step-finished` event of `report`. */
@@ -34,6 +49,7 @@ export function stepFinished(
     network: step.network,
     logTail,
     ...(cachedFrom === undefined ? {} : { cachedFrom }),
+    ...(report.attempts > 1 ? { attempts: report.attempts } : {}),
   };
 }
 

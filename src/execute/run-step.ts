@@ -13,7 +13,7 @@ import type { ActionIngredients } from '../plan/key.js';
 import { stepKey } from '../plan/step-key.js';
 import type { PlannedStep } from '../plan/steps.js';
 import { environmentError } from '../platform/disk.js';
-import type { StepOutcome } from '../sandbox/index.js';
+import { runAttempts } from './attempts.js';
 import { notRunReport, stepFinished, treeFileBytes } from './reports.js';
 import type { StepContext, StepReport, StepResult } from './types.js';
 
@@ -82,6 +82,7 @@ function replayed(
     finishedAt: at,
     logPath: null,
     logTail: [],
+    attempts: 0, // a cache hit runs nothing
   };
   ctx.emit(stepFinished(step, report, producedBy));
   return {
@@ -146,24 +147,10 @@ async function runMissed(
   if (!(await missed.laidOut()) || ctx.signal.aborted) return { ...skipped(step, ctx), explanation };
   ctx.emit({ kind: 'step-started', step: step.name, explanation: explanation.map((r) => r.detail) });
   const startedAt = ctx.now().toISOString();
-  let failure: KilnError | undefined;
-  const outcome = await ctx.runner
-    .run({
-      name: step.name,
-      command: step.run,
-      cwd: dir,
-      env: { ...ctx.baseEnv, ...step.env },
-      network: step.network,
-      logFile: logPath,
-      onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
-      signal: ctx.signal,
-      timeoutMs: step.timeout * 1000,
-      ...(ctx.limits ? { limits: ctx.limits } : {}),
-    })
-    .catch((err: unknown): StepOutcome => {
-      failure = asKilnError(err, 'KILN_SANDBOX', `step ${step.name} could not be run`);
-      return { exitCode: null, signal: null, durationMs: 0, logTail: [] };
-    });
+  const relayout = () => populate(dir, inputs, step, upstream, ctx);
+  const attempts = await runAttempts(step, ctx, { dir, logPath, relayout });
+  const { outcome } = attempts;
+  let failure: KilnError | undefined = attempts.failure;
   const finishedAt = ctx.now().toISOString();
   if (outcome.exitCode !== 0) ctx.stopOthers();
   missed.ran(); // storing the outputs is I/O: the next step can use the CPU meanwhile
@@ -199,12 +186,13 @@ async function runMissed(
     name: step.name,
     status: ok ? 'succeeded' : 'failed',
     exitCode: outcome.exitCode,
-    durationMs: outcome.durationMs,
+    durationMs: attempts.durationMs,
     startedAt,
     finishedAt,
     logPath,
     logTail: tail,
     ...(outcome.limitHit && !ok ? { limitHit: outcome.limitHit } : {}),
+    attempts: attempts.attempts,
   };
   ctx.emit(stepFinished(step, report));
   return {

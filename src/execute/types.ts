@@ -24,6 +24,8 @@ export interface StepReport {
   readonly logTail: readonly string[];
   /** Set when the step failed because it hit one of its resource limits. */
   readonly limitHit?: LimitHit;
+  /** How many times its command ran: 0 for a replayed or skipped step, more than 1 when it was retried. */
+  readonly attempts: number;
 }
 
 /** What every step of a build shares. */

@@ -88,6 +88,6 @@ export async function planSteps(
 
 /** Just the executor's fields of a step (config steps and expanded package steps carry more). */
 function plannedStep(s: PlannedStep): PlannedStep {
-  const { name, run, needs, inputs, outputs, env, network, timeout } = s;
-  return { name, run, needs, inputs, outputs, env, network, timeout };
+  const { name, run, needs, inputs, outputs, env, network, timeout, retries } = s;
+  return { name, run, needs, inputs, outputs, env, network, timeout, retries };
 }

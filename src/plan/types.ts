@@ -11,4 +11,6 @@ export interface PlannedStep {
   readonly network: boolean;
   /** Seconds before the step is stopped. */
   readonly timeout: number;
+  /** Times the command runs again after a non-zero exit (kiln.yaml `retries`); not part of the action key. */
+  readonly retries: number;
 }

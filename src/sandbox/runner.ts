@@ -22,6 +22,8 @@ export interface StepInvocation {
   readonly env: Readonly<Record<string, string>>;
   readonly network: boolean;
   readonly logFile: string;
+  /** Add to `logFile` instead of replacing it (a retried step keeps the log of every attempt). */
+  readonly appendLog?: boolean;
   /** Called with each complete output line (stdout and stderr interleaved as they arrive). */
   readonly onLine?: (line: string) => void;
   /** Aborting stops the step and everything it started. */

@@ -44,7 +44,7 @@ function runLimited(
   const maxOutput = step.limits ? step.limits.output * MIB : Number.POSITIVE_INFINITY;
   let output = 0;
   return new Promise((resolve, reject) => {
-    const log = createWriteStream(step.logFile, { flags: 'w', mode: 0o644 });
+    const log = createWriteStream(step.logFile, { flags: step.appendLog ? 'a' : 'w', mode: 0o644 });
     let logError: Error | undefined;
     log.on('error', (err) => {
       logError ??= err; // e.g. ENOSPC: the step is stopped and the failure reported, never a crash

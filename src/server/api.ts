@@ -181,6 +181,7 @@ function buildOf(row: BuildRow): z.infer<typeof Build> {
     builderId: row.builder_id,
     worker: workerOf(row),
     kilnVersion: row.kiln_version,
+    flakySteps: row.flaky_steps,
   };
 }
 
@@ -211,6 +212,8 @@ function detailOf(detail: StoredBuild): z.infer<typeof BuildDetail> {
       durationMs: s.duration_ms,
       startedAt: s.started_at,
       finishedAt: s.finished_at,
+      attempts: s.attempts,
+      flaky: s.flaky === 1,
     })),
     artifacts: detail.artifacts.map((a) => ({
       name: a.name,

@@ -37,6 +37,10 @@ export const Build = z.object({
     .string()
     .nullable()
     .describe('the Kiln version that ran it; null for builds recorded before it was kept'),
+  flakySteps: z
+    .number()
+    .int()
+    .describe('how many of its steps passed only after failing (kiln.yaml `retries`); 0 for a clean build'),
 });
 
 export const Artifact = z.object({
@@ -53,6 +57,8 @@ export const Step = z.object({
   durationMs: z.number().int(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  attempts: z.number().int().describe('how many times its command ran: 0 for a replayed or skipped step'),
+  flaky: z.boolean().describe('it passed only after failing (kiln.yaml `retries`)'),
 });
 
 export const BuildDetail = Build.extend({ steps: z.array(Step), artifacts: z.array(Artifact) });

@@ -396,6 +396,33 @@ const workers: Migration = {
   async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropTable('farm_config').execute();
     await db.schema.dropTable('workers').execute();
+// Retried steps (kiln.yaml `retries`): how many times each step's command ran (0 for a replayed or skipped step) and
+// whether it passed only after failing (flaky, 0/1), and per build how many of its steps were flaky. Rows from before
+// it read as one clean attempt, except replayed and skipped steps, which never ran.
+const stepRetries: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('steps')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(1))
+      .execute();
+    await db.schema
+      .alterTable('steps')
+      .addColumn('flaky', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('builds')
+      .addColumn('flaky_steps', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await (db as Kysely<{ steps: { status: string; attempts: number } }>)
+      .updateTable('steps')
+      .set({ attempts: 0 })
+      .where('status', 'in', ['cached', 'skipped'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').dropColumn('flaky_steps').execute();
+    await db.schema.alterTable('steps').dropColumn('flaky').execute();
+    await db.schema.alterTable('steps').dropColumn('attempts').execute();
   },
 };
 
@@ -418,6 +445,7 @@ export const migrationProvider: MigrationProvider = {
       '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
       '0015_workers': workers,
+      '0017_step_retries': stepRetries,
     };
   },
 };

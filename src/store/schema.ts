@@ -37,6 +37,8 @@ export interface BuildsTable {
   worker_id: ColumnType<string | null, string | null | undefined, string | null>;
   worker_host: ColumnType<string | null, string | null | undefined, string | null>;
   worker_labels: ColumnType<string | null, string | null | undefined, string | null>;
+  /** How many of its steps passed only after failing (kiln.yaml `retries`): a green build that is not a clean one. */
+  flaky_steps: ColumnType<number, number | undefined, number>;
 }
 
 /** Where a build attempt stands; `running` until it ends (or a later Kiln finds its process gone: `failed`). */
@@ -67,6 +69,10 @@ export interface StepsTable {
   finished_at: ColumnType<string | null, string | null | undefined, string | null>;
   log_path: string | null;
   position: number;
+  /** How many times its command ran: 0 for a replayed or skipped step, more than 1 when retried (kiln.yaml `retries`). */
+  attempts: ColumnType<number, number | undefined, number>;
+  /** 1 when it passed only after failing (retried), else 0. */
+  flaky: ColumnType<number, number | undefined, number>;
 }
 
 /** One delivered artifact. */

@@ -112,6 +112,7 @@ async function reuseEarlier(
     artifacts,
     cache: NO_CACHE_FIGURES,
     steps: [],
+    flakySteps: build.flaky_steps, // the build handed back keeps its mark
     publish: opts.config.publish ?? null,
   };
 }

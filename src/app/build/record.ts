@@ -4,7 +4,7 @@ import type { EvidenceKind } from '../../attest/evidence.js';
 import { EVIDENCE } from '../../attest/evidence.js';
 import { type BuildWorker, CONTROL_PLANE_BUILDER_ID, LOCAL_BUILDER_ID } from '../../attest/provenance.js';
 import { addCacheHit, addCacheMiss, type BuildCacheFigures, NO_CACHE_FIGURES, treeDigest } from '../../cache/index.js';
-import type { StepReport, StepResult } from '../../execute/index.js';
+import { isFlaky, type StepReport, type StepResult } from '../../execute/index.js';
 import { type ActionIngredients, ingredientsJson } from '../../plan/key.js';
 import type { PublishedArtifact } from '../../registry/target.js';
 import type { SourceRef } from '../../source/index.js';
@@ -51,6 +51,7 @@ export function buildRecord(input: {
 }): BuildRecord {
   const { buildId, source } = input;
   const figures = cacheFigures(input.results);
+  const flakySteps = input.reports.filter(isFlaky).length;
   const build = {
     id: buildId,
     project: input.project,
@@ -74,6 +75,7 @@ export function buildRecord(input: {
     worker_id: input.worker?.id ?? null,
     worker_host: input.worker?.host ?? null,
     worker_labels: input.worker ? JSON.stringify(input.worker.labels) : null,
+    flaky_steps: flakySteps,
     ...input.outcome,
   };
   const steps = input.reports.map((r, position) => ({
@@ -86,6 +88,8 @@ export function buildRecord(input: {
     finished_at: r.finishedAt,
     log_path: r.logPath,
     position,
+    attempts: r.attempts,
+    flaky: isFlaky(r) ? 1 : 0,
   }));
   const stepActions = [...input.results.entries()].flatMap(([step, r]) =>
     r.key === undefined || r.ingredients === undefined

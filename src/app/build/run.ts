@@ -6,7 +6,7 @@ import { restoreOutputs } from '../../cache/index.js';
 import { casSbomMemo } from '../../cache/sbom-memo.js';
 import { artifactFileName } from '../../config/index.js';
 import { isKilnError, KilnError } from '../../core/errors.js';
-import { executeSteps, type StepReport, type StepResult } from '../../execute/index.js';
+import { executeSteps, isFlaky, type StepReport, type StepResult } from '../../execute/index.js';
 import { environmentError } from '../../platform/disk.js';
 import { processIdentity } from '../../platform/processes.js';
 import { createWorkDir, removeWorkDir, sweepStaleWorkDirs, workRoot } from '../../platform/workdir.js';
@@ -114,6 +114,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       artifacts: finished.artifacts,
       cache: cacheFigures(ran.results),
       steps: ran.reports.map((r) => stepSummary(r, ran.results.get(r.name))),
+      flakySteps: done.rows.build.flaky_steps ?? 0,
       publish: config.publish ?? null,
     };
   } catch (err) {
@@ -271,6 +272,8 @@ function stepSummary(report: StepReport, result: StepResult | undefined): StepSu
     cache: report.status === 'cached' ? 'hit' : 'miss',
     producedBy: result?.producedBy ?? null,
     explanation: result?.explanation.map((r) => r.detail) ?? [],
+    attempts: report.attempts,
+    flaky: isFlaky(report),
   };
 }
 

@@ -73,6 +73,8 @@ export interface BuildResult {
   readonly artifacts: readonly DeliveredArtifact[];
   readonly cache: BuildCacheFigures;
   readonly steps: readonly StepSummary[];
+  /** How many steps passed only after failing (kiln.yaml `retries`): 0 for a clean build. */
+  readonly flakySteps: number;
   /** kiln.yaml's `publish:` section; null without one. */
   readonly publish: PublishConfig | null;
 }
@@ -86,4 +88,7 @@ export interface StepSummary {
   readonly cache: 'hit' | 'miss';
   readonly producedBy: string | null;
   readonly explanation: readonly string[];
+  /** How many times its command ran (0: replayed or skipped); flaky when it passed only after failing. */
+  readonly attempts: number;
+  readonly flaky: boolean;
 }

@@ -101,6 +101,7 @@ export function expandPerPackage(
       }),
       network: template.network,
       timeout: template.timeout,
+      retries: template.retries,
     });
   });
   return Object.freeze(steps);

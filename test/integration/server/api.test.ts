@@ -74,9 +74,11 @@ describe('the HTTP API', () => {
     expect(list.builds.map((b: { id: string }) => b.id)).toEqual([buildId]);
     const detail = await body(await get(`/v1/builds/${buildId}`, tokens.trigger));
     expect(detail).toMatchObject({ id: buildId, project: 'demo', status: 'succeeded', dirty: false, exitCode: 0 });
-    expect(detail.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
-      ['compile', 'succeeded'],
-      ['test', 'succeeded'],
+    expect(detail.flakySteps).toBe(0);
+    type Shown = { name: string; status: string; attempts: number; flaky: boolean };
+    expect(detail.steps.map((s: Shown) => [s.name, s.status, s.attempts, s.flaky])).toEqual([
+      ['compile', 'succeeded', 1, false],
+      ['test', 'succeeded', 1, false],
     ]);
     expect(detail.artifacts).toEqual([
       {

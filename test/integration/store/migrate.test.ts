@@ -25,6 +25,7 @@ const ALL = [
   '0013_notifications',
   '0014_build_worker',
   '0015_workers',
+  '0017_step_retries',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {
@@ -87,6 +88,35 @@ describe('store migrations', () => {
     expect(inspect(file)).toMatchObject({ version: 0, migrations: ALL.slice(0, 2) });
     await (await openSqliteStore(file)).close();
     expect(inspect(file)).toMatchObject({ version: ALL.length, migrations: ALL });
+  });
+
+  it('gives steps recorded before retries one attempt each, none for replayed or skipped ones, and no flakiness', async () => {
+    const file = join(tempDir(), 'store.db');
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0014_build_worker');
+    await db.destroy();
+    expect(error).toBeUndefined();
+    const raw = new Database(file);
+    raw
+      .prepare(
+        "insert into builds (id, project, repo_url, commit_sha, subdir, dirty, status, builder_id, runner, started_at, finished_at, duration_ms) values ('b1', 'demo', 'file:///r', 'c', '', 0, 'succeeded', 'x', 'host', 't', 't', 1)",
+      )
+      .run();
+    const step = raw.prepare(
+      "insert into steps (build_id, name, status, exit_code, duration_ms, position) values ('b1', ?, ?, 0, 1, ?)",
+    );
+    for (const [i, status] of ['succeeded', 'cached', 'skipped', 'failed'].entries()) step.run(status, status, i);
+    raw.close();
+    await (await openSqliteStore(file)).close();
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare('select name, attempts, flaky from steps order by position').all()).toEqual([
+      { name: 'succeeded', attempts: 1, flaky: 0 },
+      { name: 'cached', attempts: 0, flaky: 0 },
+      { name: 'skipped', attempts: 0, flaky: 0 },
+      { name: 'failed', attempts: 1, flaky: 0 },
+    ]);
+    expect(after.prepare('select flaky_steps from builds').all()).toEqual([{ flaky_steps: 0 }]);
+    after.close();
   });
 
   it('sets the version of a migrated store that predates it without migrating again', async () => {

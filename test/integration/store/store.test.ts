@@ -67,6 +67,7 @@ describe('SQLite store', () => {
       { name: '0013_notifications' },
       { name: '0014_build_worker' },
       { name: '0015_workers' },
+      { name: '0017_step_retries' },
     ]);
     db.close();
     const check = await openSqliteStore(file);

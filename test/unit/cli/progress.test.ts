@@ -56,6 +56,27 @@ describe('progress display', () => {
     expect(text()).toContain('kiln: build b1 failed in 1.6s\n');
   });
 
+  it('says when a step runs again after failing, and warns when it passed only then (flaky)', () => {
+    const { display, text } = capture(false);
+    display.onEvent(started());
+    display.onEvent({ kind: 'step-started', step: 'test' });
+    const retry = {
+      kind: 'step-retry',
+      step: 'test',
+      maxAttempts: 3,
+      exitCode: 1,
+      durationMs: 5,
+      logTail: [],
+    } as const;
+    display.onEvent({ ...retry, attempt: 1 });
+    display.onEvent({ ...finished('test', 'succeeded', 0, 1500), attempts: 2 } as KilnEvent);
+    display.onEvent(finished('lint', 'succeeded', 0, 100));
+    expect(text()).toContain('kiln: step test failed (exit 1) on attempt 1 of 3; running it again (retries)\n');
+    expect(text()).toContain('kiln: step test succeeded in 1.5s (exit 0)\n');
+    expect(text()).toContain('kiln: warning: step test is flaky: it passed on attempt 2 after failing\n');
+    expect(text()).not.toContain('step lint is flaky');
+  });
+
   it('redraws a live table of steps with elapsed time on a terminal', () => {
     const { display, text, tick } = capture(true);
     display.onEvent(started(true));

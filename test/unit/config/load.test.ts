@@ -97,6 +97,26 @@ describe('kiln.yaml loading', () => {
     expect(problems[0]?.message).toContain('NUL');
   });
 
+  it('takes retries from 0 to 10 (default 0), and reports any other value with its line', () => {
+    expect(parseConfig(GOOD, 'kiln.yaml').steps.build?.retries).toBe(0);
+    const three = parseConfig(GOOD.replace('    run: make', '    run: make\n    retries: 3'), 'kiln.yaml');
+    expect(three.steps.build?.retries).toBe(3);
+    for (const [value, message] of [
+      ['11', /<=10/],
+      ['-1', />=0/],
+      ['1.5', /expected int/],
+      ['"2"', /expected number/],
+      ['true', /expected number/],
+    ] as const) {
+      const problems = problemsOf(GOOD.replace('    run: make', `    run: make\n    retries: ${value}`));
+      expect(problems, value).toEqual([expect.objectContaining({ path: 'steps.build.retries', line: 8, column: 14 })]);
+      expect(problems[0]?.message, value).toMatch(message);
+    }
+    expect(() => parseConfig(GOOD.replace('    run: make', '    run: make\n    retries: 11'), 'kiln.yaml')).toThrow(
+      /kiln\.yaml:8:14: steps\.build\.retries: /,
+    );
+  });
+
   it('keeps the committed editor schema in sync with the code', () => {
     const committed = JSON.parse(readFileSync('schema/kiln.schema.json', 'utf8'));
     expect(committed).toEqual(kilnJsonSchema());

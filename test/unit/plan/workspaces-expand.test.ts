@@ -24,6 +24,7 @@ const TEMPLATE: StepTemplate = {
   env: { NODE_ENV: 'production' },
   network: false,
   timeout: 600,
+  retries: 0,
 };
 
 function expanded(template: Partial<StepTemplate>, packages: readonly WorkspacePackage[]) {
