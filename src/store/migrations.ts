@@ -396,6 +396,9 @@ const workers: Migration = {
   async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropTable('farm_config').execute();
     await db.schema.dropTable('workers').execute();
+  },
+};
+
 // Retried steps (kiln.yaml `retries`): how many times each step's command ran (0 for a replayed or skipped step) and
 // whether it passed only after failing (flaky, 0/1), and per build how many of its steps were flaky. Rows from before
 // it read as one clean attempt, except replayed and skipped steps, which never ran.
