@@ -367,6 +367,20 @@ const buildWorker: Migration = {
   },
 };
 
+// What a notification is: a CloudEvent to a `notify:` target (every older row), or a commit status to GitHub
+// (`statuses.github` of kiln-server.yaml), which the sender signs and authenticates differently.
+const notificationKind: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('notifications')
+      .addColumn('kind', 'text', (c) => c.notNull().defaultTo('cloudevent'))
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('notifications').dropColumn('kind').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -385,6 +399,7 @@ export const migrationProvider: MigrationProvider = {
       '0012_schedule_runs': scheduleRuns,
       '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
+      '0019_notification_kind': notificationKind,
     };
   },
 };

@@ -24,6 +24,7 @@ const ALL = [
   '0012_schedule_runs',
   '0013_notifications',
   '0014_build_worker',
+  '0019_notification_kind',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {
