@@ -203,6 +203,7 @@ export interface NotificationsTable {
   /** A CloudEvent to a `notify:` target, or a commit status to GitHub (`url` is then the statuses URL). */
   kind: ColumnType<NotificationKind, NotificationKind | undefined, NotificationKind>;
   project: string;
+  /** The index of the `notify:` target (0 for a commit status). */
   target: number;
   url: string;
   type: string;

@@ -43,7 +43,7 @@ function documented(req: StubRequest): StubAnswer {
     : { status: 422, body: '{"message":"Validation Failed"}' };
 }
 
-async function fixture(api: string) {
+async function fixture(api: string, senderApi = api) {
   const config = parseServerConfig(
     `projects:
   - name: web
@@ -55,6 +55,11 @@ async function fixture(api: string) {
   );
   const store: Store = await openSqliteStore(join(tempDir(), 'store.db'));
   cleanups.push(() => store.close());
+  // The sender reads the configuration of its own start, which may name another API since the rows were written.
+  const senderConfig = parseServerConfig(
+    `projects:\n  - name: web\n    repository: file:///srv/git/web\n    statuses:\n      github: { token: { env: GITHUB_TOKEN }, api: "${senderApi}", repository: acme/app }\n`,
+    join(tempDir(), 'kiln-server.yaml'),
+  );
   const queue = sqliteQueue(store, {
     global: 1,
     perProject: 1,
@@ -62,7 +67,7 @@ async function fixture(api: string) {
   });
   const sender = notificationSender({
     store,
-    config,
+    config: senderConfig,
     secrets,
     pollMs: 10,
     backoffMs: 20,
@@ -191,5 +196,17 @@ describe('GitHub commit statuses', () => {
       expect(delivery?.lastError).toContain('not retried');
       expect(delivery?.lastError).not.toContain(TOKEN);
     }
+  });
+
+  it('never sends the token to an API the current configuration does not name', async () => {
+    const old = await githubStub();
+    const current = await githubStub();
+    const { store, queue, sender } = await fixture(old.url, current.url);
+    await queue.submit({ project: 'web', commit: COMMIT, branch: 'main' });
+    sender.start();
+    await until('the row to be given up', async () => (await listDeliveries(store))[0]?.status === 'failed');
+    expect(old.received).toEqual([]);
+    expect(current.received).toEqual([]);
+    expect((await listDeliveries(store))[0]?.lastError).toContain('no longer names this repository');
   });
 });
