@@ -37,7 +37,7 @@ starts, the builds that run end, then it exits.
   POST /v1/builds/{id}/cancel   cancel a queued or running job                             trigger
   GET  /v1/queue                depth and oldest wait per priority class                   read
   GET  /v1/workers              the workers and what they build                            read
-  GET  /v1/deliveries           notifications to the notify targets: status, attempts      read
+  GET  /v1/deliveries           notifications and commit statuses: status, attempts        read
   POST /v1/webhooks/github      a push signed with X-Hub-Signature-256 → 202 {"builds"}    (signature)
   POST /v1/webhooks/gitlab      a push carrying X-Gitlab-Token                             (token)
   POST /v1/webhooks/standard    a Standard Webhooks {"repository", "ref", "commit"?}       (signature)
@@ -138,8 +138,15 @@ async function startService(
   log: (message: string) => void,
 ): Promise<{ service: BuildService; sender: NotificationSender; deliveries: ApiService['deliveries'] }> {
   const store = await ports.store();
-  const sender = notificationSender({ store, config, secrets: secretSources(ctx), log });
-  const outbox = notificationOutbox({ config, host: machineName() });
+  const sender = notificationSender({
+    store,
+    config,
+    secrets: secretSources(ctx),
+    log,
+    userAgent: `kiln/${ctx.version}`,
+  });
+  const { name, layoutDir } = ports.artifacts;
+  const outbox = notificationOutbox({ config, host: machineName(), artifactTarget: { name, layoutDir } });
   // What `kiln worker`s sharing the store decide and notify by: this server's kiln-server.yaml.
   await publishConfig(store, await fsp.readFile(file, 'utf8'), resolve(ctx.cwd, file), new Date());
   const queue = sqliteQueue(store, {

@@ -56,7 +56,12 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
     if (config === undefined) return; // asked to stop while waiting
     const queue = sqliteQueue(store, {
       ...queueRulesOf(config),
-      onChange: notificationOutbox({ config, host: machineName() }),
+      // Where this worker's builds deliver: the published event names it.
+      onChange: notificationOutbox({
+        config,
+        host: machineName(),
+        artifactTarget: { name: ports.artifacts.name, layoutDir: ports.artifacts.layoutDir },
+      }),
     });
     const pool = workerPool({
       kiln,

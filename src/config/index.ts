@@ -13,6 +13,7 @@ export {
 } from './schema.js';
 export {
   DEFAULT_PRIORITY,
+  type GitHubStatuses,
   type NotifyEvent,
   type NotifyTarget,
   type PriorityRule,

@@ -2,7 +2,7 @@
 // references that say where they are written, file paths absolute; frozen.
 import { isAbsolute, resolve } from 'node:path';
 import type { NOTIFY_EVENTS, ParsedServerConfig } from './server-schema.js';
-import { normalRepository, parseListen } from './server-urls.js';
+import { githubRepositoryOf, normalRepository, parseListen } from './server-urls.js';
 
 /** What a resolved secret must look like: any text, or a Standard Webhooks key (`whsec_` + base64). */
 export type SecretFormat = 'text' | 'whsec';
@@ -43,6 +43,18 @@ export interface NotifyTarget {
   readonly events: readonly NotifyEvent[];
 }
 
+/** Where and how a project's commit statuses go to GitHub. */
+export interface GitHubStatuses {
+  readonly token: SecretRef;
+  /** The API root, without a trailing "/". */
+  readonly api: string;
+  readonly owner: string;
+  readonly repo: string;
+  readonly context: string;
+  /** The status link, "{job}" standing for the job id; none when undefined. */
+  readonly targetUrl: string | undefined;
+}
+
 /** One configured project: the only repositories the server fetches. */
 export interface ServerProject {
   readonly name: string;
@@ -67,6 +79,7 @@ export interface ServerProject {
   readonly credentials: { readonly username: string; readonly password: SecretRef } | undefined;
   readonly schedules: readonly Schedule[];
   readonly notify: readonly NotifyTarget[];
+  readonly statuses: { readonly github?: GitHubStatuses };
 }
 
 /** Where builds are recorded. */
@@ -150,6 +163,25 @@ function normalizeProject(p: ParsedServerConfig['projects'][number], dir: string
       secret: ref(n.secret, `notify[${i}].secret`),
       events: [...new Set(n.events)],
     })),
+    statuses: p.statuses.github ? { github: githubStatuses(p.statuses.github, p.repository, ref) } : {},
+  };
+}
+
+function githubStatuses(
+  g: NonNullable<ParsedServerConfig['projects'][number]['statuses']['github']>,
+  repository: string,
+  ref: (r: { env?: string | undefined; file?: string | undefined }, key: string) => SecretRef,
+): GitHubStatuses {
+  // The schema made sure one of them names the repository.
+  const [owner = '', repo = ''] = g.repository?.split('/') ?? [];
+  const named = g.repository ? { owner, repo } : (githubRepositoryOf(repository) ?? { owner, repo });
+  return {
+    token: ref(g.token, 'statuses.github.token'),
+    api: g.api.replace(/\/+$/, ''),
+    owner: named.owner,
+    repo: named.repo,
+    context: g.context,
+    targetUrl: g.targetUrl,
   };
 }
 

@@ -4,7 +4,14 @@ import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod
 import { STEP_NAME } from './schema.js';
 import { keysAt } from './schema-keys.js';
 import { scheduleProblems } from './server-schedule.js';
-import { databaseProblem, httpTargetProblem, parseListen, repositoryProblem } from './server-urls.js';
+import {
+  databaseProblem,
+  githubRepositoryOf,
+  httpTargetProblem,
+  parseListen,
+  repositoryProblem,
+  statusesApiProblem,
+} from './server-urls.js';
 
 const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CLASS_NAME = /^[a-z][a-z0-9-]*$/;
@@ -104,6 +111,43 @@ export const NotifySchema = z.strictObject({
     .describe(`Events sent (default all): ${NOTIFY_EVENTS.join(', ')}.`),
 });
 
+/** A commit status per job state change, POSTed to GitHub's statuses API. */
+export const GitHubStatusesSchema = z.strictObject({
+  token: secretRef('GITHUB_TOKEN').describe(
+    'Token allowed to write commit statuses of the repository (fine-grained: "Commit statuses: write").',
+  ),
+  api: z
+    .string()
+    .superRefine(withProblem(statusesApiProblem))
+    .default('https://api.github.com')
+    .meta({ pattern: '^https?://' })
+    .describe('GitHub API root: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.'),
+  repository: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected OWNER/REPO')
+    .optional()
+    .describe("OWNER/REPO on GitHub; default: the last two path parts of the project's https repository URL."),
+  context: z
+    .string()
+    .min(1)
+    .max(255)
+    .default('kiln')
+    .describe('The status context: the name the commit shows the status under.'),
+  targetUrl: z
+    .string()
+    .superRefine(withProblem(httpTargetProblem))
+    .optional()
+    .meta({ pattern: '^https?://' })
+    .describe('Link of the status; "{job}" is replaced by the job id, e.g. https://kiln.example.com/jobs/{job}.'),
+});
+
+/** Commit statuses reported to the project's forge. */
+export const StatusesSchema = z.strictObject({
+  github: GitHubStatusesSchema.optional().describe(
+    'GitHub commit statuses: pending when queued or started, then success, failure (failed, blocked) or error (lost, cancelled).',
+  ),
+});
+
 /** Credentials for fetching over http(s). */
 export const CredentialsSchema = z.strictObject({
   username: z.string().min(1).describe('User name sent to the git server.'),
@@ -127,46 +171,59 @@ export const WebhooksSchema = z.strictObject({
 });
 
 /** One repository (and project directory in it) the server builds. */
-export const ServerProjectSchema = z.strictObject({
-  name: z.string().regex(STEP_NAME, 'expected a project name: [a-z0-9][a-z0-9._-]*').describe('Unique name.'),
-  repository: z.string().superRefine(withProblem(repositoryProblem)).meta({
-    pattern: '^(file|https?|git)://',
-    description: 'Git repository URL: file://, http://, https:// or git://; no credentials inside.',
-  }),
-  path: z
-    .string()
-    .min(1)
-    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
-      message: 'must be a relative path inside the repository (no leading "/" and no "..")',
-    })
-    .default('.')
-    .describe('Directory of the project (its kiln.yaml) inside the repository.'),
-  branches: z.array(refGlob).min(1).default(['main']).describe('Branch globs that are built (main, release/*).'),
-  tags: z.array(refGlob).default([]).describe('Tag globs that are built (v*); default none.'),
-  priority: z
-    .array(PriorityRuleSchema)
-    .min(1)
-    .optional()
-    .describe(
-      'Priority class per branch glob, first match wins; a branch no rule matches is "normal" (default: main and release/* high).',
-    ),
-  team: z.string().min(1).optional().describe('Team that owns the project (alerts are routed to it).'),
-  concurrency: z.number().int().positive().default(1).describe('Builds of this project that run at once.'),
-  supersede: z
-    .boolean()
-    .default(true)
-    .describe(
-      'A newer push to a branch cancels its queued older build; never on branches whose class ranks above the default class (critical, high).',
-    ),
-  labels: z
-    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a label name'), z.string())
-    .default({})
-    .describe('Labels a worker must have to run this project’s builds.'),
-  webhooks: WebhooksSchema.default({}),
-  credentials: CredentialsSchema.optional(),
-  schedules: z.array(ScheduleSchema).default([]).describe('Builds started by the clock.'),
-  notify: z.array(NotifySchema).default([]).describe('Downstream services told about this project’s builds.'),
-});
+export const ServerProjectSchema = z
+  .strictObject({
+    name: z.string().regex(STEP_NAME, 'expected a project name: [a-z0-9][a-z0-9._-]*').describe('Unique name.'),
+    repository: z.string().superRefine(withProblem(repositoryProblem)).meta({
+      pattern: '^(file|https?|git)://',
+      description: 'Git repository URL: file://, http://, https:// or git://; no credentials inside.',
+    }),
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+        message: 'must be a relative path inside the repository (no leading "/" and no "..")',
+      })
+      .default('.')
+      .describe('Directory of the project (its kiln.yaml) inside the repository.'),
+    branches: z.array(refGlob).min(1).default(['main']).describe('Branch globs that are built (main, release/*).'),
+    tags: z.array(refGlob).default([]).describe('Tag globs that are built (v*); default none.'),
+    priority: z
+      .array(PriorityRuleSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Priority class per branch glob, first match wins; a branch no rule matches is "normal" (default: main and release/* high).',
+      ),
+    team: z.string().min(1).optional().describe('Team that owns the project (alerts are routed to it).'),
+    concurrency: z.number().int().positive().default(1).describe('Builds of this project that run at once.'),
+    supersede: z
+      .boolean()
+      .default(true)
+      .describe(
+        'A newer push to a branch cancels its queued older build; never on branches whose class ranks above the default class (critical, high).',
+      ),
+    labels: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a label name'), z.string())
+      .default({})
+      .describe('Labels a worker must have to run this project’s builds.'),
+    webhooks: WebhooksSchema.default({}),
+    credentials: CredentialsSchema.optional(),
+    schedules: z.array(ScheduleSchema).default([]).describe('Builds started by the clock.'),
+    notify: z.array(NotifySchema).default([]).describe('Downstream services told about this project’s builds.'),
+    statuses: StatusesSchema.default({}),
+  })
+  .superRefine((p, ctx) => {
+    const github = p.statuses.github;
+    if (github && github.repository === undefined && githubRepositoryOf(p.repository) === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['statuses', 'github'],
+        message:
+          'the repository URL does not name a GitHub OWNER/REPO (https://HOST/OWNER/REPO): give statuses.github.repository: OWNER/REPO',
+      });
+    }
+  });
 
 /** Limits of what the server accepts. */
 export const ServerLimitsSchema = z.strictObject({

@@ -42,6 +42,33 @@ export function httpTargetProblem(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `text` cannot be the GitHub API URL commit statuses are POSTed to, or undefined: https, or plain http on
+ * loopback only (the request carries the token).
+ */
+export function statusesApiProblem(text: string): string | undefined {
+  const url = parse(text);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    return 'expected an https:// URL, e.g. https://api.github.com or https://ghe.example.com/api/v3';
+  }
+  if (url.protocol === 'http:' && !isLoopback(text)) {
+    return 'plain http would send the token in clear: use https:// (http only on 127.0.0.1, localhost or [::1])';
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    return 'the API URL has no credentials, query or fragment: the token is given by "token"';
+  }
+  return undefined;
+}
+
+/** `owner/repo` as GitHub names a repository (its URL's last two path parts); undefined for another URL form. */
+export function githubRepositoryOf(text: string): { owner: string; repo: string } | undefined {
+  const url = parse(text);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
+  const parts = normalPath(url).split('/');
+  const [owner, repo] = parts;
+  return parts.length === 2 && owner && repo ? { owner, repo } : undefined;
+}
+
 /** Why `text` cannot be the database URL, or undefined. */
 export function databaseProblem(text: string): string | undefined {
   const url = parse(text);

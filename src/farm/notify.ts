@@ -1,23 +1,35 @@
 // Downstream notifications: every state change of a job becomes a CloudEvents 1.0 event (structured JSON) for each
-// `notify:` target of its project subscribed to it. The queue writes them to the store's outbox in the transaction
-// that changes the job (notificationOutbox); a sender loop apart from the workers POSTs them, signed per Standard
-// Webhooks, and retries with exponential backoff (notificationSender). A receiver that is slow or down therefore never
-// delays a build: at worst its events wait in the outbox. Delivery is at least once, with the same ids every attempt.
-import { createHmac, randomUUID } from 'node:crypto';
-import { type NotifyEvent, resolveSecret, type SecretSources, type ServerConfig } from '../config/index.js';
+// `notify:` target of its project subscribed to it, and a commit status when the project has `statuses.github`. A
+// succeeded job's build also announces where its artifacts went (`published`). The queue writes them to the store's
+// outbox in the transaction that changes the job (notificationOutbox); a sender loop apart from the workers POSTs
+// them (CloudEvents signed per Standard Webhooks, statuses with the GitHub token) and retries with exponential
+// backoff (notificationSender). A receiver that is slow or down therefore never delays a build: at worst its events
+// wait in the outbox. Delivery is at least once, with the same ids every attempt.
+import { randomUUID } from 'node:crypto';
+import type { NotifyEvent, SecretSources, ServerConfig } from '../config/index.js';
 import {
-  artifactDigestsOf,
   dueNotifications,
   insertNotificationRows,
   type JobsTx,
   listNotifications,
   type NotificationFilter,
   type NotificationRow,
+  publishedArtifactsOf,
   type Store,
   updateNotification,
 } from '../store/index.js';
+import { githubStatusBody, githubStatusUrl } from './github-status.js';
 import type { Job } from './job.js';
+import { outboxRequest } from './outbox-requests.js';
+import {
+  type ArtifactTargetName,
+  type PublishedArtifactData,
+  publishedArtifacts,
+  publishedEventId,
+} from './published.js';
 import type { JobChangeHook } from './sqlite-queue.js';
+
+export { notifySigningKey, standardWebhookHeaders } from './notify-signing.js';
 
 /** The event a job's new state is, as `notify: events` names it; `lost` (out of attempts) counts as `failed`. */
 export function notifyEventOf(job: Pick<Job, 'state'>): NotifyEvent | undefined {
@@ -55,7 +67,8 @@ export interface BuildCloudEvent {
     readonly status: Job['state'];
     readonly attempt: number;
     readonly buildId: string | null;
-    readonly artifacts: readonly { readonly name: string; readonly digest: string }[];
+    /** Name and digest of each artifact; a `published` event adds the manifest digest and where it is. */
+    readonly artifacts: readonly ({ readonly name: string; readonly digest: string } | PublishedArtifactData)[];
   };
 }
 
@@ -66,7 +79,7 @@ export function buildCloudEvent(input: {
   readonly job: Job;
   readonly event: NotifyEvent;
   readonly time: Date;
-  readonly artifacts?: readonly { readonly name: string; readonly digest: string }[];
+  readonly artifacts?: readonly ({ readonly name: string; readonly digest: string } | PublishedArtifactData)[];
 }): BuildCloudEvent {
   const { job } = input;
   return {
@@ -85,41 +98,22 @@ export function buildCloudEvent(input: {
       status: job.state,
       attempt: job.attempt,
       buildId: job.buildId,
-      artifacts: (input.artifacts ?? []).map((a) => ({ name: a.name, digest: a.digest })),
+      artifacts: (input.artifacts ?? []).map((a) => ('manifestDigest' in a ? a : { name: a.name, digest: a.digest })),
     },
   };
 }
 
 /**
- * The HMAC key of a notification secret: a Standard Webhooks `whsec_<base64>` secret is decoded as the specification
- * says; any other text (the config does not require whsec_ for notify targets) signs with its UTF-8 bytes.
- */
-export function notifySigningKey(secret: string): Buffer {
-  const body = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
-  if (body !== undefined && body !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(body)) return Buffer.from(body, 'base64');
-  return Buffer.from(secret, 'utf8');
-}
-
-/** The Standard Webhooks headers of `body` sent as message `id` at `timestamp` (Unix seconds). */
-export function standardWebhookHeaders(
-  secret: string,
-  id: string,
-  timestamp: number,
-  body: string,
-): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
-  const signature = createHmac('sha256', notifySigningKey(secret))
-    .update(`${id}.${timestamp}.${body}`, 'utf8')
-    .digest('base64');
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
-}
-
-/**
  * The queue hook that writes, in the queue's transaction, one outbox row per target subscribed to the job's new
- * state (with the artifact digests of its build once it has ended with one).
+ * state (with the artifact digests of its build once it has ended with one), one `published` event per target
+ * subscribed to it when the job succeeded with artifacts (written with the success, so exactly once), and the
+ * project's commit status.
  */
 export function notificationOutbox(options: {
   readonly config: ServerConfig;
   readonly host: string;
+  /** Where this server's builds publish (the `published` event names it); only registry copies when undefined. */
+  readonly artifactTarget?: ArtifactTargetName;
   readonly newId?: () => string;
 }): JobChangeHook {
   const newId = options.newId ?? (() => randomUUID());
@@ -127,34 +121,50 @@ export function notificationOutbox(options: {
     const event = notifyEventOf(job);
     const project = options.config.projects.find((p) => p.name === job.project);
     if (!event || !project) return;
-    const targets = project.notify.map((t, index) => ({ ...t, index })).filter((t) => t.events.includes(event));
-    if (targets.length === 0) return;
+    const subscribed = (e: NotifyEvent) => project.notify.some((t) => t.events.includes(e));
+    if (!subscribed(event) && !subscribed('published') && !project.statuses.github) return;
     const ended = job.state !== 'queued' && job.state !== 'running';
-    const artifacts = ended && job.buildId !== null ? await artifactDigestsOf(db, job.buildId) : [];
+    const recorded = ended && job.buildId !== null ? await publishedArtifactsOf(db, job.buildId) : [];
     const time = new Date(at);
+    const row = (e: { id: string; type: string }, url: string, target: number, body: string) => ({
+      id: newId(),
+      kind: 'cloudevent' as NotificationRow['kind'],
+      event_id: e.id,
+      project: job.project,
+      target,
+      url,
+      type: e.type,
+      job_id: job.id,
+      body,
+      status: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: time.toISOString(),
+      last_attempt_at: null,
+      last_error: null,
+      last_status: null,
+      created_at: time.toISOString(),
+      delivered_at: null,
+    });
+    const events = (e: BuildCloudEvent, name: NotifyEvent) =>
+      project.notify.flatMap((t, index) => (t.events.includes(name) ? [row(e, t.url, index, JSON.stringify(e))] : []));
+
+    const rows: ReturnType<typeof row>[] = [];
+    if (job.state === 'succeeded' && recorded.length > 0) {
+      const artifacts = publishedArtifacts(options.artifactTarget, recorded);
+      const id = publishedEventId(job.id);
+      rows.push(
+        ...events(buildCloudEvent({ id, host: options.host, job, event: 'published', time, artifacts }), 'published'),
+      );
+    }
+    const artifacts = recorded.map((a) => ({ name: a.name, digest: a.digest }));
     const cloudEvent = buildCloudEvent({ id: newId(), host: options.host, job, event, time, artifacts });
-    const body = JSON.stringify(cloudEvent);
-    await insertNotificationRows(
-      db,
-      targets.map((t) => ({
-        id: newId(),
-        event_id: cloudEvent.id,
-        project: job.project,
-        target: t.index,
-        url: t.url,
-        type: cloudEvent.type,
-        job_id: job.id,
-        body,
-        status: 'pending' as const,
-        attempts: 0,
-        next_attempt_at: time.toISOString(),
-        last_attempt_at: null,
-        last_error: null,
-        last_status: null,
-        created_at: time.toISOString(),
-        delivered_at: null,
-      })),
-    );
+    rows.push(...events(cloudEvent, event));
+    const github = project.statuses.github;
+    if (github) {
+      const body = JSON.stringify(githubStatusBody(github, job, recorded.length));
+      rows.push({ ...row(cloudEvent, githubStatusUrl(github, job.commit), 0, body), kind: 'github-status' as const });
+    }
+    await insertNotificationRows(db, rows);
   };
 }
 
@@ -177,6 +187,8 @@ export interface SenderDeps {
   /** Notifications sent at once at most (default 8). */
   readonly parallel?: number;
   readonly log?: (message: string) => void;
+  /** Sent as User-Agent to GitHub (default "kiln"). */
+  readonly userAgent?: string;
 }
 
 /** The sender loop: started once, stopped once (in-flight POSTs are aborted; their rows stay pending). */
@@ -201,6 +213,10 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
   const backoffMs = deps.backoffMs ?? 2_000;
   const maxBackoffMs = deps.maxBackoffMs ?? 10 * 60_000;
   const parallel = deps.parallel ?? 8;
+  const userAgent = deps.userAgent ?? 'kiln';
+  /** Job and URL of each commit status in flight: the next one of the same job waits, so GitHub gets them in order. */
+  const statusesInFlight = new Set<string>();
+  const statusKey = (row: NotificationRow) => (row.kind === 'github-status' ? `${row.job_id} ${row.url}` : undefined);
   const stopping = new AbortController();
   const inFlight = new Map<string, Promise<void>>();
   let waker: (() => void) | undefined;
@@ -222,28 +238,33 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
     const at = clock();
     let error: string | null = null;
     let status: number | null = null;
+    let afterMs: number | undefined;
     try {
-      const target = deps.config.projects.find((p) => p.name === row.project)?.notify[row.target];
-      if (!target || target.url !== row.url) {
-        await finish(row, at, 'failed', 'the target is no longer configured in kiln-server.yaml', null);
+      const request = await outboxRequest(row, at, { ...deps, userAgent, now: clock });
+      if (request.kind === 'skip') {
+        await finish(row, at, request.status, request.error, null);
         return;
       }
-      const secret = await resolveSecret(target.secret, deps.secrets);
-      const headers = standardWebhookHeaders(secret, row.id, Math.floor(at.getTime() / 1000), row.body);
       const response = await fetch(row.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json; charset=utf-8', ...headers },
+        headers: request.headers,
         body: row.body,
         redirect: 'manual',
         signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(timeoutMs)]),
       });
       status = response.status;
-      await response.body?.cancel().catch(() => {});
-      if (response.ok) {
+      const verdict = await request.judge(response);
+      if (verdict.kind === 'delivered') {
         await finish(row, at, 'delivered', null, status);
         return;
       }
-      error = `HTTP ${status} ${response.statusText}`.trim();
+      if (verdict.kind === 'refused') {
+        deps.log?.(`notification ${row.id} (${row.type}) to ${displayUrl(row.url)} refused: ${verdict.error}`);
+        await finish(row, at, 'failed', verdict.error, status);
+        return;
+      }
+      error = verdict.error;
+      afterMs = verdict.afterMs;
     } catch (err) {
       if (stopping.signal.aborted) return; // stopped mid-attempt: not counted; the row stays due for the next start
       const name = (err as { name?: unknown } | null)?.name;
@@ -251,11 +272,14 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
     }
     const attempts = row.attempts + 1;
     const giveUp = attempts >= maxAttempts;
-    if (giveUp) deps.log?.(`notification ${row.id} (${row.type}) to ${row.url} failed ${attempts} times: ${error}`);
+    if (giveUp) {
+      deps.log?.(`notification ${row.id} (${row.type}) to ${displayUrl(row.url)} failed ${attempts} times: ${error}`);
+    }
+    const wait = Math.max(backoffDelay(attempts, backoffMs, maxBackoffMs), afterMs ?? 0);
     await updateNotification(deps.store, row.id, {
       status: giveUp ? 'failed' : 'pending',
       attempts,
-      next_attempt_at: new Date(at.getTime() + backoffDelay(attempts, backoffMs, maxBackoffMs)).toISOString(),
+      next_attempt_at: new Date(at.getTime() + wait).toISOString(),
       last_attempt_at: at.toISOString(),
       last_error: error,
       last_status: status,
@@ -263,16 +287,17 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
     });
   }
 
+  /** Records a row's end: delivered, failed at once, or superseded (not sent: not counted as an attempt). */
   async function finish(
     row: NotificationRow,
     at: Date,
-    status: 'delivered' | 'failed',
+    status: 'delivered' | 'failed' | 'superseded',
     error: string | null,
     httpStatus: number | null,
   ): Promise<void> {
     await updateNotification(deps.store, row.id, {
       status,
-      attempts: row.attempts + 1,
+      attempts: status === 'superseded' ? row.attempts : row.attempts + 1,
       next_attempt_at: row.next_attempt_at,
       last_attempt_at: at.toISOString(),
       last_error: error,
@@ -291,11 +316,16 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
               return [];
             })
           : [];
-      for (const row of due.filter((r) => !inFlight.has(r.id)).slice(0, room)) {
+      const free = due.filter((r) => !inFlight.has(r.id));
+      for (const row of free.slice(0, room)) {
+        const key = statusKey(row);
+        if (key !== undefined && statusesInFlight.has(key)) continue;
+        if (key !== undefined) statusesInFlight.add(key);
         const sent = attempt(row)
           .catch((err: unknown) => deps.log?.(`notification ${row.id}: cannot record its attempt: ${describe(err)}`))
           .finally(() => {
             inFlight.delete(row.id);
+            if (key !== undefined) statusesInFlight.delete(key);
             wake();
           });
         inFlight.set(row.id, sent);
@@ -321,6 +351,7 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
 export interface DeliveryView {
   readonly id: string;
   readonly eventId: string;
+  readonly kind: NotificationRow['kind'];
   readonly type: string;
   readonly project: string;
   readonly job: string;
@@ -340,6 +371,7 @@ export async function listDeliveries(store: Store, filter: NotificationFilter = 
   return (await listNotifications(store, filter)).map((row) => ({
     id: row.id,
     eventId: row.event_id,
+    kind: row.kind,
     type: row.type,
     project: row.project,
     job: row.job_id,

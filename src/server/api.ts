@@ -138,7 +138,11 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/v1/deliveries', allow('read'), async (c) => {
     const query = DeliveriesQuery.safeParse(c.req.query());
     if (!query.success)
-      throw badRequest('query', query.error.issues, 'project=NAME, status=pending|delivered|failed, limit=1..1000');
+      throw badRequest(
+        'query',
+        query.error.issues,
+        'project=NAME, status=pending|delivered|failed|superseded, limit=1..1000',
+      );
     const list = service().deliveries;
     return c.json({ deliveries: list ? await list(query.data) : [] });
   });

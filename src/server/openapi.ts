@@ -112,10 +112,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/v1/deliveries': {
         get: {
-          summary: 'recent notifications of job state changes to the notify targets, newest first (scope: read)',
+          summary:
+            'recent notifications of job state changes (to the notify targets, and GitHub commit statuses), newest first (scope: read)',
           parameters: [
             { name: 'project', in: 'query', schema: { type: 'string' } },
-            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'failed'] } },
+            {
+              name: 'status',
+              in: 'query',
+              schema: { type: 'string', enum: ['pending', 'delivered', 'failed', 'superseded'] },
+            },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
           ],
           responses: {

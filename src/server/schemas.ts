@@ -179,18 +179,25 @@ export const WebhookDuplicate = z.object({
 
 export const DeliveriesQuery = z.object({
   project: z.string().min(1).optional(),
-  status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  status: z.enum(['pending', 'delivered', 'failed', 'superseded']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const Delivery = z.object({
   id: z.string().describe('the delivery id, sent as webhook-id on every attempt'),
   eventId: z.string().describe("the CloudEvent's id"),
-  type: z.string().describe('the CloudEvent type, e.g. dev.kiln.build.succeeded'),
+  kind: z
+    .enum(['cloudevent', 'github-status'])
+    .describe('a CloudEvent to a notify target, or a commit status to GitHub (statuses.github)'),
+  type: z.string().describe('the CloudEvent type, e.g. dev.kiln.build.succeeded (of a commit status: what it reports)'),
   project: z.string(),
   job: z.string().describe('the job whose state changed'),
   url: z.string().describe('the target URL (without credentials or query)'),
-  status: z.enum(['pending', 'delivered', 'failed']).describe('failed: given up after the last attempt'),
+  status: z
+    .enum(['pending', 'delivered', 'failed', 'superseded'])
+    .describe(
+      'failed: given up after the last attempt (or refused for good); superseded: a commit status not sent because a newer one of the job was',
+    ),
   attempts: z.number().int(),
   lastStatus: z.number().int().nullable().describe("the HTTP status of the last attempt's answer"),
   lastError: z.string().nullable(),

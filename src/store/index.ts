@@ -13,11 +13,12 @@ export {
 } from './jobs.js';
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
-  artifactDigestsOf,
   dueNotifications,
   insertNotificationRows,
   listNotifications,
   type NotificationFilter,
+  publishedArtifactsOf,
+  statusNotificationsOf,
   updateNotification,
 } from './notifications.js';
 export {
@@ -48,6 +49,7 @@ export type {
   JobRow,
   JobsTable,
   KilnDatabase,
+  NotificationKind,
   NotificationRow,
   NotificationsTable,
   PromotionsTable,

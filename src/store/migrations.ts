@@ -429,6 +429,20 @@ const stepRetries: Migration = {
   },
 };
 
+// What a notification is: a CloudEvent to a `notify:` target (every older row), or a commit status to GitHub
+// (`statuses.github` of kiln-server.yaml), which the sender signs and authenticates differently.
+const notificationKind: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('notifications')
+      .addColumn('kind', 'text', (c) => c.notNull().defaultTo('cloudevent'))
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('notifications').dropColumn('kind').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -449,6 +463,7 @@ export const migrationProvider: MigrationProvider = {
       '0014_build_worker': buildWorker,
       '0015_workers': workers,
       '0017_step_retries': stepRetries,
+      '0019_notification_kind': notificationKind,
     };
   },
 };

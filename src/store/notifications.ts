@@ -17,13 +17,52 @@ export async function insertNotificationRows(
       .execute();
 }
 
-/** The digests of a recorded build's artifacts (none when the build recorded none, or is unknown). */
-export async function artifactDigestsOf(db: JobsTx, buildId: string): Promise<{ name: string; digest: string }[]> {
-  return db
+/** Where a build's artifacts are: each one's manifest, and every registry repository a publication copied it to. */
+export async function publishedArtifactsOf(
+  db: JobsTx,
+  buildId: string,
+): Promise<
+  { name: string; digest: string; manifestDigest: string; registries: { registry: string; repository: string }[] }[]
+> {
+  const artifacts = await db
     .selectFrom('artifacts')
-    .select(['name', 'digest'])
+    .select(['name', 'digest', 'manifest_digest'])
     .where('build_id', '=', buildId)
     .orderBy('name')
+    .execute();
+  const manifests = [...new Set(artifacts.map((a) => a.manifest_digest))];
+  const copies =
+    manifests.length === 0
+      ? []
+      : await db
+          .selectFrom('publications')
+          .select(['manifest_digest', 'registry', 'repository'])
+          .where('manifest_digest', 'in', manifests)
+          .orderBy('registry')
+          .orderBy('repository')
+          .execute();
+  return artifacts.map((a) => ({
+    name: a.name,
+    digest: a.digest,
+    manifestDigest: a.manifest_digest,
+    registries: copies
+      .filter((c) => c.manifest_digest === a.manifest_digest)
+      .map((c) => ({ registry: c.registry, repository: c.repository })),
+  }));
+}
+
+/** The commit-status notifications of one job to one statuses URL (a handful), to tell which is the newest. */
+export async function statusNotificationsOf(
+  store: Store,
+  jobId: string,
+  url: string,
+): Promise<Pick<NotificationRow, 'id' | 'type' | 'created_at'>[]> {
+  return store.db
+    .selectFrom('notifications')
+    .select(['id', 'type', 'created_at'])
+    .where('job_id', '=', jobId)
+    .where('kind', '=', 'github-status')
+    .where('url', '=', url)
     .execute();
 }
 

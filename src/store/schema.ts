@@ -231,13 +231,17 @@ export interface NotificationsTable {
   id: string;
   /** The CloudEvent's `id` (shared by the targets of one state change). */
   event_id: string;
+  /** A CloudEvent to a `notify:` target, or a commit status to GitHub (`url` is then the statuses URL). */
+  kind: ColumnType<NotificationKind, NotificationKind | undefined, NotificationKind>;
   project: string;
+  /** The index of the `notify:` target (0 for a commit status). */
   target: number;
   url: string;
   type: string;
   job_id: string;
   body: string;
-  status: 'pending' | 'delivered' | 'failed';
+  /** superseded: a commit status not sent because a newer one of the job was written (GitHub keeps the last). */
+  status: 'pending' | 'delivered' | 'failed' | 'superseded';
   attempts: number;
   next_attempt_at: string;
   last_attempt_at: string | null;
@@ -246,6 +250,9 @@ export interface NotificationsTable {
   created_at: string;
   delivered_at: string | null;
 }
+
+/** What a notification row is sent as. */
+export type NotificationKind = 'cloudevent' | 'github-status';
 
 /** An API token of the control plane: its id (shown, never secret), the SHA-256 of the token, and its scope. */
 export interface ApiTokensTable {

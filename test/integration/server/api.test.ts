@@ -126,6 +126,7 @@ describe('the HTTP API', () => {
     const delivery = {
       id: 'd-1',
       eventId: 'e-1',
+      kind: 'cloudevent' as const,
       type: 'dev.kiln.build.failed',
       project: 'demo',
       job: 'j-1',

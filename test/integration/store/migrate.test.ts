@@ -26,6 +26,7 @@ const ALL = [
   '0014_build_worker',
   '0015_workers',
   '0017_step_retries',
+  '0019_notification_kind',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

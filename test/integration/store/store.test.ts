@@ -68,6 +68,7 @@ describe('SQLite store', () => {
       { name: '0014_build_worker' },
       { name: '0015_workers' },
       { name: '0017_step_retries' },
+      { name: '0019_notification_kind' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
