@@ -155,7 +155,7 @@ async function runMissed(
       env: { ...ctx.baseEnv, ...step.env },
       network: step.network,
       logFile: logPath,
-      onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
+      onLine: (line, stream) => ctx.emit({ kind: 'step-output', step: step.name, stream, line }),
       signal: ctx.signal,
       timeoutMs: step.timeout * 1000,
       ...(ctx.limits ? { limits: ctx.limits } : {}),

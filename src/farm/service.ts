@@ -15,6 +15,7 @@ import {
 import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
 import { hostName } from '../platform/processes.js';
 import type { Job, WorkerOutcome } from './job.js';
+import type { AttemptLog } from './logs.js';
 import type { BuildQueue } from './queue.js';
 
 /** Git credentials of a remote source, as the build use case takes them. */
@@ -73,6 +74,8 @@ export interface ServiceDeps {
   readonly pollMs?: number;
   readonly labels?: Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
+  /** The log of a leased job's attempt, fed the build's events (logs.ts); none kept when absent. */
+  readonly attemptLog?: ((job: Job) => AttemptLog) | undefined;
 }
 
 /** Codes of failures the build's own input caused: a rebuild would fail alike, so the farm never retries them. */
@@ -179,6 +182,7 @@ export function buildService(deps: ServiceDeps): BuildService {
     }, leaseMs / 3);
     let outcome: WorkerOutcome = 'succeeded';
     let buildId: string | undefined;
+    const log = deps.attemptLog?.(job);
     try {
       const built = await kiln.build(
         {
@@ -194,7 +198,7 @@ export function buildService(deps: ServiceDeps): BuildService {
             credentials: await credentialsOf(project),
           },
         },
-        { signal: abort.signal },
+        { signal: abort.signal, onEvent: log?.listener },
       );
       buildId = built.buildId;
     } catch (err) {
@@ -203,6 +207,7 @@ export function buildService(deps: ServiceDeps): BuildService {
       buildId = typeof details?.buildId === 'string' ? details.buildId : undefined;
       deps.log?.(`job ${job.id} (${job.project} ${job.commit.slice(0, 12)}) ended ${outcome}: ${String(err)}`);
     } finally {
+      await log?.flush(); // before the job ends: a reader that sees it ended has every line
       clearInterval(beat);
       running.delete(job.id);
     }

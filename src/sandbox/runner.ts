@@ -22,8 +22,8 @@ export interface StepInvocation {
   readonly env: Readonly<Record<string, string>>;
   readonly network: boolean;
   readonly logFile: string;
-  /** Called with each complete output line (stdout and stderr interleaved as they arrive). */
-  readonly onLine?: (line: string) => void;
+  /** Called with each complete output line and its stream (stdout and stderr interleaved as they arrive). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Aborting stops the step and everything it started. */
   readonly signal?: AbortSignal;
   /** The step is stopped (and fails) after this long. */

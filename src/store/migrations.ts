@@ -367,6 +367,28 @@ const buildWorker: Migration = {
   },
 };
 
+// The log lines of each job's attempts (src/farm/logs.ts), written by whichever worker runs it and read by the API
+// that streams them: one row per line, numbered from 1 within an attempt. `step` is null for Kiln's own lines that
+// belong to no step; `stream` is stdout, stderr or kiln.
+const buildLogs: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('build_logs')
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('step', 'text')
+      .addColumn('stream', 'text', (c) => c.notNull())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('build_logs_pk', ['job_id', 'attempt', 'seq'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('build_logs').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -385,6 +407,7 @@ export const migrationProvider: MigrationProvider = {
       '0012_schedule_runs': scheduleRuns,
       '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
+      '0016_build_logs': buildLogs,
     };
   },
 };

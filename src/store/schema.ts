@@ -169,6 +169,19 @@ export interface KilnDatabase {
   webhook_deliveries: WebhookDeliveriesTable;
   notifications: NotificationsTable;
   schedule_runs: ScheduleRunsTable;
+  build_logs: BuildLogsTable;
+}
+
+/** One log line of a job's attempt, numbered from 1 within it (`seq`); `step` is null for Kiln's own lines. */
+export interface BuildLogsTable {
+  job_id: string;
+  attempt: number;
+  seq: number;
+  step: string | null;
+  stream: 'stdout' | 'stderr' | 'kiln';
+  text: string;
+  /** RFC 3339. */
+  at: string;
 }
 
 /** The last tick a project's cron schedule fired for (ISO 8601 UTC), and the job it queued or why it could not. */
@@ -267,3 +280,4 @@ export type JobRow = Selectable<JobsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
 export type ScheduleRunRow = Selectable<ScheduleRunsTable>;
+export type BuildLogRow = Selectable<BuildLogsTable>;

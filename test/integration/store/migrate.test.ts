@@ -24,6 +24,7 @@ const ALL = [
   '0012_schedule_runs',
   '0013_notifications',
   '0014_build_worker',
+  '0016_build_logs',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

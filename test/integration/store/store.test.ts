@@ -66,6 +66,7 @@ describe('SQLite store', () => {
       { name: '0012_schedule_runs' },
       { name: '0013_notifications' },
       { name: '0014_build_worker' },
+      { name: '0016_build_logs' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
