@@ -1,8 +1,9 @@
 // The HTTP API of `kiln serve`: a fetch-style Hono app over the same use cases as the CLI, tested in-process
-// with `app.request()`. Every answer is JSON; every failure is `{ error: { code, message, hint } }` with the HTTP
+// with `app.request()`. Every answer is JSON (a build's log is a stream of Server-Sent Events); every failure is `{ error: { code, message, hint } }` with the HTTP
 // status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json and the webhooks (verified by their
 // signatures) are open; the rest needs a bearer token.
 import { Hono, type MiddlewareHandler } from 'hono';
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import type { z } from 'zod';
 import type { BuildRow, Kiln, BuildDetail as StoredBuild } from '../app/index.js';
 import { ERROR_CODES, isKilnError, KilnError } from '../core/errors.js';
@@ -14,6 +15,8 @@ import {
   DeliveriesQuery,
   type Delivery,
   type Job,
+  type LogLine,
+  LogsQuery,
   type QueueView,
   SubmitRequest,
   type Submitted,
@@ -33,6 +36,15 @@ export interface ApiService {
   workers(): z.infer<typeof WorkerView>[];
   /** Recent notifications to the projects' notify targets; none when it is absent. */
   deliveries?(query: z.infer<typeof DeliveriesQuery>): Promise<z.infer<typeof Delivery>[]>;
+  /** A job's log lines after a cursor, in order, of one step if asked; the server keeps no logs when absent. */
+  logs?(id: string, query: LogsRead): Promise<(z.infer<typeof LogLine> & { seq: number })[]>;
+}
+
+/** What one read of a job's log asks for. */
+export interface LogsRead {
+  readonly after?: { readonly attempt: number; readonly seq: number } | undefined;
+  readonly step?: string | undefined;
+  readonly limit: number;
 }
 
 /** What the API runs over: a Kiln (its store holds builds and tokens) and the server's version. */
@@ -45,6 +57,8 @@ export interface ApiDeps {
   readonly webhooks?: WebhookPorts | undefined;
   /** Called with failures that are not KilnErrors (bugs): the server logs them; the client gets a 500. */
   readonly onBug?: (err: unknown) => void;
+  /** How often a log stream looks for new lines while its job runs (default 250 ms). */
+  readonly logPollMs?: number | undefined;
 }
 
 /** The API as a Hono app (`app.fetch` serves it; `app.request()` tests it). */
@@ -112,6 +126,32 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json(found);
   });
 
+  app.get('/v1/builds/:id/logs', allow('read'), async (c) => {
+    const id = c.req.param('id');
+    const query = LogsQuery.safeParse(c.req.query());
+    if (!query.success) throw badRequest('query', query.error.issues, 'step=NAME, or nothing for every step');
+    const after = lastEventId(c.req.header('last-event-id'));
+    const builds = service();
+    const logs = builds.logs;
+    if (!(await builds.job(id))) {
+      throw new KilnError('KILN_NOT_FOUND', `no job has the id "${id}"`, { hint: 'the id POST /v1/builds answered' });
+    }
+    if (!logs) {
+      throw new KilnError('KILN_NOT_FOUND', 'this server keeps no build logs', {
+        hint: 'GET /v1/builds/{id} shows how the build ended',
+      });
+    }
+    return streamSSE(c, (stream) =>
+      streamLogs(stream, {
+        read: (cursor) => logs(id, { after: cursor, step: query.data.step, limit: LOG_PAGE }),
+        status: async () => (await builds.job(id))?.status,
+        after,
+        pollMs: deps.logPollMs ?? 250,
+        onBug: deps.onBug,
+      }),
+    );
+  });
+
   app.post('/v1/builds/:id/cancel', allow('trigger'), async (c) => {
     const id = c.req.param('id');
     if (!(await service().job(id))) {
@@ -144,6 +184,71 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   return app;
+}
+
+/** Lines read from the store at once by a log stream. */
+const LOG_PAGE = 500;
+/** A job status after which no line is written. */
+const ENDED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'blocked', 'cancelled', 'lost']);
+/** How long a log stream may stay silent before it sends a comment (proxies close idle connections). */
+const KEEP_ALIVE_MS = 15_000;
+
+/** The `attempt:seq` of a `Last-Event-ID` header; a malformed one is a bad request. */
+function lastEventId(header: string | undefined): { attempt: number; seq: number } | undefined {
+  if (header === undefined || header === '') return undefined;
+  const match = /^(\d{1,9}):(\d{1,12})$/.exec(header.trim());
+  if (!match) {
+    throw new KilnError('KILN_BAD_REQUEST', `bad Last-Event-ID "${header.slice(0, 40)}": expected ATTEMPT:SEQ`, {
+      hint: 'send back the id of the last `log` event received, or no Last-Event-ID to start from the first line',
+    });
+  }
+  return { attempt: Number(match[1]), seq: Number(match[2]) };
+}
+
+/**
+ * Sends a job's lines after `after` as `log` events, polling for new ones while the job runs, then one `end` event
+ * with its status once it ended (its worker flushed its lines before ending it, so none is missed); stops when the
+ * client goes away.
+ */
+async function streamLogs(
+  stream: SSEStreamingApi,
+  opts: {
+    read: (after: LogsRead['after']) => ReturnType<NonNullable<ApiService['logs']>>;
+    status: () => Promise<string | undefined>;
+    after: LogsRead['after'];
+    pollMs: number;
+    onBug?: ((err: unknown) => void) | undefined;
+  },
+): Promise<void> {
+  let cursor = opts.after;
+  let sent = Date.now();
+  try {
+    while (!stream.aborted) {
+      const status = await opts.status(); // before the read: lines of an ended job are all stored by then
+      const lines = await opts.read(cursor);
+      for (const { seq, ...line } of lines) {
+        await stream.writeSSE({ event: 'log', id: `${line.attempt}:${seq}`, data: JSON.stringify(line) });
+        cursor = { attempt: line.attempt, seq };
+        sent = Date.now();
+      }
+      if (lines.length === LOG_PAGE) continue;
+      if (status === undefined || ENDED.has(status)) {
+        await stream.writeSSE({ event: 'end', data: JSON.stringify({ status: status ?? 'lost' }) });
+        return;
+      }
+      if (Date.now() - sent > KEEP_ALIVE_MS) {
+        await stream.write(': still running\n\n');
+        sent = Date.now();
+      }
+      await stream.sleep(opts.pollMs);
+    }
+  } catch (err) {
+    if (!isKilnError(err)) opts.onBug?.(err);
+    const error = isKilnError(err)
+      ? { code: err.code, message: err.message, hint: err.hint ?? null }
+      : { code: 'KILN_BUG', message: 'internal error (logged by the server)', hint: null };
+    await stream.writeSSE({ event: 'error', data: JSON.stringify({ error }) });
+  }
 }
 
 /** A recorded build by its exact id (the CLI's prefixes, commits and digests are conveniences for people). */
