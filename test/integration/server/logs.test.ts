@@ -123,7 +123,11 @@ describe('GET /v1/builds/{id}/logs', () => {
     let text = '';
     const readUntil = async (pattern: RegExp) => {
       while (!pattern.test(text)) {
-        const { done, value } = await reader.read();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const silent = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`nothing matched ${pattern} in 10 s: ${text}`)), 10_000);
+        });
+        const { done, value } = await Promise.race([reader.read(), silent]).finally(() => clearTimeout(timer));
         if (done) throw new Error(`the stream ended before ${pattern}: ${text}`);
         text += decoder.decode(value, { stream: true });
       }
