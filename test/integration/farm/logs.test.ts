@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { KilnEvent, TimedEvent } from '../../../src/core/events.js';
 import { attemptLog, jobLogLines } from '../../../src/farm/logs.js';
 import { openSqliteStore, readLogLines, type Store } from '../../../src/store/index.js';
+import { startGitHttp } from '../../helpers/git-serve.js';
 import { harness } from '../../helpers/harness.js';
-import { demoProject } from '../../helpers/project.js';
+import { DEMO_KILN_YAML, demoProject } from '../../helpers/project.js';
 import { makeRepo } from '../../helpers/repo.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -156,6 +157,53 @@ describe("an attempt's log", () => {
     } finally {
       await h.kiln.close();
       await store.close();
+    }
+  });
+
+  it('keeps the git credentials of a remote build out of its log, whatever the step prints', async () => {
+    const root = tempDir();
+    const password = 'Pa55-word-no-one-may-see';
+    const secrets = [password, Buffer.from(`builder:${password}`).toString('base64')];
+    // A step that prints its environment, git's view of the checkout and every file name it can see.
+    const nosy = DEMO_KILN_YAML.replace(
+      'run: test -f out/lib/main.js && echo tests ok',
+      'run: env; git remote -v 2>&1; git config --list 2>&1; ls -la; echo tests ok',
+    );
+    makeRepo(join(root, 'served', 'repo'), demoProject({ 'kiln.yaml': nosy }));
+    const server = await startGitHttp(join(root, 'served'), { username: 'builder', password });
+    const h = harness({ cwd: root });
+    const store = await freshStore();
+    try {
+      for (const [attempt, given] of [
+        [1, 'not-the-password'],
+        [2, password],
+      ] as const) {
+        const log = attemptLog({ store, jobId: 'job-1', attempt });
+        const built = h.kiln.build(
+          {
+            projectPath: join(root, 'out'),
+            runner: 'host',
+            allowDirty: false,
+            remote: {
+              repository: `${server.url}/repo`,
+              ref: 'main',
+              credentials: { username: 'builder', password: given },
+            },
+          },
+          { onEvent: log.listener },
+        );
+        if (attempt === 1) await expect(built).rejects.toThrow(/^cloning http:\/\/127\.0\.0\.1:\d+\/repo f/);
+        else expect((await built).status).toBe('succeeded');
+        await log.flush();
+      }
+      const text = (await readLogLines(store, 'job-1')).map((r) => r.text).join('\n');
+      expect(text).toContain('tests ok'); // the step ran, and its output is in the log
+      expect(text).toMatch(/^HOME=/m);
+      for (const secret of [...secrets, 'not-the-password']) expect(text).not.toContain(secret);
+    } finally {
+      await h.kiln.close();
+      await store.close();
+      await server.stop();
     }
   });
 });
