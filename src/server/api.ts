@@ -3,10 +3,11 @@
 // status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json and the webhooks (verified by their
 // signatures) are open; the rest needs a bearer token.
 import { Hono, type MiddlewareHandler } from 'hono';
-import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { streamSSE } from 'hono/streaming';
 import type { z } from 'zod';
 import type { BuildRow, Kiln, BuildDetail as StoredBuild } from '../app/index.js';
 import { ERROR_CODES, isKilnError, KilnError } from '../core/errors.js';
+import { type LogCursor, lastEventId, streamLogs } from './log-stream.js';
 import { openApiDocument } from './openapi.js';
 import {
   type Build,
@@ -42,7 +43,7 @@ export interface ApiService {
 
 /** What one read of a job's log asks for. */
 export interface LogsRead {
-  readonly after?: { readonly attempt: number; readonly seq: number } | undefined;
+  readonly after?: LogCursor | undefined;
   readonly step?: string | undefined;
   readonly limit: number;
 }
@@ -143,7 +144,7 @@ export function createApi(deps: ApiDeps): Hono {
     }
     return streamSSE(c, (stream) =>
       streamLogs(stream, {
-        read: (cursor) => logs(id, { after: cursor, step: query.data.step, limit: LOG_PAGE }),
+        read: (cursor, limit) => logs(id, { after: cursor, step: query.data.step, limit }),
         status: async () => (await builds.job(id))?.status,
         after,
         pollMs: deps.logPollMs ?? 250,
@@ -184,71 +185,6 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   return app;
-}
-
-/** Lines read from the store at once by a log stream. */
-const LOG_PAGE = 500;
-/** A job status after which no line is written. */
-const ENDED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'blocked', 'cancelled', 'lost']);
-/** How long a log stream may stay silent before it sends a comment (proxies close idle connections). */
-const KEEP_ALIVE_MS = 15_000;
-
-/** The `attempt:seq` of a `Last-Event-ID` header; a malformed one is a bad request. */
-function lastEventId(header: string | undefined): { attempt: number; seq: number } | undefined {
-  if (header === undefined || header === '') return undefined;
-  const match = /^(\d{1,9}):(\d{1,12})$/.exec(header.trim());
-  if (!match) {
-    throw new KilnError('KILN_BAD_REQUEST', `bad Last-Event-ID "${header.slice(0, 40)}": expected ATTEMPT:SEQ`, {
-      hint: 'send back the id of the last `log` event received, or no Last-Event-ID to start from the first line',
-    });
-  }
-  return { attempt: Number(match[1]), seq: Number(match[2]) };
-}
-
-/**
- * Sends a job's lines after `after` as `log` events, polling for new ones while the job runs, then one `end` event
- * with its status once it ended (its worker flushed its lines before ending it, so none is missed); stops when the
- * client goes away.
- */
-async function streamLogs(
-  stream: SSEStreamingApi,
-  opts: {
-    read: (after: LogsRead['after']) => ReturnType<NonNullable<ApiService['logs']>>;
-    status: () => Promise<string | undefined>;
-    after: LogsRead['after'];
-    pollMs: number;
-    onBug?: ((err: unknown) => void) | undefined;
-  },
-): Promise<void> {
-  let cursor = opts.after;
-  let sent = Date.now();
-  try {
-    while (!stream.aborted) {
-      const status = await opts.status(); // before the read: lines of an ended job are all stored by then
-      const lines = await opts.read(cursor);
-      for (const { seq, ...line } of lines) {
-        await stream.writeSSE({ event: 'log', id: `${line.attempt}:${seq}`, data: JSON.stringify(line) });
-        cursor = { attempt: line.attempt, seq };
-        sent = Date.now();
-      }
-      if (lines.length === LOG_PAGE) continue;
-      if (status === undefined || ENDED.has(status)) {
-        await stream.writeSSE({ event: 'end', data: JSON.stringify({ status: status ?? 'lost' }) });
-        return;
-      }
-      if (Date.now() - sent > KEEP_ALIVE_MS) {
-        await stream.write(': still running\n\n');
-        sent = Date.now();
-      }
-      await stream.sleep(opts.pollMs);
-    }
-  } catch (err) {
-    if (!isKilnError(err)) opts.onBug?.(err);
-    const error = isKilnError(err)
-      ? { code: err.code, message: err.message, hint: err.hint ?? null }
-      : { code: 'KILN_BUG', message: 'internal error (logged by the server)', hint: null };
-    await stream.writeSSE({ event: 'error', data: JSON.stringify({ error }) });
-  }
 }
 
 /** A recorded build by its exact id (the CLI's prefixes, commits and digests are conveniences for people). */
