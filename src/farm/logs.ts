@@ -27,6 +27,8 @@ export interface AttemptLogOptions {
   /** The most lines an attempt keeps (default 50,000), and the most characters (default 8,000,000). */
   readonly maxLines?: number | undefined;
   readonly maxChars?: number | undefined;
+  /** The longest a flush waits for the store (default 10 s): a stuck store must not hold the job's end. */
+  readonly flushTimeoutMs?: number | undefined;
 }
 
 /** An attempt's log: the listener to give the build, and the flush to await once it ended (never throws). */
@@ -104,7 +106,17 @@ export function attemptLog(opts: AttemptLogOptions): AttemptLog {
     async flush() {
       closed = true;
       write();
-      await writing;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = await Promise.race([
+        writing.then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), opts.flushTimeoutMs ?? 10_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!waited) {
+        opts.log?.(`job ${opts.jobId} attempt ${opts.attempt}: the store took too long to take its last log lines`);
+      }
     },
   };
 }

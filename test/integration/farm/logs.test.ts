@@ -140,6 +140,24 @@ describe("an attempt's log", () => {
     }
   });
 
+  it('gives up waiting for a store that never answers after flushTimeoutMs, and says so', async () => {
+    // A store whose inserts never end (a fake at the seam: the real ones answer or fail).
+    const stuck = {
+      db: { insertInto: () => ({ values: () => ({ execute: () => new Promise(() => {}) }) }) },
+    } as unknown as Store;
+    const logged: string[] = [];
+    const log = attemptLog({
+      store: stuck,
+      jobId: 'job-1',
+      attempt: 1,
+      flushTimeoutMs: 50,
+      log: (m) => logged.push(m),
+    });
+    log.listener(out('compile', 'never stored'));
+    await log.flush();
+    expect(logged).toEqual(['job job-1 attempt 1: the store took too long to take its last log lines']);
+  });
+
   it("hands a real build's events to its listener, stamped, with each output line's stream", async () => {
     const repo = join(tempDir(), 'repo');
     makeRepo(repo, demoProject());
