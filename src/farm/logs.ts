@@ -106,14 +106,14 @@ export function attemptLog(opts: AttemptLogOptions): AttemptLog {
     async flush() {
       closed = true;
       write();
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let giveUp: ReturnType<typeof setTimeout> | undefined;
       const waited = await Promise.race([
         writing.then(() => true),
         new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), opts.flushTimeoutMs ?? 10_000);
+          giveUp = setTimeout(() => resolve(false), opts.flushTimeoutMs ?? 10_000);
         }),
       ]);
-      clearTimeout(timer);
+      clearTimeout(giveUp);
       if (!waited) {
         opts.log?.(`job ${opts.jobId} attempt ${opts.attempt}: the store took too long to take its last log lines`);
       }
