@@ -9,6 +9,7 @@ import { type Kiln, type KilnPorts, parseListen, type ServerConfig } from '../ap
 import { KilnError } from '../core/errors.js';
 import { publishConfig, queueRulesOf } from '../farm/farm-config.js';
 import type { Job } from '../farm/job.js';
+import { attemptLog, jobLogLines } from '../farm/logs.js';
 import { listDeliveries, type NotificationSender, notificationOutbox, notificationSender } from '../farm/notify.js';
 import { type Scheduler, startScheduler } from '../farm/schedules.js';
 import { type BuildService, buildService } from '../farm/service.js';
@@ -34,6 +35,7 @@ starts, the builds that run end, then it exits.
   GET  /v1/builds               recorded builds, newest first (?project=NAME&limit=N)      read
   POST /v1/builds               {"project": NAME, "ref": "main"} → 202 {"id", "position"}  trigger
   GET  /v1/builds/{id}          a job (status queued … succeeded) or a recorded build       read
+  GET  /v1/builds/{id}/logs     its log lines as Server-Sent Events, live (?step=NAME)     read
   POST /v1/builds/{id}/cancel   cancel a queued or running job                             trigger
   GET  /v1/queue                depth and oldest wait per priority class                   read
   GET  /v1/workers              the workers and what they build                            read
@@ -86,7 +88,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     const app = createApi({
       kiln,
       version: ctx.version,
-      service: service && apiService(service, started?.deliveries),
+      service: service && apiService(service, started?.deliveries, started?.logs),
       webhooks,
       onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`),
     });
@@ -136,7 +138,12 @@ async function startService(
   { config, file }: { config: ServerConfig; file: string },
   workers: number,
   log: (message: string) => void,
-): Promise<{ service: BuildService; sender: NotificationSender; deliveries: ApiService['deliveries'] }> {
+): Promise<{
+  service: BuildService;
+  sender: NotificationSender;
+  deliveries: ApiService['deliveries'];
+  logs: ApiService['logs'];
+}> {
   const store = await ports.store();
   const sender = notificationSender({
     store,
@@ -170,11 +177,17 @@ async function startService(
     deliveryDir: join(ports.home.home, 'serve', 'out'),
     leaseMs: config.leaseMs,
     log,
+    attemptLog: (job) => attemptLog({ store, jobId: job.id, attempt: job.attempt, log }),
   });
   service.start(workers);
   sender.start();
   log(`building ${config.projects.length} project(s) on ${workers} in-process worker(s)`);
-  return { service, sender, deliveries: (query) => listDeliveries(store, query) };
+  return {
+    service,
+    sender,
+    deliveries: (query) => listDeliveries(store, query),
+    logs: (id, query) => jobLogLines(store, id, query),
+  };
 }
 
 /** Where the secrets of kiln-server.yaml are read: the environment and files. */
@@ -183,7 +196,11 @@ function secretSources(ctx: CliContext) {
 }
 
 /** The service as the API sees it. */
-export function apiService(service: BuildService, deliveries?: ApiService['deliveries']): ApiService {
+export function apiService(
+  service: BuildService,
+  deliveries?: ApiService['deliveries'],
+  logs?: ApiService['logs'],
+): ApiService {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const view = (job: Job) => ({
     id: job.id,
@@ -223,6 +240,7 @@ export function apiService(service: BuildService, deliveries?: ApiService['deliv
     },
     workers: () => service.workers(),
     ...(deliveries && { deliveries }),
+    ...(logs && { logs }),
   };
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { isKilnError, KilnError } from '../core/errors.js';
 import { publishedConfig, queueRulesOf } from '../farm/farm-config.js';
 import type { Labels } from '../farm/job.js';
+import { attemptLog } from '../farm/logs.js';
 import { notificationOutbox } from '../farm/notify.js';
 import { sqliteQueue } from '../farm/sqlite-queue.js';
 import { WORKER_REPORT_MS, workerPool } from '../farm/worker.js';
@@ -73,6 +74,7 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
       leaseMs: config.leaseMs,
       labels,
       log,
+      attemptLog: (job) => attemptLog({ store, jobId: job.id, attempt: job.attempt, log }),
     });
     const ids = pool.start(count);
     const shown = Object.entries(labels).map(([k, v]) => `${k}=${v}`);

@@ -18,7 +18,7 @@ export type KilnEvent =
   | { kind: 'build-reused'; buildId: string; commit: string; outputDir: string }
   | { kind: 'stage'; stage: StageName; detail: string }
   | { kind: 'step-started'; step: string; explanation?: readonly string[] }
-  | { kind: 'step-output'; step: string; line: string }
+  | { kind: 'step-output'; step: string; stream: 'stdout' | 'stderr'; line: string }
   | {
       kind: 'step-finished';
       step: string;

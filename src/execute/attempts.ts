@@ -82,7 +82,7 @@ async function runOnce(
       network: step.network,
       logFile: place.logPath,
       appendLog,
-      onLine: (line) => ctx.emit({ kind: 'step-output', step: step.name, line }),
+      onLine: (line, stream) => ctx.emit({ kind: 'step-output', step: step.name, stream, line }),
       signal: ctx.signal,
       timeoutMs: step.timeout * 1000,
       ...(ctx.limits ? { limits: ctx.limits } : {}),

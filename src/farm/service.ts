@@ -13,6 +13,7 @@ import {
 import { KilnError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import type { Job } from './job.js';
+import type { AttemptLog } from './logs.js';
 import type { BuildQueue } from './queue.js';
 import { jobPayload, listWorkers, type WorkerView, workerPool } from './worker.js';
 
@@ -67,6 +68,8 @@ export interface ServiceDeps {
   /** Kiln's version, reported with the workers. */
   readonly version: string;
   readonly log?: (message: string) => void;
+  /** The log of a leased job's attempt, fed the build's events (logs.ts); none kept when absent. */
+  readonly attemptLog?: ((job: Job) => AttemptLog) | undefined;
 }
 
 /** The service over a queue and a Kiln. */
@@ -83,6 +86,7 @@ export function buildService(deps: ServiceDeps): BuildService {
     leaseMs: deps.leaseMs,
     pollMs: deps.pollMs,
     log: deps.log,
+    attemptLog: deps.attemptLog,
   });
 
   const projectNamed = (name: string): ServerProject => {

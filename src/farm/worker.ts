@@ -10,6 +10,7 @@ import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
 import { hostName } from '../platform/processes.js';
 import { reportWorker, type Store, type WorkerRow, workerRows } from '../store/index.js';
 import type { Job, Labels, WorkerOutcome } from './job.js';
+import type { AttemptLog } from './logs.js';
 import type { BuildQueue } from './queue.js';
 
 /** What a worker needs to fetch a job's source: written into the job when it is queued, so no worker needs the config. */
@@ -140,6 +141,8 @@ export interface WorkerPoolDeps {
   readonly pollMs?: number;
   readonly reportMs?: number;
   readonly log?: (message: string) => void;
+  /** The log of a leased job's attempt, fed the build's events (logs.ts); none kept when absent. */
+  readonly attemptLog?: ((job: Job) => AttemptLog) | undefined;
 }
 
 /** Workers of one process. */
@@ -220,6 +223,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
     }, leaseMs / 3);
     let outcome: WorkerOutcome = 'succeeded';
     let buildId: string | undefined;
+    const attemptLog = deps.attemptLog?.(job);
     try {
       const source = jobSourceOf(job);
       const built = await kiln.build(
@@ -239,7 +243,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
             },
           },
         },
-        { signal: abort.signal },
+        { signal: abort.signal, onEvent: attemptLog?.listener },
       );
       buildId = built.buildId;
     } catch (err) {
@@ -248,6 +252,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
       buildId = typeof details?.buildId === 'string' ? details.buildId : undefined;
       deps.log?.(`job ${job.id} (${job.project} ${job.commit.slice(0, 12)}) ended ${outcome}: ${String(err)}`);
     } finally {
+      await attemptLog?.flush(); // before the job ends: a reader that sees it ended has every line
       clearInterval(beat);
       running.delete(job.id);
     }

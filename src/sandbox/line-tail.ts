@@ -12,35 +12,38 @@ interface Partial {
   dropped: number;
 }
 
+/** The output stream a line came from. */
+export type OutputStream = 'stdout' | 'stderr';
+
 /** Splits each stream into lines on its own, and keeps the last lines of both for error messages. */
 export class LineTail {
-  private readonly partial = new Map<string, Partial>();
+  private readonly partial = new Map<OutputStream, Partial>();
   private readonly tail: string[] = [];
 
-  constructor(private readonly onLine?: (line: string) => void) {}
+  constructor(private readonly onLine?: (line: string, stream: OutputStream) => void) {}
 
-  push(stream: string, text: string): void {
+  push(stream: OutputStream, text: string): void {
     const pieces = text.split('\n'); // only the new text is split: no rescanning of a long unterminated line
     const current = this.current(stream);
     for (const piece of pieces.slice(0, -1)) {
       this.append(current, piece);
-      this.emit(this.take(current));
+      this.emit(this.take(current), stream);
     }
     this.append(current, pieces.at(-1) ?? '');
   }
 
   /** Flushes a stream's unterminated last line. */
-  end(stream: string, rest: string): void {
+  end(stream: OutputStream, rest: string): void {
     this.push(stream, rest);
     const current = this.current(stream);
-    if (current.text || current.dropped) this.emit(this.take(current));
+    if (current.text || current.dropped) this.emit(this.take(current), stream);
   }
 
   lines(): string[] {
     return [...this.tail];
   }
 
-  private current(stream: string): Partial {
+  private current(stream: OutputStream): Partial {
     let current = this.partial.get(stream);
     if (!current) {
       current = { text: '', dropped: 0 };
@@ -65,9 +68,9 @@ export class LineTail {
     return line;
   }
 
-  private emit(line: string): void {
+  private emit(line: string, stream: OutputStream): void {
     this.tail.push(line);
     if (this.tail.length > TAIL_LINES) this.tail.shift();
-    this.onLine?.(line);
+    this.onLine?.(line, stream);
   }
 }

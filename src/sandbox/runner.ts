@@ -24,8 +24,8 @@ export interface StepInvocation {
   readonly logFile: string;
   /** Add to `logFile` instead of replacing it (a retried step keeps the log of every attempt). */
   readonly appendLog?: boolean;
-  /** Called with each complete output line (stdout and stderr interleaved as they arrive). */
-  readonly onLine?: (line: string) => void;
+  /** Called with each complete output line and its stream (stdout and stderr interleaved as they arrive). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Aborting stops the step and everything it started. */
   readonly signal?: AbortSignal;
   /** The step is stopped (and fails) after this long. */

@@ -1,11 +1,13 @@
 // The HTTP API of `kiln serve`: a fetch-style Hono app over the same use cases as the CLI, tested in-process
-// with `app.request()`. Every answer is JSON; every failure is `{ error: { code, message, hint } }` with the HTTP
+// with `app.request()`. Every answer is JSON (a build's log is a stream of Server-Sent Events); every failure is `{ error: { code, message, hint } }` with the HTTP
 // status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json and the webhooks (verified by their
 // signatures) are open; the rest needs a bearer token.
 import { Hono, type MiddlewareHandler } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import type { z } from 'zod';
 import type { BuildRow, Kiln, BuildDetail as StoredBuild } from '../app/index.js';
 import { ERROR_CODES, isKilnError, KilnError } from '../core/errors.js';
+import { type LogCursor, lastEventId, streamLogs } from './log-stream.js';
 import { openApiDocument } from './openapi.js';
 import {
   type Build,
@@ -14,6 +16,8 @@ import {
   DeliveriesQuery,
   type Delivery,
   type Job,
+  type LogLine,
+  LogsQuery,
   type QueueView,
   SubmitRequest,
   type Submitted,
@@ -33,6 +37,15 @@ export interface ApiService {
   workers(): Promise<z.infer<typeof WorkerView>[]>;
   /** Recent notifications to the projects' notify targets; none when it is absent. */
   deliveries?(query: z.infer<typeof DeliveriesQuery>): Promise<z.infer<typeof Delivery>[]>;
+  /** A job's log lines after a cursor, in order, of one step if asked; the server keeps no logs when absent. */
+  logs?(id: string, query: LogsRead): Promise<(z.infer<typeof LogLine> & { seq: number })[]>;
+}
+
+/** What one read of a job's log asks for. */
+export interface LogsRead {
+  readonly after?: LogCursor | undefined;
+  readonly step?: string | undefined;
+  readonly limit: number;
 }
 
 /** What the API runs over: a Kiln (its store holds builds and tokens) and the server's version. */
@@ -45,6 +58,8 @@ export interface ApiDeps {
   readonly webhooks?: WebhookPorts | undefined;
   /** Called with failures that are not KilnErrors (bugs): the server logs them; the client gets a 500. */
   readonly onBug?: (err: unknown) => void;
+  /** How often a log stream looks for new lines while its job runs (default 250 ms). */
+  readonly logPollMs?: number | undefined;
 }
 
 /** The API as a Hono app (`app.fetch` serves it; `app.request()` tests it). */
@@ -110,6 +125,32 @@ export function createApi(deps: ApiDeps): Hono {
       });
     }
     return c.json(found);
+  });
+
+  app.get('/v1/builds/:id/logs', allow('read'), async (c) => {
+    const id = c.req.param('id');
+    const query = LogsQuery.safeParse(c.req.query());
+    if (!query.success) throw badRequest('query', query.error.issues, 'step=NAME, or nothing for every step');
+    const after = lastEventId(c.req.header('last-event-id'));
+    const builds = service();
+    const logs = builds.logs;
+    if (!(await builds.job(id))) {
+      throw new KilnError('KILN_NOT_FOUND', `no job has the id "${id}"`, { hint: 'the id POST /v1/builds answered' });
+    }
+    if (!logs) {
+      throw new KilnError('KILN_NOT_FOUND', 'this server keeps no build logs', {
+        hint: 'GET /v1/builds/{id} shows how the build ended',
+      });
+    }
+    return streamSSE(c, (stream) =>
+      streamLogs(stream, {
+        read: (cursor, limit) => logs(id, { after: cursor, step: query.data.step, limit }),
+        status: async () => (await builds.job(id))?.status,
+        after,
+        pollMs: deps.logPollMs ?? 250,
+        onBug: deps.onBug,
+      }),
+    );
   });
 
   app.post('/v1/builds/:id/cancel', allow('trigger'), async (c) => {

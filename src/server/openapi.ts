@@ -87,6 +87,34 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/builds/{id}/logs': {
+        get: {
+          summary:
+            "a job's log lines as Server-Sent Events, live while it runs: `log` events (id `attempt:seq`), then one `end` event once it ended (scope: read)",
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'step', in: 'query', required: false, schema: { type: 'string' } },
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              description: 'resume after this line (the id of the last `log` event received)',
+              schema: { type: 'string', pattern: '^[0-9]+:[0-9]+$' },
+            },
+          ],
+          responses: {
+            '200': {
+              description:
+                'text/event-stream: `event: log` with a LogLine as data, per line in order; `event: end` with a LogEnd when the job ended and every line was sent; `event: error` with an Error if reading failed',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+              'x-events': { log: ref('LogLine'), end: ref('LogEnd'), error: ref('Error') },
+            },
+            '400': json('Error', 'a malformed Last-Event-ID or query (KILN_BAD_REQUEST)'),
+            '404': json('Error', 'no such job (KILN_NOT_FOUND)'),
+            ...failures,
+          },
+        },
+      },
       '/v1/builds/{id}/cancel': {
         post: {
           summary: 'cancel a queued or running job (scope: trigger)',

@@ -209,6 +209,22 @@ export const Delivery = z.object({
 
 export const DeliveryList = z.object({ deliveries: z.array(Delivery) });
 
+export const LogsQuery = z.object({
+  step: z.string().min(1).optional().describe("only this step's lines"),
+});
+
+export const LogLine = z.object({
+  attempt: z.number().int().describe('the attempt of the job that wrote it (a retried job has several)'),
+  step: z.string().nullable().describe("the step it belongs to; null for the build's own lines"),
+  stream: z.enum(['stdout', 'stderr', 'kiln']).describe("the step's output stream, or kiln for Kiln's own lines"),
+  text: z.string().describe('one line, as written (not escaped for a terminal)'),
+  at: z.string().describe('when it was written (RFC 3339)'),
+});
+
+export const LogEnd = z.object({
+  status: BuildStatus.describe('how the job ended; every line was sent before this event'),
+});
+
 /** The named schemas of the API, as OpenAPI components refer to them. */
 export const API_SCHEMAS = {
   Error: ErrorBody,
@@ -231,4 +247,6 @@ export const API_SCHEMAS = {
   WebhookDuplicate,
   Delivery,
   DeliveryList,
+  LogLine,
+  LogEnd,
 };

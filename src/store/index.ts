@@ -11,6 +11,7 @@ export {
   nextJobSeq,
   updateJobRow,
 } from './jobs.js';
+export { appendLogLines, type LogCursor, type LogQuery, readLogLines } from './logs.js';
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
   dueNotifications,
@@ -43,6 +44,8 @@ export {
 export type {
   ApiTokenRow,
   ArtifactRow,
+  BuildLogRow,
+  BuildLogsTable,
   BuildRow,
   BuildStatus,
   EvidenceRow,

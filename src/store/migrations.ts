@@ -399,6 +399,28 @@ const workers: Migration = {
   },
 };
 
+// The log lines of each job's attempts (src/farm/logs.ts), written by whichever worker runs it and read by the API
+// that streams them: one row per line, numbered from 1 within an attempt. `step` is null for Kiln's own lines that
+// belong to no step; `stream` is stdout, stderr or kiln.
+const buildLogs: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('build_logs')
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('step', 'text')
+      .addColumn('stream', 'text', (c) => c.notNull())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('build_logs_pk', ['job_id', 'attempt', 'seq'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('build_logs').execute();
+  },
+};
+
 // Retried steps (kiln.yaml `retries`): how many times each step's command ran (0 for a replayed or skipped step) and
 // whether it passed only after failing (flaky, 0/1), and per build how many of its steps were flaky. Rows from before
 // it read as one clean attempt, except replayed and skipped steps, which never ran.
@@ -462,6 +484,7 @@ export const migrationProvider: MigrationProvider = {
       '0013_notifications': notifications,
       '0014_build_worker': buildWorker,
       '0015_workers': workers,
+      '0016_build_logs': buildLogs,
       '0017_step_retries': stepRetries,
       '0019_notification_kind': notificationKind,
     };

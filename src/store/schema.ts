@@ -177,6 +177,7 @@ export interface KilnDatabase {
   schedule_runs: ScheduleRunsTable;
   workers: WorkersTable;
   farm_config: FarmConfigTable;
+  build_logs: BuildLogsTable;
 }
 
 /** A worker process of the farm as it last reported; times are RFC 3339, labels and health JSON. */
@@ -200,6 +201,18 @@ export interface FarmConfigTable {
   text: string;
   file: string;
   updated_at: string;
+}
+
+/** One log line of a job's attempt, numbered from 1 within it (`seq`); `step` is null for Kiln's own lines. */
+export interface BuildLogsTable {
+  job_id: string;
+  attempt: number;
+  seq: number;
+  step: string | null;
+  stream: 'stdout' | 'stderr' | 'kiln';
+  text: string;
+  /** RFC 3339. */
+  at: string;
 }
 
 /** The last tick a project's cron schedule fired for (ISO 8601 UTC), and the job it queued or why it could not. */
@@ -305,3 +318,4 @@ export type JobRow = Selectable<JobsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
 export type ScheduleRunRow = Selectable<ScheduleRunsTable>;
+export type BuildLogRow = Selectable<BuildLogsTable>;

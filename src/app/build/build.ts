@@ -9,6 +9,7 @@ import { parseCacheMode } from '../../cache/modes.js';
 import { NO_CACHE_FIGURES } from '../../cache/stats.js';
 import type { KilnConfig, PublishConfig } from '../../config/index.js';
 import { KilnError } from '../../core/errors.js';
+import { type EventListener, eventSink } from '../../core/events.js';
 import { identifyBuilder, resolveBuilder } from '../../sandbox/identity.js';
 import { findBuildByFingerprint, osvDataState, type Store } from '../../store/index.js';
 import type { KilnPorts, RunnerKind } from '../ports.js';
@@ -24,9 +25,22 @@ export async function build(
   request: BuildRequest,
   opts: BuildOptions = {},
 ): Promise<BuildResult & { readonly published: readonly PublishedRef[] }> {
-  const result = await runBuild(buildWorld(ports, request, opts), request);
-  const published = result.publish ? await publishAfterBuild(ports, result.buildId, result.publish) : [];
+  const own = opts.onEvent ? withListener(ports, opts.onEvent) : ports;
+  const result = await runBuild(buildWorld(own, request, opts), request);
+  const published = result.publish ? await publishAfterBuild(own, result.buildId, result.publish) : [];
   return { ...result, published };
+}
+
+/** The ports with every event also stamped and handed to `listener` (this build's own log). */
+function withListener(ports: KilnPorts, listener: EventListener): KilnPorts {
+  const own = eventSink(ports.now, listener);
+  return {
+    ...ports,
+    events: (event) => {
+      ports.events(event);
+      own(event);
+    },
+  };
 }
 
 /** What every part of a build works with: the ports, the runner and cache tiers asked for, and the abort signal. */

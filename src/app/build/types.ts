@@ -4,6 +4,7 @@ import type { BuildWorker } from '../../attest/index.js';
 import type { CacheModes } from '../../cache/modes.js';
 import type { BuildCacheFigures } from '../../cache/stats.js';
 import type { PublishConfig } from '../../config/index.js';
+import type { EventListener } from '../../core/events.js';
 import type { StepReport } from '../../execute/index.js';
 import type { StepRunner } from '../../sandbox/index.js';
 import type { RemoteSource } from '../../source/index.js';
@@ -50,6 +51,11 @@ export interface BuildOptions {
   readonly signal?: AbortSignal | undefined;
   /** Test seam: called between stages; a crash test kills the process at a named point. */
   readonly checkpoint?: ((name: BuildCheckpoint) => void) | undefined;
+  /**
+   * Also receives this build's events (stamped), besides the ports' sink: a server running several builds at once
+   * keeps each one's log apart. Must not throw.
+   */
+  readonly onEvent?: EventListener | undefined;
 }
 
 /** The ports plus what this build asked for, shared by its parts. */

@@ -46,6 +46,7 @@ describe('the HTTP API', () => {
       '/v1/openapi.json',
       '/v1/builds',
       '/v1/builds/{id}',
+      '/v1/builds/{id}/logs',
       '/v1/builds/{id}/cancel',
       '/v1/queue',
       '/v1/workers',
@@ -58,6 +59,15 @@ describe('the HTTP API', () => {
     const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);
     for (const name of new Set(refs)) expect(doc.components.schemas[name as string], name).toBeDefined();
     expect(doc.components.schemas.Build.properties.status).toEqual({ $ref: '#/components/schemas/BuildStatus' });
+    // The log stream's events are documented with the schemas of their data.
+    const logs = doc.paths['/v1/builds/{id}/logs'].get;
+    expect(Object.keys(logs.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(logs.responses['200']['x-events']).toEqual({
+      log: { $ref: '#/components/schemas/LogLine' },
+      end: { $ref: '#/components/schemas/LogEnd' },
+      error: { $ref: '#/components/schemas/Error' },
+    });
+    expect(Object.keys(doc.components.schemas.LogLine.properties)).toEqual(['attempt', 'step', 'stream', 'text', 'at']);
   });
 
   it('refuses /v1/builds without a token (401), with an unknown one (401), and names the code', async () => {

@@ -25,6 +25,7 @@ const ALL = [
   '0013_notifications',
   '0014_build_worker',
   '0015_workers',
+  '0016_build_logs',
   '0017_step_retries',
   '0019_notification_kind',
 ];

@@ -67,6 +67,7 @@ describe('SQLite store', () => {
       { name: '0013_notifications' },
       { name: '0014_build_worker' },
       { name: '0015_workers' },
+      { name: '0016_build_logs' },
       { name: '0017_step_retries' },
       { name: '0019_notification_kind' },
     ]);

@@ -82,7 +82,7 @@ describe('progress display', () => {
     display.onEvent(started(true));
     display.onEvent({ kind: 'step-started', step: 'compile' });
     tick(2500);
-    display.onEvent({ kind: 'step-output', step: 'compile', line: 'building module 3/9' });
+    display.onEvent({ kind: 'step-output', step: 'compile', stream: 'stdout', line: 'building module 3/9' });
     display.onEvent({ kind: 'notice', message: 'hello' });
     display.stop();
     expect(text()).toContain('(dirty tree)');
