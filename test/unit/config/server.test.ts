@@ -315,6 +315,7 @@ describe('kiln-server.yaml loading', () => {
       'listen',
       'database',
       'concurrency',
+      'leaseSeconds',
       'classes',
       'limits',
       'projects',
