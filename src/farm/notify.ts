@@ -17,7 +17,7 @@ import {
   updateNotification,
 } from '../store/index.js';
 import type { Job } from './job.js';
-import type { JobChangeHook } from './sqlite-queue.js';
+import type { JobChangeHook } from './store-queue.js';
 
 /** The event a job's new state is, as `notify: events` names it; `lost` (out of attempts) counts as `failed`. */
 export function notifyEventOf(job: Pick<Job, 'state'>): NotifyEvent | undefined {

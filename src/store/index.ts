@@ -1,4 +1,4 @@
-// The provenance store (SQLite by default; Postgres later through the same Kysely queries).
+// The provenance store (SQLite by default; PostgreSQL through the same Kysely queries and migrations).
 
 export {
   activeJobRows,
@@ -30,6 +30,7 @@ export {
   osvRecordsFor,
   upsertOsvRecords,
 } from './osv.js';
+export { isPostgresUrl, openPostgresStore, redactDatabaseUrl } from './postgres.js';
 export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
 export {
@@ -66,10 +67,12 @@ export {
   lastStepActions,
   listBuilds,
   openSqliteStore,
+  openStore,
   recordBuild,
   recordBuildEnd,
   recordBuildStart,
   type Store,
+  type StoreDialect,
   settleAbandonedBuilds,
 } from './store.js';
 export { activeTokenByHash, listTokens, recordToken, revokeToken } from './tokens.js';

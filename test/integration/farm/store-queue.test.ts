@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../../src/core/errors.js';
 import type { BuildQueue } from '../../../src/farm/queue.js';
-import { type SqliteQueueOptions, sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { type StoreQueueOptions, storeQueue } from '../../../src/farm/store-queue.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { transpileSources } from '../../helpers/transpile.js';
@@ -12,11 +12,11 @@ import { transpileSources } from '../../helpers/transpile.js';
 const T0 = Date.parse('2026-12-07T12:00:00.000Z');
 
 /** A queue over a fresh store file, with a clock the test moves. */
-async function fixture(options: Partial<SqliteQueueOptions> = {}) {
+async function fixture(options: Partial<StoreQueueOptions> = {}) {
   const file = join(tempDir(), 'store.db');
   const store = await openSqliteStore(file);
   const clock = { t: T0 };
-  const make = (s: Store) => sqliteQueue(s, { global: 10, perProject: 10, ...options, now: () => new Date(clock.t) });
+  const make = (s: Store) => storeQueue(s, { global: 10, perProject: 10, ...options, now: () => new Date(clock.t) });
   return { file, store, clock, queue: make(store), make };
 }
 
@@ -45,7 +45,7 @@ describe('the SQLite build queue', () => {
     await store.close();
 
     const again = await openSqliteStore(file);
-    const job = await sqliteQueue(again, { global: 1, perProject: 1 }).get(id);
+    const job = await storeQueue(again, { global: 1, perProject: 1 }).get(id);
     await again.close();
     expect(job).toMatchObject({ state: 'succeeded', buildId: 'build-1', endedAt: T0 + 1_000, workerId: null });
     expect(job?.attempts).toEqual([
@@ -170,7 +170,7 @@ describe('the SQLite build queue', () => {
     expect((err as KilnError).message).toContain('commit: must be a non-empty string');
     expect((err as KilnError).message).toContain('priority: "urgent" is not a class');
     expect(await queue.list()).toEqual([]); // nothing was queued
-    expect(() => sqliteQueue(store, { global: 0, perProject: 1 })).toThrow(/limits|invalid/);
+    expect(() => storeQueue(store, { global: 0, perProject: 1 })).toThrow(/limits|invalid/);
     await expect(queue.lease('w', {}, 0)).rejects.toThrow(/lease of 0 ms/);
     const { id } = await queue.submit({ project: 'web', commit: 'c' });
     await queue.lease('w', {}, 60_000);
@@ -190,10 +190,10 @@ describe('two processes dispatching from one store file', () => {
       [
         "import { existsSync } from 'node:fs';",
         "const { openSqliteStore } = await import('./store/index.js');",
-        "const { sqliteQueue } = await import('./farm/sqlite-queue.js');",
+        "const { storeQueue } = await import('./farm/store-queue.js');",
         'const [file, go, worker] = process.argv.slice(2);',
         'const store = await openSqliteStore(file);',
-        'const queue = sqliteQueue(store, { global: 1000, perProject: 1000 });',
+        'const queue = storeQueue(store, { global: 1000, perProject: 1000 });',
         "process.stdout.write('ready\\n');",
         'while (!existsSync(go)) await new Promise((r) => setTimeout(r, 2));',
         'const ids = [];',
@@ -209,7 +209,7 @@ describe('two processes dispatching from one store file', () => {
     );
     const file = join(dir, 'store.db');
     const store = await openSqliteStore(file);
-    const queue = sqliteQueue(store, { global: 1000, perProject: 1000 });
+    const queue = storeQueue(store, { global: 1000, perProject: 1000 });
     const submitted: string[] = [];
     for (let i = 0; i < 150; i++) submitted.push((await queue.submit({ project: `p${i % 7}`, commit: `c${i}` })).id);
 
