@@ -1,6 +1,6 @@
 // The store on PostgreSQL: a pg pool behind Kysely's PostgresDialect, migrated by Kysely's Migrator (which holds
 // PostgreSQL's advisory lock while it runs, so any number of servers and workers may open one database at once).
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KilnError } from '../core/errors.js';
 import { migrationProvider } from './migrations.js';
@@ -54,6 +54,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
   }
   const db = new Kysely<KilnDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
+    await checkCollation(db, shown);
     const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
     if (error) {
       throw new KilnError(
@@ -69,6 +70,23 @@ export async function openPostgresStore(url: string): Promise<Store> {
     throw err;
   }
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/**
+ * Refuses a database whose text order is not byte order (the C collation, as SQLite's BINARY): ids, names and times
+ * are ordered and compared as text, and must come back in the same order on both dialects.
+ */
+async function checkCollation(db: Kysely<KilnDatabase>, shown: string): Promise<void> {
+  const { rows } = await sql<{ collate: string; provider: string }>`
+    select datcollate as collate, datlocprovider::text as provider from pg_database where datname = current_database()`.execute(
+    db,
+  );
+  const row = rows[0];
+  if (!row || (row.provider === 'c' && /^(C|POSIX|C\.[\w-]+)$/i.test(row.collate))) return;
+  const order = row.provider === 'c' ? row.collate : `the ICU locale of the database (provider ${row.provider})`;
+  throw new KilnError('KILN_STORE', `the PostgreSQL store at ${shown} orders text by ${order}, not by byte (C)`, {
+    hint: "create Kiln's database with the C collation: CREATE DATABASE kiln TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+  });
 }
 
 /** An error's message with the URL's password (should a driver ever echo it) masked. */

@@ -24,6 +24,16 @@ import { transpileSources } from '../../helpers/transpile.js';
 
 const cluster = fileCluster();
 
+async function rows<T extends pg.QueryResultRow>(url: string, query: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(query)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 async function tables(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -93,6 +103,27 @@ describe('the store on PostgreSQL', () => {
     expect(everything).not.toContain('s3cr');
     expect(redactDatabaseUrl('postgres://u@h:5432/d')).toBe('postgres://u@h:5432/d');
     expect(redactDatabaseUrl('postgresql://u:p@h/d?sslmode=require')).toBe('postgresql://u:***@h/d?sslmode=require');
+  });
+
+  it('refuses a database that orders text by a locale, not by byte as SQLite does', async () => {
+    const c = await cluster();
+    const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${c.port}/postgres` });
+    await admin.connect();
+    await admin.query("create database kiln_icu template template0 locale_provider icu icu_locale 'en-US'");
+    await admin.end();
+    const url = `postgres://postgres@127.0.0.1:${c.port}/kiln_icu`;
+    // What Kiln would get there: 'B' after 'a' (SQLite, and PostgreSQL's C collation: 'B' first).
+    const [first] = await rows<{ ordered: string }>(
+      url,
+      "select string_agg(x, ',' order by x) as ordered from (values ('a'), ('B')) v(x)",
+    );
+    expect(first?.ordered).toBe('a,B');
+    await expect(openStore(url)).rejects.toMatchObject({
+      code: 'KILN_STORE',
+      message: expect.stringContaining('not by byte (C)'),
+      hint: expect.stringContaining("LC_COLLATE 'C'"),
+    });
+    expect(await rows(url, "select 1 from pg_tables where tablename = 'builds'")).toEqual([]); // nothing migrated
   });
 
   it('serialises queue operations on one advisory lock: a lease waits while another holder has it', async () => {
