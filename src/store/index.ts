@@ -14,6 +14,7 @@ export {
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
   artifactDigestsOf,
+  claimNotification,
   dueNotifications,
   insertNotificationRows,
   listNotifications,
