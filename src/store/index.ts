@@ -21,6 +21,7 @@ export {
   type NotificationFilter,
   updateNotification,
 } from './notifications.js';
+export { openStore } from './open.js';
 export {
   beginOsvImport,
   finishOsvImport,
@@ -68,7 +69,6 @@ export {
   lastStepActions,
   listBuilds,
   openSqliteStore,
-  openStore,
   recordBuild,
   recordBuildEnd,
   recordBuildStart,

@@ -1,12 +1,11 @@
-// The provenance store: opens SQLite (WAL, synchronous=FULL) or PostgreSQL (postgres.ts), migrates, and records
-// builds atomically.
+// The provenance store: opens SQLite (WAL, synchronous=FULL; PostgreSQL is postgres.ts, either by open.ts), migrates,
+// and records builds atomically.
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Insertable, Kysely, Migrator, SqliteDialect, sql, type Transaction } from 'kysely';
 import { KilnError } from '../core/errors.js';
 import { migrationProvider } from './migrations.js';
-import { isPostgresUrl, openPostgresStore } from './postgres.js';
 import type {
   ArtifactRow,
   ArtifactsTable,
@@ -30,11 +29,6 @@ export interface Store {
 
 /** The engines a store runs on. */
 export type StoreDialect = 'sqlite' | 'postgres';
-
-/** Opens the store at `location`: a postgres:// or postgresql:// URL is a PostgreSQL database, anything else a SQLite file. */
-export async function openStore(location: string): Promise<Store> {
-  return isPostgresUrl(location) ? openPostgresStore(location) : openSqliteStore(location);
-}
 
 /** Everything known about a finished build, written together or not at all. */
 export interface BuildRecord {
