@@ -102,6 +102,52 @@ describe('kiln serve --database postgres://…', () => {
     expect(output()).not.toContain(secret);
   });
 
+  it('lets two servers share one database: every job ends once, and the project limit holds across both', async () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    makeRepo(repo, demoProject());
+    const database = await (await cluster()).createDatabase();
+    const config = join(root, 'kiln-server.yaml');
+    // Two workers per server, but one build of the project at a time: across both servers.
+    writeFileSync(
+      config,
+      `concurrency: 2\nprojects:\n  - name: demo\n    repository: file://${repo}\n    concurrency: 1\n`,
+    );
+    const homes = [join(root, 'home-a'), join(root, 'home-b')];
+    const token = kiln(['tokens', 'create', '--scope', 'trigger', '--database', database], {
+      cwd: root,
+      home: homes[0] ?? '',
+    }).stdout.trim();
+    const servers = await Promise.all(
+      homes.map((home) => startServe(home, ['--config', config, '--database', database])),
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const server = servers[i % 2];
+      const r = await call(`${server?.url}/v1/builds`, token, { project: 'demo', ref: 'main', force: true });
+      expect(r.status).toBe(202);
+      ids.push(r.json.id);
+    }
+    const terminal = ['succeeded', 'failed', 'blocked', 'cancelled', 'lost'];
+    for (let i = 0; i < 900; i++) {
+      const states = await rows<{ state: string }>(database, 'select state from jobs');
+      if (states.length === 6 && states.every((s) => terminal.includes(s.state))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const jobs = await rows<{ id: string; state: string; attempt: number; build_id: string }>(
+      database,
+      'select id, state, attempt, build_id from jobs order by seq',
+    );
+    expect(jobs.map((j) => [j.id, j.state, j.attempt])).toEqual(ids.map((id) => [id, 'succeeded', 1]));
+    const builds = await rows<{ id: string; started_at: string; finished_at: string }>(
+      database,
+      "select id, started_at, finished_at from builds where status = 'succeeded' order by started_at",
+    );
+    expect(builds.map((b) => b.id).sort()).toEqual(jobs.map((j) => j.build_id).sort()); // one build per job
+    const overlaps = builds.filter((b, i) => i > 0 && b.started_at < (builds[i - 1]?.finished_at ?? ''));
+    expect(overlaps).toEqual([]); // never two builds of the project at once, whichever server ran them
+  }, 240_000);
+
   it('refuses a --database that is no PostgreSQL URL, and names an unreachable server without its password', () => {
     const home = tempDir();
     const bad = kiln(['serve', '--database', 'mysql://x@h/db'], { cwd: home, home });
