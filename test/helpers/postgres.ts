@@ -12,8 +12,8 @@ import { afterAll } from 'vitest';
 import { openSqliteStore, openStore, type Store } from '../../src/store/index.js';
 import { tempDir } from './tmp.js';
 
-/** Where Debian's postgresql-15 package puts the server binaries. */
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Where Debian's postgresql-15 package puts the server binaries (KILN_TEST_PG_BIN elsewhere). */
+export const PG_BIN = process.env.KILN_TEST_PG_BIN || '/usr/lib/postgresql/15/bin';
 const TEMPLATE = join(tmpdir(), 'kiln-test-pg15-template-v1');
 const asRoot = process.getuid?.() === 0;
 
@@ -48,7 +48,7 @@ function template(): string {
   if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) {
     throw new Error(
       `PostgreSQL 15 is not installed (no ${PG_BIN}/initdb): the store and queue tests need it. ` +
-        'Install it with scripts/setup-system.sh (apt-get install postgresql-15).',
+        'Install it with scripts/setup-system.sh (apt-get install postgresql-15), or set KILN_TEST_PG_BIN.',
     );
   }
   if (existsSync(join(TEMPLATE, 'PG_VERSION'))) return TEMPLATE;
