@@ -148,6 +148,24 @@ describe('kiln serve --database postgres://…', () => {
     expect(overlaps).toEqual([]); // never two builds of the project at once, whichever server ran them
   }, 240_000);
 
+  it("takes the database from kiln-server.yaml's database: when --database is not given", async () => {
+    const root = tempDir();
+    const home = join(root, 'home');
+    const database = await (await cluster()).createDatabase();
+    const config = join(root, 'kiln-server.yaml');
+    writeFileSync(config, `database: ${database}\nprojects:\n  - name: demo\n    repository: file://${root}/repo\n`);
+    const token = kiln(['tokens', 'create', '--scope', 'read'], {
+      cwd: root,
+      home,
+      env: { KILN_DATABASE: database },
+    }).stdout.trim();
+    const { url } = await startServe(home, ['--config', config]);
+    expect((await call(`${url}/v1/queue`, token)).status).toBe(200); // the token is in the file's database
+    const other = await (await cluster()).createDatabase();
+    const { url: overridden } = await startServe(join(root, 'home-b'), ['--config', config, '--database', other]);
+    expect((await fetch(`${overridden}/v1/queue`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+  });
+
   it('refuses a --database that is no PostgreSQL URL, and names an unreachable server without its password', () => {
     const home = tempDir();
     const bad = kiln(['serve', '--database', 'mysql://x@h/db'], { cwd: home, home });
