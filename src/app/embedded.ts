@@ -1,5 +1,6 @@
-// The embedded defaults, needing no service: the SQLite store and OCI layout in the Kiln home, file keys, the
-// bubblewrap sandbox, registry credentials from the environment. Part of the composition root (see kiln.ts).
+// The embedded defaults, needing no service: the SQLite store (or the PostgreSQL one given) and OCI layout in the
+// Kiln home, file keys, the bubblewrap sandbox, registry credentials from the environment. Part of the composition
+// root (see kiln.ts).
 import { availableParallelism } from 'node:os';
 import { type EventSink, IGNORE_EVENTS } from '../core/events.js';
 import { kilnPaths } from '../core/home.js';
@@ -20,6 +21,11 @@ export interface EmbeddedOptions {
   readonly events?: EventSink;
   readonly parallelism?: number;
   readonly artifacts?: ArtifactTarget;
+  /**
+   * Where the store is instead of the home's SQLite file: a postgres:// URL (`kiln serve --database`). Keys, caches
+   * and work directories stay in the home whatever it is.
+   */
+  readonly database?: string | undefined;
 }
 
 /** Ports over the local machine and the Kiln home. */
@@ -29,8 +35,8 @@ export function embeddedPorts(opts: EmbeddedOptions): KilnPorts {
   const events = opts.events ?? IGNORE_EVENTS;
   return {
     home,
-    // Loaded when first opened: a command that needs no store never loads SQLite.
-    store: async () => (await import('../store/index.js')).openSqliteStore(home.store),
+    // Loaded when first opened: a command that needs no store never loads SQLite (or pg).
+    store: async () => (await import('../store/index.js')).openStore(opts.database ?? home.store),
     artifacts: opts.artifacts ?? layoutTarget(home.oci),
     cache: { localDir: home.cache, remote: { url: env.KILN_REMOTE_CACHE, authorization: env.KILN_REMOTE_CACHE_AUTH } },
     signer: async (request) =>

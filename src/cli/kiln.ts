@@ -15,10 +15,16 @@ export interface DisplayOptions {
   readonly lines?: boolean | undefined;
 }
 
+/** How a command's Kiln is made: its display, and the store it uses instead of the home's SQLite file. */
+export interface KilnOptions extends DisplayOptions {
+  /** A postgres:// URL (`--database`, KILN_DATABASE) for the store; keys, caches and work dirs stay in KILN_HOME. */
+  readonly database?: string | undefined;
+}
+
 /** Runs `use` with a Kiln for this command (its events shown as asked), then closes it and stops the display. */
 export async function withKiln<T>(
   ctx: CliContext,
-  show: DisplayOptions,
+  show: KilnOptions,
   use: (kiln: Kiln, ports: KilnPorts) => Promise<T>,
 ): Promise<T> {
   const display = progressDisplay(ctx.stderr, {
@@ -37,6 +43,7 @@ export async function withKiln<T>(
     version: ctx.version,
     now: ctx.now,
     events: eventSink(ctx.now, listener),
+    database: show.database,
   });
   // One store for the Kiln and whatever else the command runs over it (the queue of `kiln serve`).
   let opened: ReturnType<KilnPorts['store']> | undefined;

@@ -13,14 +13,15 @@ import { attemptLog, jobLogLines } from '../farm/logs.js';
 import { listDeliveries, type NotificationSender, notificationOutbox, notificationSender } from '../farm/notify.js';
 import { type Scheduler, startScheduler } from '../farm/schedules.js';
 import { type BuildService, buildService } from '../farm/service.js';
-import { sqliteQueue } from '../farm/sqlite-queue.js';
+import { storeQueue } from '../farm/store-queue.js';
 import { webhookIntake } from '../farm/webhooks.js';
 import { type ApiService, createApi } from '../server/api.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { checkedDatabase } from './database.js';
 import { withKiln } from './kiln.js';
 
-const HELP = `usage: kiln serve [--config kiln-server.yaml] [--listen HOST:PORT] [--workers N]
+const HELP = `usage: kiln serve [--config kiln-server.yaml] [--listen HOST:PORT] [--database postgres://…] [--workers N]
 
 Serves Kiln's HTTP API over the store of KILN_HOME, and prints "listening on http://HOST:PORT"
 once it accepts requests (--listen, else the file's \`listen\`, else 127.0.0.1:8080; port 0 picks
@@ -29,6 +30,12 @@ them on N in-process workers (--workers, default the file's \`concurrency\`; 0 l
 to \`kiln worker\` processes sharing the store). It publishes the file's priority classes and
 limits in the store, for those workers to lease by. SIGINT or SIGTERM stops it: no new build
 starts, the builds that run end, then it exits.
+
+With --database postgres://USER:PASSWORD@HOST:PORT/DB (else the file's \`database\`, else
+KILN_DATABASE), the recorded builds, API tokens, queue, webhook deliveries, schedules and
+notifications are in that PostgreSQL database instead of KILN_HOME's SQLite file, and any number
+of servers may share it; keys, caches and work directories stay in KILN_HOME. Tables are created
+or migrated when the server starts.
 
   GET  /healthz                 liveness (open)
   GET  /v1/openapi.json         the OpenAPI 3.1 document of the API (open)
@@ -68,18 +75,20 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     println(ctx.stdout, HELP);
     return 0;
   }
-  if (values.database !== undefined) throw postgresLater('--database');
   const workers = values.workers === undefined ? undefined : workerCount(values.workers);
-  await withKiln(ctx, { lines: true }, async (kiln, ports) => {
-    const config = values.config === undefined ? undefined : await kiln.loadServerConfig(values.config);
-    if (config?.database.kind === 'postgres') throw postgresLater('database: in kiln-server.yaml');
+  const file = values.config;
+  // Read first, without a store: the file may name the database the store is in.
+  const config =
+    file === undefined ? undefined : await withKiln(ctx, { lines: true }, (kiln) => kiln.loadServerConfig(file));
+  const database = databaseUrl(ctx, values.database, config);
+  await withKiln(ctx, { lines: true, database }, async (kiln, ports) => {
     const listen = values.listen ?? (config ? `${config.listen.host}:${config.listen.port}` : '127.0.0.1:8080');
     const { hostname, port } = listenAddress(listen);
     await kiln.ready();
     const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
     const started =
-      config && values.config !== undefined
-        ? await startService(ctx, kiln, ports, { config, file: values.config }, workers ?? config.concurrency, log)
+      config && file !== undefined
+        ? await startService(ctx, kiln, ports, { config, file }, workers ?? config.concurrency, log)
         : undefined;
     const service = started?.service;
     const scheduler: Scheduler | undefined =
@@ -156,7 +165,7 @@ async function startService(
   const outbox = notificationOutbox({ config, host: machineName(), artifactTarget: { name, layoutDir } });
   // What `kiln worker`s sharing the store decide and notify by: this server's kiln-server.yaml.
   await publishConfig(store, await fsp.readFile(file, 'utf8'), resolve(ctx.cwd, file), new Date());
-  const queue = sqliteQueue(store, {
+  const queue = storeQueue(store, {
     ...queueRulesOf(config),
     onChange: async (db, job, at) => {
       await outbox(db, job, at);
@@ -254,10 +263,11 @@ export function workerCount(text: string): number {
   return Number(text);
 }
 
-function postgresLater(where: string): KilnError {
-  return new KilnError('KILN_USAGE', `${where}: PostgreSQL is not supported by kiln serve yet`, {
-    hint: 'leave the database out: the server then keeps builds and its queue in the SQLite store of KILN_HOME',
-  });
+/** The PostgreSQL URL of the store: --database, else kiln-server.yaml's `database`, else KILN_DATABASE; or none. */
+function databaseUrl(ctx: CliContext, flag: string | undefined, config: ServerConfig | undefined): string | undefined {
+  if (flag !== undefined) return checkedDatabase('--database', flag);
+  if (config?.database.kind === 'postgres') return config.database.url;
+  return checkedDatabase('KILN_DATABASE', ctx.env.KILN_DATABASE || undefined);
 }
 
 /** `HOST:PORT` (`[::1]:PORT` for IPv6), read as kiln-server.yaml's `listen` is. */

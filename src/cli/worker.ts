@@ -8,19 +8,22 @@ import { publishedConfig, queueRulesOf } from '../farm/farm-config.js';
 import type { Labels } from '../farm/job.js';
 import { attemptLog } from '../farm/logs.js';
 import { notificationOutbox } from '../farm/notify.js';
-import { sqliteQueue } from '../farm/sqlite-queue.js';
+import { storeQueue } from '../farm/store-queue.js';
 import { WORKER_REPORT_MS, workerPool } from '../farm/worker.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
+import { checkedDatabase } from './database.js';
 import { withKiln } from './kiln.js';
 
-const HELP = `usage: kiln worker [--labels KEY=VALUE,…] [--concurrency N]
+const HELP = `usage: kiln worker [--labels KEY=VALUE,…] [--concurrency N] [--database postgres://…]
 
-Builds the jobs that \`kiln serve --config\` queues in the store of KILN_HOME, on this machine,
-until SIGINT or SIGTERM: then no new build starts, the builds that run end, and it exits. It runs
-N builds at once (--concurrency, default 1) and leases only the jobs whose required labels it has
-(--labels arch=x64,big: a label without a value is "true"). It decides by the kiln-server.yaml
-the server published in the store, and waits for one when there is none yet.
+Builds the jobs that \`kiln serve --config\` queues in its store, on this machine, until SIGINT or
+SIGTERM: then no new build starts, the builds that run end, and it exits. The store is the
+PostgreSQL database of --database (else KILN_DATABASE), which servers and workers on any number
+of machines share, or else the SQLite store of KILN_HOME (this machine only). It runs N builds at
+once (--concurrency, default 1) and leases only the jobs whose required labels it has (--labels
+arch=x64,big: a label without a value is "true"). It decides by the kiln-server.yaml the server
+published in the store, and waits for one when there is none yet.
 
 Builds sign with KILN_SIGNING_KEY or this home's key, outside the sandbox. A project's git
 credentials are read here, from the environment variable or file kiln-server.yaml names. Every
@@ -34,7 +37,7 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
   const { values } = parseCommandArgs(
     'worker',
     argv,
-    { labels: { type: 'string' }, concurrency: { type: 'string' } },
+    { labels: { type: 'string' }, concurrency: { type: 'string' }, database: { type: 'string' } },
     0,
   );
   if (values.help) {
@@ -43,6 +46,10 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
   }
   const labels = parseLabels(values.labels ?? '');
   const count = values.concurrency === undefined ? 1 : concurrencyOf(values.concurrency);
+  const database =
+    values.database !== undefined
+      ? checkedDatabase('--database', values.database)
+      : checkedDatabase('KILN_DATABASE', ctx.env.KILN_DATABASE || undefined);
   const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -50,12 +57,12 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
   });
   process.once('SIGINT', () => stop());
   process.once('SIGTERM', () => stop());
-  await withKiln(ctx, { lines: true }, async (kiln, ports) => {
+  await withKiln(ctx, { lines: true, database }, async (kiln, ports) => {
     await kiln.ready();
     const store = await ports.store();
     const config = await waitForConfig(() => publishedConfig(store), stopped, log);
     if (config === undefined) return; // asked to stop while waiting
-    const queue = sqliteQueue(store, {
+    const queue = storeQueue(store, {
       ...queueRulesOf(config),
       // Where this worker's builds deliver: the published event names it.
       onChange: notificationOutbox({

@@ -132,7 +132,7 @@ export const ERROR_CODES = Object.freeze({
     exit: 4,
     http: 500,
     meaning: 'the provenance store cannot be opened, migrated or written',
-    fix: 'check the disk and permissions of $KILN_HOME/store.db',
+    fix: 'check the disk and permissions of $KILN_HOME/store.db, or that the PostgreSQL server of --database is reachable',
   },
   KILN_NOT_FOUND: {
     exit: 2,

@@ -4,12 +4,12 @@
 import { parseServerConfig, type ServerConfig } from '../config/index.js';
 import { isKilnError, KilnError } from '../core/errors.js';
 import { farmConfig, publishFarmConfig, type Store } from '../store/index.js';
-import type { SqliteQueueOptions } from './sqlite-queue.js';
+import type { StoreQueueOptions } from './store-queue.js';
 
 /** The queue rules kiln-server.yaml sets: classes, the global limit, and each project's. */
 export function queueRulesOf(
   config: ServerConfig,
-): Pick<SqliteQueueOptions, 'classes' | 'global' | 'perProject' | 'projects'> {
+): Pick<StoreQueueOptions, 'classes' | 'global' | 'perProject' | 'projects'> {
   return {
     classes: config.classes,
     global: config.concurrency,

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NotifyEvent, SecretSources, ServerConfig } from '../config/index.js';
 import {
+  claimNotification,
   dueNotifications,
   insertNotificationRows,
   type JobsTx,
@@ -27,7 +28,7 @@ import {
   publishedArtifacts,
   publishedEventId,
 } from './published.js';
-import type { JobChangeHook } from './sqlite-queue.js';
+import type { JobChangeHook } from './store-queue.js';
 
 export { notifySigningKey, standardWebhookHeaders } from './notify-signing.js';
 
@@ -236,6 +237,10 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
 
   async function attempt(row: NotificationRow): Promise<void> {
     const at = clock();
+    // Servers sharing a store read the same due rows: one claims this attempt, the others leave it. A claim held by
+    // a server that stopped mid-attempt lapses after twice the timeout, and the row is due again.
+    const until = new Date(at.getTime() + 2 * timeoutMs).toISOString();
+    if (!(await claimNotification(deps.store, row.id, row.next_attempt_at, until))) return;
     let error: string | null = null;
     let status: number | null = null;
     let afterMs: number | undefined;

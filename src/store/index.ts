@@ -1,4 +1,4 @@
-// The provenance store (SQLite by default; Postgres later through the same Kysely queries).
+// The provenance store (SQLite by default; PostgreSQL through the same Kysely queries and migrations).
 
 export {
   activeJobRows,
@@ -14,6 +14,7 @@ export {
 export { appendLogLines, type LogCursor, type LogQuery, readLogLines } from './logs.js';
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
+  claimNotification,
   dueNotifications,
   insertNotificationRows,
   listNotifications,
@@ -22,6 +23,7 @@ export {
   statusNotificationsOf,
   updateNotification,
 } from './notifications.js';
+export { openStore } from './open.js';
 export {
   beginOsvImport,
   finishOsvImport,
@@ -32,6 +34,7 @@ export {
   osvRecordsFor,
   upsertOsvRecords,
 } from './osv.js';
+export { isPostgresUrl, openPostgresStore, redactDatabaseUrl } from './postgres.js';
 export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
 export {
@@ -76,6 +79,7 @@ export {
   recordBuildEnd,
   recordBuildStart,
   type Store,
+  type StoreDialect,
   settleAbandonedBuilds,
 } from './store.js';
 export { activeTokenByHash, listTokens, recordToken, revokeToken } from './tokens.js';

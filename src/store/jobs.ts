@@ -1,4 +1,4 @@
-// Queries of the embedded build queue's `jobs` table, and the write transaction each queue operation runs in.
+// Queries of the build queue's `jobs` table, and the write transaction each queue operation runs in.
 import { type Insertable, type Kysely, sql } from 'kysely';
 import { KilnError } from '../core/errors.js';
 import type { JobRow, JobsTable, KilnDatabase } from './schema.js';
@@ -8,11 +8,25 @@ import type { Store } from './store.js';
 export type JobsTx = Kysely<KilnDatabase>;
 
 /**
- * Runs `work` in one write transaction that takes SQLite's write lock first (`BEGIN IMMEDIATE`), so what it reads
- * cannot change before it writes: two processes on one store file never decide over the same rows at once. Another
- * writer is waited for (the store's busy_timeout); `work` failing rolls everything back.
+ * The key of the PostgreSQL advisory lock every job transaction takes first: any fixed 64-bit number no other
+ * application on the database uses ("kiln" "jobs" in ASCII).
+ */
+export const JOBS_LOCK_KEY = 0x6b696c6e_6a6f6273n;
+
+/**
+ * Runs `work` in one write transaction that first takes the lock all queue operations share, so what it reads cannot
+ * change before it writes: two processes on one store never decide over the same rows at once. On SQLite that is the
+ * write lock (`BEGIN IMMEDIATE`; another writer is waited for, the store's busy_timeout); on PostgreSQL, a transaction
+ * that first takes the advisory lock JOBS_LOCK_KEY (released when it ends), so queue operations of every replica and
+ * worker run one at a time exactly as on SQLite. `work` failing rolls everything back.
  */
 export async function inJobsTransaction<T>(store: Store, work: (tx: JobsTx) => Promise<T>): Promise<T> {
+  if (store.dialect === 'postgres') {
+    return store.db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(${sql.raw(JOBS_LOCK_KEY.toString())})`.execute(tx);
+      return work(tx);
+    });
+  }
   return store.db.connection().execute(async (conn) => {
     try {
       await sql`begin immediate`.execute(conn);

@@ -243,7 +243,7 @@ const apiTokens: Migration = {
   },
 };
 
-// The embedded build queue (src/farm/sqlite-queue.ts): one row per job, attempts kept with it as JSON.
+// The embedded build queue (src/farm/store-queue.ts): one row per job, attempts kept with it as JSON.
 const jobs: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
@@ -486,7 +486,7 @@ export const migrationProvider: MigrationProvider = {
       '0015_workers': workers,
       '0016_build_logs': buildLogs,
       '0017_step_retries': stepRetries,
-      '0019_notification_kind': notificationKind,
+      '0018_notification_kind': notificationKind,
     };
   },
 };

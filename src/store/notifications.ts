@@ -79,6 +79,23 @@ export async function dueNotifications(store: Store, at: string, limit: number):
     .execute();
 }
 
+/**
+ * Claims the attempt of a due notification for one sender: moves its next attempt to `until` (when an attempt that
+ * never records its outcome, its sender gone, may be made again) on condition it is still pending and still due at
+ * the `seen` time the caller read. True for exactly one of the senders (replicas on one store) that read the same
+ * row, so each attempt is made once; the others leave it.
+ */
+export async function claimNotification(store: Store, id: string, seen: string, until: string): Promise<boolean> {
+  const r = await store.db
+    .updateTable('notifications')
+    .set({ next_attempt_at: until })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '=', seen)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
 /** Records how an attempt went. */
 export async function updateNotification(
   store: Store,

@@ -19,14 +19,26 @@ export interface OsvUpsertCounts {
   unchanged: number;
 }
 
-/** Starts an import: its row (counts filled in by finishOsvImport) and the sequence number its records carry. */
+/**
+ * Starts an import: its row (counts filled in by finishOsvImport) and the sequence number its records carry. The
+ * number is one more than the last, chosen under the lock on the osv_state row (taken by a write first, as the
+ * batches do), so concurrent imports get distinct numbers on both dialects: SQLite would number the rowid alone, but
+ * PostgreSQL has no such default for an `integer` key.
+ */
 export async function beginOsvImport(store: Store, source: string, importedAt: string): Promise<number> {
-  const row = await store.db
-    .insertInto('osv_imports')
-    .values({ source, imported_at: importedAt, added: 0, updated: 0, unchanged: 0, rejected: 0 })
-    .returning('seq')
-    .executeTakeFirstOrThrow();
-  return row.seq;
+  return store.db.transaction().execute(async (tx) => {
+    await tx.updateTable('osv_state').set({ revision: sql`revision` }).where('id', '=', 1).execute();
+    const last = await tx
+      .selectFrom('osv_imports')
+      .select((eb) => eb.fn.max('seq').as('max'))
+      .executeTakeFirst();
+    const seq = Number(last?.max ?? 0) + 1;
+    await tx
+      .insertInto('osv_imports')
+      .values({ seq, source, imported_at: importedAt, added: 0, updated: 0, unchanged: 0, rejected: 0 })
+      .execute();
+    return seq;
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
-// The provenance store: opens SQLite (WAL, synchronous=FULL), migrates, and records builds atomically.
+// The provenance store: opens SQLite (WAL, synchronous=FULL; PostgreSQL is postgres.ts, either by open.ts), migrates,
+// and records builds atomically.
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,8 +22,13 @@ import type {
 /** An open store; `db` is the only handle queries use, whatever the dialect. */
 export interface Store {
   readonly db: Kysely<KilnDatabase>;
+  /** Which engine is behind `db`: the few dialect-specific steps (locks, WAL upkeep) branch on it, nothing else. */
+  readonly dialect: StoreDialect;
   close(): Promise<void>;
 }
+
+/** The engines a store runs on. */
+export type StoreDialect = 'sqlite' | 'postgres';
 
 /** Everything known about a finished build, written together or not at all. */
 export interface BuildRecord {
@@ -67,7 +73,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return { db, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
 /**
@@ -106,6 +112,7 @@ async function migrate(db: Kysely<KilnDatabase>, sqlite: Database.Database, wher
  */
 export async function recordBuildStart(store: Store, build: Insertable<BuildsTable>): Promise<void> {
   await store.db.insertInto('builds').values(build).execute();
+  if (store.dialect !== 'sqlite') return;
   await sql`pragma wal_checkpoint(passive)`.execute(store.db).catch(() => undefined); // room for the end; not needed
 }
 

@@ -173,9 +173,9 @@ export function sourceProblems(root: string, files: readonly string[]): string[]
         `${file} reads process state (process.*): pass it in from the CLI, or add to platform/processes.ts`,
       );
     }
-    const opens = code.match(/\bopenSqliteStore\(/g)?.length ?? 0;
-    const defines = /export (async )?function openSqliteStore\(/.test(code) ? 1 : 0;
-    if (opens - defines > 0 && !STORE_OPENERS.includes(file)) {
+    const opens = code.match(/\bopen(Sqlite|Postgres)?Store\(/g)?.length ?? 0;
+    const defines = code.match(/export (async )?function open(Sqlite|Postgres)?Store\(/g)?.length ?? 0;
+    if (opens - defines > 0 && !STORE_OPENERS.includes(file) && !file.startsWith('store/')) {
       problems.push(`${file} opens the store: only the composition root (${STORE_OPENERS.join(', ')}) may`);
     }
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseServerConfig } from '../../../src/config/index.js';
 import { listDeliveries, notificationOutbox, notificationSender } from '../../../src/farm/notify.js';
-import { sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { storeQueue } from '../../../src/farm/store-queue.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
 import { type StubAnswer, type StubRequest, startHttpStub, until } from '../../helpers/http-stub.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -60,7 +60,7 @@ async function fixture(api: string, senderApi = api) {
     `projects:\n  - name: web\n    repository: file:///srv/git/web\n    statuses:\n      github: { token: { env: GITHUB_TOKEN }, api: "${senderApi}", repository: acme/app }\n`,
     join(tempDir(), 'kiln-server.yaml'),
   );
-  const queue = sqliteQueue(store, {
+  const queue = storeQueue(store, {
     global: 1,
     perProject: 1,
     onChange: notificationOutbox({ config, host: 'kiln.test' }),

@@ -6,7 +6,7 @@ import type { Kiln } from '../../../src/app/index.js';
 import { parseServerConfig } from '../../../src/config/index.js';
 import { listDeliveries, notificationOutbox, notificationSender } from '../../../src/farm/notify.js';
 import { buildService } from '../../../src/farm/service.js';
-import { sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { storeQueue } from '../../../src/farm/store-queue.js';
 import { verifyStandardSignature } from '../../../src/server/webhooks/standard.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -65,7 +65,7 @@ async function fixture(url: string, events: string) {
   );
   const store: Store = await openSqliteStore(join(tempDir(), 'store.db'));
   cleanups.push(() => store.close());
-  const queue = sqliteQueue(store, {
+  const queue = storeQueue(store, {
     global: 1,
     perProject: 1,
     onChange: notificationOutbox({ config, host: 'kiln.test' }),

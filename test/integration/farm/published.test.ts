@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseServerConfig } from '../../../src/config/index.js';
 import { notificationOutbox } from '../../../src/farm/notify.js';
 import { publishedEventId } from '../../../src/farm/published.js';
-import { sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { storeQueue } from '../../../src/farm/store-queue.js';
 import { openSqliteStore, recordPublication, type Store } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -35,7 +35,7 @@ async function fixture(events: string, options: { failOnSuccess?: { on: boolean 
     host: 'kiln.test',
     artifactTarget: { name: 'the OCI layout /srv/kiln/oci', layoutDir: '/srv/kiln/oci' },
   });
-  const queue = sqliteQueue(store, {
+  const queue = storeQueue(store, {
     global: 1,
     perProject: 1,
     onChange: async (db, job, at) => {
@@ -83,7 +83,7 @@ async function recordBuild(store: Store, id: string, artifacts: number): Promise
 const rowsOf = (store: Store, type: string) =>
   store.db.selectFrom('notifications').selectAll().where('type', '=', type).execute();
 
-async function runToSuccess(queue: ReturnType<typeof sqliteQueue>, buildId: string) {
+async function runToSuccess(queue: ReturnType<typeof storeQueue>, buildId: string) {
   const { id } = await queue.submit({ project: 'web', commit: COMMIT, branch: 'main' });
   expect((await queue.lease('w1', {}, 60_000)).kind).toBe('leased');
   return { id, complete: () => queue.complete(id, 'w1', 'succeeded', buildId) };

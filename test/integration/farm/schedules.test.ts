@@ -9,7 +9,7 @@ import type { ServerConfig } from '../../../src/app/index.js';
 import { latestTick, scheduleKey } from '../../../src/farm/schedule-times.js';
 import { type Scheduler, startScheduler } from '../../../src/farm/schedules.js';
 import { type BuildService, type BuildSubmission, buildService } from '../../../src/farm/service.js';
-import { sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { storeQueue } from '../../../src/farm/store-queue.js';
 import { claimScheduleRun, type Store, scheduleRuns } from '../../../src/store/index.js';
 import { harness } from '../../helpers/harness.js';
 import { demoProject } from '../../helpers/project.js';
@@ -28,7 +28,7 @@ const DAY = 24 * 60 * 60 * 1000;
 let config: ServerConfig;
 let store: Store;
 let service: BuildService;
-let queue: ReturnType<typeof sqliteQueue>;
+let queue: ReturnType<typeof storeQueue>;
 const submitted: BuildSubmission[] = [];
 const logged: string[] = [];
 /** The service as the scheduler sees it: every submission is noted, then made for real. */
@@ -61,7 +61,7 @@ beforeAll(async () => {
   );
   config = await h.kiln.loadServerConfig(file);
   store = await h.ports.store();
-  queue = sqliteQueue(store, { global: 1, perProject: 1 });
+  queue = storeQueue(store, { global: 1, perProject: 1 });
   // No worker is started: the jobs stay queued, to be counted.
   service = buildService({
     kiln: h.kiln,

@@ -8,7 +8,7 @@ import { apiService } from '../../../src/cli/serve.js';
 import type { TimedEvent } from '../../../src/core/events.js';
 import { attemptLog, jobLogLines } from '../../../src/farm/logs.js';
 import { buildService } from '../../../src/farm/service.js';
-import { sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { storeQueue } from '../../../src/farm/store-queue.js';
 import type { ApiService } from '../../../src/server/api.js';
 import { createApi } from '../../../src/server/api.js';
 import type { Store } from '../../../src/store/index.js';
@@ -20,7 +20,7 @@ const root = fileTempDir();
 const h = harness({ cwd: root, home: fileTempDir('kiln-home-') });
 const bugs: unknown[] = [];
 let app: ReturnType<typeof createApi>;
-let queue: ReturnType<typeof sqliteQueue>;
+let queue: ReturnType<typeof storeQueue>;
 let store: Store;
 let tokens: Record<'read' | 'none', string>;
 /** How many times the API read lines from the store. */
@@ -31,7 +31,7 @@ beforeAll(async () => {
   writeFileSync(file, 'projects:\n  - name: demo\n    repository: https://git.example.test/demo.git\n');
   const config = await h.kiln.loadServerConfig(file);
   store = await h.ports.store();
-  queue = sqliteQueue(store, { global: 10, perProject: 10 });
+  queue = storeQueue(store, { global: 10, perProject: 10 });
   const secrets = { env: {}, readFile: async () => '' };
   const service = buildService({
     kiln: h.kiln,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../../src/app/index.js';
 import { apiService } from '../../../src/cli/serve.js';
 import { buildService } from '../../../src/farm/service.js';
-import { sqliteQueue } from '../../../src/farm/sqlite-queue.js';
+import { storeQueue } from '../../../src/farm/store-queue.js';
 import { webhookIntake } from '../../../src/farm/webhooks.js';
 import { createApi } from '../../../src/server/api.js';
 import { harness } from '../../helpers/harness.js';
@@ -35,7 +35,7 @@ const env = { GH_SECRET: GITHUB_SECRET, GL_TOKEN: GITLAB_TOKEN, STD_SECRET: STAN
 const bugs: unknown[] = [];
 const logged: string[] = [];
 let app: ReturnType<typeof createApi>;
-let queue: ReturnType<typeof sqliteQueue>;
+let queue: ReturnType<typeof storeQueue>;
 /** What the Standard Webhooks project's (https, unreachable) submissions were. */
 const standardSubmits: unknown[] = [];
 
@@ -67,7 +67,7 @@ beforeAll(async () => {
   );
   const config: ServerConfig = await h.kiln.loadServerConfig(file);
   const store = await h.ports.store();
-  queue = sqliteQueue(store, { global: 1, perProject: 1 });
+  queue = storeQueue(store, { global: 1, perProject: 1 });
   const secrets = { env, readFile: async () => '' };
   const service = buildService({
     kiln: h.kiln,

@@ -27,7 +27,7 @@ const ALL = [
   '0015_workers',
   '0016_build_logs',
   '0017_step_retries',
-  '0019_notification_kind',
+  '0018_notification_kind',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

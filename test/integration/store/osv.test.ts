@@ -1,11 +1,16 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { importVulnerabilities } from '../../../src/app/db.js';
 import { scanBom } from '../../../src/scan/database.js';
-import { openSqliteStore, osvDataState, type Store } from '../../../src/store/index.js';
+import { osvDataState, type Store } from '../../../src/store/index.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { VECTORS } from '../../helpers/vectors.js';
+
+const DIALECTS = storeDialects();
+/** The dialect of the running test (set by each describe.each block). */
+let current: StoreDialectFactory;
 
 const OSV = join(VECTORS, 'osv');
 const now = () => new Date('2026-11-26T00:00:00Z');
@@ -16,7 +21,7 @@ const importOsv = (store: Store, source: string, opts: { now: () => Date }) =>
 
 async function withStore<T>(fn: (store: Store, dir: string) => Promise<T>): Promise<T> {
   const dir = tempDir();
-  const store = await openSqliteStore(join(dir, 'store.db'));
+  const store = await current.fresh();
   try {
     return await fn(store, dir);
   } finally {
@@ -34,7 +39,10 @@ const bomOf = (...purls: string[]) => ({
   dependencies: [{ ref: 'root', dependsOn: purls }],
 });
 
-describe('kiln db import', () => {
+describe.each(DIALECTS)('kiln db import on $name', (dialect: StoreDialectFactory) => {
+  beforeEach(() => {
+    current = dialect;
+  });
   it('imports every vector record the schema accepts and reports the one it rejects, with why', async () => {
     await withStore(async (store, dir) => {
       const source = join(dir, 'osv');

@@ -1,15 +1,11 @@
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import {
-  type BuildRecord,
-  deleteBuilds,
-  openSqliteStore,
-  recordBuild,
-  retentionRecords,
-  type Store,
-} from '../../../src/store/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type BuildRecord, deleteBuilds, recordBuild, retentionRecords, type Store } from '../../../src/store/index.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
 import { buildRow } from '../../helpers/store.js';
-import { tempDir } from '../../helpers/tmp.js';
+
+const DIALECTS = storeDialects();
+/** The dialect of the running test (set by each describe.each block). */
+let current: StoreDialectFactory;
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -77,9 +73,12 @@ async function counts(store: Store): Promise<Record<string, number>> {
   return out;
 }
 
-describe('the store as retention reads and deletes it', () => {
+describe.each(DIALECTS)('the store as retention reads and deletes it on $name', (dialect: StoreDialectFactory) => {
+  beforeEach(() => {
+    current = dialect;
+  });
   it('reads only the builds of the project in this repository: a namesake elsewhere is another project', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await current.fresh();
     try {
       await recordBuild(store, record('b1', '2026-01-01T00:00:00Z', { manifest: digest('1') }));
       const theirs = { repoUrl: 'https://example.com/someone-else/demo.git' };
@@ -97,7 +96,7 @@ describe('the store as retention reads and deletes it', () => {
   });
 
   it('reads a project’s builds newest first with branch and artifacts, who else shares a manifest, and promotions', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await current.fresh();
     try {
       await recordBuild(store, record('b1', '2026-01-01T00:00:00Z', { branch: 'main', manifest: digest('1') }));
       await recordBuild(store, record('b2', '2026-01-02T00:00:00Z', { branch: null, manifest: digest('2') }));
@@ -146,7 +145,7 @@ describe('the store as retention reads and deletes it', () => {
   });
 
   it('deletes builds with every child row in one transaction, and nothing else', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await current.fresh();
     try {
       for (const [i, id] of ['b1', 'b2', 'b3'].entries()) {
         await recordBuild(store, record(id, `2026-01-0${i + 1}T00:00:00Z`, { manifest: digest(String(i)) }));

@@ -1,24 +1,30 @@
-// Schedule runs in a real SQLite store: a tick is claimed once, whichever store handle claims it first, and never
-// moves a run backwards; a baseline never overwrites a run; an outcome is written only for the tick it belongs to.
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+// Schedule runs in a real store (SQLite and PostgreSQL): a tick is claimed once, whichever store handle claims it
+// first, and never moves a run backwards; a baseline never overwrites a run; an outcome is written only for the tick
+// it belongs to.
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   claimScheduleRun,
-  openSqliteStore,
   recordScheduleBaseline,
   recordScheduleOutcome,
   scheduleRuns,
 } from '../../../src/store/index.js';
-import { tempDir } from '../../helpers/tmp.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
+
+const DIALECTS = storeDialects();
+/** The dialect of the running test (set by each describe.each block). */
+let current: StoreDialectFactory;
 
 const T1 = '2026-12-06T02:00:00.000Z';
 const T2 = '2026-12-07T02:00:00.000Z';
 
-describe('schedule runs', () => {
+describe.each(DIALECTS)('schedule runs on $name', (dialect: StoreDialectFactory) => {
+  beforeEach(() => {
+    current = dialect;
+  });
   it('claims each tick once across store handles, and only forwards', async () => {
-    const file = join(tempDir(), 'store.db');
-    const a = await openSqliteStore(file);
-    const b = await openSqliteStore(file);
+    const file = await current.location();
+    const a = await current.open(file);
+    const b = await current.open(file);
     try {
       const claims = await Promise.all([a, b, a, b].map((s) => claimScheduleRun(s, 'demo', 'k', T1)));
       expect(claims.filter(Boolean)).toHaveLength(1);
@@ -36,7 +42,7 @@ describe('schedule runs', () => {
   });
 
   it('keeps a run over a baseline, and writes an outcome only for its own tick', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await current.fresh();
     try {
       await recordScheduleBaseline(store, 'demo', 'new', T1);
       await recordScheduleBaseline(store, 'demo', 'new', T2);

@@ -1,14 +1,11 @@
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import {
-  type BuildRecord,
-  lastStepActions,
-  openSqliteStore,
-  recordBuild,
-  type Store,
-} from '../../../src/store/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type BuildRecord, lastStepActions, recordBuild, type Store } from '../../../src/store/index.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
 import { buildRow } from '../../helpers/store.js';
-import { tempDir } from '../../helpers/tmp.js';
+
+const DIALECTS = storeDialects();
+/** The dialect of the running test (set by each describe.each block). */
+let current: StoreDialectFactory;
 
 /** A build of `project` that recorded `actions`: step name → ingredients, or null for a failed attempt. */
 function build(id: string, startedAt: string, actions: Record<string, string | null>, project = 'demo'): BuildRecord {
@@ -32,12 +29,15 @@ function build(id: string, startedAt: string, actions: Record<string, string | n
 }
 
 async function storeWith(...records: BuildRecord[]): Promise<Store> {
-  const store = await openSqliteStore(join(tempDir(), 'store.db'));
+  const store = await current.fresh();
   for (const r of records) await recordBuild(store, r);
   return store;
 }
 
-describe('lastStepActions', () => {
+describe.each(DIALECTS)('lastStepActions on $name', (dialect: StoreDialectFactory) => {
+  beforeEach(() => {
+    current = dialect;
+  });
   it("gives each step's ingredients from its newest build, skipping failed attempts and other projects", async () => {
     const store = await storeWith(
       build('b1', '2024-01-01T00:00:01.000Z', { compile: '"c1"', test: '"t1"' }),

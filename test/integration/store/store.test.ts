@@ -12,6 +12,7 @@ import {
   recordBuildStart,
   settleAbandonedBuilds,
 } from '../../../src/store/index.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
 import { buildRow } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -69,7 +70,7 @@ describe('SQLite store', () => {
       { name: '0015_workers' },
       { name: '0016_build_logs' },
       { name: '0017_step_retries' },
-      { name: '0019_notification_kind' },
+      { name: '0018_notification_kind' },
     ]);
     db.close();
     const check = await openSqliteStore(file);
@@ -77,9 +78,11 @@ describe('SQLite store', () => {
     expect(rows[0]?.synchronous).toBe(2); // FULL
     await check.close();
   });
+});
 
+describe.each(storeDialects())('the store on $name', (dialect: StoreDialectFactory) => {
   it('writes a build with all its rows, or nothing at all', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await dialect.fresh();
     await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z'));
     // Two steps with the same name violate the primary key half way through the transaction.
     await expect(
@@ -92,7 +95,7 @@ describe('SQLite store', () => {
   });
 
   it('lists newest first and finds a build by unique prefix, refusing an ambiguous one', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await dialect.fresh();
     await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z'));
     await recordBuild(store, record('20240101T000001Z-bbbbbb', '2024-01-01T00:00:01.000Z'));
     expect((await listBuilds(store, { limit: 10 })).map((b) => b.id)).toEqual([
@@ -108,7 +111,7 @@ describe('SQLite store', () => {
   });
 
   it('records a build when it starts, then completes that row with the rest of the record', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await dialect.fresh();
     const id = '20260101T000000.000Z-00000000000000aa';
     const started = { ...buildRow(id, '2026-01-01T00:00:00.000Z', 'demo', 0), status: 'running' as const };
     await recordBuildStart(store, { ...started, owner: 'me' });
@@ -126,7 +129,7 @@ describe('SQLite store', () => {
   });
 
   it('marks failed the running builds whose owner is gone, and only those', async () => {
-    const store = await openSqliteStore(join(tempDir(), 'store.db'));
+    const store = await dialect.fresh();
     const row = (n: string, owner: string | null) => ({
       ...buildRow(`20260101T000000.000Z-00000000000000${n}`, '2026-01-01T00:00:00.000Z', 'demo', 0),
       status: 'running' as const,
@@ -146,7 +149,9 @@ describe('SQLite store', () => {
     ]);
     await store.close();
   });
+});
 
+describe('SQLite store files', () => {
   it('refuses a file that is not a SQLite store with a clear error', async () => {
     const file = join(tempDir(), 'store.db');
     writeFileSync(file, 'this is not a database, it is a text file that happens to be long enough to be read');

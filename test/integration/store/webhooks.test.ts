@@ -1,21 +1,27 @@
-// Webhook deliveries in a real SQLite store: the first claim of a (source, delivery id) wins, whichever store
-// handle makes it; the jobs it queued are kept for redeliveries; a released delivery can be claimed again.
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+// Webhook deliveries in a real store (SQLite and PostgreSQL): the first claim of a (source, delivery id) wins,
+// whichever store handle makes it; the jobs it queued are kept for redeliveries; a released delivery can be claimed
+// again.
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   claimWebhookDelivery,
-  openSqliteStore,
   recordWebhookBuilds,
   releaseWebhookDelivery,
   webhookDelivery,
 } from '../../../src/store/index.js';
-import { tempDir } from '../../helpers/tmp.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
 
-describe('webhook deliveries in the store', () => {
+const DIALECTS = storeDialects();
+/** The dialect of the running test (set by each describe.each block). */
+let current: StoreDialectFactory;
+
+describe.each(DIALECTS)('webhook deliveries in the store on $name', (dialect: StoreDialectFactory) => {
+  beforeEach(() => {
+    current = dialect;
+  });
   it('claims a delivery once across two handles, keeps its jobs, and forgets a released one', async () => {
-    const file = join(tempDir(), 'kiln.db');
-    const a = await openSqliteStore(file);
-    const b = await openSqliteStore(file);
+    const file = await current.location();
+    const a = await current.open(file);
+    const b = await current.open(file);
     try {
       const at = '2026-12-07T20:00:00.000Z';
       const claims = await Promise.all([

@@ -4,28 +4,31 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../../src/core/errors.js';
 import type { BuildQueue } from '../../../src/farm/queue.js';
-import { type SqliteQueueOptions, sqliteQueue } from '../../../src/farm/sqlite-queue.js';
-import { openSqliteStore, type Store } from '../../../src/store/index.js';
+import { type StoreQueueOptions, storeQueue } from '../../../src/farm/store-queue.js';
+import type { Store } from '../../../src/store/index.js';
+import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { transpileSources } from '../../helpers/transpile.js';
 
 const T0 = Date.parse('2026-12-07T12:00:00.000Z');
 
-/** A queue over a fresh store file, with a clock the test moves. */
-async function fixture(options: Partial<SqliteQueueOptions> = {}) {
-  const file = join(tempDir(), 'store.db');
-  const store = await openSqliteStore(file);
-  const clock = { t: T0 };
-  const make = (s: Store) => sqliteQueue(s, { global: 10, perProject: 10, ...options, now: () => new Date(clock.t) });
-  return { file, store, clock, queue: make(store), make };
-}
+const DIALECTS = storeDialects();
 
 async function leasedId(queue: BuildQueue, worker: string, labels = {}, leaseMs = 60_000): Promise<string> {
   const lease = await queue.lease(worker, labels, leaseMs);
   return lease.kind === 'leased' ? lease.job.id : `none:${lease.reason}`;
 }
 
-describe('the SQLite build queue', () => {
+describe.each(DIALECTS)('the build queue on $name', (dialect: StoreDialectFactory) => {
+  /** A queue over a fresh store, with a clock the test moves. */
+  async function fixture(options: Partial<StoreQueueOptions> = {}) {
+    const file = await dialect.location();
+    const store = await dialect.open(file);
+    const clock = { t: T0 };
+    const make = (s: Store) => storeQueue(s, { global: 10, perProject: 10, ...options, now: () => new Date(clock.t) });
+    return { file, store, clock, queue: make(store), make };
+  }
+
   it('keeps a job through submit, lease and completion in the store file, and ends it once', async () => {
     const { file, store, clock, queue } = await fixture();
     const { id, deduplicated } = await queue.submit({
@@ -44,8 +47,8 @@ describe('the SQLite build queue', () => {
     expect(await queue.cancel(id)).toBe(false);
     await store.close();
 
-    const again = await openSqliteStore(file);
-    const job = await sqliteQueue(again, { global: 1, perProject: 1 }).get(id);
+    const again = await dialect.open(file);
+    const job = await storeQueue(again, { global: 1, perProject: 1 }).get(id);
     await again.close();
     expect(job).toMatchObject({ state: 'succeeded', buildId: 'build-1', endedAt: T0 + 1_000, workerId: null });
     expect(job?.attempts).toEqual([
@@ -170,7 +173,7 @@ describe('the SQLite build queue', () => {
     expect((err as KilnError).message).toContain('commit: must be a non-empty string');
     expect((err as KilnError).message).toContain('priority: "urgent" is not a class');
     expect(await queue.list()).toEqual([]); // nothing was queued
-    expect(() => sqliteQueue(store, { global: 0, perProject: 1 })).toThrow(/limits|invalid/);
+    expect(() => storeQueue(store, { global: 0, perProject: 1 })).toThrow(/limits|invalid/);
     await expect(queue.lease('w', {}, 0)).rejects.toThrow(/lease of 0 ms/);
     const { id } = await queue.submit({ project: 'web', commit: 'c' });
     await queue.lease('w', {}, 60_000);
@@ -180,7 +183,7 @@ describe('the SQLite build queue', () => {
   });
 });
 
-describe('two processes dispatching from one store file', () => {
+describe.each(DIALECTS)('two processes dispatching from one store on $name', (dialect: StoreDialectFactory) => {
   it('never lease the same job', async () => {
     const dir = tempDir();
     const js = transpileSources(join(dir, 'js'));
@@ -189,11 +192,11 @@ describe('two processes dispatching from one store file', () => {
       script,
       [
         "import { existsSync } from 'node:fs';",
-        "const { openSqliteStore } = await import('./store/index.js');",
-        "const { sqliteQueue } = await import('./farm/sqlite-queue.js');",
+        "const { openStore } = await import('./store/index.js');",
+        "const { storeQueue } = await import('./farm/store-queue.js');",
         'const [file, go, worker] = process.argv.slice(2);',
-        'const store = await openSqliteStore(file);',
-        'const queue = sqliteQueue(store, { global: 1000, perProject: 1000 });',
+        'const store = await openStore(file);',
+        'const queue = storeQueue(store, { global: 1000, perProject: 1000 });',
         "process.stdout.write('ready\\n');",
         'while (!existsSync(go)) await new Promise((r) => setTimeout(r, 2));',
         'const ids = [];',
@@ -207,9 +210,9 @@ describe('two processes dispatching from one store file', () => {
         "process.stdout.write(JSON.stringify(ids) + '\\n');",
       ].join('\n'),
     );
-    const file = join(dir, 'store.db');
-    const store = await openSqliteStore(file);
-    const queue = sqliteQueue(store, { global: 1000, perProject: 1000 });
+    const file = await dialect.location();
+    const store = await dialect.open(file);
+    const queue = storeQueue(store, { global: 1000, perProject: 1000 });
     const submitted: string[] = [];
     for (let i = 0; i < 150; i++) submitted.push((await queue.submit({ project: `p${i % 7}`, commit: `c${i}` })).id);
 

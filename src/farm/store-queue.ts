@@ -1,6 +1,7 @@
-// The embedded build queue: jobs in the Kiln store's SQLite file, each operation one write transaction that reads
-// the active jobs, asks policy.ts, and writes what it decided. SQLite lets one writer in at a time, so two processes
-// (or two handles) dispatching at once never lease the same job.
+// The build queue in the Kiln store (SQLite or PostgreSQL): jobs in its `jobs` table, each operation one write
+// transaction that reads the active jobs, asks policy.ts, and writes what it decided. The transaction takes one lock
+// first (SQLite's write lock, or a PostgreSQL advisory lock: store/jobs.ts), so two processes (or two handles, or two
+// replicas on one database) dispatching at once never lease the same job.
 import { randomUUID } from 'node:crypto';
 import { KilnError } from '../core/errors.js';
 import {
@@ -32,7 +33,7 @@ import { queueStats } from './stats.js';
 const WORKER_OUTCOMES: readonly WorkerOutcome[] = ['succeeded', 'failed', 'blocked', 'infra'];
 
 /** The queue's rules (classes default to critical, high, normal, low) and its effects. */
-export interface SqliteQueueOptions {
+export interface StoreQueueOptions {
   readonly classes?: readonly string[];
   readonly global: number;
   readonly perProject: number;
@@ -46,11 +47,11 @@ export interface SqliteQueueOptions {
   readonly onChange?: JobChangeHook;
 }
 
-/** See SqliteQueueOptions.onChange; `at` is the queue clock's time of the change (ms). */
+/** See StoreQueueOptions.onChange; `at` is the queue clock's time of the change (ms). */
 export type JobChangeHook = (db: JobsTx, job: Job, at: number) => Promise<void>;
 
 /** The build queue over an open store. */
-export function sqliteQueue(store: Store, options: SqliteQueueOptions): BuildQueue {
+export function storeQueue(store: Store, options: StoreQueueOptions): BuildQueue {
   const rules = queueRules(options);
   const clock = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => randomUUID());
@@ -193,7 +194,7 @@ async function heldBy(db: JobsTx, jobId: string, workerId: string, at: number): 
   return holds ? job : undefined;
 }
 
-function queueRules(options: SqliteQueueOptions): QueueRules {
+function queueRules(options: StoreQueueOptions): QueueRules {
   const classes = options.classes ?? DEFAULT_CLASSES;
   const counts = [options.global, options.perProject, ...Object.values(options.projects ?? {})];
   if (classes.length === 0 || new Set(classes).size !== classes.length || !counts.every(isPositiveInteger)) {
