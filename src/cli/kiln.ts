@@ -3,6 +3,7 @@
 import { createKiln, embeddedPorts, type Kiln, type KilnPorts } from '../app/index.js';
 import { eventSink, type TimedEvent } from '../core/events.js';
 import { type CliContext, println } from './context.js';
+import { checkedDatabase } from './database.js';
 import { progressDisplay } from './progress.js';
 
 /** How a command shows its events: `json` commands print only warnings; `explain` adds cache-miss reasons. */
@@ -17,7 +18,10 @@ export interface DisplayOptions {
 
 /** How a command's Kiln is made: its display, and the store it uses instead of the home's SQLite file. */
 export interface KilnOptions extends DisplayOptions {
-  /** A postgres:// URL (`--database`, KILN_DATABASE) for the store; keys, caches and work dirs stay in KILN_HOME. */
+  /**
+   * A postgres:// URL (a command's `--database`) for the store, else KILN_DATABASE for every command; keys, caches and
+   * work dirs stay in KILN_HOME.
+   */
   readonly database?: string | undefined;
 }
 
@@ -43,7 +47,7 @@ export async function withKiln<T>(
     version: ctx.version,
     now: ctx.now,
     events: eventSink(ctx.now, listener),
-    database: show.database,
+    database: show.database ?? checkedDatabase('KILN_DATABASE', ctx.env.KILN_DATABASE || undefined),
   });
   // One store for the Kiln and whatever else the command runs over it (the queue of `kiln serve`).
   let opened: ReturnType<KilnPorts['store']> | undefined;

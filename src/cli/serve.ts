@@ -80,7 +80,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
   // Read first, without a store: the file may name the database the store is in.
   const config =
     file === undefined ? undefined : await withKiln(ctx, { lines: true }, (kiln) => kiln.loadServerConfig(file));
-  const database = databaseUrl(ctx, values.database, config);
+  const database = databaseUrl(values.database, config);
   await withKiln(ctx, { lines: true, database }, async (kiln, ports) => {
     const listen = values.listen ?? (config ? `${config.listen.host}:${config.listen.port}` : '127.0.0.1:8080');
     const { hostname, port } = listenAddress(listen);
@@ -264,10 +264,10 @@ export function workerCount(text: string): number {
 }
 
 /** The PostgreSQL URL of the store: --database, else kiln-server.yaml's `database`, else KILN_DATABASE; or none. */
-function databaseUrl(ctx: CliContext, flag: string | undefined, config: ServerConfig | undefined): string | undefined {
+function databaseUrl(flag: string | undefined, config: ServerConfig | undefined): string | undefined {
   if (flag !== undefined) return checkedDatabase('--database', flag);
   if (config?.database.kind === 'postgres') return config.database.url;
-  return checkedDatabase('KILN_DATABASE', ctx.env.KILN_DATABASE || undefined);
+  return undefined; // KILN_DATABASE, or the SQLite store of KILN_HOME (withKiln)
 }
 
 /** `HOST:PORT` (`[::1]:PORT` for IPv6), read as kiln-server.yaml's `listen` is. */

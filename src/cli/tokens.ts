@@ -30,10 +30,7 @@ export async function tokensCommand(ctx: CliContext, argv: string[]): Promise<nu
     return 0;
   }
   const [sub, id] = positionals;
-  const database =
-    values.database !== undefined
-      ? checkedDatabase('--database', values.database)
-      : checkedDatabase('KILN_DATABASE', ctx.env.KILN_DATABASE || undefined);
+  const database = checkedDatabase('--database', values.database); // else KILN_DATABASE (withKiln)
   if (sub === 'create') {
     const scope = values.scope;
     if (!scope) throw new KilnError('KILN_USAGE', 'kiln tokens create: --scope is required', { hint: HELP });

@@ -46,10 +46,7 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
   }
   const labels = parseLabels(values.labels ?? '');
   const count = values.concurrency === undefined ? 1 : concurrencyOf(values.concurrency);
-  const database =
-    values.database !== undefined
-      ? checkedDatabase('--database', values.database)
-      : checkedDatabase('KILN_DATABASE', ctx.env.KILN_DATABASE || undefined);
+  const database = checkedDatabase('--database', values.database); // else KILN_DATABASE (withKiln)
   const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => {
