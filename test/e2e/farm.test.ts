@@ -9,25 +9,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fileCluster } from '../helpers/postgres.js';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { git, kiln, makeRepo } from '../helpers/repo.js';
-import { type StartedWorker, startServe, startWorker, stopServers } from '../helpers/serve.js';
+import { type Body, callApi, type StartedWorker, startServe, startWorker, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 afterEach(stopServers);
 const cluster = fileCluster();
 
-type Body = ReturnType<typeof JSON.parse>;
 const TERMINAL = ['succeeded', 'failed', 'blocked', 'cancelled', 'lost'];
 const CLASSES = ['critical', 'high', 'normal', 'low'];
 
-async function call(url: string, token: string, body?: unknown): Promise<Body> {
-  const r = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (r.status >= 300) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return JSON.parse(await r.text());
-}
+const call = async (url: string, token: string, body?: unknown): Promise<Body> =>
+  (await callApi(url, token, body)).json;
 
 describe('the farm on PostgreSQL', () => {
   it('builds 30 jobs on three workers by priority, and survives a worker killed mid-build', async () => {

@@ -7,22 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpStub, until } from '../helpers/http-stub.js';
 import { demoProject } from '../helpers/project.js';
 import { kiln, makeRepo } from '../helpers/repo.js';
-import { startServe, stopServers } from '../helpers/serve.js';
+import { type Body, callApi, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 afterEach(stopServers);
 
 const TOKEN = 'ghp_e2e_token_0123456789abcdef';
-type Body = ReturnType<typeof JSON.parse>;
 
-async function call(url: string, token: string, body?: unknown): Promise<Body> {
-  const r = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return JSON.parse(await r.text());
-}
+const call = async (url: string, token: string, body?: unknown): Promise<Body> =>
+  (await callApi(url, token, body)).json;
 
 describe('kiln serve --config: published event and GitHub commit statuses', () => {
   it('tells a receiver where the artifacts went, and GitHub pending then success', async () => {

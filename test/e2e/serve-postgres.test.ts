@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fileCluster } from '../helpers/postgres.js';
 import { demoProject } from '../helpers/project.js';
 import { kiln, makeRepo } from '../helpers/repo.js';
-import { startServe, stopServers } from '../helpers/serve.js';
+import { callApi as call, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 afterEach(stopServers);
@@ -23,15 +23,6 @@ async function rows<T extends pg.QueryResultRow>(url: string, query: string): Pr
   } finally {
     await client.end();
   }
-}
-
-async function call(url: string, token: string, body?: unknown) {
-  const r = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: r.status, json: JSON.parse(await r.text()) };
 }
 
 describe('kiln serve --database postgres://…', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { git, kiln, kilnAsync, makeRepo, writeFiles } from '../helpers/repo.js';
-import { startServe, stopServers } from '../helpers/serve.js';
+import { type Body, callApi as call, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 afterEach(stopServers);
@@ -62,20 +62,7 @@ describe('kiln serve', () => {
   });
 });
 
-/** GETs or POSTs JSON with a bearer token; the status and the parsed body. */
-async function call(url: string, token: string, body?: unknown): Promise<{ status: number; json: Body }> {
-  const r = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: r.status, json: JSON.parse(await r.text()) };
-}
-
 /** Polls a job until it ends. */
-/** The body of a job once it ended (as JSON.parse types it). */
-type Body = ReturnType<typeof JSON.parse>;
-
 async function ended(url: string, token: string, id: string): Promise<Body> {
   for (let i = 0; i < 600; i++) {
     const { json } = await call(`${url}/v1/builds/${id}`, token);

@@ -7,21 +7,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { kiln, makeRepo } from '../helpers/repo.js';
-import { startServe, startWorker, stopServers } from '../helpers/serve.js';
+import { type Body, callApi as call, startServe, startWorker, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 afterEach(stopServers);
-
-type Body = ReturnType<typeof JSON.parse>;
-
-async function call(url: string, token: string, body?: unknown): Promise<{ status: number; json: Body }> {
-  const r = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: r.status, json: JSON.parse(await r.text()) };
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 120): Promise<T> {
   for (let i = 0; i < seconds * 5; i++) {

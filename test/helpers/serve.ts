@@ -10,6 +10,20 @@ export interface Served {
   output(): string;
 }
 
+/** A JSON body as the tests read it (whatever JSON.parse gives). */
+// biome-ignore lint/suspicious/noExplicitAny: API bodies are asserted on, not typed
+export type Body = any;
+
+/** GETs `url` (or POSTs `body` as JSON) with a bearer token: the status and the parsed body. */
+export async function callApi(url: string, token: string, body?: unknown): Promise<{ status: number; json: Body }> {
+  const r = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: r.status, json: JSON.parse(await r.text()) };
+}
+
 const started: ChildProcess[] = [];
 
 /** Kills every server a test started (afterEach). */
@@ -18,33 +32,18 @@ export function stopServers(): void {
 }
 
 /** Starts `kiln serve --listen 127.0.0.1:0 ARGS` on `home`; resolves once it prints its listening line. */
-export function startServe(
+export async function startServe(
   home: string,
   args: readonly string[] = [],
   env: Record<string, string> = {},
 ): Promise<Served> {
-  const child = spawn(process.execPath, [KILN, 'serve', '--listen', '127.0.0.1:0', ...args], {
-    env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '', ...env },
-  });
-  started.push(child);
-  let out = '';
-  child.stdout?.on('data', (c) => {
-    out += c;
-  });
-  child.stderr?.on('data', (c) => {
-    out += c;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 20 s:\n${out}`)), 20_000);
-    child.stdout?.on('data', () => {
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ url, child, output: () => out });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`kiln serve exited ${code} before listening:\n${out}`)));
-  });
+  const { child, output, match } = await startKiln(
+    home,
+    ['serve', '--listen', '127.0.0.1:0', ...args],
+    env,
+    /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  return { url: match[1] as string, child, output };
 }
 
 /** A running `kiln worker`: the process and everything it printed so far. */
@@ -54,30 +53,40 @@ export interface StartedWorker {
 }
 
 /** Starts `kiln worker ARGS` on `home` (killed by `stopServers`); resolves once it says it builds. */
-export function startWorker(
+export async function startWorker(
   home: string,
   args: readonly string[] = [],
   env: Record<string, string> = {},
 ): Promise<StartedWorker> {
-  const child = spawn(process.execPath, [KILN, 'worker', ...args], {
+  const { child, output } = await startKiln(home, ['worker', ...args], env, /building on \d+ worker/);
+  return { child, output };
+}
+
+/** Starts `kiln ARGV` on `home` (killed by `stopServers`); resolves once its output matches `ready`. */
+function startKiln(
+  home: string,
+  argv: readonly string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; output: () => string; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [KILN, ...argv], {
     env: { ...process.env, KILN_HOME: home, KILN_SIGNING_KEY: '', ...env },
   });
   started.push(child);
   let out = '';
-  child.stdout?.on('data', (c) => {
-    out += c;
-  });
-  child.stderr?.on('data', (c) => {
-    out += c;
-  });
+  const output = () => out;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kiln worker did not start in 20 s:\n${out}`)), 20_000);
-    child.stderr?.on('data', () => {
-      if (/building on \d+ worker/.test(out)) {
+    const timer = setTimeout(() => reject(new Error(`kiln ${argv[0]} was not ready in 20 s:\n${out}`)), 20_000);
+    const read = (chunk: Buffer) => {
+      out += chunk;
+      const match = ready.exec(out);
+      if (match) {
         clearTimeout(timer);
-        resolve({ child, output: () => out });
+        resolve({ child, output, match });
       }
-    });
-    child.on('exit', (code) => reject(new Error(`kiln worker exited ${code} before building:\n${out}`)));
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.on('exit', (code) => reject(new Error(`kiln ${argv[0]} exited ${code} before it was ready:\n${out}`)));
   });
 }
