@@ -122,7 +122,7 @@ async function startPostgres() {
   const asPg = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
   if (asPg.length > 0) execFileSync('chown', ['postgres', dir]);
   const run = (cmd, ...a) => execFileSync(asPg[0] ?? cmd, [...asPg.slice(1), ...(asPg.length ? [cmd] : []), ...a]);
-  run(join(bin, 'initdb'), '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres');
+  run(join(bin, 'initdb'), '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C');
   const port = await new Promise((done) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port: p } = s.address();

@@ -187,26 +187,19 @@ async function writeRecord(tx: Transaction<KilnDatabase>, record: BuildRecord): 
     .values(record.build)
     .onConflict((oc) => oc.column('id').doUpdateSet(rest))
     .execute();
-  if (record.steps.length)
-    await tx
-      .insertInto('steps')
-      .values([...record.steps])
-      .execute();
-  if (record.artifacts.length)
-    await tx
-      .insertInto('artifacts')
-      .values([...record.artifacts])
-      .execute();
-  if (record.evidence.length)
-    await tx
-      .insertInto('evidence')
-      .values([...record.evidence])
-      .execute();
-  if (record.stepActions?.length)
-    await tx
-      .insertInto('step_actions')
-      .values([...record.stepActions])
-      .execute();
+  // In slices: one INSERT of a few thousand rows would pass the engines' limits on bound values (SQLite 32,766,
+  // PostgreSQL 65,535), and a build with that many steps must still be recorded.
+  for (const rows of slices(record.steps)) await tx.insertInto('steps').values(rows).execute();
+  for (const rows of slices(record.artifacts)) await tx.insertInto('artifacts').values(rows).execute();
+  for (const rows of slices(record.evidence)) await tx.insertInto('evidence').values(rows).execute();
+  for (const rows of slices(record.stepActions ?? [])) await tx.insertInto('step_actions').values(rows).execute();
+}
+
+/** `rows` in slices of at most 500 (no table has 65 columns, so a slice binds fewer than 32,766 values). */
+function slices<T>(rows: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
 }
 
 /** The most recent builds first. */

@@ -16,13 +16,13 @@ function project() {
   return { root, repo, home: join(root, 'home') };
 }
 
-/** The demo project with 1 MiB of random bytes (incompressible) in its artifact. */
+/** The demo project with 2 MiB of random bytes (incompressible) in its artifact. */
 function bigArtifactProject() {
   const root = tempDir();
   const repo = join(root, 'repo');
   const yaml = DEMO_KILN_YAML.replace(
     'cp package.json out/ &&',
-    'cp package.json out/ && head -c 1048576 /dev/urandom > out/big.bin &&',
+    'cp package.json out/ && head -c 2097152 /dev/urandom > out/big.bin &&',
   );
   makeRepo(repo, demoProject({ 'kiln.yaml': yaml }));
   return { root, repo, home: join(root, 'home') };
@@ -33,11 +33,11 @@ describe.skipIf(smallDisksUnavailable)(
   () => {
     it('a KILN_HOME that fills up while a step’s outputs are stored is KILN_DISK_FULL, not a failed step', () => {
       const { repo, home } = bigArtifactProject();
-      // The store, keys and memos fit in 512 KiB; the step's 1 MiB of random bytes cannot.
+      // The store (about 240 KiB once migrated), keys and memos fit in 1 MiB; the step's 2 MiB of random bytes cannot.
       const r = kilnOnSmallDisks(['build', '--runner', 'host'], {
         cwd: repo,
         home,
-        disks: [{ dir: home, size: '512k' }],
+        disks: [{ dir: home, size: '1m' }],
       });
       expect(r.stderr).not.toMatch(/internal error|KILN_STEP_FAILED|cannot rollback/);
       expect(r.stderr).toMatch(
@@ -48,11 +48,11 @@ describe.skipIf(smallDisksUnavailable)(
 
     it('a KILN_HOME that fills up while the artifacts are published to its OCI layout is KILN_DISK_FULL there', () => {
       const { repo, home } = bigArtifactProject();
-      // No local cache: the first write of the artifact's 1 MiB into the home is its publication to the OCI layout.
+      // No local cache: the first write of the artifact's 2 MiB into the home is its publication to the OCI layout.
       const r = kilnOnSmallDisks(['build', '--runner', 'host', '--cache', 'local:off,remote:off'], {
         cwd: repo,
         home,
-        disks: [{ dir: home, size: '512k' }],
+        disks: [{ dir: home, size: '1m' }],
       });
       expect(r.stderr).toMatch(/publish: OCI layout/);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);

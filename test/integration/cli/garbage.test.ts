@@ -181,8 +181,11 @@ function expectHandled(r: { status: number; stdout: string; stderr: string }, wh
   if (r.status !== 0) expect(r.stderr, what).toMatch(/^kiln: error KILN_[A-Z_]+: /m);
 }
 
-/** Commands that, given sound input, run until a signal stops them. */
-const SERVES_UNTIL_STOPPED = new Set(['serve']);
+/** Commands that, given sound input, run until a signal stops them (with the arguments they would run with). */
+const SERVES_UNTIL_STOPPED: Readonly<Record<string, readonly string[]>> = {
+  serve: ['--listen', '127.0.0.1:0'],
+  worker: [],
+};
 
 describe('every command fed garbage answers with a coded error, never a stack trace', () => {
   let p: Paths;
@@ -205,12 +208,11 @@ describe('every command fed garbage answers with a coded error, never a stack tr
 
     it(`kiln ${name}: in repositories with a garbage kiln.yaml, a garbage project, and with a home that is a file`, async () => {
       const home = join(p.root, `home-${name}`);
-      if (SERVES_UNTIL_STOPPED.has(name)) {
-        // It reads no kiln.yaml, and in a sound home it would serve until stopped; a home that is a file stops it.
-        expectHandled(
-          await run([name, '--listen', '127.0.0.1:0'], p.root, p.garbage),
-          `kiln ${name} with KILN_HOME a file`,
-        );
+      const serving = SERVES_UNTIL_STOPPED[name];
+      if (serving) {
+        // It reads no kiln.yaml, and in a sound home it would serve (or wait for work) until stopped; a home that is
+        // a file stops it.
+        expectHandled(await run([name, ...serving], p.root, p.garbage), `kiln ${name} with KILN_HOME a file`);
         return;
       }
       for (const [kind, repo] of Object.entries(p.repos)) {

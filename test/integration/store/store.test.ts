@@ -94,6 +94,15 @@ describe.each(storeDialects())('the store on $name', (dialect: StoreDialectFacto
     await store.close();
   });
 
+  it('records a build of 6,000 steps (more bound values than one INSERT may carry)', async () => {
+    const store = await dialect.fresh();
+    const names = Array.from({ length: 6000 }, (_, i) => `step-${String(i).padStart(4, '0')}`);
+    await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z', names));
+    const detail = await getBuild(store, '20240101T000000Z-aaaaaa');
+    expect(detail?.steps.map((s) => s.name)).toEqual(names);
+    await store.close();
+  });
+
   it('lists newest first and finds a build by unique prefix, refusing an ambiguous one', async () => {
     const store = await dialect.fresh();
     await recordBuild(store, record('20240101T000000Z-aaaaaa', '2024-01-01T00:00:00.000Z'));
