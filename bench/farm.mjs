@@ -4,7 +4,7 @@
 // per worker, as on separate machines). Prints throughput, queue wait, dispatch overhead and lost builds; with
 // --kill-every, a worker is killed with SIGKILL that often and replaced. Usage: bench/README.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -36,8 +36,10 @@ if (modes.some((m) => !MODES.includes(m))) throw new Error(`--modes is a list of
 const kilnBin = resolve(args.kiln);
 const work = mkdtempSync(join(tmpdir(), 'kiln-farm-bench-'));
 const children = new Set();
+const cleanups = []; // run at exit before the work directory goes (the PostgreSQL server lives in it)
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
+  for (const cleanup of cleanups) cleanup();
   if (!args.keep) rmSync(work, { recursive: true, force: true });
 });
 
@@ -119,6 +121,8 @@ async function startPostgres() {
     throw new Error(`no PostgreSQL at ${bin}: install postgresql-15 or pass --database`);
   const dir = join(work, 'pg');
   mkdirSync(dir);
+  chmodSync(work, 0o755); // the postgres user must reach its directory
+  chmodSync(dir, 0o755);
   const asPg = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
   if (asPg.length > 0) execFileSync('chown', ['postgres', dir]);
   const run = (cmd, ...a) => execFileSync(asPg[0] ?? cmd, [...asPg.slice(1), ...(asPg.length ? [cmd] : []), ...a]);
@@ -129,16 +133,19 @@ async function startPostgres() {
       s.close(() => done(p));
     });
   });
+  // -l: the server's output goes to a file, not to the pipe this call waits on.
   run(
     join(bin, 'pg_ctl'),
     '-D',
     join(dir, 'data'),
+    '-l',
+    join(dir, 'log'),
     '-o',
     `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}`,
     '-w',
     'start',
   );
-  process.on('exit', () => {
+  cleanups.push(() => {
     try {
       run(join(bin, 'pg_ctl'), '-D', join(dir, 'data'), '-m', 'immediate', 'stop');
     } catch {}

@@ -34,7 +34,7 @@ export {
   osvRecordsFor,
   upsertOsvRecords,
 } from './osv.js';
-export { isPostgresUrl, openPostgresStore, redactDatabaseUrl } from './postgres.js';
+export { isPostgresUrl, redactDatabaseUrl } from './postgres-url.js';
 export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
 export {

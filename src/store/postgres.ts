@@ -4,26 +4,9 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KilnError } from '../core/errors.js';
 import { migrationProvider } from './migrations.js';
+import { redactDatabaseUrl } from './postgres-url.js';
 import type { KilnDatabase } from './schema.js';
 import type { Store } from './store.js';
-
-/** Whether `location` names a PostgreSQL database (a postgres:// or postgresql:// URL) rather than a SQLite file. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
-/** `url` with its password replaced by `***` (and nothing else changed): the only form of it messages may show. */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    // Unparseable: show the scheme and host part only when a userinfo part is visible, else nothing of it.
-    return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
-  }
-}
 
 /** int8 (counts, sizes, sequence numbers, bigint columns and aggregates) as JS numbers, for this pool only. */
 const INT8_OID = 20;
