@@ -1,7 +1,7 @@
 // Renders KilnEvents for people: a live step table on a terminal, plain lines otherwise, on stderr (never on stdout,
 // which --json keeps for the result). Events for machines (registry requests, cache lookups, signature checks, gc
 // actions) are left to `KILN_LOG=json`.
-import type { KilnEvent } from '../core/events.js';
+import { type KilnEvent, stepRetryText } from '../core/events.js';
 import { escapeForTerminal } from '../core/terminal.js';
 
 interface Row {
@@ -105,8 +105,7 @@ export function progressDisplay(
           break;
         }
         case 'step-retry': {
-          const which = `attempt ${event.attempt} of ${event.maxAttempts}`;
-          above(`kiln: step ${event.step} failed (exit ${event.exitCode}) on ${which}; running it again (retries)`);
+          above(`kiln: ${stepRetryText(event)}`);
           rows.set(event.step, { status: 'running', started: now() });
           break;
         }

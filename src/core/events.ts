@@ -121,3 +121,8 @@ export function eventSink(now: () => Date, ...listeners: readonly EventListener[
     for (const listener of listeners) listener(timed);
   };
 }
+
+/** What the display and a job's log both say when a step is run again after failing. */
+export function stepRetryText(event: Extract<KilnEvent, { kind: 'step-retry' }>): string {
+  return `step ${event.step} failed (exit ${event.exitCode}) on attempt ${event.attempt} of ${event.maxAttempts}; running it again (retries)`;
+}

@@ -3,7 +3,7 @@
 // emitters already redacted), batches lines, and never slows or fails the build: a store error is logged once and the
 // build goes on; a runaway step is cut off at a cap, with a last line that says so.
 import type { Insertable } from 'kysely';
-import type { EventListener, KilnEvent, TimedEvent } from '../core/events.js';
+import { type EventListener, type KilnEvent, stepRetryText, type TimedEvent } from '../core/events.js';
 import { appendLogLines, type BuildLogsTable, type LogQuery, readLogLines, type Store } from '../store/index.js';
 
 /** A log line before it is numbered: its step (null for the build's own lines), stream and text. */
@@ -138,10 +138,7 @@ export function logLineOf(event: KilnEvent): LogLine | undefined {
       return kiln(`step ${event.step} ${event.status} in ${secs}s${code}`, event.step);
     }
     case 'step-retry':
-      return kiln(
-        `step ${event.step} failed (exit ${event.exitCode}) on attempt ${event.attempt} of ${event.maxAttempts}; running it again (retries)`,
-        event.step,
-      );
+      return kiln(stepRetryText(event), event.step);
     case 'build-started':
       return kiln(`building ${event.project} at ${event.commit.slice(0, 12)} as ${event.buildId}`);
     case 'build-reused':

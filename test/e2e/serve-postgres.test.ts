@@ -3,9 +3,8 @@
 // the build and the tokens are rows of that database, not of KILN_HOME's SQLite store.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileCluster } from '../helpers/postgres.js';
+import { fileCluster, rows } from '../helpers/postgres.js';
 import { demoProject } from '../helpers/project.js';
 import { kiln, makeRepo } from '../helpers/repo.js';
 import { callApi as call, startServe, stopServers } from '../helpers/serve.js';
@@ -13,17 +12,6 @@ import { tempDir } from '../helpers/tmp.js';
 
 afterEach(stopServers);
 const cluster = fileCluster();
-
-/** The rows of `query` in the database at `url`. */
-async function rows<T extends pg.QueryResultRow>(url: string, query: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(query)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('kiln serve --database postgres://…', () => {
   it('keeps tokens, the queue and the recorded build in PostgreSQL, and builds a configured project', async () => {

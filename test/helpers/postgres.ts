@@ -172,3 +172,14 @@ export function storeDialects(): StoreDialectFactory[] {
   };
   return [sqlite, postgres];
 }
+
+/** The rows of `query` in the database at `url`, read over a connection of its own. */
+export async function rows<T extends pg.QueryResultRow>(url: string, query: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(query)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -17,22 +17,12 @@ import {
   settleAbandonedBuilds,
 } from '../../../src/store/index.js';
 import { JOBS_LOCK_KEY } from '../../../src/store/jobs.js';
-import { fileCluster } from '../../helpers/postgres.js';
+import { fileCluster, rows } from '../../helpers/postgres.js';
 import { buildRow } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { transpileSources } from '../../helpers/transpile.js';
 
 const cluster = fileCluster();
-
-async function rows<T extends pg.QueryResultRow>(url: string, query: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(query)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function tables(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
