@@ -152,7 +152,10 @@ async function stopServer(server) {
   await exited;
 }
 
-/** Submits a build of main to the warm worker and polls (every 5 ms) until it ends; resolves with the ms taken. */
+/**
+ * Submits a build of main to the warm worker and follows it as `kiln submit --follow` does (its log as Server-Sent
+ * Events, to the `end` event); resolves with the ms taken once the build succeeded with an artifact.
+ */
 async function viaWorker(ctx, scenario) {
   const { url, token } = ctx.server;
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
@@ -164,17 +167,20 @@ async function viaWorker(ctx, scenario) {
   });
   if (submitted.status !== 202) throw new Error(`submit: ${submitted.status} ${await submitted.text()}`);
   const { id } = await submitted.json();
-  for (;;) {
-    const job = await (await fetch(`${url}/v1/builds/${id}`, { headers })).json();
-    if (!['queued', 'running'].includes(job.status)) {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (job.status !== 'succeeded' || job.artifacts.length === 0) {
-        throw new Error(`job ${id} ended ${job.status}:\n${ctx.server.output().slice(-3000)}`);
-      }
-      return ms;
-    }
-    await new Promise((r) => setTimeout(r, 5));
+  const stream = await fetch(`${url}/v1/builds/${id}/logs`, { headers });
+  if (stream.status !== 200) throw new Error(`logs of ${id}: ${stream.status} ${await stream.text()}`);
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of stream.body) {
+    text += decoder.decode(chunk, { stream: true });
+    if (/^event: end$/m.test(text)) break;
   }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const job = await (await fetch(`${url}/v1/builds/${id}`, { headers })).json();
+  if (job.status !== 'succeeded' || job.artifacts.length === 0) {
+    throw new Error(`job ${id} ended ${job.status}:\n${ctx.server.output().slice(-3000)}`);
+  }
+  return ms;
 }
 
 /** Puts one tool's clone (and caches) into the state a scenario starts from. */

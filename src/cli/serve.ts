@@ -248,6 +248,7 @@ export function apiService(
       return { classes: classes.map((c) => ({ ...c })), running };
     },
     workers: () => service.workers(),
+    nextEnd: (ms) => service.nextEnd(ms),
     ...(deliveries && { deliveries }),
     ...(logs && { logs }),
   };

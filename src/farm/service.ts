@@ -47,6 +47,11 @@ export interface BuildService {
   workers(): Promise<WorkerView[]>;
   /** Starts `count` workers in this process. */
   start(count: number): void;
+  /**
+   * Resolves when a job a worker of this process ran has ended (or a cancellation here ended one), or after `ms`:
+   * what a follower of a job waits on between looks, so it sees an end here at once and any other within `ms`.
+   */
+  nextEnd(ms: number): Promise<void>;
   /** Stops taking jobs, and waits for the builds that run to end (SIGTERM drains). */
   drain(): Promise<void>;
 }
@@ -75,6 +80,10 @@ export interface ServiceDeps {
 /** The service over a queue and a Kiln. */
 export function buildService(deps: ServiceDeps): BuildService {
   const { kiln, queue, config } = deps;
+  const waiting = new Set<() => void>();
+  const ended = () => {
+    for (const wake of [...waiting]) wake();
+  };
   const pool = workerPool({
     kiln,
     queue,
@@ -87,6 +96,7 @@ export function buildService(deps: ServiceDeps): BuildService {
     pollMs: deps.pollMs,
     log: deps.log,
     attemptLog: deps.attemptLog,
+    onEnded: ended,
   });
 
   const projectNamed = (name: string): ServerProject => {
@@ -140,9 +150,22 @@ export function buildService(deps: ServiceDeps): BuildService {
     queue,
     async cancel(id) {
       const cancelled = await queue.cancel(id);
-      if (cancelled) pool.stopBuild(id);
+      if (cancelled) {
+        pool.stopBuild(id);
+        ended();
+      }
       return cancelled;
     },
+    nextEnd: (ms) =>
+      new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          waiting.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        waiting.add(wake);
+      }),
     workers: () => listWorkers(deps.store, new Date()),
     start: (count) => pool.start(count),
     drain: () => pool.drain(),

@@ -143,6 +143,8 @@ export interface WorkerPoolDeps {
   readonly log?: (message: string) => void;
   /** The log of a leased job's attempt, fed the build's events (logs.ts); none kept when absent. */
   readonly attemptLog?: ((job: Job) => AttemptLog) | undefined;
+  /** Told once a job a worker here ran has ended in the store (what its followers wait for). */
+  readonly onEnded?: ((jobId: string) => void) | undefined;
 }
 
 /** Workers of one process. */
@@ -237,6 +239,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
             ref: job.commit,
             branch: job.branch ?? undefined,
             path: source.path,
+            fetch: 'if-missing', // the queue resolved the commit on the remote: a mirror that has it is not fetched
             credentials: source.credentials && {
               username: source.credentials.username,
               password: await resolveSecret(source.credentials.password, deps.secrets),
@@ -256,7 +259,9 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
       clearInterval(beat);
       running.delete(job.id);
     }
-    if (!(await queue.complete(job.id, worker.id, outcome, buildId))) {
+    if (await queue.complete(job.id, worker.id, outcome, buildId)) {
+      deps.onEnded?.(job.id);
+    } else {
       deps.log?.(
         `job ${job.id}: worker ${worker.id} no longer held its lease; its outcome (${outcome}) was not recorded`,
       );

@@ -39,6 +39,8 @@ export interface ApiService {
   deliveries?(query: z.infer<typeof DeliveriesQuery>): Promise<z.infer<typeof Delivery>[]>;
   /** A job's log lines after a cursor, in order, of one step if asked; the server keeps no logs when absent. */
   logs?(id: string, query: LogsRead): Promise<(z.infer<typeof LogLine> & { seq: number })[]>;
+  /** Resolves when a job ended in this process, or after `ms`; log streams then sleep `ms` between looks. */
+  nextEnd?(ms: number): Promise<void>;
 }
 
 /** What one read of a job's log asks for. */
@@ -148,6 +150,7 @@ export function createApi(deps: ApiDeps): Hono {
         status: async () => (await builds.job(id))?.status,
         after,
         pollMs: deps.logPollMs ?? 250,
+        wait: builds.nextEnd?.bind(builds),
         onBug: deps.onBug,
       }),
     );

@@ -49,6 +49,8 @@ export async function streamLogs(
     status: () => Promise<string | undefined>;
     after: LogCursor | undefined;
     pollMs: number;
+    /** Waits between looks (at most `pollMs`); the stream's sleep when absent. */
+    wait?: ((ms: number) => Promise<void>) | undefined;
     onBug?: ((err: unknown) => void) | undefined;
   },
 ): Promise<void> {
@@ -73,7 +75,7 @@ export async function streamLogs(
         await stream.write(': still running\n\n');
         sent = Date.now();
       }
-      await stream.sleep(opts.pollMs);
+      await (opts.wait ? opts.wait(opts.pollMs) : stream.sleep(opts.pollMs));
     }
   } catch (err) {
     if (!isKilnError(err)) opts.onBug?.(err);

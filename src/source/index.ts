@@ -11,5 +11,5 @@ export {
 } from './checkout.js';
 export { blobDigests, type CommitFile, type CommitListing, listCommitFiles, readBlobs } from './commit-files.js';
 export { type GitEnv, git } from './git.js';
-export { fetchRemoteCommit, type MirrorOptions, type RemoteSource } from './mirror.js';
+export { fetchRemoteCommit, listRemoteRef, type MirrorOptions, type RemoteSource } from './mirror.js';
 export { type GitCredentials, parseRemoteUrl } from './remote-url.js';

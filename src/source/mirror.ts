@@ -26,6 +26,11 @@ export interface RemoteSource {
   /** The project's directory inside the repository ('' or 'a/b'). */
   readonly path?: string | undefined;
   readonly credentials?: GitCredentials | undefined;
+  /**
+   * `if-missing`: `ref` is an exact commit that was found on the remote when it was asked for (a queued job's), so a
+   * mirror that already holds it (on `branch`, when given) is not fetched again. `always` (the default) fetches.
+   */
+  readonly fetch?: 'always' | 'if-missing' | undefined;
 }
 
 /** Where mirrors live and who hears about their upkeep. */
@@ -52,6 +57,8 @@ export async function fetchRemoteCommit(remote: RemoteSource, opts: MirrorOption
   const net = { url, env: opts.env, credentials };
   const lockPath = join(opts.mirrorsDir, `${mirrorName(url)}.lock`);
   const resolved = await locked(lockPath, opts.lockEnv ?? PROCESS_LOCK_ENV, async () => {
+    const held = remote.fetch === 'if-missing' ? await heldCommit(dir, remote, net) : undefined;
+    if (held) return held;
     opts.onFetch?.(url);
     await syncMirror(dir, net, opts);
     return resolveRef(dir, url, remote.ref, net, remote.branch);
@@ -68,6 +75,75 @@ export async function fetchRemoteCommit(remote: RemoteSource, opts: MirrorOption
 }
 
 type Net = { url: string; env: GitEnv; credentials: GitCredentials | undefined };
+
+/**
+ * The commit a branch or tag name (or, with no ref, the default branch) names on the remote now, and the branch when it
+ * names one, asked with `git ls-remote` (no fetch, no mirror). Undefined for what only a fetch resolves: a SHA, an
+ * expression, a full `refs/` name, or no such branch or tag. A name that is both a tag and a branch is the tag, as
+ * git reads it.
+ */
+export async function listRemoteRef(
+  remote: Pick<RemoteSource, 'repository' | 'ref' | 'credentials'>,
+  opts: Pick<MirrorOptions, 'mirrorsDir' | 'env'>,
+): Promise<{ readonly commit: string; readonly branch: string | null; readonly repoUrl: string } | undefined> {
+  const parsed = parseRemoteUrl(remote.repository);
+  const net = { url: parsed.url, env: opts.env, credentials: remote.credentials ?? parsed.credentials };
+  const name = remote.ref;
+  const plain =
+    name !== undefined &&
+    /^[A-Za-z0-9._/-]+$/.test(name) &&
+    !/^[0-9a-f]{4,64}$/.test(name) &&
+    !/^(-|refs\/|HEAD$)|\.\.|\/\/|\.lock$|\/$/.test(name);
+  if (name !== undefined && !plain) return undefined;
+  const patterns = name === undefined ? ['HEAD'] : [`refs/heads/${name}`, `refs/tags/${name}`, `refs/tags/${name}^{}`];
+  await fsp.mkdir(opts.mirrorsDir, { recursive: true });
+  const symref = name === undefined ? ['--symref'] : [];
+  const out = await remoteGit(opts.mirrorsDir, ['ls-remote', ...symref, '--', net.url, ...patterns], {
+    ...net,
+    what: 'listing',
+  });
+  const refs = new Map<string, string>();
+  let defaultBranch: string | undefined;
+  for (const line of out.split('\n')) {
+    const [left = '', right = ''] = line.split('\t');
+    if (left.startsWith('ref: refs/heads/') && right === 'HEAD') defaultBranch = left.slice('ref: refs/heads/'.length);
+    else if (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(left)) refs.set(right, left);
+  }
+  if (name === undefined) {
+    const commit = refs.get('HEAD');
+    return defaultBranch && commit ? { commit, branch: defaultBranch, repoUrl: net.url } : undefined;
+  }
+  // Only an annotated tag's peeled line names its commit; a lightweight tag (no such line) is left to a fetch.
+  const tagged = refs.has(`refs/tags/${name}`);
+  const peeled = refs.get(`refs/tags/${name}^{}`);
+  if (tagged && peeled === undefined) return undefined;
+  const head = refs.get(`refs/heads/${name}`);
+  const commit = peeled ?? head;
+  if (commit === undefined) return undefined;
+  return { commit, branch: head === commit ? name : null, repoUrl: net.url };
+}
+
+/**
+ * The exact commit `remote.ref` names, read from the mirror as it is, when the mirror holds it on a ref (and on
+ * `remote.branch`, when given); undefined in every other case (no mirror, an abbreviated SHA, a stale branch), so the
+ * caller fetches.
+ */
+async function heldCommit(dir: string, remote: RemoteSource, net: Net) {
+  const commit = remote.ref ?? '';
+  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) return undefined;
+  try {
+    // --git-dir: a missing or broken mirror fails here rather than being taken for an enclosing repository.
+    const refs = (await git(dir, ['--git-dir=.', 'for-each-ref', '--format=%(refname)', '--contains', commit], net.env))
+      .split('\n')
+      .filter(Boolean);
+    const branch = remote.branch ?? null;
+    if (refs.length === 0 || (branch !== null && !refs.includes(`refs/heads/${branch}`))) return undefined;
+    const time = await git(dir, ['--git-dir=.', 'show', '-s', '--format=%ct', commit], net.env);
+    return { commit, sourceDateEpoch: Number(time.trim()), branch };
+  } catch {
+    return undefined;
+  }
+}
 
 /** `git fetch --prune` into the mirror, or a first `git clone --mirror` (also in place of a broken mirror). */
 async function syncMirror(dir: string, net: Net, opts: MirrorOptions): Promise<void> {

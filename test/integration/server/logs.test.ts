@@ -20,6 +20,9 @@ const root = fileTempDir();
 const h = harness({ cwd: root, home: fileTempDir('kiln-home-') });
 const bugs: unknown[] = [];
 let app: ReturnType<typeof createApi>;
+/** The same service, but its log streams look only once a minute: an end seen sooner was announced, not polled. */
+let slowApp: ReturnType<typeof createApi>;
+let service: ReturnType<typeof buildService>;
 let queue: ReturnType<typeof storeQueue>;
 let store: Store;
 let tokens: Record<'read' | 'none', string>;
@@ -33,7 +36,7 @@ beforeAll(async () => {
   store = await h.ports.store();
   queue = storeQueue(store, { global: 10, perProject: 10 });
   const secrets = { env: {}, readFile: async () => '' };
-  const service = buildService({
+  service = buildService({
     kiln: h.kiln,
     queue,
     store,
@@ -52,6 +55,12 @@ beforeAll(async () => {
     service: apiService(service, undefined, logs),
     onBug: (e) => bugs.push(e),
     logPollMs: 20,
+  });
+  slowApp = createApi({
+    kiln: h.kiln,
+    version: '9.9.9',
+    service: apiService(service, undefined, logs),
+    logPollMs: 60_000,
   });
   tokens = {
     read: (await h.kiln.createToken({ scope: 'read' })).token,
@@ -150,6 +159,20 @@ describe('GET /v1/builds/{id}/logs', () => {
     await readUntil(/event: end\ndata: \{"status":"succeeded"\}\n\n$/);
     expect(text.match(/^id: .+$/gm)).toEqual(['id: 1:1', 'id: 1:2']);
     expect((await reader.read()).done).toBe(true);
+  });
+
+  it('ends at once when a job ends in this process, without waiting for its next look', async () => {
+    const job = await runningJob();
+    const before = reads;
+    const r = await slowApp.request(`/v1/builds/${job.id}/logs`, {
+      headers: { Authorization: `Bearer ${tokens.read}` },
+    });
+    const body = r.text();
+    while (reads === before) await new Promise((resolve) => setTimeout(resolve, 5)); // it looked once, and waits
+    const started = Date.now();
+    expect(await service.cancel(job.id)).toBe(true);
+    expect(await body).toMatch(/event: end\ndata: \{"status":"cancelled"\}\n\n$/);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the minute between looks
   });
 
   it('stops reading the store once the client went away', async () => {

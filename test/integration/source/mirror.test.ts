@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../../src/core/errors.js';
 import { listCommitFiles, materialize, readAtCommit } from '../../../src/source/index.js';
-import { fetchRemoteCommit } from '../../../src/source/mirror.js';
+import { fetchRemoteCommit, listRemoteRef } from '../../../src/source/mirror.js';
 import { filesContaining, type GitServer, startGitDaemon, startGitHttp } from '../../helpers/git-serve.js';
 import { git, makeRepo, writeFiles } from '../../helpers/repo.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -177,5 +177,66 @@ describe('repository mirrors', () => {
 
     expect(filesContaining(mirrorsDir, secrets)).toEqual([]);
     expect(readFileSync(join(got.repoRoot, 'config'), 'utf8')).toContain(`url = ${repository}\n`);
+  });
+
+  it('builds a queued commit from a mirror that holds it without fetching, and fetches when it does not', async () => {
+    const root = tempDir();
+    const served = join(root, 'origin');
+    const first = makeRepo(served, { a: '1\n' });
+    git(served, ['branch', 'feature']);
+    const fetched: string[] = [];
+    const opts = { mirrorsDir: join(root, 'mirrors'), env, onFetch: (u: string) => fetched.push(u) };
+    const repository = `file://${served}`;
+    await fetchRemoteCommit({ repository }, opts);
+    expect(fetched).toHaveLength(1);
+
+    // Held on the branch it was pushed to: read as it is, with its time and branch.
+    const held = await fetchRemoteCommit({ repository, ref: first, branch: 'main', fetch: 'if-missing' }, opts);
+    expect(held).toMatchObject({ commit: first, branch: 'main', dirty: false });
+    expect(held.sourceDateEpoch).toBe(Number(git(served, ['show', '-s', '--format=%ct', first]).trim()));
+    expect(fetched).toHaveLength(1);
+    // Not in the mirror yet: fetched, then resolved as always.
+    const second = commitMore(served, { b: '2\n' });
+    const fresh = await fetchRemoteCommit({ repository, ref: second, branch: 'main', fetch: 'if-missing' }, opts);
+    expect(fresh).toMatchObject({ commit: second, branch: 'main' });
+    expect(fetched).toHaveLength(2);
+    // In the mirror, but not (yet, as the mirror knows it) on the branch named: fetched.
+    git(served, ['push', '-q', '.', 'main:feature']);
+    const moved = await fetchRemoteCommit({ repository, ref: second, branch: 'feature', fetch: 'if-missing' }, opts);
+    expect(moved).toMatchObject({ commit: second, branch: 'feature' });
+    expect(fetched).toHaveLength(3);
+    // An abbreviated SHA is never taken from the mirror as it is; nor is anything without `if-missing`.
+    await fetchRemoteCommit({ repository, ref: second.slice(0, 12), fetch: 'if-missing' }, opts);
+    await fetchRemoteCommit({ repository, ref: second }, opts);
+    expect(fetched).toHaveLength(5);
+  });
+
+  it('asks the remote what a branch or tag names without fetching, and leaves the rest to a fetch', async () => {
+    const root = tempDir();
+    const served = join(root, 'origin');
+    const first = makeRepo(served, { a: '1\n' });
+    const second = commitMore(served, { b: '2\n' });
+    git(served, ['tag', '-a', 'v1', '-m', 'one', first]);
+    git(served, ['tag', 'light', first]);
+    git(served, ['tag', 'main-tag', second]);
+    git(served, ['branch', 'both', first]);
+    git(served, ['tag', '-a', 'both', '-m', 'same name', second]);
+    const mirrorsDir = join(root, 'mirrors');
+    const repository = `file://${served}`;
+    const ask = (ref?: string) => listRemoteRef({ repository, ref }, { mirrorsDir, env });
+
+    expect(await ask()).toEqual({ commit: second, branch: 'main', repoUrl: repository }); // the default branch
+    expect(await ask('main')).toEqual({ commit: second, branch: 'main', repoUrl: repository });
+    expect(await ask('v1')).toEqual({ commit: first, branch: null, repoUrl: repository }); // peeled to its commit
+    expect(await ask('both')).toEqual({ commit: second, branch: null, repoUrl: repository }); // the tag, as git reads it
+    for (const unresolved of ['light', second, second.slice(0, 10), 'refs/heads/main', 'main~1', 'no-such', '-x']) {
+      expect(await ask(unresolved)).toBeUndefined();
+    }
+    expect(mirrorDirs(mirrorsDir)).toEqual([]); // nothing was fetched
+    // And the same answer as resolving in a fetched mirror.
+    for (const ref of ['main', 'v1', 'both']) {
+      const fetched = await fetchRemoteCommit({ repository, ref }, { mirrorsDir, env });
+      expect(await ask(ref)).toMatchObject({ commit: fetched.commit, branch: fetched.branch });
+    }
   });
 });
