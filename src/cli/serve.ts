@@ -10,7 +10,13 @@ import { KilnError } from '../core/errors.js';
 import { publishConfig, queueRulesOf } from '../farm/farm-config.js';
 import type { Job } from '../farm/job.js';
 import { attemptLog, jobLogLines } from '../farm/logs.js';
-import { listDeliveries, type NotificationSender, notificationOutbox, notificationSender } from '../farm/notify.js';
+import {
+  announcePromotions,
+  listDeliveries,
+  type NotificationSender,
+  notificationOutbox,
+  notificationSender,
+} from '../farm/notify.js';
 import { type Scheduler, startScheduler } from '../farm/schedules.js';
 import { type BuildService, buildService } from '../farm/service.js';
 import { storeQueue } from '../farm/store-queue.js';
@@ -160,6 +166,7 @@ async function startService(
     secrets: secretSources(ctx),
     log,
     userAgent: `kiln/${ctx.version}`,
+    announce: () => announcePromotions(store, { config, host: machineName(), now: new Date() }),
   });
   const { name, layoutDir } = ports.artifacts;
   const outbox = notificationOutbox({ config, host: machineName(), artifactTarget: { name, layoutDir } });

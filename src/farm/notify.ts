@@ -6,24 +6,29 @@
 // backoff (notificationSender). A receiver that is slow or down therefore never delays a build: at worst its events
 // wait in the outbox. Delivery is at least once, with the same ids every attempt.
 import { randomUUID } from 'node:crypto';
-import type { NotifyEvent, SecretSources, ServerConfig } from '../config/index.js';
+import type { NotifyEvent, SecretSources, ServerConfig, ServerProject } from '../config/index.js';
 import {
+  announcePromotion,
   claimNotification,
   dueNotifications,
   insertNotificationRows,
   type JobsTx,
+  jobOfManifest,
   listNotifications,
   type NotificationFilter,
   type NotificationRow,
   publishedArtifactsOf,
   type Store,
+  unannouncedPromotions,
   updateNotification,
 } from '../store/index.js';
 import { githubStatusBody, githubStatusUrl } from './github-status.js';
 import type { Job } from './job.js';
+import { jobFromRow } from './job-row.js';
 import { outboxRequest } from './outbox-requests.js';
 import {
   type ArtifactTargetName,
+  derivedEventId,
   type PublishedArtifactData,
   publishedArtifacts,
   publishedEventId,
@@ -70,7 +75,22 @@ export interface BuildCloudEvent {
     readonly buildId: string | null;
     /** Name and digest of each artifact; a `published` event adds the manifest digest and where it is. */
     readonly artifacts: readonly ({ readonly name: string; readonly digest: string } | PublishedArtifactData)[];
+    /** A `promoted` event's promotion: of which artifact manifest, to which environment, from where to where. */
+    readonly promotion?: PromotionData;
   };
+}
+
+/** A promotion as a `promoted` event carries it. */
+export interface PromotionData {
+  readonly artifact: string;
+  readonly manifestDigest: string;
+  readonly environment: string;
+  /** `registry/repository@sha256:…` it was copied from, and where it went (tagged for the environment). */
+  readonly from: string;
+  readonly to: string;
+  readonly promotedAt: string;
+  /** The digest of the signed promotion statement attached to it. */
+  readonly statementDigest: string;
 }
 
 /** The CloudEvent of `job` having reached its state: `source` is kiln://HOST/projects/NAME, `type` dev.kiln.build.EVENT. */
@@ -81,6 +101,7 @@ export function buildCloudEvent(input: {
   readonly event: NotifyEvent;
   readonly time: Date;
   readonly artifacts?: readonly ({ readonly name: string; readonly digest: string } | PublishedArtifactData)[];
+  readonly promotion?: PromotionData;
 }): BuildCloudEvent {
   const { job } = input;
   return {
@@ -100,6 +121,7 @@ export function buildCloudEvent(input: {
       attempt: job.attempt,
       buildId: job.buildId,
       artifacts: (input.artifacts ?? []).map((a) => ('manifestDigest' in a ? a : { name: a.name, digest: a.digest })),
+      ...(input.promotion && { promotion: input.promotion }),
     },
   };
 }
@@ -127,29 +149,11 @@ export function notificationOutbox(options: {
     const ended = job.state !== 'queued' && job.state !== 'running';
     const recorded = ended && job.buildId !== null ? await publishedArtifactsOf(db, job.buildId) : [];
     const time = new Date(at);
-    const row = (e: { id: string; type: string }, url: string, target: number, body: string) => ({
-      id: newId(),
-      kind: 'cloudevent' as NotificationRow['kind'],
-      event_id: e.id,
-      project: job.project,
-      target,
-      url,
-      type: e.type,
-      job_id: job.id,
-      body,
-      status: 'pending' as const,
-      attempts: 0,
-      next_attempt_at: time.toISOString(),
-      last_attempt_at: null,
-      last_error: null,
-      last_status: null,
-      created_at: time.toISOString(),
-      delivered_at: null,
-    });
-    const events = (e: BuildCloudEvent, name: NotifyEvent) =>
-      project.notify.flatMap((t, index) => (t.events.includes(name) ? [row(e, t.url, index, JSON.stringify(e))] : []));
+    const row = (e: BuildCloudEvent, url: string, target: number, body: string) =>
+      notificationRow({ id: newId(), event: e, url, target, body, time });
+    const events = (e: BuildCloudEvent, name: NotifyEvent) => cloudEventRows(project, e, name, time, newId);
 
-    const rows: ReturnType<typeof row>[] = [];
+    const rows: NotificationInsert[] = [];
     if (job.state === 'succeeded' && recorded.length > 0) {
       const artifacts = publishedArtifacts(options.artifactTarget, recorded);
       const id = publishedEventId(job.id);
@@ -167,6 +171,103 @@ export function notificationOutbox(options: {
     }
     await insertNotificationRows(db, rows);
   };
+}
+
+/** An outbox row, as inserted. */
+type NotificationInsert = Parameters<typeof insertNotificationRows>[1][number];
+
+/** The pending outbox row of `event` (of job `event.subject`) for one target. */
+function notificationRow(input: {
+  id: string;
+  event: BuildCloudEvent;
+  url: string;
+  target: number;
+  body: string;
+  time: Date;
+}): NotificationInsert {
+  const { event, time } = input;
+  return {
+    id: input.id,
+    kind: 'cloudevent',
+    event_id: event.id,
+    project: event.data.project,
+    target: input.target,
+    url: input.url,
+    type: event.type,
+    job_id: event.data.jobId,
+    body: input.body,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: time.toISOString(),
+    last_attempt_at: null,
+    last_error: null,
+    last_status: null,
+    created_at: time.toISOString(),
+    delivered_at: null,
+  };
+}
+
+/** One row per `notify:` target of `project` subscribed to `name`. */
+function cloudEventRows(
+  project: ServerProject,
+  event: BuildCloudEvent,
+  name: NotifyEvent,
+  time: Date,
+  newId: () => string,
+): NotificationInsert[] {
+  return project.notify.flatMap((t, index) =>
+    t.events.includes(name)
+      ? [notificationRow({ id: newId(), event, url: t.url, target: index, body: JSON.stringify(event), time })]
+      : [],
+  );
+}
+
+/**
+ * Announces the promotions no server has announced yet (`kiln promote` records them, on any machine sharing the
+ * store): for each, in the transaction that marks it announced (so exactly one server does), a `promoted` event per
+ * target subscribed to it of the project whose job built the artifact. A promotion of an artifact no job built (a
+ * CLI build) names no configured project, so it is only marked. Returns how many were announced here.
+ */
+export async function announcePromotions(
+  store: Store,
+  options: { readonly config: ServerConfig; readonly host: string; readonly now: Date; readonly newId?: () => string },
+): Promise<number> {
+  const newId = options.newId ?? (() => randomUUID());
+  let announced = 0;
+  for (const p of await unannouncedPromotions(store, 100)) {
+    const claimed = await announcePromotion(store, p.id, options.now.toISOString(), async (tx) => {
+      const row = await jobOfManifest(tx, p.manifest_digest);
+      const job = row && jobFromRow(row);
+      const project = job && options.config.projects.find((c) => c.name === job.project);
+      if (!job || !project?.notify.some((t) => t.events.includes('promoted'))) return;
+      const recorded = job.buildId === null ? [] : await publishedArtifactsOf(tx, job.buildId);
+      const artifacts = recorded
+        .filter((a) => a.manifestDigest === p.manifest_digest)
+        .map((a) => ({ name: a.name, digest: a.digest }));
+      const time = new Date(p.promoted_at);
+      const promotion: PromotionData = {
+        artifact: p.artifact_name,
+        manifestDigest: p.manifest_digest,
+        environment: p.environment,
+        from: p.from_ref,
+        to: p.to_ref,
+        promotedAt: p.promoted_at,
+        statementDigest: p.statement_digest,
+      };
+      const event = buildCloudEvent({
+        id: derivedEventId(`kiln promoted ${p.id}`),
+        host: options.host,
+        job,
+        event: 'promoted',
+        time,
+        artifacts,
+        promotion,
+      });
+      await insertNotificationRows(tx, cloudEventRows(project, event, 'promoted', options.now, newId));
+    });
+    if (claimed) announced++;
+  }
+  return announced;
 }
 
 /** What the sender delivers over, and how persistently. */
@@ -190,6 +291,8 @@ export interface SenderDeps {
   readonly log?: (message: string) => void;
   /** Sent as User-Agent to GitHub (default "kiln"). */
   readonly userAgent?: string;
+  /** Writes the outbox rows of what changed outside the queue (promotions), before each read of the outbox. */
+  readonly announce?: () => Promise<unknown>;
 }
 
 /** The sender loop: started once, stopped once (in-flight POSTs are aborted; their rows stay pending). */
@@ -313,6 +416,9 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
 
   async function run(): Promise<void> {
     while (!stopping.signal.aborted) {
+      await deps.announce?.().catch((err: unknown) => {
+        deps.log?.(`notifications: cannot announce promotions: ${describe(err)}`);
+      });
       const room = parallel - inFlight.size;
       const due =
         room > 0

@@ -57,7 +57,12 @@ export function publishedArtifacts(
  * written twice (it is written once, in the transaction that records the job's success).
  */
 export function publishedEventId(jobId: string): string {
-  const h = createHash('sha256').update(`kiln published ${jobId}`).digest('hex');
+  return derivedEventId(`kiln published ${jobId}`);
+}
+
+/** An event id derived from `what` (the same every time), formatted as a UUID. */
+export function derivedEventId(what: string): string {
+  const h = createHash('sha256').update(what).digest('hex');
   // Formatted as a UUID (version 8: custom), like every other event id.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

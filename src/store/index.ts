@@ -35,7 +35,14 @@ export {
   upsertOsvRecords,
 } from './osv.js';
 export { isPostgresUrl, redactDatabaseUrl } from './postgres-url.js';
-export { promotionsOf, recordPromotion, recordPublication } from './promotions.js';
+export {
+  announcePromotion,
+  jobOfManifest,
+  promotionsOf,
+  recordPromotion,
+  recordPublication,
+  unannouncedPromotions,
+} from './promotions.js';
 export { deleteBuilds, type RetainedBuild, type RetentionRecords, retentionRecords } from './retention.js';
 export {
   claimScheduleRun,

@@ -465,6 +465,27 @@ const notificationKind: Migration = {
   },
 };
 
+// When a server announced a promotion (`promoted` notifications); promotions recorded before are taken as announced,
+// so a server upgraded in place does not announce every promotion there ever was.
+const promotionAnnounced: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('promotions').addColumn('announced_at', 'text').execute();
+    await (db as Kysely<{ promotions: { announced_at: string | null; promoted_at: string } }>)
+      .updateTable('promotions')
+      .set((eb) => ({ announced_at: eb.ref('promoted_at') }))
+      .execute();
+    await db.schema
+      .createIndex('promotions_unannounced')
+      .on('promotions')
+      .columns(['announced_at', 'promoted_at'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropIndex('promotions_unannounced').execute();
+    await db.schema.alterTable('promotions').dropColumn('announced_at').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -487,6 +508,7 @@ export const migrationProvider: MigrationProvider = {
       '0016_build_logs': buildLogs,
       '0017_step_retries': stepRetries,
       '0018_notification_kind': notificationKind,
+      '0019_promotion_announced': promotionAnnounced,
     };
   },
 };

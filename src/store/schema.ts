@@ -145,6 +145,8 @@ export interface PromotionsTable {
   promoted_at: string;
   key_hint: string;
   statement_digest: string;
+  /** When a server wrote its `promoted` notifications (null until one has; set at once for rows older than that). */
+  announced_at: string | null;
 }
 
 /** One artifact manifest pushed to one registry repository (the first time; pushing again changes nothing). */

@@ -28,6 +28,7 @@ const ALL = [
   '0016_build_logs',
   '0017_step_retries',
   '0018_notification_kind',
+  '0019_promotion_announced',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

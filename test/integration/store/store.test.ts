@@ -71,6 +71,7 @@ describe('SQLite store', () => {
       { name: '0016_build_logs' },
       { name: '0017_step_retries' },
       { name: '0018_notification_kind' },
+      { name: '0019_promotion_announced' },
     ]);
     db.close();
     const check = await openSqliteStore(file);

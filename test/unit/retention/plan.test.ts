@@ -43,6 +43,7 @@ function promotion(manifest: string, environment: string, at: string, project = 
     promoted_at: at,
     key_hint: 'kiln.pub',
     statement_digest: d('f'),
+    announced_at: null,
   };
 }
 
