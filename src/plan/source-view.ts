@@ -6,11 +6,11 @@ import type { TextSeal } from '../core/seal.js';
 import { writeFileAtomic } from '../platform/fsutil.js';
 import { commitBlobSizes } from '../source/commit-blob-sizes.js';
 import {
+  blobReader,
   type CommitFile,
   type GitEnv,
   listCommitFiles,
   materialize,
-  readBlobs,
   type SourceRef,
 } from '../source/index.js';
 import { type BlobMemo, loadBlobMemo, NO_BLOB_MEMO } from './blob-memo.js';
@@ -67,8 +67,10 @@ export async function sourceView(
   // Started now so that loading the memo and asking git for blob sizes overlap the listing and the planning.
   const memo = opts.blobMemo === undefined ? undefined : commitBlobMemo(source, env, opts.blobMemo);
   const { files, submodules } = await listCommitFiles(source.repoRoot, source.commit, source.subdir, env);
+  // One git process for every read of the build (it ends on its own once the build reads no more).
+  const reader = blobReader(source.repoRoot, env);
   const read = (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) =>
-    readBlobs(source.repoRoot, blobs, env, onBlob);
+    reader.read(blobs, onBlob);
   const byPath = new Map(files.map((f) => [f.path, f]));
   const dirs = new Map<string, Set<string>>();
   for (const f of files) {

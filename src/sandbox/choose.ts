@@ -11,14 +11,15 @@ let working: Promise<void> | undefined;
 export function chooseRunner(kind: 'bubblewrap' | 'host' | undefined, opts: { hidden: readonly string[] }): StepRunner {
   if (kind === 'host') return hostRunner();
   // Probed in the background (~11 ms): a build that runs no step (an up-to-date one) never waits for it.
-  const probe = (working ??= probeBubblewrap().then((result) => {
+  working ??= probeBubblewrap().then((result) => {
     if (!result.ok) {
       working = undefined;
       throw new KilnError('KILN_SANDBOX', result.reason, {
         hint: 'install bubblewrap (apt-get install bubblewrap) so steps run sandboxed, or pass --runner host to build without isolation (provenance will say so)',
       });
     }
-  }));
+  });
+  const probe = working;
   probe.catch(() => undefined); // reported where ready() is awaited, never as an unhandled rejection
   return { ...bubblewrapRunner({ hidden: [...opts.hidden] }), ready: () => probe };
 }

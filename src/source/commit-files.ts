@@ -60,40 +60,142 @@ export async function readBlobs(
   env: GitEnv,
   onBlob: (blob: string, content: Buffer) => void,
 ): Promise<void> {
-  if (blobs.length === 0) return;
-  const child = spawn('git', ['cat-file', '--batch'], {
-    cwd: repoRoot,
-    env: { ...env, ...GIT_ISOLATION },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let missing: string | undefined;
-  const parser = batchParser(onBlob, (blob) => {
-    missing ??= blob;
-  });
-  child.stdout.on('data', parser);
+  const reader = blobReader(repoRoot, env);
+  try {
+    await reader.read(blobs, onBlob);
+  } finally {
+    reader.close();
+  }
+}
+
+/** Reads blobs of one repository, every read through the same `git cat-file --batch`. */
+export interface BlobReader {
+  /** Calls `onBlob` for each of `blobs`; a missing one rejects (after the others). Reads run one after another. */
+  read(blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void): Promise<void>;
+  /** Ends the git process (a later read starts another). */
+  close(): void;
+}
+
+/**
+ * A reader whose `git cat-file --batch` is started by the first read and kept for the next ones (a build reads blobs
+ * many times, and each process started costs the server a fork). While no read runs, the process does not keep this
+ * one alive, and it ends after `idleMs` without a read.
+ */
+export function blobReader(repoRoot: string, env: GitEnv, idleMs = 2_000): BlobReader {
+  let child: ReturnType<typeof spawn> | undefined;
   let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += String(d);
-  });
-  child.stdin.end(`${blobs.join('\n')}\n`);
-  const code = await new Promise<number | null>((done, fail) => {
-    child.on('error', fail);
-    child.on('close', done);
-  });
-  if (missing) {
-    throw new KilnError('KILN_SOURCE_GIT', `git object ${missing} is missing from ${repoRoot}`, {
-      hint: 'check that the repository is intact (git fsck)',
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  /** The read in progress: how many answers it still waits for, the first blob missing, and how it ends. */
+  let current:
+    | {
+        left: number;
+        missing?: string;
+        onBlob: (blob: string, content: Buffer) => void;
+        done: () => void;
+        fail: (err: unknown) => void;
+      }
+    | undefined;
+
+  const answered = () => {
+    const read = current;
+    if (!read || --read.left > 0) return;
+    current = undefined;
+    if (read.missing) {
+      read.fail(
+        new KilnError('KILN_SOURCE_GIT', `git object ${read.missing} is missing from ${repoRoot}`, {
+          hint: 'check that the repository is intact (git fsck)',
+        }),
+      );
+    } else read.done();
+  };
+  const hold = (p: ReturnType<typeof spawn>, held: boolean) => {
+    for (const handle of [p, p.stdin, p.stdout, p.stderr] as ({ ref(): void; unref(): void } | null)[]) {
+      if (held) handle?.ref();
+      else handle?.unref();
+    }
+  };
+  const start = (): ReturnType<typeof spawn> => {
+    const p = spawn('git', ['cat-file', '--batch'], {
+      cwd: repoRoot,
+      env: { ...env, ...GIT_ISOLATION },
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-  }
-  if (code !== 0) {
-    throw new KilnError(
-      'KILN_SOURCE_GIT',
-      `git cat-file --batch failed in ${repoRoot}: ${stderr.trim() || `exit ${code}`}`,
-      {
-        hint: 'check that the repository is intact (git fsck)',
-      },
+    stderr = '';
+    p.stdout?.on(
+      'data',
+      batchParser(
+        (blob, content) => {
+          current?.onBlob(blob, content);
+          answered();
+        },
+        (blob) => {
+          if (current) current.missing ??= blob;
+          answered();
+        },
+      ),
     );
-  }
+    p.stderr?.on('data', (d) => {
+      stderr = (stderr + String(d)).slice(-4096);
+    });
+    const ended = (err: unknown) => {
+      if (child === p) child = undefined;
+      const read = current;
+      current = undefined;
+      read?.fail(err);
+    };
+    p.on('error', ended);
+    p.on('close', (code) =>
+      ended(
+        new KilnError(
+          'KILN_SOURCE_GIT',
+          `git cat-file --batch failed in ${repoRoot}: ${stderr.trim() || `exit ${code}`}`,
+          { hint: 'check that the repository is intact (git fsck)' },
+        ),
+      ),
+    );
+    p.stdin?.on('error', () => undefined); // a dead process: reported by 'close'
+    return p;
+  };
+  const close = () => {
+    clearTimeout(idle);
+    child?.stdin?.end();
+    child = undefined;
+  };
+  const readNow = (blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void) =>
+    new Promise<void>((done, fail) => {
+      if (blobs.length === 0) return done();
+      clearTimeout(idle);
+      child ??= start();
+      const p = child;
+      hold(p, true);
+      const settle = () => {
+        hold(p, false);
+        idle = setTimeout(close, idleMs);
+        idle.unref();
+      };
+      current = {
+        left: blobs.length,
+        onBlob,
+        done: () => {
+          settle();
+          done();
+        },
+        fail: (err) => {
+          settle();
+          fail(err);
+        },
+      };
+      p.stdin?.write(`${blobs.join('\n')}\n`);
+    });
+  return {
+    read(blobs, onBlob) {
+      const next = queue.then(() => readNow(blobs, onBlob));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    close,
+  };
 }
 
 /** sha256 of each blob's content, keyed by blob id. */

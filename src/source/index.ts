@@ -9,7 +9,14 @@ export {
   repositoryUrl,
   type SourceRef,
 } from './checkout.js';
-export { blobDigests, type CommitFile, type CommitListing, listCommitFiles, readBlobs } from './commit-files.js';
+export {
+  blobDigests,
+  blobReader,
+  type CommitFile,
+  type CommitListing,
+  listCommitFiles,
+  readBlobs,
+} from './commit-files.js';
 export { type GitEnv, git } from './git.js';
 export { fetchRemoteCommit, listRemoteRef, type MirrorOptions, type RemoteSource } from './mirror.js';
 export { type GitCredentials, parseRemoteUrl } from './remote-url.js';

@@ -26,9 +26,17 @@ export function treeBytes(tree: OutputTree): Buffer {
   return Buffer.from(canonicalJson(tree), 'utf8');
 }
 
+/** Digests already computed, per tree object (a tree is never changed once made). */
+const digests = new WeakMap<OutputTree, Digest>();
+
 /** The tree's address in the CAS: what an action entry points at and what downstream cache keys include. */
 export function treeDigest(tree: OutputTree): Digest {
-  return sha256Digest(treeBytes(tree));
+  let digest = digests.get(tree);
+  if (digest === undefined) {
+    digest = sha256Digest(treeBytes(tree));
+    digests.set(tree, digest);
+  }
+  return digest;
 }
 
 /** Fetches and validates the tree stored under `digest`; a missing or bad tree is KILN_CACHE_CORRUPT (callers: a miss). */
