@@ -83,12 +83,12 @@ export interface BlobReader {
  */
 export function blobReader(repoRoot: string, env: GitEnv, idleMs = 2_000): BlobReader {
   let child: ReturnType<typeof spawn> | undefined;
-  let stderr = '';
   let idle: ReturnType<typeof setTimeout> | undefined;
   let queue: Promise<void> = Promise.resolve();
-  /** The read in progress: how many answers it still waits for, the first blob missing, and how it ends. */
+  /** The read in progress: its process, how many answers it still waits for, the first blob missing, how it ends. */
   let current:
     | {
+        proc: ReturnType<typeof spawn>;
         left: number;
         missing?: string;
         onBlob: (blob: string, content: Buffer) => void;
@@ -121,16 +121,22 @@ export function blobReader(repoRoot: string, env: GitEnv, idleMs = 2_000): BlobR
       env: { ...env, ...GIT_ISOLATION },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    stderr = '';
+    let stderr = '';
+    // A process closed by close() may still end after a new one took over: only its own read hears from it.
+    const mine = () => (current?.proc === p ? current : undefined);
     p.stdout?.on(
       'data',
       batchParser(
         (blob, content) => {
-          current?.onBlob(blob, content);
+          const read = mine();
+          if (!read) return;
+          read.onBlob(blob, content);
           answered();
         },
         (blob) => {
-          if (current) current.missing ??= blob;
+          const read = mine();
+          if (!read) return;
+          read.missing ??= blob;
           answered();
         },
       ),
@@ -140,9 +146,10 @@ export function blobReader(repoRoot: string, env: GitEnv, idleMs = 2_000): BlobR
     });
     const ended = (err: unknown) => {
       if (child === p) child = undefined;
-      const read = current;
+      const read = mine();
+      if (!read) return;
       current = undefined;
-      read?.fail(err);
+      read.fail(err);
     };
     p.on('error', ended);
     p.on('close', (code) =>
@@ -175,6 +182,7 @@ export function blobReader(repoRoot: string, env: GitEnv, idleMs = 2_000): BlobR
         idle.unref();
       };
       current = {
+        proc: p,
         left: blobs.length,
         onBlob,
         done: () => {

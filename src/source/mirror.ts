@@ -222,10 +222,11 @@ async function resolveRef(dir: string, url: string, ref: string | undefined, net
       hint: `pass a commit that a branch or tag of ${url} contains (it may have been force-pushed away)`,
     });
   }
-  const branchOut = await git(dir, ['rev-parse', '--verify', '-q', `refs/heads/${wanted}^{commit}`], net.env).catch(
-    () => '',
-  );
-  const branch = branchOut.trim() === commit && !/^[0-9a-f]{4,64}$/.test(wanted) ? wanted : null;
+  const hex = /^[0-9a-f]{4,64}$/.test(wanted); // a SHA (even if a branch had that name: the SHA is what was meant)
+  const branchOut = hex
+    ? ''
+    : await git(dir, ['rev-parse', '--verify', '-q', `refs/heads/${wanted}^{commit}`], net.env).catch(() => '');
+  const branch = branchOut.trim() === commit && !hex ? wanted : null;
   if (branch === null && pushedTo !== undefined && (await onBranch(dir, commit, pushedTo, net))) {
     return { commit, sourceDateEpoch: Number(time), branch: pushedTo };
   }
