@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import { type Kiln, type KilnPorts, parseListen, type ServerConfig } from '../app/index.js';
 import { KilnError } from '../core/errors.js';
 import { publishConfig, queueRulesOf } from '../farm/farm-config.js';
+import { pruneOldHistory } from '../farm/history.js';
 import type { Job } from '../farm/job.js';
 import { attemptLog, jobLogLines } from '../farm/logs.js';
 import {
@@ -198,6 +199,10 @@ async function startService(
   service.start(workers);
   sender.start();
   log(`building ${config.projects.length} project(s) on ${workers} in-process worker(s)`);
+  // What the server did besides the builds is kept `historyDays`: pruned now and every hour (by every replica).
+  const prune = () => void pruneOldHistory(store, config, log);
+  prune();
+  setInterval(prune, 3_600_000).unref();
   return {
     service,
     sender,

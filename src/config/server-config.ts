@@ -92,6 +92,8 @@ export interface ServerConfig {
   readonly concurrency: number;
   /** How long a job's lease lasts without a heartbeat. */
   readonly leaseMs: number;
+  /** How long ended jobs, their logs, finished notifications, webhook deliveries and silent workers are kept. */
+  readonly historyMs: number;
   /** Highest first. */
   readonly classes: readonly string[];
   /** The class of a branch no rule matches: "normal", or the lowest class when `classes` has no "normal". */
@@ -121,6 +123,7 @@ export function normalizeServerConfig(parsed: ParsedServerConfig, dir: string): 
     database: parsed.database === undefined ? { kind: 'sqlite' } : { kind: 'postgres', url: parsed.database },
     concurrency: parsed.concurrency,
     leaseMs: parsed.leaseSeconds * 1000,
+    historyMs: parsed.historyDays * 86_400_000,
     classes: parsed.classes,
     defaultClass,
     limits: parsed.limits,

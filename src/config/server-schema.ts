@@ -264,6 +264,15 @@ export const ServerConfigSchema = z.strictObject({
     .min(1)
     .default([...DEFAULT_CLASSES])
     .describe('Priority classes, highest first.'),
+  historyDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .default(90)
+    .describe(
+      'Days the server keeps what it did besides the builds themselves: ended jobs and their log lines, notifications delivered or given up, webhook deliveries, and workers no longer heard from (builds stay until kiln gc).',
+    ),
   limits: ServerLimitsSchema.default({ webhookBodyBytes: 1024 * 1024 }),
   projects: z.array(ServerProjectSchema).min(1).describe('The repositories built; no other repository ever is.'),
 });

@@ -1,5 +1,6 @@
 // The provenance store (SQLite by default; PostgreSQL through the same Kysely queries and migrations).
 
+export { type PrunedHistory, pruneHistory } from './history.js';
 export {
   activeJobRows,
   inJobsTransaction,
@@ -97,4 +98,4 @@ export {
   releaseWebhookDelivery,
   webhookDelivery,
 } from './webhooks.js';
-export { farmConfig, forgetWorkers, publishFarmConfig, reportWorker, workerRows } from './workers.js';
+export { farmConfig, publishFarmConfig, reportWorker, workerRows } from './workers.js';

@@ -24,12 +24,6 @@ export async function workerRows(store: Store, since: string): Promise<WorkerRow
     .execute();
 }
 
-/** Forgets the workers that last reported before `before`; returns how many. */
-export async function forgetWorkers(store: Store, before: string): Promise<number> {
-  const r = await store.db.deleteFrom('workers').where('heartbeat_at', '<', before).executeTakeFirst();
-  return Number(r.numDeletedRows);
-}
-
 /** A farm's configuration as published: the kiln-server.yaml text, the file it was read from, and when. */
 export interface PublishedConfig {
   readonly text: string;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishConfig, publishedConfig, queueRulesOf } from '../../../src/farm/farm-config.js';
 import type { Job } from '../../../src/farm/job.js';
 import { jobPayload, jobSourceOf, listWorkers } from '../../../src/farm/worker.js';
-import { forgetWorkers, openSqliteStore, reportWorker, type Store } from '../../../src/store/index.js';
+import { openSqliteStore, pruneHistory, reportWorker, type Store } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 let store: Store;
@@ -43,7 +43,7 @@ describe('worker reports', () => {
       ['w-c', 'stopped', null, 60_000], // said it stopped: not gone
     ]); // w-old reported more than an hour ago
     expect(workers[0]).toMatchObject({ host: 'build-1', labels: { arch: 'x64' }, health: { workFreeBytes: 1000 } });
-    expect(await forgetWorkers(store, '2026-12-07T09:00:00.000Z')).toBe(1);
+    expect((await pruneHistory(store, '2026-12-07T09:00:00.000Z')).workers).toBe(1); // w-old only
   });
 });
 

@@ -74,6 +74,10 @@ describe('kiln-server.yaml loading', () => {
     expect(config.concurrency).toBe(2);
     expect(config.classes).toEqual(['critical', 'high', 'normal', 'low']);
     expect(config.limits.webhookBodyBytes).toBe(1024 * 1024);
+    expect(config.historyMs).toBe(90 * 86_400_000);
+    expect(parseServerConfig(`${MINIMAL}historyDays: 7\n`, '/srv/kiln/kiln-server.yaml').historyMs).toBe(
+      7 * 86_400_000,
+    );
     const [app] = config.projects;
     expect(app).toMatchObject({
       name: 'app',
@@ -317,6 +321,7 @@ describe('kiln-server.yaml loading', () => {
       'concurrency',
       'leaseSeconds',
       'classes',
+      'historyDays',
       'limits',
       'projects',
     ]);
