@@ -10,6 +10,7 @@ import {
   type ServerProject,
   supersedes,
 } from '../config/index.js';
+import { alarm } from '../core/alarm.js';
 import { KilnError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import type { Job } from './job.js';
@@ -80,10 +81,9 @@ export interface ServiceDeps {
 /** The service over a queue and a Kiln. */
 export function buildService(deps: ServiceDeps): BuildService {
   const { kiln, queue, config } = deps;
-  const waiting = new Set<() => void>();
-  const ended = () => {
-    for (const wake of [...waiting]) wake();
-  };
+  /** What followers of jobs sleep on between looks; rung when a job of this process ends. */
+  const ends = alarm();
+  const ended = () => ends.ring();
   const pool = workerPool({
     kiln,
     queue,
@@ -156,16 +156,7 @@ export function buildService(deps: ServiceDeps): BuildService {
       }
       return cancelled;
     },
-    nextEnd: (ms) =>
-      new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          waiting.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, ms);
-        waiting.add(wake);
-      }),
+    nextEnd: (ms) => ends.sleep(ms),
     workers: () => listWorkers(deps.store, new Date()),
     start: (count) => pool.start(count),
     drain: () => pool.drain(),

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Kiln, MachineHealth } from '../app/index.js';
 import { resolveSecret, type SecretRef, type SecretSources, type ServerProject } from '../config/index.js';
+import { alarm } from '../core/alarm.js';
 import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
 import { hostName } from '../platform/processes.js';
 import { reportWorker, type Store, type WorkerRow, workerRows } from '../store/index.js';
@@ -178,10 +179,9 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
   /** The builds this process runs, by job id: what cancelling one stops at once. */
   const running = new Map<string, AbortController>();
   let stopping = false;
-  const wakers = new Set<() => void>();
-  const wake = () => {
-    for (const w of wakers) w();
-  };
+  /** What idle workers sleep on between asks of the queue; rung when a job is submitted here. */
+  const idle = alarm();
+  const wake = () => idle.ring();
 
   /** Writes one worker's report, with the machine's health now; a store failure is logged, never fatal. */
   async function report(w: Reported): Promise<void> {
@@ -276,15 +276,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
         return undefined;
       });
       if (lease?.kind !== 'leased') {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            wakers.delete(done);
-            resolve();
-          };
-          const timer = setTimeout(done, pollMs);
-          wakers.add(done);
-        });
+        await idle.sleep(pollMs);
         continue;
       }
       Object.assign(w, { state: stopping ? 'stopping' : 'building', job: lease.job.id });

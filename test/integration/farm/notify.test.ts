@@ -9,6 +9,7 @@ import { buildService } from '../../../src/farm/service.js';
 import { storeQueue } from '../../../src/farm/store-queue.js';
 import { verifyStandardSignature } from '../../../src/server/webhooks/standard.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
+import { recordFarmBuild } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
@@ -145,27 +146,7 @@ describe('notifications of job state changes', () => {
   it('writes the event of an ended job with its build id and artifact digests, in the transaction that ends it', async () => {
     const { store, queue } = await fixture('https://hooks.example.test/kiln', 'succeeded');
     const digest = `sha256:${'d'.repeat(64)}`;
-    await store.db
-      .insertInto('builds')
-      .values({
-        id: 'build-1',
-        project: 'web',
-        repo_url: 'file:///srv/git/web',
-        commit_sha: COMMIT,
-        subdir: '.',
-        dirty: 0,
-        status: 'success',
-        builder_id: 'b',
-        runner: 'host',
-        started_at: '2026-12-07T12:00:00.000Z',
-        finished_at: '2026-12-07T12:01:00.000Z',
-        duration_ms: 60_000,
-      } as never)
-      .execute();
-    await store.db
-      .insertInto('artifacts')
-      .values({ build_id: 'build-1', name: 'app', digest, size: 1, path: 'app.tgz', manifest_digest: digest })
-      .execute();
+    await recordFarmBuild(store, 'build-1', [{ name: 'app', digest, manifest: digest }]);
     const { id } = await queue.submit({ project: 'web', commit: COMMIT, branch: 'main' });
     expect(await listDeliveries(store)).toEqual([]); // not subscribed to queued or started
     const lease = await queue.lease('w1', {}, 60_000);

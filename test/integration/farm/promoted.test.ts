@@ -11,6 +11,7 @@ import { storeQueue } from '../../../src/farm/store-queue.js';
 import { verifyStandardSignature } from '../../../src/server/webhooks/standard.js';
 import { recordPromotion, type Store } from '../../../src/store/index.js';
 import { type StoreDialectFactory, storeDialects } from '../../helpers/postgres.js';
+import { recordFarmBuild } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const DIALECTS = storeDialects();
@@ -42,28 +43,8 @@ function config(url: string) {
 }
 
 /** A build `id` with one artifact whose manifest is `manifest`. */
-async function recordBuild(store: Store, id: string, manifest: string): Promise<void> {
-  await store.db
-    .insertInto('builds')
-    .values({
-      id,
-      project: 'web-app',
-      repo_url: 'file:///srv/git/web',
-      commit_sha: 'c'.repeat(40),
-      subdir: '.',
-      dirty: 0,
-      status: 'success',
-      builder_id: 'b',
-      runner: 'host',
-      started_at: '2026-12-07T12:00:00.000Z',
-      finished_at: '2026-12-07T12:01:00.000Z',
-      duration_ms: 60_000,
-    } as never)
-    .execute();
-  await store.db
-    .insertInto('artifacts')
-    .values({ build_id: id, name: 'app', digest: digest('a'), size: 1, path: 'app.tgz', manifest_digest: manifest })
-    .execute();
+function recordBuild(store: Store, id: string, manifest: string): Promise<void> {
+  return recordFarmBuild(store, id, [{ name: 'app', digest: digest('a'), manifest }]);
 }
 
 function promotion(id: string, manifest: string, environment: string) {

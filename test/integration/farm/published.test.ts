@@ -6,6 +6,7 @@ import { notificationOutbox } from '../../../src/farm/notify.js';
 import { publishedEventId } from '../../../src/farm/published.js';
 import { storeQueue } from '../../../src/farm/store-queue.js';
 import { openSqliteStore, recordPublication, type Store } from '../../../src/store/index.js';
+import { recordFarmBuild } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const COMMIT = 'c'.repeat(40);
@@ -48,28 +49,8 @@ async function fixture(events: string, options: { failOnSuccess?: { on: boolean 
 }
 
 async function recordBuild(store: Store, id: string, artifacts: number): Promise<void> {
-  await store.db
-    .insertInto('builds')
-    .values({
-      id,
-      project: 'web',
-      repo_url: 'file:///srv/git/web',
-      commit_sha: COMMIT,
-      subdir: '.',
-      dirty: 0,
-      status: 'succeeded',
-      builder_id: 'b',
-      runner: 'host',
-      started_at: '2026-12-07T12:00:00.000Z',
-      finished_at: '2026-12-07T12:01:00.000Z',
-      duration_ms: 60_000,
-    })
-    .execute();
+  await recordFarmBuild(store, id, artifacts === 0 ? [] : [{ name: 'app', digest: DIGEST, manifest: MANIFEST }]);
   if (artifacts === 0) return;
-  await store.db
-    .insertInto('artifacts')
-    .values({ build_id: id, name: 'app', digest: DIGEST, size: 1, path: 'app.tgz', manifest_digest: MANIFEST })
-    .execute();
   await recordPublication(store, {
     manifest_digest: MANIFEST,
     registry: 'registry.example.test',
