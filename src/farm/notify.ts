@@ -291,7 +291,7 @@ export interface SenderDeps {
   readonly log?: (message: string) => void;
   /** Sent as User-Agent to GitHub (default "kiln"). */
   readonly userAgent?: string;
-  /** Writes the outbox rows of what changed outside the queue (promotions), before each read of the outbox. */
+  /** Writes the outbox rows of what changed outside the queue (promotions); called at most once per `pollMs`. */
   readonly announce?: () => Promise<unknown>;
 }
 
@@ -415,10 +415,15 @@ export function notificationSender(deps: SenderDeps): NotificationSender {
   }
 
   async function run(): Promise<void> {
+    let announcedAt = Number.NEGATIVE_INFINITY;
     while (!stopping.signal.aborted) {
-      await deps.announce?.().catch((err: unknown) => {
-        deps.log?.(`notifications: cannot announce promotions: ${describe(err)}`);
-      });
+      // Not on every wake (each job change wakes the sender): promotions are looked for once per poll.
+      if (deps.announce && Date.now() - announcedAt >= pollMs) {
+        announcedAt = Date.now();
+        await deps.announce().catch((err: unknown) => {
+          deps.log?.(`notifications: cannot announce promotions: ${describe(err)}`);
+        });
+      }
       const room = parallel - inFlight.size;
       const due =
         room > 0
