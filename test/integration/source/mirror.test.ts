@@ -177,6 +177,27 @@ describe('repository mirrors', () => {
 
     expect(filesContaining(mirrorsDir, secrets)).toEqual([]);
     expect(readFileSync(join(got.repoRoot, 'config'), 'utf8')).toContain(`url = ${repository}\n`);
+
+    // Asking the remote what a branch names (a submission) authenticates the same way, and says as little.
+    expect(await listRemoteRef({ repository, ref: 'main', credentials: auth }, { mirrorsDir, env })).toEqual({
+      commit,
+      branch: 'main',
+      repoUrl: repository,
+    });
+    expect(await listRemoteRef({ repository: withUserinfo }, { mirrorsDir, env })).toMatchObject({ commit });
+    const refused = await failure(
+      listRemoteRef(
+        { repository, ref: 'main', credentials: { username: 'builder', password: 'wrong-pass' } },
+        {
+          mirrorsDir,
+          env,
+        },
+      ),
+    );
+    expect(isKilnError(refused, 'KILN_SOURCE_GIT')).toBe(true);
+    expect(refused.message).toContain(`listing ${repository} failed`);
+    expect(refused.message).not.toContain('wrong-pass');
+    expect(filesContaining(mirrorsDir, secrets)).toEqual([]);
   });
 
   it('builds a queued commit from a mirror that holds it without fetching, and fetches when it does not', async () => {
