@@ -161,16 +161,17 @@ async function startService(
   logs: ApiService['logs'];
 }> {
   const store = await ports.store();
+  const host = machineName(); // the source of every event this server writes
   const sender = notificationSender({
     store,
     config,
     secrets: secretSources(ctx),
     log,
     userAgent: `kiln/${ctx.version}`,
-    announce: () => announcePromotions(store, { config, host: machineName(), now: new Date() }),
+    announce: () => announcePromotions(store, { config, host, now: new Date() }),
   });
   const { name, layoutDir } = ports.artifacts;
-  const outbox = notificationOutbox({ config, host: machineName(), artifactTarget: { name, layoutDir } });
+  const outbox = notificationOutbox({ config, host, artifactTarget: { name, layoutDir } });
   // What `kiln worker`s sharing the store decide and notify by: this server's kiln-server.yaml.
   await publishConfig(store, await fsp.readFile(file, 'utf8'), resolve(ctx.cwd, file), new Date());
   const queue = storeQueue(store, {

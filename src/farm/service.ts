@@ -83,7 +83,6 @@ export function buildService(deps: ServiceDeps): BuildService {
   const { kiln, queue, config } = deps;
   /** What followers of jobs sleep on between looks; rung when a job of this process ends. */
   const ends = alarm();
-  const ended = () => ends.ring();
   const pool = workerPool({
     kiln,
     queue,
@@ -96,7 +95,7 @@ export function buildService(deps: ServiceDeps): BuildService {
     pollMs: deps.pollMs,
     log: deps.log,
     attemptLog: deps.attemptLog,
-    onEnded: ended,
+    onEnded: ends.ring,
   });
 
   const projectNamed = (name: string): ServerProject => {
@@ -152,7 +151,7 @@ export function buildService(deps: ServiceDeps): BuildService {
       const cancelled = await queue.cancel(id);
       if (cancelled) {
         pool.stopBuild(id);
-        ended();
+        ends.ring();
       }
       return cancelled;
     },
