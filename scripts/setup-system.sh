@@ -9,10 +9,12 @@
 #   openssl        - the certificate of the registry's token service in the tests
 #   postgresql-15  - throwaway PostgreSQL clusters for the store and queue tests (initdb and pg_ctl only: the
 #                    install creates no cluster and starts no server)
+#   prometheus, prometheus-alertmanager - promtool and amtool check the generated rules and Alertmanager config
+#                    (installing starts no service)
 set -euo pipefail
 missing=()
 for pair in bwrap:bubblewrap nginx:nginx faketime:faketime docker-registry:docker-registry skopeo:skopeo \
-  htpasswd:apache2-utils git:git tar:tar gzip:gzip zip:zip unzip:unzip python3:python3 openssl:openssl; do
+  htpasswd:apache2-utils promtool:prometheus amtool:prometheus-alertmanager git:git tar:tar gzip:gzip zip:zip unzip:unzip python3:python3 openssl:openssl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)

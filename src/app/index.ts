@@ -2,7 +2,8 @@
 
 export type { ServerConfig } from '../config/index.js';
 export { parseListen } from '../config/index.js';
-export type { BuildDetail, BuildRow } from '../store/index.js';
+export { EXPOSITION_CONTENT_TYPE } from '../observe/exposition.js';
+export type { AlertRow, BuildDetail, BuildRow } from '../store/index.js';
 export type { BuildOptions, BuildRequest, BuildResult, StepSummary } from './build/types.js';
 export { type EmbeddedOptions, embeddedPorts } from './embedded.js';
 export type { MachineHealth } from './health.js';

@@ -13,6 +13,7 @@ import type { importVulnerabilities, vulnerabilityData } from './db.js';
 import type { GcRequest, gc } from './gc.js';
 import type { machineHealth } from './health.js';
 import type { generateKeys } from './keys.js';
+import type { alertLog, metricsText, ObservabilityConfig, receiveAlerts } from './observe.js';
 import type { planBuild } from './plan.js';
 import type { KilnPorts } from './ports.js';
 import type { PromoteRequest, promote } from './promote/promote.js';
@@ -57,6 +58,17 @@ export interface Kiln {
   checkServerConfig(file: string): ReturnType<typeof checkServerConfig>;
   serverConfigSchema(): Promise<unknown>;
   loadServerConfig(file: string): ReturnType<typeof loadServerConfig>;
+  /** The metrics (Prometheus text) from the store; `config` labels teams and branch classes. */
+  metrics(config: Parameters<typeof metricsText>[1]): ReturnType<typeof metricsText>;
+  /** Prometheus rules for kiln-server.yaml's SLOs (YAML). */
+  sloRules(config?: ObservabilityConfig): Promise<string>;
+  /** An Alertmanager configuration for kiln-server.yaml's `alerting` (YAML). */
+  alertmanagerConfig(config?: ObservabilityConfig): Promise<string>;
+  /** Records an Alertmanager webhook's alerts in the alert log. */
+  receiveAlerts(body: unknown): ReturnType<typeof receiveAlerts>;
+  alertLog(query: Parameters<typeof alertLog>[1]): ReturnType<typeof alertLog>;
+  /** A runbook the alerts link to (Markdown); undefined when none has that name. */
+  runbook(name: string): Promise<string | undefined>;
   /** Closes what the use cases opened (the store, if one did). */
   close(): Promise<void>;
 }
@@ -102,6 +114,12 @@ export function createKiln(given: KilnPorts): Kiln {
     checkServerConfig: async (file) => (await import('./config.js')).checkServerConfig(ports, file),
     serverConfigSchema: async () => (await import('./config.js')).serverConfigSchema(),
     loadServerConfig: async (file) => (await import('./config.js')).loadServerConfig(ports, file),
+    metrics: async (config) => (await import('./observe.js')).metricsText(ports, config),
+    sloRules: async (config) => (await import('./observe.js')).sloRulesYaml(config),
+    alertmanagerConfig: async (config) => (await import('./observe.js')).alertmanagerYaml(config),
+    receiveAlerts: async (body) => (await import('./observe.js')).receiveAlerts(ports, body),
+    alertLog: async (query) => (await import('./observe.js')).alertLog(ports, query),
+    runbook: async (name) => (await import('./observe.js')).readRunbook(name),
     async close() {
       const store = await opened?.catch(() => undefined);
       opened = undefined; // a use case called after close() opens the store again

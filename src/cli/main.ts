@@ -68,6 +68,14 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import('./submit.js')).submitCommand,
     summary: 'queue a build on a Kiln server, and follow it to the end',
   },
+  metrics: {
+    load: async () => (await import('./slo.js')).metricsCommand,
+    summary: 'print the metrics kiln serve exports, or write them for node_exporter (--textfile)',
+  },
+  slo: {
+    load: async () => (await import('./slo.js')).sloCommand,
+    summary: 'print Prometheus SLO rules or an Alertmanager config for kiln-server.yaml',
+  },
   tokens: {
     load: async () => (await import('./tokens.js')).tokensCommand,
     summary: 'create, list and revoke API tokens for kiln serve',

@@ -107,6 +107,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
       service: service && apiService(service, started?.deliveries, started?.logs),
       webhooks,
       onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`),
+      config,
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname, port }, () => resolve(s));

@@ -12,10 +12,14 @@ export {
   type StepConfig,
 } from './schema.js';
 export {
+  type AlertingConfig,
+  type BranchClass,
   DEFAULT_PRIORITY,
+  defaultObservability,
   type GitHubStatuses,
   type NotifyEvent,
   type NotifyTarget,
+  type Objective,
   type PriorityRule,
   type Schedule,
   type SecretFormat,
@@ -23,6 +27,7 @@ export {
   type ServerConfig,
   type ServerDatabase,
   type ServerProject,
+  type SloConfig,
 } from './server-config.js';
 export { loadServerConfigFile, parseServerConfig } from './server-load.js';
 export {

@@ -1,7 +1,7 @@
 // kiln-server.yaml as the rest of Kiln uses it: every default filled in, the priority rules complete, secrets as
 // references that say where they are written, file paths absolute; frozen.
 import { isAbsolute, resolve } from 'node:path';
-import type { NOTIFY_EVENTS, ParsedServerConfig } from './server-schema.js';
+import { AlertingSchema, type NOTIFY_EVENTS, type ParsedServerConfig, SloSchema } from './server-schema.js';
 import { githubRepositoryOf, normalRepository, parseListen } from './server-urls.js';
 
 /** What a resolved secret must look like: any text, or a Standard Webhooks key (`whsec_` + base64). */
@@ -100,6 +100,43 @@ export interface ServerConfig {
   readonly defaultClass: string;
   readonly limits: { readonly webhookBodyBytes: number };
   readonly projects: readonly ServerProject[];
+  readonly slo: SloConfig;
+  readonly alerting: AlertingConfig;
+}
+
+/** The branch classes SLOs are kept per. */
+export type BranchClass = 'main' | 'release' | 'other';
+
+/** An SLI's objective per branch class, and the latency threshold for a latency SLI (seconds). */
+export type Objective = Readonly<Record<BranchClass, number>> & { readonly seconds?: number };
+
+/** kiln-server.yaml `slo`. */
+export interface SloConfig {
+  readonly mainBranches: readonly string[];
+  readonly releaseBranches: readonly string[];
+  /** Without a trailing slash; undefined: the server's own /runbooks. */
+  readonly runbookUrl: string | undefined;
+  readonly objectives: {
+    readonly buildSuccess: Objective;
+    readonly buildLatency: Objective & { readonly seconds: number };
+    readonly publishTime: Objective & { readonly seconds: number };
+    readonly queueWait: Objective & { readonly seconds: number };
+    readonly workerFailures: Objective;
+    readonly cacheHitRate: number;
+  };
+  readonly vulnerabilityDataMaxAgeHours: number;
+  readonly workerDiskMinFreeBytes: number;
+}
+
+/** kiln-server.yaml `alerting`. */
+export interface AlertingConfig {
+  /** Without a trailing slash; undefined: http:// and `listen`. */
+  readonly kilnUrl: string | undefined;
+  readonly tokenFile: string;
+  readonly teams: Readonly<Record<string, { readonly webhook: string }>>;
+  readonly groupWait: string;
+  readonly groupInterval: string;
+  readonly repeatInterval: string;
 }
 
 /** Branches built at high priority when a project gives no `priority`. */
@@ -128,6 +165,8 @@ export function normalizeServerConfig(parsed: ParsedServerConfig, dir: string): 
     defaultClass,
     limits: parsed.limits,
     projects: parsed.projects.map((p) => normalizeProject(p, dir, defaultClass)),
+    slo: { ...parsed.slo, runbookUrl: parsed.slo.runbookUrl?.replace(/\/+$/, '') },
+    alerting: { ...parsed.alerting, kilnUrl: parsed.alerting.kilnUrl?.replace(/\/+$/, '') },
   };
 }
 
@@ -196,4 +235,14 @@ function secretRef(
   if (r.env !== undefined) return { kind: 'env', env: r.env, ...place };
   const file = r.file ?? '';
   return { kind: 'file', file: isAbsolute(file) ? file : resolve(dir, file), ...place };
+}
+
+/** What the SLO rules, Alertmanager config and metrics use of kiln-server.yaml, as a file without those keys has it. */
+export function defaultObservability(): Pick<ServerConfig, 'listen' | 'slo' | 'alerting' | 'projects'> {
+  return {
+    listen: { host: '127.0.0.1', port: 8080 },
+    slo: { ...SloSchema.parse({}), runbookUrl: undefined },
+    alerting: { ...AlertingSchema.parse({}), kilnUrl: undefined },
+    projects: [],
+  };
 }

@@ -1,6 +1,7 @@
 // The kiln-server.yaml schema: the one source for validation and the editor JSON Schema. What it parses is then
 // normalized (server-config.ts): defaults filled in, secrets as references that know where they are, frozen.
 import * as z from 'zod'; // a namespace import: `{ z }` would bundle all 64 zod locales
+import { LATENCY_BOUNDS_SECONDS } from '../core/latency.js';
 import { STEP_NAME } from './schema.js';
 import { keysAt } from './schema-keys.js';
 import { scheduleProblems } from './server-schedule.js';
@@ -236,6 +237,116 @@ export const ServerLimitsSchema = z.strictObject({
     .describe('Largest webhook request body read (bytes); a larger one is refused unread.'),
 });
 
+const share = z.number().gt(0).lt(1);
+
+/** The share of good events an SLI must keep, per branch class (each class has its own error budget). */
+function objective(d: { main: number; release: number; other: number }, what: string) {
+  return z
+    .strictObject({
+      main: share.default(d.main).describe(`Objective for main branches: the share of ${what}.`),
+      release: share.default(d.release).describe(`Objective for release branches and tags: the share of ${what}.`),
+      other: share.default(d.other).describe(`Objective for every other branch: the share of ${what}.`),
+    })
+    .prefault({});
+}
+
+/** An objective over a latency: the share of events at or under `seconds`. */
+function latencyObjective(seconds: number, d: { main: number; release: number; other: number }, what: string) {
+  return z
+    .strictObject({
+      seconds: z
+        .number()
+        .refine((n) => LATENCY_BOUNDS_SECONDS.includes(n), {
+          message: `expected one of the histogram bounds: ${LATENCY_BOUNDS_SECONDS.join(', ')}`,
+        })
+        .default(seconds)
+        .describe(`The threshold (seconds): ${what} at or under it are good.`),
+      main: share.default(d.main).describe(`Objective for main branches: the share of ${what} within the threshold.`),
+      release: share.default(d.release).describe('Objective for release branches and tags.'),
+      other: share.default(d.other).describe('Objective for every other branch.'),
+    })
+    .prefault({});
+}
+
+/** Service level objectives: what the SLIs must keep, and what the alerts say (`kiln slo rules`). */
+export const SloSchema = z.strictObject({
+  mainBranches: z
+    .array(refGlob)
+    .min(1)
+    .default(['main', 'master'])
+    .describe('Branches whose builds are "main" (branch_class="main").'),
+  releaseBranches: z
+    .array(refGlob)
+    .default(['release/*', 'releases/*', 'v*'])
+    .describe('Branches and tags whose builds are "release"; every other branch is "other".'),
+  runbookUrl: z
+    .string()
+    .superRefine(withProblem(httpTargetProblem))
+    .optional()
+    .describe('Base URL of the runbooks the alerts link to (default: the server’s own /runbooks).'),
+  objectives: z
+    .strictObject({
+      buildSuccess: objective({ main: 0.98, release: 0.98, other: 0.9 }, 'builds that succeed (M1)'),
+      buildLatency: latencyObjective(600, { main: 0.95, release: 0.95, other: 0.9 }, 'builds (M2)'),
+      publishTime: latencyObjective(120, { main: 0.95, release: 0.95, other: 0.9 }, 'publications (M3)'),
+      queueWait: latencyObjective(120, { main: 0.95, release: 0.95, other: 0.9 }, 'queue waits (M8)'),
+      workerFailures: objective(
+        { main: 0.99, release: 0.99, other: 0.99 },
+        'build runs not lost to infrastructure (M9)',
+      ),
+      cacheHitRate: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .default(0.75)
+        .describe('Cache hits per lookup below which a ticket is opened (M4).'),
+    })
+    .prefault({}),
+  vulnerabilityDataMaxAgeHours: z
+    .number()
+    .positive()
+    .default(48)
+    .describe('Vulnerability data imported longer ago than this raises a ticket.'),
+  workerDiskMinFreeBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 ** 3)
+    .describe('A worker with less free space where it builds or caches raises a page.'),
+});
+
+const DURATION = /^[0-9]+(ms|s|m|h|d)$/;
+const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 5m or 4h');
+
+/** Where the alerts go (`kiln slo alertmanager`): Kiln's own alert log, and each team's receiver. */
+export const AlertingSchema = z.strictObject({
+  kilnUrl: z
+    .string()
+    .superRefine(withProblem(httpTargetProblem))
+    .optional()
+    .describe('URL of this server as Alertmanager reaches it (default: http:// and `listen`).'),
+  tokenFile: z
+    .string()
+    .min(1)
+    .default('/etc/alertmanager/kiln-token')
+    .describe('File, on the Alertmanager machine, holding a trigger-scope token Alertmanager sends to Kiln.'),
+  teams: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        webhook: z
+          .string()
+          .superRefine(withProblem(httpTargetProblem))
+          .describe('URL Alertmanager POSTs the team’s alerts to.'),
+      }),
+    )
+    .default({})
+    .describe('Receivers per owner team (a project’s `team`); alerts of other teams only reach Kiln’s log.'),
+  groupWait: duration.default('30s').describe('How long Alertmanager waits to group the first alerts.'),
+  groupInterval: duration.default('5m').describe('How long it waits before telling a group’s changes.'),
+  repeatInterval: duration.default('4h').describe('How long it waits before repeating a firing alert.'),
+});
+
 /** The whole kiln-server.yaml document. */
 export const ServerConfigSchema = z.strictObject({
   listen: z
@@ -274,6 +385,8 @@ export const ServerConfigSchema = z.strictObject({
       'Days the server keeps what it did besides the builds themselves: ended jobs and their log lines, notifications delivered or given up, webhook deliveries, and workers no longer heard from (builds stay until kiln gc).',
     ),
   limits: ServerLimitsSchema.default({ webhookBodyBytes: 1024 * 1024 }),
+  slo: SloSchema.prefault({}).describe('Service level objectives of the SLIs, and what their alerts say.'),
+  alerting: AlertingSchema.prefault({}).describe('Where alerts go: Kiln’s alert log and each team’s receiver.'),
   projects: z.array(ServerProjectSchema).min(1).describe('The repositories built; no other repository ever is.'),
 });
 

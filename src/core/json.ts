@@ -113,3 +113,13 @@ export function nestingDepth(value: unknown): number {
   }
   return deepest;
 }
+
+/** The JSON object `text` holds; `{}` for anything else (not JSON, an array, a scalar): for columns Kiln wrote itself. */
+export function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : {};
+  } catch {
+    return {};
+  }
+}

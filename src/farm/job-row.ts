@@ -1,9 +1,10 @@
 // A job as the store keeps it (RFC 3339 times, JSON text, 0/1 flags) and back.
+import type { Insertable } from 'kysely';
 import type { JobRow, JobsTable } from '../store/index.js';
 import type { Job, JobAttempt } from './job.js';
 
 /** The row that stores `job`. */
-export function jobToRow(job: Job): JobsTable {
+export function jobToRow(job: Job): Insertable<JobsTable> {
   return {
     id: job.id,
     seq: job.seq,

@@ -8,6 +8,7 @@ import type { Kiln, MachineHealth } from '../app/index.js';
 import { resolveSecret, type SecretRef, type SecretSources, type ServerProject } from '../config/index.js';
 import { alarm } from '../core/alarm.js';
 import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
+import { parseObject } from '../core/json.js';
 import { hostName } from '../platform/processes.js';
 import { reportWorker, type Store, type WorkerRow, workerRows } from '../store/index.js';
 import type { Job, Labels, WorkerOutcome } from './job.js';
@@ -26,6 +27,12 @@ export interface JobSource {
 export function jobPayload(project: ServerProject, ref: string): Record<string, unknown> {
   const source: JobSource = { repository: project.repository, path: project.path, credentials: project.credentials };
   return { ref, source };
+}
+
+/** The ref a job was submitted for (its branch, or its commit for a job of an older Kiln whose payload has none). */
+export function jobRefOf(job: Job): string {
+  const ref = job.payload.ref;
+  return typeof ref === 'string' && ref !== '' ? ref.replace(/^refs\/(heads|tags)\//, '') : (job.branch ?? job.commit);
 }
 
 /** The source a job's payload names; a KILN_USAGE error for a payload that names none (a job of an older Kiln). */
@@ -89,17 +96,6 @@ function workerView(row: WorkerRow, now: number, reportMs: number): WorkerView {
     heartbeatAgeMs: age,
     health: parseObject(row.health) as WorkerView['health'],
   };
-}
-
-function parseObject(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
 }
 
 /** Codes of failures the build's own input caused: a rebuild would fail alike, so the farm never retries them. */
@@ -234,6 +230,7 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
           allowDirty: false,
           force: job.force,
           worker: { id: worker.id, host, labels },
+          job: { project: job.project, ref: jobRefOf(job) },
           remote: {
             repository: source.repository,
             ref: job.commit,

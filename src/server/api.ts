@@ -2,14 +2,18 @@
 // with `app.request()`. Every answer is JSON (a build's log is a stream of Server-Sent Events); every failure is `{ error: { code, message, hint } }` with the HTTP
 // status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json and the webhooks (verified by their
 // signatures) are open; the rest needs a bearer token.
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { z } from 'zod';
-import type { BuildRow, Kiln, BuildDetail as StoredBuild } from '../app/index.js';
+import type { AlertRow, BuildRow, Kiln, ServerConfig, BuildDetail as StoredBuild } from '../app/index.js';
+import { EXPOSITION_CONTENT_TYPE } from '../app/index.js';
 import { ERROR_CODES, isKilnError, KilnError } from '../core/errors.js';
+import { parseObject } from '../core/json.js';
 import { type LogCursor, lastEventId, streamLogs } from './log-stream.js';
 import { openApiDocument } from './openapi.js';
 import {
+  type Alert,
+  AlertsQuery,
   type Build,
   type BuildDetail,
   BuildsQuery,
@@ -62,6 +66,8 @@ export interface ApiDeps {
   readonly onBug?: (err: unknown) => void;
   /** How often a log stream looks for new lines while its job runs (default 250 ms). */
   readonly logPollMs?: number | undefined;
+  /** kiln-server.yaml: the teams and branch classes of the metrics; defaults without. */
+  readonly config?: Pick<ServerConfig, 'projects' | 'slo'> | undefined;
 }
 
 /** The API as a Hono app (`app.fetch` serves it; `app.request()` tests it). */
@@ -177,6 +183,32 @@ export function createApi(deps: ApiDeps): Hono {
     });
   }
 
+  app.get('/metrics', async (c) => {
+    // Prometheus on the same machine scrapes without a token; from anywhere else, a read token.
+    if (!isLoopback(remoteAddress(c))) await kiln.authenticate(c.req.header('authorization'), 'read');
+    return c.body(await kiln.metrics(deps.config), 200, { 'Content-Type': EXPOSITION_CONTENT_TYPE });
+  });
+  app.post('/v1/alerts', allow('trigger'), async (c) => {
+    const body = await c.req.json().catch(() => undefined);
+    return c.json({ received: await kiln.receiveAlerts(body) });
+  });
+  app.get('/v1/alerts', allow('read'), async (c) => {
+    const query = AlertsQuery.safeParse(c.req.query());
+    if (!query.success) throw badRequest('query', query.error.issues, 'status=firing|resolved, limit=1..1000');
+    const rows = await kiln.alertLog(query.data);
+    return c.json({ alerts: rows.map(alertOf) });
+  });
+  app.get('/runbooks/:name', async (c) => {
+    const name = c.req.param('name').replace(/\.md$/, '');
+    const text = await kiln.runbook(name);
+    if (text === undefined) {
+      throw new KilnError('KILN_NOT_FOUND', `no runbook is called "${name}"`, {
+        hint: 'the alerts link to each runbook',
+      });
+    }
+    return c.body(text, 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
+  });
+
   app.get('/v1/queue', allow('read'), async (c) => c.json(await service().queue()));
   app.get('/v1/workers', allow('read'), async (c) => c.json({ workers: await service().workers() }));
   app.get('/v1/deliveries', allow('read'), async (c) => {
@@ -192,6 +224,31 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   return app;
+}
+
+/** The address a request came from (the Node server's socket); undefined in-process (`app.request()`). */
+function remoteAddress(c: Context): string | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+}
+
+function alertOf(row: AlertRow): z.infer<typeof Alert> {
+  return {
+    fingerprint: row.fingerprint,
+    startsAt: row.starts_at,
+    status: row.status,
+    alertname: row.alertname,
+    severity: row.severity,
+    project: row.project,
+    team: row.team,
+    labels: parseObject(row.labels) as Record<string, string>,
+    annotations: parseObject(row.annotations) as Record<string, string>,
+    endsAt: row.ends_at,
+    receivedAt: row.received_at,
+  };
 }
 
 /** A recorded build by its exact id (the CLI's prefixes, commits and digests are conveniences for people). */

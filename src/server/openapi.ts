@@ -126,6 +126,39 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/metrics': {
+        get: {
+          summary:
+            'the Build Stage SLIs and the farm in Prometheus text format (open from a loopback address, else scope: read)',
+          security: [{}, { bearer: [] }],
+          responses: {
+            '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
+            ...failures,
+          },
+        },
+      },
+      '/v1/alerts': {
+        get: {
+          summary: "Kiln's alert log: the alerts Alertmanager sent, newest first (?status=&limit=; scope: read)",
+          responses: { '200': json('AlertList', 'the alert log'), ...failures },
+        },
+        post: {
+          summary: "Alertmanager's webhook (version 4): records its alerts in the log (scope: trigger)",
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            '200': json('AlertsReceived', 'recorded'),
+            '400': json('Error', 'not an Alertmanager webhook body (KILN_BAD_REQUEST)'),
+            ...failures,
+          },
+        },
+      },
+      '/runbooks/{name}': {
+        get: {
+          summary: 'a runbook the alerts link to (Markdown; open)',
+          security: [],
+          responses: { '200': { description: 'text/markdown' }, '404': json('Error', 'no such runbook') },
+        },
+      },
       '/v1/queue': {
         get: {
           summary: 'depth and oldest wait per priority class, and builds running: the autoscaling signal (scope: read)',

@@ -225,6 +225,29 @@ export const LogEnd = z.object({
   status: BuildStatus.describe('how the job ended; every line was sent before this event'),
 });
 
+export const AlertsQuery = z.object({
+  status: z.enum(['firing', 'resolved']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const Alert = z.object({
+  fingerprint: z.string().describe("Alertmanager's fingerprint of the alert's labels"),
+  startsAt: z.string().describe('when this firing started (RFC 3339); with the fingerprint, what identifies it'),
+  status: z.enum(['firing', 'resolved']).describe('as Alertmanager last sent it'),
+  alertname: z.string(),
+  severity: z.string().describe('page or ticket'),
+  project: z.string(),
+  team: z.string(),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()).describe('summary, description and runbook_url'),
+  endsAt: z.string().nullable().describe('when it resolved'),
+  receivedAt: z.string().describe('when Kiln last heard of it'),
+});
+
+export const AlertList = z.object({ alerts: z.array(Alert) });
+
+export const AlertsReceived = z.object({ received: z.number().int().describe('alerts recorded from this request') });
+
 /** The named schemas of the API, as OpenAPI components refer to them. */
 export const API_SCHEMAS = {
   Error: ErrorBody,
@@ -249,4 +272,7 @@ export const API_SCHEMAS = {
   DeliveryList,
   LogLine,
   LogEnd,
+  Alert,
+  AlertList,
+  AlertsReceived,
 };

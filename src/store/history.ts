@@ -1,6 +1,7 @@
 // What a server keeps besides the builds, pruned by age (kiln-server.yaml `historyDays`): ended jobs with their log
 // lines, notifications delivered or given up, webhook deliveries, and workers not heard from since.
 import { inJobsTransaction } from './jobs.js';
+import { countJobsBeforeDelete } from './metrics.js';
 import type { Store } from './store.js';
 
 /** How many rows of each kind a prune deleted. */
@@ -24,6 +25,10 @@ export async function pruneHistory(store: Store, before: string): Promise<Pruned
       .select('id')
       .where('ended_at', '<', before)
       .where('state', 'not in', ['queued', 'running']);
+    const endedIds = (await ended.execute()).map((r) => r.id);
+    for (let i = 0; i < endedIds.length; i += 500) {
+      await countJobsBeforeDelete(tx, store.dialect, endedIds.slice(i, i + 500)); // the metrics keep them
+    }
     const logLines = await tx.deleteFrom('build_logs').where('job_id', 'in', ended).executeTakeFirst();
     const jobs = await tx
       .deleteFrom('jobs')

@@ -1,5 +1,6 @@
 // The provenance store (SQLite by default; PostgreSQL through the same Kysely queries and migrations).
 
+export { alertRows, recordAlerts } from './alerts.js';
 export { type PrunedHistory, pruneHistory } from './history.js';
 export {
   activeJobRows,
@@ -14,6 +15,17 @@ export {
 } from './jobs.js';
 export { appendLogLines, type LogCursor, type LogQuery, readLogLines } from './logs.js';
 export { type BuildRef, buildsNamedBy } from './lookup.js';
+export {
+  type CurrentFacts,
+  countNewFacts,
+  currentFacts,
+  FACT_BOUNDS,
+  type FactBounds,
+  type FactGroup,
+  type FactKind,
+  type MetricFacts,
+  metricFacts,
+} from './metrics.js';
 export {
   claimNotification,
   dueNotifications,
@@ -53,6 +65,7 @@ export {
   scheduleRuns,
 } from './schedules.js';
 export type {
+  AlertRow,
   ApiTokenRow,
   ArtifactRow,
   BuildLogRow,

@@ -486,6 +486,63 @@ const promotionAnnounced: Migration = {
   },
 };
 
+// What the metrics need besides the recorded builds: how long each build took from its steps' end to its artifacts'
+// publication (M3), the kiln-server.yaml project and ref a farm build was queued for (its labels), whether a build or
+// job is counted in the metrics' running sums yet (store/metrics.ts), those sums, and the alert log Alertmanager sends.
+const observability: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('builds').addColumn('publish_ms', 'integer').execute();
+    await db.schema.alterTable('builds').addColumn('job_project', 'text').execute();
+    await db.schema.alterTable('builds').addColumn('job_ref', 'text').execute();
+    await db.schema
+      .alterTable('builds')
+      .addColumn('counted', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('jobs')
+      .addColumn('counted', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('builds_counted').on('builds').columns(['counted', 'status']).execute();
+    await db.schema.createIndex('jobs_counted').on('jobs').columns(['counted', 'state']).execute();
+    await db.schema
+      .createTable('metric_sums')
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('dims', 'text', (c) => c.notNull())
+      .addColumn('counts', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('metric_sums_pk', ['kind', 'dims'])
+      .execute();
+    await db.schema
+      .createTable('alerts')
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('starts_at', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('alertname', 'text', (c) => c.notNull())
+      .addColumn('severity', 'text', (c) => c.notNull())
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('team', 'text', (c) => c.notNull())
+      .addColumn('labels', 'text', (c) => c.notNull())
+      .addColumn('annotations', 'text', (c) => c.notNull())
+      .addColumn('ends_at', 'text')
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('alerts_pk', ['fingerprint', 'starts_at'])
+      .execute();
+    await db.schema.createIndex('alerts_received').on('alerts').columns(['received_at', 'fingerprint']).execute();
+    await db.schema.createIndex('jobs_build').on('jobs').column('build_id').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropIndex('jobs_build').execute();
+    await db.schema.dropTable('alerts').execute();
+    await db.schema.dropTable('metric_sums').execute();
+    await db.schema.dropIndex('jobs_counted').execute();
+    await db.schema.dropIndex('builds_counted').execute();
+    await db.schema.alterTable('jobs').dropColumn('counted').execute();
+    await db.schema.alterTable('builds').dropColumn('counted').execute();
+    await db.schema.alterTable('builds').dropColumn('job_ref').execute();
+    await db.schema.alterTable('builds').dropColumn('job_project').execute();
+    await db.schema.alterTable('builds').dropColumn('publish_ms').execute();
+  },
+};
+
 /** All migrations in order; names sort lexically. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
@@ -509,6 +566,7 @@ export const migrationProvider: MigrationProvider = {
       '0017_step_retries': stepRetries,
       '0018_notification_kind': notificationKind,
       '0019_promotion_announced': promotionAnnounced,
+      '0020_observability': observability,
     };
   },
 };

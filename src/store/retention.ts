@@ -1,5 +1,7 @@
 // What `kiln gc` reads from the store (a project's builds with their artifacts, every promotion) and how it deletes.
 import type { Selectable } from 'kysely';
+import { inJobsTransaction } from './jobs.js';
+import { countBuildsBeforeDelete } from './metrics.js';
 import type { BuildRow, PromotionsTable } from './schema.js';
 import type { Store } from './store.js';
 
@@ -145,11 +147,13 @@ export async function retentionRecords(store: Store, scope: RetentionScope): Pro
 export async function deleteBuilds(store: Store, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const deleted: string[] = [];
-  await store.db.transaction().execute(async (tx) => {
+  // Under the queue's lock: the metrics' sums are updated by the scrapes of every replica under it too.
+  await inJobsTransaction(store, async (tx) => {
     // SQLite allows 32766 bound parameters; batches keep far below that.
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500);
       const found = await tx.selectFrom('builds').select('id').where('id', 'in', batch).execute();
+      await countBuildsBeforeDelete(tx, store.dialect, batch); // the metrics keep them
       for (const table of ['step_actions', 'evidence', 'artifacts', 'steps'] as const) {
         await tx.deleteFrom(table).where('build_id', 'in', batch).execute();
       }

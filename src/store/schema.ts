@@ -39,6 +39,13 @@ export interface BuildsTable {
   worker_labels: ColumnType<string | null, string | null | undefined, string | null>;
   /** How many of its steps passed only after failing (kiln.yaml `retries`): a green build that is not a clean one. */
   flaky_steps: ColumnType<number, number | undefined, number>;
+  /** Milliseconds from the steps' end to the artifacts' publication (M3); null for builds that published nothing. */
+  publish_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The kiln-server.yaml project and the ref (branch, tag or commit) a farm build was queued for; null for the CLI. */
+  job_project: ColumnType<string | null, string | null | undefined, string | null>;
+  job_ref: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 once its facts are in `metric_sums` (store/metrics.ts): an ended build is counted exactly once. */
+  counted: ColumnType<number, number | undefined, number>;
 }
 
 /** Where a build attempt stands; `running` until it ends (or a later Kiln finds its process gone: `failed`). */
@@ -180,7 +187,36 @@ export interface KilnDatabase {
   workers: WorkersTable;
   farm_config: FarmConfigTable;
   build_logs: BuildLogsTable;
+  metric_sums: MetricSumsTable;
+  alerts: AlertsTable;
 }
+
+/**
+ * The metrics' running sums (store/metrics.ts): per kind of fact and group (`dims`, JSON), the sums (`counts`, JSON)
+ * of every build and job counted so far. Rows are added to them once, and deleting a counted row changes nothing.
+ */
+export interface MetricSumsTable {
+  kind: string;
+  dims: string;
+  counts: string;
+}
+
+/** One alert as Alertmanager sent it to Kiln's alert log: one row per firing (fingerprint, start), its last status. */
+export interface AlertsTable {
+  fingerprint: string;
+  starts_at: string;
+  status: 'firing' | 'resolved';
+  alertname: string;
+  severity: string;
+  project: string;
+  team: string;
+  /** JSON objects, as sent. */
+  labels: string;
+  annotations: string;
+  ends_at: string | null;
+  received_at: string;
+}
+export type AlertRow = Selectable<AlertsTable>;
 
 /** A worker process of the farm as it last reported; times are RFC 3339, labels and health JSON. */
 export interface WorkersTable {
@@ -307,6 +343,8 @@ export interface JobsTable {
   build_id: string | null;
   ended_at: string | null;
   attempts: string;
+  /** How much of it `metric_sums` has: 0 nothing, 1 its queue wait (once started), 2 its attempts too (once ended). */
+  counted: ColumnType<number, number | undefined, number>;
 }
 
 /** Row types as read back. */

@@ -46,7 +46,7 @@ function withListener(ports: KilnPorts, listener: EventListener): KilnPorts {
 /** What every part of a build works with: the ports, the runner and cache tiers asked for, and the abort signal. */
 export function buildWorld(
   ports: KilnPorts,
-  request: Pick<BuildRequest, 'runner' | 'cache' | 'worker'>,
+  request: Pick<BuildRequest, 'runner' | 'cache' | 'worker' | 'job'>,
   opts: BuildOptions = {},
 ) {
   const world: BuildWorld = {
@@ -54,6 +54,7 @@ export function buildWorld(
     runner: ports.runners(runnerKind(request.runner)),
     cacheModes: parseCacheMode(request.cache ?? 'local:rw,remote:rw'),
     worker: request.worker,
+    job: request.job,
     signal: opts.signal,
     checkpoint: opts.checkpoint,
   };

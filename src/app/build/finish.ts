@@ -53,6 +53,7 @@ export interface FinishInput {
 export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, input: FinishInput) {
   const { ports } = world;
   const { config, source } = prepared;
+  const stepsEnded = ports.now().getTime();
   const packed = await packageAll(world, prepared, input);
   const judged = [];
   for (const described of input.evidence) {
@@ -78,6 +79,7 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
   }).catch((err: unknown) => {
     throw environmentError(err, layoutDir ?? name) ?? err; // a full disk names the layout, not just the device
   });
+  const publishMs = Math.max(0, ports.now().getTime() - stepsEnded); // M3: the artifacts are in the layout or registry
   input.interrupted();
   world.checkpoint?.('before-deliver');
   const deliverables: Deliverable[] = evidenced.map((p, i) => ({
@@ -85,7 +87,7 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     published: published[i] as Deliverable['published'],
   }));
   const artifacts = await deliverFiles(outputDir, deliverables, () => world.checkpoint?.('while-delivering'));
-  return { artifacts, rows: artifactRows(input.buildId, artifacts, published) };
+  return { artifacts, rows: artifactRows(input.buildId, artifacts, published), publishMs };
 }
 
 /** Signs provenance, SBOM and scan about `artifacts` and lets the policy decide over them; signs the decision. */

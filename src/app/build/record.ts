@@ -11,6 +11,7 @@ import type { SourceRef } from '../../source/index.js';
 import type { BuildRecord, Store } from '../../store/index.js';
 import { lastStepActions } from '../../store/index.js';
 import type { DeliveredArtifact } from './deliver.js';
+import type { QueuedFor } from './types.js';
 
 /** Cache figures of a build from its step results. */
 export function cacheFigures(results: ReadonlyMap<string, StepResult>): BuildCacheFigures {
@@ -42,6 +43,10 @@ export function buildRecord(input: {
   owner: string;
   /** The control-plane worker running the build; undefined for the local CLI. */
   worker: BuildWorker | undefined;
+  /** What a farm build was queued as; undefined for the local CLI. */
+  job: QueuedFor | undefined;
+  /** From the steps' end to the artifacts' publication; undefined when nothing was published. */
+  publishMs?: number | undefined;
   /** Kiln's own version. */
   kilnVersion: string;
   reports: readonly StepReport[];
@@ -76,6 +81,9 @@ export function buildRecord(input: {
     worker_host: input.worker?.host ?? null,
     worker_labels: input.worker ? JSON.stringify(input.worker.labels) : null,
     flaky_steps: flakySteps,
+    publish_ms: input.publishMs ?? null,
+    job_project: input.job?.project ?? null,
+    job_ref: input.job?.ref ?? null,
     ...input.outcome,
   };
   const steps = input.reports.map((r, position) => ({

@@ -53,6 +53,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
   const record = (
     outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>,
     rest: Pick<BuildRecord, 'artifacts' | 'evidence'>,
+    publishMs?: number,
   ) => {
     const rows = buildRecord({
       buildId,
@@ -65,6 +66,8 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       fingerprint: outcome.status === 'succeeded' ? (fingerprint ?? null) : null,
       owner,
       worker: world.worker,
+      job: world.job,
+      publishMs,
       kilnVersion: ports.version,
       ...ran,
       ...rest,
@@ -101,7 +104,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     });
     world.checkpoint?.('before-record');
     ports.events({ kind: 'stage', stage: 'record', detail: ports.home.store });
-    const done = record({ status: 'succeeded', exit_code: 0, error: null }, finished.rows);
+    const done = record({ status: 'succeeded', exit_code: 0, error: null }, finished.rows, finished.publishMs);
     await done.write().catch((err: unknown) => {
       throw environmentError(err, ports.home.store) ?? err;
     });

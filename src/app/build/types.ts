@@ -40,6 +40,15 @@ export interface BuildRequest {
    * builder and the worker, and its record the worker. Absent for the local CLI.
    */
   readonly worker?: BuildWorker | undefined;
+  /** The kiln-server.yaml project and ref a worker's build was queued for: recorded, the labels of its metrics. */
+  readonly job?: QueuedFor | undefined;
+}
+
+/** What a farm build was queued as. */
+export interface QueuedFor {
+  readonly project: string;
+  /** The ref submitted (a branch, a tag or a commit). */
+  readonly ref: string;
 }
 
 /** Points a crash test can stop a build at (kill -9 there must leave nothing half-visible). */
@@ -65,6 +74,7 @@ export interface BuildWorld {
   readonly cacheModes: CacheModes;
   /** The control-plane worker running the build; undefined for the local CLI. */
   readonly worker?: BuildWorker | undefined;
+  readonly job?: QueuedFor | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly checkpoint?: ((name: BuildCheckpoint) => void) | undefined;
 }

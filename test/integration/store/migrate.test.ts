@@ -29,6 +29,7 @@ const ALL = [
   '0017_step_retries',
   '0018_notification_kind',
   '0019_promotion_announced',
+  '0020_observability',
 ];
 
 function inspect(file: string): { version: unknown; migrations: string[]; tables: string[] } {

@@ -72,6 +72,7 @@ describe('SQLite store', () => {
       { name: '0017_step_retries' },
       { name: '0018_notification_kind' },
       { name: '0019_promotion_announced' },
+      { name: '0020_observability' },
     ]);
     db.close();
     const check = await openSqliteStore(file);

@@ -67,6 +67,34 @@ projects:
 `;
 
 describe('kiln-server.yaml loading', () => {
+  it('fills in the SLO targets and alerting defaults, and takes partial overrides', () => {
+    const config = parseServerConfig(MINIMAL, '/srv/kiln/kiln-server.yaml');
+    expect(config.slo.objectives.buildSuccess).toEqual({ main: 0.98, release: 0.98, other: 0.9 });
+    expect(config.slo.objectives.buildLatency).toEqual({ seconds: 600, main: 0.95, release: 0.95, other: 0.9 });
+    expect(config.slo.objectives.queueWait.seconds).toBe(120);
+    expect(config.slo.mainBranches).toEqual(['main', 'master']);
+    expect(config.slo.runbookUrl).toBeUndefined();
+    expect(config.alerting).toMatchObject({ kilnUrl: undefined, teams: {}, groupWait: '30s', repeatInterval: '4h' });
+    const tuned = parseServerConfig(
+      `${MINIMAL}slo:\n  runbookUrl: https://x.example.com/rb/\n  objectives:\n    buildLatency: { seconds: 300, main: 0.9 }\n`,
+      '/srv/kiln/kiln-server.yaml',
+    );
+    expect(tuned.slo.objectives.buildLatency).toEqual({ seconds: 300, main: 0.9, release: 0.95, other: 0.9 });
+    expect(tuned.slo.objectives.buildSuccess.main).toBe(0.98);
+    expect(tuned.slo.runbookUrl).toBe('https://x.example.com/rb');
+  });
+
+  it('refuses a latency threshold that is not a histogram bound, an objective of 1, and a bad duration', () => {
+    const problems = problemsOf(
+      `${MINIMAL}slo:\n  objectives:\n    buildLatency: { seconds: 500 }\n    buildSuccess: { main: 1 }\nalerting:\n  groupWait: soon\n`,
+    );
+    expect(problems.map((p) => [p.path, p.line, p.message])).toEqual([
+      ['slo.objectives.buildSuccess.main', 10, 'Too big: expected number to be <1'],
+      ['slo.objectives.buildLatency.seconds', 9, expect.stringContaining('one of the histogram bounds: 1, 2, 5')],
+      ['alerting.groupWait', 12, 'expected a duration such as 30s, 5m or 4h'],
+    ]);
+  });
+
   it('fills in every default of a minimal file and freezes the result', () => {
     const config = parseServerConfig(MINIMAL, '/srv/kiln/kiln-server.yaml');
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 });
@@ -323,6 +351,8 @@ describe('kiln-server.yaml loading', () => {
       'classes',
       'historyDays',
       'limits',
+      'slo',
+      'alerting',
       'projects',
     ]);
     let committed: unknown;

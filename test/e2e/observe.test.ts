@@ -1,0 +1,159 @@
+// The whole alerting path with the real components: a real Prometheus on 127.0.0.1 scrapes a real `kiln serve`,
+// evaluates the rules `kiln slo rules` wrote, and sends to a real Alertmanager configured by `kiln slo alertmanager`;
+// a burst of failing main builds fires the page, and Alertmanager delivers it to Kiln's alert log.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/net.js';
+import { kiln, kilnAsync, makeRepo } from '../helpers/repo.js';
+import { type Body, callApi, startServe, stopServers } from '../helpers/serve.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  stopServers();
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+/** Starts a Debian binary on loopback; resolves once `ready` (a URL) answers 200. */
+async function startService(cmd: string, args: string[], ready: string): Promise<() => string> {
+  let out = '';
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  child.stdout.on('data', (c) => {
+    out = (out + c).slice(-20_000);
+  });
+  child.stderr.on('data', (c) => {
+    out = (out + c).slice(-20_000);
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${cmd} exited ${child.exitCode}:\n${out}`);
+    const ok = await fetch(ready).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return () => out;
+    if (Date.now() > deadline) throw new Error(`${cmd} not ready in 30 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const FAILING_KILN_YAML = `name: shop
+steps:
+  test:
+    run: echo "3 tests failed" && exit 1
+    inputs: [src/**]
+    outputs: [out]
+artifacts:
+  - name: shop
+    from: test
+    path: out
+`;
+
+describe('alerting end to end', () => {
+  it('a burst of failing main builds pages, and the page reaches Kiln’s alert log through Alertmanager', async () => {
+    const root = tempDir();
+    const home = join(root, 'home');
+    const repo = join(root, 'repo');
+    makeRepo(repo, { 'kiln.yaml': FAILING_KILN_YAML, 'src/a.txt': 'a\n' });
+    const serverYaml = (extra: string) =>
+      `projects:\n  - name: shop\n    repository: file://${repo}\n    team: payments\n${extra}`;
+    writeFileSync(join(root, 'kiln-server.yaml'), serverYaml(''));
+    const trigger = kiln(['tokens', 'create', '--scope', 'trigger'], { cwd: root, home }).stdout.trim();
+    const read = kiln(['tokens', 'create', '--scope', 'read'], { cwd: root, home }).stdout.trim();
+    const served = await startServe(home, ['--config', join(root, 'kiln-server.yaml'), '--workers', '0']);
+    const kilnPort = new URL(served.url).port;
+
+    // Alertmanager: every alert to Kiln's log, within a second.
+    const amPort = await freePort();
+    writeFileSync(join(root, 'kiln-token'), `${trigger}\n`);
+    writeFileSync(
+      join(root, 'alerting.yaml'),
+      serverYaml(
+        `alerting:\n  kilnUrl: ${served.url}\n  tokenFile: ${join(root, 'kiln-token')}\n  groupWait: 1s\n  groupInterval: 1s\n`,
+      ),
+    );
+    const am = kiln(['slo', 'alertmanager', '--config', join(root, 'alerting.yaml')], { cwd: root, home });
+    expect(am.status).toBe(0);
+    writeFileSync(join(root, 'alertmanager.yml'), am.stdout);
+    mkdirSync(join(root, 'am-data'));
+    await startService(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${join(root, 'alertmanager.yml')}`,
+        `--storage.path=${join(root, 'am-data')}`,
+        `--web.listen-address=127.0.0.1:${amPort}`,
+        '--cluster.listen-address=',
+      ],
+      `http://127.0.0.1:${amPort}/-/ready`,
+    );
+
+    // Prometheus: scrapes Kiln every second (no token: it is on loopback) and evaluates the generated rules.
+    const rules = kiln(['slo', 'rules', '--config', join(root, 'alerting.yaml')], { cwd: root, home });
+    expect(rules.status).toBe(0);
+    writeFileSync(join(root, 'rules.yml'), rules.stdout);
+    const promPort = await freePort();
+    writeFileSync(
+      join(root, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: [${join(root, 'rules.yml')}]
+alerting:
+  alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:${amPort}'] }] }]
+scrape_configs:
+  - job_name: kiln
+    static_configs: [{ targets: ['127.0.0.1:${kilnPort}'] }]
+`,
+    );
+    mkdirSync(join(root, 'prom-data'));
+    await startService(
+      'prometheus',
+      [
+        `--config.file=${join(root, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(root, 'prom-data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      `http://127.0.0.1:${promPort}/-/ready`,
+    );
+    const query = async (promql: string): Promise<Body> => {
+      const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      return ((await r.json()) as Body).data.result;
+    };
+
+    // One failing build, scraped; then the burst: the counter rises between scrapes.
+    expect((await kilnAsync(['build', '--runner', 'host'], { cwd: repo, home })).status).toBe(1);
+    const scraped = Date.now();
+    while ((await query('kiln_builds_total{status="failed"}')).length === 0) {
+      if (Date.now() - scraped > 30_000) throw new Error('Prometheus never scraped a failed build');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    for (let i = 0; i < 3; i++) {
+      expect((await kilnAsync(['build', '--runner', 'host'], { cwd: repo, home })).status).toBe(1);
+    }
+
+    // The page fires in Prometheus and reaches Kiln's alert log through Alertmanager.
+    const deadline = Date.now() + 60_000;
+    let log: Body[] = [];
+    for (;;) {
+      log = (await callApi(`${served.url}/v1/alerts`, read)).json.alerts;
+      if (log.some((a: Body) => a.alertname === 'KilnBuildFailuresFastBurn')) break;
+      if (Date.now() > deadline) {
+        throw new Error(`no page in Kiln's log after 60 s; alerts: ${JSON.stringify(await query('ALERTS'))}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const page = log.find((a: Body) => a.alertname === 'KilnBuildFailuresFastBurn');
+    expect(page).toMatchObject({
+      status: 'firing',
+      severity: 'page',
+      project: 'shop',
+      team: 'payments',
+      labels: { pipeline: 'shop', branch_class: 'main', sli: 'M1' },
+      annotations: { runbook_url: `${served.url}/runbooks/build-failures` },
+    });
+    // Its runbook is served where the alert says.
+    const runbook = await fetch(page.annotations.runbook_url);
+    expect([runbook.status, (await runbook.text()).startsWith('# ')]).toEqual([200, true]);
+  }, 150_000);
+});
