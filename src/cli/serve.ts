@@ -10,7 +10,7 @@ import { KilnError } from '../core/errors.js';
 import { publishConfig, queueRulesOf } from '../farm/farm-config.js';
 import { pruneOldHistory } from '../farm/history.js';
 import type { Job } from '../farm/job.js';
-import { attemptLog, jobLogLines } from '../farm/logs.js';
+import { jobLogLines } from '../farm/logs.js';
 import {
   announcePromotions,
   listDeliveries,
@@ -19,6 +19,7 @@ import {
   notificationSender,
 } from '../farm/notify.js';
 import { type Scheduler, startScheduler } from '../farm/schedules.js';
+import { readAllSecrets } from '../farm/secrets.js';
 import { type BuildService, buildService } from '../farm/service.js';
 import { storeQueue } from '../farm/store-queue.js';
 import { webhookIntake } from '../farm/webhooks.js';
@@ -27,8 +28,10 @@ import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { checkedDatabase } from './database.js';
 import { withKiln } from './kiln.js';
+import { jobAttemptLog, logFormatOf, type ServiceLog, serviceLog } from './service-log.js';
 
 const HELP = `usage: kiln serve [--config kiln-server.yaml] [--listen HOST:PORT] [--database postgres://…] [--workers N]
+                  [--log-format text|json]
 
 Serves Kiln's HTTP API over the store of KILN_HOME, and prints "listening on http://HOST:PORT"
 once it accepts requests (--listen, else the file's \`listen\`, else 127.0.0.1:8080; port 0 picks
@@ -44,6 +47,12 @@ notifications are in that PostgreSQL database instead of KILN_HOME's SQLite file
 of servers may share it; keys, caches and work directories stay in KILN_HOME. Tables are created
 or migrated when the server starts.
 
+What it says about itself goes to stderr: \`kiln: …\` lines, or with --log-format json one JSON
+object per line (time, level, service, msg, and jobId, buildId, attempt, step, stream, workerId
+where a line is about one; every line of every build's log too). Secrets it reads (kiln-server.yaml's
+webhook, git, notification and GitHub secrets; KILN_REGISTRY_PASSWORD, KILN_GIT_PASSWORD,
+KILN_TOKEN, PGPASSWORD) are replaced by [redacted] in every line.
+
   GET  /healthz                 liveness (open)
   GET  /v1/openapi.json         the OpenAPI 3.1 document of the API (open)
   GET  /v1/builds               recorded builds, newest first (?project=NAME&limit=N)      read
@@ -54,6 +63,9 @@ or migrated when the server starts.
   GET  /v1/queue                depth and oldest wait per priority class                   read
   GET  /v1/workers              the workers and what they build                            read
   GET  /v1/deliveries           notifications and commit statuses: status, attempts        read
+  GET  /metrics                 the SLIs M1-M10 and the farm, Prometheus text    (loopback) read
+  GET  /v1/alerts               the alert log Alertmanager writes (POST, trigger)          read
+  GET  /runbooks/NAME           the runbook an alert links to (Markdown)                   (open)
   POST /v1/webhooks/github      a push signed with X-Hub-Signature-256 → 202 {"builds"}    (signature)
   POST /v1/webhooks/gitlab      a push carrying X-Gitlab-Token                             (token)
   POST /v1/webhooks/standard    a Standard Webhooks {"repository", "ref", "commit"?}       (signature)
@@ -75,6 +87,7 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
       config: { type: 'string' },
       database: { type: 'string' },
       workers: { type: 'string' },
+      'log-format': { type: 'string' },
     },
     0,
   );
@@ -83,30 +96,32 @@ export async function serveCommand(ctx: CliContext, argv: string[]): Promise<num
     return 0;
   }
   const workers = values.workers === undefined ? undefined : workerCount(values.workers);
+  const logs = serviceLog(ctx, logFormatOf(values['log-format'], 'serve'), 'kiln-serve');
   const file = values.config;
   // Read first, without a store: the file may name the database the store is in.
   const config =
     file === undefined ? undefined : await withKiln(ctx, { lines: true }, (kiln) => kiln.loadServerConfig(file));
   const database = databaseUrl(values.database, config);
+  if (config) await readAllSecrets(config, logs.secrets);
   await withKiln(ctx, { lines: true, database }, async (kiln, ports) => {
     const listen = values.listen ?? (config ? `${config.listen.host}:${config.listen.port}` : '127.0.0.1:8080');
     const { hostname, port } = listenAddress(listen);
     await kiln.ready();
-    const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
+    const { log, secrets } = logs;
     const started =
       config && file !== undefined
-        ? await startService(ctx, kiln, ports, { config, file }, workers ?? config.concurrency, log)
+        ? await startService(ctx, kiln, ports, { config, file }, workers ?? config.concurrency, logs)
         : undefined;
     const service = started?.service;
     const scheduler: Scheduler | undefined =
       config && service && startScheduler({ config, store: await ports.store(), service, log });
-    const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets: secretSources(ctx), log });
+    const webhooks = config && webhookIntake({ config, store: await ports.store(), secrets, log });
     const app = createApi({
       kiln,
       version: ctx.version,
       service: service && apiService(service, started?.deliveries, started?.logs),
       webhooks,
-      onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`),
+      onBug: (err) => log(`internal error serving a request: ${(err as Error)?.stack ?? err}`, { level: 'error' }),
       config,
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -154,7 +169,7 @@ async function startService(
   ports: KilnPorts,
   { config, file }: { config: ServerConfig; file: string },
   workers: number,
-  log: (message: string) => void,
+  { log, secrets, format }: ServiceLog,
 ): Promise<{
   service: BuildService;
   sender: NotificationSender;
@@ -166,7 +181,7 @@ async function startService(
   const sender = notificationSender({
     store,
     config,
-    secrets: secretSources(ctx),
+    secrets,
     log,
     userAgent: `kiln/${ctx.version}`,
     announce: () => announcePromotions(store, { config, host, now: new Date() }),
@@ -192,11 +207,11 @@ async function startService(
     store,
     version: ctx.version,
     config,
-    secrets: secretSources(ctx),
+    secrets,
     deliveryDir: join(ports.home.home, 'serve', 'out'),
     leaseMs: config.leaseMs,
     log,
-    attemptLog: (job) => attemptLog({ store, jobId: job.id, attempt: job.attempt, log }),
+    attemptLog: jobAttemptLog(store, { log, format }),
   });
   service.start(workers);
   sender.start();
@@ -211,11 +226,6 @@ async function startService(
     deliveries: (query) => listDeliveries(store, query),
     logs: (id, query) => jobLogLines(store, id, query),
   };
-}
-
-/** Where the secrets of kiln-server.yaml are read: the environment and files. */
-function secretSources(ctx: CliContext) {
-  return { env: ctx.env, readFile: (path: string) => fsp.readFile(path, 'utf8') };
 }
 
 /** The service as the API sees it. */

@@ -1,21 +1,22 @@
 // `kiln worker`: builds the queue's jobs on this machine, for the `kiln serve` whose store it shares, until SIGINT or
 // SIGTERM, which drain (the builds that run end, no new one starts).
-import { promises as fsp } from 'node:fs';
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
 import { isKilnError, KilnError } from '../core/errors.js';
 import { publishedConfig, queueRulesOf } from '../farm/farm-config.js';
 import type { Labels } from '../farm/job.js';
-import { attemptLog } from '../farm/logs.js';
 import { notificationOutbox } from '../farm/notify.js';
+import { readAllSecrets } from '../farm/secrets.js';
 import { storeQueue } from '../farm/store-queue.js';
 import { WORKER_REPORT_MS, workerPool } from '../farm/worker.js';
 import { parseCommandArgs } from './args.js';
 import { type CliContext, println } from './context.js';
 import { checkedDatabase } from './database.js';
 import { withKiln } from './kiln.js';
+import { jobAttemptLog, logFormatOf, serviceLog } from './service-log.js';
 
 const HELP = `usage: kiln worker [--labels KEY=VALUE,…] [--concurrency N] [--database postgres://…]
+                   [--log-format text|json]
 
 Builds the jobs that \`kiln serve --config\` queues in its store, on this machine, until SIGINT or
 SIGTERM: then no new build starts, the builds that run end, and it exits. The store is the
@@ -30,14 +31,23 @@ credentials are read here, from the environment variable or file kiln-server.yam
 ${WORKER_REPORT_MS / 1000} s and at each change, a worker reports its state and health (free bytes
 where builds and the cache write, memory) to the store: GET /v1/workers on the server shows them.
 A worker killed mid-build loses its lease when the lease expires, and the job is built again by
-another worker.`;
+another worker.
+
+--log-format json writes one JSON object per line on stderr (time, level, service, msg, and jobId,
+attempt, step, stream, workerId where a line is about one), every line of every build's log
+included; in both formats the secrets it reads are replaced by [redacted].`;
 
 /** Builds jobs until the process is asked to stop. */
 export async function workerCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'worker',
     argv,
-    { labels: { type: 'string' }, concurrency: { type: 'string' }, database: { type: 'string' } },
+    {
+      labels: { type: 'string' },
+      concurrency: { type: 'string' },
+      database: { type: 'string' },
+      'log-format': { type: 'string' },
+    },
     0,
   );
   if (values.help) {
@@ -47,7 +57,7 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
   const labels = parseLabels(values.labels ?? '');
   const count = values.concurrency === undefined ? 1 : concurrencyOf(values.concurrency);
   const database = checkedDatabase('--database', values.database); // else KILN_DATABASE (withKiln)
-  const log = (message: string) => println(ctx.stderr, `kiln: ${message}`);
+  const { log, secrets, format } = serviceLog(ctx, logFormatOf(values['log-format'], 'worker'), 'kiln-worker');
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
@@ -59,6 +69,7 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
     const store = await ports.store();
     const config = await waitForConfig(() => publishedConfig(store), stopped, log);
     if (config === undefined) return; // asked to stop while waiting
+    await readAllSecrets(config, secrets);
     const queue = storeQueue(store, {
       ...queueRulesOf(config),
       // Where this worker's builds deliver: the published event names it.
@@ -72,13 +83,13 @@ export async function workerCommand(ctx: CliContext, argv: string[]): Promise<nu
       kiln,
       queue,
       store,
-      secrets: { env: ctx.env, readFile: (path: string) => fsp.readFile(path, 'utf8') },
+      secrets,
       deliveryDir: join(ports.home.home, 'worker', 'out'),
       version: ctx.version,
       leaseMs: config.leaseMs,
       labels,
       log,
-      attemptLog: (job) => attemptLog({ store, jobId: job.id, attempt: job.attempt, log }),
+      attemptLog: jobAttemptLog(store, { log, format }),
     });
     const ids = pool.start(count);
     const shown = Object.entries(labels).map(([k, v]) => `${k}=${v}`);

@@ -28,6 +28,7 @@ export {
   type ServerDatabase,
   type ServerProject,
   type SloConfig,
+  secretRefsOf,
 } from './server-config.js';
 export { loadServerConfigFile, parseServerConfig } from './server-load.js';
 export {

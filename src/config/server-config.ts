@@ -246,3 +246,16 @@ export function defaultObservability(): Pick<ServerConfig, 'listen' | 'slo' | 'a
     projects: [],
   };
 }
+
+/** Every secret reference of a project (webhook secrets, git password, notification secrets, GitHub token). */
+export function secretRefsOf(project: ServerProject): SecretRef[] {
+  const { webhooks, credentials, notify, statuses } = project;
+  return [
+    webhooks.github?.secret,
+    webhooks.gitlab?.token,
+    webhooks.standard?.secret,
+    credentials?.password,
+    ...notify.map((n) => n.secret),
+    statuses.github?.token,
+  ].filter((r): r is SecretRef => r !== undefined);
+}

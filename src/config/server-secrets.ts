@@ -7,6 +7,8 @@ import type { SecretRef } from './server-config.js';
 export interface SecretSources {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readFile: (path: string) => Promise<string>;
+  /** Told every secret value read, so the process can redact it from what it writes. */
+  readonly onSecret?: ((value: string) => void) | undefined;
 }
 
 /** The secret `ref` points at; throws KILN_CONFIG_INVALID when it is missing, empty or not in its format. */
@@ -37,7 +39,11 @@ export async function resolveSecret(ref: SecretRef, sources: SecretSources): Pro
       });
     }
   }
-  if (ref.format === 'whsec') checkStandardWebhookSecret(value, where, ref);
+  sources.onSecret?.(value);
+  if (ref.format === 'whsec') {
+    checkStandardWebhookSecret(value, where, ref);
+    sources.onSecret?.(value.slice('whsec_'.length)); // the key's base64, as a signing library may print it
+  }
   return value;
 }
 

@@ -2,8 +2,10 @@
 // machine runs the build. It listens to the build's own event stream (the lines the CLI shows, with what their
 // emitters already redacted), batches lines, and never slows or fails the build: a store error is logged once and the
 // build goes on; a runaway step is cut off at a cap, with a last line that says so.
+
 import type { Insertable } from 'kysely';
 import { type EventListener, type KilnEvent, stepRetryText, type TimedEvent } from '../core/events.js';
+import type { Log } from '../core/log.js';
 import { appendLogLines, type BuildLogsTable, type LogQuery, readLogLines, type Store } from '../store/index.js';
 
 /** A log line before it is numbered: its step (null for the build's own lines), stream and text. */
@@ -19,7 +21,11 @@ export interface AttemptLogOptions {
   readonly jobId: string;
   readonly attempt: number;
   /** Told (once) when the store refuses lines. */
-  readonly log?: ((message: string) => void) | undefined;
+  readonly log?: Log | undefined;
+  /** Also given every line, with the job, attempt, step and worker it is about (`--log-format json`). */
+  readonly echo?: Log | undefined;
+  /** The worker running the attempt, for `echo`. */
+  readonly workerId?: string | undefined;
   /** Lines wait at most this long before they are written (default 250 ms)… */
   readonly flushMs?: number | undefined;
   /** …or until this many are waiting (default 200). */
@@ -81,6 +87,13 @@ export function attemptLog(opts: AttemptLogOptions): AttemptLog {
     }
     chars += line.text.length;
     pending.push({ ...row(line.step, line.stream, line.text, at), seq: ++seq });
+    opts.echo?.(line.text, {
+      jobId: opts.jobId,
+      attempt: opts.attempt,
+      step: line.step,
+      stream: line.stream,
+      ...(opts.workerId ? { workerId: opts.workerId } : {}),
+    });
     if (pending.length >= batchLines) write();
     else timer ??= setTimeout(write, flushMs);
   };

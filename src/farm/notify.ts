@@ -5,8 +5,10 @@
 // them (CloudEvents signed per Standard Webhooks, statuses with the GitHub token) and retries with exponential
 // backoff (notificationSender). A receiver that is slow or down therefore never delays a build: at worst its events
 // wait in the outbox. Delivery is at least once, with the same ids every attempt.
+
 import { randomUUID } from 'node:crypto';
 import type { NotifyEvent, SecretSources, ServerConfig, ServerProject } from '../config/index.js';
+import type { Log } from '../core/log.js';
 import {
   announcePromotion,
   claimNotification,
@@ -288,7 +290,7 @@ export interface SenderDeps {
   readonly maxBackoffMs?: number;
   /** Notifications sent at once at most (default 8). */
   readonly parallel?: number;
-  readonly log?: (message: string) => void;
+  readonly log?: Log;
   /** Sent as User-Agent to GitHub (default "kiln"). */
   readonly userAgent?: string;
   /** Writes the outbox rows of what changed outside the queue (promotions); called at most once per `pollMs`. */

@@ -2,7 +2,9 @@
 // schedule, then submits the ref of each due schedule to the build service. A schedule missed while the server was
 // down runs once at start, not once per missed tick; one first seen only records when it was, and fires from its
 // next tick on. Each run is claimed in the store before its build is submitted (at most once per tick).
+
 import type { ServerConfig } from '../config/index.js';
+import type { Log } from '../core/log.js';
 import {
   claimScheduleRun,
   recordScheduleBaseline,
@@ -18,7 +20,7 @@ export interface SchedulerDeps {
   readonly config: ServerConfig;
   readonly store: Store;
   readonly service: Pick<BuildService, 'submit'>;
-  readonly log?: (message: string) => void;
+  readonly log?: Log;
   /** The clock (tests pass a fixed one); the timer itself is the runtime's. */
   readonly now?: () => Date;
 }

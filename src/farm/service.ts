@@ -12,6 +12,7 @@ import {
 } from '../config/index.js';
 import { alarm } from '../core/alarm.js';
 import { KilnError } from '../core/errors.js';
+import type { Log } from '../core/log.js';
 import type { Store } from '../store/index.js';
 import type { Job } from './job.js';
 import type { AttemptLog } from './logs.js';
@@ -73,7 +74,7 @@ export interface ServiceDeps {
   readonly labels?: Readonly<Record<string, string>>;
   /** Kiln's version, reported with the workers. */
   readonly version: string;
-  readonly log?: (message: string) => void;
+  readonly log?: Log;
   /** The log of a leased job's attempt, fed the build's events (logs.ts); none kept when absent. */
   readonly attemptLog?: ((job: Job) => AttemptLog) | undefined;
 }

@@ -2,6 +2,7 @@
 // shared queue, build it with the use case every surface calls (signing here, outside the sandbox), keep the lease
 // with heartbeats, and report how it ended. Each reports itself in the store too (state, job, health), so any server
 // replica can show every worker and how it is.
+
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Kiln, MachineHealth } from '../app/index.js';
@@ -9,6 +10,7 @@ import { resolveSecret, type SecretRef, type SecretSources, type ServerProject }
 import { alarm } from '../core/alarm.js';
 import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
 import { parseObject } from '../core/json.js';
+import type { Log } from '../core/log.js';
 import { hostName } from '../platform/processes.js';
 import { reportWorker, type Store, type WorkerRow, workerRows } from '../store/index.js';
 import type { Job, Labels, WorkerOutcome } from './job.js';
@@ -137,7 +139,7 @@ export interface WorkerPoolDeps {
   /** How long an idle worker waits before it asks the queue again (`wake` makes it ask at once). */
   readonly pollMs?: number;
   readonly reportMs?: number;
-  readonly log?: (message: string) => void;
+  readonly log?: Log;
   /** The log of a leased job's attempt, fed the build's events (logs.ts); none kept when absent. */
   readonly attemptLog?: ((job: Job) => AttemptLog) | undefined;
   /** Told once a job a worker here ran has ended in the store (what its followers wait for). */
@@ -212,11 +214,19 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
       queue.heartbeat(job.id, worker.id, leaseMs).then(
         (held) => {
           if (!held && !abort.signal.aborted) {
-            deps.log?.(`job ${job.id} was cancelled or taken by another worker; stopping its build`);
+            deps.log?.(`job ${job.id} was cancelled or taken by another worker; stopping its build`, {
+              jobId: job.id,
+              workerId: worker.id,
+            });
             abort.abort();
           }
         },
-        (err: unknown) => deps.log?.(`worker ${worker.id}: heartbeat of ${job.id} failed: ${String(err)}`),
+        (err: unknown) =>
+          deps.log?.(`worker ${worker.id}: heartbeat of ${job.id} failed: ${String(err)}`, {
+            level: 'error',
+            jobId: job.id,
+            workerId: worker.id,
+          }),
       );
     }, leaseMs / 3);
     let outcome: WorkerOutcome = 'succeeded';
@@ -250,7 +260,13 @@ export function workerPool(deps: WorkerPoolDeps): WorkerPool {
       outcome = outcomeOf(err);
       const details = isKilnError(err) ? err.details : undefined;
       buildId = typeof details?.buildId === 'string' ? details.buildId : undefined;
-      deps.log?.(`job ${job.id} (${job.project} ${job.commit.slice(0, 12)}) ended ${outcome}: ${String(err)}`);
+      deps.log?.(`job ${job.id} (${job.project} ${job.commit.slice(0, 12)}) ended ${outcome}: ${String(err)}`, {
+        level: outcome === 'infra' ? 'error' : 'warn',
+        jobId: job.id,
+        workerId: worker.id,
+        project: job.project,
+        ...(buildId ? { buildId } : {}),
+      });
     } finally {
       await attemptLog?.flush(); // before the job ends: a reader that sees it ended has every line
       clearInterval(beat);

@@ -2,10 +2,11 @@
 // evaluates the rules `kiln slo rules` wrote, and sends to a real Alertmanager configured by `kiln slo alertmanager`;
 // a burst of failing main builds fires the page, and Alertmanager delivers it to Kiln's alert log.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/net.js';
+import { demoProject } from '../helpers/project.js';
 import { kiln, kilnAsync, makeRepo } from '../helpers/repo.js';
 import { type Body, callApi, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -156,4 +157,34 @@ scrape_configs:
     const runbook = await fetch(page.annotations.runbook_url);
     expect([runbook.status, (await runbook.text()).startsWith('# ')]).toEqual([200, true]);
   }, 150_000);
+});
+
+describe('kiln metrics and kiln slo on the command line', () => {
+  it('writes the metrics for node_exporter atomically, prints them, and refuses bad arguments with exit 2', () => {
+    const root = tempDir();
+    const repo = join(root, 'repo');
+    const home = join(root, 'home');
+    makeRepo(repo, demoProject());
+    expect(kiln(['build', '--runner', 'host'], { cwd: repo, home }).status).toBe(0);
+    const dir = join(root, 'textfile');
+    const written = kiln(['metrics', '--textfile', join(dir, 'kiln.prom')], { cwd: root, home });
+    expect([written.status, written.stdout]).toEqual([0, '']);
+    expect(readdirSync(dir)).toEqual(['kiln.prom']); // no temp file left beside it
+    const text = readFileSync(join(dir, 'kiln.prom'), 'utf8');
+    expect(text).toMatch(
+      /^kiln_builds_total\{project="demo",pipeline="demo",branch_class="main",team="",status="succeeded"\} 1$/m,
+    );
+    const printed = kiln(['metrics'], { cwd: root, home });
+    expect(printed.stdout).toContain('kiln_builds_total{project="demo"');
+    expect(printed.stdout.split('\n').filter((l) => l.startsWith('kiln_builds_total'))).toEqual(
+      text.split('\n').filter((l) => l.startsWith('kiln_builds_total')),
+    );
+
+    const missing = kiln(['slo', 'rules', '--config', join(root, 'nope.yaml')], { cwd: root, home });
+    expect([missing.status, missing.stderr]).toEqual([2, expect.stringContaining('KILN_CONFIG_NOT_FOUND')]);
+    const usage = kiln(['slo', 'dashboards'], { cwd: root, home });
+    expect([usage.status, usage.stderr]).toEqual([2, expect.stringContaining('expected "rules" or "alertmanager"')]);
+    const help = kiln(['slo', '--help'], { cwd: root, home });
+    expect([help.status, help.stdout]).toEqual([0, expect.stringContaining('multi-window multi-burn-rate')]);
+  });
 });
