@@ -111,6 +111,30 @@ export function metricFamilies(input: MetricsInput): MetricFamily[] {
       [labelsOf(g.dims, []), g.counts.with_sbom ?? 0],
     ]),
     histogram(
+      'kiln_dependency_step_duration_seconds',
+      'Duration of the steps with network: true (dependency fetches) that ran, succeeded or failed.',
+      facts.depsteps,
+      (g) => labelsOf(g.dims, []),
+      'dur_le',
+      (g) => [g.counts.n ?? 0, (g.counts.dur_sum ?? 0) / 1000],
+    ),
+    counter(
+      'kiln_dependency_step_failures_total',
+      'Steps with network: true (dependency fetches) that failed.',
+      facts.depsteps,
+      (g) => [[labelsOf(g.dims, []), g.counts.failed ?? 0]],
+    ),
+    gauge(
+      'kiln_vulnerability_findings',
+      "Vulnerability findings by severity of each project's latest scanned succeeded build.",
+      facts.findings.flatMap((g) => {
+        const { branch_class: _class, ...labels } = labelsOf(g.dims, []);
+        return Object.entries(g.counts)
+          .filter(([severity]) => severity !== 'at')
+          .map(([severity, n]) => [{ ...labels, severity }, n] as const);
+      }),
+    ),
+    histogram(
       'kiln_queue_wait_seconds',
       "From a job's submission to its first start on a worker (M8: queue wait time).",
       facts.queue,

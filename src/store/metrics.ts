@@ -11,7 +11,7 @@ import type { KilnDatabase } from './schema.js';
 import type { Store, StoreDialect } from './store.js';
 
 /** The kinds of fact, each summed over its own rows. */
-export type FactKind = 'builds' | 'artifacts' | 'queue' | 'attempts';
+export type FactKind = 'builds' | 'artifacts' | 'depsteps' | 'queue' | 'attempts' | 'findings';
 
 /** One group of facts: what tells it apart (`dims`), and its sums (`counts`; histogram buckets as `le0`, `le1`, …). */
 export interface FactGroup {
@@ -19,13 +19,19 @@ export interface FactGroup {
   readonly counts: Readonly<Record<string, number>>;
 }
 
-/** Every fact group of the store. */
+/**
+ * Every fact group of the store. `findings` is no sum: per project and pipeline, the findings by severity of its
+ * latest succeeded build that was scanned (`at`: when it finished, epoch ms).
+ */
 export type MetricFacts = Readonly<Record<FactKind, readonly FactGroup[]>>;
 
 /** Histogram bounds, in milliseconds, for build duration, publish time and queue wait (the same for all three). */
 export interface FactBounds {
   readonly ms: readonly number[];
 }
+
+/** The kinds that are sums over rows (the findings are the latest build's, kept by keepLatestFindings). */
+type SummedKind = Exclude<FactKind, 'findings'>;
 
 /** Which rows to sum. */
 type Only = { readonly builds: readonly string[] } | { readonly jobs: readonly string[] };
@@ -40,7 +46,14 @@ const ENDED_JOB = ['succeeded', 'failed', 'blocked', 'cancelled', 'lost'] as con
 export async function metricFacts(store: Store): Promise<MetricFacts> {
   await countNewFacts(store);
   const rows = await store.db.selectFrom('metric_sums').selectAll().execute();
-  const all: Record<FactKind, FactGroup[]> = { builds: [], artifacts: [], queue: [], attempts: [] };
+  const all: Record<FactKind, FactGroup[]> = {
+    builds: [],
+    artifacts: [],
+    depsteps: [],
+    queue: [],
+    attempts: [],
+    findings: [],
+  };
   for (const row of rows) {
     const kind = row.kind as FactKind;
     if (kind in all) all[kind].push({ dims: JSON.parse(row.dims), counts: JSON.parse(row.counts) });
@@ -143,11 +156,47 @@ async function addFacts(
   builds: readonly string[],
   jobs: { readonly started: readonly string[]; readonly ended: readonly string[] },
 ): Promise<void> {
-  const work: [FactKind, Only][] = [];
-  if (builds.length > 0) work.push(['builds', { builds }], ['artifacts', { builds }]);
+  const work: [SummedKind, Only][] = [];
+  if (builds.length > 0) {
+    work.push(['builds', { builds }], ['artifacts', { builds }], ['depsteps', { builds }]);
+    await keepLatestFindings(tx, builds);
+  }
   if (jobs.started.length > 0) work.push(['queue', { jobs: jobs.started }]);
   if (jobs.ended.length > 0) work.push(['attempts', { jobs: jobs.ended }]);
   for (const [kind, only] of work) await addSums(tx, kind, await sumFacts(tx, dialect, kind, only));
+}
+
+/** For each project and pipeline among `builds`, keeps the findings of its newest scanned build if newer than kept. */
+async function keepLatestFindings(tx: JobsTx, builds: readonly string[]): Promise<void> {
+  const rows = await tx
+    .selectFrom('builds')
+    .select(['project', 'job_project', 'finished_at', 'findings'])
+    .where('id', 'in', builds)
+    .where('status', '=', 'succeeded')
+    .where('findings', 'is not', null)
+    .execute();
+  const newest = new Map<string, { dims: Record<string, string>; at: number; findings: Record<string, number> }>();
+  for (const r of rows) {
+    const dims = { pipeline: r.project, project: r.job_project ?? r.project };
+    const key = JSON.stringify(sortedDims(dims));
+    const at = Date.parse(r.finished_at);
+    if ((newest.get(key)?.at ?? -1) < at) newest.set(key, { dims, at, findings: JSON.parse(r.findings ?? '{}') });
+  }
+  for (const [dims, n] of newest) {
+    const old = await tx
+      .selectFrom('metric_sums')
+      .select('counts')
+      .where('kind', '=', 'findings')
+      .where('dims', '=', dims)
+      .executeTakeFirst();
+    if (old && (JSON.parse(old.counts).at ?? 0) >= n.at) continue;
+    const counts = JSON.stringify({ ...n.findings, at: n.at });
+    await tx
+      .insertInto('metric_sums')
+      .values({ kind: 'findings', dims, counts })
+      .onConflict((oc) => oc.columns(['kind', 'dims']).doUpdateSet({ counts }))
+      .execute();
+  }
 }
 
 /**
@@ -190,6 +239,8 @@ function sortedDims(dims: Readonly<Record<string, string | null>>): Record<strin
 const DIMS: Readonly<Record<FactKind, readonly string[]>> = {
   builds: ['project', 'pipeline', 'branch', 'ref', 'status'],
   artifacts: ['project', 'pipeline', 'branch', 'ref'],
+  depsteps: ['project', 'pipeline', 'branch', 'ref'],
+  findings: ['project', 'pipeline'],
   queue: ['project', 'branch', 'ref', 'priority'],
   attempts: ['project', 'branch', 'ref', 'priority', 'outcome'],
 };
@@ -197,7 +248,7 @@ const DIMS: Readonly<Record<FactKind, readonly string[]>> = {
 async function sumFacts(
   db: Kysely<KilnDatabase>,
   dialect: StoreDialect,
-  kind: FactKind,
+  kind: SummedKind,
   only: Only,
 ): Promise<FactGroup[]> {
   const { rows } = await factQuery(dialect, kind, FACT_BOUNDS, only).execute(db);
@@ -243,7 +294,7 @@ function queueWait(dialect: StoreDialect): RawBuilder<unknown> {
     - cast(round((julianday(j.submitted_at) - 2440587.5) * 86400000) as integer))`;
 }
 
-function factQuery(dialect: StoreDialect, kind: FactKind, bounds: FactBounds, only: Only): RawBuilder<unknown> {
+function factQuery(dialect: StoreDialect, kind: SummedKind, bounds: FactBounds, only: Only): RawBuilder<unknown> {
   const buildDims = sql`coalesce(b.job_project, b.project) as project, b.project as pipeline, b.branch as branch,
     case when b.branch is null then b.job_ref end as ref`;
   const onlyBuilds = restrict(only, 'b.id');
@@ -267,6 +318,13 @@ function factQuery(dialect: StoreDialect, kind: FactKind, bounds: FactBounds, on
         from artifacts a join builds b on b.id = a.build_id where b.status = 'succeeded' and ${onlyBuilds}
         group by 1, 2, 3, 4`;
     }
+    case 'depsteps':
+      return sql`select ${buildDims}, count(*) as n, sum(s.duration_ms) as dur_sum,
+        ${sql.join(buckets(sql`s.duration_ms`, 'dur_le', bounds))},
+        sum(case when s.status = 'failed' then 1 else 0 end) as failed
+        from steps s join builds b on b.id = s.build_id
+        where s.network = 1 and s.status in ('succeeded', 'failed') and ${onlyBuilds}
+        group by 1, 2, 3, 4`;
     case 'queue':
       return sql`select q.project as project, q.branch as branch, q.ref as ref, q.priority as priority, count(*) as n,
         sum(q.ms) as wait_sum, ${sql.join(buckets(sql`q.ms`, 'wait_le', bounds))}

@@ -487,13 +487,19 @@ const promotionAnnounced: Migration = {
 };
 
 // What the metrics need besides the recorded builds: how long each build took from its steps' end to its artifacts'
-// publication (M3), the kiln-server.yaml project and ref a farm build was queued for (its labels), whether a build or
+// publication (M3), the kiln-server.yaml project and ref a farm build was queued for (its labels), its vulnerability
+// findings by severity, which steps had the network (dependency steps), whether a build or
 // job is counted in the metrics' running sums yet (store/metrics.ts), those sums, and the alert log Alertmanager sends.
 const observability: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('builds').addColumn('publish_ms', 'integer').execute();
     await db.schema.alterTable('builds').addColumn('job_project', 'text').execute();
     await db.schema.alterTable('builds').addColumn('job_ref', 'text').execute();
+    await db.schema.alterTable('builds').addColumn('findings', 'text').execute();
+    await db.schema
+      .alterTable('steps')
+      .addColumn('network', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema
       .alterTable('builds')
       .addColumn('counted', 'integer', (c) => c.notNull().defaultTo(0))
@@ -537,6 +543,8 @@ const observability: Migration = {
     await db.schema.dropIndex('builds_counted').execute();
     await db.schema.alterTable('jobs').dropColumn('counted').execute();
     await db.schema.alterTable('builds').dropColumn('counted').execute();
+    await db.schema.alterTable('steps').dropColumn('network').execute();
+    await db.schema.alterTable('builds').dropColumn('findings').execute();
     await db.schema.alterTable('builds').dropColumn('job_ref').execute();
     await db.schema.alterTable('builds').dropColumn('job_project').execute();
     await db.schema.alterTable('builds').dropColumn('publish_ms').execute();

@@ -44,6 +44,11 @@ export interface BuildsTable {
   /** The kiln-server.yaml project and the ref (branch, tag or commit) a farm build was queued for; null for the CLI. */
   job_project: ColumnType<string | null, string | null | undefined, string | null>;
   job_ref: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * The scan's findings by severity (`{"critical": n, "high": n, "medium": n, "low": n, "unknown": n}`, JSON) of a
+   * succeeded build's artifacts; null for other builds, and when no vulnerability data was imported.
+   */
+  findings: ColumnType<string | null, string | null | undefined, string | null>;
   /** 1 once its facts are in `metric_sums` (store/metrics.ts): an ended build is counted exactly once. */
   counted: ColumnType<number, number | undefined, number>;
 }
@@ -80,6 +85,8 @@ export interface StepsTable {
   attempts: ColumnType<number, number | undefined, number>;
   /** 1 when it passed only after failing (retried), else 0. */
   flaky: ColumnType<number, number | undefined, number>;
+  /** 1 for a step with `network: true` (a dependency step), else 0. */
+  network: ColumnType<number, number | undefined, number>;
 }
 
 /** One delivered artifact. */

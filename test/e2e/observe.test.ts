@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/net.js';
-import { demoProject } from '../helpers/project.js';
+import { DEBUG_ADVISORY, DEMO_KILN_YAML, demoProject } from '../helpers/project.js';
 import { kiln, kilnAsync, makeRepo } from '../helpers/repo.js';
 import { type Body, callApi, startServe, stopServers } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -164,8 +164,23 @@ describe('kiln metrics and kiln slo on the command line', () => {
     const root = tempDir();
     const repo = join(root, 'repo');
     const home = join(root, 'home');
-    makeRepo(repo, demoProject());
-    expect(kiln(['build', '--runner', 'host'], { cwd: repo, home }).status).toBe(0);
+    // A dependency step (network: true), and a low-severity advisory against the demo's debug@4.4.3.
+    const withDeps = DEMO_KILN_YAML.replace(
+      'steps:\n',
+      'steps:\n  deps:\n    run: echo fetched\n    network: true\n    inputs: [package.json]\n',
+    );
+    makeRepo(repo, demoProject({ 'kiln.yaml': withDeps }));
+    mkdirSync(join(root, 'osv'));
+    const low = {
+      ...DEBUG_ADVISORY,
+      id: 'GHSA-kiln-test-low1',
+      severity: undefined,
+      database_specific: { severity: 'LOW' },
+    };
+    writeFileSync(join(root, 'osv', 'low.json'), JSON.stringify(low));
+    expect(kiln(['db', 'import', join(root, 'osv')], { cwd: root, home }).status).toBe(0);
+    const built = kiln(['build', '--runner', 'host'], { cwd: repo, home });
+    expect([built.status, built.stderr]).toEqual([0, expect.any(String)]);
     const dir = join(root, 'textfile');
     const written = kiln(['metrics', '--textfile', join(dir, 'kiln.prom')], { cwd: root, home });
     expect([written.status, written.stdout]).toEqual([0, '']);
@@ -174,6 +189,11 @@ describe('kiln metrics and kiln slo on the command line', () => {
     expect(text).toMatch(
       /^kiln_builds_total\{project="demo",pipeline="demo",branch_class="main",team="",status="succeeded"\} 1$/m,
     );
+    expect(text).toMatch(/^kiln_vulnerability_findings\{project="demo",pipeline="demo",team="",severity="low"\} 1$/m);
+    expect(text).toMatch(
+      /^kiln_dependency_step_duration_seconds_count\{project="demo",pipeline="demo",branch_class="main",team=""\} 1$/m,
+    );
+    expect(text).toMatch(/^kiln_vulnerability_data_age_seconds \d/m);
     const printed = kiln(['metrics'], { cwd: root, home });
     expect(printed.stdout).toContain('kiln_builds_total{project="demo"');
     expect(printed.stdout.split('\n').filter((l) => l.startsWith('kiln_builds_total'))).toEqual(

@@ -87,7 +87,7 @@ export async function finishBuild(world: BuildWorld, prepared: PreparedBuild, in
     published: published[i] as Deliverable['published'],
   }));
   const artifacts = await deliverFiles(outputDir, deliverables, () => world.checkpoint?.('while-delivering'));
-  return { artifacts, rows: artifactRows(input.buildId, artifacts, published), publishMs };
+  return { artifacts, rows: artifactRows(input.buildId, artifacts, published), publishMs, findings: findingsOf(input) };
 }
 
 /** Signs provenance, SBOM and scan about `artifacts` and lets the policy decide over them; signs the decision. */
@@ -212,4 +212,14 @@ function provenanceOf(
     // Whether the runner sandboxes steps; the build is hermetic only if no step had network as well.
     runner: { kind: runner.kind, sandboxed: runner.sandboxed },
   };
+}
+
+/** The scan's findings by severity over every SBOM of the build; undefined without vulnerability data to scan with. */
+function findingsOf(input: FinishInput): Record<string, number> | undefined {
+  if (input.evidence.every((e) => e.scan.database.revision === 0)) return undefined;
+  const bySeverity: Record<string, number> = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+  for (const e of input.evidence) {
+    for (const f of e.scan.result.findings) bySeverity[f.severity.level] = (bySeverity[f.severity.level] ?? 0) + 1;
+  }
+  return bySeverity;
 }

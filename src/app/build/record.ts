@@ -47,6 +47,10 @@ export function buildRecord(input: {
   job: QueuedFor | undefined;
   /** From the steps' end to the artifacts' publication; undefined when nothing was published. */
   publishMs?: number | undefined;
+  /** The scan's findings by severity (a succeeded build, with vulnerability data); undefined otherwise. */
+  findings?: Readonly<Record<string, number>> | undefined;
+  /** The steps with `network: true`. */
+  network?: ReadonlySet<string> | undefined;
   /** Kiln's own version. */
   kilnVersion: string;
   reports: readonly StepReport[];
@@ -82,6 +86,7 @@ export function buildRecord(input: {
     worker_labels: input.worker ? JSON.stringify(input.worker.labels) : null,
     flaky_steps: flakySteps,
     publish_ms: input.publishMs ?? null,
+    findings: input.findings ? JSON.stringify(input.findings) : null,
     job_project: input.job?.project ?? null,
     job_ref: input.job?.ref ?? null,
     ...input.outcome,
@@ -98,6 +103,7 @@ export function buildRecord(input: {
     position,
     attempts: r.attempts,
     flaky: isFlaky(r) ? 1 : 0,
+    network: input.network?.has(r.name) ? 1 : 0,
   }));
   const stepActions = [...input.results.entries()].flatMap(([step, r]) =>
     r.key === undefined || r.ingredients === undefined

@@ -48,12 +48,12 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
   const buildId = newBuildId(startedAt);
   const workDirs = await workRoot(ports.home, ports.env);
   const workDir = join(workDirs, buildId);
-  const ran = { reports: [] as StepReport[], results: new Map<string, StepResult>() };
+  const ran = { reports: [] as StepReport[], results: new Map<string, StepResult>(), network: new Set<string>() };
   const owner = processIdentity();
   const record = (
     outcome: Pick<BuildRecord['build'], 'status' | 'exit_code' | 'error'>,
     rest: Pick<BuildRecord, 'artifacts' | 'evidence'>,
-    publishMs?: number,
+    published?: { readonly publishMs: number; readonly findings: Readonly<Record<string, number>> | undefined },
   ) => {
     const rows = buildRecord({
       buildId,
@@ -67,7 +67,8 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
       owner,
       worker: world.worker,
       job: world.job,
-      publishMs,
+      publishMs: published?.publishMs,
+      findings: published?.findings,
       kilnVersion: ports.version,
       ...ran,
       ...rest,
@@ -104,7 +105,7 @@ export async function runSteppedBuild(input: SteppedBuild): Promise<BuildResult>
     });
     world.checkpoint?.('before-record');
     ports.events({ kind: 'stage', stage: 'record', detail: ports.home.store });
-    const done = record({ status: 'succeeded', exit_code: 0, error: null }, finished.rows, finished.publishMs);
+    const done = record({ status: 'succeeded', exit_code: 0, error: null }, finished.rows, finished);
     await done.write().catch((err: unknown) => {
       throw environmentError(err, ports.home.store) ?? err;
     });
@@ -167,7 +168,7 @@ async function runSteps(
   input: SteppedBuild,
   build: { buildId: string; workDir: string; interrupted: () => void },
   /** Filled with the step reports and results as soon as the steps ran, so a failed build records them. */
-  ran: { reports: StepReport[]; results: Map<string, StepResult> },
+  ran: { reports: StepReport[]; results: Map<string, StepResult>; network: Set<string> },
 ) {
   const { world, prepared, store, builder } = input;
   const { ports, runner } = world;
@@ -179,6 +180,7 @@ async function runSteps(
     builder,
     store,
   });
+  for (const step of steps) if (step.network) ran.network.add(step.name); // dependency steps, for the metrics
   // Each SBOM describes the lockfile as committed, read before any step could change it, for the workspace packages
   // its artifacts are built from.
   ports.events({ kind: 'stage', stage: 'sbom', detail: 'CycloneDX 1.6 and SPDX 2.3 from the lockfiles' });

@@ -34,6 +34,8 @@ async function build(
     hits?: number;
     misses?: number;
     evidence?: string[];
+    findings?: Record<string, number>;
+    steps?: { name: string; status: 'succeeded' | 'failed' | 'cached'; seconds: number; network: boolean }[];
   },
 ) {
   const status = o.status ?? 'succeeded';
@@ -48,8 +50,18 @@ async function build(
       publish_ms: o.publishMs ?? null,
       cache_hits: o.hits ?? 0,
       cache_misses: o.misses ?? 0,
+      findings: o.findings ? JSON.stringify(o.findings) : null,
     },
-    steps: [],
+    steps: (o.steps ?? []).map((s, position) => ({
+      build_id: id,
+      name: s.name,
+      status: s.status,
+      exit_code: s.status === 'failed' ? 1 : 0,
+      duration_ms: s.seconds * 1000,
+      log_path: null,
+      position,
+      network: s.network ? 1 : 0,
+    })),
     artifacts: o.evidence
       ? [
           {
@@ -143,20 +155,31 @@ describe.each(DIALECTS)('metrics from the store ($name)', (dialect) => {
 
   async function seed(into: Store = store) {
     const store = into;
+    const deps = (status: 'succeeded' | 'failed' | 'cached', seconds: number) => ({
+      name: 'deps',
+      status,
+      seconds,
+      network: true,
+    });
+    const compile = { name: 'compile', status: 'succeeded' as const, seconds: 20, network: false };
     await build(store, 'b1', {
       seconds: 30,
       publishMs: 5_000,
       hits: 3,
       misses: 1,
       evidence: ['provenance', 'sbom', 'vulns-attestation'],
+      findings: { critical: 1, high: 2, medium: 0, low: 0, unknown: 0 },
+      steps: [deps('succeeded', 8), compile],
     });
-    await build(store, 'b2', { status: 'failed', seconds: 700, hits: 0, misses: 2 });
+    await build(store, 'b2', { status: 'failed', seconds: 700, hits: 0, misses: 2, steps: [deps('failed', 400)] });
     await build(store, 'b3', {
       seconds: 100,
       branch: null,
       ref: 'v1.2.0',
       publishMs: 150_000,
       evidence: ['provenance'],
+      findings: { critical: 0, high: 0, medium: 0, low: 3, unknown: 0 }, // the latest scanned build: these count
+      steps: [deps('cached', 0)],
     });
     await build(store, 'b4', { status: 'running', seconds: 0 });
     await job(store, 'j1', 1, [
@@ -200,6 +223,16 @@ describe.each(DIALECTS)('metrics from the store ($name)', (dialect) => {
     expect(s.get(`kiln_build_runs_total{${QUEUE},outcome="infra"}`)).toBe(1);
     expect(s.get(`kiln_build_runs_total{${QUEUE},outcome="succeeded"}`)).toBe(2);
     expect(s.get('kiln_vulnerability_data_age_seconds')).toBe(Number.POSITIVE_INFINITY);
+    // Dependency steps that ran (a cached one fetched nothing): 8 s succeeded, 400 s failed.
+    expect(s.get(`kiln_dependency_step_duration_seconds_count{${MAIN}}`)).toBe(2);
+    expect(s.get(`kiln_dependency_step_duration_seconds_bucket{${MAIN},le="10"}`)).toBe(1);
+    expect(s.get(`kiln_dependency_step_duration_seconds_sum{${MAIN}}`)).toBe(408);
+    expect(s.get(`kiln_dependency_step_failures_total{${MAIN}}`)).toBe(1);
+    expect(s.has(`kiln_dependency_step_duration_seconds_count{${RELEASE}}`)).toBe(false);
+    // The latest scanned build's findings (b3, which finished after b1).
+    const LATEST = 'project="shop",pipeline="shop-app",team="payments"';
+    expect(s.get(`kiln_vulnerability_findings{${LATEST},severity="low"}`)).toBe(3);
+    expect(s.get(`kiln_vulnerability_findings{${LATEST},severity="critical"}`)).toBe(0);
 
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.error).toBeUndefined();

@@ -10,7 +10,7 @@ const page = readFileSync(new URL('../../../docs/reference/metrics.md', import.m
 describe('docs/reference/metrics.md', () => {
   it('lists every metric family with its type', () => {
     const families = metricFamilies({
-      facts: { builds: [], artifacts: [], queue: [], attempts: [] },
+      facts: { builds: [], artifacts: [], depsteps: [], queue: [], attempts: [], findings: [] },
       current: { queued: [], lastOsvImportAt: null },
       workers: [],
       projects: [],
