@@ -1,6 +1,6 @@
 // Shared test inputs for the attest tests: a provenance input, temp dirs, and a signed artifact on disk.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   generateKeyPair,
@@ -16,6 +16,7 @@ import {
   signStatement,
 } from '../../src/attest/index.js';
 import { sha256Digest } from '../../src/core/digest.js';
+import { tempDir as testTempDir } from './tmp.js';
 
 export { VECTORS } from './vectors.js';
 
@@ -48,8 +49,9 @@ export function provenanceInput(overrides: Partial<ProvenanceInput> = {}): Prove
   };
 }
 
+/** A temp dir removed after the current test. */
 export async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'kiln-attest-'));
+  return testTempDir('kiln-attest-');
 }
 
 export function newSigner(alg: KeyAlgorithm): Signer {

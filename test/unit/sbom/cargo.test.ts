@@ -1,5 +1,4 @@
-import { promises as fsp, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/core/digest.js';
@@ -10,6 +9,7 @@ import { cargoPurl, parseCargoSource } from '../../../src/sbom/lockfiles/cargo/p
 import { parseToml } from '../../../src/sbom/lockfiles/toml/toml.js';
 import { makeSbom } from '../../../src/sbom/make.js';
 import { thrown } from '../../helpers/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const LOCKS = {
@@ -302,7 +302,7 @@ describe('parseToml (the reader behind Cargo.lock, poetry.lock, uv.lock and pypr
 
 describe('makeSbom with a committed Cargo.lock', () => {
   it('lists its crates in both documents and names no unread lockfile', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kiln-cargo-sbom-'));
+    const dir = tempDir('kiln-cargo-sbom-');
     writeFileSync(join(dir, 'Cargo.lock'), LOCKS.v4);
     const view = { projectDir: dir, readFile: (p: string) => fsp.readFile(p) } as unknown as SourceView; // the two members makeSbom uses
     const source = { commit: 'a'.repeat(40), sourceDateEpoch: 1700000000, subdir: '' } as never;

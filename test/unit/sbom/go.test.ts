@@ -1,5 +1,4 @@
-import { promises as fsp, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/core/digest.js';
@@ -9,6 +8,7 @@ import { parseGoMod } from '../../../src/sbom/lockfiles/go/modfile.js';
 import { golangPurl, readGoModules } from '../../../src/sbom/lockfiles/go/sum.js';
 import { makeSbom } from '../../../src/sbom/make.js';
 import { thrown } from '../../helpers/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const read = (dir: string, goMod = fixture(`${dir}/go.mod`), goSum = fixture(`${dir}/go.sum`)) =>
@@ -145,7 +145,7 @@ describe('readGoModules refuses malformed files, naming file and line', () => {
 
 describe('makeSbom with a committed go.sum', () => {
   it('reads go.mod beside it, and names both as lockfiles', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kiln-go-sbom-'));
+    const dir = tempDir('kiln-go-sbom-');
     writeFileSync(join(dir, 'go.sum'), fixture('go-module/go.sum'));
     const view = { projectDir: dir, readFile: (p: string) => fsp.readFile(p) } as unknown as SourceView; // the two members makeSbom uses
     const source = { commit: 'b'.repeat(40), sourceDateEpoch: 1700000000, subdir: '' } as never;

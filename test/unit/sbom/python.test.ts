@@ -1,5 +1,4 @@
-import { promises as fsp, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/core/digest.js';
@@ -18,6 +17,7 @@ import { installedPythonGraph } from '../../../src/sbom/lockfiles/python/scope.j
 import { readUvLockfile } from '../../../src/sbom/lockfiles/python/uv.js';
 import { makeSbom } from '../../../src/sbom/make.js';
 import { thrown } from '../../helpers/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/sbom/${path}`, import.meta.url), 'utf8');
 const pyproject = (dir: string) => ({ text: fixture(`${dir}/pyproject.toml`), file: 'pyproject.toml' });
@@ -615,7 +615,7 @@ pywin32==306 ; platform_system == "Windows"
 
 describe('makeSbom with Python lockfiles', () => {
   it('reads poetry.lock with pyproject.toml, and requirements.txt with what it includes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kiln-python-sbom-'));
+    const dir = tempDir('kiln-python-sbom-');
     writeFileSync(join(dir, 'poetry.lock'), fixture('python-poetry-1.3/poetry.lock'));
     writeFileSync(join(dir, 'pyproject.toml'), fixture('python-poetry-1.3/pyproject.toml'));
     writeFileSync(join(dir, 'requirements.txt'), '-r extra.txt\n');
