@@ -17,12 +17,10 @@ import {
   metricFacts,
   recordAlerts,
   type Store,
+  WORKER_REPORT_MS,
   workerRows,
 } from '../store/index.js';
 import type { KilnPorts } from './ports.js';
-
-/** How often a worker reports (farm/worker.ts): silent for three reports, it is down. */
-const WORKER_REPORT_MS = 10_000;
 
 /** The store's metrics as Prometheus exposition text; `config` gives teams and branch classes (defaults without). */
 export async function metricsText(

@@ -12,7 +12,7 @@ import { isKilnError, KilnError, type KilnErrorCode } from '../core/errors.js';
 import { parseObject } from '../core/json.js';
 import type { Log } from '../core/log.js';
 import { hostName } from '../platform/processes.js';
-import { reportWorker, type Store, type WorkerRow, workerRows } from '../store/index.js';
+import { reportWorker, type Store, WORKER_REPORT_MS, type WorkerRow, workerRows } from '../store/index.js';
 import type { Job, Labels, WorkerOutcome } from './job.js';
 import type { AttemptLog } from './logs.js';
 import type { BuildQueue } from './queue.js';
@@ -74,8 +74,8 @@ export interface WorkerView {
   };
 }
 
-/** How often a worker reports itself (and its health) when nothing changes. */
-export const WORKER_REPORT_MS = 10_000;
+/** How often a worker reports itself (and its health) when nothing changes (kept by the store, its readers too). */
+export { WORKER_REPORT_MS } from '../store/index.js';
 
 /** The workers that reported within the last hour at `now`, newest first. */
 export async function listWorkers(store: Store, now: Date, reportMs = WORKER_REPORT_MS): Promise<WorkerView[]> {

@@ -1,7 +1,7 @@
 // The HTTP API of `kiln serve`: a fetch-style Hono app over the same use cases as the CLI, tested in-process
 // with `app.request()`. Every answer is JSON (a build's log is a stream of Server-Sent Events); every failure is `{ error: { code, message, hint } }` with the HTTP
-// status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json and the webhooks (verified by their
-// signatures) are open; the rest needs a bearer token.
+// status its code maps to (ERROR_CODES). Only /healthz, /v1/openapi.json, the runbooks and the webhooks (verified by
+// their signatures) are open, and /metrics to a client on this machine; the rest needs a bearer token.
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { z } from 'zod';
@@ -226,8 +226,12 @@ export function createApi(deps: ApiDeps): Hono {
   return app;
 }
 
-/** The address a request came from (the Node server's socket); undefined in-process (`app.request()`). */
+/**
+ * The address a request came from (the Node server's socket); undefined in-process (`app.request()`), and for a
+ * request a proxy forwarded: a reverse proxy on this machine would otherwise make every client look local.
+ */
 function remoteAddress(c: Context): string | undefined {
+  if (c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined) return undefined;
   return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
 }
 

@@ -111,4 +111,4 @@ export {
   releaseWebhookDelivery,
   webhookDelivery,
 } from './webhooks.js';
-export { farmConfig, publishFarmConfig, reportWorker, workerRows } from './workers.js';
+export { farmConfig, publishFarmConfig, reportWorker, WORKER_REPORT_MS, workerRows } from './workers.js';

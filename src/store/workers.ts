@@ -3,6 +3,9 @@ import type { Insertable } from 'kysely';
 import type { WorkerRow, WorkersTable } from './schema.js';
 import type { Store } from './store.js';
 
+/** How often a worker reports itself (and its health) when nothing changes; silent for three reports, it is gone. */
+export const WORKER_REPORT_MS = 10_000;
+
 /** Records a worker's report: its first one adds it, each later one replaces what it said before. */
 export async function reportWorker(store: Store, row: Insertable<WorkersTable>): Promise<void> {
   const { id: _, host: __, started_at: ___, ...changing } = row;

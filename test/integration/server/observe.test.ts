@@ -77,6 +77,13 @@ describe('GET /metrics', () => {
       expect(r.status).toBe(200);
       expect(await r.text()).toContain('# TYPE kiln_build_duration_seconds histogram');
       expect((await fetch(`http://127.0.0.1:${port}/v1/alerts`)).status).toBe(401); // only /metrics is open to it
+      // A request a proxy on this machine forwarded is not local: it needs the token.
+      for (const header of [
+        ['X-Forwarded-For', '203.0.113.9'],
+        ['Forwarded', 'for=203.0.113.9'],
+      ]) {
+        expect((await fetch(`http://127.0.0.1:${port}/metrics`, { headers: [header] })).status).toBe(401);
+      }
     } finally {
       await new Promise((done) => server.close(done));
     }
