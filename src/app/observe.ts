@@ -34,14 +34,8 @@ export async function metricsText(
     currentFacts(store),
     workerGauges(store, now),
   ]);
-  const families = metricFamilies({
-    facts,
-    current,
-    workers,
-    projects: (config ?? defaultObservability()).projects,
-    slo: (config ?? defaultObservability()).slo,
-    now,
-  });
+  const { projects, slo } = config ?? defaultObservability();
+  const families = metricFamilies({ facts, current, workers, projects, slo, now });
   return renderExposition(families);
 }
 

@@ -17,12 +17,8 @@ export { appendLogLines, type LogCursor, type LogQuery, readLogLines } from './l
 export { type BuildRef, buildsNamedBy } from './lookup.js';
 export {
   type CurrentFacts,
-  countNewFacts,
   currentFacts,
-  FACT_BOUNDS,
-  type FactBounds,
   type FactGroup,
-  type FactKind,
   type MetricFacts,
   metricFacts,
 } from './metrics.js';

@@ -25,11 +25,6 @@ export interface FactGroup {
  */
 export type MetricFacts = Readonly<Record<FactKind, readonly FactGroup[]>>;
 
-/** Histogram bounds, in milliseconds, for build duration, publish time and queue wait (the same for all three). */
-export interface FactBounds {
-  readonly ms: readonly number[];
-}
-
 /** The kinds that are sums over rows (the findings are the latest build's, kept by keepLatestFindings). */
 type SummedKind = Exclude<FactKind, 'findings'>;
 
@@ -62,7 +57,7 @@ export async function metricFacts(store: Store): Promise<MetricFacts> {
 }
 
 /** Adds to the sums every ended build and every started or ended job not counted yet, a batch per transaction. */
-export async function countNewFacts(store: Store): Promise<void> {
+async function countNewFacts(store: Store): Promise<void> {
   for (;;) {
     const counted = await inJobsTransaction(store, async (tx) => {
       const builds = await claimBuilds(tx, { limit: BATCH });
@@ -200,12 +195,10 @@ async function keepLatestFindings(tx: JobsTx, builds: readonly string[]): Promis
 }
 
 /**
- * The histogram bounds every sum uses. They are fixed: what was summed into these buckets stays in them, so a bound
- * that changed would no longer add up.
+ * The histogram bounds (ms) every sum uses, for build duration, publish time, queue wait and dependency steps. They
+ * are fixed: what was summed into these buckets stays in them, so a bound that changed would no longer add up.
  */
-export const FACT_BOUNDS: FactBounds = Object.freeze({
-  ms: Object.freeze(LATENCY_BOUNDS_SECONDS.map((s) => s * 1000)),
-});
+const BOUNDS_MS: readonly number[] = LATENCY_BOUNDS_SECONDS.map((s) => s * 1000);
 
 async function addSums(db: Kysely<KilnDatabase>, kind: FactKind, groups: readonly FactGroup[]): Promise<void> {
   for (const g of groups) {
@@ -251,7 +244,7 @@ async function sumFacts(
   kind: SummedKind,
   only: Only,
 ): Promise<FactGroup[]> {
-  const { rows } = await factQuery(dialect, kind, FACT_BOUNDS, only).execute(db);
+  const { rows } = await factQuery(dialect, kind, only).execute(db);
   const dims = DIMS[kind];
   return (rows as Record<string, unknown>[]).map((row) => {
     const d: Record<string, string | null> = {};
@@ -265,8 +258,8 @@ async function sumFacts(
 }
 
 /** `sum(case when <expr> <= bound then 1 else 0 end) as <prefix><i>` for every bound. */
-function buckets(expr: RawBuilder<unknown>, prefix: string, bounds: FactBounds): RawBuilder<unknown>[] {
-  return bounds.ms.map(
+function buckets(expr: RawBuilder<unknown>, prefix: string): RawBuilder<unknown>[] {
+  return BOUNDS_MS.map(
     (ms, i) => sql`sum(case when ${expr} <= ${sql.lit(ms)} then 1 else 0 end) as ${sql.raw(prefix + i)}`,
   );
 }
@@ -294,7 +287,7 @@ function queueWait(dialect: StoreDialect): RawBuilder<unknown> {
     - cast(round((julianday(j.submitted_at) - 2440587.5) * 86400000) as integer))`;
 }
 
-function factQuery(dialect: StoreDialect, kind: SummedKind, bounds: FactBounds, only: Only): RawBuilder<unknown> {
+function factQuery(dialect: StoreDialect, kind: SummedKind, only: Only): RawBuilder<unknown> {
   const buildDims = sql`coalesce(b.job_project, b.project) as project, b.project as pipeline, b.branch as branch,
     case when b.branch is null then b.job_ref end as ref`;
   const onlyBuilds = restrict(only, 'b.id');
@@ -302,11 +295,11 @@ function factQuery(dialect: StoreDialect, kind: SummedKind, bounds: FactBounds, 
   switch (kind) {
     case 'builds':
       return sql`select ${buildDims}, b.status as status, count(*) as n, sum(b.duration_ms) as dur_sum,
-        ${sql.join(buckets(sql`b.duration_ms`, 'dur_le', bounds))},
+        ${sql.join(buckets(sql`b.duration_ms`, 'dur_le'))},
         sum(b.cache_hits) as hits, sum(b.cache_misses) as misses, sum(b.bytes_restored) as bytes_restored,
         sum(b.flaky_steps) as flaky_steps,
         sum(case when b.publish_ms is null then 0 else 1 end) as pub_n, sum(coalesce(b.publish_ms, 0)) as pub_sum,
-        ${sql.join(buckets(sql`b.publish_ms`, 'pub_le', bounds))}
+        ${sql.join(buckets(sql`b.publish_ms`, 'pub_le'))}
         from builds b where b.status <> 'running' and ${onlyBuilds}
         group by 1, 2, 3, 4, 5`;
     case 'artifacts': {
@@ -320,14 +313,14 @@ function factQuery(dialect: StoreDialect, kind: SummedKind, bounds: FactBounds, 
     }
     case 'depsteps':
       return sql`select ${buildDims}, count(*) as n, sum(s.duration_ms) as dur_sum,
-        ${sql.join(buckets(sql`s.duration_ms`, 'dur_le', bounds))},
+        ${sql.join(buckets(sql`s.duration_ms`, 'dur_le'))},
         sum(case when s.status = 'failed' then 1 else 0 end) as failed
         from steps s join builds b on b.id = s.build_id
         where s.network = 1 and s.status in ('succeeded', 'failed') and ${onlyBuilds}
         group by 1, 2, 3, 4`;
     case 'queue':
       return sql`select q.project as project, q.branch as branch, q.ref as ref, q.priority as priority, count(*) as n,
-        sum(q.ms) as wait_sum, ${sql.join(buckets(sql`q.ms`, 'wait_le', bounds))}
+        sum(q.ms) as wait_sum, ${sql.join(buckets(sql`q.ms`, 'wait_le'))}
         from (select j.project as project, j.branch as branch, case when j.branch is null then ${jobRef(dialect)} end as ref,
           j.priority as priority, ${queueWait(dialect)} as ms from jobs j where j.attempt > 0 and ${onlyJobs}) q
         where q.ms is not null
